@@ -1,0 +1,122 @@
+//! What a launcher hands to the device layer: a [`Launch`] names a kernel (module, entry point,
+//! binding access pattern), its override constants, its parameter bytes and its grid.
+//!
+//! Binding convention, shared by every kernel so bind-group layouts can be shared: binding 0 is
+//! the kernel's parameter struct (a uniform, one slot of the per-submit parameter arena), and
+//! bindings 1.. are storage buffers in the order of [`KernelSpec::bindings`].
+
+/// Highest tensor rank the kernels index (shapes and strides are packed as two `vec4<u32>`).
+pub const MAX_RANK: usize = 6;
+
+/// Bytes reserved for one kernel's parameters in the arena; every params struct fits.
+pub const PARAMS_SLOT_BYTES: usize = 256;
+
+/// How a kernel uses a storage binding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Access {
+    Read,
+    ReadWrite,
+}
+
+/// A kernel: an entry point of a module and the access of each storage binding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KernelSpec {
+    pub shader: crate::Shader,
+    pub entry: &'static str,
+    pub bindings: &'static [Access],
+}
+
+impl KernelSpec {
+    /// The pipeline label, `file:entry`.
+    pub fn label(&self) -> String {
+        format!("{}:{}", self.shader.name(), self.entry)
+    }
+}
+
+/// Override constants of a pipeline, sorted by name so equal sets compare equal (they are part
+/// of the pipeline-cache key).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Constants(Vec<(&'static str, u32)>);
+
+impl Constants {
+    pub fn new(pairs: &[(&'static str, u32)]) -> Self {
+        let mut v = pairs.to_vec();
+        v.sort_unstable_by_key(|p| p.0);
+        Constants(v)
+    }
+    pub fn pairs(&self) -> &[(&'static str, u32)] {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// One dispatch, minus its buffers.
+#[derive(Debug, Clone)]
+pub struct Launch {
+    pub kernel: &'static KernelSpec,
+    pub constants: Constants,
+    /// The kernel's parameter struct as bytes (at most [`PARAMS_SLOT_BYTES`]).
+    pub params: Vec<u8>,
+    pub workgroups: [u32; 3],
+}
+
+impl Launch {
+    pub fn new<P: bytemuck::Pod>(kernel: &'static KernelSpec, params: &P, workgroups: [u32; 3]) -> Self {
+        let params = bytemuck::bytes_of(params).to_vec();
+        debug_assert!(params.len() <= PARAMS_SLOT_BYTES, "{} params too large", kernel.label());
+        Launch { kernel, constants: Constants::default(), params, workgroups }
+    }
+    pub fn with_constants(mut self, constants: Constants) -> Self {
+        self.constants = constants;
+        self
+    }
+}
+
+/// Most workgroups a dispatch may have along one dimension (WebGPU's default limit; every
+/// backend allows at least this).
+pub const MAX_GROUPS_PER_DIM: u32 = 65_535;
+
+/// A grid of `ceil(n / per_group)` workgroups laid out over x and y, because one dimension holds
+/// only 65,535. Shaders recover the linear group as `wid.x + wid.y * nwg.x`.
+pub fn grid_1d(n: usize, per_group: u32) -> [u32; 3] {
+    let groups = n.div_ceil(per_group as usize).max(1) as u64;
+    if groups <= MAX_GROUPS_PER_DIM as u64 {
+        [groups as u32, 1, 1]
+    } else {
+        let y = groups.div_ceil(MAX_GROUPS_PER_DIM as u64);
+        let x = groups.div_ceil(y);
+        [x as u32, y as u32, 1]
+    }
+}
+
+/// A rank-≤6 list of extents or strides, padded and packed as WGSL `array<vec4<u32>, 2>`
+/// (uniform arrays need a 16-byte stride).
+pub fn pack_dims(v: &[usize]) -> [u32; 8] {
+    debug_assert!(v.len() <= MAX_RANK);
+    let mut out = [0u32; 8];
+    for (o, &x) in out.iter_mut().zip(v) {
+        *o = x as u32;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_covers_every_element_within_the_dimension_limit() {
+        for n in [1usize, 255, 256, 257, 65_535 * 256, 65_535 * 256 + 1, 40_000_000] {
+            let g = grid_1d(n, 256);
+            assert!(g[0] <= MAX_GROUPS_PER_DIM && g[1] <= MAX_GROUPS_PER_DIM, "{n}: {g:?}");
+            assert!(g[0] as usize * g[1] as usize * 256 >= n, "{n}: {g:?}");
+        }
+    }
+
+    #[test]
+    fn constants_are_order_independent() {
+        assert_eq!(Constants::new(&[("A", 1), ("B", 2)]), Constants::new(&[("B", 2), ("A", 1)]));
+    }
+}

@@ -1,0 +1,158 @@
+//! 2-D convolution, NCHW, as three implicit GEMMs (`conv2d.wgsl`): forward, grad input (also
+//! conv_transpose2d's forward) and grad weight (split over K when the output is too small to
+//! keep the adapter busy, then summed in a fixed order: no float atomics, repeatable bits).
+//!
+//! Shape contract: x `[batch, in_c, in_h, in_w]`, w `[out_c, in_c / groups, k_h, k_w]`,
+//! y `[batch, out_c, out_h, out_w]` with `out = (in + 2 pad - dil (k - 1) - 1) / stride + 1`;
+//! all contiguous.
+
+use bytemuck::{Pod, Zeroable};
+
+use super::tiles::GemmTiles;
+use crate::launch::grid_1d;
+use crate::{Access, KernelSpec, Launch, Shader};
+
+/// Parameters of `conv2d.wgsl`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq)]
+pub struct ConvParams {
+    pub batch: u32,
+    pub in_c: u32,
+    pub in_h: u32,
+    pub in_w: u32,
+    pub out_c: u32,
+    pub out_h: u32,
+    pub out_w: u32,
+    pub groups: u32,
+    pub k_h: u32,
+    pub k_w: u32,
+    pub stride_h: u32,
+    pub stride_w: u32,
+    pub pad_h: u32,
+    pub pad_w: u32,
+    pub dil_h: u32,
+    pub dil_w: u32,
+    pub has_bias: u32,
+    /// Epilogue activation (a `UnaryOp` code) of the forward and grad-input passes.
+    pub act: u32,
+    pub alpha: f32,
+    /// Grad weight: number of K splits, and K elements per split (for the sum pass, the
+    /// length of one split's output).
+    pub splits: u32,
+    pub k_split: u32,
+    pub _pad: [u32; 3],
+}
+
+/// Geometry of a convolution, in the user's terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ConvGeometry {
+    pub stride: [usize; 2],
+    pub padding: [usize; 2],
+    pub dilation: [usize; 2],
+    pub groups: usize,
+}
+
+impl Default for ConvGeometry {
+    fn default() -> Self {
+        ConvGeometry { stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1 }
+    }
+}
+
+/// Output extent of one spatial dimension, or `None` when the kernel does not fit.
+pub fn out_extent(input: usize, kernel: usize, stride: usize, pad: usize, dil: usize) -> Option<usize> {
+    let span = dil * (kernel - 1) + 1;
+    (input + 2 * pad).checked_sub(span).map(|v| v / stride + 1)
+}
+
+impl ConvParams {
+    /// Params for x `[batch, in_c, in_h, in_w]` and w `[out_c, in_c / groups, k_h, k_w]` with
+    /// output extents `out_hw` (already checked by the caller).
+    pub fn new(x: [usize; 4], w: [usize; 4], out_hw: [usize; 2], g: &ConvGeometry) -> Self {
+        ConvParams {
+            batch: x[0] as u32,
+            in_c: x[1] as u32,
+            in_h: x[2] as u32,
+            in_w: x[3] as u32,
+            out_c: w[0] as u32,
+            out_h: out_hw[0] as u32,
+            out_w: out_hw[1] as u32,
+            groups: g.groups as u32,
+            k_h: w[2] as u32,
+            k_w: w[3] as u32,
+            stride_h: g.stride[0] as u32,
+            stride_w: g.stride[1] as u32,
+            pad_h: g.padding[0] as u32,
+            pad_w: g.padding[1] as u32,
+            dil_h: g.dilation[0] as u32,
+            dil_w: g.dilation[1] as u32,
+            has_bias: 0,
+            act: super::map::UnaryOp::Identity as u32,
+            alpha: 0.0,
+            splits: 1,
+            k_split: 0,
+            _pad: [0; 3],
+        }
+    }
+    fn icg(&self) -> u32 {
+        self.in_c / self.groups
+    }
+    fn ocg(&self) -> u32 {
+        self.out_c / self.groups
+    }
+    /// Elements of the weight tensor.
+    pub fn weight_len(&self) -> usize {
+        (self.out_c * self.icg() * self.k_h * self.k_w) as usize
+    }
+}
+
+const R: Access = Access::Read;
+const W: Access = Access::ReadWrite;
+/// Bindings of the three GEMM passes: (lhs, rhs, bias, out).
+pub static FORWARD: KernelSpec = KernelSpec { shader: Shader::Conv2d, entry: "conv2d_forward", bindings: &[R, R, R, W] };
+pub static GRAD_INPUT: KernelSpec =
+    KernelSpec { shader: Shader::Conv2d, entry: "conv2d_grad_input", bindings: &[R, R, R, W] };
+pub static GRAD_WEIGHT: KernelSpec =
+    KernelSpec { shader: Shader::Conv2d, entry: "conv2d_grad_weight", bindings: &[R, R, R, W] };
+pub static SPLITK_SUM: KernelSpec =
+    KernelSpec { shader: Shader::Conv2d, entry: "conv2d_splitk_sum", bindings: &[R, R, R, W] };
+
+/// Forward: bindings (x, w, bias, y).
+pub fn forward(p: &ConvParams, t: GemmTiles) -> Launch {
+    let cols = p.batch * p.out_h * p.out_w;
+    let grid = [cols.div_ceil(t.bn()), p.ocg().div_ceil(t.bm()), p.groups];
+    Launch::new(&FORWARD, p, grid).with_constants(t.constants())
+}
+
+/// Grad input (and conv_transpose2d forward): bindings (dy, w, bias, dx).
+pub fn grad_input(p: &ConvParams, t: GemmTiles) -> Launch {
+    let cols = p.batch * p.in_h * p.in_w;
+    let grid = [cols.div_ceil(t.bn()), p.icg().div_ceil(t.bm()), p.groups];
+    Launch::new(&GRAD_INPUT, p, grid).with_constants(t.constants())
+}
+
+/// How many K splits the grad-weight pass uses so that about `target_groups` workgroups run.
+pub fn grad_weight_splits(p: &ConvParams, t: GemmTiles, target_groups: u32) -> u32 {
+    let tiles = (p.icg() * p.k_h * p.k_w).div_ceil(t.bn()) * p.ocg().div_ceil(t.bm()) * p.groups;
+    let k = p.batch * p.out_h * p.out_w;
+    // Keep each split at least 16 slices deep so the partial sums stay worth their traffic.
+    let max_splits = (k / (t.bk * 16)).max(1);
+    (target_groups / tiles.max(1)).clamp(1, max_splits).min(65_535 / p.groups.max(1))
+}
+
+/// Grad weight into `splits` partial copies of dw: bindings (dy, x, unused, partials).
+/// Sets `p.splits` and `p.k_split`.
+pub fn grad_weight(p: &mut ConvParams, t: GemmTiles, splits: u32) -> Launch {
+    let k = p.batch * p.out_h * p.out_w;
+    p.splits = splits.max(1);
+    p.k_split = k.div_ceil(p.splits);
+    let cols = p.icg() * p.k_h * p.k_w;
+    let grid = [cols.div_ceil(t.bn()), p.ocg().div_ceil(t.bm()), p.groups * p.splits];
+    Launch::new(&GRAD_WEIGHT, p, grid).with_constants(t.constants())
+}
+
+/// Sum of the split partials into dw: bindings (partials, unused, unused, dw).
+pub fn splitk_sum(p: &ConvParams, t: GemmTiles) -> Launch {
+    let mut q = *p;
+    q.k_split = p.weight_len() as u32;
+    Launch::new(&SPLITK_SUM, &q, grid_1d(q.k_split as usize, 256)).with_constants(t.constants())
+}

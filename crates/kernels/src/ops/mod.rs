@@ -1,0 +1,12 @@
+//! Launchers, one module per op family: each defines the family's params struct (the exact
+//! layout of its WGSL struct), its op codes, and functions that turn params into a [`Launch`].
+//! The CPU twins in [`crate::reference`] take the same params structs.
+//!
+//! [`Launch`]: crate::Launch
+
+pub mod conv;
+pub mod fill;
+pub mod map;
+pub mod matmul;
+pub mod random;
+pub mod tiles;

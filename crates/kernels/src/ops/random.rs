@@ -1,0 +1,54 @@
+//! Counter-based random tensors and dropout (Philox4x32-10 in `random.wgsl`): element i is a
+//! pure function of (i, seed), so results do not depend on the adapter or on dispatch order.
+
+use bytemuck::{Pod, Zeroable};
+
+use crate::launch::grid_1d;
+use crate::{Access, KernelSpec, Launch, Shader};
+
+/// Parameters of `random.wgsl`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq)]
+pub struct RandomParams {
+    pub n: u32,
+    pub seed_lo: u32,
+    pub seed_hi: u32,
+    /// `random_fill`: 0 uniform in [a, b), 1 normal(mean a, std b).
+    pub op: u32,
+    /// uniform low / normal mean / dropout probability
+    pub a: f32,
+    /// uniform high / normal std
+    pub b: f32,
+    /// dropout: 1 / (1 - p)
+    pub scale: f32,
+    pub _pad: u32,
+}
+
+/// Distribution codes of `random_fill`.
+pub const UNIFORM: u32 = 0;
+pub const NORMAL: u32 = 1;
+
+impl RandomParams {
+    pub fn uniform(n: usize, seed: u64, low: f32, high: f32) -> Self {
+        Self::with(n, seed, UNIFORM, low, high, 0.0)
+    }
+    pub fn normal(n: usize, seed: u64, mean: f32, std: f32) -> Self {
+        Self::with(n, seed, NORMAL, mean, std, 0.0)
+    }
+    /// Dropout with drop probability `p` in [0, 1).
+    pub fn dropout(n: usize, seed: u64, p: f32) -> Self {
+        Self::with(n, seed, 0, p, 0.0, 1.0 / (1.0 - p))
+    }
+    fn with(n: usize, seed: u64, op: u32, a: f32, b: f32, scale: f32) -> Self {
+        RandomParams { n: n as u32, seed_lo: seed as u32, seed_hi: (seed >> 32) as u32, op, a, b, scale, _pad: 0 }
+    }
+}
+
+pub static RANDOM_FILL: KernelSpec =
+    KernelSpec { shader: Shader::Random, entry: "random_fill", bindings: &[Access::ReadWrite] };
+pub static DROPOUT: KernelSpec =
+    KernelSpec { shader: Shader::Random, entry: "dropout_apply", bindings: &[Access::Read, Access::ReadWrite] };
+
+pub fn launch(kernel: &'static KernelSpec, p: &RandomParams) -> Launch {
+    Launch::new(kernel, p, grid_1d(p.n as usize, 256))
+}

@@ -1,0 +1,26 @@
+//! CPU twins of every GPU kernel: plain loops written from the math (not ported from the WGSL),
+//! generic over f32 and f64, taking the same params structs as the launchers. They are the test
+//! oracle: where a twin and a kernel disagree, the twin is right by definition.
+
+mod conv;
+mod float;
+mod map;
+mod matmul;
+mod random;
+
+pub use conv::{conv2d_forward, conv2d_grad_input, conv2d_grad_weight};
+pub use float::{erf, Float};
+pub use map::{binary, strided_copy, ternary, unary, unary_scalar};
+pub use matmul::matmul;
+pub use random::{dropout, philox4x32_10, random_fill};
+
+/// Offset of row-major coordinate `idx` (over `dims`) in an operand with `strides`.
+fn offset_of(dims: &[usize], strides: &[usize], base: usize, linear: usize) -> usize {
+    let mut rem = linear;
+    let mut off = base;
+    for d in (0..dims.len()).rev() {
+        off += (rem % dims[d]) * strides[d];
+        rem /= dims[d];
+    }
+    off
+}

@@ -1,0 +1,74 @@
+//! The shader modules wgtrain compiles: one per op family, named after it. The pipeline label of
+//! an entry point is `file:entry`.
+
+use crate::source as src;
+
+/// A WGSL module: one op family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Shader {
+    Unary,
+    Binary,
+    Ternary,
+    Copy,
+    Fill,
+    Random,
+    Matmul,
+    Conv2d,
+    CastF16,
+}
+
+impl Shader {
+    /// Every module, for validation and warm-up.
+    pub const ALL: &'static [Shader] = &[
+        Shader::Unary,
+        Shader::Binary,
+        Shader::Ternary,
+        Shader::Copy,
+        Shader::Fill,
+        Shader::Random,
+        Shader::Matmul,
+        Shader::Conv2d,
+        Shader::CastF16,
+    ];
+
+    /// The module's name: its op file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Shader::Unary => "unary.wgsl",
+            Shader::Binary => "binary.wgsl",
+            Shader::Ternary => "ternary.wgsl",
+            Shader::Copy => "copy.wgsl",
+            Shader::Fill => "fill.wgsl",
+            Shader::Random => "random.wgsl",
+            Shader::Matmul => "matmul.wgsl",
+            Shader::Conv2d => "conv2d.wgsl",
+            Shader::CastF16 => "cast_f16.wgsl",
+        }
+    }
+
+    /// The files that make up the module, in order: a file with an `enable` directive first,
+    /// then shared parts, then the op file.
+    pub fn parts(self) -> &'static [&'static str] {
+        match self {
+            Shader::Unary => &[src::MAP_COMMON, src::MATH, src::UNARY],
+            Shader::Binary => &[src::MAP_COMMON, src::MATH, src::BINARY],
+            Shader::Ternary => &[src::MAP_COMMON, src::TERNARY],
+            Shader::Copy => &[src::MAP_COMMON, src::COPY],
+            Shader::Fill => &[src::FILL],
+            Shader::Random => &[src::RANDOM],
+            Shader::Matmul => &[src::GEMM_CORE, src::MATH, src::MATMUL],
+            Shader::Conv2d => &[src::GEMM_CORE, src::MATH, src::CONV2D],
+            Shader::CastF16 => &[src::CAST_F16, src::MAP_COMMON],
+        }
+    }
+
+    /// The composed WGSL text of the module.
+    pub fn source(self) -> String {
+        self.parts().join("\n")
+    }
+
+    /// Whether the module uses `enable f16;` and so needs `SHADER_F16`.
+    pub fn needs_f16(self) -> bool {
+        matches!(self, Shader::CastF16)
+    }
+}

@@ -1,0 +1,39 @@
+//! The one place that embeds WGSL files (through the `shaders` symlink to the workspace's
+//! `shaders/` folder, so `cargo package` still finds them).
+//!
+//! A shader *module* is one file, or a small shared file followed by the op's file: WGSL has no
+//! `#include`, and the tiled GEMM core is shared by matmul and the three convolution passes.
+//! Every composed module is validated by naga in the tests, exactly as it is compiled.
+
+/// Shared register-blocked GEMM tile core (workgroup tiles and the inner product loop).
+pub const GEMM_CORE: &str = include_str!("../shaders/gemm_core.wgsl");
+pub const UNARY: &str = include_str!("../shaders/unary.wgsl");
+pub const BINARY: &str = include_str!("../shaders/binary.wgsl");
+pub const TERNARY: &str = include_str!("../shaders/ternary.wgsl");
+/// Elementwise parameter struct and strided indexing.
+pub const MAP_COMMON: &str = include_str!("../shaders/map_common.wgsl");
+/// Activation math shared by the elementwise kernels and the GEMM epilogues.
+pub const MATH: &str = include_str!("../shaders/math.wgsl");
+pub const COPY: &str = include_str!("../shaders/copy.wgsl");
+pub const FILL: &str = include_str!("../shaders/fill.wgsl");
+pub const RANDOM: &str = include_str!("../shaders/random.wgsl");
+pub const MATMUL: &str = include_str!("../shaders/matmul.wgsl");
+pub const CONV2D: &str = include_str!("../shaders/conv2d.wgsl");
+pub const CAST_F16: &str = include_str!("../shaders/cast_f16.wgsl");
+
+/// Every WGSL file, by name, for the validation test (which fails if this list is empty or
+/// misses a file in `shaders/`).
+pub const FILES: &[(&str, &str)] = &[
+    ("gemm_core.wgsl", GEMM_CORE),
+    ("unary.wgsl", UNARY),
+    ("binary.wgsl", BINARY),
+    ("ternary.wgsl", TERNARY),
+    ("map_common.wgsl", MAP_COMMON),
+    ("math.wgsl", MATH),
+    ("copy.wgsl", COPY),
+    ("fill.wgsl", FILL),
+    ("random.wgsl", RANDOM),
+    ("matmul.wgsl", MATMUL),
+    ("conv2d.wgsl", CONV2D),
+    ("cast_f16.wgsl", CAST_F16),
+];

@@ -1,0 +1,100 @@
+//! naga validation of WGSL modules and of the override constants the launchers use, so a bad
+//! shader fails in a unit test (with naga's message) rather than at a user's first dispatch.
+
+use crate::{Constants, KernelError, Result, Shader};
+
+/// Parses and validates WGSL text with every capability wgtrain may request.
+pub fn validate_wgsl(shader: &'static str, text: &str) -> Result<(naga::Module, naga::valid::ModuleInfo)> {
+    let module = naga::front::wgsl::parse_str(text)
+        .map_err(|e| KernelError::Parse { shader, message: e.emit_to_string(text) })?;
+    let info = naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::all())
+        .validate(&module)
+        .map_err(|e| KernelError::Validate { shader, message: e.emit_to_string(text) })?;
+    Ok((module, info))
+}
+
+/// Validates a built-in module as it is compiled (shared cores included).
+pub fn validate_shader(shader: Shader) -> Result<(naga::Module, naga::valid::ModuleInfo)> {
+    validate_wgsl(shader.name(), &shader.source())
+}
+
+/// Resolves `constants` for `entry` of `shader`, as pipeline creation will.
+pub fn resolve_overrides(shader: Shader, entry: &'static str, constants: &Constants) -> Result<()> {
+    let (module, info) = validate_shader(shader)?;
+    let map: naga::back::PipelineConstants =
+        constants.pairs().iter().map(|&(k, v)| (k.to_string(), v as f64)).collect();
+    naga::back::pipeline_constants::process_overrides(
+        &module,
+        &info,
+        Some((naga::ShaderStage::Compute, entry)),
+        &map,
+    )
+    .map(|_| ())
+    .map_err(|e| KernelError::Overrides {
+        shader: shader.name(),
+        entry,
+        constants: format!("{:?}", constants.pairs()),
+        message: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::{conv, matmul, tiles::GemmTiles};
+    use crate::source::FILES;
+
+    #[test]
+    fn every_module_parses_and_validates() {
+        assert!(!Shader::ALL.is_empty());
+        for &s in Shader::ALL {
+            if let Err(e) = validate_shader(s) {
+                panic!("{e}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_wgsl_file_on_disk_is_embedded_and_used_by_a_module() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders");
+        let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+            .expect("shaders/ is readable")
+            .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+            .filter(|n| n.ends_with(".wgsl"))
+            .collect();
+        on_disk.sort();
+        assert!(!on_disk.is_empty(), "no .wgsl files found in {}", dir.display());
+        let mut embedded: Vec<String> = FILES.iter().map(|(n, _)| n.to_string()).collect();
+        embedded.sort();
+        assert_eq!(on_disk, embedded, "source.rs FILES must list exactly the files in shaders/");
+        for (name, text) in FILES {
+            assert!(
+                Shader::ALL.iter().any(|s| s.parts().iter().any(|p| p == text)),
+                "{name} is embedded but no module uses it"
+            );
+            let on_disk = std::fs::read_to_string(dir.join(name)).expect("readable");
+            assert_eq!(&on_disk, text, "{name}: embedded text differs from the file");
+        }
+    }
+
+    #[test]
+    fn gemm_tile_constants_resolve_for_every_gemm_entry_point() {
+        for cpu in [true, false] {
+            let t = GemmTiles::choose(cpu, 256, 16384);
+            for k in [&matmul::MATMUL, &conv::FORWARD, &conv::GRAD_INPUT, &conv::GRAD_WEIGHT, &conv::SPLITK_SUM] {
+                if let Err(e) = resolve_overrides(k.shader, k.entry, &t.constants()) {
+                    panic!("{e}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_broken_shader_is_reported_with_its_name() {
+        let e = validate_wgsl("broken.wgsl", "fn f() -> u32 { return 1.0; }").unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains("broken.wgsl") && msg.contains("cannot convert"), "{msg}");
+        let e = validate_wgsl("syntax.wgsl", "fn f( {").unwrap_err();
+        assert!(e.to_string().contains("syntax.wgsl: WGSL parse error"), "{e}");
+    }
+}

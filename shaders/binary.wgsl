@@ -1,0 +1,35 @@
+// Elementwise binary ops with NumPy broadcasting: strided f32 operands a (s = 0) and b (s = 1),
+// contiguous f32 output. Codes < 100 match `BinaryOp`; code 100 + k is the gradient of unary
+// op k: out = b * f_k'(a), with a = the op's input x and b = the upstream gradient.
+
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+fn apply(op: u32, u: f32, v: f32) -> f32 {
+    switch op {
+        case 0u: { return u + v; }
+        case 1u: { return u - v; }
+        case 2u: { return u * v; }
+        case 3u: { return u / v; }
+        case 4u: { return pow(u, v); }
+        case 5u: { return max(u, v); }
+        case 6u: { return min(u, v); }
+        case 7u: { return select(0.0, 1.0, u == v); }
+        case 8u: { return select(0.0, 1.0, u != v); }
+        case 9u: { return select(0.0, 1.0, u < v); }
+        case 10u: { return select(0.0, 1.0, u <= v); }
+        case 11u: { return select(0.0, 1.0, u > v); }
+        case 12u: { return select(0.0, 1.0, u >= v); }
+        case 13u: { return select(v * u, u, u > 0.0); }
+        default: { return v * unary_derivative(op - 100u, u, p.alpha); }
+    }
+}
+
+@compute @workgroup_size(256)
+fn binary_map(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+              @builtin(local_invocation_index) lid: u32) {
+    let i = linear_id(wid, nwg, lid);
+    if (i >= p.n) { return; }
+    out[i] = apply(p.op, a[strided_index(i, 0u)], b[strided_index(i, 1u)]);
+}

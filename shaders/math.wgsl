@@ -1,0 +1,103 @@
+// Numerically careful scalar functions shared by the activation kernels.
+
+// log(1 + y) accurate for small y (Goldberg's trick).
+fn log1p_(v: f32) -> f32 {
+    let u = 1.0 + v;
+    if (u == 1.0) { return v; }
+    return log(u) * v / (u - 1.0);
+}
+
+// erfc for z >= 0 with fractional error < 1.2e-7 (Chebyshev fit, Numerical Recipes `erfcc`).
+fn erfc_pos(z: f32) -> f32 {
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let poly = -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418
+        + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587
+        + t * (-0.82215223 + t * 0.17087277))))))));
+    return t * exp(poly);
+}
+
+// Standard normal CDF Phi(x), without cancellation in either tail.
+fn normal_cdf(v: f32) -> f32 {
+    let z = abs(v) * 0.70710678118654752;
+    let tail = 0.5 * erfc_pos(z);
+    return select(1.0 - tail, tail, v < 0.0);
+}
+
+fn sigmoid_(v: f32) -> f32 {
+    if (v >= 0.0) { return 1.0 / (1.0 + exp(-v)); }
+    let e = exp(v);
+    return e / (1.0 + e);
+}
+
+const SELU_ALPHA: f32 = 1.6732632423543772;
+const SELU_SCALE: f32 = 1.0507009873554805;
+
+
+// Unary op `op` (codes of `UnaryOp` in crates/kernels/src/ops/map.rs) with its scalar arguments.
+fn unary_op(op: u32, v: f32, alpha: f32, beta: f32) -> f32 {
+    switch op {
+        case 0u: { return -v; }
+        case 1u: { return abs(v); }
+        case 2u: { return exp(v); }
+        case 3u: { return log(v); }
+        case 4u: { return sqrt(v); }
+        case 5u: { return inverseSqrt(v); }
+        case 6u: { return v * v; }
+        case 7u: { return max(v, 0.0); }
+        case 8u: { return select(alpha * v, v, v > 0.0); }
+        case 9u: { return select(alpha * (exp(v) - 1.0), v, v > 0.0); }
+        case 10u: { return SELU_SCALE * select(SELU_ALPHA * (exp(v) - 1.0), v, v > 0.0); }
+        case 11u: { return v * normal_cdf(v); }
+        case 12u: { return sigmoid_(v); }
+        case 13u: { return tanh(clamp(v, -10.0, 10.0)); }
+        case 14u: { return max(v, 0.0) + log1p_(exp(-abs(v))); }
+        case 15u: { return v * sigmoid_(v); }
+        case 16u: { return clamp(v / 6.0 + 0.5, 0.0, 1.0); }
+        case 17u: { return v + alpha; }
+        case 18u: { return v * alpha; }
+        case 19u: { return pow(v, alpha); }
+        case 20u: { return clamp(v, alpha, beta); }
+        case 21u: { return 1.0 / v; }
+        case 22u: { return sign(v); }
+        case 23u: { return alpha - v; }
+        case 24u: { return v; }
+        case 25u: { return select(0.0, 1.0, v > alpha); }
+        case 26u: { return select(0.0, 1.0, v >= alpha); }
+        case 27u: { return select(0.0, 1.0, v < alpha); }
+        case 28u: { return select(0.0, 1.0, v <= alpha); }
+        case 29u: { return select(0.0, 1.0, v == alpha); }
+        case 30u: { return select(0.0, 1.0, v != alpha); }
+        case 31u: { return max(v, alpha); }
+        case 32u: { return min(v, alpha); }
+        case 33u: { return alpha / v; }
+        default: { return v; }
+    }
+}
+
+
+const INV_SQRT_2PI: f32 = 0.3989422804014327;
+
+// f'(v) of unary op `k` (codes of `UnaryOp`).
+fn unary_derivative(k: u32, v: f32, alpha: f32) -> f32 {
+    switch k {
+        case 0u: { return -1.0; }
+        case 1u: { return sign(v); }
+        case 2u: { return exp(v); }
+        case 3u: { return 1.0 / v; }
+        case 4u: { return 0.5 * inverseSqrt(v); }
+        case 5u: { return -0.5 * inverseSqrt(v) / v; }
+        case 6u: { return 2.0 * v; }
+        case 7u: { return select(0.0, 1.0, v > 0.0); }
+        case 8u: { return select(alpha, 1.0, v > 0.0); }
+        case 9u: { return select(alpha * exp(v), 1.0, v > 0.0); }
+        case 10u: { return SELU_SCALE * select(SELU_ALPHA * exp(v), 1.0, v > 0.0); }
+        case 11u: { return normal_cdf(v) + v * INV_SQRT_2PI * exp(-0.5 * v * v); }
+        case 12u: { let s = sigmoid_(v); return s * (1.0 - s); }
+        case 13u: { let t = tanh(clamp(v, -10.0, 10.0)); return 1.0 - t * t; }
+        case 14u: { return sigmoid_(v); }
+        case 15u: { let s = sigmoid_(v); return s + v * s * (1.0 - s); }
+        case 16u: { return select(0.0, 1.0 / 6.0, v > -3.0 && v < 3.0); }
+        default: { return 0.0; }
+    }
+}
+

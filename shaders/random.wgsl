@@ -1,0 +1,80 @@
+// Counter-based random numbers: Philox4x32-10 (Salmon et al., SC'11). Element i of a tensor is
+// a pure function of (i, seed), so any adapter and the CPU twin produce the same bits, with no
+// RNG state on the device. Uniform samples take the top 24 bits of word 0; normals use
+// Box-Muller on words 0 and 1; dropout keeps element i when its uniform sample is >= p.
+
+struct RandomParams {
+    n: u32,
+    seed_lo: u32,
+    seed_hi: u32,
+    op: u32,     // random_fill: 0 uniform in [a, b), 1 normal with mean a and std b
+    a: f32,
+    b: f32,
+    scale: f32,  // dropout: 1 / (1 - p), rounded on the host so the twin uses the same value
+    _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: RandomParams;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+
+// High and low 32 bits of the 64-bit product a * b, from 16-bit halves (WGSL has no u64).
+fn mulhilo(a: u32, b: u32) -> vec2<u32> {
+    let al = a & 0xffffu;
+    let ah = a >> 16u;
+    let bl = b & 0xffffu;
+    let bh = b >> 16u;
+    let ll = al * bl;
+    let lh = al * bh;
+    let hl = ah * bl;
+    let mid = (ll >> 16u) + (lh & 0xffffu) + (hl & 0xffffu);
+    let hi = ah * bh + (lh >> 16u) + (hl >> 16u) + (mid >> 16u);
+    return vec2<u32>(hi, a * b);
+}
+
+fn philox(counter: vec4<u32>, seed_lo: u32, seed_hi: u32) -> vec4<u32> {
+    var c = counter;
+    var k = vec2<u32>(seed_lo, seed_hi);
+    for (var r = 0; r < 10; r++) {
+        let p0 = mulhilo(0xD2511F53u, c.x);
+        let p1 = mulhilo(0xCD9E8D57u, c.z);
+        c = vec4<u32>(p1.x ^ c.y ^ k.x, p1.y, p0.x ^ c.w ^ k.y, p0.y);
+        k += vec2<u32>(0x9E3779B9u, 0xBB67AE85u);
+    }
+    return c;
+}
+
+// Uniform in [0, 1) with 24 bits: exactly representable, so bit-exact against the twin.
+fn unit(w: u32) -> f32 {
+    return f32(w >> 8u) * 5.9604644775390625e-8;
+}
+
+fn sample(i: u32) -> f32 {
+    let w = philox(vec4<u32>(i, 0u, 0u, 0u), p.seed_lo, p.seed_hi);
+    if (p.op == 0u) {
+        return p.a + (p.b - p.a) * unit(w.x);
+    }
+    // u1 in (0, 1] so the log is finite.
+    let u1 = f32((w.x >> 8u) + 1u) * 5.9604644775390625e-8;
+    let u2 = unit(w.y);
+    let z = sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+    return p.a + p.b * z;
+}
+
+@compute @workgroup_size(256)
+fn random_fill(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+    let i = (wid.x + wid.y * nwg.x) * 256u + lid;
+    if (i < p.n) { out[i] = sample(i); }
+}
+
+// y = x * mask / (1 - p). Its gradient is the same map applied to dy with the same seed.
+@compute @workgroup_size(256)
+fn dropout_apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                 @builtin(local_invocation_index) lid: u32) {
+    let i = (wid.x + wid.y * nwg.x) * 256u + lid;
+    if (i >= p.n) { return; }
+    let w = philox(vec4<u32>(i, 0u, 0u, 0u), p.seed_lo, p.seed_hi);
+    y[i] = select(0.0, x[i] * p.scale, unit(w.x) >= p.a);
+}
