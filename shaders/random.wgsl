@@ -50,6 +50,29 @@ fn unit(w: u32) -> f32 {
     return f32(w >> 8u) * 5.9604644775390625e-8;
 }
 
+// cos(2 pi u) for u in [0, 1), through exact symmetries so the argument of the built-in stays in
+// [-pi/4, pi/4], where software adapters' sin and cos are accurate (over [0, 2 pi) lavapipe's
+// cos is off by several ULP near its zeros).
+fn cos_2pi(u: f32) -> f32 {
+    let w = abs(u - round(u));          // cos(2 pi u) = cos(2 pi w), w in [0, 1/2], exact
+    if (w < 0.125) { return cos(6.283185307179586 * w); }
+    if (w < 0.375) { return sin(6.283185307179586 * (0.25 - w)); }
+    return -cos(6.283185307179586 * (0.5 - w));
+}
+
+// ln(u) for u in (0, 1]. On [1/2, 1) the built-in log may carry an absolute error of 2^-21
+// (Vulkan's bound), a large relative error for results near 0; there ln(u) = 2 atanh(s) with
+// s = -t / (2 - t) and t = 1 - u exact, summed as an odd series (|s| <= 1/3, 8 terms reach f32).
+fn ln_unit(u: f32) -> f32 {
+    if (u < 0.5) { return log(u); }
+    let t = 1.0 - u;
+    let s = -t / (2.0 - t);
+    let s2 = s * s;
+    let series = 1.0 + s2 * (1.0 / 3.0 + s2 * (1.0 / 5.0 + s2 * (1.0 / 7.0 + s2 * (1.0 / 9.0
+        + s2 * (1.0 / 11.0 + s2 * (1.0 / 13.0 + s2 * (1.0 / 15.0)))))));
+    return 2.0 * s * series;
+}
+
 fn sample(i: u32) -> f32 {
     let w = philox(vec4<u32>(i, 0u, 0u, 0u), p.seed_lo, p.seed_hi);
     if (p.op == 0u) {
@@ -57,8 +80,7 @@ fn sample(i: u32) -> f32 {
     }
     // u1 in (0, 1] so the log is finite.
     let u1 = f32((w.x >> 8u) + 1u) * 5.9604644775390625e-8;
-    let u2 = unit(w.y);
-    let z = sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+    let z = sqrt(-2.0 * ln_unit(u1)) * cos_2pi(unit(w.y));
     return p.a + p.b * z;
 }
 

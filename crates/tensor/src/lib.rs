@@ -1,1 +1,49 @@
-//! placeholder
+//! # wgtrain-tensor
+//!
+//! Device tensors for wgtrain: adapter choice, the device with its buffer pool and command
+//! batching, and [`Tensor`] with its ops, each running a kernel from `wgtrain-kernels`.
+//!
+//! ## Execution model
+//! - **Batching**: ops record compute passes into one pending command encoder, submitted every
+//!   64 dispatches or when a read-back (`to_vec`, `item`) needs results. Nothing else waits.
+//! - **Parameters**: each dispatch's params struct gets its own slot in a per-submit uniform
+//!   arena uploaded just before the submit, so parameters can never be overwritten under a
+//!   recorded dispatch.
+//! - **Memory**: buffers come from a pool keyed by size class; a released buffer rejoins the
+//!   pool only after the submit that last used it. Memory stays flat over training steps.
+//! - **Pipelines**: created once per (module, entry point, override constants), with explicit
+//!   layouts shared by kernels of the same binding pattern.
+//! - **Determinism**: no float atomics; every reduction has a fixed order, so a run is
+//!   bit-for-bit repeatable on the same adapter.
+//!
+//! ```no_run
+//! use wgtrain_tensor::{Device, Tensor};
+//! # fn main() -> wgtrain_tensor::Result<()> {
+//! let dev = Device::new()?;
+//! let a = Tensor::from_slice(&dev, &[1.0f32, 2.0, 3.0, 4.0], &[2, 2])?;
+//! let b = a.transpose(0, 1)?.matmul(&a)?.relu()?;
+//! assert_eq!(b.to_vec::<f32>()?, vec![10.0, 14.0, 14.0, 20.0]);
+//! # Ok(()) }
+//! ```
+
+mod adapter;
+mod batch;
+mod creation;
+mod custom;
+mod device;
+mod dtype;
+mod error;
+pub mod ops;
+mod pool;
+pub mod shape;
+mod tensor;
+
+pub use adapter::{AdapterChoice, AdapterSummary};
+pub use custom::{CustomKernel, KernelArg};
+pub use device::Device;
+pub use dtype::{DType, Element};
+pub use error::{Result, TensorError};
+pub use ops::{Conv2dOptions, MatmulOptions};
+pub use pool::PoolStats;
+pub use tensor::Tensor;
+pub use wgtrain_kernels::ops::map::{BinaryOp, TernaryOp, UnaryOp};

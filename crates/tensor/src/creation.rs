@@ -1,0 +1,129 @@
+//! Making tensors and reading them back: host transfer (the only waits), constant fills,
+//! `arange`, and seeded random tensors generated on the device (Philox, so the same seed gives
+//! the same bits on every adapter and in the CPU twin).
+
+use wgtrain_kernels::ops::{fill, random};
+
+use crate::device::Device;
+use crate::dtype::{DType, Element};
+use crate::error::{Result, TensorError};
+use crate::tensor::Tensor;
+
+impl Tensor {
+    /// Copies host data into a new contiguous tensor of `shape`.
+    pub fn from_slice<E: Element>(device: &Device, data: &[E], shape: &[usize]) -> Result<Tensor> {
+        let n: usize = shape.iter().product();
+        if n != data.len() {
+            return Err(TensorError::Shape {
+                op: "from_slice",
+                expected: format!("a shape with {} elements (the data's length)", data.len()),
+                got: shape.to_vec(),
+            });
+        }
+        if E::DTYPE == DType::F16 && !device.has_f16() {
+            return Err(TensorError::Feature { op: "from_slice", feature: "SHADER_F16" });
+        }
+        let t = Tensor::empty(device, shape, E::DTYPE)?;
+        if !data.is_empty() {
+            device.write(t.storage.buffer(), bytemuck::cast_slice(data));
+        }
+        Ok(t)
+    }
+
+    /// Copies the tensor to the host, in row-major order. Waits for the GPU.
+    pub fn to_vec<E: Element>(&self) -> Result<Vec<E>> {
+        if E::DTYPE != self.dtype() {
+            return Err(TensorError::DType { op: "to_vec", expected: self.dtype(), got: E::DTYPE });
+        }
+        if self.is_empty() {
+            return Ok(Vec::new());
+        }
+        let t = self.contiguous()?;
+        let size = E::DTYPE.size() as u64;
+        let bytes = self.device().read(t.storage.buffer(), t.offset as u64 * size, t.len() as u64 * size)?;
+        Ok(bytemuck::pod_collect_to_vec(&bytes))
+    }
+
+    /// The single value of a one-element tensor.
+    pub fn item<E: Element>(&self) -> Result<E> {
+        if self.len() != 1 {
+            return Err(TensorError::Shape { op: "item", expected: "one element".into(), got: self.shape.clone() });
+        }
+        Ok(self.to_vec::<E>()?[0])
+    }
+
+    /// A tensor whose every element has the bit pattern of `word` (any 4-byte dtype).
+    fn filled(device: &Device, shape: &[usize], dtype: DType, word: u32) -> Result<Tensor> {
+        let t = Tensor::empty(device, shape, dtype)?;
+        let p = fill::FillParams { n: t.len() as u32, word, start: 0.0, step: 0.0 };
+        device.dispatch(&fill::launch(&fill::FILL_VALUE, &p), &[t.binding()])?;
+        Ok(t)
+    }
+
+    /// All zeros.
+    pub fn zeros(device: &Device, shape: &[usize], dtype: DType) -> Result<Tensor> {
+        match dtype {
+            DType::F16 => Tensor::full(device, shape, 0.0)?.cast(DType::F16),
+            _ => Tensor::filled(device, shape, dtype, 0),
+        }
+    }
+
+    /// All ones.
+    pub fn ones(device: &Device, shape: &[usize], dtype: DType) -> Result<Tensor> {
+        match dtype {
+            DType::F32 => Tensor::full(device, shape, 1.0),
+            DType::U32 | DType::I32 => Tensor::filled(device, shape, dtype, 1),
+            DType::F16 => Tensor::full(device, shape, 1.0)?.cast(DType::F16),
+        }
+    }
+
+    /// An f32 tensor with every element `value`.
+    pub fn full(device: &Device, shape: &[usize], value: f32) -> Result<Tensor> {
+        Tensor::filled(device, shape, DType::F32, value.to_bits())
+    }
+
+    /// f32 `start, start + step, ...` with `n` elements.
+    pub fn arange(device: &Device, start: f32, step: f32, n: usize) -> Result<Tensor> {
+        let t = Tensor::empty(device, &[n], DType::F32)?;
+        let p = fill::FillParams { n: n as u32, word: 0, start, step };
+        device.dispatch(&fill::launch(&fill::FILL_ARANGE, &p), &[t.binding()])?;
+        Ok(t)
+    }
+
+    /// Uniform samples in `[low, high)`, a pure function of `seed` and the element index.
+    pub fn rand_uniform(device: &Device, shape: &[usize], low: f32, high: f32, seed: u64) -> Result<Tensor> {
+        let t = Tensor::empty(device, shape, DType::F32)?;
+        let p = random::RandomParams::uniform(t.len(), seed, low, high);
+        device.dispatch(&random::launch(&random::RANDOM_FILL, &p), &[t.binding()])?;
+        Ok(t)
+    }
+
+    /// Normal samples with `mean` and `std` (Box-Muller on Philox words).
+    pub fn rand_normal(device: &Device, shape: &[usize], mean: f32, std: f32, seed: u64) -> Result<Tensor> {
+        let t = Tensor::empty(device, shape, DType::F32)?;
+        let p = random::RandomParams::normal(t.len(), seed, mean, std);
+        device.dispatch(&random::launch(&random::RANDOM_FILL, &p), &[t.binding()])?;
+        Ok(t)
+    }
+
+    /// Inverted dropout: zeroes each element with probability `p` and scales the rest by
+    /// `1 / (1 - p)`. The mask is recomputed from `seed`, so the gradient is `dropout` of the
+    /// upstream gradient with the same seed: no mask is stored.
+    pub fn dropout(&self, p: f32, seed: u64) -> Result<Tensor> {
+        self.expect_dtype("dropout", DType::F32)?;
+        if !(0.0..1.0).contains(&p) {
+            return Err(TensorError::Argument { op: "dropout", why: format!("probability {p} is not in [0, 1)") });
+        }
+        let x = self.contiguous()?;
+        let out = Tensor::empty(self.device(), &self.shape, DType::F32)?;
+        let mut params = random::RandomParams::dropout(x.len(), seed, p);
+        // The kernel indexes from element 0 of its input binding.
+        if x.offset != 0 {
+            let c = x.copy()?;
+            return c.dropout(p, seed);
+        }
+        params.n = x.len() as u32;
+        self.device().dispatch(&random::launch(&random::DROPOUT, &params), &[x.binding(), out.binding()])?;
+        Ok(out)
+    }
+}

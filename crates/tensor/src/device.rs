@@ -1,0 +1,361 @@
+//! The device: one adapter, its queue, the pipeline cache, the buffer pool and the pending
+//! command batch. `Device` is a cheap `Arc` handle, `Send + Sync` (the batch and the pool sit
+//! behind locks), shared by every tensor made on it.
+//!
+//! Execution model, in the order an op meets it: the op validates shapes on the host, asks a
+//! launcher in `wgtrain-kernels` for a `Launch`, allocates its output from the pool, and calls
+//! [`Device::dispatch`], which fetches the cached pipeline, puts the params in the arena slot
+//! of the current batch, and records one compute pass. Submits happen in batches (`batch.rs`);
+//! only read-backs wait for the GPU.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use wgtrain_kernels::ops::tiles::GemmTiles;
+use wgtrain_kernels::{Launch, PipelineCache};
+
+use crate::adapter::{self, AdapterChoice, AdapterSummary};
+use crate::batch::{Batch, FLUSH_EVERY};
+use crate::error::{Result, TensorError};
+use crate::pool::{size_class, BufferPool, PoolStats};
+
+/// A handle to a GPU (or software) device. Clones share the device.
+#[derive(Clone)]
+pub struct Device {
+    pub(crate) inner: Arc<DeviceInner>,
+}
+
+pub(crate) struct DeviceInner {
+    pub(crate) device: wgpu::Device,
+    pub(crate) queue: wgpu::Queue,
+    summary: AdapterSummary,
+    features: wgpu::Features,
+    limits: wgpu::Limits,
+    pipelines: PipelineCache,
+    tiles: GemmTiles,
+    cpu: bool,
+    batch: Mutex<Batch>,
+    pool: Mutex<BufferPool>,
+    errors: Arc<Mutex<Vec<String>>>,
+    lost: Arc<Mutex<Option<String>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl std::fmt::Debug for Device {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Device({})", self.inner.summary)
+    }
+}
+
+impl PartialEq for Device {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl Device {
+    /// Opens the adapter named by `WGTRAIN_ADAPTER`, or the best one available.
+    pub fn new() -> Result<Device> {
+        Device::with_adapter(AdapterChoice::Auto)
+    }
+
+    /// Opens an adapter chosen as `choice` says, with the optional features wgtrain can use
+    /// (`SHADER_F16`, `SUBGROUP`, `TIMESTAMP_QUERY`) and the largest limits it allows.
+    pub fn with_adapter(choice: AdapterChoice) -> Result<Device> {
+        let adapter = adapter::choose(&choice)?;
+        let info = adapter.get_info();
+        let summary = adapter::summary(&info);
+        let wanted = wgpu::Features::SHADER_F16 | wgpu::Features::SUBGROUP | wgpu::Features::TIMESTAMP_QUERY;
+        let features = adapter.features() & wanted;
+        let limits = adapter.limits();
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("wgtrain"),
+            required_features: features,
+            required_limits: limits.clone(),
+            experimental_features: wgpu::ExperimentalFeatures::disabled(),
+            memory_hints: wgpu::MemoryHints::Performance,
+            trace: wgpu::Trace::Off,
+        }))
+        .map_err(|e| TensorError::RequestDevice { adapter: summary.to_string(), message: e.to_string() })?;
+        // wgpu's default handler panics; errors are collected and returned at the next flush.
+        let errors: Arc<Mutex<Vec<String>>> = Arc::default();
+        let sink = errors.clone();
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| lock(&sink).push(e.to_string())));
+        let lost: Arc<Mutex<Option<String>>> = Arc::default();
+        let lost_sink = lost.clone();
+        device.set_device_lost_callback(move |reason, msg| {
+            *lock(&lost_sink) = Some(format!("{reason:?}: {msg}"));
+        });
+        let cpu = info.device_type == wgpu::DeviceType::Cpu;
+        let tiles = GemmTiles::choose(
+            cpu,
+            limits.max_compute_invocations_per_workgroup,
+            limits.max_compute_workgroup_storage_size,
+        );
+        let batch = Batch::new(&device, limits.min_uniform_buffer_offset_alignment);
+        Ok(Device {
+            inner: Arc::new(DeviceInner {
+                pipelines: PipelineCache::new(device.clone()),
+                device,
+                queue,
+                summary,
+                features,
+                limits,
+                tiles,
+                cpu,
+                batch: Mutex::new(batch),
+                pool: Mutex::new(BufferPool::default()),
+                errors,
+                lost,
+            }),
+        })
+    }
+
+    /// The adapter in use: name, backend, device type, driver.
+    pub fn adapter(&self) -> &AdapterSummary {
+        &self.inner.summary
+    }
+    /// Whether f16 storage and casts are available.
+    pub fn has_f16(&self) -> bool {
+        self.inner.features.contains(wgpu::Features::SHADER_F16)
+    }
+    /// Whether subgroup operations are available.
+    pub fn has_subgroups(&self) -> bool {
+        self.inner.features.contains(wgpu::Features::SUBGROUP)
+    }
+    /// Whether the adapter is a software (CPU) implementation such as lavapipe.
+    pub fn is_cpu(&self) -> bool {
+        self.inner.cpu
+    }
+    /// The device limits in force.
+    pub fn limits(&self) -> &wgpu::Limits {
+        &self.inner.limits
+    }
+    /// The GEMM tile sizes chosen for this adapter.
+    pub fn gemm_tiles(&self) -> GemmTiles {
+        self.inner.tiles
+    }
+    /// Buffer-pool counters.
+    pub fn pool_stats(&self) -> PoolStats {
+        lock(&self.inner.pool).stats
+    }
+    /// Compute pipelines created so far.
+    pub fn pipelines_created(&self) -> u64 {
+        self.inner.pipelines.pipelines_created()
+    }
+    /// Command-buffer submits so far.
+    pub fn submits(&self) -> u64 {
+        lock(&self.inner.batch).submits
+    }
+    /// Releases the pool's free buffers to the driver.
+    pub fn trim_pool(&self) {
+        lock(&self.inner.pool).trim();
+    }
+
+    /// Submits the pending batch (without waiting) and reports any GPU error since the last flush.
+    pub fn flush(&self) -> Result<()> {
+        let freed = lock(&self.inner.batch).submit(&self.inner.queue);
+        lock(&self.inner.pool).put(freed);
+        self.check_errors()
+    }
+
+    /// Flushes and waits until the GPU has finished all submitted work (benchmarks use it).
+    pub fn synchronize(&self) -> Result<()> {
+        self.flush()?;
+        self.wait()
+    }
+
+    fn wait(&self) -> Result<()> {
+        self.inner
+            .device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| TensorError::Gpu(e.to_string()))?;
+        self.check_errors()
+    }
+
+    fn check_errors(&self) -> Result<()> {
+        if let Some(reason) = lock(&self.inner.lost).clone() {
+            return Err(TensorError::DeviceLost(reason));
+        }
+        let mut errors = lock(&self.inner.errors);
+        if errors.is_empty() {
+            return Ok(());
+        }
+        let all = errors.drain(..).collect::<Vec<_>>().join("; ");
+        if all.to_lowercase().contains("out of memory") {
+            return Err(TensorError::OutOfMemory { bytes: 0 });
+        }
+        Err(TensorError::Gpu(all))
+    }
+
+    /// A storage buffer of at least `bytes` bytes, from the pool when one is free.
+    pub(crate) fn alloc(&self, bytes: u64) -> Result<wgpu::Buffer> {
+        let class = size_class(bytes);
+        if class > self.inner.limits.max_buffer_size {
+            return Err(TensorError::Limit {
+                op: "alloc",
+                what: "a buffer".into(),
+                bytes,
+                limit: self.inner.limits.max_buffer_size,
+                limit_name: "max_buffer_size",
+            });
+        }
+        if let Some(b) = lock(&self.inner.pool).take(class) {
+            return Ok(b);
+        }
+        let scope = self.inner.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let buffer = self.inner.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("wgtrain tensor"),
+            size: class,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        if pollster::block_on(scope.pop()).is_some() {
+            return Err(TensorError::OutOfMemory { bytes: class });
+        }
+        lock(&self.inner.pool).created(class);
+        Ok(buffer)
+    }
+
+    /// Hands a buffer back; it is reused only after the batch that may still use it is submitted.
+    pub(crate) fn retire(&self, buffer: wgpu::Buffer) {
+        lock(&self.inner.batch).retired.push(buffer);
+    }
+
+    /// Records one dispatch. `bindings` are the storage buffers with the bytes each kernel may
+    /// address, in the order of the kernel's `bindings`.
+    pub fn dispatch(&self, launch: &Launch, bindings: &[(&wgpu::Buffer, u64)]) -> Result<()> {
+        let kernel = launch.kernel;
+        if kernel.shader.needs_f16() && !self.has_f16() {
+            return Err(TensorError::Feature { op: kernel.entry, feature: "SHADER_F16" });
+        }
+        let pipeline = self.inner.pipelines.builtin(kernel, &launch.constants);
+        self.record(&pipeline, kernel.entry, &launch.params, launch.workgroups, bindings)
+    }
+
+    pub(crate) fn pipelines(&self) -> &PipelineCache {
+        &self.inner.pipelines
+    }
+
+    pub(crate) fn record(
+        &self,
+        pipeline: &wgtrain_kernels::pipeline::CachedPipeline,
+        op: &'static str,
+        params: &[u8],
+        workgroups: [u32; 3],
+        bindings: &[(&wgpu::Buffer, u64)],
+    ) -> Result<()> {
+        let limits = &self.inner.limits;
+        for &(_, bytes) in bindings {
+            if bytes > limits.max_storage_buffer_binding_size {
+                return Err(TensorError::Limit {
+                    op,
+                    what: "a storage binding".into(),
+                    bytes,
+                    limit: limits.max_storage_buffer_binding_size,
+                    limit_name: "max_storage_buffer_binding_size",
+                });
+            }
+        }
+        if workgroups.iter().any(|&g| g > limits.max_compute_workgroups_per_dimension) {
+            return Err(TensorError::Argument {
+                op,
+                why: format!(
+                    "grid {workgroups:?} exceeds max_compute_workgroups_per_dimension = {}",
+                    limits.max_compute_workgroups_per_dimension
+                ),
+            });
+        }
+        if workgroups.contains(&0) {
+            return Ok(());
+        }
+        let device = &self.inner.device;
+        let mut batch = lock(&self.inner.batch);
+        if !batch.has_room() {
+            let freed = batch.submit(&self.inner.queue);
+            lock(&self.inner.pool).put(freed);
+        }
+        let offset = batch.push_params(params);
+        let mut entries = vec![wgpu::BindGroupEntry {
+            binding: 0,
+            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                buffer: &batch.arena,
+                offset,
+                size: wgpu::BufferSize::new(params.len().max(16).next_multiple_of(16) as u64),
+            }),
+        }];
+        for (i, &(buffer, bytes)) in bindings.iter().enumerate() {
+            entries.push(wgpu::BindGroupEntry {
+                binding: i as u32 + 1,
+                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                    buffer,
+                    offset: 0,
+                    size: wgpu::BufferSize::new(bytes.max(4).next_multiple_of(4).min(buffer.size())),
+                }),
+            });
+        }
+        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: None,
+            layout: &pipeline.layout,
+            entries: &entries,
+        });
+        {
+            let encoder = batch.encoder(device);
+            let mut pass =
+                encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(op), timestamp_writes: None });
+            pass.set_pipeline(&pipeline.pipeline);
+            pass.set_bind_group(0, &bind_group, &[]);
+            pass.dispatch_workgroups(workgroups[0], workgroups[1], workgroups[2]);
+        }
+        batch.dispatches += 1;
+        if batch.dispatches >= FLUSH_EVERY {
+            let freed = batch.submit(&self.inner.queue);
+            drop(batch);
+            lock(&self.inner.pool).put(freed);
+        }
+        Ok(())
+    }
+
+    /// Uploads `data` into `buffer` at offset 0 (ordered before the next submit's commands).
+    pub(crate) fn write(&self, buffer: &wgpu::Buffer, data: &[u8]) {
+        let mut padded;
+        let bytes = if data.len() % 4 == 0 {
+            data
+        } else {
+            padded = data.to_vec();
+            padded.resize(data.len().next_multiple_of(4), 0);
+            &padded
+        };
+        self.inner.queue.write_buffer(buffer, 0, bytes);
+    }
+
+    /// Copies `len` bytes at `offset` of `buffer` to the host: the one place that waits.
+    pub(crate) fn read(&self, buffer: &wgpu::Buffer, offset: u64, len: u64) -> Result<Vec<u8>> {
+        let start = offset / 4 * 4;
+        let size = (offset + len).next_multiple_of(4) - start;
+        let staging = self.inner.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("wgtrain read-back"),
+            size: size.max(4),
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        {
+            let mut batch = lock(&self.inner.batch);
+            batch.encoder(&self.inner.device).copy_buffer_to_buffer(buffer, start, &staging, 0, size);
+        }
+        self.flush()?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        self.wait()?;
+        rx.recv()
+            .map_err(|e| TensorError::Gpu(e.to_string()))?
+            .map_err(|e| TensorError::Gpu(e.to_string()))?;
+        let view = staging.slice(..).get_mapped_range().map_err(|e| TensorError::Gpu(e.to_string()))?;
+        let skip = (offset - start) as usize;
+        Ok(view[skip..skip + len as usize].to_vec())
+    }
+}

@@ -1,0 +1,39 @@
+//! Runtime element types. f32 is the compute type; f16 is a storage type (where the adapter has
+//! `SHADER_F16`) with casts; u32 and i32 hold indices, labels, argmax and pooling indices.
+
+/// Element type of a tensor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DType {
+    F32,
+    F16,
+    U32,
+    I32,
+}
+
+impl DType {
+    /// Bytes per element.
+    pub fn size(self) -> usize {
+        match self {
+            DType::F16 => 2,
+            _ => 4,
+        }
+    }
+}
+
+/// A host type that maps to a [`DType`] and can be copied to and from device buffers.
+pub trait Element: bytemuck::Pod + Send + Sync + std::fmt::Debug {
+    const DTYPE: DType;
+}
+
+impl Element for f32 {
+    const DTYPE: DType = DType::F32;
+}
+impl Element for half::f16 {
+    const DTYPE: DType = DType::F16;
+}
+impl Element for u32 {
+    const DTYPE: DType = DType::U32;
+}
+impl Element for i32 {
+    const DTYPE: DType = DType::I32;
+}

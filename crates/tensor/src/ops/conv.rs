@@ -1,0 +1,206 @@
+//! 2-D convolution (NCHW) forward, both backward passes, and conv_transpose2d, all on the
+//! implicit-GEMM kernels of `conv2d.wgsl` (see that file for why implicit GEMM). Inputs are made
+//! contiguous first.
+
+use wgtrain_kernels::ops::conv::{self, out_extent, ConvGeometry, ConvParams};
+use wgtrain_kernels::ops::map::UnaryOp;
+use wgtrain_kernels::ops::matmul::fusable_activation;
+
+use crate::dtype::DType;
+use crate::error::{Result, TensorError};
+use crate::tensor::Tensor;
+
+/// Geometry and epilogue of a convolution. `Default` is stride 1, no padding, dilation 1, one
+/// group, no activation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Conv2dOptions {
+    pub stride: [usize; 2],
+    pub padding: [usize; 2],
+    pub dilation: [usize; 2],
+    pub groups: usize,
+    /// Fused after the bias (forward and conv_transpose2d).
+    pub activation: Option<UnaryOp>,
+    pub alpha: f32,
+}
+
+impl Default for Conv2dOptions {
+    fn default() -> Self {
+        Conv2dOptions { stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1, activation: None, alpha: 0.0 }
+    }
+}
+
+impl Conv2dOptions {
+    fn geometry(&self) -> ConvGeometry {
+        ConvGeometry { stride: self.stride, padding: self.padding, dilation: self.dilation, groups: self.groups }
+    }
+}
+
+fn dims4(op: &'static str, what: &str, t: &Tensor) -> Result<[usize; 4]> {
+    t.expect_dtype(op, DType::F32)?;
+    <[usize; 4]>::try_from(t.shape.as_slice())
+        .map_err(|_| TensorError::Shape { op, expected: format!("a rank-4 {what}"), got: t.shape.clone() })
+}
+
+/// Checks x/w agreement and returns the params for x `[n, c, h, w]`, w `[oc, c / g, kh, kw]`.
+fn params(op: &'static str, x: [usize; 4], w: [usize; 4], o: &Conv2dOptions) -> Result<ConvParams> {
+    let g = o.groups;
+    let bad = |why: String| TensorError::Incompatible { op, lhs: x.to_vec(), rhs: w.to_vec(), why };
+    if g == 0 || x[1] % g != 0 || w[0] % g != 0 {
+        return Err(bad(format!("groups = {g} must divide input channels {} and output channels {}", x[1], w[0])));
+    }
+    if w[1] * g != x[1] {
+        return Err(bad(format!("weight expects {} input channels per group, input has {} / {g}", w[1], x[1])));
+    }
+    if o.stride.contains(&0) || o.dilation.contains(&0) || w[2] == 0 || w[3] == 0 {
+        return Err(bad(format!("stride {:?} and dilation {:?} must be >= 1, kernel non-empty", o.stride, o.dilation)));
+    }
+    let oh = out_extent(x[2], w[2], o.stride[0], o.padding[0], o.dilation[0]);
+    let ow = out_extent(x[3], w[3], o.stride[1], o.padding[1], o.dilation[1]);
+    let (Some(oh), Some(ow)) = (oh, ow) else {
+        return Err(bad(format!("the dilated kernel does not fit the padded input (padding {:?})", o.padding)));
+    };
+    let act = o.activation.unwrap_or(UnaryOp::Identity);
+    if !fusable_activation(act) {
+        return Err(TensorError::Argument { op, why: format!("{act:?} cannot be fused into conv2d") });
+    }
+    let mut p = ConvParams::new(x, w, [oh, ow], &o.geometry());
+    p.act = act as u32;
+    p.alpha = o.alpha;
+    Ok(p)
+}
+
+fn check_bias(op: &'static str, bias: Option<&Tensor>, channels: usize) -> Result<Option<Tensor>> {
+    let Some(b) = bias else { return Ok(None) };
+    b.expect_dtype(op, DType::F32)?;
+    if b.shape != [channels] {
+        return Err(TensorError::Shape { op, expected: format!("bias of shape [{channels}]"), got: b.shape.clone() });
+    }
+    let b = b.contiguous()?;
+    if b.offset != 0 {
+        return b.copy().map(Some);
+    }
+    Ok(Some(b))
+}
+
+/// Contiguous at offset 0 (the conv kernels index from the start of their bindings).
+fn dense(t: &Tensor) -> Result<Tensor> {
+    if t.is_contiguous() && t.offset == 0 { Ok(t.clone()) } else { t.copy() }
+}
+
+impl Tensor {
+    /// `act(conv2d(self, w) + bias)`: self `[n, c, h, w]`, w `[oc, c / groups, kh, kw]`.
+    pub fn conv2d(&self, w: &Tensor, bias: Option<&Tensor>, o: &Conv2dOptions) -> Result<Tensor> {
+        let op = "conv2d";
+        self.same_device(op, w)?;
+        let mut p = params(op, dims4(op, "input", self)?, dims4(op, "weight", w)?, o)?;
+        let bias = check_bias(op, bias, w.shape[0])?;
+        p.has_bias = bias.is_some() as u32;
+        let (x, w) = (dense(self)?, dense(w)?);
+        let shape = [p.batch, p.out_c, p.out_h, p.out_w].map(|v| v as usize);
+        let out = Tensor::empty(self.device(), &shape, DType::F32)?;
+        if out.is_empty() {
+            return Ok(out);
+        }
+        let launch = conv::forward(&p, self.device().gemm_tiles());
+        let b = bias.as_ref().unwrap_or(&w).binding();
+        self.device().dispatch(&launch, &[x.binding(), w.binding(), b, out.binding()])?;
+        Ok(out)
+    }
+
+    /// Gradient of conv2d w.r.t. its input: self = dy `[n, oc, oh, ow]`, for an input of
+    /// `input_shape` and weight `w`.
+    pub fn conv2d_grad_input(&self, w: &Tensor, input_shape: [usize; 4], o: &Conv2dOptions) -> Result<Tensor> {
+        let op = "conv2d_grad_input";
+        let mut o = *o;
+        o.activation = None;
+        let p = params(op, input_shape, dims4(op, "weight", w)?, &o)?;
+        let want = [p.batch, p.out_c, p.out_h, p.out_w].map(|v| v as usize);
+        if dims4(op, "gradient", self)? != want {
+            return Err(TensorError::Shape { op, expected: format!("dy of shape {want:?}"), got: self.shape.clone() });
+        }
+        self.grad_input_pass(w, &p, None, input_shape)
+    }
+
+    fn grad_input_pass(&self, w: &Tensor, p: &ConvParams, bias: Option<Tensor>, out_shape: [usize; 4]) -> Result<Tensor> {
+        let (dy, w) = (dense(self)?, dense(w)?);
+        let out = Tensor::empty(self.device(), &out_shape, DType::F32)?;
+        if out.is_empty() {
+            return Ok(out);
+        }
+        let launch = conv::grad_input(p, self.device().gemm_tiles());
+        let b = bias.as_ref().unwrap_or(&w).binding();
+        self.device().dispatch(&launch, &[dy.binding(), w.binding(), b, out.binding()])?;
+        Ok(out)
+    }
+
+    /// Gradient of conv2d w.r.t. its weight: self = dy, `x` the forward input, for a weight of
+    /// `weight_shape`.
+    pub fn conv2d_grad_weight(&self, x: &Tensor, weight_shape: [usize; 4], o: &Conv2dOptions) -> Result<Tensor> {
+        let op = "conv2d_grad_weight";
+        self.same_device(op, x)?;
+        let mut p = params(op, dims4(op, "input", x)?, weight_shape, o)?;
+        let want = [p.batch, p.out_c, p.out_h, p.out_w].map(|v| v as usize);
+        if dims4(op, "gradient", self)? != want {
+            return Err(TensorError::Shape { op, expected: format!("dy of shape {want:?}"), got: self.shape.clone() });
+        }
+        let (dy, x) = (dense(self)?, dense(x)?);
+        let dev = self.device();
+        let tiles = dev.gemm_tiles();
+        let out = Tensor::empty(dev, &weight_shape, DType::F32)?;
+        if out.is_empty() {
+            return Ok(out);
+        }
+        let splits = conv::grad_weight_splits(&p, tiles, if dev.is_cpu() { 4 } else { 512 });
+        let launch = conv::grad_weight(&mut p, tiles, splits);
+        if p.splits == 1 {
+            dev.dispatch(&launch, &[dy.binding(), x.binding(), dy.binding(), out.binding()])?;
+            return Ok(out);
+        }
+        let partial = Tensor::empty(dev, &[p.splits as usize, p.weight_len()], DType::F32)?;
+        dev.dispatch(&launch, &[dy.binding(), x.binding(), dy.binding(), partial.binding()])?;
+        let sum = conv::splitk_sum(&p, tiles);
+        dev.dispatch(&sum, &[partial.binding(), partial.binding(), partial.binding(), out.binding()])?;
+        Ok(out)
+    }
+
+    /// Transposed convolution: self `[n, c_in, h, w]`, w `[c_in, c_out / groups, kh, kw]`;
+    /// output extent `(h - 1) stride - 2 pad + dil (k - 1) + output_padding + 1`.
+    pub fn conv_transpose2d(
+        &self,
+        w: &Tensor,
+        bias: Option<&Tensor>,
+        o: &Conv2dOptions,
+        output_padding: [usize; 2],
+    ) -> Result<Tensor> {
+        let op = "conv_transpose2d";
+        self.same_device(op, w)?;
+        let x = dims4(op, "input", self)?;
+        let wd = dims4(op, "weight", w)?;
+        if x[1] != wd[0] {
+            return Err(TensorError::Incompatible {
+                op,
+                lhs: x.to_vec(),
+                rhs: wd.to_vec(),
+                why: format!("weight has {} input channels, input has {}", wd[0], x[1]),
+            });
+        }
+        let mut out_hw = [0; 2];
+        for d in 0..2 {
+            if output_padding[d] >= o.stride[d].max(o.dilation[d]) {
+                return Err(TensorError::Argument { op, why: format!("output_padding {output_padding:?} must be < stride or dilation") });
+            }
+            let full = (x[2 + d] - 1) * o.stride[d] + o.dilation[d] * (wd[2 + d] - 1) + output_padding[d] + 1;
+            out_hw[d] = full.checked_sub(2 * o.padding[d]).ok_or_else(|| TensorError::Argument {
+                op,
+                why: format!("padding {:?} is larger than the output", o.padding),
+            })?;
+        }
+        let c_out = wd[1] * o.groups;
+        // The conv whose grad-input pass this is: input [n, c_out, H, W], weight w, output x.
+        let conv_input = [x[0], c_out, out_hw[0], out_hw[1]];
+        let mut p = params(op, conv_input, wd, o)?;
+        let bias = check_bias(op, bias, c_out)?;
+        p.has_bias = bias.is_some() as u32;
+        self.grad_input_pass(w, &p, bias, conv_input)
+    }
+}

@@ -1,0 +1,147 @@
+//! Elementwise ops on f32 tensors with NumPy broadcasting. Inputs may be any strided view
+//! (the kernels index through strides; broadcast dimensions have stride 0); outputs are
+//! contiguous.
+
+use wgtrain_kernels::ops::map::{self, grad_code, BinaryOp, MapParams, TernaryOp, UnaryOp};
+
+use super::operand;
+use crate::dtype::DType;
+use crate::error::{Result, TensorError};
+use crate::shape::broadcast_shapes;
+use crate::tensor::Tensor;
+
+macro_rules! unary_methods {
+    ($($(#[$doc:meta])* $name:ident => $op:ident;)*) => {
+        impl Tensor {
+            $($(#[$doc])* pub fn $name(&self) -> Result<Tensor> { self.unary(UnaryOp::$op, 0.0, 0.0) })*
+        }
+    };
+}
+
+macro_rules! scalar_methods {
+    ($($(#[$doc:meta])* $name:ident => $op:ident;)*) => {
+        impl Tensor {
+            $($(#[$doc])* pub fn $name(&self, s: f32) -> Result<Tensor> { self.unary(UnaryOp::$op, s, 0.0) })*
+        }
+    };
+}
+
+macro_rules! binary_methods {
+    ($($(#[$doc:meta])* $name:ident => $op:ident;)*) => {
+        impl Tensor {
+            $($(#[$doc])* pub fn $name(&self, rhs: &Tensor) -> Result<Tensor> { self.binary(BinaryOp::$op, rhs) })*
+        }
+    };
+}
+
+unary_methods! {
+    neg => Neg; abs => Abs; exp => Exp;
+    /// Natural logarithm.
+    log => Log;
+    sqrt => Sqrt; rsqrt => Rsqrt; square => Square; relu => Relu; selu => Selu;
+    /// Exact GELU, x Phi(x) (Keras `approximate=False`, PyTorch's default).
+    gelu => Gelu;
+    sigmoid => Sigmoid; tanh => Tanh; softplus => Softplus;
+    /// x sigmoid(x), also called swish.
+    silu => Silu;
+    /// clamp(x / 6 + 1/2, 0, 1).
+    hard_sigmoid => HardSigmoid;
+    recip => Recip; sign => Sign;
+}
+
+scalar_methods! {
+    add_scalar => AddScalar; mul_scalar => MulScalar; pow_scalar => PowScalar;
+    /// s - x
+    rsub_scalar => RsubScalar;
+    /// s / x
+    rdiv_scalar => RdivScalar;
+    gt_scalar => GtScalar; ge_scalar => GeScalar; lt_scalar => LtScalar; le_scalar => LeScalar;
+    eq_scalar => EqScalar; ne_scalar => NeScalar; maximum_scalar => MaxScalar; minimum_scalar => MinScalar;
+    /// x for x > 0, else s x.
+    leaky_relu => LeakyRelu;
+    /// x for x > 0, else s (e^x - 1).
+    elu => Elu;
+}
+
+binary_methods! {
+    add => Add; sub => Sub; mul => Mul; div => Div; pow => Pow; maximum => Maximum; minimum => Minimum;
+    /// 1.0 where equal, else 0.0 (as every comparison).
+    eq => Eq;
+    ne => Ne; lt => Lt; le => Le; gt => Gt; ge => Ge;
+    /// PReLU with a learned slope tensor broadcast against x.
+    prelu => Prelu;
+}
+
+impl Tensor {
+    /// Any unary op with its scalar arguments.
+    pub fn unary(&self, op: UnaryOp, alpha: f32, beta: f32) -> Result<Tensor> {
+        self.expect_dtype("unary", DType::F32)?;
+        let out = Tensor::empty(self.device(), &self.shape, DType::F32)?;
+        if out.is_empty() {
+            return Ok(out);
+        }
+        let p = MapParams::new(&self.shape, &[operand(self)], op as u32, alpha, beta);
+        self.device().dispatch(&map::launch(&map::UNARY, &p), &[self.binding(), out.binding()])?;
+        Ok(out)
+    }
+
+    /// clamp(x, low, high).
+    pub fn clamp(&self, low: f32, high: f32) -> Result<Tensor> {
+        self.unary(UnaryOp::Clamp, low, high)
+    }
+
+    /// Any binary op, broadcasting both operands.
+    pub fn binary(&self, op: BinaryOp, rhs: &Tensor) -> Result<Tensor> {
+        self.map2(op as u32, rhs, 0.0, "binary")
+    }
+
+    /// The fused gradient `dy * f'(x)` of unary op `op` (x = self, the op's input).
+    pub fn unary_grad(&self, op: UnaryOp, dy: &Tensor, alpha: f32) -> Result<Tensor> {
+        if !op.has_fused_grad() {
+            return Err(TensorError::Argument { op: "unary_grad", why: format!("{op:?} has no fused gradient") });
+        }
+        self.map2(grad_code(op), dy, alpha, "unary_grad")
+    }
+
+    fn map2(&self, code: u32, rhs: &Tensor, alpha: f32, name: &'static str) -> Result<Tensor> {
+        self.same_device(name, rhs)?;
+        self.expect_dtype(name, DType::F32)?;
+        rhs.expect_dtype(name, DType::F32)?;
+        let shape = broadcast_shapes(name, &self.shape, &rhs.shape)?;
+        let (a, b) = (self.broadcast_to(&shape)?, rhs.broadcast_to(&shape)?);
+        let out = Tensor::empty(self.device(), &shape, DType::F32)?;
+        if out.is_empty() {
+            return Ok(out);
+        }
+        let p = MapParams::new(&shape, &[operand(&a), operand(&b)], code, alpha, 0.0);
+        self.device().dispatch(&map::launch(&map::BINARY, &p), &[a.binding(), b.binding(), out.binding()])?;
+        Ok(out)
+    }
+
+    /// Any three-operand op, broadcasting all operands.
+    pub fn ternary(op: TernaryOp, a: &Tensor, b: &Tensor, c: &Tensor) -> Result<Tensor> {
+        let name = "ternary";
+        a.same_device(name, b)?;
+        a.same_device(name, c)?;
+        for t in [a, b, c] {
+            t.expect_dtype(name, DType::F32)?;
+        }
+        let shape = broadcast_shapes(name, &broadcast_shapes(name, &a.shape, &b.shape)?, &c.shape)?;
+        let (a, b, c) = (a.broadcast_to(&shape)?, b.broadcast_to(&shape)?, c.broadcast_to(&shape)?);
+        let out = Tensor::empty(a.device(), &shape, DType::F32)?;
+        if out.is_empty() {
+            return Ok(out);
+        }
+        let p = MapParams::new(&shape, &[operand(&a), operand(&b), operand(&c)], op as u32, 0.0, 0.0);
+        a.device().dispatch(
+            &map::launch(&map::TERNARY, &p),
+            &[a.binding(), b.binding(), c.binding(), out.binding()],
+        )?;
+        Ok(out)
+    }
+
+    /// `cond != 0 ? a : b`, elementwise with broadcasting (`cond` is this tensor).
+    pub fn where_(&self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+        Tensor::ternary(TernaryOp::Where, a, b, self)
+    }
+}

@@ -1,0 +1,123 @@
+//! Batched matmul with a fused bias + activation epilogue.
+//!
+//! Operands are read through their strides, so `a.transpose(-1, -2)?.matmul(&b)` never
+//! materializes the transpose; batch dimensions broadcast (NumPy `matmul` rules) and are
+//! passed as one batch stride when they collapse to one, else copied once.
+
+use wgtrain_kernels::ops::map::{collapse, Operand, UnaryOp};
+use wgtrain_kernels::ops::matmul::{self, fusable_activation, MatmulParams};
+
+use crate::dtype::DType;
+use crate::error::{Result, TensorError};
+use crate::shape::broadcast_shapes;
+use crate::tensor::Tensor;
+
+/// Epilogue of [`Tensor::matmul_with`].
+#[derive(Debug, Clone, Default)]
+pub struct MatmulOptions<'a> {
+    /// Added to every row: shape `[n]`.
+    pub bias: Option<&'a Tensor>,
+    /// Applied last; `None` for identity.
+    pub activation: Option<UnaryOp>,
+    /// The activation's scalar (leaky_relu slope, elu alpha).
+    pub alpha: f32,
+}
+
+impl Tensor {
+    /// `self @ rhs` for `[..., m, k] @ [..., k, n]`.
+    pub fn matmul(&self, rhs: &Tensor) -> Result<Tensor> {
+        self.matmul_with(rhs, MatmulOptions::default())
+    }
+
+    /// `act(self @ rhs + bias)` in one kernel.
+    pub fn matmul_with(&self, rhs: &Tensor, opts: MatmulOptions<'_>) -> Result<Tensor> {
+        let op = "matmul";
+        self.same_device(op, rhs)?;
+        self.expect_dtype(op, DType::F32)?;
+        rhs.expect_dtype(op, DType::F32)?;
+        if self.rank() < 2 || rhs.rank() < 2 {
+            return Err(TensorError::Incompatible {
+                op,
+                lhs: self.shape.clone(),
+                rhs: rhs.shape.clone(),
+                why: "both operands need rank >= 2".into(),
+            });
+        }
+        let (m, k) = (self.shape[self.rank() - 2], self.shape[self.rank() - 1]);
+        let (k2, n) = (rhs.shape[rhs.rank() - 2], rhs.shape[rhs.rank() - 1]);
+        if k != k2 {
+            return Err(TensorError::Incompatible {
+                op,
+                lhs: self.shape.clone(),
+                rhs: rhs.shape.clone(),
+                why: format!("inner dimensions differ: {k} vs {k2}"),
+            });
+        }
+        let act = opts.activation.unwrap_or(UnaryOp::Identity);
+        if !fusable_activation(act) {
+            return Err(TensorError::Argument { op, why: format!("{act:?} cannot be fused into matmul") });
+        }
+        let batch_shape = broadcast_shapes(op, &self.shape[..self.rank() - 2], &rhs.shape[..rhs.rank() - 2])?;
+        let (a, a_bs) = batched(self, &batch_shape)?;
+        let (b, b_bs) = batched(rhs, &batch_shape)?;
+        let batch: usize = batch_shape.iter().product();
+        let mut out_shape = batch_shape.clone();
+        out_shape.extend([m, n]);
+        let out = Tensor::empty(self.device(), &out_shape, DType::F32)?;
+        if out.is_empty() {
+            return Ok(out);
+        }
+        let bias = match opts.bias {
+            Some(bias) => {
+                if bias.shape != [n] {
+                    return Err(TensorError::Shape { op: "matmul bias", expected: format!("[{n}]"), got: bias.shape.clone() });
+                }
+                bias.expect_dtype(op, DType::F32)?;
+                Some(bias.contiguous()?)
+            }
+            None => None,
+        };
+        let (ar, br) = (a.rank(), b.rank());
+        let p = MatmulParams {
+            m: m as u32,
+            n: n as u32,
+            k: k as u32,
+            batch: batch as u32,
+            a_off: a.offset as u32,
+            a_rs: a.strides[ar - 2] as u32,
+            a_cs: a.strides[ar - 1] as u32,
+            a_bs: a_bs as u32,
+            b_off: b.offset as u32,
+            b_rs: b.strides[br - 2] as u32,
+            b_cs: b.strides[br - 1] as u32,
+            b_bs: b_bs as u32,
+            bias_off: bias.as_ref().map_or(0, |t| t.offset as u32),
+            has_bias: bias.is_some() as u32,
+            act: act as u32,
+            alpha: opts.alpha,
+        };
+        let launch = matmul::launch(&p, self.device().gemm_tiles());
+        // With no bias, any buffer fills the unused binding.
+        let bias_binding = bias.as_ref().unwrap_or(&a).binding();
+        self.device().dispatch(&launch, &[a.binding(), b.binding(), bias_binding, out.binding()])?;
+        Ok(out)
+    }
+}
+
+/// `t` with its batch dimensions broadcast to `batch_shape`, and the single stride that steps
+/// through them (copying `t` when its batch dimensions do not collapse to one stride).
+fn batched(t: &Tensor, batch_shape: &[usize]) -> Result<(Tensor, usize)> {
+    let r = t.rank();
+    let mut full = batch_shape.to_vec();
+    full.extend(&t.shape[r - 2..]);
+    let v = t.broadcast_to(&full)?;
+    let nb = batch_shape.len();
+    let batch_op = Operand { offset: 0, strides: v.strides[..nb].to_vec() };
+    let (dims, strides) = collapse(batch_shape, &[batch_op]);
+    if dims.len() == 1 {
+        return Ok((v, strides[0][0] * (dims[0] > 1) as usize));
+    }
+    let c = v.copy()?;
+    let m = c.shape[nb] * c.shape[nb + 1];
+    Ok((c, m))
+}

@@ -1,0 +1,113 @@
+//! Conv2d forward, grad input, grad weight and conv_transpose2d against the twins: strides,
+//! padding, dilation, groups (depthwise included), awkward sizes and a shape of more than two
+//! tiles in every GEMM dimension. Tolerance 1e-4 sqrt(K).
+
+use wgtrain_kernels::ops::conv::{out_extent, ConvGeometry, ConvParams};
+use wgtrain_kernels::ops::map::UnaryOp;
+use wgtrain_kernels::reference;
+use wgtrain_tensor::{Conv2dOptions, Tensor};
+
+use super::harness::{assert_close, data, dev, gemm_tol};
+
+struct Case {
+    x: [usize; 4],
+    w: [usize; 4],
+    stride: usize,
+    pad: usize,
+    dil: usize,
+    groups: usize,
+}
+
+const CASES: [Case; 7] = [
+    Case { x: [1, 1, 1, 1], w: [1, 1, 1, 1], stride: 1, pad: 0, dil: 1, groups: 1 },
+    Case { x: [2, 3, 7, 9], w: [5, 3, 3, 3], stride: 1, pad: 1, dil: 1, groups: 1 },
+    Case { x: [3, 4, 11, 8], w: [6, 2, 3, 2], stride: 2, pad: 1, dil: 1, groups: 2 },
+    Case { x: [2, 6, 9, 9], w: [6, 1, 3, 3], stride: 1, pad: 2, dil: 2, groups: 6 }, // depthwise, dilated
+    Case { x: [1, 5, 13, 7], w: [7, 5, 5, 3], stride: 3, pad: 2, dil: 1, groups: 1 },
+    Case { x: [2, 8, 12, 12], w: [130, 8, 3, 3], stride: 1, pad: 0, dil: 1, groups: 1 }, // > 2 tiles
+    Case { x: [4, 16, 10, 10], w: [33, 16, 1, 1], stride: 1, pad: 0, dil: 1, groups: 1 },
+];
+
+fn setup(c: &Case) -> (Conv2dOptions, ConvParams) {
+    let o = Conv2dOptions { stride: [c.stride; 2], padding: [c.pad; 2], dilation: [c.dil; 2], groups: c.groups, ..Default::default() };
+    let oh = out_extent(c.x[2], c.w[2], c.stride, c.pad, c.dil).unwrap();
+    let ow = out_extent(c.x[3], c.w[3], c.stride, c.pad, c.dil).unwrap();
+    let g = ConvGeometry { stride: o.stride, padding: o.padding, dilation: o.dilation, groups: c.groups };
+    (o, ConvParams::new(c.x, c.w, [oh, ow], &g))
+}
+
+#[test]
+fn conv2d_forward_matches_the_twin() {
+    for (i, c) in CASES.iter().enumerate() {
+        let (mut o, mut p) = setup(c);
+        let (x, w, b) = (data(i as u64, c.x.iter().product(), -1.0, 1.0), data(20 + i as u64, c.w.iter().product(), -1.0, 1.0), data(40 + i as u64, c.w[0], -1.0, 1.0));
+        let tx = Tensor::from_slice(dev(), &x, &c.x).unwrap();
+        let tw = Tensor::from_slice(dev(), &w, &c.w).unwrap();
+        let tb = Tensor::from_slice(dev(), &b, &[c.w[0]]).unwrap();
+        o.activation = Some(UnaryOp::Relu);
+        let got = tx.conv2d(&tw, Some(&tb), &o).unwrap();
+        assert_eq!(got.shape(), &[p.batch, p.out_c, p.out_h, p.out_w].map(|v| v as usize));
+        (p.has_bias, p.act) = (1, UnaryOp::Relu as u32);
+        let want = reference::conv2d_forward(&p, &x, &w, Some(&b));
+        let k = c.w[1] * c.w[2] * c.w[3];
+        assert_close(&got.to_vec::<f32>().unwrap(), &want, gemm_tol(k), gemm_tol(k), &format!("case {i} forward"));
+    }
+}
+
+#[test]
+fn conv2d_backward_passes_match_the_twins() {
+    for (i, c) in CASES.iter().enumerate() {
+        let (o, p) = setup(c);
+        let ylen = (p.batch * p.out_c * p.out_h * p.out_w) as usize;
+        let (x, w, dy) = (data(i as u64, c.x.iter().product(), -1.0, 1.0), data(20 + i as u64, c.w.iter().product(), -1.0, 1.0), data(60 + i as u64, ylen, -1.0, 1.0));
+        let tx = Tensor::from_slice(dev(), &x, &c.x).unwrap();
+        let tw = Tensor::from_slice(dev(), &w, &c.w).unwrap();
+        let tdy = Tensor::from_slice(dev(), &dy, &[p.batch, p.out_c, p.out_h, p.out_w].map(|v| v as usize)).unwrap();
+        let dx = tdy.conv2d_grad_input(&tw, c.x, &o).unwrap();
+        let k_in = (c.w[0] / c.groups) * c.w[2] * c.w[3];
+        assert_close(&dx.to_vec::<f32>().unwrap(), &reference::conv2d_grad_input(&p, &dy, &w, None), gemm_tol(k_in), gemm_tol(k_in), &format!("case {i} grad input"));
+        let dw = tdy.conv2d_grad_weight(&tx, c.w, &o).unwrap();
+        let k_w = ylen / c.w[0];
+        assert_close(&dw.to_vec::<f32>().unwrap(), &reference::conv2d_grad_weight(&p, &dy, &x), gemm_tol(k_w), gemm_tol(k_w), &format!("case {i} grad weight"));
+    }
+}
+
+#[test]
+fn grad_weight_with_k_splits_matches_the_twin() {
+    // Enough pixels that the pass splits K (checked through the result only: splits are internal).
+    let c = Case { x: [8, 3, 20, 20], w: [4, 3, 3, 3], stride: 1, pad: 1, dil: 1, groups: 1 };
+    let (o, p) = setup(&c);
+    let ylen = (p.batch * p.out_c * p.out_h * p.out_w) as usize;
+    let (x, dy) = (data(1, c.x.iter().product(), -1.0, 1.0), data(2, ylen, -1.0, 1.0));
+    let tx = Tensor::from_slice(dev(), &x, &c.x).unwrap();
+    let tdy = Tensor::from_slice(dev(), &dy, &[8, 4, 20, 20]).unwrap();
+    let dw = tdy.conv2d_grad_weight(&tx, c.w, &o).unwrap();
+    let k = ylen / 4;
+    assert_close(&dw.to_vec::<f32>().unwrap(), &reference::conv2d_grad_weight(&p, &dy, &x), gemm_tol(k), gemm_tol(k), "split-K");
+}
+
+#[test]
+fn conv_transpose2d_is_the_adjoint_of_conv2d() {
+    // conv_transpose2d(x, w) with w [c_in, c_out/g, kh, kw] equals conv2d's grad input for the
+    // conv from [n, c_out, H, W] to x's shape.
+    for (stride, pad, out_pad, groups) in [(1, 0, 0, 1), (2, 1, 1, 1), (3, 1, 2, 2)] {
+        let (n, c_in, h, wdt, c_out, k) = (2, 4, 5, 6, 6, 3);
+        let x = data(stride as u64, n * c_in * h * wdt, -1.0, 1.0);
+        let w = data(9, c_in * (c_out / groups) * k * k, -1.0, 1.0);
+        let b = data(10, c_out, -1.0, 1.0);
+        let tx = Tensor::from_slice(dev(), &x, &[n, c_in, h, wdt]).unwrap();
+        let tw = Tensor::from_slice(dev(), &w, &[c_in, c_out / groups, k, k]).unwrap();
+        let tb = Tensor::from_slice(dev(), &b, &[c_out]).unwrap();
+        let o = Conv2dOptions { stride: [stride; 2], padding: [pad; 2], groups, ..Default::default() };
+        let y = tx.conv_transpose2d(&tw, Some(&tb), &o, [out_pad; 2]).unwrap();
+        let oh = (h - 1) * stride - 2 * pad + (k - 1) + out_pad + 1;
+        let ow = (wdt - 1) * stride - 2 * pad + (k - 1) + out_pad + 1;
+        assert_eq!(y.shape(), &[n, c_out, oh, ow]);
+        let g = ConvGeometry { stride: [stride; 2], padding: [pad; 2], dilation: [1, 1], groups };
+        let mut p = ConvParams::new([n, c_out, oh, ow], [c_in, c_out / groups, k, k], [h, wdt], &g);
+        p.has_bias = 1;
+        let want = reference::conv2d_grad_input(&p, &x, &w, Some(&b));
+        let kk = (c_in / groups) * k * k;
+        assert_close(&y.to_vec::<f32>().unwrap(), &want, gemm_tol(kk), gemm_tol(kk), &format!("transpose s{stride} p{pad} op{out_pad} g{groups}"));
+    }
+}

@@ -1,0 +1,139 @@
+//! Unary, binary and ternary maps against their twins: awkward sizes, strided and broadcast
+//! operands, extreme values. Tolerance: rtol 1e-5 with atol 1e-6 for results near zero.
+
+use wgtrain_kernels::ops::map::{grad_code, BinaryOp, MapParams, Operand, TernaryOp, UnaryOp};
+use wgtrain_kernels::reference;
+use wgtrain_tensor::Tensor;
+
+use super::harness::{assert_close, data, dev};
+
+const SIZES: [usize; 4] = [1, 7, 33, 1000];
+
+fn contiguous(shape: &[usize]) -> Operand {
+    Operand { offset: 0, strides: wgtrain_tensor::shape::contiguous_strides(shape) }
+}
+
+fn view_operand(t: &Tensor) -> Operand {
+    Operand { offset: t.offset(), strides: t.strides().to_vec() }
+}
+
+/// Inputs inside the op's domain.
+fn domain(op: UnaryOp, seed: u64, n: usize) -> Vec<f32> {
+    use UnaryOp::*;
+    match op {
+        Log | Sqrt | Rsqrt | PowScalar => data(seed, n, 1e-3, 5.0),
+        Recip | RdivScalar => data(seed, n, 0.1, 4.0).iter().enumerate().map(|(i, v)| if i % 2 == 0 { *v } else { -v }).collect(),
+        _ => data(seed, n, -6.0, 6.0),
+    }
+}
+
+const ALL_UNARY: [UnaryOp; 34] = {
+    use UnaryOp::*;
+    [
+        Neg, Abs, Exp, Log, Sqrt, Rsqrt, Square, Relu, LeakyRelu, Elu, Selu, Gelu, Sigmoid, Tanh, Softplus, Silu,
+        HardSigmoid, AddScalar, MulScalar, PowScalar, Clamp, Recip, Sign, RsubScalar, Identity, GtScalar, GeScalar,
+        LtScalar, LeScalar, EqScalar, NeScalar, MaxScalar, MinScalar, RdivScalar,
+    ]
+};
+
+#[test]
+fn every_unary_op_matches_its_twin_on_awkward_sizes() {
+    for op in ALL_UNARY {
+        for n in SIZES {
+            let x = domain(op, n as u64, n);
+            let t = Tensor::from_slice(dev(), &x, &[n]).unwrap();
+            let got = t.unary(op, 0.3, 1.5).unwrap().to_vec::<f32>().unwrap();
+            let p = MapParams::new(&[n], &[contiguous(&[n])], op as u32, 0.3, 1.5);
+            assert_close(&got, &reference::unary(&p, &x), 1e-6, 1e-5, &format!("{op:?} n={n}"));
+        }
+    }
+}
+
+#[test]
+fn unary_ops_read_strided_views() {
+    let (shape, x) = ([6usize, 5, 4], data(3, 120, -3.0, 3.0));
+    let t = Tensor::from_slice(dev(), &x, &shape).unwrap();
+    let v = t.permute(&[2, 0, 1]).unwrap().slice(1, 1, 6, 2).unwrap(); // [4, 3, 5], gaps
+    assert!(!v.is_contiguous());
+    for op in [UnaryOp::Gelu, UnaryOp::Exp, UnaryOp::Neg] {
+        let got = v.unary(op, 0.0, 0.0).unwrap().to_vec::<f32>().unwrap();
+        let p = MapParams::new(v.shape(), &[view_operand(&v)], op as u32, 0.0, 0.0);
+        assert_close(&got, &reference::unary(&p, &x), 1e-6, 1e-5, &format!("strided {op:?}"));
+    }
+}
+
+#[test]
+fn activations_stay_finite_and_accurate_at_extreme_inputs() {
+    let x = vec![-1e4f32, -100.0, -88.0, -50.0, -20.0, -9.0, -1e-7, 0.0, 1e-7, 9.0, 20.0, 50.0, 88.0, 100.0, 1e4];
+    let t = Tensor::from_slice(dev(), &x, &[x.len()]).unwrap();
+    for op in [UnaryOp::Sigmoid, UnaryOp::Tanh, UnaryOp::Softplus, UnaryOp::Gelu, UnaryOp::Silu, UnaryOp::Elu, UnaryOp::Selu] {
+        let got = t.unary(op, 1.0, 0.0).unwrap().to_vec::<f32>().unwrap();
+        let p = MapParams::new(&[x.len()], &[contiguous(&[x.len()])], op as u32, 1.0, 0.0);
+        assert_close(&got, &reference::unary(&p, &x), 1e-6, 1e-5, &format!("{op:?} extremes"));
+    }
+    let tiny = vec![1e-30f32, 1e-20, 1e-10, 1.0, 1e10, 1e30];
+    let got = Tensor::from_slice(dev(), &tiny, &[6]).unwrap().log().unwrap().to_vec::<f32>().unwrap();
+    let want: Vec<f32> = tiny.iter().map(|v| (*v as f64).ln() as f32).collect();
+    assert_close(&got, &want, 1e-6, 1e-5, "log of tiny and huge");
+}
+
+const ALL_BINARY: [BinaryOp; 14] = {
+    use BinaryOp::*;
+    [Add, Sub, Mul, Div, Pow, Maximum, Minimum, Eq, Ne, Lt, Le, Gt, Ge, Prelu]
+};
+
+#[test]
+fn every_binary_op_matches_its_twin_with_broadcasting() {
+    // (a shape, b shape): equal, scalar, row, column, both sides stretched, rank mismatch.
+    let cases: [(&[usize], &[usize]); 7] =
+        [(&[33], &[33]), (&[7, 33], &[1]), (&[7, 33], &[33]), (&[7, 33], &[7, 1]), (&[7, 1, 5], &[1, 3, 5]), (&[2, 3, 4, 5], &[4, 1]), (&[1000], &[1000])];
+    for op in ALL_BINARY {
+        for (i, (sa, sb)) in cases.iter().enumerate() {
+            let na: usize = sa.iter().product();
+            let nb: usize = sb.iter().product();
+            let (lo, hi) = if op == BinaryOp::Pow { (0.1, 3.0) } else { (-3.0, 3.0) };
+            let mut a = data(i as u64, na, lo, hi);
+            let b = data(100 + i as u64, nb, lo, hi);
+            if matches!(op, BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Le | BinaryOp::Ge) {
+                a[0] = b[0]; // exercise equality
+            }
+            let (ta, tb) = (Tensor::from_slice(dev(), &a, sa).unwrap(), Tensor::from_slice(dev(), &b, sb).unwrap());
+            let out = ta.binary(op, &tb).unwrap();
+            let (va, vb) = (ta.broadcast_to(out.shape()).unwrap(), tb.broadcast_to(out.shape()).unwrap());
+            let p = MapParams::new(out.shape(), &[view_operand(&va), view_operand(&vb)], op as u32, 0.0, 0.0);
+            let want = reference::binary(&p, &a, &b);
+            assert_close(&out.to_vec::<f32>().unwrap(), &want, 1e-6, 1e-5, &format!("{op:?} {sa:?} with {sb:?}"));
+        }
+    }
+}
+
+#[test]
+fn fused_activation_gradients_match_the_derivative_twins() {
+    use UnaryOp::*;
+    for op in [Neg, Abs, Exp, Log, Sqrt, Rsqrt, Square, Relu, LeakyRelu, Elu, Selu, Gelu, Sigmoid, Tanh, Softplus, Silu, HardSigmoid] {
+        for n in [7usize, 1000] {
+            let x = domain(op, n as u64 + 9, n);
+            let dy = data(n as u64 + 10, n, -1.0, 1.0);
+            let (tx, tdy) = (Tensor::from_slice(dev(), &x, &[n]).unwrap(), Tensor::from_slice(dev(), &dy, &[n]).unwrap());
+            let got = tx.unary_grad(op, &tdy, 0.2).unwrap().to_vec::<f32>().unwrap();
+            let p = MapParams::new(&[n], &[contiguous(&[n]), contiguous(&[n])], grad_code(op), 0.2, 0.0);
+            assert_close(&got, &reference::binary(&p, &x, &dy), 1e-6, 1e-5, &format!("d{op:?}"));
+        }
+    }
+}
+
+#[test]
+fn ternary_ops_match_their_twins_with_broadcasting() {
+    let (a, b, c) = (data(1, 7 * 33, -2.0, 2.0), data(2, 33, -2.0, 2.0), data(3, 7, -1.0, 1.0));
+    let cond: Vec<f32> = c.iter().map(|v| if *v > 0.0 { 1.0 } else { 0.0 }).collect();
+    let ta = Tensor::from_slice(dev(), &a, &[7, 33]).unwrap();
+    let tb = Tensor::from_slice(dev(), &b, &[33]).unwrap();
+    for (op, third) in [(TernaryOp::Where, &cond), (TernaryOp::PreluGradX, &c), (TernaryOp::PreluGradSlope, &c)] {
+        let tc = Tensor::from_slice(dev(), third, &[7, 1]).unwrap();
+        let out = Tensor::ternary(op, &ta, &tb, &tc).unwrap();
+        let shape = out.shape().to_vec();
+        let ops: Vec<Operand> = [&ta, &tb, &tc].iter().map(|t| view_operand(&t.broadcast_to(&shape).unwrap())).collect();
+        let p = MapParams::new(&shape, &ops, op as u32, 0.0, 0.0);
+        assert_close(&out.to_vec::<f32>().unwrap(), &reference::ternary(&p, &a, &b, third), 1e-6, 1e-5, &format!("{op:?}"));
+    }
+}
