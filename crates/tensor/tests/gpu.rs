@@ -7,7 +7,9 @@ mod gpu {
     mod elementwise;
     mod errors;
     mod execution;
+    mod index;
     mod matmul;
+    mod optim;
     mod random_cast;
     mod views;
 }

@@ -6,7 +6,9 @@
 
 pub mod conv;
 pub mod fill;
+pub mod index;
 pub mod map;
 pub mod matmul;
+pub mod optim;
 pub mod random;
 pub mod tiles;

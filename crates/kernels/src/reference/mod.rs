@@ -4,14 +4,18 @@
 
 mod conv;
 mod float;
+mod index;
 mod map;
 mod matmul;
+mod optim;
 mod random;
 
 pub use conv::{conv2d_forward, conv2d_grad_input, conv2d_grad_weight};
 pub use float::{erf, Float};
+pub use index::{embedding, embedding_grad, gather, gather_grad, one_hot};
 pub use map::{binary, strided_copy, ternary, unary, unary_scalar};
 pub use matmul::matmul;
+pub use optim::{adagrad, adam, rmsprop, sgd};
 pub use random::{dropout, philox4x32_10, random_fill};
 
 /// Offset of row-major coordinate `idx` (over `dims`) in an operand with `strides`.

@@ -4,10 +4,13 @@
 mod conv;
 mod copy;
 mod elementwise;
+mod index;
 mod matmul;
+mod optim;
 
 pub use conv::Conv2dOptions;
 pub use matmul::MatmulOptions;
+pub use optim::{adagrad_step, adam_step, rmsprop_step, sgd_step, AdagradParams, AdamParams, RmspropParams, SgdParams};
 
 use wgtrain_kernels::ops::map::Operand;
 

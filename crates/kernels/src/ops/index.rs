@@ -1,0 +1,77 @@
+//! Launchers of `index.wgsl`: embedding gather and gradient, gather along an axis and its
+//! scatter-add gradient, one_hot. Every operand is contiguous from element 0; indices are 32-bit
+//! words (u32, or i32 whose negatives read as out of range).
+//!
+//! Shape contract (see the shader): embedding ids `[rows]`, table `[vocab, dim]`, out
+//! `[rows, dim]`; gather x `[outer, axis_in, inner]`, idx and out `[outer, axis_out, inner]`;
+//! one_hot labels `[rows]`, out `[rows, dim]`.
+
+use bytemuck::{Pod, Zeroable};
+
+use crate::launch::grid_1d;
+use crate::{Access, KernelSpec, Launch, Shader};
+
+/// Parameters of `index.wgsl`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq, Default)]
+pub struct IndexParams {
+    /// Threads (output elements, or `ceil(vocab / VOCAB_BLOCK) * dim` for the embedding gradient).
+    pub n: u32,
+    pub rows: u32,
+    pub vocab: u32,
+    pub dim: u32,
+    pub outer: u32,
+    pub axis_in: u32,
+    pub axis_out: u32,
+    pub inner: u32,
+}
+
+/// Vocabulary rows one embedding-gradient thread accumulates (`VOCAB_BLOCK` in the shader).
+pub const VOCAB_BLOCK: usize = 16;
+
+const IDS_SRC_DST: &[Access] = &[Access::Read, Access::Read, Access::ReadWrite];
+
+pub static EMBEDDING_FORWARD: KernelSpec =
+    KernelSpec { shader: Shader::Index, entry: "embedding_forward", bindings: IDS_SRC_DST };
+pub static EMBEDDING_BACKWARD: KernelSpec =
+    KernelSpec { shader: Shader::Index, entry: "embedding_backward", bindings: IDS_SRC_DST };
+pub static GATHER_FORWARD: KernelSpec =
+    KernelSpec { shader: Shader::Index, entry: "gather_forward", bindings: IDS_SRC_DST };
+pub static GATHER_BACKWARD: KernelSpec =
+    KernelSpec { shader: Shader::Index, entry: "gather_backward", bindings: IDS_SRC_DST };
+pub static ONE_HOT: KernelSpec =
+    KernelSpec { shader: Shader::Index, entry: "one_hot_forward", bindings: &[Access::Read, Access::ReadWrite] };
+
+impl IndexParams {
+    /// Embedding forward (bindings: ids, table, out).
+    pub fn embedding(rows: usize, vocab: usize, dim: usize) -> Self {
+        IndexParams { n: (rows * dim) as u32, rows: rows as u32, vocab: vocab as u32, dim: dim as u32, ..Self::default() }
+    }
+    /// Embedding gradient (bindings: ids, dy, dtable): one thread per (vocab block, column).
+    pub fn embedding_grad(rows: usize, vocab: usize, dim: usize) -> Self {
+        IndexParams { n: (vocab.div_ceil(VOCAB_BLOCK) * dim) as u32, ..Self::embedding(rows, vocab, dim) }
+    }
+    /// Gather forward (bindings: idx, x, out): one thread per output element.
+    pub fn gather(outer: usize, axis_in: usize, axis_out: usize, inner: usize) -> Self {
+        IndexParams {
+            n: (outer * axis_out * inner) as u32,
+            outer: outer as u32,
+            axis_in: axis_in as u32,
+            axis_out: axis_out as u32,
+            inner: inner as u32,
+            ..Self::default()
+        }
+    }
+    /// Gather gradient (bindings: idx, dy, dx): one thread per dx element.
+    pub fn gather_grad(outer: usize, axis_in: usize, axis_out: usize, inner: usize) -> Self {
+        IndexParams { n: (outer * axis_in * inner) as u32, ..Self::gather(outer, axis_in, axis_out, inner) }
+    }
+    /// one_hot (bindings: labels, out).
+    pub fn one_hot(rows: usize, classes: usize) -> Self {
+        IndexParams { n: (rows * classes) as u32, rows: rows as u32, dim: classes as u32, ..Self::default() }
+    }
+}
+
+pub fn launch(kernel: &'static KernelSpec, p: &IndexParams) -> Launch {
+    Launch::new(kernel, p, grid_1d(p.n as usize, 256))
+}

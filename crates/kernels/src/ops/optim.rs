@@ -1,0 +1,167 @@
+//! Launchers of `optim.wgsl`: fused in-place optimizer updates (PyTorch semantics), one dispatch
+//! per parameter tensor. The hyper-parameter structs here are the public description of each
+//! optimizer; [`OptimParams`] is what the shader and the twins read, with step-dependent scalars
+//! (Adam's bias corrections, SGD's first step) computed on the host.
+//!
+//! Shape contract: param, grad and every state tensor are contiguous f32 of `n` elements from
+//! element 0. Bindings: param (read-write), grad (read), then the optimizer's state tensors.
+
+use bytemuck::{Pod, Zeroable};
+
+use crate::launch::grid_1d;
+use crate::{Access, KernelSpec, Launch, Shader};
+
+/// Parameters of `optim.wgsl`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq, Default)]
+pub struct OptimParams {
+    pub n: u32,
+    pub flags: u32,
+    pub _pad0: [u32; 2],
+    pub lr: f32,
+    pub weight_decay: f32,
+    pub momentum: f32,
+    pub dampening: f32,
+    pub beta1: f32,
+    pub beta2: f32,
+    pub eps: f32,
+    /// Adam: `lr / (1 - beta1^step)`.
+    pub step_size: f32,
+    /// Adam: `sqrt(1 - beta2^step)`.
+    pub bc2_sqrt: f32,
+    pub alpha: f32,
+    pub _pad1: [u32; 2],
+}
+
+/// Flag bits of [`OptimParams::flags`] (`FLAG_*` in the shader).
+pub const FLAG_NESTEROV: u32 = 1;
+pub const FLAG_FIRST: u32 = 2;
+pub const FLAG_DECOUPLED: u32 = 4;
+pub const FLAG_CENTERED: u32 = 8;
+pub const FLAG_MOMENTUM: u32 = 16;
+
+/// SGD (PyTorch `torch.optim.SGD`): L2 `weight_decay` is added to the gradient; with momentum
+/// the buffer is set to the gradient on `step == 1`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SgdParams {
+    pub lr: f32,
+    pub momentum: f32,
+    pub dampening: f32,
+    pub weight_decay: f32,
+    pub nesterov: bool,
+    /// 1-based step number.
+    pub step: u64,
+}
+
+/// Adam, or AdamW when `decoupled` (PyTorch `Adam` / `AdamW`; no amsgrad).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdamParams {
+    pub lr: f32,
+    pub beta1: f32,
+    pub beta2: f32,
+    pub eps: f32,
+    pub weight_decay: f32,
+    /// AdamW: `p -= lr * weight_decay * p` instead of adding `weight_decay * p` to the gradient.
+    pub decoupled: bool,
+    /// 1-based step number, for the bias corrections.
+    pub step: u64,
+}
+
+/// RMSprop (PyTorch `torch.optim.RMSprop`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RmspropParams {
+    pub lr: f32,
+    pub alpha: f32,
+    pub eps: f32,
+    pub weight_decay: f32,
+    pub momentum: f32,
+    pub centered: bool,
+}
+
+/// Adagrad (PyTorch `torch.optim.Adagrad` without lr decay). The accumulator should start at
+/// the initial accumulator value (e.g. `Tensor::full(dev, shape, 0.0)`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdagradParams {
+    pub lr: f32,
+    pub eps: f32,
+    pub weight_decay: f32,
+}
+
+impl SgdParams {
+    pub fn kernel_params(&self, n: usize) -> OptimParams {
+        let flags = if self.nesterov { FLAG_NESTEROV } else { 0 } | if self.step <= 1 { FLAG_FIRST } else { 0 };
+        OptimParams {
+            n: n as u32,
+            flags,
+            lr: self.lr,
+            weight_decay: self.weight_decay,
+            momentum: self.momentum,
+            dampening: self.dampening,
+            ..OptimParams::default()
+        }
+    }
+}
+
+impl AdamParams {
+    /// Bias corrections in f64 from the step number, then rounded once.
+    pub fn kernel_params(&self, n: usize) -> OptimParams {
+        let t = self.step.max(1) as i32;
+        let bc1 = 1.0 - (self.beta1 as f64).powi(t);
+        let bc2 = 1.0 - (self.beta2 as f64).powi(t);
+        OptimParams {
+            n: n as u32,
+            flags: if self.decoupled { FLAG_DECOUPLED } else { 0 },
+            lr: self.lr,
+            weight_decay: self.weight_decay,
+            beta1: self.beta1,
+            beta2: self.beta2,
+            eps: self.eps,
+            step_size: (self.lr as f64 / bc1) as f32,
+            bc2_sqrt: bc2.sqrt() as f32,
+            ..OptimParams::default()
+        }
+    }
+}
+
+impl RmspropParams {
+    pub fn kernel_params(&self, n: usize) -> OptimParams {
+        let flags = if self.centered { FLAG_CENTERED } else { 0 } | if self.momentum > 0.0 { FLAG_MOMENTUM } else { 0 };
+        OptimParams {
+            n: n as u32,
+            flags,
+            lr: self.lr,
+            weight_decay: self.weight_decay,
+            momentum: self.momentum,
+            eps: self.eps,
+            alpha: self.alpha,
+            ..OptimParams::default()
+        }
+    }
+}
+
+impl AdagradParams {
+    pub fn kernel_params(&self, n: usize) -> OptimParams {
+        OptimParams { n: n as u32, lr: self.lr, weight_decay: self.weight_decay, eps: self.eps, ..OptimParams::default() }
+    }
+}
+
+use Access::{Read, ReadWrite};
+
+pub static SGD_PLAIN: KernelSpec =
+    KernelSpec { shader: Shader::Optim, entry: "sgd_plain", bindings: &[ReadWrite, Read] };
+pub static SGD_MOMENTUM: KernelSpec =
+    KernelSpec { shader: Shader::Optim, entry: "sgd_momentum", bindings: &[ReadWrite, Read, ReadWrite] };
+pub static ADAM: KernelSpec =
+    KernelSpec { shader: Shader::Optim, entry: "adam_update", bindings: &[ReadWrite, Read, ReadWrite, ReadWrite] };
+/// Bindings: param, grad, square_avg, momentum buffer, grad_avg (unused ones get a placeholder).
+pub static RMSPROP: KernelSpec = KernelSpec {
+    shader: Shader::Optim,
+    entry: "rmsprop_update",
+    bindings: &[ReadWrite, Read, ReadWrite, ReadWrite, ReadWrite],
+};
+pub static ADAGRAD: KernelSpec =
+    KernelSpec { shader: Shader::Optim, entry: "adagrad_update", bindings: &[ReadWrite, Read, ReadWrite] };
+
+pub fn launch(kernel: &'static KernelSpec, p: &OptimParams) -> Launch {
+    Launch::new(kernel, p, grid_1d(p.n as usize, 256))
+}
