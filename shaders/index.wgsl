@@ -44,7 +44,10 @@ fn embedding_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
     let r = i / p.dim;
     let d = i - r * p.dim;
     let id = ids[r];
-    dst[i] = select(0.0, src[id * p.dim + d], id < p.vocab);
+    // A branch, not select(): select evaluates both operands, and the read must not go out of range.
+    var v = 0.0;
+    if (id < p.vocab) { v = src[id * p.dim + d]; }
+    dst[i] = v;
 }
 
 // dtable[v, d] = sum over r in increasing order with ids[r] == v of dy[r, d]. Thread (block, d)
@@ -77,7 +80,9 @@ fn gather_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
     let k = i % p.inner;
     let o = i / (p.inner * p.axis_out);
     let id = ids[i];
-    dst[i] = select(0.0, src[(o * p.axis_in + id) * p.inner + k], id < p.axis_in);
+    var v = 0.0;
+    if (id < p.axis_in) { v = src[(o * p.axis_in + id) * p.inner + k]; }
+    dst[i] = v;
 }
 
 // dx[o, a, k] = sum over j in increasing order with idx[o, j, k] == a of dy[o, j, k]: one thread

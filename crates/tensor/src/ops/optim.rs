@@ -2,6 +2,10 @@
 //! parameter and its state in place. Every tensor must be contiguous f32 at offset 0 with the
 //! parameter's shape (state tensors are created by the caller, e.g. `Tensor::zeros`, and owned
 //! by the optimizer); the gradient must not share the parameter's storage.
+//!
+//! Multi-tensor form: keep every parameter (and gradient, and state) as a view of one flat
+//! tensor, and step the flat tensors: one dispatch for the whole model (the views at non-zero
+//! offsets are rejected on their own, the flat tensors are not).
 
 use wgtrain_kernels::ops::optim::{self, OptimParams};
 use wgtrain_kernels::KernelSpec;

@@ -99,6 +99,13 @@ fn gather_and_its_gradient_match_the_twin() {
     gather_case(&[4, 9, 6], 1, 5, 2, 6);
     gather_case(&[10, 1000], 1, 33, 0, 7);
     gather_case(&[2, 3, 4, 5, 6], 3, 8, 1, 8);
+    // i32 indices: a negative index reads as zero and adds nothing to the gradient.
+    let x = Tensor::from_slice(dev(), &[1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]).unwrap();
+    let idx = Tensor::from_slice(dev(), &[2i32, -1, 0, 0], &[2, 2]).unwrap();
+    assert_eq!(x.gather(1, &idx).unwrap().to_vec::<f32>().unwrap(), vec![3.0, 0.0, 4.0, 4.0]);
+    let dy = Tensor::from_slice(dev(), &[1.0f32, 10.0, 100.0, 1000.0], &[2, 2]).unwrap();
+    let dx = Tensor::gather_backward(&dy, 1, &idx, &[2, 3]).unwrap().to_vec::<f32>().unwrap();
+    assert_eq!(dx, vec![0.0, 0.0, 1.0, 1100.0, 0.0, 0.0]);
 }
 
 #[test]
