@@ -1,0 +1,62 @@
+//! Kernel throughput on whatever adapter wgtrain picks (`WGTRAIN_ADAPTER` chooses): the
+//! workloads of `shared/PEERS.md`, measured the same way (median of repetitions after warm-up,
+//! every repetition ending with a device sync). Prints a table and one JSON line per row with
+//! the peers' fields (`workload`, `n` or `pass`, `median_ms`, `gflops`).
+//!
+//! `cargo run --release --example kernel_report` (add `-- --quick` for fewer repetitions).
+
+use std::time::Instant;
+
+use wgtrain_tensor::{Conv2dOptions, Device, Result, Tensor};
+
+fn median_ms(dev: &Device, reps: usize, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
+    f()?; // warm-up: pipelines compiled, pool filled
+    dev.synchronize()?;
+    let mut times = Vec::with_capacity(reps);
+    for _ in 0..reps {
+        let t = Instant::now();
+        f()?;
+        dev.synchronize()?;
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    times.sort_by(|a, b| a.total_cmp(b));
+    Ok(times[reps / 2])
+}
+
+fn row(workload: &str, key: &str, val: &str, ms: f64, flops: Option<f64>) {
+    let gflops = flops.map(|f| f / ms / 1e6);
+    let g = gflops.map_or("null".to_string(), |g| format!("{g:.2}"));
+    println!("{workload:<16} {key}={val:<10} {ms:>10.2} ms {:>10} GFLOP/s", gflops.map_or("-".into(), |g| format!("{g:.1}")));
+    let v = if key == "n" { val.to_string() } else { format!("\"{val}\"") };
+    eprintln!("{{\"workload\":\"{workload}\",\"{key}\":{v},\"median_ms\":{ms:.3},\"gflops\":{g}}}");
+}
+
+fn main() -> Result<()> {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let dev = Device::new()?;
+    println!("adapter: {}", dev.adapter());
+    println!("gemm tiles: {:?}", dev.gemm_tiles());
+    for n in [256usize, 512, 1024, 2048] {
+        let a = Tensor::rand_uniform(&dev, &[n, n], -1.0, 1.0, 1)?;
+        let b = Tensor::rand_uniform(&dev, &[n, n], -1.0, 1.0, 2)?;
+        let reps = if quick || n == 2048 { 3 } else { 7 };
+        let ms = median_ms(&dev, reps, || a.matmul(&b).map(drop))?;
+        row("matmul", "n", &n.to_string(), ms, Some(2.0 * (n as f64).powi(3)));
+    }
+    let x = Tensor::rand_uniform(&dev, &[32, 64, 32, 32], -1.0, 1.0, 3)?;
+    let w = Tensor::rand_uniform(&dev, &[64, 64, 3, 3], -0.1, 0.1, 4)?;
+    let bias = Tensor::zeros(&dev, &[64], wgtrain_tensor::DType::F32)?;
+    let dy = Tensor::rand_uniform(&dev, &[32, 64, 32, 32], -1.0, 1.0, 5)?;
+    let o = Conv2dOptions { padding: [1, 1], ..Default::default() };
+    let flops = 2.0 * 32.0 * 64.0 * 32.0 * 32.0 * 64.0 * 9.0;
+    let reps = if quick { 3 } else { 5 };
+    let ms = median_ms(&dev, reps, || x.conv2d(&w, Some(&bias), &o).map(drop))?;
+    row("conv2d", "pass", "forward", ms, Some(flops));
+    let ms = median_ms(&dev, reps, || {
+        x.conv2d(&w, Some(&bias), &o)?;
+        dy.conv2d_grad_input(&w, [32, 64, 32, 32], &o)?;
+        dy.conv2d_grad_weight(&x, [64, 64, 3, 3], &o).map(drop)
+    })?;
+    row("conv2d", "pass", "forward+backward", ms, Some(3.0 * flops));
+    Ok(())
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The README's test command: runs every test of the workspace on a Vulkan adapter.
+# wgtrain's tests run on Vulkan. A machine without a GPU driver has no Vulkan adapter (its GL
+# llvmpipe adapter lacks f16 and subgroups), so this installs Mesa's software Vulkan driver,
+# lavapipe, when no Vulkan driver is present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+has_vulkan_icd() {
+    ls /usr/share/vulkan/icd.d/*.json /etc/vulkan/icd.d/*.json 2>/dev/null | grep -q .
+}
+
+if ! has_vulkan_icd; then
+    echo "No Vulkan driver found: installing Mesa's lavapipe (mesa-vulkan-drivers) to run the GPU tests on the CPU."
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq mesa-vulkan-drivers >/dev/null
+fi
+
+# Tests pick a Vulkan adapter (a GPU if one exists, else lavapipe), never the GL fallback.
+export WGTRAIN_ADAPTER="${WGTRAIN_ADAPTER:-vulkan}"
+cargo test --workspace "$@"
+# Benchmarks are compiled, not run (they take minutes on a software adapter).
+cargo bench --workspace --no-run
