@@ -18,7 +18,8 @@ pub fn size_class(bytes: u64) -> u64 {
     if b <= 4096 {
         return b.div_ceil(256) * 256;
     }
-    let step = (b.next_power_of_two() / 8).max(256);
+    // 1/16 of the next power of two is at most 1/8 of the request.
+    let step = (b.next_power_of_two() / 16).max(256);
     b.div_ceil(step) * step
 }
 
