@@ -15,6 +15,9 @@ pub enum Shader {
     Matmul,
     Conv2d,
     CastF16,
+    Reduce,
+    Softmax,
+    SoftmaxXent,
 }
 
 impl Shader {
@@ -29,6 +32,9 @@ impl Shader {
         Shader::Matmul,
         Shader::Conv2d,
         Shader::CastF16,
+        Shader::Reduce,
+        Shader::Softmax,
+        Shader::SoftmaxXent,
     ];
 
     /// The module's name: its op file.
@@ -43,6 +49,9 @@ impl Shader {
             Shader::Matmul => "matmul.wgsl",
             Shader::Conv2d => "conv2d.wgsl",
             Shader::CastF16 => "cast_f16.wgsl",
+            Shader::Reduce => "reduce.wgsl",
+            Shader::Softmax => "softmax.wgsl",
+            Shader::SoftmaxXent => "softmax_xent.wgsl",
         }
     }
 
@@ -59,6 +68,9 @@ impl Shader {
             Shader::Matmul => &[src::GEMM_CORE, src::MATH, src::MATMUL],
             Shader::Conv2d => &[src::GEMM_CORE, src::MATH, src::CONV2D],
             Shader::CastF16 => &[src::CAST_F16, src::MAP_COMMON],
+            Shader::Reduce => &[src::REDUCE],
+            Shader::Softmax => &[src::SOFTMAX],
+            Shader::SoftmaxXent => &[src::SOFTMAX_XENT],
         }
     }
 

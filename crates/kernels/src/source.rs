@@ -20,6 +20,9 @@ pub const RANDOM: &str = include_str!("../shaders/random.wgsl");
 pub const MATMUL: &str = include_str!("../shaders/matmul.wgsl");
 pub const CONV2D: &str = include_str!("../shaders/conv2d.wgsl");
 pub const CAST_F16: &str = include_str!("../shaders/cast_f16.wgsl");
+pub const REDUCE: &str = include_str!("../shaders/reduce.wgsl");
+pub const SOFTMAX: &str = include_str!("../shaders/softmax.wgsl");
+pub const SOFTMAX_XENT: &str = include_str!("../shaders/softmax_xent.wgsl");
 
 /// Every WGSL file, by name, for the validation test (which fails if this list is empty or
 /// misses a file in `shaders/`).
@@ -36,4 +39,7 @@ pub const FILES: &[(&str, &str)] = &[
     ("matmul.wgsl", MATMUL),
     ("conv2d.wgsl", CONV2D),
     ("cast_f16.wgsl", CAST_F16),
+    ("reduce.wgsl", REDUCE),
+    ("softmax.wgsl", SOFTMAX),
+    ("softmax_xent.wgsl", SOFTMAX_XENT),
 ];

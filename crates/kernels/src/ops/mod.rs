@@ -9,4 +9,7 @@ pub mod fill;
 pub mod map;
 pub mod matmul;
 pub mod random;
+pub mod reduce;
+pub mod softmax;
+pub mod softmax_xent;
 pub mod tiles;
