@@ -9,5 +9,7 @@ mod gpu {
     mod execution;
     mod matmul;
     mod random_cast;
+    mod reduce;
+    mod softmax;
     mod views;
 }

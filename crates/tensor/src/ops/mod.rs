@@ -5,9 +5,13 @@ mod conv;
 mod copy;
 mod elementwise;
 mod matmul;
+mod reduce;
+mod softmax;
 
 pub use conv::Conv2dOptions;
 pub use matmul::MatmulOptions;
+pub use reduce::ReduceOp;
+pub use softmax::XentOptions;
 
 use wgtrain_kernels::ops::map::Operand;
 
