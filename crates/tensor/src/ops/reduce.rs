@@ -6,7 +6,21 @@
 //! input; otherwise (e.g. axes 0 and 2 of a rank-3 tensor) the kept axes are permuted first and
 //! the reduced ones last, and `contiguous()` copies once, giving `[outer, r, 1]`. Either way the
 //! result is the kept axes in their original order (with size-1 axes in place when `keepdim`).
-//! Long axes run as several passes (see `wgtrain_kernels::ops::reduce::plan`).
+//! Long axes run as several passes (see `wgtrain_kernels::ops::reduce::plan`). Every pass folds
+//! in a fixed order (no atomics), so results are bit-for-bit repeatable. NaN inputs: sums and
+//! means propagate them; max, min and the arg ops follow the adapter's `max` / `min` and
+//! comparisons (unspecified for NaN).
+//!
+//! ```no_run
+//! use wgtrain_tensor::{Device, Tensor};
+//! # fn main() -> wgtrain_tensor::Result<()> {
+//! let dev = Device::new()?;
+//! let x = Tensor::from_slice(&dev, &[1.0f32, 5.0, 3.0, 5.0, 2.0, 0.0], &[2, 3])?;
+//! assert_eq!(x.sum(&[1], false)?.to_vec::<f32>()?, vec![9.0, 7.0]);
+//! assert_eq!(x.argmax(-1, false)?.to_vec::<u32>()?, vec![1, 0]);
+//! assert_eq!(x.max_all()?.item::<f32>()?, 5.0);
+//! # Ok(()) }
+//! ```
 
 pub use wgtrain_kernels::ops::reduce::ReduceOp;
 use wgtrain_kernels::ops::reduce::{self, ReduceParams};

@@ -5,6 +5,20 @@
 //! axis is moved last (permute + one contiguous copy), and the result is permuted back, so it is
 //! a (non-contiguous) view with the input's shape. Cross-entropy takes logits `[n, c]` and
 //! labels `[n]` (u32, or i32 whose negative values such as -100 are ignored).
+//!
+//! ```no_run
+//! use wgtrain_tensor::{Device, Tensor, XentOptions};
+//! # fn main() -> wgtrain_tensor::Result<()> {
+//! let dev = Device::new()?;
+//! let logits = Tensor::from_slice(&dev, &[2.0f32, 0.5, -1.0, 0.0, 3.0, 1.0], &[2, 3])?;
+//! let labels = Tensor::from_slice(&dev, &[0u32, 1], &[2])?;
+//! let opts = XentOptions { class_weights: None, label_smoothing: 0.1 };
+//! let loss = logits.cross_entropy_mean(&labels, &opts)?; // shape []
+//! let up = Tensor::full(&dev, &[2], 0.5)?; // d mean / d loss_i = 1 / n
+//! let dlogits = logits.cross_entropy_grad(&labels, &up, &opts)?; // [2, 3]
+//! # let _ = (loss, dlogits);
+//! # Ok(()) }
+//! ```
 
 use wgtrain_kernels::ops::softmax::{self as sm, SoftmaxParams};
 use wgtrain_kernels::ops::softmax_xent::{self as xent, XentParams};
@@ -20,6 +34,9 @@ fn dense(t: &Tensor) -> Result<Tensor> {
     if t.is_contiguous() && t.offset == 0 { Ok(t.clone()) } else { t.copy() }
 }
 
+/// Dense logits and labels, dense class weights if any, and the kernel params.
+type XentInputs = (Tensor, Tensor, Option<Tensor>, XentParams);
+
 /// Options of the cross-entropy ops (PyTorch semantics). `Default`: no weights, no smoothing.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct XentOptions<'a> {
@@ -31,7 +48,13 @@ pub struct XentOptions<'a> {
 
 impl Tensor {
     /// Runs a row kernel over `axis` of `inputs` (all of `inputs[0]`'s shape).
-    fn along_axis(inputs: &[&Tensor], ax: isize, log: bool, kernel: &'static KernelSpec, name: &'static str) -> Result<Tensor> {
+    fn along_axis(
+        inputs: &[&Tensor],
+        ax: isize,
+        log: bool,
+        kernel: &'static KernelSpec,
+        name: &'static str,
+    ) -> Result<Tensor> {
         let x = inputs[0];
         for t in inputs {
             t.expect_dtype(name, DType::F32)?;
@@ -86,26 +109,32 @@ impl Tensor {
     }
 
     /// Validates logits (self), labels and options; returns dense operands and the params.
-    fn xent_inputs(&self, labels: &Tensor, o: &XentOptions, name: &'static str) -> Result<(Tensor, Tensor, Option<Tensor>, XentParams)> {
+    fn xent_inputs(&self, labels: &Tensor, o: &XentOptions, name: &'static str) -> Result<XentInputs> {
         self.expect_dtype(name, DType::F32)?;
         self.same_device(name, labels)?;
-        let [n, c] = <[usize; 2]>::try_from(self.shape.as_slice())
-            .map_err(|_| TensorError::Shape { op: name, expected: "logits of rank 2 [n, c]".into(), got: self.shape.clone() })?;
+        let [n, c] = <[usize; 2]>::try_from(self.shape.as_slice()).map_err(|_| TensorError::Shape {
+            op: name,
+            expected: "logits of rank 2 [n, c]".into(),
+            got: self.shape.clone(),
+        })?;
         if !matches!(labels.dtype(), DType::U32 | DType::I32) {
             return Err(TensorError::DType { op: name, expected: DType::U32, got: labels.dtype() });
         }
         if labels.shape != [n] {
-            return Err(TensorError::Shape { op: name, expected: format!("labels of shape [{n}]"), got: labels.shape.clone() });
+            let expected = format!("labels of shape [{n}]");
+            return Err(TensorError::Shape { op: name, expected, got: labels.shape.clone() });
         }
         if !(0.0..=1.0).contains(&o.label_smoothing) {
-            return Err(TensorError::Argument { op: name, why: format!("label_smoothing {} is not in [0, 1]", o.label_smoothing) });
+            let why = format!("label_smoothing {} is not in [0, 1]", o.label_smoothing);
+            return Err(TensorError::Argument { op: name, why });
         }
         let w = match o.class_weights {
             Some(w) => {
                 w.expect_dtype(name, DType::F32)?;
                 self.same_device(name, w)?;
                 if w.shape != [c] {
-                    return Err(TensorError::Shape { op: name, expected: format!("class weights of shape [{c}]"), got: w.shape.clone() });
+                    let expected = format!("class weights of shape [{c}]");
+                    return Err(TensorError::Shape { op: name, expected, got: w.shape.clone() });
                 }
                 Some(dense(w)?)
             }
@@ -126,7 +155,8 @@ impl Tensor {
             let b = [x.binding(), y.binding(), wb, loss.binding(), wy.binding()];
             self.device().dispatch(&xent::launch(&xent::XENT_FORWARD, &p), &b)?;
         } else if p.n > 0 {
-            return Err(TensorError::Shape { op: "cross_entropy", expected: "at least one class".into(), got: self.shape.clone() });
+            let expected = "at least one class".into();
+            return Err(TensorError::Shape { op: "cross_entropy", expected, got: self.shape.clone() });
         }
         Ok((loss, wy))
     }
@@ -140,7 +170,7 @@ impl Tensor {
     }
 
     /// Mean cross-entropy, shape `[]`: sum_i loss_i / sum_i w[y_i] (= / n without weights and
-    /// ignored labels), as PyTorch's `reduction="mean"`.
+    /// ignored labels), as PyTorch's `reduction="mean"`; NaN when every label is ignored.
     pub fn cross_entropy_mean(&self, labels: &Tensor, o: &XentOptions) -> Result<Tensor> {
         let (loss, wy) = self.cross_entropy_parts(labels, o)?;
         loss.sum_all()?.div(&wy.sum_all()?)
@@ -155,7 +185,8 @@ impl Tensor {
         upstream.expect_dtype(name, DType::F32)?;
         self.same_device(name, upstream)?;
         if upstream.shape != [p.n as usize] {
-            return Err(TensorError::Shape { op: name, expected: format!("upstream of shape [{}]", p.n), got: upstream.shape.clone() });
+            let expected = format!("upstream of shape [{}]", p.n);
+            return Err(TensorError::Shape { op: name, expected, got: upstream.shape.clone() });
         }
         let up = dense(upstream)?;
         let out = Tensor::empty(self.device(), &self.shape, DType::F32)?;

@@ -29,7 +29,9 @@ fn host_layout(x: &[f32], shape: &[usize], axes: &[usize]) -> (Vec<f32>, usize, 
 }
 
 fn out_shape(shape: &[usize], axes: &[usize], keepdim: bool) -> Vec<usize> {
-    (0..shape.len()).filter_map(|d| if !axes.contains(&d) { Some(shape[d]) } else if keepdim { Some(1) } else { None }).collect()
+    (0..shape.len())
+        .filter_map(|d| if !axes.contains(&d) { Some(shape[d]) } else if keepdim { Some(1) } else { None })
+        .collect()
 }
 
 const CASES: &[(&[usize], &[usize])] = &[
@@ -86,7 +88,8 @@ fn arg_reductions_pick_the_first_index_on_ties() {
         let x: Vec<f32> = data(100 + ci as u64, n, 0.0, 5.0).iter().map(|v| v.floor()).collect();
         let t = Tensor::from_slice(dev(), &x, shape).unwrap();
         let (hx, outer, r) = host_layout(&x, shape, axes);
-        for (op, f) in [(ReduceOp::ArgMax, Tensor::argmax as fn(&Tensor, isize, bool) -> _), (ReduceOp::ArgMin, Tensor::argmin)] {
+        type ArgFn = fn(&Tensor, isize, bool) -> wgtrain_tensor::Result<Tensor>;
+        for (op, f) in [(ReduceOp::ArgMax, Tensor::argmax as ArgFn), (ReduceOp::ArgMin, Tensor::argmin)] {
             let got = f(&t, axes[0] as isize, false).unwrap();
             assert_eq!(got.dtype(), DType::U32);
             let want = reference::argreduce(op, &hx, outer, r, 1);

@@ -44,7 +44,8 @@ fn softmax_backward_matches_the_twin() {
             let p = SoftmaxParams { rows: rows as u32, cols: cols as u32, log: log as u32, _pad: 0 };
             let want = reference::softmax_backward(&p, &y.to_vec::<f32>().unwrap(), &dy);
             let tol = gemm_tol(cols).max(1e-6);
-            assert_close(&got.unwrap().to_vec::<f32>().unwrap(), &want, tol, 1e-5, &format!("backward log {log} cols {cols}"));
+            let ctx = format!("backward log {log} cols {cols}");
+            assert_close(&got.unwrap().to_vec::<f32>().unwrap(), &want, tol, 1e-5, &ctx);
         }
     }
 }
