@@ -16,6 +16,7 @@ pub enum Shader {
     Conv2d,
     CastF16,
     Reduce,
+    ReduceSubgroup,
     Softmax,
     SoftmaxXent,
 }
@@ -33,6 +34,7 @@ impl Shader {
         Shader::Conv2d,
         Shader::CastF16,
         Shader::Reduce,
+        Shader::ReduceSubgroup,
         Shader::Softmax,
         Shader::SoftmaxXent,
     ];
@@ -50,6 +52,7 @@ impl Shader {
             Shader::Conv2d => "conv2d.wgsl",
             Shader::CastF16 => "cast_f16.wgsl",
             Shader::Reduce => "reduce.wgsl",
+            Shader::ReduceSubgroup => "reduce_subgroup.wgsl",
             Shader::Softmax => "softmax.wgsl",
             Shader::SoftmaxXent => "softmax_xent.wgsl",
         }
@@ -69,6 +72,7 @@ impl Shader {
             Shader::Conv2d => &[src::GEMM_CORE, src::MATH, src::CONV2D],
             Shader::CastF16 => &[src::CAST_F16, src::MAP_COMMON],
             Shader::Reduce => &[src::REDUCE],
+            Shader::ReduceSubgroup => &[src::REDUCE, src::REDUCE_SUBGROUP],
             Shader::Softmax => &[src::SOFTMAX],
             Shader::SoftmaxXent => &[src::SOFTMAX_XENT],
         }
@@ -82,5 +86,10 @@ impl Shader {
     /// Whether the module uses `enable f16;` and so needs `SHADER_F16`.
     pub fn needs_f16(self) -> bool {
         matches!(self, Shader::CastF16)
+    }
+
+    /// Whether the module uses subgroup operations and so needs `SUBGROUP`.
+    pub fn needs_subgroups(self) -> bool {
+        matches!(self, Shader::ReduceSubgroup)
     }
 }

@@ -21,6 +21,8 @@ pub const MATMUL: &str = include_str!("../shaders/matmul.wgsl");
 pub const CONV2D: &str = include_str!("../shaders/conv2d.wgsl");
 pub const CAST_F16: &str = include_str!("../shaders/cast_f16.wgsl");
 pub const REDUCE: &str = include_str!("../shaders/reduce.wgsl");
+/// Subgroup row reduction, composed after `REDUCE`.
+pub const REDUCE_SUBGROUP: &str = include_str!("../shaders/reduce_subgroup.wgsl");
 pub const SOFTMAX: &str = include_str!("../shaders/softmax.wgsl");
 pub const SOFTMAX_XENT: &str = include_str!("../shaders/softmax_xent.wgsl");
 
@@ -40,6 +42,7 @@ pub const FILES: &[(&str, &str)] = &[
     ("conv2d.wgsl", CONV2D),
     ("cast_f16.wgsl", CAST_F16),
     ("reduce.wgsl", REDUCE),
+    ("reduce_subgroup.wgsl", REDUCE_SUBGROUP),
     ("softmax.wgsl", SOFTMAX),
     ("softmax_xent.wgsl", SOFTMAX_XENT),
 ];

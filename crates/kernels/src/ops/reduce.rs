@@ -92,6 +92,9 @@ const W: Access = Access::ReadWrite;
 
 pub static REDUCE_ROWS: KernelSpec = KernelSpec { shader: Shader::Reduce, entry: "reduce_rows", bindings: &[R, R, W] };
 pub static REDUCE_COLS: KernelSpec = KernelSpec { shader: Shader::Reduce, entry: "reduce_cols", bindings: &[R, R, W] };
+/// Subgroup variant of `reduce_rows` (value ops only; needs `SUBGROUP`).
+pub static REDUCE_ROWS_SUBGROUP: KernelSpec =
+    KernelSpec { shader: Shader::ReduceSubgroup, entry: "reduce_rows_subgroup", bindings: &[R, R, W] };
 pub static ARGREDUCE_ROWS: KernelSpec =
     KernelSpec { shader: Shader::Reduce, entry: "argreduce_rows", bindings: &[R, R, W] };
 pub static ARGREDUCE_COLS: KernelSpec =
@@ -147,10 +150,17 @@ pub fn plan(op: ReduceOp, outer: usize, r: usize, inner: usize, x_off: usize, di
     }
 }
 
-/// Launch of one pass.
+/// Launch of one pass with the portable kernels.
 pub fn launch(p: &ReduceParams) -> Launch {
+    launch_with(p, false)
+}
+
+/// Launch of one pass; `subgroups` picks `reduce_rows_subgroup` for value passes of the row
+/// kernel (the caller checks the adapter has `SUBGROUP`).
+pub fn launch_with(p: &ReduceParams, subgroups: bool) -> Launch {
     let arg = p.combine >= 3;
     let kernel = match (arg, p.uses_rows()) {
+        (false, true) if subgroups => &REDUCE_ROWS_SUBGROUP,
         (false, true) => &REDUCE_ROWS,
         (false, false) => &REDUCE_COLS,
         (true, true) => &ARGREDUCE_ROWS,

@@ -6,8 +6,10 @@
 //! input; otherwise (e.g. axes 0 and 2 of a rank-3 tensor) the kept axes are permuted first and
 //! the reduced ones last, and `contiguous()` copies once, giving `[outer, r, 1]`. Either way the
 //! result is the kept axes in their original order (with size-1 axes in place when `keepdim`).
-//! Long axes run as several passes (see `wgtrain_kernels::ops::reduce::plan`). Every pass folds
-//! in a fixed order (no atomics), so results are bit-for-bit repeatable. NaN inputs: sums and
+//! Long axes run as several passes (see `wgtrain_kernels::ops::reduce::plan`). Rows
+//! (`inner == 1`, r >= 64) of value ops use the subgroup kernel where the adapter has `SUBGROUP`
+//! ([`Tensor::reduce_with`] picks explicitly). Every pass folds in a fixed order (no atomics),
+//! so results are bit-for-bit repeatable on one adapter. NaN inputs: sums and
 //! means propagate them; max, min and the arg ops follow the adapter's `max` / `min` and
 //! comparisons (unspecified for NaN).
 //!
@@ -75,8 +77,9 @@ fn layout(t: &Tensor, axes: &[usize], keepdim: bool) -> Result<Layout> {
     Ok(Layout { x, outer, r: axes.iter().map(|&d| shape[d]).product(), inner: 1, out_shape })
 }
 
-/// Runs the passes of `op` on `l.x`; `aux` is the mean for `VarDev`.
-fn run(op: ReduceOp, l: &Layout, aux: Option<&Tensor>, divisor: f32) -> Result<Tensor> {
+/// Runs the passes of `op` on `l.x`; `aux` is the mean for `VarDev`. Row passes of value ops
+/// use the subgroup kernel when `subgroups` (checked against the adapter by the caller).
+fn run(op: ReduceOp, l: &Layout, aux: Option<&Tensor>, divisor: f32, subgroups: bool) -> Result<Tensor> {
     let dev = l.x.device();
     let passes: Vec<ReduceParams> = reduce::plan(op, l.outer, l.r, l.inner, l.x.offset, divisor);
     let dtype = if op.is_arg() { DType::U32 } else { DType::F32 };
@@ -93,7 +96,7 @@ fn run(op: ReduceOp, l: &Layout, aux: Option<&Tensor>, divisor: f32) -> Result<T
         } else {
             (prev_or_x, aux.unwrap_or(&l.x).binding())
         };
-        dev.dispatch(&reduce::launch(p), &[b1, b2, out.binding()])?;
+        dev.dispatch(&reduce::launch_with(p, subgroups), &[b1, b2, out.binding()])?;
         prev = Some(out);
     }
     prev.ok_or_else(|| TensorError::Argument { op: "reduce", why: "no passes".into() })
@@ -103,13 +106,23 @@ impl Tensor {
     /// Reduces `axes` (negative count from the end; at least one, no repeats) with `op`.
     /// f32 input; the result is f32, or u32 for `ArgMax` / `ArgMin`. `VarDev` is not a
     /// user-level op: use [`var`](Self::var).
+    /// Uses the subgroup row kernel where the adapter has `SUBGROUP`.
     pub fn reduce(&self, op: ReduceOp, axes: &[isize], keepdim: bool) -> Result<Tensor> {
-        let name = op_name(op);
-        let axes = normalize_axes(name, axes, &self.shape)?;
-        self.reduce_axes(op, &axes, keepdim)
+        self.reduce_with(op, axes, keepdim, self.device().has_subgroups())
     }
 
-    fn reduce_axes(&self, op: ReduceOp, axes: &[usize], keepdim: bool) -> Result<Tensor> {
+    /// [`reduce`](Self::reduce) with the row kernel chosen explicitly: `subgroups = false` is the
+    /// portable shared-memory tree, `true` the subgroup variant (an error without `SUBGROUP`).
+    pub fn reduce_with(&self, op: ReduceOp, axes: &[isize], keepdim: bool, subgroups: bool) -> Result<Tensor> {
+        let name = op_name(op);
+        if subgroups && !self.device().has_subgroups() {
+            return Err(TensorError::Feature { op: name, feature: "SUBGROUP" });
+        }
+        let axes = normalize_axes(name, axes, &self.shape)?;
+        self.reduce_axes(op, &axes, keepdim, subgroups)
+    }
+
+    fn reduce_axes(&self, op: ReduceOp, axes: &[usize], keepdim: bool, subgroups: bool) -> Result<Tensor> {
         let name = op_name(op);
         self.expect_dtype(name, DType::F32)?;
         if op == ReduceOp::VarDev {
@@ -132,13 +145,13 @@ impl Tensor {
                 }),
             };
         }
-        run(op, &l, None, l.r as f32)
+        run(op, &l, None, l.r as f32, subgroups)
     }
 
     fn reduce_all(&self, op: ReduceOp) -> Result<Tensor> {
         let flat = if self.rank() == 0 { self.reshape(&[1])? } else { self.clone() };
         let axes: Vec<usize> = (0..flat.rank()).collect();
-        flat.reduce_axes(op, &axes, false)
+        flat.reduce_axes(op, &axes, false, self.device().has_subgroups())
     }
 
     /// Sum over `axes`.
@@ -206,8 +219,9 @@ impl Tensor {
         if l.outer * l.inner == 0 || l.r == 0 {
             return Tensor::full(self.device(), &l.out_shape, f32::NAN);
         }
-        let mean = run(ReduceOp::Mean, &l, None, l.r as f32)?;
-        run(ReduceOp::VarDev, &l, Some(&mean), l.r as f32 - correction)
+        let sg = self.device().has_subgroups();
+        let mean = run(ReduceOp::Mean, &l, None, l.r as f32, sg)?;
+        run(ReduceOp::VarDev, &l, Some(&mean), l.r as f32 - correction, sg)
     }
 
     /// Variance of every element, shape `[]`.

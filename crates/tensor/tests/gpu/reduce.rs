@@ -1,6 +1,7 @@
 //! Reductions against their twins: every op over awkward shapes and axes (first, middle, last,
 //! several adjacent, non-adjacent, all; keepdim), ties for argmax / argmin, ±1e30 extremes,
-//! long rows that take two passes, and one sum over more than 2^24 elements.
+//! long rows that take two passes, one sum over more than 2^24 elements, and the subgroup row
+//! kernel next to the portable tree (lavapipe has SUBGROUP, so both run in CI).
 //! Tolerance: sums and norms of length k use 1e-4 sqrt(k) (absolute and relative); max, min and
 //! the arg ops are exact.
 
@@ -193,4 +194,43 @@ fn bad_axes_and_dtypes_are_reported() {
     assert_eq!(empty.sum(&[0], false).unwrap().to_vec::<f32>().unwrap(), vec![0.0; 3]);
     let e = empty.argmax(0, false).unwrap_err().to_string();
     assert!(e.contains("argmax") && e.contains("[0, 3]"), "{e}");
+}
+
+#[test]
+fn subgroup_and_tree_row_kernels_both_match_the_twin() {
+    let (rows, r) = (3, 70_000); // two passes, both through the row kernel
+    let x = data(11, rows * r, -1.0, 1.0);
+    if !dev().has_subgroups() {
+        // Not silently skipped: without the feature the explicit request must be refused.
+        let t = Tensor::from_slice(dev(), &x, &[rows, r]).unwrap();
+        let e = t.reduce_with(ReduceOp::Sum, &[1], false, true).unwrap_err().to_string();
+        assert!(e.contains("sum: this adapter lacks the SUBGROUP feature"), "{e}");
+        eprintln!("adapter has no SUBGROUP: only the tree kernel was checked");
+    }
+    let variants: &[bool] = if dev().has_subgroups() { &[false, true] } else { &[false] };
+    for &sg in variants {
+        for op in [ReduceOp::Sum, ReduceOp::Mean, ReduceOp::Max, ReduceOp::Min, ReduceOp::SumSq, ReduceOp::NormL2] {
+            for (shape, axes) in [(vec![rows, r], vec![1isize]), (vec![7, 1000], vec![1]), (vec![1, 65], vec![1])] {
+                let n: usize = shape.iter().product();
+                let xs = &x[..n];
+                let tt = Tensor::from_slice(dev(), xs, &shape).unwrap();
+                let got = tt.reduce_with(op, &axes, false, sg).unwrap().to_vec::<f32>().unwrap();
+                let want = reference::reduce(op, xs, shape[0], shape[1], 1);
+                let tol = if matches!(op, ReduceOp::Max | ReduceOp::Min) { 0.0 } else { gemm_tol(shape[1]) };
+                assert_close(&got, &want, tol, tol, &format!("{op:?} {shape:?} subgroups {sg}"));
+            }
+        }
+    }
+    // Fixed fold order: the same input gives the same bits on every run.
+    let t = Tensor::from_slice(dev(), &x, &[rows, r]).unwrap();
+    for &sg in variants {
+        let a = t.reduce_with(ReduceOp::Sum, &[1], false, sg).unwrap().to_vec::<f32>().unwrap();
+        let b = t.reduce_with(ReduceOp::Sum, &[1], false, sg).unwrap().to_vec::<f32>().unwrap();
+        assert_eq!(a.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), b.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+    }
+    let ones = Tensor::ones(dev(), &[4, 100_000], DType::F32).unwrap();
+    for &sg in variants {
+        let got = ones.reduce_with(ReduceOp::Sum, &[1], false, sg).unwrap().to_vec::<f32>().unwrap();
+        assert_eq!(got, vec![100_000.0; 4], "subgroups {sg}");
+    }
 }
