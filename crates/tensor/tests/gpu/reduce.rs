@@ -226,7 +226,8 @@ fn subgroup_and_tree_row_kernels_both_match_the_twin() {
     for &sg in variants {
         let a = t.reduce_with(ReduceOp::Sum, &[1], false, sg).unwrap().to_vec::<f32>().unwrap();
         let b = t.reduce_with(ReduceOp::Sum, &[1], false, sg).unwrap().to_vec::<f32>().unwrap();
-        assert_eq!(a.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), b.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&a), bits(&b), "subgroups {sg}");
     }
     let ones = Tensor::ones(dev(), &[4, 100_000], DType::F32).unwrap();
     for &sg in variants {
