@@ -17,6 +17,10 @@ pub enum Shader {
     CastF16,
     Index,
     Optim,
+    Reduce,
+    ReduceSubgroup,
+    Softmax,
+    SoftmaxXent,
 }
 
 impl Shader {
@@ -33,6 +37,10 @@ impl Shader {
         Shader::CastF16,
         Shader::Index,
         Shader::Optim,
+        Shader::Reduce,
+        Shader::ReduceSubgroup,
+        Shader::Softmax,
+        Shader::SoftmaxXent,
     ];
 
     /// The module's name: its op file.
@@ -49,6 +57,10 @@ impl Shader {
             Shader::CastF16 => "cast_f16.wgsl",
             Shader::Index => "index.wgsl",
             Shader::Optim => "optim.wgsl",
+            Shader::Reduce => "reduce.wgsl",
+            Shader::ReduceSubgroup => "reduce_subgroup.wgsl",
+            Shader::Softmax => "softmax.wgsl",
+            Shader::SoftmaxXent => "softmax_xent.wgsl",
         }
     }
 
@@ -67,6 +79,10 @@ impl Shader {
             Shader::CastF16 => &[src::CAST_F16, src::MAP_COMMON],
             Shader::Index => &[src::INDEX],
             Shader::Optim => &[src::OPTIM],
+            Shader::Reduce => &[src::REDUCE],
+            Shader::ReduceSubgroup => &[src::REDUCE, src::REDUCE_SUBGROUP],
+            Shader::Softmax => &[src::SOFTMAX],
+            Shader::SoftmaxXent => &[src::SOFTMAX_XENT],
         }
     }
 
@@ -78,5 +94,10 @@ impl Shader {
     /// Whether the module uses `enable f16;` and so needs `SHADER_F16`.
     pub fn needs_f16(self) -> bool {
         matches!(self, Shader::CastF16)
+    }
+
+    /// Whether the module uses subgroup operations and so needs `SUBGROUP`.
+    pub fn needs_subgroups(self) -> bool {
+        matches!(self, Shader::ReduceSubgroup)
     }
 }

@@ -22,6 +22,11 @@ pub const CONV2D: &str = include_str!("../shaders/conv2d.wgsl");
 pub const CAST_F16: &str = include_str!("../shaders/cast_f16.wgsl");
 pub const INDEX: &str = include_str!("../shaders/index.wgsl");
 pub const OPTIM: &str = include_str!("../shaders/optim.wgsl");
+pub const REDUCE: &str = include_str!("../shaders/reduce.wgsl");
+/// Subgroup row reduction, composed after `REDUCE`.
+pub const REDUCE_SUBGROUP: &str = include_str!("../shaders/reduce_subgroup.wgsl");
+pub const SOFTMAX: &str = include_str!("../shaders/softmax.wgsl");
+pub const SOFTMAX_XENT: &str = include_str!("../shaders/softmax_xent.wgsl");
 
 /// Every WGSL file, by name, for the validation test (which fails if this list is empty or
 /// misses a file in `shaders/`).
@@ -40,4 +45,8 @@ pub const FILES: &[(&str, &str)] = &[
     ("cast_f16.wgsl", CAST_F16),
     ("index.wgsl", INDEX),
     ("optim.wgsl", OPTIM),
+    ("reduce.wgsl", REDUCE),
+    ("reduce_subgroup.wgsl", REDUCE_SUBGROUP),
+    ("softmax.wgsl", SOFTMAX),
+    ("softmax_xent.wgsl", SOFTMAX_XENT),
 ];

@@ -231,6 +231,9 @@ impl Device {
         if kernel.shader.needs_f16() && !self.has_f16() {
             return Err(TensorError::Feature { op: kernel.entry, feature: "SHADER_F16" });
         }
+        if kernel.shader.needs_subgroups() && !self.has_subgroups() {
+            return Err(TensorError::Feature { op: kernel.entry, feature: "SUBGROUP" });
+        }
         let pipeline = self.inner.pipelines.builtin(kernel, &launch.constants);
         self.record(&pipeline, kernel.entry, &launch.params, launch.workgroups, bindings)
     }

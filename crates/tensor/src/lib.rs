@@ -45,7 +45,7 @@ pub use dtype::{DType, Element};
 pub use error::{Result, TensorError};
 pub use ops::{
     adagrad_step, adam_step, rmsprop_step, sgd_step, AdagradParams, AdamParams, Conv2dOptions, MatmulOptions,
-    RmspropParams, SgdParams,
+    ReduceOp, RmspropParams, SgdParams, XentOptions,
 };
 pub use pool::PoolStats;
 pub use tensor::Tensor;

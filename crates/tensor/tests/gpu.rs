@@ -11,5 +11,7 @@ mod gpu {
     mod matmul;
     mod optim;
     mod random_cast;
+    mod reduce;
+    mod softmax;
     mod views;
 }

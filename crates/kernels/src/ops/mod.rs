@@ -11,4 +11,7 @@ pub mod map;
 pub mod matmul;
 pub mod optim;
 pub mod random;
+pub mod reduce;
+pub mod softmax;
+pub mod softmax_xent;
 pub mod tiles;

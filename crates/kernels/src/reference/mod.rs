@@ -9,6 +9,8 @@ mod map;
 mod matmul;
 mod optim;
 mod random;
+mod reduce;
+mod softmax;
 
 pub use conv::{conv2d_forward, conv2d_grad_input, conv2d_grad_weight};
 pub use float::{erf, Float};
@@ -17,6 +19,8 @@ pub use map::{binary, strided_copy, ternary, unary, unary_scalar};
 pub use matmul::matmul;
 pub use optim::{adagrad, adam, rmsprop, sgd};
 pub use random::{dropout, philox4x32_10, random_fill};
+pub use reduce::{argreduce, argreduce_pass, reduce, reduce_pass, variance};
+pub use softmax::{softmax, softmax_backward, xent_backward, xent_forward};
 
 /// Offset of row-major coordinate `idx` (over `dims`) in an operand with `strides`.
 fn offset_of(dims: &[usize], strides: &[usize], base: usize, linear: usize) -> usize {

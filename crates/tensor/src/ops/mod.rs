@@ -7,10 +7,14 @@ mod elementwise;
 mod index;
 mod matmul;
 mod optim;
+mod reduce;
+mod softmax;
 
 pub use conv::Conv2dOptions;
 pub use matmul::MatmulOptions;
 pub use optim::{adagrad_step, adam_step, rmsprop_step, sgd_step, AdagradParams, AdamParams, RmspropParams, SgdParams};
+pub use reduce::ReduceOp;
+pub use softmax::XentOptions;
 
 use wgtrain_kernels::ops::map::Operand;
 

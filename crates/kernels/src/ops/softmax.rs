@@ -1,0 +1,34 @@
+//! Softmax and log-softmax over the last axis (`softmax.wgsl`) and their backward maps.
+//!
+//! Shape contract: every operand is contiguous `[rows, cols]` from element 0; one workgroup per
+//! row. Other axes are handled by the tensor layer (permute, contiguous, permute back).
+
+use bytemuck::{Pod, Zeroable};
+
+use crate::launch::grid_1d;
+use crate::{Access, KernelSpec, Launch, Shader};
+
+/// Parameters of `softmax.wgsl`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq)]
+pub struct SoftmaxParams {
+    pub rows: u32,
+    pub cols: u32,
+    /// 1: log_softmax (forward) / its gradient (backward).
+    pub log: u32,
+    pub _pad: u32,
+}
+
+const R: Access = Access::Read;
+const W: Access = Access::ReadWrite;
+
+/// Bindings (x, unused: any buffer, y).
+pub static SOFTMAX: KernelSpec = KernelSpec { shader: Shader::Softmax, entry: "softmax_rows", bindings: &[R, R, W] };
+/// Bindings (y, dy, dx).
+pub static SOFTMAX_BACKWARD: KernelSpec =
+    KernelSpec { shader: Shader::Softmax, entry: "softmax_backward_rows", bindings: &[R, R, W] };
+
+/// Launch of `kernel` (one of the two above): one workgroup per row.
+pub fn launch(kernel: &'static KernelSpec, p: &SoftmaxParams) -> Launch {
+    Launch::new(kernel, p, grid_1d(p.rows as usize, 1))
+}

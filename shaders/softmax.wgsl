@@ -1,0 +1,92 @@
+// Numerically stable softmax and log-softmax over the last axis of a contiguous [rows, cols]
+// tensor, and their backward maps. One 256-thread workgroup per row: each thread strides over
+// the row, then fixed-order trees in workgroup memory give the row's max and sums.
+// Parameters match `SoftmaxParams` in crates/kernels/src/ops/softmax.rs.
+//   forward  (x -> y): m = max x;  s = sum exp(x - m);
+//            softmax y = exp(x - m) / s;   log_softmax y = x - m - log(s)
+//   backward (y, dy -> dx): softmax     dx = y * (dy - sum(dy * y))
+//                           log_softmax dx = dy - exp(y) * sum(dy)
+
+struct SoftmaxParams {
+    rows: u32,
+    cols: u32,
+    log: u32,   // 1: log_softmax
+    _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: SoftmaxParams;
+@group(0) @binding(1) var<storage, read> x: array<f32>;    // forward: x; backward: y
+@group(0) @binding(2) var<storage, read> dy: array<f32>;   // backward only
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+const WG: u32 = 256u;
+var<workgroup> sh: array<f32, 256>;
+
+fn tree_max(v: f32, lid: u32) -> f32 {
+    sh[lid] = v;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s >>= 1u) {
+        if (lid < s) { sh[lid] = max(sh[lid], sh[lid + s]); }
+        workgroupBarrier();
+    }
+    let r = sh[0];
+    workgroupBarrier();
+    return r;
+}
+
+fn tree_sum(v: f32, lid: u32) -> f32 {
+    sh[lid] = v;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s >>= 1u) {
+        if (lid < s) { sh[lid] += sh[lid + s]; }
+        workgroupBarrier();
+    }
+    let r = sh[0];
+    workgroupBarrier();
+    return r;
+}
+
+@compute @workgroup_size(256)
+fn softmax_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_index) lid: u32) {
+    let row = wid.x + wid.y * nwg.x;
+    let valid = row < p.rows;
+    let base = row * p.cols;
+    var m = 0.0;
+    if (valid) {
+        m = x[base];
+        for (var j = lid; j < p.cols; j += WG) { m = max(m, x[base + j]); }
+    }
+    m = tree_max(m, lid);
+    var s = 0.0;
+    if (valid) {
+        for (var j = lid; j < p.cols; j += WG) { s += exp(x[base + j] - m); }
+    }
+    s = tree_sum(s, lid);
+    if (!valid) { return; }
+    let ls = log(s);
+    for (var j = lid; j < p.cols; j += WG) {
+        let d = x[base + j] - m;
+        if (p.log != 0u) { out[base + j] = d - ls; } else { out[base + j] = exp(d) / s; }
+    }
+}
+
+@compute @workgroup_size(256)
+fn softmax_backward_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                         @builtin(local_invocation_index) lid: u32) {
+    let row = wid.x + wid.y * nwg.x;
+    let valid = row < p.rows;
+    let base = row * p.cols;
+    var s = 0.0;
+    if (valid) {
+        for (var j = lid; j < p.cols; j += WG) {
+            if (p.log != 0u) { s += dy[base + j]; } else { s += dy[base + j] * x[base + j]; }
+        }
+    }
+    s = tree_sum(s, lid);
+    if (!valid) { return; }
+    for (var j = lid; j < p.cols; j += WG) {
+        let y = x[base + j];
+        if (p.log != 0u) { out[base + j] = dy[base + j] - exp(y) * s; } else { out[base + j] = y * (dy[base + j] - s); }
+    }
+}
