@@ -15,6 +15,8 @@ pub enum Shader {
     Matmul,
     Conv2d,
     CastF16,
+    Norm,
+    Pool,
 }
 
 impl Shader {
@@ -29,6 +31,8 @@ impl Shader {
         Shader::Matmul,
         Shader::Conv2d,
         Shader::CastF16,
+        Shader::Norm,
+        Shader::Pool,
     ];
 
     /// The module's name: its op file.
@@ -43,6 +47,8 @@ impl Shader {
             Shader::Matmul => "matmul.wgsl",
             Shader::Conv2d => "conv2d.wgsl",
             Shader::CastF16 => "cast_f16.wgsl",
+            Shader::Norm => "norm.wgsl",
+            Shader::Pool => "pool.wgsl",
         }
     }
 
@@ -59,6 +65,8 @@ impl Shader {
             Shader::Matmul => &[src::GEMM_CORE, src::MATH, src::MATMUL],
             Shader::Conv2d => &[src::GEMM_CORE, src::MATH, src::CONV2D],
             Shader::CastF16 => &[src::CAST_F16, src::MAP_COMMON],
+            Shader::Norm => &[src::NORM],
+            Shader::Pool => &[src::POOL],
         }
     }
 

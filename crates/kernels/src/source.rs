@@ -20,6 +20,8 @@ pub const RANDOM: &str = include_str!("../shaders/random.wgsl");
 pub const MATMUL: &str = include_str!("../shaders/matmul.wgsl");
 pub const CONV2D: &str = include_str!("../shaders/conv2d.wgsl");
 pub const CAST_F16: &str = include_str!("../shaders/cast_f16.wgsl");
+pub const NORM: &str = include_str!("../shaders/norm.wgsl");
+pub const POOL: &str = include_str!("../shaders/pool.wgsl");
 
 /// Every WGSL file, by name, for the validation test (which fails if this list is empty or
 /// misses a file in `shaders/`).
@@ -36,4 +38,6 @@ pub const FILES: &[(&str, &str)] = &[
     ("matmul.wgsl", MATMUL),
     ("conv2d.wgsl", CONV2D),
     ("cast_f16.wgsl", CAST_F16),
+    ("norm.wgsl", NORM),
+    ("pool.wgsl", POOL),
 ];

@@ -43,7 +43,7 @@ pub use custom::{CustomKernel, KernelArg};
 pub use device::Device;
 pub use dtype::{DType, Element};
 pub use error::{Result, TensorError};
-pub use ops::{Conv2dOptions, MatmulOptions};
+pub use ops::{BatchNormOutput, Conv2dOptions, LayerNormOutput, MatmulOptions, MaxPool2dOutput, NormGrads, Pool2dOptions};
 pub use pool::PoolStats;
 pub use tensor::Tensor;
 pub use wgtrain_kernels::ops::map::{BinaryOp, TernaryOp, UnaryOp};

@@ -8,6 +8,8 @@ mod gpu {
     mod errors;
     mod execution;
     mod matmul;
+    mod norm;
+    mod pool;
     mod random_cast;
     mod views;
 }

@@ -8,5 +8,7 @@ pub mod conv;
 pub mod fill;
 pub mod map;
 pub mod matmul;
+pub mod norm;
+pub mod pool;
 pub mod random;
 pub mod tiles;

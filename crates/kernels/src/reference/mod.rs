@@ -6,12 +6,22 @@ mod conv;
 mod float;
 mod map;
 mod matmul;
+mod norm;
+mod pool;
 mod random;
 
 pub use conv::{conv2d_forward, conv2d_grad_input, conv2d_grad_weight};
 pub use float::{erf, Float};
 pub use map::{binary, strided_copy, ternary, unary, unary_scalar};
 pub use matmul::matmul;
+pub use norm::{
+    batch_norm_backward, batch_norm_eval, batch_norm_forward, batch_norm_update_running, layer_norm_backward,
+    layer_norm_forward, NormBackward, NormForward,
+};
+pub use pool::{
+    avg_pool2d_backward, avg_pool2d_forward, global_avg_pool_backward, global_avg_pool_forward, max_pool2d_backward,
+    max_pool2d_forward,
+};
 pub use random::{dropout, philox4x32_10, random_fill};
 
 /// Offset of row-major coordinate `idx` (over `dims`) in an operand with `strides`.

@@ -5,9 +5,13 @@ mod conv;
 mod copy;
 mod elementwise;
 mod matmul;
+mod norm;
+mod pool;
 
 pub use conv::Conv2dOptions;
 pub use matmul::MatmulOptions;
+pub use norm::{BatchNormOutput, LayerNormOutput, NormGrads};
+pub use pool::{MaxPool2dOutput, Pool2dOptions};
 
 use wgtrain_kernels::ops::map::Operand;
 
