@@ -21,7 +21,7 @@ struct NormParams {
     has_beta: u32,
     eps: f32,
     momentum: f32,
-    from_var: u32,   // batch_norm_apply: binding 6 holds a variance (eval), not rstd (train)
+    from_var: u32,   // batch_norm_apply: 1 = (running mean, running var), 0 = (shift/delta, rstd)
     mean_off: u32,   // element offset of the mean / running mean in its binding
     var_off: u32,    // element offset of rstd / the running variance in its binding
     _pad0: u32,
@@ -43,7 +43,7 @@ const WG: u32 = 256u;
 @group(0) @binding(6) var<storage, read_write> rstd_out: array<f32>;
 @group(0) @binding(5) var<storage, read> mean_in: array<f32>;
 @group(0) @binding(6) var<storage, read> stat_in: array<f32>;
-// batch_norm_stats: (x, mean_w, rstd_w, var_w)
+// batch_norm_stats: (x, mean_w, rstd_w, var_w [3, C] scratch)
 @group(0) @binding(2) var<storage, read_write> mean_w: array<f32>;
 @group(0) @binding(3) var<storage, read_write> rstd_w: array<f32>;
 @group(0) @binding(4) var<storage, read_write> var_w: array<f32>;
@@ -197,7 +197,11 @@ fn batch_norm_stats(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
     if (lid == 0u) {
         mean_w[c] = mu;
         rstd_w[c] = 1.0 / sqrt(v + p.eps);
+        // Scratch [3, C]: the variance for the running update, then shift and delta, so that
+        // batch_norm_apply centers x exactly as here (mean rounded to f32 would lose ~ulp(x)).
         var_w[c] = v;
+        var_w[p.chans + c] = shift;
+        var_w[2u * p.chans + c] = delta;
     }
 }
 
@@ -223,8 +227,15 @@ fn batch_norm_apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
     if (i >= p.outer * p.chans * p.inner) { return; }
     let c = (i / p.inner) % p.chans;
     var r = stat_in[p.var_off + c];
-    if (p.from_var != 0u) { r = 1.0 / sqrt(r + p.eps); }
-    y[i] = (x[i] - mean_in[p.mean_off + c]) * r * gamma_at(c) + beta_at(c);
+    var centered: f32;
+    if (p.from_var != 0u) {
+        r = 1.0 / sqrt(r + p.eps);
+        centered = x[i] - mean_in[p.mean_off + c];
+    } else {
+        // Training: binding 5 holds shift at mean_off and delta at mean_off + C (batch_norm_stats).
+        centered = (x[i] - mean_in[p.mean_off + c]) - mean_in[p.mean_off + p.chans + c];
+    }
+    y[i] = centered * r * gamma_at(c) + beta_at(c);
 }
 
 // A workgroup per channel: dgamma[c] = sum dy xhat, dbeta[c] = sum dy.

@@ -25,8 +25,9 @@ pub struct NormParams {
     pub eps: f32,
     /// Batch norm: weight of the batch statistics in the running update.
     pub momentum: f32,
-    /// `batch_norm_apply`: 1 when the statistics are (running mean, running variance), 0 when
-    /// they are (batch mean, rstd).
+    /// `batch_norm_apply`: 1 when the statistics bindings hold (running mean, running variance);
+    /// 0 when they hold (the `[3, c]` scratch of `batch_norm_stats`, read from row 1: shift and
+    /// delta, mean = shift + delta) and rstd.
     pub from_var: u32,
     /// Element offsets of the mean and the variance (or rstd) in their bindings, so running
     /// statistics may be views into a larger buffer.
@@ -45,13 +46,7 @@ impl NormParams {
         Self::with(n, c, hw, eps)
     }
     fn with(outer: usize, chans: usize, inner: usize, eps: f32) -> Self {
-        NormParams {
-            outer: outer as u32,
-            chans: chans as u32,
-            inner: inner as u32,
-            eps,
-            ..Zeroable::zeroed()
-        }
+        NormParams { outer: outer as u32, chans: chans as u32, inner: inner as u32, eps, ..Zeroable::zeroed() }
     }
     /// Elements of the whole input.
     pub fn len(&self) -> usize {
@@ -74,13 +69,13 @@ pub static LAYER_BACKWARD_DX: KernelSpec =
 /// (x, unused, dy, mean, rstd, dgamma, dbeta).
 pub static LAYER_BACKWARD_PARAMS: KernelSpec =
     KernelSpec { shader: Shader::Norm, entry: "layer_norm_backward_params", bindings: &[R, R, R, R, R, W, W] };
-/// (x, mean, rstd, biased variance).
+/// (x, mean, rstd, scratch `[3, c]`: biased variance, shift, delta).
 pub static BATCH_STATS: KernelSpec =
     KernelSpec { shader: Shader::Norm, entry: "batch_norm_stats", bindings: &[R, W, W, W] };
 /// (batch mean, batch variance, running mean, running variance); the running ones in place.
 pub static BATCH_UPDATE_RUNNING: KernelSpec =
     KernelSpec { shader: Shader::Norm, entry: "batch_norm_update_running", bindings: &[R, R, W, W] };
-/// (x, gamma, beta, y, mean, rstd or variance).
+/// (x, gamma, beta, y, scratch or running mean, rstd or running variance).
 pub static BATCH_APPLY: KernelSpec =
     KernelSpec { shader: Shader::Norm, entry: "batch_norm_apply", bindings: &[R, R, R, W, R, R] };
 /// (x, unused, dy, mean, rstd, dgamma, dbeta).

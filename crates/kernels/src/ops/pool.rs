@@ -68,13 +68,16 @@ const R: Access = Access::Read;
 const W: Access = Access::ReadWrite;
 
 /// (x, y, argmax).
-pub static MAX_FORWARD: KernelSpec = KernelSpec { shader: Shader::Pool, entry: "max_pool_forward", bindings: &[R, W, W] };
+pub static MAX_FORWARD: KernelSpec =
+    KernelSpec { shader: Shader::Pool, entry: "max_pool_forward", bindings: &[R, W, W] };
 /// (dy, argmax, dx).
-pub static MAX_BACKWARD: KernelSpec = KernelSpec { shader: Shader::Pool, entry: "max_pool_backward", bindings: &[R, R, W] };
+pub static MAX_BACKWARD: KernelSpec =
+    KernelSpec { shader: Shader::Pool, entry: "max_pool_backward", bindings: &[R, R, W] };
 /// (x, y).
 pub static AVG_FORWARD: KernelSpec = KernelSpec { shader: Shader::Pool, entry: "avg_pool_forward", bindings: &[R, W] };
 /// (dy, dx).
-pub static AVG_BACKWARD: KernelSpec = KernelSpec { shader: Shader::Pool, entry: "avg_pool_backward", bindings: &[R, W] };
+pub static AVG_BACKWARD: KernelSpec =
+    KernelSpec { shader: Shader::Pool, entry: "avg_pool_backward", bindings: &[R, W] };
 /// (x, y).
 pub static GLOBAL_AVG_FORWARD: KernelSpec =
     KernelSpec { shader: Shader::Pool, entry: "global_avg_pool_forward", bindings: &[R, W] };

@@ -46,12 +46,22 @@ fn groups(p: &NormParams, layer: bool) -> Vec<Vec<usize>> {
 }
 
 /// Layer norm over rows of `p.inner`: y, and per-row mean and rstd.
-pub fn layer_norm_forward<T: Float>(p: &NormParams, x: &[T], gamma: Option<&[T]>, beta: Option<&[T]>) -> NormForward<T> {
+pub fn layer_norm_forward<T: Float>(
+    p: &NormParams,
+    x: &[T],
+    gamma: Option<&[T]>,
+    beta: Option<&[T]>,
+) -> NormForward<T> {
     norm_forward(p, true, x, gamma, beta)
 }
 
 /// Training batch norm: y, and per-channel mean, rstd and biased variance.
-pub fn batch_norm_forward<T: Float>(p: &NormParams, x: &[T], gamma: Option<&[T]>, beta: Option<&[T]>) -> NormForward<T> {
+pub fn batch_norm_forward<T: Float>(
+    p: &NormParams,
+    x: &[T],
+    gamma: Option<&[T]>,
+    beta: Option<&[T]>,
+) -> NormForward<T> {
     norm_forward(p, false, x, gamma, beta)
 }
 
@@ -65,7 +75,13 @@ pub fn batch_norm_backward<T: Float>(p: &NormParams, x: &[T], dy: &[T], gamma: O
     norm_backward(p, false, x, dy, gamma)
 }
 
-fn norm_forward<T: Float>(p: &NormParams, layer: bool, x: &[T], gamma: Option<&[T]>, beta: Option<&[T]>) -> NormForward<T> {
+fn norm_forward<T: Float>(
+    p: &NormParams,
+    layer: bool,
+    x: &[T],
+    gamma: Option<&[T]>,
+    beta: Option<&[T]>,
+) -> NormForward<T> {
     let mut y = vec![0.0; x.len()];
     let (mut means, mut rstds, mut vars) = (Vec::new(), Vec::new(), Vec::new());
     for (g, idx) in groups(p, layer).iter().enumerate() {

@@ -116,7 +116,13 @@ impl Tensor {
     /// forward's gamma. With g = dy gamma and xhat = (x - mean) rstd per row of d:
     /// `dx = rstd (g - mean(g) - xhat mean(g xhat))`, `dgamma = sum_rows dy xhat`,
     /// `dbeta = sum_rows dy` (both summed over rows in order, deterministic).
-    pub fn layer_norm_backward(&self, x: &Tensor, gamma: Option<&Tensor>, mean: &Tensor, rstd: &Tensor) -> Result<NormGrads> {
+    pub fn layer_norm_backward(
+        &self,
+        x: &Tensor,
+        gamma: Option<&Tensor>,
+        mean: &Tensor,
+        rstd: &Tensor,
+    ) -> Result<NormGrads> {
         let op = "layer_norm_backward";
         x.expect_dtype(op, DType::F32)?;
         let lead = mean.rank();
@@ -137,7 +143,11 @@ impl Tensor {
         );
         if x.is_empty() {
             // No rows: the parameter gradients are empty sums.
-            return Ok(NormGrads { dx, dgamma: Tensor::zeros(dev, normalized, DType::F32)?, dbeta: Tensor::zeros(dev, normalized, DType::F32)? });
+            return Ok(NormGrads {
+                dx,
+                dgamma: Tensor::zeros(dev, normalized, DType::F32)?,
+                dbeta: Tensor::zeros(dev, normalized, DType::F32)?,
+            });
         }
         let x = dense(x)?;
         let mut p = NormParams::layer(mean.len(), normalized.iter().product(), 0.0);
@@ -188,25 +198,27 @@ impl Tensor {
         running(op, "running_mean", running_mean, c, self)?;
         running(op, "running_var", running_var, c, self)?;
         if n * hw < 2 && c > 0 {
-            let why = format!("expected more than 1 value per channel in training, got input of shape {:?}", self.shape);
+            let why =
+                format!("expected more than 1 value per channel in training, got input of shape {:?}", self.shape);
             return Err(TensorError::Argument { op, why });
         }
         let dev = self.device();
         let y = Tensor::empty(dev, &self.shape, DType::F32)?;
-        let (mean, rstd, var) =
-            (Tensor::empty(dev, &[c], DType::F32)?, Tensor::empty(dev, &[c], DType::F32)?, Tensor::empty(dev, &[c], DType::F32)?);
+        let (mean, rstd) = (Tensor::empty(dev, &[c], DType::F32)?, Tensor::empty(dev, &[c], DType::F32)?);
+        // Biased variance, then the shift and delta the stats pass centered with (see norm.wgsl).
+        let scratch = Tensor::empty(dev, &[3, c], DType::F32)?;
         if self.is_empty() {
             return Ok(BatchNormOutput { y, mean, rstd });
         }
         let x = dense(self)?;
         let mut p = NormParams::batch(n, c, hw, eps);
         p.momentum = momentum;
-        dev.dispatch(&norm::batch_stats(&p), &[x.binding(), mean.binding(), rstd.binding(), var.binding()])?;
+        dev.dispatch(&norm::batch_stats(&p), &[x.binding(), mean.binding(), rstd.binding(), scratch.binding()])?;
         (p.mean_off, p.var_off) = (running_mean.offset as u32, running_var.offset as u32);
-        let update = [mean.binding(), var.binding(), running_mean.binding(), running_var.binding()];
+        let update = [mean.binding(), scratch.binding(), running_mean.binding(), running_var.binding()];
         dev.dispatch(&norm::batch_update_running(&p), &update)?;
-        (p.mean_off, p.var_off) = (0, 0);
-        self.batch_norm_apply(&x, &p, gamma.as_ref(), beta.as_ref(), [&mean, &rstd], &y)?;
+        (p.mean_off, p.var_off) = (c as u32, 0);
+        self.batch_norm_apply(&x, &p, gamma.as_ref(), beta.as_ref(), [&scratch, &rstd], &y)?;
         Ok(BatchNormOutput { y, mean, rstd })
     }
 
@@ -257,7 +269,13 @@ impl Tensor {
     /// `rstd` the saved batch statistics, `gamma` the forward's gamma. Per channel over M = n h w
     /// elements: `dgamma = sum dy xhat`, `dbeta = sum dy` (fixed-order sums), then
     /// `dx = gamma rstd / M (M dy - dbeta - xhat dgamma)`.
-    pub fn batch_norm_backward(&self, x: &Tensor, gamma: Option<&Tensor>, mean: &Tensor, rstd: &Tensor) -> Result<NormGrads> {
+    pub fn batch_norm_backward(
+        &self,
+        x: &Tensor,
+        gamma: Option<&Tensor>,
+        mean: &Tensor,
+        rstd: &Tensor,
+    ) -> Result<NormGrads> {
         let op = "batch_norm_backward";
         let [n, c, hw] = batch_dims(op, x)?;
         let dy = operand(op, "dy", self, &x.shape, x)?;
@@ -267,7 +285,11 @@ impl Tensor {
         let dev = x.device();
         let dx = Tensor::empty(dev, &x.shape, DType::F32)?;
         if x.is_empty() {
-            return Ok(NormGrads { dx, dgamma: Tensor::zeros(dev, &[c], DType::F32)?, dbeta: Tensor::zeros(dev, &[c], DType::F32)? });
+            return Ok(NormGrads {
+                dx,
+                dgamma: Tensor::zeros(dev, &[c], DType::F32)?,
+                dbeta: Tensor::zeros(dev, &[c], DType::F32)?,
+            });
         }
         let (dgamma, dbeta) = (Tensor::empty(dev, &[c], DType::F32)?, Tensor::empty(dev, &[c], DType::F32)?);
         let x = dense(x)?;

@@ -44,8 +44,11 @@ fn dense(t: &Tensor) -> Result<Tensor> {
 
 fn dims4(op: &'static str, what: &str, t: &Tensor, dtype: DType) -> Result<[usize; 4]> {
     t.expect_dtype(op, dtype)?;
-    <[usize; 4]>::try_from(t.shape.as_slice())
-        .map_err(|_| TensorError::Shape { op, expected: format!("a rank-4 {what} [n, c, h, w]"), got: t.shape.clone() })
+    <[usize; 4]>::try_from(t.shape.as_slice()).map_err(|_| TensorError::Shape {
+        op,
+        expected: format!("a rank-4 {what} [n, c, h, w]"),
+        got: t.shape.clone(),
+    })
 }
 
 /// Validated params for input `x` `[n, c, h, w]`.
@@ -101,12 +104,17 @@ impl Tensor {
         let want = out_shape(input_shape, &p);
         let dy = check_dy(op, self, &want)?;
         if dims4(op, "indices", indices, DType::U32)? != want {
-            return Err(TensorError::Shape { op, expected: format!("indices of shape {want:?}"), got: indices.shape.clone() });
+            return Err(TensorError::Shape {
+                op,
+                expected: format!("indices of shape {want:?}"),
+                got: indices.shape.clone(),
+            });
         }
         let idx = dense(indices)?;
         let dx = Tensor::empty(self.device(), &input_shape, DType::F32)?;
         if !dx.is_empty() {
-            self.device().dispatch(&pool::backward(&pool::MAX_BACKWARD, &p), &[dy.binding(), idx.binding(), dx.binding()])?;
+            self.device()
+                .dispatch(&pool::backward(&pool::MAX_BACKWARD, &p), &[dy.binding(), idx.binding(), dx.binding()])?;
         }
         Ok(dx)
     }

@@ -5,8 +5,9 @@
 //!
 //! Tolerances: outputs normalized over a group of K elements are compared with
 //! `atol = rtol = 1e-5 sqrt(K)` (the statistics are reductions of length K); the parameter
-//! gradients, sums of length K, with `gemm_tol(K)`; with a 1e4 offset the f32 inputs themselves
-//! carry ~5e-4 of rounding, so those cases use `atol = 2e-3`.
+//! gradients, sums of length K, with `gemm_tol(K)`. Inputs offset by 1e4 meet the same forward
+//! tolerances; their backward, which starts from the saved f32 mean, gets `atol = 2e-4` for dx
+//! and `1e-3 sqrt(K)` for dgamma.
 
 use wgtrain_kernels::ops::norm::NormParams;
 use wgtrain_kernels::reference;
@@ -20,6 +21,16 @@ fn t(v: &[f32], shape: &[usize]) -> Tensor {
 
 fn host(t: &Tensor) -> Vec<f32> {
     t.to_vec::<f32>().unwrap()
+}
+
+/// Backward with a 1e4 offset: the saved mean is an f32 near 1e4, rounded by up to 5e-4, and
+/// xhat = (x - mean) rstd inherits that (the forward centers on an exact shift instead).
+const BACKWARD_OFFSET_ATOL: f32 = 2e-4;
+
+/// dgamma = sum dy xhat over K terms with a 1e4 offset: each xhat is off by up to
+/// 5e-4 rstd in the same direction, so the sum is off by about 5e-4 |sum dy| ~ 5e-4 sqrt(K).
+fn offset_param_tol(k: usize) -> f32 {
+    1e-3 * (k as f32).sqrt()
 }
 
 fn norm_tol(k: usize) -> f32 {
@@ -51,11 +62,11 @@ fn layer_norm_forward_matches_the_twin() {
         let p = NormParams::layer(rows, d, 1e-5);
         let (rg, rb) = if affine { (Some(&g[..]), Some(&b[..])) } else { (None, None) };
         let want = reference::layer_norm_forward(&p, &x, rg, rb);
-        let tol = if offset != 0.0 { 2e-3 } else { norm_tol(d) };
+        let tol = norm_tol(d);
         let ctx = format!("case {i} ({lead:?} x {d}, offset {offset})");
         assert_close(&host(&out.y), &want.y, tol, norm_tol(d), &format!("{ctx} y"));
         assert_close(&host(&out.mean), &want.mean, norm_tol(d), 1e-6, &format!("{ctx} mean"));
-        assert_close(&host(&out.rstd), &want.rstd, 0.0, if offset != 0.0 { 2e-3 } else { norm_tol(d) }, &format!("{ctx} rstd"));
+        assert_close(&host(&out.rstd), &want.rstd, 0.0, tol, &format!("{ctx} rstd"));
     }
 }
 
@@ -73,10 +84,10 @@ fn layer_norm_backward_matches_the_twin() {
         assert_eq!(grads.dgamma.shape(), &[d]);
         let p = NormParams::layer(rows, d, 1e-5);
         let want = reference::layer_norm_backward(&p, &x, &dy, affine.then_some(&g[..]));
-        let tol = if offset != 0.0 { 2e-3 } else { norm_tol(d) };
+        let tol = if offset != 0.0 { BACKWARD_OFFSET_ATOL } else { norm_tol(d) };
         let ctx = format!("case {i} ({lead:?} x {d}, offset {offset})");
         assert_close(&host(&grads.dx), &want.dx, tol, norm_tol(d), &format!("{ctx} dx"));
-        let ptol = gemm_tol(rows).max(tol);
+        let ptol = if offset != 0.0 { offset_param_tol(rows) } else { gemm_tol(rows) };
         assert_close(&host(&grads.dgamma), &want.dgamma, ptol, gemm_tol(rows), &format!("{ctx} dgamma"));
         assert_close(&host(&grads.dbeta), &want.dbeta, gemm_tol(rows), gemm_tol(rows), &format!("{ctx} dbeta"));
     }
@@ -117,7 +128,7 @@ fn batch_norm_train_matches_the_twin_and_updates_running_stats() {
         let (rg, rb) = if affine { (Some(&g[..]), Some(&b[..])) } else { (None, None) };
         let want = reference::batch_norm_forward(&p, &x, rg, rb);
         reference::batch_norm_update_running(&p, &want.mean, &want.var, &mut rm, &mut rv);
-        let tol = if offset != 0.0 { 2e-3 } else { norm_tol(m) };
+        let tol = norm_tol(m);
         let ctx = format!("case {i} ({shape:?}, n {n}, offset {offset})");
         assert_close(&host(&out.y), &want.y, tol, norm_tol(m), &format!("{ctx} y"));
         assert_close(&host(&out.mean), &want.mean, norm_tol(m), 1e-6, &format!("{ctx} mean"));
@@ -152,14 +163,15 @@ fn batch_norm_backward_matches_the_twin() {
         let (g, dy) = (data(10 + i as u64, c, 0.5, 1.5), data(30 + i as u64, len, -1.0, 1.0));
         let (tx, tg) = (t(&x, shape), t(&g, &[c]));
         let og = affine.then_some(&tg);
-        let (rm, rv) = (Tensor::zeros(dev(), &[c], DType::F32).unwrap(), Tensor::ones(dev(), &[c], DType::F32).unwrap());
+        let (rm, rv) =
+            (Tensor::zeros(dev(), &[c], DType::F32).unwrap(), Tensor::ones(dev(), &[c], DType::F32).unwrap());
         let out = tx.batch_norm_train(og, None, &rm, &rv, 0.1, 1e-5).unwrap();
         let grads = t(&dy, shape).batch_norm_backward(&tx, og, &out.mean, &out.rstd).unwrap();
         let want = reference::batch_norm_backward(&batch_params(shape, 1e-5), &x, &dy, affine.then_some(&g[..]));
-        let tol = if offset != 0.0 { 2e-3 } else { norm_tol(m) };
+        let tol = if offset != 0.0 { BACKWARD_OFFSET_ATOL } else { norm_tol(m) };
         let ctx = format!("case {i} ({shape:?}, offset {offset})");
         assert_close(&host(&grads.dx), &want.dx, tol, norm_tol(m), &format!("{ctx} dx"));
-        let ptol = gemm_tol(m) * if offset != 0.0 { 10.0 } else { 1.0 };
+        let ptol = if offset != 0.0 { offset_param_tol(m) } else { gemm_tol(m) };
         assert_close(&host(&grads.dgamma), &want.dgamma, ptol, gemm_tol(m), &format!("{ctx} dgamma"));
         assert_close(&host(&grads.dbeta), &want.dbeta, gemm_tol(m), gemm_tol(m), &format!("{ctx} dbeta"));
     }

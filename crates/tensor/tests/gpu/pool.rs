@@ -40,7 +40,11 @@ fn check_max_pool(x: &[f32], i: usize, ctx: &str) {
     assert_eq!(out.y.shape(), &out_shape(shape, &p), "{ctx}");
     let (want_y, want_i) = reference::max_pool2d_forward(&p, x);
     let got_y = out.y.to_vec::<f32>().unwrap();
-    assert_eq!(got_y.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want_y.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), "{ctx} values");
+    assert_eq!(
+        got_y.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+        want_y.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+        "{ctx} values"
+    );
     assert_eq!(out.indices.to_vec::<u32>().unwrap(), want_i, "{ctx} indices");
     let dy = data(100 + i as u64, p.output_len(), -1.0, 1.0);
     let dx = t(&dy, &out_shape(shape, &p)).max_pool2d_backward(&out.indices, shape, &o).unwrap();
@@ -83,10 +87,22 @@ fn avg_pool_matches_the_twin() {
         let (o, p, shape) = setup(i);
         let x = data(i as u64, shape.iter().product(), -1.0, 1.0);
         let y = t(&x, &shape).avg_pool2d(&o).unwrap();
-        assert_close(&y.to_vec::<f32>().unwrap(), &reference::avg_pool2d_forward(&p, &x), 1e-6, 1e-5, &format!("case {i} forward"));
+        assert_close(
+            &y.to_vec::<f32>().unwrap(),
+            &reference::avg_pool2d_forward(&p, &x),
+            1e-6,
+            1e-5,
+            &format!("case {i} forward"),
+        );
         let dy = data(100 + i as u64, p.output_len(), -1.0, 1.0);
         let dx = t(&dy, &out_shape(shape, &p)).avg_pool2d_backward(shape, &o).unwrap();
-        assert_close(&dx.to_vec::<f32>().unwrap(), &reference::avg_pool2d_backward(&p, &dy), 1e-6, 1e-5, &format!("case {i} backward"));
+        assert_close(
+            &dx.to_vec::<f32>().unwrap(),
+            &reference::avg_pool2d_backward(&p, &dy),
+            1e-6,
+            1e-5,
+            &format!("case {i} backward"),
+        );
     }
     // count_include_pad: a 3x3 window at the corner of a padded 2x2 input of ones sees 4 ones.
     let o = Pool2dOptions { kernel: [3, 3], stride: [1, 1], padding: [1, 1] };
@@ -96,23 +112,41 @@ fn avg_pool_matches_the_twin() {
 
 #[test]
 fn global_avg_pool_matches_the_twin() {
-    for (i, shape) in [[1usize, 1, 1, 1], [2, 7, 7, 9], [1, 3, 33, 33], [3, 2, 1, 17], [1, 1, 40, 40]].into_iter().enumerate() {
+    for (i, shape) in
+        [[1usize, 1, 1, 1], [2, 7, 7, 9], [1, 3, 33, 33], [3, 2, 1, 17], [1, 1, 40, 40]].into_iter().enumerate()
+    {
         let x = data(i as u64, shape.iter().product(), -1.0, 1.0);
         let p = PoolParams::global(shape[0] * shape[1], [shape[2], shape[3]]);
         let y = t(&x, &shape).global_avg_pool2d().unwrap();
         assert_eq!(y.shape(), &shape[..2]);
         let hw = shape[2] * shape[3];
-        assert_close(&y.to_vec::<f32>().unwrap(), &reference::global_avg_pool_forward(&p, &x), gemm_tol(hw) / hw as f32, 1e-5, &format!("{shape:?} forward"));
+        assert_close(
+            &y.to_vec::<f32>().unwrap(),
+            &reference::global_avg_pool_forward(&p, &x),
+            gemm_tol(hw) / hw as f32,
+            1e-5,
+            &format!("{shape:?} forward"),
+        );
         let dy = data(50 + i as u64, shape[0] * shape[1], -1.0, 1.0);
         let dx = t(&dy, &shape[..2]).global_avg_pool2d_backward(shape).unwrap();
-        assert_close(&dx.to_vec::<f32>().unwrap(), &reference::global_avg_pool_backward(&p, &dy), 1e-7, 1e-6, &format!("{shape:?} backward"));
+        assert_close(
+            &dx.to_vec::<f32>().unwrap(),
+            &reference::global_avg_pool_backward(&p, &dy),
+            1e-7,
+            1e-6,
+            &format!("{shape:?} backward"),
+        );
     }
 }
 
 #[test]
 fn pool_errors_name_the_op_and_the_problem() {
     let x = Tensor::zeros(dev(), &[2, 3, 5, 5], DType::F32).unwrap();
-    let e = Tensor::zeros(dev(), &[3, 5, 5], DType::F32).unwrap().max_pool2d(&Pool2dOptions::new([2, 2])).unwrap_err().to_string();
+    let e = Tensor::zeros(dev(), &[3, 5, 5], DType::F32)
+        .unwrap()
+        .max_pool2d(&Pool2dOptions::new([2, 2]))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("max_pool2d") && e.contains("rank-4") && e.contains("[3, 5, 5]"), "{e}");
     let o = Pool2dOptions { kernel: [2, 2], stride: [1, 1], padding: [2, 0] };
     let e = x.avg_pool2d(&o).unwrap_err().to_string();
@@ -127,6 +161,10 @@ fn pool_errors_name_the_op_and_the_problem() {
     let idx = Tensor::zeros(dev(), &[2, 3, 2, 2], DType::F32).unwrap();
     let e = idx.max_pool2d_backward(&idx, [2, 3, 5, 5], &Pool2dOptions::new([2, 2])).unwrap_err().to_string();
     assert!(e.contains("max_pool2d_backward") && e.contains("U32"), "{e}");
-    let e = Tensor::zeros(dev(), &[2, 4], DType::F32).unwrap().global_avg_pool2d_backward([2, 3, 5, 5]).unwrap_err().to_string();
+    let e = Tensor::zeros(dev(), &[2, 4], DType::F32)
+        .unwrap()
+        .global_avg_pool2d_backward([2, 3, 5, 5])
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("global_avg_pool2d_backward") && e.contains("[2, 3]") && e.contains("[2, 4]"), "{e}");
 }
