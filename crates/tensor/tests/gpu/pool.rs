@@ -10,7 +10,9 @@ use wgtrain_tensor::{DType, Pool2dOptions, Tensor};
 use super::harness::{assert_close, data, dev, gemm_tol};
 
 /// (x shape, kernel, stride, padding)
-const CASES: [([usize; 4], [usize; 2], [usize; 2], [usize; 2]); 7] = [
+type Case = ([usize; 4], [usize; 2], [usize; 2], [usize; 2]);
+
+const CASES: [Case; 7] = [
     ([1, 1, 1, 1], [1, 1], [1, 1], [0, 0]),
     ([2, 3, 7, 9], [3, 3], [2, 2], [1, 1]),
     ([1, 2, 8, 5], [2, 3], [1, 2], [1, 1]),
@@ -54,17 +56,17 @@ fn check_max_pool(x: &[f32], i: usize, ctx: &str) {
 
 #[test]
 fn max_pool_matches_the_twin() {
-    for i in 0..CASES.len() {
-        let x = data(i as u64, CASES[i].0.iter().product(), -1.0, 1.0);
+    for (i, case) in CASES.iter().enumerate() {
+        let x = data(i as u64, case.0.iter().product(), -1.0, 1.0);
         check_max_pool(&x, i, &format!("case {i}"));
     }
 }
 
 #[test]
 fn max_pool_ties_go_to_the_first_maximum_and_nan_propagates() {
-    for i in 0..CASES.len() {
+    for (i, case) in CASES.iter().enumerate() {
         // Three distinct values: most windows hold ties.
-        let x: Vec<f32> = data(i as u64, CASES[i].0.iter().product(), 0.0, 3.0).iter().map(|v| v.floor()).collect();
+        let x: Vec<f32> = data(i as u64, case.0.iter().product(), 0.0, 3.0).iter().map(|v| v.floor()).collect();
         check_max_pool(&x, i, &format!("ties, case {i}"));
         let mut x = x;
         for k in (0..x.len()).step_by(5) {
