@@ -74,6 +74,18 @@ impl Tensor {
     /// Layer norm over the trailing `normalized_shape` dimensions:
     /// `y = (x - mean) / sqrt(var + eps) * gamma + beta` with the biased variance of each row.
     /// gamma and beta (shape `normalized_shape`) are optional (1 and 0).
+    ///
+    /// ```
+    /// # use wgtrain_tensor::{Device, Tensor};
+    /// # fn main() -> wgtrain_tensor::Result<()> {
+    /// let dev = Device::new()?;
+    /// let x = Tensor::from_slice(&dev, &[1.0f32, 2.0, 3.0, 10.0, 20.0, 30.0], &[2, 3])?;
+    /// let out = x.layer_norm(&[3], None, None, 1e-5)?;
+    /// let grads = Tensor::ones(&dev, &[2, 3], x.dtype())?.layer_norm_backward(&x, None, &out.mean, &out.rstd)?;
+    /// assert_eq!(out.mean.to_vec::<f32>()?, vec![2.0, 20.0]);
+    /// assert_eq!(grads.dbeta.to_vec::<f32>()?, vec![2.0, 2.0, 2.0]);
+    /// # Ok(()) }
+    /// ```
     pub fn layer_norm(
         &self,
         normalized_shape: &[usize],
@@ -182,6 +194,18 @@ impl Tensor {
     /// `running = (1 - momentum) running + momentum batch`, with the *unbiased* batch variance
     /// for `running_var`. They must be contiguous f32 `[c]` tensors (views at an offset are fine);
     /// every tensor viewing their storage sees the update.
+    ///
+    /// ```
+    /// # use wgtrain_tensor::{DType, Device, Tensor};
+    /// # fn main() -> wgtrain_tensor::Result<()> {
+    /// let dev = Device::new()?;
+    /// let x = Tensor::from_slice(&dev, &[1.0f32, 10.0, 3.0, 30.0], &[2, 2])?; // [n = 2, c = 2]
+    /// let (rm, rv) = (Tensor::zeros(&dev, &[2], DType::F32)?, Tensor::ones(&dev, &[2], DType::F32)?);
+    /// let out = x.batch_norm_train(None, None, &rm, &rv, 0.1, 1e-5)?;
+    /// assert_eq!(out.mean.to_vec::<f32>()?, vec![2.0, 20.0]);
+    /// assert_eq!(rm.to_vec::<f32>()?, vec![0.2, 2.0]); // 0.9 * 0 + 0.1 * mean
+    /// # Ok(()) }
+    /// ```
     pub fn batch_norm_train(
         &self,
         gamma: Option<&Tensor>,

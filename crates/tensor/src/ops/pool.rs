@@ -81,6 +81,17 @@ fn check_dy(op: &'static str, dy: &Tensor, want: &[usize]) -> Result<Tensor> {
 
 impl Tensor {
     /// 2-D max pooling of self `[n, c, h, w]`: values and argmax indices (see the module doc).
+    ///
+    /// ```
+    /// # use wgtrain_tensor::{Device, Pool2dOptions, Tensor};
+    /// # fn main() -> wgtrain_tensor::Result<()> {
+    /// let dev = Device::new()?;
+    /// let x = Tensor::from_slice(&dev, &[1.0f32, 5.0, 2.0, 5.0], &[1, 1, 2, 2])?;
+    /// let out = x.max_pool2d(&Pool2dOptions::new([2, 2]))?;
+    /// assert_eq!(out.y.to_vec::<f32>()?, vec![5.0]);
+    /// assert_eq!(out.indices.to_vec::<u32>()?, vec![1]); // the first of the tied maxima
+    /// # Ok(()) }
+    /// ```
     pub fn max_pool2d(&self, o: &Pool2dOptions) -> Result<MaxPool2dOutput> {
         let op = "max_pool2d";
         let xd = dims4(op, "input", self, DType::F32)?;
