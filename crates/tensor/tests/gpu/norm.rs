@@ -217,3 +217,17 @@ fn norm_errors_name_the_op_and_both_shapes() {
     let e = x.batch_norm_train(None, None, &strided, &rv, 0.1, 1e-5).unwrap_err().to_string();
     assert!(e.contains("contiguous"), "{e}");
 }
+
+#[test]
+fn strided_inputs_are_made_contiguous_first() {
+    let x = data(4, 5 * 9, -1.0, 1.0);
+    let xt: Vec<f32> = (0..9 * 5).map(|i| x[(i % 5) * 9 + i / 5]).collect();
+    let view = t(&x, &[5, 9]).transpose(0, 1).unwrap(); // [9, 5]
+    let out = view.layer_norm(&[5], None, None, 1e-5).unwrap();
+    let want = reference::layer_norm_forward(&NormParams::layer(9, 5, 1e-5), &xt, None, None);
+    assert_close(&host(&out.y), &want.y, norm_tol(5), norm_tol(5), "layer norm of a view");
+    let (rm, rv) = (Tensor::zeros(dev(), &[5], DType::F32).unwrap(), Tensor::ones(dev(), &[5], DType::F32).unwrap());
+    let y = view.batch_norm_train(None, None, &rm, &rv, 0.1, 1e-5).unwrap().y;
+    let want = reference::batch_norm_forward(&NormParams::batch(9, 5, 1, 1e-5), &xt, None, None);
+    assert_close(&host(&y), &want.y, norm_tol(9), norm_tol(9), "batch norm of a view");
+}

@@ -170,3 +170,26 @@ fn pool_errors_name_the_op_and_the_problem() {
         .to_string();
     assert!(e.contains("global_avg_pool2d_backward") && e.contains("[2, 3]") && e.contains("[2, 4]"), "{e}");
 }
+
+#[test]
+fn strided_inputs_are_made_contiguous_first() {
+    // An NHWC tensor permuted to NCHW.
+    let (n, c, h, w) = (2, 3, 5, 4);
+    let nhwc = data(7, n * h * w * c, -1.0, 1.0);
+    let view = t(&nhwc, &[n, h, w, c]).permute(&[0, 3, 1, 2]).unwrap();
+    let nchw: Vec<f32> = (0..n * c * h * w)
+        .map(|i| {
+            let (b, ch, y, x) = (i / (c * h * w), (i / (h * w)) % c, (i / w) % h, i % w);
+            nhwc[((b * h + y) * w + x) * c + ch]
+        })
+        .collect();
+    let o = Pool2dOptions { kernel: [3, 3], stride: [2, 1], padding: [1, 1] };
+    let p = PoolParams::new(n * c, [h, w], o.kernel, o.stride, o.padding).unwrap();
+    let out = view.max_pool2d(&o).unwrap();
+    assert_eq!(out.y.to_vec::<f32>().unwrap(), reference::max_pool2d_forward(&p, &nchw).0);
+    let avg = view.avg_pool2d(&o).unwrap().to_vec::<f32>().unwrap();
+    assert_close(&avg, &reference::avg_pool2d_forward(&p, &nchw), 1e-6, 1e-5, "avg of a view");
+    let g = view.global_avg_pool2d().unwrap().to_vec::<f32>().unwrap();
+    let want = reference::global_avg_pool_forward(&PoolParams::global(n * c, [h, w]), &nchw);
+    assert_close(&g, &want, 1e-6, 1e-5, "global avg of a view");
+}
