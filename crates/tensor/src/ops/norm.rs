@@ -100,10 +100,15 @@ impl Tensor {
             let expected = format!("an input whose trailing dimensions are normalized_shape {normalized_shape:?}");
             return Err(TensorError::Shape { op, expected, got: self.shape.clone() });
         };
+        let d: usize = normalized_shape.iter().product();
+        if d == 0 {
+            // Each row's statistics would be of nothing, and mean/rstd would be left unwritten.
+            let why = format!("normalized_shape {normalized_shape:?} has no elements");
+            return Err(TensorError::Argument { op, why });
+        }
         let gamma = optional(op, "gamma", gamma, normalized_shape, self)?;
         let beta = optional(op, "beta", beta, normalized_shape, self)?;
         let dev = self.device();
-        let d: usize = normalized_shape.iter().product();
         let rows_shape = &self.shape[..lead];
         let (y, mean, rstd) = (
             Tensor::empty(dev, &self.shape, DType::F32)?,

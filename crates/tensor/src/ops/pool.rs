@@ -57,6 +57,10 @@ fn params(op: &'static str, x: [usize; 4], o: &Pool2dOptions) -> Result<PoolPara
     if o.kernel.contains(&0) || o.stride.contains(&0) {
         return bad(format!("kernel {:?} and stride {:?} must be >= 1", o.kernel, o.stride));
     }
+    if x[2] == 0 || x[3] == 0 {
+        // Padding alone could still yield windows, but none would hold an input element.
+        return bad(format!("input {x:?} has empty planes"));
+    }
     if (0..2).any(|d| o.padding[d] > o.kernel[d] / 2) {
         return bad(format!("padding {:?} must be at most half the kernel {:?}", o.padding, o.kernel));
     }

@@ -199,6 +199,8 @@ fn norm_errors_name_the_op_and_both_shapes() {
     assert!(e.contains("layer_norm") && e.contains("[8]") && e.contains("[7]") && e.contains("[4, 8]"), "{e}");
     let e = x.layer_norm(&[5], None, None, 1e-5).unwrap_err().to_string();
     assert!(e.contains("layer_norm") && e.contains("[5]") && e.contains("[4, 8]"), "{e}");
+    let e = Tensor::zeros(dev(), &[3, 0], DType::F32).unwrap().layer_norm(&[0], None, None, 1e-5).unwrap_err();
+    assert!(e.to_string().contains("no elements"), "{e}");
     let (rm, rv) = (Tensor::zeros(dev(), &[8], DType::F32).unwrap(), Tensor::ones(dev(), &[8], DType::F32).unwrap());
     let e = x.batch_norm_train(Some(&g7), None, &rm, &rv, 0.1, 1e-5).unwrap_err().to_string();
     assert!(e.contains("batch_norm_train") && e.contains("gamma") && e.contains("[8]") && e.contains("[7]"), "{e}");

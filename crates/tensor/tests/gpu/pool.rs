@@ -153,6 +153,10 @@ fn pool_errors_name_the_op_and_the_problem() {
     let o = Pool2dOptions { kernel: [2, 2], stride: [1, 1], padding: [2, 0] };
     let e = x.avg_pool2d(&o).unwrap_err().to_string();
     assert!(e.contains("avg_pool2d") && e.contains("at most half"), "{e}");
+    let empty = Tensor::zeros(dev(), &[1, 1, 0, 2], DType::F32).unwrap();
+    let e =
+        empty.max_pool2d(&Pool2dOptions { kernel: [2, 2], stride: [1, 1], padding: [1, 1] }).unwrap_err().to_string();
+    assert!(e.contains("empty planes") && e.contains("[1, 1, 0, 2]"), "{e}");
     let e = x.max_pool2d(&Pool2dOptions::new([6, 6])).unwrap_err().to_string();
     assert!(e.contains("does not fit") && e.contains("[2, 3, 5, 5]"), "{e}");
     let e = x.max_pool2d(&Pool2dOptions { kernel: [2, 2], stride: [0, 1], padding: [0, 0] }).unwrap_err().to_string();
