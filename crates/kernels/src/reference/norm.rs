@@ -163,3 +163,70 @@ pub fn batch_norm_eval<T: Float>(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic values in [-1, 1).
+    fn values(seed: u64, n: usize) -> Vec<f64> {
+        let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (0..n)
+            .map(|_| {
+                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                (s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    /// Checks the backward twin against central differences of L = sum(dy * y).
+    fn check_gradients(p: &NormParams, layer: bool, params: usize) {
+        let x = values(1, p.len());
+        let dy = values(2, p.len());
+        let gamma: Vec<f64> = values(3, params).iter().map(|v| v + 1.5).collect();
+        let beta = values(4, params);
+        let loss = |x: &[f64], g: &[f64], b: &[f64]| -> f64 {
+            let y = norm_forward(p, layer, x, Some(g), Some(b)).y;
+            y.iter().zip(&dy).map(|(a, b)| a * b).sum()
+        };
+        let grads = norm_backward(p, layer, &x, &dy, Some(&gamma));
+        let h = 1e-6;
+        let fd = |f: &dyn Fn(f64) -> f64| (f(h) - f(-h)) / (2.0 * h);
+        for i in 0..x.len() {
+            let d = fd(&|e| loss(&[&x[..i], &[x[i] + e], &x[i + 1..]].concat(), &gamma, &beta));
+            assert!((d - grads.dx[i]).abs() < 1e-6, "dx[{i}]: fd {d}, twin {}", grads.dx[i]);
+        }
+        for j in 0..params {
+            let d = fd(&|e| loss(&x, &[&gamma[..j], &[gamma[j] + e], &gamma[j + 1..]].concat(), &beta));
+            assert!((d - grads.dgamma[j]).abs() < 1e-6, "dgamma[{j}]: fd {d}, twin {}", grads.dgamma[j]);
+            let d = fd(&|e| loss(&x, &gamma, &[&beta[..j], &[beta[j] + e], &beta[j + 1..]].concat()));
+            assert!((d - grads.dbeta[j]).abs() < 1e-6, "dbeta[{j}]: fd {d}, twin {}", grads.dbeta[j]);
+        }
+    }
+
+    #[test]
+    fn layer_norm_backward_twin_matches_finite_differences() {
+        check_gradients(&NormParams::layer(3, 5, 1e-5), true, 5);
+    }
+
+    #[test]
+    fn batch_norm_backward_twin_matches_finite_differences() {
+        check_gradients(&NormParams::batch(3, 2, 4, 1e-5), false, 2);
+    }
+
+    #[test]
+    fn forward_twins_match_hand_values() {
+        // Row [1, 2, 3]: mean 2, biased variance 2/3.
+        let out = layer_norm_forward(&NormParams::layer(1, 3, 0.0), &[1.0f64, 2.0, 3.0], None, None);
+        let s = (1.5f64).sqrt();
+        assert!(out.y.iter().zip([-s, 0.0, s]).all(|(a, b)| (a - b).abs() < 1e-12), "{:?}", out.y);
+        // Channel 0 of [n = 2, c = 2] holds 1 and 3: mean 2, biased variance 1, unbiased 2.
+        let mut p = NormParams::batch(2, 2, 1, 0.0);
+        p.momentum = 0.5;
+        let out = batch_norm_forward(&p, &[1.0f64, 10.0, 3.0, 30.0], None, None);
+        assert_eq!((out.mean.clone(), out.var.clone()), (vec![2.0, 20.0], vec![1.0, 100.0]));
+        let (mut rm, mut rv) = (vec![0.0, 0.0], vec![1.0, 1.0]);
+        batch_norm_update_running(&p, &out.mean, &out.var, &mut rm, &mut rv);
+        assert_eq!((rm, rv), (vec![1.0, 10.0], vec![1.5, 100.5]));
+    }
+}

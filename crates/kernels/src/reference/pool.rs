@@ -89,3 +89,34 @@ pub fn global_avg_pool_backward<T: Float>(p: &PoolParams, dy: &[T]) -> Vec<T> {
     let (pin, _) = plane_sizes(p);
     (0..p.input_len()).map(|i| T::from_f64(dy[i / pin].to_f64() / pin as f64)).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backward_twins_are_the_adjoints_of_the_forward_twins() {
+        // <pool(x), dy> = <x, pool_backward(dy)> for the linear maps (max pooling with its argmax
+        // fixed is linear too).
+        let p = PoolParams::new(2, [5, 4], [3, 2], [2, 1], [1, 1]).unwrap();
+        let x: Vec<f64> = (0..p.input_len()).map(|i| ((i * 37 % 17) as f64 - 8.0) / 3.0).collect();
+        let dy: Vec<f64> = (0..p.output_len()).map(|i| ((i * 11 % 7) as f64 - 3.0) / 2.0).collect();
+        let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(u, v)| u * v).sum::<f64>();
+        let lhs = dot(&avg_pool2d_forward(&p, &x), &dy);
+        assert!((lhs - dot(&x, &avg_pool2d_backward(&p, &dy))).abs() < 1e-12);
+        let (y, idx) = max_pool2d_forward(&p, &x);
+        assert!((dot(&y, &dy) - dot(&x, &max_pool2d_backward(&p, &dy, &idx))).abs() < 1e-12);
+        let g = PoolParams::global(2, [5, 4]);
+        let gy = [0.5, -2.0];
+        assert!(
+            (dot(&global_avg_pool_forward(&g, &x), &gy) - dot(&x, &global_avg_pool_backward(&g, &gy))).abs() < 1e-12
+        );
+    }
+
+    #[test]
+    fn max_pool_twin_breaks_ties_toward_the_first_element() {
+        let p = PoolParams::new(1, [2, 2], [2, 2], [2, 2], [0, 0]).unwrap();
+        assert_eq!(max_pool2d_forward(&p, &[1.0f64, 3.0, 3.0, 2.0]), (vec![3.0], vec![1]));
+        assert_eq!(max_pool2d_forward(&p, &[1.0f64, f64::NAN, 3.0, 2.0]).1, vec![1]);
+    }
+}
