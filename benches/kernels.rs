@@ -3,7 +3,7 @@
 //! recording time. Throughput is reported in FLOP (matmul, conv) or bytes (reductions).
 //! `cargo bench -p wgtrain-tensor`; `examples/kernel_report.rs` prints the same as one table.
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use wgtrain_tensor::{Conv2dOptions, DType, Device, Tensor};
 
 fn matmul(c: &mut Criterion, dev: &Device) {
@@ -67,12 +67,36 @@ fn elementwise(c: &mut Criterion, dev: &Device) {
     g.finish();
 }
 
+fn reductions(c: &mut Criterion, dev: &Device) {
+    let mut g = c.benchmark_group("reductions");
+    g.sample_size(10);
+    let n = 1 << 24;
+    let x = Tensor::rand_uniform(dev, &[n], -1.0, 1.0, 8).unwrap();
+    g.throughput(Throughput::Bytes(4 * n as u64));
+    g.bench_function("sum 16M", |it| {
+        it.iter(|| {
+            x.sum_all().unwrap();
+            dev.synchronize().unwrap();
+        })
+    });
+    let logits = Tensor::rand_uniform(dev, &[4096, 1000], -4.0, 4.0, 9).unwrap();
+    g.throughput(Throughput::Bytes(8 * 4096 * 1000));
+    g.bench_function("softmax 4096x1000", |it| {
+        it.iter(|| {
+            logits.softmax(-1).unwrap();
+            dev.synchronize().unwrap();
+        })
+    });
+    g.finish();
+}
+
 fn all(c: &mut Criterion) {
     let dev = Device::new().expect("an adapter");
     eprintln!("adapter: {}", dev.adapter());
     matmul(c, &dev);
     conv(c, &dev);
     elementwise(c, &dev);
+    reductions(c, &dev);
 }
 
 criterion_group!(benches, all);

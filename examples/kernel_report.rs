@@ -30,7 +30,10 @@ fn median_ms(dev: &Device, reps: usize, warm: bool, mut f: impl FnMut() -> Resul
 fn row(workload: &str, key: &str, val: &str, reps: usize, ms: f64, flops: Option<f64>) {
     let gflops = flops.map(|f| f / ms / 1e6);
     let g = gflops.map_or("null".to_string(), |g| format!("{g:.2}"));
-    println!("{workload:<16} {key}={val:<10} {ms:>10.2} ms {:>10} GFLOP/s", gflops.map_or("-".into(), |g| format!("{g:.1}")));
+    println!(
+        "{workload:<16} {key}={val:<10} {ms:>10.2} ms {:>10} GFLOP/s",
+        gflops.map_or("-".into(), |g| format!("{g:.1}"))
+    );
     let v = if key == "n" { val.to_string() } else { format!("\"{val}\"") };
     eprintln!("{{\"workload\":\"{workload}\",\"{key}\":{v},\"median_ms\":{ms:.3},\"gflops\":{g},\"reps\":{reps}}}");
 }
@@ -66,7 +69,22 @@ fn main() -> Result<()> {
         dy.conv2d_grad_weight(&x, [64, 64, 3, 3], &o).map(drop)
     })?;
     row("conv2d", "pass", "forward+backward", reps, ms, Some(3.0 * flops));
+    drop((x, w, dy));
+    let n = 1usize << 24;
+    let v = Tensor::rand_uniform(&dev, &[n], -1.0, 1.0, 6)?;
+    let ms = median_ms(&dev, 5, true, || v.sum_all().map(drop))?;
+    bandwidth_row("sum", "16M", ms, 4.0 * n as f64);
+    let logits = Tensor::rand_uniform(&dev, &[4096, 1000], -4.0, 4.0, 7)?;
+    let ms = median_ms(&dev, 5, true, || logits.softmax(-1).map(drop))?;
+    bandwidth_row("softmax", "4096x1000", ms, 8.0 * 4096.0 * 1000.0);
     Ok(())
+}
+
+/// A memory-bound row: GB/s of `bytes` moved once.
+fn bandwidth_row(workload: &str, size: &str, ms: f64, bytes: f64) {
+    let gbs = bytes / ms / 1e6;
+    println!("{workload:<16} size={size:<10} {ms:>10.2} ms {gbs:>10.1} GB/s");
+    eprintln!("{{\"workload\":\"{workload}\",\"size\":\"{size}\",\"median_ms\":{ms:.3},\"gbs\":{gbs:.2},\"reps\":5}}");
 }
 
 /// Compiles every pipeline the report uses, on tiny shapes.

@@ -63,19 +63,9 @@ impl PipelineCache {
     }
 
     /// The pipeline of any module (built-in or custom WGSL text).
-    pub fn get(
-        &self,
-        module: ModuleKey,
-        entry: &str,
-        bindings: &[Access],
-        constants: &Constants,
-    ) -> CachedPipeline {
-        let key = PipelineKey {
-            module,
-            entry: entry.to_string(),
-            bindings: bindings.to_vec(),
-            constants: constants.clone(),
-        };
+    pub fn get(&self, module: ModuleKey, entry: &str, bindings: &[Access], constants: &Constants) -> CachedPipeline {
+        let key =
+            PipelineKey { module, entry: entry.to_string(), bindings: bindings.to_vec(), constants: constants.clone() };
         let mut c = self.caches.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(p) = c.pipelines.get(&key) {
             return p.clone();
@@ -154,10 +144,9 @@ impl PipelineCache {
                 count: None,
             });
         }
-        let bgl = self.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("wgtrain"),
-            entries: &entries,
-        });
+        let bgl = self
+            .device
+            .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some("wgtrain"), entries: &entries });
         let pl = self.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("wgtrain"),
             bind_group_layouts: &[Some(&bgl)],

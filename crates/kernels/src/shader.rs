@@ -21,6 +21,8 @@ pub enum Shader {
     ReduceSubgroup,
     Softmax,
     SoftmaxXent,
+    Norm,
+    Pool,
 }
 
 impl Shader {
@@ -41,6 +43,8 @@ impl Shader {
         Shader::ReduceSubgroup,
         Shader::Softmax,
         Shader::SoftmaxXent,
+        Shader::Norm,
+        Shader::Pool,
     ];
 
     /// The module's name: its op file.
@@ -61,6 +65,8 @@ impl Shader {
             Shader::ReduceSubgroup => "reduce_subgroup.wgsl",
             Shader::Softmax => "softmax.wgsl",
             Shader::SoftmaxXent => "softmax_xent.wgsl",
+            Shader::Norm => "norm.wgsl",
+            Shader::Pool => "pool.wgsl",
         }
     }
 
@@ -83,6 +89,8 @@ impl Shader {
             Shader::ReduceSubgroup => &[src::REDUCE, src::REDUCE_SUBGROUP],
             Shader::Softmax => &[src::SOFTMAX],
             Shader::SoftmaxXent => &[src::SOFTMAX_XENT],
+            Shader::Norm => &[src::NORM],
+            Shader::Pool => &[src::POOL],
         }
     }
 

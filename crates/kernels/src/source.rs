@@ -27,6 +27,8 @@ pub const REDUCE: &str = include_str!("../shaders/reduce.wgsl");
 pub const REDUCE_SUBGROUP: &str = include_str!("../shaders/reduce_subgroup.wgsl");
 pub const SOFTMAX: &str = include_str!("../shaders/softmax.wgsl");
 pub const SOFTMAX_XENT: &str = include_str!("../shaders/softmax_xent.wgsl");
+pub const NORM: &str = include_str!("../shaders/norm.wgsl");
+pub const POOL: &str = include_str!("../shaders/pool.wgsl");
 
 /// Every WGSL file, by name, for the validation test (which fails if this list is empty or
 /// misses a file in `shaders/`).
@@ -49,4 +51,6 @@ pub const FILES: &[(&str, &str)] = &[
     ("reduce_subgroup.wgsl", REDUCE_SUBGROUP),
     ("softmax.wgsl", SOFTMAX),
     ("softmax_xent.wgsl", SOFTMAX_XENT),
+    ("norm.wgsl", NORM),
+    ("pool.wgsl", POOL),
 ];

@@ -23,19 +23,14 @@ pub fn resolve_overrides(shader: Shader, entry: &'static str, constants: &Consta
     let (module, info) = validate_shader(shader)?;
     let map: naga::back::PipelineConstants =
         constants.pairs().iter().map(|&(k, v)| (k.to_string(), v as f64)).collect();
-    naga::back::pipeline_constants::process_overrides(
-        &module,
-        &info,
-        Some((naga::ShaderStage::Compute, entry)),
-        &map,
-    )
-    .map(|_| ())
-    .map_err(|e| KernelError::Overrides {
-        shader: shader.name(),
-        entry,
-        constants: format!("{:?}", constants.pairs()),
-        message: e.to_string(),
-    })
+    naga::back::pipeline_constants::process_overrides(&module, &info, Some((naga::ShaderStage::Compute, entry)), &map)
+        .map(|_| ())
+        .map_err(|e| KernelError::Overrides {
+            shader: shader.name(),
+            entry,
+            constants: format!("{:?}", constants.pairs()),
+            message: e.to_string(),
+        })
 }
 
 #[cfg(test)]

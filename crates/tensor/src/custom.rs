@@ -28,7 +28,7 @@
 use std::sync::Arc;
 
 use wgtrain_kernels::pipeline::ModuleKey;
-use wgtrain_kernels::{validate, Access, Constants, PARAMS_SLOT_BYTES};
+use wgtrain_kernels::{Access, Constants, PARAMS_SLOT_BYTES, validate};
 
 use crate::device::Device;
 use crate::error::{Result, TensorError};
@@ -69,10 +69,16 @@ impl CustomKernel {
     pub fn run(&self, device: &Device, params: &[u8], args: &[KernelArg<'_>], workgroups: [u32; 3]) -> Result<()> {
         let op = "custom kernel";
         if args.len() != self.args {
-            return Err(TensorError::Argument { op, why: format!("expected {} tensor arguments, got {}", self.args, args.len()) });
+            return Err(TensorError::Argument {
+                op,
+                why: format!("expected {} tensor arguments, got {}", self.args, args.len()),
+            });
         }
         if params.len() > PARAMS_SLOT_BYTES {
-            return Err(TensorError::Argument { op, why: format!("params are {} bytes, at most {PARAMS_SLOT_BYTES}", params.len()) });
+            return Err(TensorError::Argument {
+                op,
+                why: format!("params are {} bytes, at most {PARAMS_SLOT_BYTES}", params.len()),
+            });
         }
         let mut access = Vec::with_capacity(args.len());
         let mut bindings = Vec::with_capacity(args.len());

@@ -16,7 +16,7 @@ use wgtrain_kernels::{Launch, PipelineCache};
 use crate::adapter::{self, AdapterChoice, AdapterSummary};
 use crate::batch::{Batch, FLUSH_EVERY};
 use crate::error::{Result, TensorError};
-use crate::pool::{size_class, BufferPool, PoolStats};
+use crate::pool::{BufferPool, PoolStats, size_class};
 
 /// A handle to a GPU (or software) device. Clones share the device.
 #[derive(Clone)]
@@ -168,10 +168,7 @@ impl Device {
     }
 
     fn wait(&self) -> Result<()> {
-        self.inner
-            .device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| TensorError::Gpu(e.to_string()))?;
+        self.inner.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| TensorError::Gpu(e.to_string()))?;
         self.check_errors()
     }
 
@@ -354,9 +351,7 @@ impl Device {
             let _ = tx.send(r);
         });
         self.wait()?;
-        rx.recv()
-            .map_err(|e| TensorError::Gpu(e.to_string()))?
-            .map_err(|e| TensorError::Gpu(e.to_string()))?;
+        rx.recv().map_err(|e| TensorError::Gpu(e.to_string()))?.map_err(|e| TensorError::Gpu(e.to_string()))?;
         let view = staging.slice(..).get_mapped_range().map_err(|e| TensorError::Gpu(e.to_string()))?;
         let skip = (offset - start) as usize;
         Ok(view[skip..skip + len as usize].to_vec())

@@ -133,7 +133,11 @@ impl Tensor {
         let known: usize = shape.iter().filter(|&&d| d != usize::MAX).product();
         let inferred = shape.iter().filter(|&&d| d == usize::MAX).count();
         if inferred > 1 || (inferred == 1 && (known == 0 || len % known != 0)) {
-            return Err(TensorError::Shape { op: "reshape", expected: format!("a shape with {len} elements"), got: shape });
+            return Err(TensorError::Shape {
+                op: "reshape",
+                expected: format!("a shape with {len} elements"),
+                got: shape,
+            });
         }
         if let Some(d) = shape.iter_mut().find(|d| **d == usize::MAX) {
             *d = len / known;
@@ -153,7 +157,8 @@ impl Tensor {
     /// Reorders dimensions: output dimension i is input dimension `perm[i]`. A view.
     pub fn permute(&self, perm: &[usize]) -> Result<Tensor> {
         let mut seen = vec![false; self.rank()];
-        let valid = perm.len() == self.rank() && perm.iter().all(|&p| p < seen.len() && !std::mem::replace(&mut seen[p], true));
+        let valid =
+            perm.len() == self.rank() && perm.iter().all(|&p| p < seen.len() && !std::mem::replace(&mut seen[p], true));
         if !valid {
             return Err(TensorError::Argument {
                 op: "permute",

@@ -2,14 +2,16 @@
 //! The device is shared; tests that count pool or pipeline statistics open a private one.
 
 mod gpu {
-    pub mod harness;
     mod conv;
     mod elementwise;
     mod errors;
     mod execution;
+    pub mod harness;
     mod index;
     mod matmul;
+    mod norm;
     mod optim;
+    mod pool;
     mod random_cast;
     mod reduce;
     mod softmax;

@@ -108,7 +108,8 @@ impl ConvParams {
 const R: Access = Access::Read;
 const W: Access = Access::ReadWrite;
 /// Bindings of the three GEMM passes: (lhs, rhs, bias, out).
-pub static FORWARD: KernelSpec = KernelSpec { shader: Shader::Conv2d, entry: "conv2d_forward", bindings: &[R, R, R, W] };
+pub static FORWARD: KernelSpec =
+    KernelSpec { shader: Shader::Conv2d, entry: "conv2d_forward", bindings: &[R, R, R, W] };
 pub static GRAD_INPUT: KernelSpec =
     KernelSpec { shader: Shader::Conv2d, entry: "conv2d_grad_input", bindings: &[R, R, R, W] };
 pub static GRAD_WEIGHT: KernelSpec =

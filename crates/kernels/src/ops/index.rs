@@ -45,7 +45,13 @@ pub static ONE_HOT: KernelSpec =
 impl IndexParams {
     /// Embedding forward (bindings: ids, table, out).
     pub fn embedding(rows: usize, vocab: usize, dim: usize) -> Self {
-        IndexParams { n: (rows * dim) as u32, rows: rows as u32, vocab: vocab as u32, dim: dim as u32, ..Self::default() }
+        IndexParams {
+            n: (rows * dim) as u32,
+            rows: rows as u32,
+            vocab: vocab as u32,
+            dim: dim as u32,
+            ..Self::default()
+        }
     }
     /// Embedding gradient (bindings: ids, dy, dtable): one thread per (vocab block, column).
     pub fn embedding_grad(rows: usize, vocab: usize, dim: usize) -> Self {

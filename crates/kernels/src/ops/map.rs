@@ -8,7 +8,7 @@
 use bytemuck::{Pod, Zeroable};
 
 use crate::launch::{grid_1d, pack_dims};
-use crate::{Access, KernelSpec, Launch, Shader, MAX_RANK};
+use crate::{Access, KernelSpec, Launch, MAX_RANK, Shader};
 
 /// Parameters of every elementwise kernel (WGSL `Params` in `map_common.wgsl`).
 #[repr(C)]
@@ -215,14 +215,11 @@ const W: Access = Access::ReadWrite;
 
 pub static UNARY: KernelSpec = KernelSpec { shader: Shader::Unary, entry: "unary_map", bindings: &[R, W] };
 pub static BINARY: KernelSpec = KernelSpec { shader: Shader::Binary, entry: "binary_map", bindings: &[R, R, W] };
-pub static TERNARY: KernelSpec =
-    KernelSpec { shader: Shader::Ternary, entry: "ternary_map", bindings: &[R, R, R, W] };
+pub static TERNARY: KernelSpec = KernelSpec { shader: Shader::Ternary, entry: "ternary_map", bindings: &[R, R, R, W] };
 pub static COPY: KernelSpec = KernelSpec { shader: Shader::Copy, entry: "copy_strided", bindings: &[R, W] };
 pub static CAST_WORD: KernelSpec = KernelSpec { shader: Shader::Copy, entry: "cast_word", bindings: &[R, W] };
-pub static CAST_F32_F16: KernelSpec =
-    KernelSpec { shader: Shader::CastF16, entry: "cast_f32_f16", bindings: &[R, W] };
-pub static CAST_F16_F32: KernelSpec =
-    KernelSpec { shader: Shader::CastF16, entry: "cast_f16_f32", bindings: &[R, W] };
+pub static CAST_F32_F16: KernelSpec = KernelSpec { shader: Shader::CastF16, entry: "cast_f32_f16", bindings: &[R, W] };
+pub static CAST_F16_F32: KernelSpec = KernelSpec { shader: Shader::CastF16, entry: "cast_f16_f32", bindings: &[R, W] };
 pub static COPY_F16: KernelSpec = KernelSpec { shader: Shader::CastF16, entry: "copy_f16", bindings: &[R, W] };
 
 /// Launch of any elementwise kernel over `p.n` elements.

@@ -141,7 +141,13 @@ impl RmspropParams {
 
 impl AdagradParams {
     pub fn kernel_params(&self, n: usize) -> OptimParams {
-        OptimParams { n: n as u32, lr: self.lr, weight_decay: self.weight_decay, eps: self.eps, ..OptimParams::default() }
+        OptimParams {
+            n: n as u32,
+            lr: self.lr,
+            weight_decay: self.weight_decay,
+            eps: self.eps,
+            ..OptimParams::default()
+        }
     }
 }
 

@@ -32,7 +32,8 @@ impl GemmTiles {
 
     /// Tiles for an adapter: `cpu` for software adapters, within its workgroup limits.
     pub fn choose(cpu: bool, max_invocations: u32, max_shared_bytes: u32) -> Self {
-        let preferred = if cpu { GemmTiles { wg_x: 16, wg_y: 16, bk: 16 } } else { GemmTiles { wg_x: 16, wg_y: 16, bk: 16 } };
+        let preferred =
+            if cpu { GemmTiles { wg_x: 16, wg_y: 16, bk: 16 } } else { GemmTiles { wg_x: 16, wg_y: 16, bk: 16 } };
         let fallback = GemmTiles { wg_x: 8, wg_y: 8, bk: 8 };
         if preferred.wg_x * preferred.wg_y <= max_invocations && preferred.shared_bytes() <= max_shared_bytes {
             preferred

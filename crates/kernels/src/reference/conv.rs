@@ -46,10 +46,18 @@ fn w_index(p: &ConvParams, oc: usize, ci: usize, kh: usize, kw: usize) -> usize 
 }
 
 fn act_of(code: u32) -> UnaryOp {
-    [UnaryOp::Identity, UnaryOp::Relu, UnaryOp::Sigmoid, UnaryOp::Tanh, UnaryOp::Gelu, UnaryOp::LeakyRelu, UnaryOp::Silu]
-        .into_iter()
-        .find(|o| *o as u32 == code)
-        .expect("fusable activation")
+    [
+        UnaryOp::Identity,
+        UnaryOp::Relu,
+        UnaryOp::Sigmoid,
+        UnaryOp::Tanh,
+        UnaryOp::Gelu,
+        UnaryOp::LeakyRelu,
+        UnaryOp::Silu,
+    ]
+    .into_iter()
+    .find(|o| *o as u32 == code)
+    .expect("fusable activation")
 }
 
 /// y = act(conv2d(x, w) + bias).
@@ -57,7 +65,8 @@ pub fn conv2d_forward<T: Float>(p: &ConvParams, x: &[T], w: &[T], bias: Option<&
     let len = (p.batch * p.out_c * p.out_h * p.out_w) as usize;
     let mut acc = vec![0.0f64; len];
     for_each_tap(p, |[n, oc, oh, ow, ci, kh, kw, ih, iw]| {
-        acc[y_index(p, n, oc, oh, ow)] += x[x_index(p, n, ci, ih, iw)].to_f64() * w[w_index(p, oc, ci, kh, kw)].to_f64();
+        acc[y_index(p, n, oc, oh, ow)] +=
+            x[x_index(p, n, ci, ih, iw)].to_f64() * w[w_index(p, oc, ci, kh, kw)].to_f64();
     });
     let hw = (p.out_h * p.out_w) as usize;
     acc.iter()
@@ -76,7 +85,8 @@ pub fn conv2d_grad_input<T: Float>(p: &ConvParams, dy: &[T], w: &[T], bias: Opti
     let len = (p.batch * p.in_c * p.in_h * p.in_w) as usize;
     let mut acc = vec![0.0f64; len];
     for_each_tap(p, |[n, oc, oh, ow, ci, kh, kw, ih, iw]| {
-        acc[x_index(p, n, ci, ih, iw)] += dy[y_index(p, n, oc, oh, ow)].to_f64() * w[w_index(p, oc, ci, kh, kw)].to_f64();
+        acc[x_index(p, n, ci, ih, iw)] +=
+            dy[y_index(p, n, oc, oh, ow)].to_f64() * w[w_index(p, oc, ci, kh, kw)].to_f64();
     });
     let hw = (p.in_h * p.in_w) as usize;
     acc.iter()
@@ -93,7 +103,8 @@ pub fn conv2d_grad_input<T: Float>(p: &ConvParams, dy: &[T], w: &[T], bias: Opti
 pub fn conv2d_grad_weight<T: Float>(p: &ConvParams, dy: &[T], x: &[T]) -> Vec<T> {
     let mut acc = vec![0.0f64; p.weight_len()];
     for_each_tap(p, |[n, oc, oh, ow, ci, kh, kw, ih, iw]| {
-        acc[w_index(p, oc, ci, kh, kw)] += dy[y_index(p, n, oc, oh, ow)].to_f64() * x[x_index(p, n, ci, ih, iw)].to_f64();
+        acc[w_index(p, oc, ci, kh, kw)] +=
+            dy[y_index(p, n, oc, oh, ow)].to_f64() * x[x_index(p, n, ci, ih, iw)].to_f64();
     });
     acc.into_iter().map(T::from_f64).collect()
 }

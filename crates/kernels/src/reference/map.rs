@@ -1,7 +1,7 @@
 //! Twins of the elementwise kernels. Each output element is computed in f64 from the operand
 //! elements the params address, then rounded to `T`.
 
-use super::float::{erf, erfc, Float};
+use super::float::{Float, erf, erfc};
 use super::offset_of;
 use crate::ops::map::{BinaryOp, MapParams, TernaryOp, UnaryOp};
 
@@ -20,9 +20,40 @@ fn phi(x: f64) -> f64 {
 fn unary_from_code(code: u32) -> Option<UnaryOp> {
     use UnaryOp::*;
     const ALL: [UnaryOp; 34] = [
-        Neg, Abs, Exp, Log, Sqrt, Rsqrt, Square, Relu, LeakyRelu, Elu, Selu, Gelu, Sigmoid, Tanh, Softplus, Silu,
-        HardSigmoid, AddScalar, MulScalar, PowScalar, Clamp, Recip, Sign, RsubScalar, Identity, GtScalar, GeScalar,
-        LtScalar, LeScalar, EqScalar, NeScalar, MaxScalar, MinScalar, RdivScalar,
+        Neg,
+        Abs,
+        Exp,
+        Log,
+        Sqrt,
+        Rsqrt,
+        Square,
+        Relu,
+        LeakyRelu,
+        Elu,
+        Selu,
+        Gelu,
+        Sigmoid,
+        Tanh,
+        Softplus,
+        Silu,
+        HardSigmoid,
+        AddScalar,
+        MulScalar,
+        PowScalar,
+        Clamp,
+        Recip,
+        Sign,
+        RsubScalar,
+        Identity,
+        GtScalar,
+        GeScalar,
+        LtScalar,
+        LeScalar,
+        EqScalar,
+        NeScalar,
+        MaxScalar,
+        MinScalar,
+        RdivScalar,
     ];
     ALL.iter().copied().find(|o| *o as u32 == code)
 }
@@ -43,8 +74,20 @@ pub fn unary_scalar(op: UnaryOp, x: f64, a: f64, b: f64) -> f64 {
         Rsqrt => 1.0 / x.sqrt(),
         Square => x * x,
         Relu => x.max(0.0),
-        LeakyRelu => if x > 0.0 { x } else { a * x },
-        Elu => if x > 0.0 { x } else { a * x.exp_m1() },
+        LeakyRelu => {
+            if x > 0.0 {
+                x
+            } else {
+                a * x
+            }
+        }
+        Elu => {
+            if x > 0.0 {
+                x
+            } else {
+                a * x.exp_m1()
+            }
+        }
         Selu => SELU_SCALE * if x > 0.0 { x } else { SELU_ALPHA * x.exp_m1() },
         Gelu => x * phi(x),
         Sigmoid => sigmoid(x),
@@ -57,7 +100,15 @@ pub fn unary_scalar(op: UnaryOp, x: f64, a: f64, b: f64) -> f64 {
         PowScalar => x.powf(a),
         Clamp => x.max(a).min(b),
         Recip => 1.0 / x,
-        Sign => if x > 0.0 { 1.0 } else if x < 0.0 { -1.0 } else { 0.0 },
+        Sign => {
+            if x > 0.0 {
+                1.0
+            } else if x < 0.0 {
+                -1.0
+            } else {
+                0.0
+            }
+        }
         RsubScalar => a - x,
         Identity => x,
         GtScalar => b2f(x > a),
@@ -77,15 +128,35 @@ fn derivative(op: UnaryOp, x: f64, a: f64) -> f64 {
     use UnaryOp::*;
     match op {
         Neg => -1.0,
-        Abs => if x > 0.0 { 1.0 } else if x < 0.0 { -1.0 } else { 0.0 },
+        Abs => {
+            if x > 0.0 {
+                1.0
+            } else if x < 0.0 {
+                -1.0
+            } else {
+                0.0
+            }
+        }
         Exp => x.exp(),
         Log => 1.0 / x,
         Sqrt => 0.5 / x.sqrt(),
         Rsqrt => -0.5 * x.powf(-1.5),
         Square => 2.0 * x,
         Relu => b2f(x > 0.0),
-        LeakyRelu => if x > 0.0 { 1.0 } else { a },
-        Elu => if x > 0.0 { 1.0 } else { a * x.exp() },
+        LeakyRelu => {
+            if x > 0.0 {
+                1.0
+            } else {
+                a
+            }
+        }
+        Elu => {
+            if x > 0.0 {
+                1.0
+            } else {
+                a * x.exp()
+            }
+        }
         Selu => SELU_SCALE * if x > 0.0 { 1.0 } else { SELU_ALPHA * x.exp() },
         // d/dx x Phi(x) = Phi(x) + x phi(x)
         Gelu => phi(x) + x * (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt(),
@@ -95,7 +166,13 @@ fn derivative(op: UnaryOp, x: f64, a: f64) -> f64 {
         Tanh => 1.0 - x.tanh() * x.tanh(),
         Softplus => sigmoid(x),
         Silu => sigmoid(x) * (1.0 + x * (1.0 - sigmoid(x))),
-        HardSigmoid => if x > -3.0 && x < 3.0 { 1.0 / 6.0 } else { 0.0 },
+        HardSigmoid => {
+            if x > -3.0 && x < 3.0 {
+                1.0 / 6.0
+            } else {
+                0.0
+            }
+        }
         _ => 0.0,
     }
 }
@@ -135,7 +212,13 @@ pub fn binary<T: Float>(p: &MapParams, a: &[T], b: &[T]) -> Vec<T> {
             Le => b2f(u <= v),
             Gt => b2f(u > v),
             Ge => b2f(u >= v),
-            Prelu => if u > 0.0 { u } else { v * u },
+            Prelu => {
+                if u > 0.0 {
+                    u
+                } else {
+                    v * u
+                }
+            }
         }
     };
     (0..p.n as usize).map(|i| T::from_f64(f(gather(p, 0, a, i), gather(p, 1, b, i)))).collect()
@@ -147,7 +230,13 @@ pub fn ternary<T: Float>(p: &MapParams, a: &[T], b: &[T], c: &[T]) -> Vec<T> {
         .map(|i| {
             let (u, v, w) = (gather(p, 0, a, i), gather(p, 1, b, i), gather(p, 2, c, i));
             let r = match p.op {
-                x if x == TernaryOp::Where as u32 => if w != 0.0 { u } else { v },
+                x if x == TernaryOp::Where as u32 => {
+                    if w != 0.0 {
+                        u
+                    } else {
+                        v
+                    }
+                }
                 x if x == TernaryOp::PreluGradX as u32 => w * if u > 0.0 { 1.0 } else { v },
                 _ => w * if u > 0.0 { 0.0 } else { u },
             };

@@ -7,17 +7,27 @@ mod float;
 mod index;
 mod map;
 mod matmul;
+mod norm;
 mod optim;
+mod pool;
 mod random;
 mod reduce;
 mod softmax;
 
 pub use conv::{conv2d_forward, conv2d_grad_input, conv2d_grad_weight};
-pub use float::{erf, Float};
+pub use float::{Float, erf};
 pub use index::{embedding, embedding_grad, gather, gather_grad, one_hot};
 pub use map::{binary, strided_copy, ternary, unary, unary_scalar};
 pub use matmul::matmul;
+pub use norm::{
+    NormBackward, NormForward, batch_norm_backward, batch_norm_eval, batch_norm_forward, batch_norm_update_running,
+    layer_norm_backward, layer_norm_forward,
+};
 pub use optim::{adagrad, adam, rmsprop, sgd};
+pub use pool::{
+    avg_pool2d_backward, avg_pool2d_forward, global_avg_pool_backward, global_avg_pool_forward, max_pool2d_backward,
+    max_pool2d_forward,
+};
 pub use random::{dropout, philox4x32_10, random_fill};
 pub use reduce::{argreduce, argreduce_pass, reduce, reduce_pass, variance};
 pub use softmax::{softmax, softmax_backward, xent_backward, xent_forward};

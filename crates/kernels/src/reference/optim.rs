@@ -1,7 +1,7 @@
 //! Twins of `optim.wgsl`: the textbook update loops of PyTorch's single-tensor optimizers, in
 //! f64 per element from the same [`OptimParams`], stored back as f32 state.
 
-use crate::ops::optim::{OptimParams, FLAG_CENTERED, FLAG_DECOUPLED, FLAG_FIRST, FLAG_MOMENTUM, FLAG_NESTEROV};
+use crate::ops::optim::{FLAG_CENTERED, FLAG_DECOUPLED, FLAG_FIRST, FLAG_MOMENTUM, FLAG_NESTEROV, OptimParams};
 
 fn has(p: &OptimParams, flag: u32) -> bool {
     p.flags & flag != 0

@@ -46,10 +46,7 @@ pub fn random_fill(p: &RandomParams) -> Vec<f32> {
 
 /// Twin of `dropout_apply`: keep x[i] * scale where the uniform sample is >= p.a.
 pub fn dropout(p: &RandomParams, x: &[f32]) -> Vec<f32> {
-    x.iter()
-        .enumerate()
-        .map(|(i, &v)| if unit(words(p, i)[0]) >= p.a { v * p.scale } else { 0.0 })
-        .collect()
+    x.iter().enumerate().map(|(i, &v)| if unit(words(p, i)[0]) >= p.a { v * p.scale } else { 0.0 }).collect()
 }
 
 #[cfg(test)]
@@ -60,10 +57,7 @@ mod tests {
     fn philox_matches_the_published_known_answers() {
         // Known-answer vectors from the Random123 distribution (kat_vectors, philox4x32_10).
         assert_eq!(philox4x32_10([0; 4], [0; 2]), [0x6627_e8d5, 0xe169_c58d, 0xbc57_ac4c, 0x9b00_dbd8]);
-        assert_eq!(
-            philox4x32_10([u32::MAX; 4], [u32::MAX; 2]),
-            [0x408f_276d, 0x41c8_3b0e, 0xa20b_c7c6, 0x6d54_51fd]
-        );
+        assert_eq!(philox4x32_10([u32::MAX; 4], [u32::MAX; 2]), [0x408f_276d, 0x41c8_3b0e, 0xa20b_c7c6, 0x6d54_51fd]);
         assert_eq!(
             philox4x32_10([0x243f_6a88, 0x85a3_08d3, 0x1319_8a2e, 0x0370_7344], [0xa409_3822, 0x299f_31d0]),
             [0xd16c_fe09, 0x94fd_cceb, 0x5001_e420, 0x2412_6ea1]

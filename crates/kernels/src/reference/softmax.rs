@@ -61,10 +61,12 @@ pub fn xent_forward<T: Float>(p: &XentParams, logits: &[T], labels: &[u32], weig
             continue;
         }
         let lse = logsumexp(&row);
-        let l: f64 = (0..c).map(|j| {
-            let (t, w) = target_weight(p, weights, y, j);
-            -t * w * (row[j] - lse)
-        }).sum();
+        let l: f64 = (0..c)
+            .map(|j| {
+                let (t, w) = target_weight(p, weights, y, j);
+                -t * w * (row[j] - lse)
+            })
+            .sum();
         loss.push(T::from_f64(l));
         wy.push(T::from_f64(target_weight(p, weights, y, y).1));
     }
@@ -89,7 +91,12 @@ pub fn xent_backward<T: Float>(
             continue;
         }
         let lse = logsumexp(&row);
-        let big_w: f64 = (0..c).map(|k| { let (t, w) = target_weight(p, weights, y, k); t * w }).sum();
+        let big_w: f64 = (0..c)
+            .map(|k| {
+                let (t, w) = target_weight(p, weights, y, k);
+                t * w
+            })
+            .sum();
         out.extend((0..c).map(|j| {
             let (t, w) = target_weight(p, weights, y, j);
             T::from_f64(up.to_f64() * ((row[j] - lse).exp() * big_w - t * w))

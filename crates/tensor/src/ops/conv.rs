@@ -2,7 +2,7 @@
 //! implicit-GEMM kernels of `conv2d.wgsl` (see that file for why implicit GEMM). Inputs are made
 //! contiguous first.
 
-use wgtrain_kernels::ops::conv::{self, out_extent, ConvGeometry, ConvParams};
+use wgtrain_kernels::ops::conv::{self, ConvGeometry, ConvParams, out_extent};
 use wgtrain_kernels::ops::map::UnaryOp;
 use wgtrain_kernels::ops::matmul::fusable_activation;
 
@@ -37,8 +37,11 @@ impl Conv2dOptions {
 
 fn dims4(op: &'static str, what: &str, t: &Tensor) -> Result<[usize; 4]> {
     t.expect_dtype(op, DType::F32)?;
-    <[usize; 4]>::try_from(t.shape.as_slice())
-        .map_err(|_| TensorError::Shape { op, expected: format!("a rank-4 {what}"), got: t.shape.clone() })
+    <[usize; 4]>::try_from(t.shape.as_slice()).map_err(|_| TensorError::Shape {
+        op,
+        expected: format!("a rank-4 {what}"),
+        got: t.shape.clone(),
+    })
 }
 
 /// Checks x/w agreement and returns the params for x `[n, c, h, w]`, w `[oc, c / g, kh, kw]`.
@@ -121,7 +124,13 @@ impl Tensor {
         self.grad_input_pass(w, &p, None, input_shape)
     }
 
-    fn grad_input_pass(&self, w: &Tensor, p: &ConvParams, bias: Option<Tensor>, out_shape: [usize; 4]) -> Result<Tensor> {
+    fn grad_input_pass(
+        &self,
+        w: &Tensor,
+        p: &ConvParams,
+        bias: Option<Tensor>,
+        out_shape: [usize; 4],
+    ) -> Result<Tensor> {
         let (dy, w) = (dense(self)?, dense(w)?);
         let out = Tensor::empty(self.device(), &out_shape, DType::F32)?;
         if out.is_empty() {
@@ -187,7 +196,10 @@ impl Tensor {
         let mut out_hw = [0; 2];
         for d in 0..2 {
             if output_padding[d] >= o.stride[d].max(o.dilation[d]) {
-                return Err(TensorError::Argument { op, why: format!("output_padding {output_padding:?} must be < stride or dilation") });
+                return Err(TensorError::Argument {
+                    op,
+                    why: format!("output_padding {output_padding:?} must be < stride or dilation"),
+                });
             }
             let full = (x[2 + d] - 1) * o.stride[d] + o.dilation[d] * (wd[2 + d] - 1) + output_padding[d] + 1;
             out_hw[d] = full.checked_sub(2 * o.padding[d]).ok_or_else(|| TensorError::Argument {

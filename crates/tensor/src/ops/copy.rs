@@ -1,8 +1,8 @@
 //! Layout and dtype changes: `contiguous`, `copy`, `cast`, writing into views (the base of
 //! `concat` and `pad`).
 
-use wgtrain_kernels::ops::map::{self, MapParams, WordCast};
 use wgtrain_kernels::KernelSpec;
+use wgtrain_kernels::ops::map::{self, MapParams, WordCast};
 
 use super::operand;
 use crate::dtype::DType;

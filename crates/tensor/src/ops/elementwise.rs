@@ -2,7 +2,7 @@
 //! (the kernels index through strides; broadcast dimensions have stride 0); outputs are
 //! contiguous.
 
-use wgtrain_kernels::ops::map::{self, grad_code, BinaryOp, MapParams, TernaryOp, UnaryOp};
+use wgtrain_kernels::ops::map::{self, BinaryOp, MapParams, TernaryOp, UnaryOp, grad_code};
 
 use super::operand;
 use crate::dtype::DType;
@@ -133,10 +133,8 @@ impl Tensor {
             return Ok(out);
         }
         let p = MapParams::new(&shape, &[operand(&a), operand(&b), operand(&c)], op as u32, 0.0, 0.0);
-        a.device().dispatch(
-            &map::launch(&map::TERNARY, &p),
-            &[a.binding(), b.binding(), c.binding(), out.binding()],
-        )?;
+        a.device()
+            .dispatch(&map::launch(&map::TERNARY, &p), &[a.binding(), b.binding(), c.binding(), out.binding()])?;
         Ok(out)
     }
 

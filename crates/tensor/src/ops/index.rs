@@ -6,8 +6,8 @@
 //! out-of-range (or negative) index reads as zero and contributes nothing to a gradient.
 //! Gradients are deterministic scatter-adds (no atomics; contributions summed in index order).
 
-use wgtrain_kernels::ops::index::{self, IndexParams};
 use wgtrain_kernels::KernelSpec;
+use wgtrain_kernels::ops::index::{self, IndexParams};
 
 use crate::dtype::DType;
 use crate::error::{Result, TensorError};
@@ -48,7 +48,8 @@ impl Tensor {
         ids.same_device(op, table)?;
         expect_index(op, ids)?;
         table.expect_dtype(op, DType::F32)?;
-        let bad = |_| TensorError::Shape { op, expected: "a rank-2 table [vocab, dim]".into(), got: table.shape.clone() };
+        let bad =
+            |_| TensorError::Shape { op, expected: "a rank-2 table [vocab, dim]".into(), got: table.shape.clone() };
         let [vocab, dim] = <[usize; 2]>::try_from(table.shape()).map_err(bad)?;
         let mut shape = ids.shape.clone();
         shape.push(dim);
@@ -104,7 +105,13 @@ impl Tensor {
         }
         let (outer, inner) = split(&index.shape, a);
         let out = Tensor::empty(self.device(), &index.shape, DType::F32)?;
-        run(&index::GATHER_FORWARD, &IndexParams::gather(outer, self.shape[a], index.shape[a], inner), index, &x, &out)?;
+        run(
+            &index::GATHER_FORWARD,
+            &IndexParams::gather(outer, self.shape[a], index.shape[a], inner),
+            index,
+            &x,
+            &out,
+        )?;
         Ok(out)
     }
 

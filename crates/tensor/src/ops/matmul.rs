@@ -4,8 +4,8 @@
 //! materializes the transpose; batch dimensions broadcast (NumPy `matmul` rules) and are
 //! passed as one batch stride when they collapse to one, else copied once.
 
-use wgtrain_kernels::ops::map::{collapse, Operand, UnaryOp};
-use wgtrain_kernels::ops::matmul::{self, fusable_activation, MatmulParams};
+use wgtrain_kernels::ops::map::{Operand, UnaryOp, collapse};
+use wgtrain_kernels::ops::matmul::{self, MatmulParams, fusable_activation};
 
 use crate::dtype::DType;
 use crate::error::{Result, TensorError};
@@ -70,7 +70,11 @@ impl Tensor {
         let bias = match opts.bias {
             Some(bias) => {
                 if bias.shape != [n] {
-                    return Err(TensorError::Shape { op: "matmul bias", expected: format!("[{n}]"), got: bias.shape.clone() });
+                    return Err(TensorError::Shape {
+                        op: "matmul bias",
+                        expected: format!("[{n}]"),
+                        got: bias.shape.clone(),
+                    });
                 }
                 bias.expect_dtype(op, DType::F32)?;
                 Some(bias.contiguous()?)

@@ -6,13 +6,17 @@ mod copy;
 mod elementwise;
 mod index;
 mod matmul;
+mod norm;
 mod optim;
+mod pool;
 mod reduce;
 mod softmax;
 
 pub use conv::Conv2dOptions;
 pub use matmul::MatmulOptions;
-pub use optim::{adagrad_step, adam_step, rmsprop_step, sgd_step, AdagradParams, AdamParams, RmspropParams, SgdParams};
+pub use norm::{BatchNormOutput, LayerNormOutput, NormGrads};
+pub use optim::{AdagradParams, AdamParams, RmspropParams, SgdParams, adagrad_step, adam_step, rmsprop_step, sgd_step};
+pub use pool::{MaxPool2dOutput, Pool2dOptions};
 pub use reduce::ReduceOp;
 pub use softmax::XentOptions;
 

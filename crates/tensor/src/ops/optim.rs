@@ -7,8 +7,8 @@
 //! tensor, and step the flat tensors: one dispatch for the whole model (the views at non-zero
 //! offsets are rejected on their own, the flat tensors are not).
 
-use wgtrain_kernels::ops::optim::{self, OptimParams};
 use wgtrain_kernels::KernelSpec;
+use wgtrain_kernels::ops::optim::{self, OptimParams};
 
 pub use wgtrain_kernels::ops::optim::{AdagradParams, AdamParams, RmspropParams, SgdParams};
 
@@ -51,8 +51,14 @@ fn record(kernel: &'static KernelSpec, p: &OptimParams, tensors: &[&Tensor]) -> 
 }
 
 /// Validates every operand, then records `kernel` over (param, grad, state...).
-fn step(op: &'static str, kernel: &'static KernelSpec, p: &OptimParams, param: &Tensor, grad: &Tensor,
-        state: &[(&str, &Tensor)]) -> Result<()> {
+fn step(
+    op: &'static str,
+    kernel: &'static KernelSpec,
+    p: &OptimParams,
+    param: &Tensor,
+    grad: &Tensor,
+    state: &[(&str, &Tensor)],
+) -> Result<()> {
     validate(op, param, grad, state)?;
     let mut tensors = vec![param, grad];
     tensors.extend(state.iter().map(|(_, t)| *t));

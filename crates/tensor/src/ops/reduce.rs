@@ -44,7 +44,10 @@ struct Layout {
 /// Sorted, distinct, non-negative axes; an error names the op and the shape.
 fn normalize_axes(op: &'static str, axes: &[isize], shape: &[usize]) -> Result<Vec<usize>> {
     if axes.is_empty() {
-        return Err(TensorError::Argument { op, why: format!("no axes given for shape {shape:?} (use the _all form)") });
+        return Err(TensorError::Argument {
+            op,
+            why: format!("no axes given for shape {shape:?} (use the _all form)"),
+        });
     }
     let mut out = axes.iter().map(|&a| axis(op, a, shape.len())).collect::<Result<Vec<_>>>()?;
     out.sort_unstable();
@@ -91,11 +94,8 @@ fn run(op: ReduceOp, l: &Layout, aux: Option<&Tensor>, divisor: f32, subgroups: 
             Tensor::empty(dev, &[p.out_len()], dtype)?
         };
         let prev_or_x = prev.as_ref().unwrap_or(&l.x).binding();
-        let (b1, b2) = if op.is_arg() {
-            (l.x.binding(), prev_or_x)
-        } else {
-            (prev_or_x, aux.unwrap_or(&l.x).binding())
-        };
+        let (b1, b2) =
+            if op.is_arg() { (l.x.binding(), prev_or_x) } else { (prev_or_x, aux.unwrap_or(&l.x).binding()) };
         dev.dispatch(&reduce::launch_with(p, subgroups), &[b1, b2, out.binding()])?;
         prev = Some(out);
     }

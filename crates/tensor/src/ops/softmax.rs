@@ -20,9 +20,9 @@
 //! # Ok(()) }
 //! ```
 
+use wgtrain_kernels::KernelSpec;
 use wgtrain_kernels::ops::softmax::{self as sm, SoftmaxParams};
 use wgtrain_kernels::ops::softmax_xent::{self as xent, XentParams};
-use wgtrain_kernels::KernelSpec;
 
 use crate::dtype::DType;
 use crate::error::{Result, TensorError};

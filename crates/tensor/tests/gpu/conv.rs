@@ -2,7 +2,7 @@
 //! padding, dilation, groups (depthwise included), awkward sizes and a shape of more than two
 //! tiles in every GEMM dimension. Tolerance 1e-4 sqrt(K).
 
-use wgtrain_kernels::ops::conv::{out_extent, ConvGeometry, ConvParams};
+use wgtrain_kernels::ops::conv::{ConvGeometry, ConvParams, out_extent};
 use wgtrain_kernels::ops::map::UnaryOp;
 use wgtrain_kernels::reference;
 use wgtrain_tensor::{Conv2dOptions, Tensor};
@@ -29,7 +29,13 @@ const CASES: [Case; 7] = [
 ];
 
 fn setup(c: &Case) -> (Conv2dOptions, ConvParams) {
-    let o = Conv2dOptions { stride: [c.stride; 2], padding: [c.pad; 2], dilation: [c.dil; 2], groups: c.groups, ..Default::default() };
+    let o = Conv2dOptions {
+        stride: [c.stride; 2],
+        padding: [c.pad; 2],
+        dilation: [c.dil; 2],
+        groups: c.groups,
+        ..Default::default()
+    };
     let oh = out_extent(c.x[2], c.w[2], c.stride, c.pad, c.dil).unwrap();
     let ow = out_extent(c.x[3], c.w[3], c.stride, c.pad, c.dil).unwrap();
     let g = ConvGeometry { stride: o.stride, padding: o.padding, dilation: o.dilation, groups: c.groups };
@@ -40,7 +46,11 @@ fn setup(c: &Case) -> (Conv2dOptions, ConvParams) {
 fn conv2d_forward_matches_the_twin() {
     for (i, c) in CASES.iter().enumerate() {
         let (mut o, mut p) = setup(c);
-        let (x, w, b) = (data(i as u64, c.x.iter().product(), -1.0, 1.0), data(20 + i as u64, c.w.iter().product(), -1.0, 1.0), data(40 + i as u64, c.w[0], -1.0, 1.0));
+        let (x, w, b) = (
+            data(i as u64, c.x.iter().product(), -1.0, 1.0),
+            data(20 + i as u64, c.w.iter().product(), -1.0, 1.0),
+            data(40 + i as u64, c.w[0], -1.0, 1.0),
+        );
         let tx = Tensor::from_slice(dev(), &x, &c.x).unwrap();
         let tw = Tensor::from_slice(dev(), &w, &c.w).unwrap();
         let tb = Tensor::from_slice(dev(), &b, &[c.w[0]]).unwrap();
@@ -59,16 +69,32 @@ fn conv2d_backward_passes_match_the_twins() {
     for (i, c) in CASES.iter().enumerate() {
         let (o, p) = setup(c);
         let ylen = (p.batch * p.out_c * p.out_h * p.out_w) as usize;
-        let (x, w, dy) = (data(i as u64, c.x.iter().product(), -1.0, 1.0), data(20 + i as u64, c.w.iter().product(), -1.0, 1.0), data(60 + i as u64, ylen, -1.0, 1.0));
+        let (x, w, dy) = (
+            data(i as u64, c.x.iter().product(), -1.0, 1.0),
+            data(20 + i as u64, c.w.iter().product(), -1.0, 1.0),
+            data(60 + i as u64, ylen, -1.0, 1.0),
+        );
         let tx = Tensor::from_slice(dev(), &x, &c.x).unwrap();
         let tw = Tensor::from_slice(dev(), &w, &c.w).unwrap();
         let tdy = Tensor::from_slice(dev(), &dy, &[p.batch, p.out_c, p.out_h, p.out_w].map(|v| v as usize)).unwrap();
         let dx = tdy.conv2d_grad_input(&tw, c.x, &o).unwrap();
         let k_in = (c.w[0] / c.groups) * c.w[2] * c.w[3];
-        assert_close(&dx.to_vec::<f32>().unwrap(), &reference::conv2d_grad_input(&p, &dy, &w, None), gemm_tol(k_in), gemm_tol(k_in), &format!("case {i} grad input"));
+        assert_close(
+            &dx.to_vec::<f32>().unwrap(),
+            &reference::conv2d_grad_input(&p, &dy, &w, None),
+            gemm_tol(k_in),
+            gemm_tol(k_in),
+            &format!("case {i} grad input"),
+        );
         let dw = tdy.conv2d_grad_weight(&tx, c.w, &o).unwrap();
         let k_w = ylen / c.w[0];
-        assert_close(&dw.to_vec::<f32>().unwrap(), &reference::conv2d_grad_weight(&p, &dy, &x), gemm_tol(k_w), gemm_tol(k_w), &format!("case {i} grad weight"));
+        assert_close(
+            &dw.to_vec::<f32>().unwrap(),
+            &reference::conv2d_grad_weight(&p, &dy, &x),
+            gemm_tol(k_w),
+            gemm_tol(k_w),
+            &format!("case {i} grad weight"),
+        );
     }
 }
 
@@ -83,7 +109,13 @@ fn grad_weight_with_k_splits_matches_the_twin() {
     let tdy = Tensor::from_slice(dev(), &dy, &[8, 4, 20, 20]).unwrap();
     let dw = tdy.conv2d_grad_weight(&tx, c.w, &o).unwrap();
     let k = ylen / 4;
-    assert_close(&dw.to_vec::<f32>().unwrap(), &reference::conv2d_grad_weight(&p, &dy, &x), gemm_tol(k), gemm_tol(k), "split-K");
+    assert_close(
+        &dw.to_vec::<f32>().unwrap(),
+        &reference::conv2d_grad_weight(&p, &dy, &x),
+        gemm_tol(k),
+        gemm_tol(k),
+        "split-K",
+    );
 }
 
 #[test]
@@ -108,6 +140,12 @@ fn conv_transpose2d_is_the_adjoint_of_conv2d() {
         p.has_bias = 1;
         let want = reference::conv2d_grad_input(&p, &x, &w, Some(&b));
         let kk = (c_in / groups) * k * k;
-        assert_close(&y.to_vec::<f32>().unwrap(), &want, gemm_tol(kk), gemm_tol(kk), &format!("transpose s{stride} p{pad} op{out_pad} g{groups}"));
+        assert_close(
+            &y.to_vec::<f32>().unwrap(),
+            &want,
+            gemm_tol(kk),
+            gemm_tol(kk),
+            &format!("transpose s{stride} p{pad} op{out_pad} g{groups}"),
+        );
     }
 }

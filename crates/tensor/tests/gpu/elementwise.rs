@@ -1,7 +1,7 @@
 //! Unary, binary and ternary maps against their twins: awkward sizes, strided and broadcast
 //! operands, extreme values. Tolerance: rtol 1e-5 with atol 1e-6 for results near zero.
 
-use wgtrain_kernels::ops::map::{grad_code, BinaryOp, MapParams, Operand, TernaryOp, UnaryOp};
+use wgtrain_kernels::ops::map::{BinaryOp, MapParams, Operand, TernaryOp, UnaryOp, grad_code};
 use wgtrain_kernels::reference;
 use wgtrain_tensor::Tensor;
 
@@ -22,7 +22,9 @@ fn domain(op: UnaryOp, seed: u64, n: usize) -> Vec<f32> {
     use UnaryOp::*;
     match op {
         Log | Sqrt | Rsqrt | PowScalar => data(seed, n, 1e-3, 5.0),
-        Recip | RdivScalar => data(seed, n, 0.1, 4.0).iter().enumerate().map(|(i, v)| if i % 2 == 0 { *v } else { -v }).collect(),
+        Recip | RdivScalar => {
+            data(seed, n, 0.1, 4.0).iter().enumerate().map(|(i, v)| if i % 2 == 0 { *v } else { -v }).collect()
+        }
         _ => data(seed, n, -6.0, 6.0),
     }
 }
@@ -30,9 +32,40 @@ fn domain(op: UnaryOp, seed: u64, n: usize) -> Vec<f32> {
 const ALL_UNARY: [UnaryOp; 34] = {
     use UnaryOp::*;
     [
-        Neg, Abs, Exp, Log, Sqrt, Rsqrt, Square, Relu, LeakyRelu, Elu, Selu, Gelu, Sigmoid, Tanh, Softplus, Silu,
-        HardSigmoid, AddScalar, MulScalar, PowScalar, Clamp, Recip, Sign, RsubScalar, Identity, GtScalar, GeScalar,
-        LtScalar, LeScalar, EqScalar, NeScalar, MaxScalar, MinScalar, RdivScalar,
+        Neg,
+        Abs,
+        Exp,
+        Log,
+        Sqrt,
+        Rsqrt,
+        Square,
+        Relu,
+        LeakyRelu,
+        Elu,
+        Selu,
+        Gelu,
+        Sigmoid,
+        Tanh,
+        Softplus,
+        Silu,
+        HardSigmoid,
+        AddScalar,
+        MulScalar,
+        PowScalar,
+        Clamp,
+        Recip,
+        Sign,
+        RsubScalar,
+        Identity,
+        GtScalar,
+        GeScalar,
+        LtScalar,
+        LeScalar,
+        EqScalar,
+        NeScalar,
+        MaxScalar,
+        MinScalar,
+        RdivScalar,
     ]
 };
 
@@ -66,7 +99,9 @@ fn unary_ops_read_strided_views() {
 fn activations_stay_finite_and_accurate_at_extreme_inputs() {
     let x = vec![-1e4f32, -100.0, -88.0, -50.0, -20.0, -9.0, -1e-7, 0.0, 1e-7, 9.0, 20.0, 50.0, 88.0, 100.0, 1e4];
     let t = Tensor::from_slice(dev(), &x, &[x.len()]).unwrap();
-    for op in [UnaryOp::Sigmoid, UnaryOp::Tanh, UnaryOp::Softplus, UnaryOp::Gelu, UnaryOp::Silu, UnaryOp::Elu, UnaryOp::Selu] {
+    for op in
+        [UnaryOp::Sigmoid, UnaryOp::Tanh, UnaryOp::Softplus, UnaryOp::Gelu, UnaryOp::Silu, UnaryOp::Elu, UnaryOp::Selu]
+    {
         let got = t.unary(op, 1.0, 0.0).unwrap().to_vec::<f32>().unwrap();
         let p = MapParams::new(&[x.len()], &[contiguous(&[x.len()])], op as u32, 1.0, 0.0);
         assert_close(&got, &reference::unary(&p, &x), 1e-6, 1e-5, &format!("{op:?} extremes"));
@@ -85,8 +120,15 @@ const ALL_BINARY: [BinaryOp; 14] = {
 #[test]
 fn every_binary_op_matches_its_twin_with_broadcasting() {
     // (a shape, b shape): equal, scalar, row, column, both sides stretched, rank mismatch.
-    let cases: [(&[usize], &[usize]); 7] =
-        [(&[33], &[33]), (&[7, 33], &[1]), (&[7, 33], &[33]), (&[7, 33], &[7, 1]), (&[7, 1, 5], &[1, 3, 5]), (&[2, 3, 4, 5], &[4, 1]), (&[1000], &[1000])];
+    let cases: [(&[usize], &[usize]); 7] = [
+        (&[33], &[33]),
+        (&[7, 33], &[1]),
+        (&[7, 33], &[33]),
+        (&[7, 33], &[7, 1]),
+        (&[7, 1, 5], &[1, 3, 5]),
+        (&[2, 3, 4, 5], &[4, 1]),
+        (&[1000], &[1000]),
+    ];
     for op in ALL_BINARY {
         for (i, (sa, sb)) in cases.iter().enumerate() {
             let na: usize = sa.iter().product();
@@ -110,11 +152,30 @@ fn every_binary_op_matches_its_twin_with_broadcasting() {
 #[test]
 fn fused_activation_gradients_match_the_derivative_twins() {
     use UnaryOp::*;
-    for op in [Neg, Abs, Exp, Log, Sqrt, Rsqrt, Square, Relu, LeakyRelu, Elu, Selu, Gelu, Sigmoid, Tanh, Softplus, Silu, HardSigmoid] {
+    for op in [
+        Neg,
+        Abs,
+        Exp,
+        Log,
+        Sqrt,
+        Rsqrt,
+        Square,
+        Relu,
+        LeakyRelu,
+        Elu,
+        Selu,
+        Gelu,
+        Sigmoid,
+        Tanh,
+        Softplus,
+        Silu,
+        HardSigmoid,
+    ] {
         for n in [7usize, 1000] {
             let x = domain(op, n as u64 + 9, n);
             let dy = data(n as u64 + 10, n, -1.0, 1.0);
-            let (tx, tdy) = (Tensor::from_slice(dev(), &x, &[n]).unwrap(), Tensor::from_slice(dev(), &dy, &[n]).unwrap());
+            let (tx, tdy) =
+                (Tensor::from_slice(dev(), &x, &[n]).unwrap(), Tensor::from_slice(dev(), &dy, &[n]).unwrap());
             let got = tx.unary_grad(op, &tdy, 0.2).unwrap().to_vec::<f32>().unwrap();
             let p = MapParams::new(&[n], &[contiguous(&[n]), contiguous(&[n])], grad_code(op), 0.2, 0.0);
             assert_close(&got, &reference::binary(&p, &x, &dy), 1e-6, 1e-5, &format!("d{op:?}"));
@@ -132,8 +193,15 @@ fn ternary_ops_match_their_twins_with_broadcasting() {
         let tc = Tensor::from_slice(dev(), third, &[7, 1]).unwrap();
         let out = Tensor::ternary(op, &ta, &tb, &tc).unwrap();
         let shape = out.shape().to_vec();
-        let ops: Vec<Operand> = [&ta, &tb, &tc].iter().map(|t| view_operand(&t.broadcast_to(&shape).unwrap())).collect();
+        let ops: Vec<Operand> =
+            [&ta, &tb, &tc].iter().map(|t| view_operand(&t.broadcast_to(&shape).unwrap())).collect();
         let p = MapParams::new(&shape, &ops, op as u32, 0.0, 0.0);
-        assert_close(&out.to_vec::<f32>().unwrap(), &reference::ternary(&p, &a, &b, third), 1e-6, 1e-5, &format!("{op:?}"));
+        assert_close(
+            &out.to_vec::<f32>().unwrap(),
+            &reference::ternary(&p, &a, &b, third),
+            1e-6,
+            1e-5,
+            &format!("{op:?}"),
+        );
     }
 }

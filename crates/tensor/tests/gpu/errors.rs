@@ -60,7 +60,13 @@ fn a_bad_custom_kernel_is_an_error_and_a_good_one_runs() {
     let k = CustomKernel::new(src, "add_const", 2).unwrap();
     let x = Tensor::arange(dev(), 0.0, 1.0, 100).unwrap();
     let y = Tensor::zeros(dev(), &[100], DType::F32).unwrap();
-    k.run(dev(), bytemuck::cast_slice(&[0.5f32, 0.0, 0.0, 0.0]), &[KernelArg::Read(&x), KernelArg::Write(&y)], [2, 1, 1]).unwrap();
+    k.run(
+        dev(),
+        bytemuck::cast_slice(&[0.5f32, 0.0, 0.0, 0.0]),
+        &[KernelArg::Read(&x), KernelArg::Write(&y)],
+        [2, 1, 1],
+    )
+    .unwrap();
     assert_eq!(y.to_vec::<f32>().unwrap(), (0..100).map(|i| i as f32 + 0.5).collect::<Vec<_>>());
     assert!(k.run(dev(), &[], &[KernelArg::Read(&x)], [1, 1, 1]).is_err(), "wrong argument count");
 }

@@ -4,7 +4,7 @@
 use std::sync::OnceLock;
 
 use rand::{Rng, SeedableRng};
-use wgtrain_tensor::{Device, Tensor};
+use wgtrain_tensor::Device;
 
 /// The device every test in this binary shares: Vulkan (lavapipe in CI) unless
 /// `WGTRAIN_ADAPTER` says otherwise.
@@ -27,7 +27,6 @@ pub fn data(seed: u64, n: usize, lo: f32, hi: f32) -> Vec<f32> {
     (0..n).map(|_| r.random_range(lo..hi)).collect()
 }
 
-
 /// Asserts |got - want| <= atol + rtol |want| elementwise (NaNs must match), printing up to
 /// ten mismatches.
 #[track_caller]
@@ -35,7 +34,13 @@ pub fn assert_close(got: &[f32], want: &[f32], atol: f32, rtol: f32, ctx: &str) 
     assert_eq!(got.len(), want.len(), "{ctx}: length");
     let mut bad = Vec::new();
     for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
-        let ok = if w.is_nan() { g.is_nan() } else if w.is_infinite() { g == w } else { (g - w).abs() <= atol + rtol * w.abs() };
+        let ok = if w.is_nan() {
+            g.is_nan()
+        } else if w.is_infinite() {
+            g == w
+        } else {
+            (g - w).abs() <= atol + rtol * w.abs()
+        };
         if !ok {
             bad.push(format!("  [{i}] got {g:e}, want {w:e}, diff {:e}", (g - w).abs()));
         }

@@ -140,8 +140,11 @@ fn concat_matches_a_host_concat_on_every_axis_and_strided_inputs() {
             s
         };
         let shapes: Vec<Vec<usize>> = [1usize, 7, 33].into_iter().map(with_axis).collect();
-        let parts: Vec<(Vec<f32>, Vec<usize>)> =
-            shapes.iter().enumerate().map(|(i, s)| (data(i as u64, s.iter().product(), -1.0, 1.0), s.clone())).collect();
+        let parts: Vec<(Vec<f32>, Vec<usize>)> = shapes
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (data(i as u64, s.iter().product(), -1.0, 1.0), s.clone()))
+            .collect();
         let ts: Vec<Tensor> = parts.iter().map(|(v, s)| Tensor::from_slice(dev(), v, s).unwrap()).collect();
         let refs: Vec<&Tensor> = ts.iter().collect();
         let got = Tensor::concat(&refs, ax as isize).unwrap();

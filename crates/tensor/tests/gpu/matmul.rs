@@ -33,9 +33,14 @@ fn params(a: &Tensor, b: &Tensor, batch: usize, a_bs: usize, b_bs: usize) -> Mat
 
 #[test]
 fn matmul_matches_the_twin_on_awkward_and_multi_tile_shapes() {
-    for (i, &(m, k, n)) in [(1, 1, 1), (1, 7, 33), (7, 33, 1), (33, 7, 65), (64, 64, 64), (130, 200, 150), (257, 33, 129)].iter().enumerate() {
+    for (i, &(m, k, n)) in
+        [(1, 1, 1), (1, 7, 33), (7, 33, 1), (33, 7, 65), (64, 64, 64), (130, 200, 150), (257, 33, 129)]
+            .iter()
+            .enumerate()
+    {
         let (a, b) = (data(i as u64, m * k, -1.0, 1.0), data(50 + i as u64, k * n, -1.0, 1.0));
-        let (ta, tb) = (Tensor::from_slice(dev(), &a, &[m, k]).unwrap(), Tensor::from_slice(dev(), &b, &[k, n]).unwrap());
+        let (ta, tb) =
+            (Tensor::from_slice(dev(), &a, &[m, k]).unwrap(), Tensor::from_slice(dev(), &b, &[k, n]).unwrap());
         let got = ta.matmul(&tb).unwrap();
         assert_eq!(got.shape(), &[m, n]);
         let want = reference::matmul(&params(&ta, &tb, 1, 0, 0), &a, &b, None);

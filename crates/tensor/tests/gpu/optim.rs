@@ -2,8 +2,8 @@
 //! parameters and gradients (new gradients each step), comparing parameters and state.
 
 use wgtrain_kernels::reference;
-use wgtrain_tensor::{adagrad_step, adam_step, rmsprop_step, sgd_step, DType, Tensor};
 use wgtrain_tensor::{AdagradParams, AdamParams, RmspropParams, SgdParams};
+use wgtrain_tensor::{DType, Tensor, adagrad_step, adam_step, rmsprop_step, sgd_step};
 
 use super::harness::{assert_close, data, dev};
 

@@ -9,7 +9,9 @@ use super::harness::{assert_close, data, dev};
 
 #[test]
 fn uniform_samples_are_bit_exact_against_the_twin() {
-    for (n, lo, hi, seed) in [(1usize, 0.0f32, 1.0f32, 0u64), (1000, -2.0, 2.0, 7), (4097, 0.0, 1.0, u64::MAX), (33, 3.0, 3.5, 1 << 40)] {
+    for (n, lo, hi, seed) in
+        [(1usize, 0.0f32, 1.0f32, 0u64), (1000, -2.0, 2.0, 7), (4097, 0.0, 1.0, u64::MAX), (33, 3.0, 3.5, 1 << 40)]
+    {
         let got = Tensor::rand_uniform(dev(), &[n], lo, hi, seed).unwrap().to_vec::<f32>().unwrap();
         let want = reference::random_fill(&RandomParams::uniform(n, seed, lo, hi));
         assert_eq!(got, want, "uniform n={n} [{lo}, {hi}) seed={seed}");
@@ -77,8 +79,14 @@ fn casts_between_every_dtype_pair() {
     assert_eq!(i.to_vec::<i32>().unwrap(), x.iter().map(|v| *v as i32).collect::<Vec<_>>());
     let u = t.cast(DType::U32).unwrap();
     assert_eq!(u.to_vec::<u32>().unwrap(), x.iter().map(|v| v.max(0.0) as u32).collect::<Vec<_>>());
-    assert_eq!(i.cast(DType::F32).unwrap().to_vec::<f32>().unwrap(), x.iter().map(|v| (*v as i32) as f32).collect::<Vec<_>>());
-    assert_eq!(u.cast(DType::F32).unwrap().to_vec::<f32>().unwrap(), x.iter().map(|v| (v.max(0.0) as u32) as f32).collect::<Vec<_>>());
+    assert_eq!(
+        i.cast(DType::F32).unwrap().to_vec::<f32>().unwrap(),
+        x.iter().map(|v| (*v as i32) as f32).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        u.cast(DType::F32).unwrap().to_vec::<f32>().unwrap(),
+        x.iter().map(|v| (v.max(0.0) as u32) as f32).collect::<Vec<_>>()
+    );
     let neg = Tensor::from_slice(dev(), &[-1i32, 5], &[2]).unwrap();
     assert_eq!(neg.cast(DType::U32).unwrap().to_vec::<u32>().unwrap(), vec![u32::MAX, 5]);
 }
@@ -86,7 +94,10 @@ fn casts_between_every_dtype_pair() {
 /// The test adapter (lavapipe) has SHADER_F16: these tests must not skip there.
 #[test]
 fn f16_storage_and_casts_round_trip() {
-    assert!(dev().has_f16() || std::env::var("WGTRAIN_ALLOW_NO_F16").is_ok(), "the test adapter must support SHADER_F16");
+    assert!(
+        dev().has_f16() || std::env::var("WGTRAIN_ALLOW_NO_F16").is_ok(),
+        "the test adapter must support SHADER_F16"
+    );
     if !dev().has_f16() {
         return;
     }

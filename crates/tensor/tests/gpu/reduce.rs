@@ -31,7 +31,15 @@ fn host_layout(x: &[f32], shape: &[usize], axes: &[usize]) -> (Vec<f32>, usize, 
 
 fn out_shape(shape: &[usize], axes: &[usize], keepdim: bool) -> Vec<usize> {
     (0..shape.len())
-        .filter_map(|d| if !axes.contains(&d) { Some(shape[d]) } else if keepdim { Some(1) } else { None })
+        .filter_map(|d| {
+            if !axes.contains(&d) {
+                Some(shape[d])
+            } else if keepdim {
+                Some(1)
+            } else {
+                None
+            }
+        })
         .collect()
 }
 

@@ -1,0 +1,99 @@
+//! 2-D max / average pooling and global average pooling (`pool.wgsl`), forward and backward.
+//!
+//! Shape contract (contiguous, f32): x `[n, c, h, w]`, y `[n, c, out_h, out_w]` with
+//! `out = (in + 2 pad - k) / stride + 1` (no ceil mode); max pooling also yields u32 argmax
+//! indices `[n, c, out_h, out_w]`, each the flat index `h * in_w + w` into its input plane.
+//! Global average pooling maps `[n, c, h, w]` to `[n, c]`.
+
+use bytemuck::{Pod, Zeroable};
+
+use crate::launch::grid_1d;
+use crate::{Access, KernelSpec, Launch, Shader};
+
+/// Parameters of `pool.wgsl`. `planes` = n * c.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq)]
+pub struct PoolParams {
+    pub planes: u32,
+    pub in_h: u32,
+    pub in_w: u32,
+    pub out_h: u32,
+    pub out_w: u32,
+    pub k_h: u32,
+    pub k_w: u32,
+    pub stride_h: u32,
+    pub stride_w: u32,
+    pub pad_h: u32,
+    pub pad_w: u32,
+    pub _pad: u32,
+}
+
+impl PoolParams {
+    /// Params for `planes` planes of `in_hw`, or `None` when the kernel does not fit the padded
+    /// input. The caller checks kernel, stride >= 1 and pad <= k / 2.
+    pub fn new(planes: usize, in_hw: [usize; 2], k: [usize; 2], stride: [usize; 2], pad: [usize; 2]) -> Option<Self> {
+        let out = |d: usize| (in_hw[d] + 2 * pad[d]).checked_sub(k[d]).map(|v| v / stride[d] + 1);
+        let (out_h, out_w) = (out(0)?, out(1)?);
+        let u = |v: usize| v as u32;
+        Some(PoolParams {
+            planes: u(planes),
+            in_h: u(in_hw[0]),
+            in_w: u(in_hw[1]),
+            out_h: u(out_h),
+            out_w: u(out_w),
+            k_h: u(k[0]),
+            k_w: u(k[1]),
+            stride_h: u(stride[0]),
+            stride_w: u(stride[1]),
+            pad_h: u(pad[0]),
+            pad_w: u(pad[1]),
+            _pad: 0,
+        })
+    }
+    /// Global average pooling of `planes` planes of `in_hw` (a window of the whole plane).
+    pub fn global(planes: usize, in_hw: [usize; 2]) -> Self {
+        let mut p = Self::new(planes, in_hw, in_hw, [1, 1], [0, 0]).unwrap_or_else(Zeroable::zeroed);
+        p.planes = planes as u32;
+        p
+    }
+    pub fn input_len(&self) -> usize {
+        self.planes as usize * self.in_h as usize * self.in_w as usize
+    }
+    pub fn output_len(&self) -> usize {
+        self.planes as usize * self.out_h as usize * self.out_w as usize
+    }
+}
+
+const R: Access = Access::Read;
+const W: Access = Access::ReadWrite;
+
+/// (x, y, argmax).
+pub static MAX_FORWARD: KernelSpec =
+    KernelSpec { shader: Shader::Pool, entry: "max_pool_forward", bindings: &[R, W, W] };
+/// (dy, argmax, dx).
+pub static MAX_BACKWARD: KernelSpec =
+    KernelSpec { shader: Shader::Pool, entry: "max_pool_backward", bindings: &[R, R, W] };
+/// (x, y).
+pub static AVG_FORWARD: KernelSpec = KernelSpec { shader: Shader::Pool, entry: "avg_pool_forward", bindings: &[R, W] };
+/// (dy, dx).
+pub static AVG_BACKWARD: KernelSpec =
+    KernelSpec { shader: Shader::Pool, entry: "avg_pool_backward", bindings: &[R, W] };
+/// (x, y).
+pub static GLOBAL_AVG_FORWARD: KernelSpec =
+    KernelSpec { shader: Shader::Pool, entry: "global_avg_pool_forward", bindings: &[R, W] };
+/// (dy, dx).
+pub static GLOBAL_AVG_BACKWARD: KernelSpec =
+    KernelSpec { shader: Shader::Pool, entry: "global_avg_pool_backward", bindings: &[R, W] };
+
+/// Max or average forward: an invocation per output.
+pub fn forward(kernel: &'static KernelSpec, p: &PoolParams) -> Launch {
+    Launch::new(kernel, p, grid_1d(p.output_len(), 256))
+}
+/// Max, average or global backward: an invocation per input element.
+pub fn backward(kernel: &'static KernelSpec, p: &PoolParams) -> Launch {
+    Launch::new(kernel, p, grid_1d(p.input_len(), 256))
+}
+/// Global average forward: a workgroup per plane.
+pub fn global_forward(p: &PoolParams) -> Launch {
+    Launch::new(&GLOBAL_AVG_FORWARD, p, grid_1d(p.planes as usize, 1))
+}

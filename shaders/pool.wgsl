@@ -1,0 +1,192 @@
+// 2-D max and average pooling and global average pooling, NCHW, contiguous, forward and
+// backward. Parameters match `PoolParams` in crates/kernels/src/ops/pool.rs. A "plane" is one
+// (n, c) image of in_h x in_w; planes = N * C.
+//
+// Windows: output (oh, ow) covers input rows oh * stride_h - pad_h + [0, k_h) (same for columns);
+// padded positions never win a max (they count as -inf) and count as zeros in the average, whose
+// divisor is always k_h * k_w (PyTorch's count_include_pad = True; without ceil mode no window
+// reaches past the padding, so the divisor never shrinks).
+//
+// Backward passes gather instead of scattering (no float atomics): an invocation per input
+// element visits, in a fixed order, the output windows that contain it.
+
+struct PoolParams {
+    planes: u32,
+    in_h: u32,
+    in_w: u32,
+    out_h: u32,
+    out_w: u32,
+    k_h: u32,
+    k_w: u32,
+    stride_h: u32,
+    stride_w: u32,
+    pad_h: u32,
+    pad_w: u32,
+    _pad: u32,
+}
+
+const WG: u32 = 256u;
+
+@group(0) @binding(0) var<uniform> p: PoolParams;
+// Forward: (x, y[, argmax]); backward: (dy[, argmax], dx).
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(3) var<storage, read_write> argmax: array<u32>;
+@group(0) @binding(1) var<storage, read> dy: array<f32>;
+@group(0) @binding(2) var<storage, read> argmax_in: array<u32>;
+@group(0) @binding(3) var<storage, read_write> dx_max: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dx: array<f32>;
+
+var<workgroup> red: array<f32, 256>;
+
+fn linear_id(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
+    return (wid.x + wid.y * nwg.x) * WG + lid;
+}
+
+// First input row (or column) of window `o`, relative to the unpadded input; may be negative.
+fn window_start(o: u32, stride: u32, pad: u32) -> i32 {
+    return i32(o * stride) - i32(pad);
+}
+
+// Output windows [lo, hi) along one dimension that contain input position `i`:
+// o * stride - pad <= i < o * stride - pad + k.
+fn windows_of(i: u32, k: u32, stride: u32, pad: u32, out: u32) -> vec2<u32> {
+    let top = i + pad;                          // o * stride <= top
+    var lo = 0u;
+    if (top + 1u > k) { lo = (top + 1u - k + stride - 1u) / stride; }
+    let hi = min(top / stride + 1u, out);
+    return vec2<u32>(lo, max(lo, hi));
+}
+
+// NaN test on the bits: WGSL lets compilers assume floats are never NaN, so `v != v` may fold
+// to false (lavapipe does).
+fn is_nan(v: f32) -> bool {
+    return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}
+
+// An invocation per output; the first maximum in row-major window order wins ties, and a NaN
+// wins over numbers (it propagates, as in PyTorch).
+@compute @workgroup_size(256)
+fn max_pool_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                    @builtin(local_invocation_index) lid: u32) {
+    let o = linear_id(wid, nwg, lid);
+    let plane_out = p.out_h * p.out_w;
+    if (o >= p.planes * plane_out) { return; }
+    let plane = o / plane_out;
+    let oh = (o % plane_out) / p.out_w;
+    let ow = o % p.out_w;
+    let h0 = window_start(oh, p.stride_h, p.pad_h);
+    let w0 = window_start(ow, p.stride_w, p.pad_w);
+    let ih0 = u32(max(h0, 0));
+    let iw0 = u32(max(w0, 0));
+    let ih1 = u32(min(h0 + i32(p.k_h), i32(p.in_h)));
+    let iw1 = u32(min(w0 + i32(p.k_w), i32(p.in_w)));
+    let base = plane * p.in_h * p.in_w;
+    // Start from the first in-bounds element (the host guarantees pad <= k / 2, so there is one).
+    var best_i = ih0 * p.in_w + iw0;
+    var best = x[base + best_i];
+    for (var ih = ih0; ih < ih1; ih++) {
+        for (var iw = iw0; iw < iw1; iw++) {
+            let v = x[base + ih * p.in_w + iw];
+            if (is_nan(v) || (!is_nan(best) && v > best)) {
+                best = v;
+                best_i = ih * p.in_w + iw;
+            }
+        }
+    }
+    y[o] = best;
+    argmax[o] = best_i;
+}
+
+// An invocation per input element: the sum of dy over the windows whose argmax is this element.
+@compute @workgroup_size(256)
+fn max_pool_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                     @builtin(local_invocation_index) lid: u32) {
+    let i = linear_id(wid, nwg, lid);
+    let plane_in = p.in_h * p.in_w;
+    if (i >= p.planes * plane_in) { return; }
+    let plane = i / plane_in;
+    let local = i % plane_in;
+    let hs = windows_of(local / p.in_w, p.k_h, p.stride_h, p.pad_h, p.out_h);
+    let ws = windows_of(local % p.in_w, p.k_w, p.stride_w, p.pad_w, p.out_w);
+    let base = plane * p.out_h * p.out_w;
+    var acc = 0.0;
+    for (var oh = hs.x; oh < hs.y; oh++) {
+        for (var ow = ws.x; ow < ws.y; ow++) {
+            let o = base + oh * p.out_w + ow;
+            if (argmax_in[o] == local) { acc += dy[o]; }
+        }
+    }
+    dx_max[i] = acc;
+}
+
+// An invocation per output: the window sum (padding contributes zeros) over k_h * k_w.
+@compute @workgroup_size(256)
+fn avg_pool_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                    @builtin(local_invocation_index) lid: u32) {
+    let o = linear_id(wid, nwg, lid);
+    let plane_out = p.out_h * p.out_w;
+    if (o >= p.planes * plane_out) { return; }
+    let plane = o / plane_out;
+    let h0 = window_start((o % plane_out) / p.out_w, p.stride_h, p.pad_h);
+    let w0 = window_start(o % p.out_w, p.stride_w, p.pad_w);
+    let ih1 = u32(min(h0 + i32(p.k_h), i32(p.in_h)));
+    let iw1 = u32(min(w0 + i32(p.k_w), i32(p.in_w)));
+    let base = plane * p.in_h * p.in_w;
+    var acc = 0.0;
+    for (var ih = u32(max(h0, 0)); ih < ih1; ih++) {
+        for (var iw = u32(max(w0, 0)); iw < iw1; iw++) {
+            acc += x[base + ih * p.in_w + iw];
+        }
+    }
+    y[o] = acc / f32(p.k_h * p.k_w);
+}
+
+// An invocation per input element: the sum of dy over the windows containing it, / (k_h k_w).
+@compute @workgroup_size(256)
+fn avg_pool_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                     @builtin(local_invocation_index) lid: u32) {
+    let i = linear_id(wid, nwg, lid);
+    let plane_in = p.in_h * p.in_w;
+    if (i >= p.planes * plane_in) { return; }
+    let plane = i / plane_in;
+    let local = i % plane_in;
+    let hs = windows_of(local / p.in_w, p.k_h, p.stride_h, p.pad_h, p.out_h);
+    let ws = windows_of(local % p.in_w, p.k_w, p.stride_w, p.pad_w, p.out_w);
+    let base = plane * p.out_h * p.out_w;
+    var acc = 0.0;
+    for (var oh = hs.x; oh < hs.y; oh++) {
+        for (var ow = ws.x; ow < ws.y; ow++) {
+            acc += dy[base + oh * p.out_w + ow];
+        }
+    }
+    dx[i] = acc / f32(p.k_h * p.k_w);
+}
+
+// A workgroup per plane: the mean of its in_h * in_w elements by a fixed-shape tree.
+@compute @workgroup_size(256)
+fn global_avg_pool_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                           @builtin(local_invocation_index) lid: u32) {
+    let plane = wid.x + wid.y * nwg.x;
+    if (plane >= p.planes) { return; }
+    let hw = p.in_h * p.in_w;
+    var s = 0.0;
+    for (var j = lid; j < hw; j += WG) { s += x[plane * hw + j]; }
+    red[lid] = s;
+    workgroupBarrier();
+    for (var k = WG / 2u; k > 0u; k >>= 1u) {
+        if (lid < k) { red[lid] += red[lid + k]; }
+        workgroupBarrier();
+    }
+    if (lid == 0u) { y[plane] = red[0] / f32(hw); }
+}
+
+// dx = dy[plane] / (in_h in_w), an invocation per input element.
+@compute @workgroup_size(256)
+fn global_avg_pool_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                            @builtin(local_invocation_index) lid: u32) {
+    let i = linear_id(wid, nwg, lid);
+    let hw = p.in_h * p.in_w;
+    if (i >= p.planes * hw) { return; }
+    dx[i] = dy[i / hw] / f32(hw);
+}
