@@ -154,6 +154,52 @@ pub enum UnaryOp {
 }
 
 impl UnaryOp {
+    /// Every unary op, in code order.
+    pub const ALL: [UnaryOp; 34] = {
+        use UnaryOp::*;
+        [
+            Neg,
+            Abs,
+            Exp,
+            Log,
+            Sqrt,
+            Rsqrt,
+            Square,
+            Relu,
+            LeakyRelu,
+            Elu,
+            Selu,
+            Gelu,
+            Sigmoid,
+            Tanh,
+            Softplus,
+            Silu,
+            HardSigmoid,
+            AddScalar,
+            MulScalar,
+            PowScalar,
+            Clamp,
+            Recip,
+            Sign,
+            RsubScalar,
+            Identity,
+            GtScalar,
+            GeScalar,
+            LtScalar,
+            LeScalar,
+            EqScalar,
+            NeScalar,
+            MaxScalar,
+            MinScalar,
+            RdivScalar,
+        ]
+    };
+
+    /// The op with this shader code.
+    pub fn from_code(code: u32) -> Option<UnaryOp> {
+        UnaryOp::ALL.iter().copied().find(|o| *o as u32 == code)
+    }
+
     /// Ops whose derivative `binary.wgsl` fuses as `dy * f'(x)` (code 100 + op).
     pub fn has_fused_grad(self) -> bool {
         (self as u32) <= UnaryOp::HardSigmoid as u32
@@ -179,6 +225,14 @@ pub enum BinaryOp {
     Ge = 12,
     /// prelu(x = a, slope = b)
     Prelu = 13,
+}
+
+impl BinaryOp {
+    /// Every binary op, in code order.
+    pub const ALL: [BinaryOp; 14] = {
+        use BinaryOp::*;
+        [Add, Sub, Mul, Div, Pow, Maximum, Minimum, Eq, Ne, Lt, Le, Gt, Ge, Prelu]
+    };
 }
 
 /// Code of the fused gradient `b * f'(a)` of a unary op.

@@ -45,21 +45,6 @@ fn w_index(p: &ConvParams, oc: usize, ci: usize, kh: usize, kw: usize) -> usize 
     ((oc * icg + ci % icg) * p.k_h as usize + kh) * p.k_w as usize + kw
 }
 
-fn act_of(code: u32) -> UnaryOp {
-    [
-        UnaryOp::Identity,
-        UnaryOp::Relu,
-        UnaryOp::Sigmoid,
-        UnaryOp::Tanh,
-        UnaryOp::Gelu,
-        UnaryOp::LeakyRelu,
-        UnaryOp::Silu,
-    ]
-    .into_iter()
-    .find(|o| *o as u32 == code)
-    .expect("fusable activation")
-}
-
 /// y = act(conv2d(x, w) + bias).
 pub fn conv2d_forward<T: Float>(p: &ConvParams, x: &[T], w: &[T], bias: Option<&[T]>) -> Vec<T> {
     let len = (p.batch * p.out_c * p.out_h * p.out_w) as usize;
@@ -74,7 +59,7 @@ pub fn conv2d_forward<T: Float>(p: &ConvParams, x: &[T], w: &[T], bias: Option<&
         .map(|(i, &s)| {
             let oc = (i / hw) % p.out_c as usize;
             let b = bias.filter(|_| p.has_bias != 0).map_or(0.0, |b| b[oc].to_f64());
-            T::from_f64(unary_scalar(act_of(p.act), s + b, p.alpha as f64, 0.0))
+            T::from_f64(unary_scalar(UnaryOp::from_code(p.act).expect("activation code"), s + b, p.alpha as f64, 0.0))
         })
         .collect()
 }
@@ -94,7 +79,7 @@ pub fn conv2d_grad_input<T: Float>(p: &ConvParams, dy: &[T], w: &[T], bias: Opti
         .map(|(i, &s)| {
             let c = (i / hw) % p.in_c as usize;
             let b = bias.filter(|_| p.has_bias != 0).map_or(0.0, |b| b[c].to_f64());
-            T::from_f64(unary_scalar(act_of(p.act), s + b, p.alpha as f64, 0.0))
+            T::from_f64(unary_scalar(UnaryOp::from_code(p.act).expect("activation code"), s + b, p.alpha as f64, 0.0))
         })
         .collect()
 }

@@ -17,47 +17,6 @@ fn phi(x: f64) -> f64 {
     if x < 0.0 { 0.5 * erfc(-x / std::f64::consts::SQRT_2) } else { 0.5 * (1.0 + erf(x / std::f64::consts::SQRT_2)) }
 }
 
-fn unary_from_code(code: u32) -> Option<UnaryOp> {
-    use UnaryOp::*;
-    const ALL: [UnaryOp; 34] = [
-        Neg,
-        Abs,
-        Exp,
-        Log,
-        Sqrt,
-        Rsqrt,
-        Square,
-        Relu,
-        LeakyRelu,
-        Elu,
-        Selu,
-        Gelu,
-        Sigmoid,
-        Tanh,
-        Softplus,
-        Silu,
-        HardSigmoid,
-        AddScalar,
-        MulScalar,
-        PowScalar,
-        Clamp,
-        Recip,
-        Sign,
-        RsubScalar,
-        Identity,
-        GtScalar,
-        GeScalar,
-        LtScalar,
-        LeScalar,
-        EqScalar,
-        NeScalar,
-        MaxScalar,
-        MinScalar,
-        RdivScalar,
-    ];
-    ALL.iter().copied().find(|o| *o as u32 == code)
-}
-
 fn b2f(c: bool) -> f64 {
     if c { 1.0 } else { 0.0 }
 }
@@ -183,7 +142,7 @@ fn gather<T: Float>(p: &MapParams, s: usize, data: &[T], i: usize) -> f64 {
 
 /// Twin of `unary_map`.
 pub fn unary<T: Float>(p: &MapParams, x: &[T]) -> Vec<T> {
-    let op = unary_from_code(p.op).expect("unary op code");
+    let op = UnaryOp::from_code(p.op).expect("unary op code");
     (0..p.n as usize)
         .map(|i| T::from_f64(unary_scalar(op, gather(p, 0, x, i), p.alpha as f64, p.beta as f64)))
         .collect()
@@ -194,11 +153,10 @@ pub fn binary<T: Float>(p: &MapParams, a: &[T], b: &[T]) -> Vec<T> {
     use BinaryOp::*;
     let f = |u: f64, v: f64| -> f64 {
         if p.op >= 100 {
-            let op = unary_from_code(p.op - 100).expect("gradient op code");
+            let op = UnaryOp::from_code(p.op - 100).expect("gradient op code");
             return v * derivative(op, u, p.alpha as f64);
         }
-        let ops = [Add, Sub, Mul, Div, Pow, Maximum, Minimum, Eq, Ne, Lt, Le, Gt, Ge, Prelu];
-        match ops.iter().copied().find(|o| *o as u32 == p.op).expect("binary op code") {
+        match BinaryOp::ALL.iter().copied().find(|o| *o as u32 == p.op).expect("binary op code") {
             Add => u + v,
             Sub => u - v,
             Mul => u * v,
