@@ -6,8 +6,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# True when any Vulkan driver manifest (ICD) is installed. `compgen -G` tests a glob without
+# failing on folders that do not exist.
 has_vulkan_icd() {
-    ls /usr/share/vulkan/icd.d/*.json /etc/vulkan/icd.d/*.json 2>/dev/null | grep -q .
+    local dir
+    for dir in /usr/share/vulkan/icd.d /etc/vulkan/icd.d /usr/local/share/vulkan/icd.d; do
+        if compgen -G "$dir/*.json" >/dev/null; then return 0; fi
+    done
+    return 1
 }
 
 if ! has_vulkan_icd; then
