@@ -98,23 +98,35 @@ fn max_pool_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
     argmax[o] = best_i;
 }
 
+// The output windows that contain input element i: its position in its plane, the plane's first
+// output element, and the [first, end) output rows and columns whose windows cover it.
+struct Covering {
+    local: u32,
+    base: u32,
+    hs: vec2<u32>,
+    ws: vec2<u32>,
+}
+
+fn covering(i: u32) -> Covering {
+    let plane_in = p.in_h * p.in_w;
+    let local = i % plane_in;
+    let hs = windows_of(local / p.in_w, p.k_h, p.stride_h, p.pad_h, p.out_h);
+    let ws = windows_of(local % p.in_w, p.k_w, p.stride_w, p.pad_w, p.out_w);
+    return Covering(local, (i / plane_in) * p.out_h * p.out_w, hs, ws);
+}
+
 // An invocation per input element: the sum of dy over the windows whose argmax is this element.
 @compute @workgroup_size(256)
 fn max_pool_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                      @builtin(local_invocation_index) lid: u32) {
     let i = linear_id(wid, nwg, lid);
-    let plane_in = p.in_h * p.in_w;
-    if (i >= p.planes * plane_in) { return; }
-    let plane = i / plane_in;
-    let local = i % plane_in;
-    let hs = windows_of(local / p.in_w, p.k_h, p.stride_h, p.pad_h, p.out_h);
-    let ws = windows_of(local % p.in_w, p.k_w, p.stride_w, p.pad_w, p.out_w);
-    let base = plane * p.out_h * p.out_w;
+    if (i >= p.planes * p.in_h * p.in_w) { return; }
+    let cv = covering(i);
     var acc = 0.0;
-    for (var oh = hs.x; oh < hs.y; oh++) {
-        for (var ow = ws.x; ow < ws.y; ow++) {
-            let o = base + oh * p.out_w + ow;
-            if (argmax_in[o] == local) { acc += dy[o]; }
+    for (var oh = cv.hs.x; oh < cv.hs.y; oh++) {
+        for (var ow = cv.ws.x; ow < cv.ws.y; ow++) {
+            let o = cv.base + oh * p.out_w + ow;
+            if (argmax_in[o] == cv.local) { acc += dy[o]; }
         }
     }
     dx_max[i] = acc;
@@ -147,17 +159,12 @@ fn avg_pool_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
 fn avg_pool_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                      @builtin(local_invocation_index) lid: u32) {
     let i = linear_id(wid, nwg, lid);
-    let plane_in = p.in_h * p.in_w;
-    if (i >= p.planes * plane_in) { return; }
-    let plane = i / plane_in;
-    let local = i % plane_in;
-    let hs = windows_of(local / p.in_w, p.k_h, p.stride_h, p.pad_h, p.out_h);
-    let ws = windows_of(local % p.in_w, p.k_w, p.stride_w, p.pad_w, p.out_w);
-    let base = plane * p.out_h * p.out_w;
+    if (i >= p.planes * p.in_h * p.in_w) { return; }
+    let cv = covering(i);
     var acc = 0.0;
-    for (var oh = hs.x; oh < hs.y; oh++) {
-        for (var ow = ws.x; ow < ws.y; ow++) {
-            acc += dy[base + oh * p.out_w + ow];
+    for (var oh = cv.hs.x; oh < cv.hs.y; oh++) {
+        for (var ow = cv.ws.x; ow < cv.ws.y; ow++) {
+            acc += dy[cv.base + oh * p.out_w + ow];
         }
     }
     dx[i] = acc / f32(p.k_h * p.k_w);

@@ -19,33 +19,6 @@ struct SoftmaxParams {
 @group(0) @binding(2) var<storage, read> dy: array<f32>;   // backward only
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
-const WG: u32 = 256u;
-var<workgroup> sh: array<f32, 256>;
-
-fn tree_max(v: f32, lid: u32) -> f32 {
-    sh[lid] = v;
-    workgroupBarrier();
-    for (var s = WG / 2u; s > 0u; s >>= 1u) {
-        if (lid < s) { sh[lid] = max(sh[lid], sh[lid + s]); }
-        workgroupBarrier();
-    }
-    let r = sh[0];
-    workgroupBarrier();
-    return r;
-}
-
-fn tree_sum(v: f32, lid: u32) -> f32 {
-    sh[lid] = v;
-    workgroupBarrier();
-    for (var s = WG / 2u; s > 0u; s >>= 1u) {
-        if (lid < s) { sh[lid] += sh[lid + s]; }
-        workgroupBarrier();
-    }
-    let r = sh[0];
-    workgroupBarrier();
-    return r;
-}
-
 @compute @workgroup_size(256)
 fn softmax_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                 @builtin(local_invocation_index) lid: u32) {

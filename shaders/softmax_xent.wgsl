@@ -26,33 +26,6 @@ struct XentParams {
 @group(0) @binding(4) var<storage, read> upstream: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dlogits: array<f32>;
 
-const WG: u32 = 256u;
-var<workgroup> sh: array<f32, 256>;
-
-fn tree_max(v: f32, lid: u32) -> f32 {
-    sh[lid] = v;
-    workgroupBarrier();
-    for (var s = WG / 2u; s > 0u; s >>= 1u) {
-        if (lid < s) { sh[lid] = max(sh[lid], sh[lid + s]); }
-        workgroupBarrier();
-    }
-    let r = sh[0];
-    workgroupBarrier();
-    return r;
-}
-
-fn tree_sum(v: f32, lid: u32) -> f32 {
-    sh[lid] = v;
-    workgroupBarrier();
-    for (var s = WG / 2u; s > 0u; s >>= 1u) {
-        if (lid < s) { sh[lid] += sh[lid + s]; }
-        workgroupBarrier();
-    }
-    let r = sh[0];
-    workgroupBarrier();
-    return r;
-}
-
 fn weight(j: u32) -> f32 {
     if (p.has_weights != 0u) { return weights[j]; }
     return 1.0;

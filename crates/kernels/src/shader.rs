@@ -87,8 +87,8 @@ impl Shader {
             Shader::Optim => &[src::OPTIM],
             Shader::Reduce => &[src::REDUCE],
             Shader::ReduceSubgroup => &[src::REDUCE, src::REDUCE_SUBGROUP],
-            Shader::Softmax => &[src::SOFTMAX],
-            Shader::SoftmaxXent => &[src::SOFTMAX_XENT],
+            Shader::Softmax => &[src::ROW_TREE, src::SOFTMAX],
+            Shader::SoftmaxXent => &[src::ROW_TREE, src::SOFTMAX_XENT],
             Shader::Norm => &[src::NORM],
             Shader::Pool => &[src::POOL],
         }

@@ -25,6 +25,8 @@ pub const OPTIM: &str = include_str!("../shaders/optim.wgsl");
 pub const REDUCE: &str = include_str!("../shaders/reduce.wgsl");
 /// Subgroup row reduction, composed after `REDUCE`.
 pub const REDUCE_SUBGROUP: &str = include_str!("../shaders/reduce_subgroup.wgsl");
+/// Workgroup tree max/sum shared by the softmax row kernels.
+pub const ROW_TREE: &str = include_str!("../shaders/row_tree.wgsl");
 pub const SOFTMAX: &str = include_str!("../shaders/softmax.wgsl");
 pub const SOFTMAX_XENT: &str = include_str!("../shaders/softmax_xent.wgsl");
 pub const NORM: &str = include_str!("../shaders/norm.wgsl");
@@ -49,6 +51,7 @@ pub const FILES: &[(&str, &str)] = &[
     ("optim.wgsl", OPTIM),
     ("reduce.wgsl", REDUCE),
     ("reduce_subgroup.wgsl", REDUCE_SUBGROUP),
+    ("row_tree.wgsl", ROW_TREE),
     ("softmax.wgsl", SOFTMAX),
     ("softmax_xent.wgsl", SOFTMAX_XENT),
     ("norm.wgsl", NORM),

@@ -114,15 +114,10 @@ impl Tensor {
         if !(0.0..1.0).contains(&p) {
             return Err(TensorError::Argument { op: "dropout", why: format!("probability {p} is not in [0, 1)") });
         }
-        let x = self.contiguous()?;
-        let out = Tensor::empty(self.device(), &self.shape, DType::F32)?;
-        let mut params = random::RandomParams::dropout(x.len(), seed, p);
         // The kernel indexes from element 0 of its input binding.
-        if x.offset != 0 {
-            let c = x.copy()?;
-            return c.dropout(p, seed);
-        }
-        params.n = x.len() as u32;
+        let x = self.dense()?;
+        let out = Tensor::empty(self.device(), &self.shape, DType::F32)?;
+        let params = random::RandomParams::dropout(x.len(), seed, p);
         self.device().dispatch(&random::launch(&random::DROPOUT, &params), &[x.binding(), out.binding()])?;
         Ok(out)
     }

@@ -78,16 +78,7 @@ fn check_bias(op: &'static str, bias: Option<&Tensor>, channels: usize) -> Resul
     if b.shape != [channels] {
         return Err(TensorError::Shape { op, expected: format!("bias of shape [{channels}]"), got: b.shape.clone() });
     }
-    let b = b.contiguous()?;
-    if b.offset != 0 {
-        return b.copy().map(Some);
-    }
-    Ok(Some(b))
-}
-
-/// Contiguous at offset 0 (the conv kernels index from the start of their bindings).
-fn dense(t: &Tensor) -> Result<Tensor> {
-    if t.is_contiguous() && t.offset == 0 { Ok(t.clone()) } else { t.copy() }
+    b.dense().map(Some)
 }
 
 impl Tensor {
@@ -98,7 +89,7 @@ impl Tensor {
         let mut p = params(op, dims4(op, "input", self)?, dims4(op, "weight", w)?, o)?;
         let bias = check_bias(op, bias, w.shape[0])?;
         p.has_bias = bias.is_some() as u32;
-        let (x, w) = (dense(self)?, dense(w)?);
+        let (x, w) = (self.dense()?, w.dense()?);
         let shape = [p.batch, p.out_c, p.out_h, p.out_w].map(|v| v as usize);
         let out = Tensor::empty(self.device(), &shape, DType::F32)?;
         if out.is_empty() {
@@ -131,7 +122,7 @@ impl Tensor {
         bias: Option<Tensor>,
         out_shape: [usize; 4],
     ) -> Result<Tensor> {
-        let (dy, w) = (dense(self)?, dense(w)?);
+        let (dy, w) = (self.dense()?, w.dense()?);
         let out = Tensor::empty(self.device(), &out_shape, DType::F32)?;
         if out.is_empty() {
             return Ok(out);
@@ -152,7 +143,7 @@ impl Tensor {
         if dims4(op, "gradient", self)? != want {
             return Err(TensorError::Shape { op, expected: format!("dy of shape {want:?}"), got: self.shape.clone() });
         }
-        let (dy, x) = (dense(self)?, dense(x)?);
+        let (dy, x) = (self.dense()?, x.dense()?);
         let dev = self.device();
         let tiles = dev.gemm_tiles();
         let out = Tensor::empty(dev, &weight_shape, DType::F32)?;

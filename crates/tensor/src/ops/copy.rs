@@ -15,6 +15,12 @@ impl Tensor {
         if self.is_contiguous() { Ok(self.clone()) } else { self.copy() }
     }
 
+    /// Row-major at element 0 of its storage: for kernels that index from the start of their
+    /// bindings. A copy unless the tensor already is.
+    pub(crate) fn dense(&self) -> Result<Tensor> {
+        if self.is_contiguous() && self.offset == 0 { Ok(self.clone()) } else { self.copy() }
+    }
+
     /// A row-major copy with its own storage.
     pub fn copy(&self) -> Result<Tensor> {
         let out = Tensor::empty(self.device(), &self.shape, self.dtype())?;

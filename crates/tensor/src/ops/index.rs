@@ -14,11 +14,6 @@ use crate::error::{Result, TensorError};
 use crate::shape::{axis, check_rank};
 use crate::tensor::Tensor;
 
-/// Contiguous from element 0 (the index kernels address their bindings from the start).
-fn dense(t: &Tensor) -> Result<Tensor> {
-    if t.is_contiguous() && t.offset == 0 { Ok(t.clone()) } else { t.copy() }
-}
-
 fn expect_index(op: &'static str, t: &Tensor) -> Result<()> {
     match t.dtype() {
         DType::U32 | DType::I32 => Ok(()),
@@ -31,7 +26,7 @@ fn run(kernel: &'static KernelSpec, p: &IndexParams, ids: &Tensor, src: &Tensor,
     if p.n == 0 {
         return Ok(());
     }
-    let (ids, src) = (dense(ids)?, dense(src)?);
+    let (ids, src) = (ids.dense()?, src.dense()?);
     out.device().dispatch(&index::launch(kernel, p), &[ids.binding(), src.binding(), out.binding()])
 }
 
@@ -151,7 +146,7 @@ impl Tensor {
         let out = Tensor::empty(self.device(), &shape, DType::F32)?;
         let p = IndexParams::one_hot(self.len(), classes);
         if p.n > 0 {
-            let labels = dense(self)?;
+            let labels = self.dense()?;
             self.device().dispatch(&index::launch(&index::ONE_HOT, &p), &[labels.binding(), out.binding()])?;
         }
         Ok(out)

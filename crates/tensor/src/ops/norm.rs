@@ -40,11 +40,6 @@ pub struct NormGrads {
     pub dbeta: Tensor,
 }
 
-/// Contiguous at offset 0 (the norm kernels index from the start of their bindings).
-fn dense(t: &Tensor) -> Result<Tensor> {
-    if t.is_contiguous() && t.offset == 0 { Ok(t.clone()) } else { t.copy() }
-}
-
 /// Checks an f32 operand of exactly `shape` (named `what`, against input `x`) and makes it dense.
 fn operand(op: &'static str, what: &str, t: &Tensor, shape: &[usize], x: &Tensor) -> Result<Tensor> {
     x.same_device(op, t)?;
@@ -53,7 +48,7 @@ fn operand(op: &'static str, what: &str, t: &Tensor, shape: &[usize], x: &Tensor
         let expected = format!("{what} of shape {shape:?} for input of shape {:?}", x.shape);
         return Err(TensorError::Shape { op, expected, got: t.shape.clone() });
     }
-    dense(t)
+    t.dense()
 }
 
 fn optional(op: &'static str, what: &str, t: Option<&Tensor>, shape: &[usize], x: &Tensor) -> Result<Option<Tensor>> {
@@ -118,7 +113,7 @@ impl Tensor {
         if self.is_empty() {
             return Ok(LayerNormOutput { y, mean, rstd });
         }
-        let x = dense(self)?;
+        let x = self.dense()?;
         let mut p = NormParams::layer(mean.len(), d, eps);
         p.has_gamma = gamma.is_some() as u32;
         p.has_beta = beta.is_some() as u32;
@@ -166,7 +161,7 @@ impl Tensor {
                 dbeta: Tensor::zeros(dev, normalized, DType::F32)?,
             });
         }
-        let x = dense(x)?;
+        let x = x.dense()?;
         let mut p = NormParams::layer(mean.len(), normalized.iter().product(), 0.0);
         p.has_gamma = gamma.is_some() as u32;
         let g = gamma.as_ref().unwrap_or(&x);
@@ -239,7 +234,7 @@ impl Tensor {
         if self.is_empty() {
             return Ok(BatchNormOutput { y, mean, rstd });
         }
-        let x = dense(self)?;
+        let x = self.dense()?;
         let mut p = NormParams::batch(n, c, hw, eps);
         p.momentum = momentum;
         dev.dispatch(&norm::batch_stats(&p), &[x.binding(), mean.binding(), rstd.binding(), scratch.binding()])?;
@@ -270,7 +265,7 @@ impl Tensor {
         if self.is_empty() {
             return Ok(y);
         }
-        let x = dense(self)?;
+        let x = self.dense()?;
         let mut p = NormParams::batch(n, c, hw, eps);
         (p.from_var, p.mean_off, p.var_off) = (1, running_mean.offset as u32, running_var.offset as u32);
         self.batch_norm_apply(&x, &p, gamma.as_ref(), beta.as_ref(), [running_mean, running_var], &y)?;
@@ -321,7 +316,7 @@ impl Tensor {
             });
         }
         let (dgamma, dbeta) = (Tensor::empty(dev, &[c], DType::F32)?, Tensor::empty(dev, &[c], DType::F32)?);
-        let x = dense(x)?;
+        let x = x.dense()?;
         let mut p = NormParams::batch(n, c, hw, 0.0);
         p.has_gamma = gamma.is_some() as u32;
         let g = gamma.as_ref().unwrap_or(&x);

@@ -38,10 +38,6 @@ pub struct MaxPool2dOutput {
     pub indices: Tensor,
 }
 
-fn dense(t: &Tensor) -> Result<Tensor> {
-    if t.is_contiguous() && t.offset == 0 { Ok(t.clone()) } else { t.copy() }
-}
-
 fn dims4(op: &'static str, what: &str, t: &Tensor, dtype: DType) -> Result<[usize; 4]> {
     t.expect_dtype(op, dtype)?;
     <[usize; 4]>::try_from(t.shape.as_slice()).map_err(|_| TensorError::Shape {
@@ -80,7 +76,7 @@ fn check_dy(op: &'static str, dy: &Tensor, want: &[usize]) -> Result<Tensor> {
     if dy.shape != want {
         return Err(TensorError::Shape { op, expected: format!("dy of shape {want:?}"), got: dy.shape.clone() });
     }
-    dense(dy)
+    dy.dense()
 }
 
 impl Tensor {
@@ -104,7 +100,7 @@ impl Tensor {
         let y = Tensor::empty(dev, &out_shape(xd, &p), DType::F32)?;
         let indices = Tensor::empty(dev, &out_shape(xd, &p), DType::U32)?;
         if !y.is_empty() {
-            let x = dense(self)?;
+            let x = self.dense()?;
             dev.dispatch(&pool::forward(&pool::MAX_FORWARD, &p), &[x.binding(), y.binding(), indices.binding()])?;
         }
         Ok(MaxPool2dOutput { y, indices })
@@ -125,7 +121,7 @@ impl Tensor {
                 got: indices.shape.clone(),
             });
         }
-        let idx = dense(indices)?;
+        let idx = indices.dense()?;
         let dx = Tensor::empty(self.device(), &input_shape, DType::F32)?;
         if !dx.is_empty() {
             self.device()
@@ -141,7 +137,7 @@ impl Tensor {
         let p = params(op, xd, o)?;
         let y = Tensor::empty(self.device(), &out_shape(xd, &p), DType::F32)?;
         if !y.is_empty() {
-            let x = dense(self)?;
+            let x = self.dense()?;
             self.device().dispatch(&pool::forward(&pool::AVG_FORWARD, &p), &[x.binding(), y.binding()])?;
         }
         Ok(y)
@@ -169,7 +165,7 @@ impl Tensor {
         let p = PoolParams::global(xd[0] * xd[1], [xd[2], xd[3]]);
         let y = Tensor::empty(self.device(), &xd[..2], DType::F32)?;
         if !y.is_empty() {
-            let x = dense(self)?;
+            let x = self.dense()?;
             self.device().dispatch(&pool::global_forward(&p), &[x.binding(), y.binding()])?;
         }
         Ok(y)

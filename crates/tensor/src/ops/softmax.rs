@@ -29,11 +29,6 @@ use crate::error::{Result, TensorError};
 use crate::shape::axis;
 use crate::tensor::Tensor;
 
-/// Contiguous at offset 0 (these kernels index from the start of their bindings).
-fn dense(t: &Tensor) -> Result<Tensor> {
-    if t.is_contiguous() && t.offset == 0 { Ok(t.clone()) } else { t.copy() }
-}
-
 /// Dense logits and labels, dense class weights if any, and the kernel params.
 type XentInputs = (Tensor, Tensor, Option<Tensor>, XentParams);
 
@@ -76,7 +71,7 @@ impl Tensor {
         let a = axis(name, ax, x.rank())?;
         let mut perm: Vec<usize> = (0..x.rank()).filter(|&d| d != a).collect();
         perm.push(a);
-        let moved: Vec<Tensor> = inputs.iter().map(|t| dense(&t.permute(&perm)?)).collect::<Result<_>>()?;
+        let moved: Vec<Tensor> = inputs.iter().map(|t| t.permute(&perm)?.dense()).collect::<Result<_>>()?;
         let out = Tensor::empty(x.device(), &moved[0].shape, DType::F32)?;
         let cols = x.shape[a];
         if !out.is_empty() {
@@ -136,12 +131,12 @@ impl Tensor {
                     let expected = format!("class weights of shape [{c}]");
                     return Err(TensorError::Shape { op: name, expected, got: w.shape.clone() });
                 }
-                Some(dense(w)?)
+                Some(w.dense()?)
             }
             None => None,
         };
         let p = XentParams { n: n as u32, c: c as u32, has_weights: w.is_some() as u32, smoothing: o.label_smoothing };
-        Ok((dense(self)?, dense(labels)?, w, p))
+        Ok((self.dense()?, labels.dense()?, w, p))
     }
 
     /// Per-sample losses `[n]` and the weight of each sample's label `[n]` (1 without class
@@ -188,7 +183,7 @@ impl Tensor {
             let expected = format!("upstream of shape [{}]", p.n);
             return Err(TensorError::Shape { op: name, expected, got: upstream.shape.clone() });
         }
-        let up = dense(upstream)?;
+        let up = upstream.dense()?;
         let out = Tensor::empty(self.device(), &self.shape, DType::F32)?;
         if !out.is_empty() {
             let wb = w.as_ref().unwrap_or(&x).binding();

@@ -1,0 +1,31 @@
+// Fixed-order tree reductions across a 256-invocation workgroup, shared by the row kernels of
+// softmax.wgsl and softmax_xent.wgsl (composed before them in `Shader::parts`). Every invocation
+// passes its partial value and gets the row's result; the order of additions never changes, so
+// results are bit-for-bit repeatable.
+
+const WG: u32 = 256u;
+var<workgroup> sh: array<f32, 256>;
+
+fn tree_max(v: f32, lid: u32) -> f32 {
+    sh[lid] = v;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s >>= 1u) {
+        if (lid < s) { sh[lid] = max(sh[lid], sh[lid + s]); }
+        workgroupBarrier();
+    }
+    let r = sh[0];
+    workgroupBarrier();
+    return r;
+}
+
+fn tree_sum(v: f32, lid: u32) -> f32 {
+    sh[lid] = v;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s >>= 1u) {
+        if (lid < s) { sh[lid] += sh[lid + s]; }
+        workgroupBarrier();
+    }
+    let r = sh[0];
+    workgroupBarrier();
+    return r;
+}
