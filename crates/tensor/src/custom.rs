@@ -85,7 +85,10 @@ impl CustomKernel {
         for a in args {
             let (t, acc) = match a {
                 KernelArg::Read(t) => (t, Access::Read),
-                KernelArg::Write(t) => (t, Access::ReadWrite),
+                KernelArg::Write(t) => {
+                    t.mark_modified();
+                    (t, Access::ReadWrite)
+                }
             };
             if t.device() != device {
                 return Err(TensorError::DeviceMismatch { op });

@@ -5,6 +5,7 @@
 //! the others call `contiguous()` first.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::device::Device;
 use crate::dtype::DType;
@@ -19,13 +20,16 @@ pub struct Storage {
     /// Elements the storage holds.
     pub(crate) len: usize,
     pub(crate) dtype: DType,
+    /// Bumped by every in-place write (optimizer steps, running statistics, `assign`, custom
+    /// kernels' written arguments), so autograd can detect a saved tensor changed under it.
+    version: AtomicU64,
 }
 
 impl Storage {
     pub(crate) fn new(device: &Device, len: usize, dtype: DType) -> Result<Storage> {
         let bytes = (len * dtype.size()).max(4) as u64;
         let buffer = device.alloc(bytes)?;
-        Ok(Storage { device: device.clone(), buffer: Some(buffer), len, dtype })
+        Ok(Storage { device: device.clone(), buffer: Some(buffer), len, dtype, version: AtomicU64::new(0) })
     }
     pub(crate) fn buffer(&self) -> &wgpu::Buffer {
         self.buffer.as_ref().expect("storage buffer is present until drop")
@@ -96,6 +100,16 @@ impl Tensor {
     /// Whether the view is row-major with no gaps (it may still start at an offset).
     pub fn is_contiguous(&self) -> bool {
         self.shape.iter().zip(&self.strides).zip(contiguous_strides(&self.shape)).all(|((&e, &s), c)| e == 1 || s == c)
+    }
+    /// How many in-place writes the storage has had. Every view of one storage shares the count;
+    /// autograd compares it with the count when a tensor was saved for backward.
+    pub fn version(&self) -> u64 {
+        self.storage.version.load(Ordering::Acquire)
+    }
+    /// Records an in-place write to the storage. The library's in-place ops call it; call it
+    /// after writing a tensor by other means (e.g. a custom kernel) so autograd sees the change.
+    pub fn mark_modified(&self) {
+        self.storage.version.fetch_add(1, Ordering::AcqRel);
     }
     /// Whether two tensors share storage.
     pub fn shares_storage(&self, other: &Tensor) -> bool {

@@ -28,9 +28,9 @@ impl Tensor {
         Ok(out)
     }
 
-    /// Writes `src` (broadcast to this view's shape) into this view, in place. The base of
-    /// `concat` and `pad`; `self` must be a view of a tensor the caller owns.
-    pub(crate) fn assign(&self, src: &Tensor) -> Result<()> {
+    /// Writes `src` (broadcast to this view's shape) into this view, in place: every tensor
+    /// sharing the storage sees the write. The base of `concat`, `pad` and slice gradients.
+    pub fn assign(&self, src: &Tensor) -> Result<()> {
         self.same_device("assign", src)?;
         if self.dtype() != src.dtype() {
             return Err(TensorError::DType { op: "assign", expected: self.dtype(), got: src.dtype() });
@@ -41,6 +41,7 @@ impl Tensor {
         let src = src.broadcast_to(&self.shape)?;
         let kernel: &'static KernelSpec = if self.dtype() == DType::F16 { &map::COPY_F16 } else { &map::COPY };
         let p = MapParams::new(&self.shape, &[operand(&src), operand(self)], 0, 0.0, 0.0);
+        self.mark_modified();
         self.device().dispatch(&map::launch(kernel, &p), &[src.binding(), self.binding()])
     }
 

@@ -239,6 +239,8 @@ impl Tensor {
         p.momentum = momentum;
         dev.dispatch(&norm::batch_stats(&p), &[x.binding(), mean.binding(), rstd.binding(), scratch.binding()])?;
         (p.mean_off, p.var_off) = (running_mean.offset as u32, running_var.offset as u32);
+        running_mean.mark_modified();
+        running_var.mark_modified();
         let update = [mean.binding(), scratch.binding(), running_mean.binding(), running_var.binding()];
         dev.dispatch(&norm::batch_update_running(&p), &update)?;
         (p.mean_off, p.var_off) = (c as u32, 0);

@@ -47,6 +47,8 @@ fn record(kernel: &'static KernelSpec, p: &OptimParams, tensors: &[&Tensor]) -> 
         return Ok(());
     }
     let bindings: Vec<_> = tensors.iter().map(|t| t.binding()).collect();
+    // The parameter and the state tensors are written in place (the gradient, index 1, is not).
+    tensors.iter().enumerate().filter(|&(i, _)| i != 1).for_each(|(_, t)| t.mark_modified());
     tensors[0].device().dispatch(&optim::launch(kernel, p), &bindings)
 }
 
