@@ -50,27 +50,51 @@ fn unit(w: u32) -> f32 {
     return f32(w >> 8u) * 5.9604644775390625e-8;
 }
 
-// cos(2 pi u) for u in [0, 1), through exact symmetries so the argument of the built-in stays in
-// [-pi/4, pi/4], where software adapters' sin and cos are accurate (over [0, 2 pi) lavapipe's
-// cos is off by several ULP near its zeros).
-fn cos_2pi(u: f32) -> f32 {
-    let w = abs(u - round(u));          // cos(2 pi u) = cos(2 pi w), w in [0, 1/2], exact
-    if (w < 0.125) { return cos(6.283185307179586 * w); }
-    if (w < 0.375) { return sin(6.283185307179586 * (0.25 - w)); }
-    return -cos(6.283185307179586 * (0.5 - w));
+// Normal samples are Box-Muller, sqrt(-2 ln u1) cos(2 pi u2), promised within 4 ULP of the
+// twin on every adapter. The built-in log, sin and cos are not accurate enough for that:
+// Vulkan allows them an absolute error of 2^-21 (NVIDIA's are hardware approximations that
+// use it), which is many ULP of a small result. So they are computed here from additions and
+// multiplications, which are correctly rounded everywhere.
+
+// sin(x) and cos(x) for |x| <= pi / 4 by their Taylor series: the first omitted terms are
+// below 2^-28 of the result there.
+fn sin_small(x: f32) -> f32 {
+    let x2 = x * x;
+    return x * (1.0 + x2 * (-1.0 / 6.0 + x2 * (1.0 / 120.0 + x2 * (-1.0 / 5040.0 + x2 * (1.0 / 362880.0)))));
+}
+fn cos_small(x: f32) -> f32 {
+    let x2 = x * x;
+    return 1.0 + x2 * (-0.5 + x2 * (1.0 / 24.0 + x2 * (-1.0 / 720.0 + x2 * (1.0 / 40320.0
+        + x2 * (-1.0 / 3628800.0)))));
 }
 
-// ln(u) for u in (0, 1]. On [1/2, 1) the built-in log may carry an absolute error of 2^-21
-// (Vulkan's bound), a large relative error for results near 0; there ln(u) = 2 atanh(s) with
-// s = -t / (2 - t) and t = 1 - u exact, summed as an odd series (|s| <= 1/3, 8 terms reach f32).
+// cos(2 pi u) for u in [0, 1), through exact symmetries that keep the argument in [-pi/4, pi/4].
+fn cos_2pi(u: f32) -> f32 {
+    let w = abs(u - round(u));          // cos(2 pi u) = cos(2 pi w), w in [0, 1/2], exact
+    if (w < 0.125) { return cos_small(6.283185307179586 * w); }
+    if (w < 0.375) { return sin_small(6.283185307179586 * (0.25 - w)); }
+    return -cos_small(6.283185307179586 * (0.5 - w));
+}
+
+// ln(u) for u in (0, 1]: u = m 2^e with m in [sqrt(1/2), sqrt(2)) (exact, by frexp), then
+// ln u = e ln 2 + 2 atanh(s), s = (m - 1) / (m + 1), |s| < 0.172, the odd series to s^15.
+// ln 2 is split so that e * LN2_HI is exact; m - 1 is exact, so results near 0 keep their
+// relative accuracy.
 fn ln_unit(u: f32) -> f32 {
-    if (u < 0.5) { return log(u); }
-    let t = 1.0 - u;
-    let s = -t / (2.0 - t);
+    let f = frexp(u);                   // u = f.fract 2^f.exp, fract in [1/2, 1)
+    var m = f.fract * 2.0;
+    var e = f32(f.exp - 1);
+    if (m > 1.4142135623730951) {
+        m = m * 0.5;
+        e = e + 1.0;
+    }
+    let s = (m - 1.0) / (m + 1.0);
     let s2 = s * s;
     let series = 1.0 + s2 * (1.0 / 3.0 + s2 * (1.0 / 5.0 + s2 * (1.0 / 7.0 + s2 * (1.0 / 9.0
         + s2 * (1.0 / 11.0 + s2 * (1.0 / 13.0 + s2 * (1.0 / 15.0)))))));
-    return 2.0 * s * series;
+    let LN2_HI = 0.693145751953125;
+    let LN2_LO = 1.4286068202862268e-06;
+    return e * LN2_HI + (e * LN2_LO + 2.0 * s * series);
 }
 
 fn sample(i: u32) -> f32 {
