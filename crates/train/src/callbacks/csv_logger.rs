@@ -1,0 +1,54 @@
+//! CSVLogger.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use super::Callback;
+use crate::error::{Result, TrainError};
+use crate::logs::Logs;
+use crate::models::Model;
+
+/// Appends one row per epoch (`epoch,<log names...>`) to a CSV file, flushed each epoch so a
+/// crash loses nothing written.
+pub struct CsvLogger {
+    path: PathBuf,
+    append: bool,
+    header: Option<Vec<String>>,
+}
+
+impl CsvLogger {
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        CsvLogger { path: path.into(), append: false, header: None }
+    }
+    /// Keep an existing file (resuming) instead of starting a new one.
+    pub fn append(mut self, on: bool) -> Self {
+        self.append = on;
+        self
+    }
+    fn io(&self, e: std::io::Error) -> TrainError {
+        TrainError::Io { file: self.path.display().to_string(), source: e }
+    }
+}
+
+impl Callback for CsvLogger {
+    fn on_train_begin(&mut self, _: &mut Model) -> Result<()> {
+        self.header = None;
+        if !self.append || !self.path.exists() {
+            std::fs::write(&self.path, b"").map_err(|e| self.io(e))?;
+        } else {
+            let text = std::fs::read_to_string(&self.path).map_err(|e| self.io(e))?;
+            self.header = text.lines().next().map(|l| l.split(',').skip(1).map(str::to_string).collect());
+        }
+        Ok(())
+    }
+    fn on_epoch_end(&mut self, _: &mut Model, epoch: usize, logs: &Logs) -> Result<()> {
+        let mut f = std::fs::OpenOptions::new().append(true).create(true).open(&self.path).map_err(|e| self.io(e))?;
+        let names = self.header.get_or_insert_with(|| logs.iter().map(|(k, _)| k.to_string()).collect()).clone();
+        if std::fs::metadata(&self.path).map(|m| m.len() == 0).unwrap_or(true) {
+            writeln!(f, "epoch,{}", names.join(",")).map_err(|e| self.io(e))?;
+        }
+        let row: Vec<String> = names.iter().map(|n| logs.get(n).map_or(String::new(), |v| v.to_string())).collect();
+        writeln!(f, "{epoch},{}", row.join(",")).map_err(|e| self.io(e))?;
+        f.flush().map_err(|e| self.io(e))
+    }
+}

@@ -1,0 +1,103 @@
+//! EarlyStopping.
+
+use wgtrain_tensor::Tensor;
+
+use super::{Callback, Mode};
+use crate::error::{Result, TrainError};
+use crate::logs::Logs;
+use crate::models::Model;
+
+/// Stops `fit` when the monitored value has not improved for `patience` epochs, optionally
+/// restoring the weights of the best epoch (Keras semantics).
+pub struct EarlyStopping {
+    monitor: String,
+    mode: Mode,
+    min_delta: f32,
+    patience: usize,
+    baseline: Option<f32>,
+    restore_best_weights: bool,
+    best: f32,
+    wait: usize,
+    best_weights: Option<Vec<Tensor>>,
+    /// The epoch training stopped at, if it did.
+    pub stopped_epoch: Option<usize>,
+    /// The epoch with the best value.
+    pub best_epoch: Option<usize>,
+}
+
+impl EarlyStopping {
+    /// Monitors `monitor` (e.g. `"val_loss"`) with patience 0.
+    pub fn new(monitor: &str) -> Self {
+        EarlyStopping {
+            monitor: monitor.to_string(),
+            mode: Mode::Auto,
+            min_delta: 0.0,
+            patience: 0,
+            baseline: None,
+            restore_best_weights: false,
+            best: f32::INFINITY,
+            wait: 0,
+            best_weights: None,
+            stopped_epoch: None,
+            best_epoch: None,
+        }
+    }
+    pub fn patience(mut self, p: usize) -> Self {
+        self.patience = p;
+        self
+    }
+    pub fn min_delta(mut self, d: f32) -> Self {
+        self.min_delta = d.abs();
+        self
+    }
+    pub fn mode(mut self, m: Mode) -> Self {
+        self.mode = m;
+        self
+    }
+    /// Training stops unless the value beats `b` within `patience` epochs.
+    pub fn baseline(mut self, b: f32) -> Self {
+        self.baseline = Some(b);
+        self
+    }
+    pub fn restore_best_weights(mut self, on: bool) -> Self {
+        self.restore_best_weights = on;
+        self
+    }
+}
+
+impl Callback for EarlyStopping {
+    fn on_train_begin(&mut self, _: &mut Model) -> Result<()> {
+        self.mode = self.mode.resolve(&self.monitor);
+        self.best = self.baseline.unwrap_or(self.mode.worst());
+        (self.wait, self.best_weights, self.stopped_epoch, self.best_epoch) = (0, None, None, None);
+        Ok(())
+    }
+
+    fn on_epoch_end(&mut self, model: &mut Model, epoch: usize, logs: &Logs) -> Result<()> {
+        let Some(value) = logs.get(&self.monitor) else {
+            let have: Vec<&str> = logs.iter().map(|(k, _)| k).collect();
+            let why = format!("monitored value {:?} is not in the logs (available: {have:?})", self.monitor);
+            return Err(TrainError::config("EarlyStopping", why));
+        };
+        self.wait += 1;
+        if self.mode.improves(value, self.best, self.min_delta) {
+            self.best = value;
+            self.best_epoch = Some(epoch);
+            self.wait = 0;
+            if self.restore_best_weights {
+                self.best_weights =
+                    Some(model.params().iter().map(|p| p.var.data().copy()).collect::<std::result::Result<_, _>>()?);
+            }
+        }
+        if self.wait > self.patience && epoch > 0 {
+            self.stopped_epoch = Some(epoch);
+            model.stop_training = true;
+            if let Some(best) = &self.best_weights {
+                for (p, w) in model.params().iter().zip(best) {
+                    p.var.data().assign(w)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,131 @@
+//! Learning-rate callbacks: a schedule per epoch or per step, and ReduceLROnPlateau.
+
+use super::{Callback, Mode};
+use crate::error::{Result, TrainError};
+use crate::logs::Logs;
+use crate::models::Model;
+use crate::optim::LrSchedule;
+
+/// Sets the learning rate from a schedule before each epoch (`per_epoch`) or each optimizer
+/// step (`per_step`, counting steps over the whole run).
+pub struct LearningRateScheduler {
+    schedule: Box<dyn LrSchedule>,
+    per_step: bool,
+}
+
+impl LearningRateScheduler {
+    pub fn per_epoch(schedule: impl LrSchedule + 'static) -> Self {
+        LearningRateScheduler { schedule: Box::new(schedule), per_step: false }
+    }
+    pub fn per_step(schedule: impl LrSchedule + 'static) -> Self {
+        LearningRateScheduler { schedule: Box::new(schedule), per_step: true }
+    }
+}
+
+impl Callback for LearningRateScheduler {
+    fn on_epoch_begin(&mut self, model: &mut Model, epoch: usize) -> Result<()> {
+        if !self.per_step {
+            model.set_learning_rate(self.schedule.lr(epoch as u64))?;
+        }
+        Ok(())
+    }
+    fn on_train_batch_begin(&mut self, model: &mut Model, _: usize) -> Result<()> {
+        if self.per_step {
+            let step = model.global_step();
+            model.set_learning_rate(self.schedule.lr(step))?;
+        }
+        Ok(())
+    }
+}
+
+/// Multiplies the learning rate by `factor` when the monitored value has not improved for
+/// `patience` epochs, then waits `cooldown` epochs; never below `min_lr` (Keras semantics).
+pub struct ReduceLrOnPlateau {
+    monitor: String,
+    factor: f32,
+    patience: usize,
+    mode: Mode,
+    min_delta: f32,
+    cooldown: usize,
+    min_lr: f32,
+    best: f32,
+    wait: usize,
+    cooldown_left: usize,
+}
+
+impl ReduceLrOnPlateau {
+    /// factor 0.1, patience 10, min_delta 1e-4, as Keras.
+    pub fn new(monitor: &str) -> Self {
+        ReduceLrOnPlateau {
+            monitor: monitor.to_string(),
+            factor: 0.1,
+            patience: 10,
+            mode: Mode::Auto,
+            min_delta: 1e-4,
+            cooldown: 0,
+            min_lr: 0.0,
+            best: f32::INFINITY,
+            wait: 0,
+            cooldown_left: 0,
+        }
+    }
+    pub fn factor(mut self, f: f32) -> Self {
+        self.factor = f;
+        self
+    }
+    pub fn patience(mut self, p: usize) -> Self {
+        self.patience = p;
+        self
+    }
+    pub fn min_delta(mut self, d: f32) -> Self {
+        self.min_delta = d;
+        self
+    }
+    pub fn cooldown(mut self, c: usize) -> Self {
+        self.cooldown = c;
+        self
+    }
+    pub fn min_lr(mut self, lr: f32) -> Self {
+        self.min_lr = lr;
+        self
+    }
+    pub fn mode(mut self, m: Mode) -> Self {
+        self.mode = m;
+        self
+    }
+}
+
+impl Callback for ReduceLrOnPlateau {
+    fn on_train_begin(&mut self, _: &mut Model) -> Result<()> {
+        if !(0.0..1.0).contains(&self.factor) {
+            return Err(TrainError::config("ReduceLROnPlateau", format!("factor {} must be in [0, 1)", self.factor)));
+        }
+        self.mode = self.mode.resolve(&self.monitor);
+        (self.best, self.wait, self.cooldown_left) = (self.mode.worst(), 0, 0);
+        Ok(())
+    }
+    fn on_epoch_end(&mut self, model: &mut Model, _: usize, logs: &Logs) -> Result<()> {
+        let Some(value) = logs.get(&self.monitor) else {
+            return Err(TrainError::config("ReduceLROnPlateau", format!("{:?} is not in the logs", self.monitor)));
+        };
+        if self.cooldown_left > 0 {
+            self.cooldown_left -= 1;
+            self.wait = 0;
+        }
+        if self.mode.improves(value, self.best, self.min_delta) {
+            self.best = value;
+            self.wait = 0;
+        } else if self.cooldown_left == 0 {
+            self.wait += 1;
+            if self.wait >= self.patience
+                && let Some(lr) = model.learning_rate()
+                && lr > self.min_lr
+            {
+                model.set_learning_rate((lr * self.factor).max(self.min_lr))?;
+                self.cooldown_left = self.cooldown;
+                self.wait = 0;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,350 @@
+//! Convolutions over NCHW images: Conv2d, DepthwiseConv2d and ConvTranspose2d.
+
+use serde_json::json;
+use wgtrain_autograd::Var;
+use wgtrain_tensor::Conv2dOptions;
+
+use super::{Activation, BuildCtx, Ctx, Layer, built, param, shape_error};
+use crate::error::{Result, TrainError};
+use crate::init::{Initializer, fans};
+use crate::param::Param;
+
+/// Spatial padding of a convolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Padding {
+    /// No padding (Keras `"valid"`).
+    Valid,
+    /// Output extent ceil(input / stride) (Keras `"same"`); an odd total padding puts the extra
+    /// row/column at the bottom/right, as TensorFlow does.
+    Same,
+    /// Explicit symmetric padding per side `[h, w]` (PyTorch's `padding`).
+    Explicit([usize; 2]),
+}
+
+/// (before, after) padding and output extent of one spatial axis.
+fn axis_geometry(
+    p: Padding,
+    input: usize,
+    k: usize,
+    stride: usize,
+    dil: usize,
+    axis: usize,
+) -> Option<(usize, usize, usize)> {
+    if input == 0 {
+        return None;
+    }
+    let span = dil * (k - 1) + 1;
+    let (lo, hi) = match p {
+        Padding::Valid => (0, 0),
+        Padding::Explicit(pad) => (pad[axis], pad[axis]),
+        Padding::Same => {
+            let out = input.div_ceil(stride);
+            let total = ((out - 1) * stride + span).saturating_sub(input);
+            (total / 2, total - total / 2)
+        }
+    };
+    let padded = input + lo + hi;
+    (padded >= span).then(|| (lo, hi, (padded - span) / stride + 1))
+}
+
+/// Shared geometry and parameters of the forward convolutions.
+struct ConvCore {
+    name: String,
+    filters: usize,
+    kernel: [usize; 2],
+    stride: [usize; 2],
+    padding: Padding,
+    dilation: [usize; 2],
+    groups: usize,
+    activation: Activation,
+    use_bias: bool,
+    kernel_init: Initializer,
+    weight: Option<Var>,
+    bias: Option<Var>,
+    /// Asymmetric padding applied as an explicit pad before a symmetric convolution.
+    extra_pad: [(usize, usize); 2],
+    sym_pad: [usize; 2],
+}
+
+impl ConvCore {
+    fn new(filters: usize, kernel: [usize; 2]) -> Self {
+        ConvCore {
+            name: String::new(),
+            filters,
+            kernel,
+            stride: [1, 1],
+            padding: Padding::Valid,
+            dilation: [1, 1],
+            groups: 1,
+            activation: Activation::Linear,
+            use_bias: true,
+            kernel_init: Initializer::GlorotUniform,
+            weight: None,
+            bias: None,
+            extra_pad: [(0, 0); 2],
+            sym_pad: [0, 0],
+        }
+    }
+
+    fn build(&mut self, input: &[usize], ctx: &mut BuildCtx<'_>) -> Result<Vec<usize>> {
+        let &[c, h, w] = input else {
+            return Err(shape_error(&self.name, "an image [channels, height, width]", input));
+        };
+        if self.groups == 0 || !c.is_multiple_of(self.groups) || !self.filters.is_multiple_of(self.groups) {
+            let why = format!("groups {} must divide input channels {c} and filters {}", self.groups, self.filters);
+            return Err(TrainError::config(&self.name, why));
+        }
+        let mut out = [0; 2];
+        for (axis, extent) in [h, w].into_iter().enumerate() {
+            let (k, s, d) = (self.kernel[axis], self.stride[axis], self.dilation[axis]);
+            if k == 0 || s == 0 || d == 0 {
+                return Err(TrainError::config(&self.name, "kernel, strides and dilation must be >= 1"));
+            }
+            let Some((lo, hi, o)) = axis_geometry(self.padding, extent, k, s, d, axis) else {
+                let expected = format!("an image of at least the kernel's extent {:?} (dilated)", self.kernel);
+                return Err(shape_error(&self.name, expected, input));
+            };
+            out[axis] = o;
+            (self.sym_pad[axis], self.extra_pad[axis]) = if lo == hi { (lo, (0, 0)) } else { (0, (lo, hi)) };
+        }
+        let shape = [self.filters, c / self.groups, self.kernel[0], self.kernel[1]];
+        self.weight =
+            Some(Var::parameter(self.kernel_init.create(ctx.device, &shape, fans(&shape), ctx.next_seed())?));
+        if self.use_bias {
+            self.bias = Some(Var::parameter(Initializer::Zeros.create(ctx.device, &[self.filters], (1, 1), 0)?));
+        }
+        Ok(vec![self.filters, out[0], out[1]])
+    }
+
+    fn forward(&self, x: &Var) -> Result<Var> {
+        let w = built(&self.weight, &self.name)?;
+        let x = if self.extra_pad != [(0, 0); 2] {
+            x.pad(&[(0, 0), (0, 0), self.extra_pad[0], self.extra_pad[1]], 0.0)?
+        } else {
+            x.clone()
+        };
+        let (fused, alpha) = self.activation.unary().unwrap_or((wgtrain_tensor::UnaryOp::Identity, 0.0));
+        let o = Conv2dOptions {
+            stride: self.stride,
+            padding: self.sym_pad,
+            dilation: self.dilation,
+            groups: self.groups,
+            activation: Some(fused),
+            alpha,
+        };
+        let y = x.conv2d(w, self.bias.as_ref(), &o)?;
+        if self.activation == Activation::Softmax { Ok(y.softmax(1)?) } else { Ok(y) }
+    }
+
+    fn params(&self) -> Vec<Param> {
+        param(&self.name, "kernel", &self.weight).into_iter().chain(param(&self.name, "bias", &self.bias)).collect()
+    }
+
+    fn config(&self) -> serde_json::Value {
+        json!({
+            "filters": self.filters, "kernel_size": self.kernel, "strides": self.stride,
+            "padding": format!("{:?}", self.padding), "dilation_rate": self.dilation, "groups": self.groups,
+            "activation": self.activation.name(), "use_bias": self.use_bias,
+        })
+    }
+}
+
+macro_rules! conv_builders {
+    ($t:ty) => {
+        impl $t {
+            pub fn strides(mut self, s: [usize; 2]) -> Self {
+                self.0.stride = s;
+                self
+            }
+            pub fn padding(mut self, p: Padding) -> Self {
+                self.0.padding = p;
+                self
+            }
+            pub fn dilation(mut self, d: [usize; 2]) -> Self {
+                self.0.dilation = d;
+                self
+            }
+            pub fn activation(mut self, a: Activation) -> Self {
+                self.0.activation = a;
+                self
+            }
+            /// Shorthand for `.activation(Activation::Relu)`.
+            pub fn relu(self) -> Self {
+                self.activation(Activation::Relu)
+            }
+            pub fn use_bias(mut self, on: bool) -> Self {
+                self.0.use_bias = on;
+                self
+            }
+            pub fn kernel_initializer(mut self, i: Initializer) -> Self {
+                self.0.kernel_init = i;
+                self
+            }
+        }
+    };
+}
+
+macro_rules! conv_layer {
+    ($t:ty, $kind:literal) => {
+        impl Layer for $t {
+            fn kind(&self) -> &'static str {
+                $kind
+            }
+            fn name(&self) -> &str {
+                &self.0.name
+            }
+            fn set_name(&mut self, name: String) {
+                self.0.name = name;
+            }
+            fn build(&mut self, input: &[usize], ctx: &mut BuildCtx<'_>) -> Result<Vec<usize>> {
+                self.prepare(input);
+                self.0.build(input, ctx)
+            }
+            fn forward(&self, x: &Var, _: &mut Ctx) -> Result<Var> {
+                self.0.forward(x)
+            }
+            fn params(&self) -> Vec<Param> {
+                self.0.params()
+            }
+            fn config(&self) -> serde_json::Value {
+                self.0.config()
+            }
+        }
+    };
+}
+
+/// 2-D convolution: weight `[filters, channels / groups, kh, kw]`, bias `[filters]`,
+/// Glorot-uniform weights (Keras). ReLU and leaky ReLU are fused into the kernel.
+pub struct Conv2d(ConvCore);
+
+impl Conv2d {
+    pub fn new(filters: usize, kernel: [usize; 2]) -> Self {
+        Conv2d(ConvCore::new(filters, kernel))
+    }
+    /// Grouped convolution.
+    pub fn groups(mut self, g: usize) -> Self {
+        self.0.groups = g;
+        self
+    }
+    fn prepare(&mut self, _: &[usize]) {}
+}
+conv_builders!(Conv2d);
+conv_layer!(Conv2d, "Conv2D");
+
+/// Depthwise convolution: each input channel convolved with `depth_multiplier` filters of its
+/// own (groups = channels).
+pub struct DepthwiseConv2d(ConvCore, usize);
+
+impl DepthwiseConv2d {
+    pub fn new(kernel: [usize; 2]) -> Self {
+        DepthwiseConv2d(ConvCore::new(0, kernel), 1)
+    }
+    pub fn depth_multiplier(mut self, m: usize) -> Self {
+        self.1 = m;
+        self
+    }
+    fn prepare(&mut self, input: &[usize]) {
+        let c = input.first().copied().unwrap_or(0);
+        (self.0.groups, self.0.filters) = (c.max(1), c * self.1);
+    }
+}
+conv_builders!(DepthwiseConv2d);
+conv_layer!(DepthwiseConv2d, "DepthwiseConv2D");
+
+/// Transposed convolution (PyTorch's ConvTranspose2d): weight `[channels, filters, kh, kw]`,
+/// output extent `(in - 1) stride - 2 padding + dilation (k - 1) + output_padding + 1`.
+pub struct ConvTranspose2d {
+    name: String,
+    filters: usize,
+    kernel: [usize; 2],
+    stride: [usize; 2],
+    padding: [usize; 2],
+    output_padding: [usize; 2],
+    activation: Activation,
+    weight: Option<Var>,
+    bias: Option<Var>,
+}
+
+impl ConvTranspose2d {
+    pub fn new(filters: usize, kernel: [usize; 2]) -> Self {
+        ConvTranspose2d {
+            name: String::new(),
+            filters,
+            kernel,
+            stride: [1, 1],
+            padding: [0, 0],
+            output_padding: [0, 0],
+            activation: Activation::Linear,
+            weight: None,
+            bias: None,
+        }
+    }
+    pub fn strides(mut self, s: [usize; 2]) -> Self {
+        self.stride = s;
+        self
+    }
+    pub fn padding(mut self, p: [usize; 2]) -> Self {
+        self.padding = p;
+        self
+    }
+    pub fn output_padding(mut self, p: [usize; 2]) -> Self {
+        self.output_padding = p;
+        self
+    }
+    pub fn activation(mut self, a: Activation) -> Self {
+        self.activation = a;
+        self
+    }
+}
+
+impl Layer for ConvTranspose2d {
+    fn kind(&self) -> &'static str {
+        "Conv2DTranspose"
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn set_name(&mut self, name: String) {
+        self.name = name;
+    }
+    fn build(&mut self, input: &[usize], ctx: &mut BuildCtx<'_>) -> Result<Vec<usize>> {
+        let &[c, h, w] = input else {
+            return Err(shape_error(&self.name, "an image [channels, height, width]", input));
+        };
+        let mut out = [0; 2];
+        for (a, e) in [h, w].into_iter().enumerate() {
+            let full = (e.max(1) - 1) * self.stride[a] + self.kernel[a] + self.output_padding[a];
+            if self.stride[a] == 0 || self.output_padding[a] >= self.stride[a].max(1) || full < 2 * self.padding[a] + 1
+            {
+                let why = "stride >= 1, output_padding < stride, and padding leaving a non-empty output";
+                return Err(TrainError::config(&self.name, why));
+            }
+            out[a] = full - 2 * self.padding[a];
+        }
+        let shape = [c, self.filters, self.kernel[0], self.kernel[1]];
+        let fans = (self.filters * self.kernel[0] * self.kernel[1], c * self.kernel[0] * self.kernel[1]);
+        self.weight =
+            Some(Var::parameter(Initializer::GlorotUniform.create(ctx.device, &shape, fans, ctx.next_seed())?));
+        self.bias = Some(Var::parameter(Initializer::Zeros.create(ctx.device, &[self.filters], (1, 1), 0)?));
+        Ok(vec![self.filters, out[0], out[1]])
+    }
+    fn forward(&self, x: &Var, _: &mut Ctx) -> Result<Var> {
+        let (fused, alpha) = self.activation.unary().unwrap_or((wgtrain_tensor::UnaryOp::Identity, 0.0));
+        let o = Conv2dOptions {
+            stride: self.stride,
+            padding: self.padding,
+            activation: Some(fused),
+            alpha,
+            ..Default::default()
+        };
+        let y = x.conv_transpose2d(built(&self.weight, &self.name)?, self.bias.as_ref(), &o, self.output_padding)?;
+        if self.activation == Activation::Softmax { Ok(y.softmax(1)?) } else { Ok(y) }
+    }
+    fn params(&self) -> Vec<Param> {
+        param(&self.name, "kernel", &self.weight).into_iter().chain(param(&self.name, "bias", &self.bias)).collect()
+    }
+    fn config(&self) -> serde_json::Value {
+        json!({ "filters": self.filters, "kernel_size": self.kernel, "strides": self.stride,
+                "padding": self.padding, "output_padding": self.output_padding, "activation": self.activation.name() })
+    }
+}

@@ -1,0 +1,103 @@
+//! The fully connected layer.
+
+use serde_json::json;
+use wgtrain_autograd::Var;
+
+use super::{Activation, BuildCtx, Ctx, Layer, built, param, shape_error};
+use crate::error::Result;
+use crate::init::{Initializer, fans};
+use crate::param::Param;
+
+/// `activation(x @ kernel + bias)` over the last axis: kernel `[in, units]` (Keras' layout),
+/// bias `[units]`. ReLU and leaky ReLU run fused in the matmul epilogue.
+pub struct Dense {
+    name: String,
+    units: usize,
+    activation: Activation,
+    use_bias: bool,
+    kernel_init: Initializer,
+    bias_init: Initializer,
+    kernel: Option<Var>,
+    bias: Option<Var>,
+}
+
+impl Dense {
+    /// Glorot-uniform kernel and zero bias, as Keras.
+    pub fn new(units: usize) -> Self {
+        Dense {
+            name: String::new(),
+            units,
+            activation: Activation::Linear,
+            use_bias: true,
+            kernel_init: Initializer::GlorotUniform,
+            bias_init: Initializer::Zeros,
+            kernel: None,
+            bias: None,
+        }
+    }
+    pub fn activation(mut self, a: Activation) -> Self {
+        self.activation = a;
+        self
+    }
+    /// Shorthand for `.activation(Activation::Relu)`.
+    pub fn relu(self) -> Self {
+        self.activation(Activation::Relu)
+    }
+    pub fn use_bias(mut self, on: bool) -> Self {
+        self.use_bias = on;
+        self
+    }
+    pub fn kernel_initializer(mut self, i: Initializer) -> Self {
+        self.kernel_init = i;
+        self
+    }
+    pub fn bias_initializer(mut self, i: Initializer) -> Self {
+        self.bias_init = i;
+        self
+    }
+    /// The kernel (after build).
+    pub fn kernel(&self) -> Option<&Var> {
+        self.kernel.as_ref()
+    }
+}
+
+impl Layer for Dense {
+    fn kind(&self) -> &'static str {
+        "Dense"
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn set_name(&mut self, name: String) {
+        self.name = name;
+    }
+    fn build(&mut self, input: &[usize], ctx: &mut BuildCtx<'_>) -> Result<Vec<usize>> {
+        let Some(&k) = input.last() else {
+            return Err(shape_error(&self.name, "at least one axis (features)", input));
+        };
+        let shape = [k, self.units];
+        self.kernel =
+            Some(Var::parameter(self.kernel_init.create(ctx.device, &shape, fans(&shape), ctx.next_seed())?));
+        if self.use_bias {
+            let b = self.bias_init.create(ctx.device, &[self.units], (k, self.units), ctx.next_seed())?;
+            self.bias = Some(Var::parameter(b));
+        }
+        let mut out = input.to_vec();
+        *out.last_mut().expect("checked non-empty") = self.units;
+        Ok(out)
+    }
+    fn forward(&self, x: &Var, _: &mut Ctx) -> Result<Var> {
+        let w = built(&self.kernel, &self.name)?;
+        let b = self.bias.as_ref();
+        Ok(match self.activation.unary() {
+            Some((op, alpha)) => x.linear(w, b, Some(op), alpha)?,
+            None => self.activation.apply(&x.linear(w, b, None, 0.0)?)?,
+        })
+    }
+    fn params(&self) -> Vec<Param> {
+        param(&self.name, "kernel", &self.kernel).into_iter().chain(param(&self.name, "bias", &self.bias)).collect()
+    }
+    fn config(&self) -> serde_json::Value {
+        json!({ "units": self.units, "activation": self.activation.name(), "use_bias": self.use_bias })
+    }
+}

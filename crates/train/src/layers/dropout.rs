@@ -1,0 +1,47 @@
+//! Dropout.
+
+use serde_json::json;
+use wgtrain_autograd::Var;
+
+use super::{BuildCtx, Ctx, Layer};
+use crate::error::{Result, TrainError};
+
+/// Inverted dropout in training mode (drop with probability `rate`, scale the rest by
+/// 1 / (1 - rate)); the identity in inference. Each pass draws a new mask from the pass's seed.
+pub struct Dropout {
+    name: String,
+    rate: f32,
+}
+
+impl Dropout {
+    pub fn new(rate: f32) -> Self {
+        Dropout { name: String::new(), rate }
+    }
+}
+
+impl Layer for Dropout {
+    fn kind(&self) -> &'static str {
+        "Dropout"
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn set_name(&mut self, name: String) {
+        self.name = name;
+    }
+    fn build(&mut self, input: &[usize], _: &mut BuildCtx<'_>) -> Result<Vec<usize>> {
+        if !(0.0..1.0).contains(&self.rate) {
+            return Err(TrainError::config(&self.name, format!("rate {} is not in [0, 1)", self.rate)));
+        }
+        Ok(input.to_vec())
+    }
+    fn forward(&self, x: &Var, ctx: &mut Ctx) -> Result<Var> {
+        if !ctx.training || self.rate == 0.0 {
+            return Ok(x.clone());
+        }
+        Ok(x.dropout(self.rate, ctx.next_seed())?)
+    }
+    fn config(&self) -> serde_json::Value {
+        json!({ "rate": self.rate })
+    }
+}

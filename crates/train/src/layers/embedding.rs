@@ -1,0 +1,55 @@
+//! Embedding lookups.
+
+use serde_json::json;
+use wgtrain_autograd::Var;
+
+use super::{BuildCtx, Ctx, Layer, built, param};
+use crate::error::{Result, TrainError};
+use crate::init::Initializer;
+use crate::param::Param;
+
+/// Rows of a `[vocab, dim]` table picked by integer ids (u32/i32) of any per-sample shape:
+/// output `[ids..., dim]`. Table initialized U(-0.05, 0.05), as Keras.
+pub struct Embedding {
+    name: String,
+    vocab: usize,
+    dim: usize,
+    table: Option<Var>,
+}
+
+impl Embedding {
+    pub fn new(vocab: usize, dim: usize) -> Self {
+        Embedding { name: String::new(), vocab, dim, table: None }
+    }
+}
+
+impl Layer for Embedding {
+    fn kind(&self) -> &'static str {
+        "Embedding"
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn set_name(&mut self, name: String) {
+        self.name = name;
+    }
+    fn build(&mut self, input: &[usize], ctx: &mut BuildCtx<'_>) -> Result<Vec<usize>> {
+        if self.vocab == 0 || self.dim == 0 {
+            return Err(TrainError::config(&self.name, "vocabulary and dimension must be >= 1"));
+        }
+        let init = Initializer::Uniform { low: -0.05, high: 0.05 };
+        self.table = Some(Var::parameter(init.create(ctx.device, &[self.vocab, self.dim], (1, 1), ctx.next_seed())?));
+        let mut out = input.to_vec();
+        out.push(self.dim);
+        Ok(out)
+    }
+    fn forward(&self, x: &Var, _: &mut Ctx) -> Result<Var> {
+        Ok(built(&self.table, &self.name)?.embedding(x.data())?)
+    }
+    fn params(&self) -> Vec<Param> {
+        param(&self.name, "embeddings", &self.table).into_iter().collect()
+    }
+    fn config(&self) -> serde_json::Value {
+        json!({ "input_dim": self.vocab, "output_dim": self.dim })
+    }
+}

@@ -1,0 +1,105 @@
+//! Layers: each owns its parameters, checks and computes its output shape when a model is
+//! built (before anything runs), and runs its forward pass on `Var`s so autograd records it.
+//!
+//! Shapes here are per sample (no batch dimension), as Keras prints them; images are NCHW, so
+//! a per-sample image shape is `[channels, height, width]`.
+
+mod activation;
+mod conv;
+mod dense;
+mod dropout;
+mod embedding;
+mod norm;
+mod pool;
+mod reshape;
+
+pub use activation::{Activation, ActivationLayer, PRelu};
+pub use conv::{Conv2d, ConvTranspose2d, DepthwiseConv2d, Padding};
+pub use dense::Dense;
+pub use dropout::Dropout;
+pub use embedding::Embedding;
+pub use norm::{BatchNorm, LayerNorm};
+pub use pool::{AvgPool2d, GlobalAvgPool2d, MaxPool2d};
+pub use reshape::{Flatten, Reshape};
+
+use wgtrain_autograd::Var;
+use wgtrain_tensor::{Device, Tensor};
+
+use crate::error::{Result, TrainError};
+use crate::param::Param;
+
+/// State of one forward pass: the mode, and a seed source for stochastic layers.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// Training mode (dropout active, batch norm on batch statistics) or inference.
+    pub training: bool,
+    seed: u64,
+}
+
+impl Ctx {
+    pub fn new(training: bool, seed: u64) -> Self {
+        Ctx { training, seed }
+    }
+    /// A fresh seed for a stochastic layer; each call of a pass gets another.
+    pub fn next_seed(&mut self) -> u64 {
+        self.seed = self.seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.seed
+    }
+}
+
+/// What a layer needs to create its parameters.
+pub struct BuildCtx<'a> {
+    pub device: &'a Device,
+    seed: u64,
+}
+
+impl<'a> BuildCtx<'a> {
+    pub fn new(device: &'a Device, seed: u64) -> Self {
+        BuildCtx { device, seed }
+    }
+    /// A fresh seed for one parameter's initializer.
+    pub fn next_seed(&mut self) -> u64 {
+        self.seed = self.seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        self.seed
+    }
+}
+
+/// A building block of a model. Implement it for a custom layer: `build` creates the
+/// parameters for a per-sample input shape and returns the output shape; `forward` runs on a
+/// batch (`[n, ...input shape]`) with `Var` ops so gradients flow.
+pub trait Layer: Send {
+    /// The layer's type, as `summary()` prints it (`"Dense"`).
+    fn kind(&self) -> &'static str;
+    /// Unique within a model; parameter names start with it (`dense_1/kernel`).
+    fn name(&self) -> &str;
+    fn set_name(&mut self, name: String);
+    /// Creates parameters for the per-sample `input` shape; returns the per-sample output shape,
+    /// or an error naming the layer, what it expected and what it got.
+    fn build(&mut self, input: &[usize], ctx: &mut BuildCtx<'_>) -> Result<Vec<usize>>;
+    fn forward(&self, x: &Var, ctx: &mut Ctx) -> Result<Var>;
+    /// Trainable tensors (frozen ones included; their `requires_grad` is off).
+    fn params(&self) -> Vec<Param> {
+        Vec::new()
+    }
+    /// Non-trainable state saved in checkpoints (batch norm's running statistics).
+    fn buffers(&self) -> Vec<(String, Tensor)> {
+        Vec::new()
+    }
+    /// The layer's settings, for the architecture JSON of a checkpoint and `summary()`.
+    fn config(&self) -> serde_json::Value;
+}
+
+/// The parameter of a built layer, or an error if the model was not built.
+pub(crate) fn built<'a>(v: &'a Option<Var>, layer: &str) -> Result<&'a Var> {
+    v.as_ref().ok_or_else(|| TrainError::config(layer, "used before it was built (add it to a model first)"))
+}
+
+/// A `Param` named `<layer>/<what>`.
+pub(crate) fn param(layer: &str, what: &str, v: &Option<Var>) -> Option<Param> {
+    v.as_ref().map(|v| Param::new(format!("{layer}/{what}"), v.clone()))
+}
+
+/// A shape error of `layer`.
+pub(crate) fn shape_error(layer: &str, expected: impl Into<String>, got: &[usize]) -> TrainError {
+    TrainError::Shape { layer: layer.to_string(), expected: expected.into(), got: got.to_vec() }
+}

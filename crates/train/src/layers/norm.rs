@@ -1,0 +1,148 @@
+//! Batch normalization and layer normalization.
+
+use serde_json::json;
+use wgtrain_autograd::Var;
+use wgtrain_tensor::{DType, Tensor};
+
+use super::{BuildCtx, Ctx, Layer, built, param, shape_error};
+use crate::error::{Result, TrainError};
+use crate::param::Param;
+
+/// Batch norm over the channel axis (axis 0 of a sample: `[c]`, `[c, l]` or `[c, h, w]`).
+/// Training normalizes with batch statistics and updates running ones,
+/// `running = (1 - momentum) running + momentum batch` (PyTorch's convention: momentum 0.1
+/// here is Keras' 0.9); inference uses the running statistics. eps 1e-5 (PyTorch).
+pub struct BatchNorm {
+    name: String,
+    momentum: f32,
+    eps: f32,
+    gamma: Option<Var>,
+    beta: Option<Var>,
+    running_mean: Option<Tensor>,
+    running_var: Option<Tensor>,
+}
+
+impl BatchNorm {
+    pub fn new() -> Self {
+        BatchNorm {
+            name: String::new(),
+            momentum: 0.1,
+            eps: 1e-5,
+            gamma: None,
+            beta: None,
+            running_mean: None,
+            running_var: None,
+        }
+    }
+    pub fn momentum(mut self, m: f32) -> Self {
+        self.momentum = m;
+        self
+    }
+    pub fn eps(mut self, e: f32) -> Self {
+        self.eps = e;
+        self
+    }
+}
+
+impl Default for BatchNorm {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Layer for BatchNorm {
+    fn kind(&self) -> &'static str {
+        "BatchNormalization"
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn set_name(&mut self, name: String) {
+        self.name = name;
+    }
+    fn build(&mut self, input: &[usize], ctx: &mut BuildCtx<'_>) -> Result<Vec<usize>> {
+        if input.is_empty() || input.len() > 3 {
+            return Err(shape_error(&self.name, "[channels], [channels, length] or [channels, height, width]", input));
+        }
+        let c = input[0];
+        let d = ctx.device;
+        self.gamma = Some(Var::parameter(Tensor::ones(d, &[c], DType::F32)?));
+        self.beta = Some(Var::parameter(Tensor::zeros(d, &[c], DType::F32)?));
+        self.running_mean = Some(Tensor::zeros(d, &[c], DType::F32)?);
+        self.running_var = Some(Tensor::ones(d, &[c], DType::F32)?);
+        Ok(input.to_vec())
+    }
+    fn forward(&self, x: &Var, ctx: &mut Ctx) -> Result<Var> {
+        let (Some(rm), Some(rv)) = (&self.running_mean, &self.running_var) else {
+            return Err(TrainError::config(&self.name, "used before it was built (add it to a model first)"));
+        };
+        let (g, b) = (built(&self.gamma, &self.name)?, built(&self.beta, &self.name)?);
+        Ok(x.batch_norm(Some(g), Some(b), rm, rv, ctx.training, self.momentum, self.eps)?)
+    }
+    fn params(&self) -> Vec<Param> {
+        param(&self.name, "gamma", &self.gamma).into_iter().chain(param(&self.name, "beta", &self.beta)).collect()
+    }
+    fn buffers(&self) -> Vec<(String, Tensor)> {
+        let mut out = Vec::new();
+        if let (Some(m), Some(v)) = (&self.running_mean, &self.running_var) {
+            out.push((format!("{}/moving_mean", self.name), m.clone()));
+            out.push((format!("{}/moving_variance", self.name), v.clone()));
+        }
+        out
+    }
+    fn config(&self) -> serde_json::Value {
+        json!({ "momentum": self.momentum, "epsilon": self.eps })
+    }
+}
+
+/// Layer norm over the last axis of each sample, with learned gamma and beta. eps 1e-5.
+pub struct LayerNorm {
+    name: String,
+    eps: f32,
+    dim: usize,
+    gamma: Option<Var>,
+    beta: Option<Var>,
+}
+
+impl LayerNorm {
+    pub fn new() -> Self {
+        LayerNorm { name: String::new(), eps: 1e-5, dim: 0, gamma: None, beta: None }
+    }
+}
+
+impl Default for LayerNorm {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Layer for LayerNorm {
+    fn kind(&self) -> &'static str {
+        "LayerNormalization"
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn set_name(&mut self, name: String) {
+        self.name = name;
+    }
+    fn build(&mut self, input: &[usize], ctx: &mut BuildCtx<'_>) -> Result<Vec<usize>> {
+        let Some(&d) = input.last().filter(|&&d| d > 0) else {
+            return Err(shape_error(&self.name, "a non-empty last axis", input));
+        };
+        self.dim = d;
+        self.gamma = Some(Var::parameter(Tensor::ones(ctx.device, &[d], DType::F32)?));
+        self.beta = Some(Var::parameter(Tensor::zeros(ctx.device, &[d], DType::F32)?));
+        Ok(input.to_vec())
+    }
+    fn forward(&self, x: &Var, _: &mut Ctx) -> Result<Var> {
+        let (g, b) = (built(&self.gamma, &self.name)?, built(&self.beta, &self.name)?);
+        Ok(x.layer_norm(&[self.dim], Some(g), Some(b), self.eps)?)
+    }
+    fn params(&self) -> Vec<Param> {
+        param(&self.name, "gamma", &self.gamma).into_iter().chain(param(&self.name, "beta", &self.beta)).collect()
+    }
+    fn config(&self) -> serde_json::Value {
+        json!({ "epsilon": self.eps })
+    }
+}

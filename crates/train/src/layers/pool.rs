@@ -1,0 +1,127 @@
+//! Pooling over NCHW images.
+
+use serde_json::json;
+use wgtrain_autograd::Var;
+use wgtrain_tensor::Pool2dOptions;
+
+use super::{BuildCtx, Ctx, Layer, shape_error};
+use crate::error::{Result, TrainError};
+
+/// Window geometry shared by the two pooling layers.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    pool: [usize; 2],
+    strides: Option<[usize; 2]>,
+    padding: [usize; 2],
+}
+
+impl Window {
+    fn options(&self) -> Pool2dOptions {
+        Pool2dOptions { kernel: self.pool, stride: self.strides.unwrap_or(self.pool), padding: self.padding }
+    }
+    fn out_shape(&self, name: &str, input: &[usize]) -> Result<Vec<usize>> {
+        let &[c, h, w] = input else {
+            return Err(shape_error(name, "an image [channels, height, width]", input));
+        };
+        let o = self.options();
+        let mut out = vec![c];
+        for (a, e) in [h, w].into_iter().enumerate() {
+            if o.kernel[a] == 0 || o.stride[a] == 0 || 2 * o.padding[a] > o.kernel[a] {
+                return Err(TrainError::config(name, "pool size and strides >= 1, padding <= pool size / 2"));
+            }
+            let Some(span) = (e + 2 * o.padding[a]).checked_sub(o.kernel[a]) else {
+                return Err(shape_error(name, format!("an image of at least the pool size {:?}", o.kernel), input));
+            };
+            out.push(span / o.stride[a] + 1);
+        }
+        Ok(out)
+    }
+    fn config(&self) -> serde_json::Value {
+        let o = self.options();
+        json!({ "pool_size": o.kernel, "strides": o.stride, "padding": o.padding })
+    }
+}
+
+macro_rules! pool_layer {
+    ($t:ident, $kind:literal, $doc:literal, $op:ident) => {
+        #[doc = $doc]
+        pub struct $t {
+            name: String,
+            window: Window,
+        }
+        impl $t {
+            /// Strides default to the pool size (Keras and PyTorch).
+            pub fn new(pool: [usize; 2]) -> Self {
+                $t { name: String::new(), window: Window { pool, strides: None, padding: [0, 0] } }
+            }
+            pub fn strides(mut self, s: [usize; 2]) -> Self {
+                self.window.strides = Some(s);
+                self
+            }
+            /// Symmetric zero-padding (at most half the pool size).
+            pub fn padding(mut self, p: [usize; 2]) -> Self {
+                self.window.padding = p;
+                self
+            }
+        }
+        impl Layer for $t {
+            fn kind(&self) -> &'static str {
+                $kind
+            }
+            fn name(&self) -> &str {
+                &self.name
+            }
+            fn set_name(&mut self, name: String) {
+                self.name = name;
+            }
+            fn build(&mut self, input: &[usize], _: &mut BuildCtx<'_>) -> Result<Vec<usize>> {
+                self.window.out_shape(&self.name, input)
+            }
+            fn forward(&self, x: &Var, _: &mut Ctx) -> Result<Var> {
+                Ok(x.$op(&self.window.options())?)
+            }
+            fn config(&self) -> serde_json::Value {
+                self.window.config()
+            }
+        }
+    };
+}
+
+pool_layer!(MaxPool2d, "MaxPooling2D", "Max pooling; the gradient of a window goes to its first maximum.", max_pool2d);
+pool_layer!(AvgPool2d, "AveragePooling2D", "Average pooling (padding counts toward the window).", avg_pool2d);
+
+/// The mean of each channel plane: `[c, h, w]` to `[c]`.
+#[derive(Default)]
+pub struct GlobalAvgPool2d {
+    name: String,
+}
+
+impl GlobalAvgPool2d {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl Layer for GlobalAvgPool2d {
+    fn kind(&self) -> &'static str {
+        "GlobalAveragePooling2D"
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn set_name(&mut self, name: String) {
+        self.name = name;
+    }
+    fn build(&mut self, input: &[usize], _: &mut BuildCtx<'_>) -> Result<Vec<usize>> {
+        match input {
+            &[c, h, w] if h * w > 0 => Ok(vec![c]),
+            _ => Err(shape_error(&self.name, "a non-empty image [channels, height, width]", input)),
+        }
+    }
+    fn forward(&self, x: &Var, _: &mut Ctx) -> Result<Var> {
+        Ok(x.global_avg_pool2d()?)
+    }
+    fn config(&self) -> serde_json::Value {
+        json!({})
+    }
+}

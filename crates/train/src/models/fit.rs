@@ -1,0 +1,212 @@
+//! `Model::fit`: the Keras training loop.
+//!
+//! Per batch it records the forward pass, backward and the optimizer step, and adds the batch
+//! loss into a device accumulator; metrics accumulate on the device too. The host reads them
+//! back only every `log_every` steps and at the end of each epoch, so the GPU is never made to
+//! wait per batch.
+
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use wgtrain_tensor::{DType, Tensor};
+
+use super::Model;
+use super::model::check_targets;
+use crate::callbacks::Callback;
+use crate::error::{Result, TrainError};
+use crate::logs::{History, Logs};
+
+/// Settings of [`Model::fit`]. `Default`: 1 epoch, batch 32, shuffled, progress bar on, a
+/// read-back every 50 steps.
+pub struct FitOptions {
+    pub epochs: usize,
+    pub batch_size: usize,
+    /// Held-out `(x, y)` evaluated after each epoch (`val_` logs).
+    pub validation_data: Option<(Tensor, Tensor)>,
+    /// Fraction of the samples, taken from the end before shuffling, held out for validation
+    /// (Keras semantics); ignored when `validation_data` is given.
+    pub validation_split: f32,
+    /// Reshuffle the training samples each epoch (seeded by the model's seed and the epoch).
+    pub shuffle: bool,
+    pub callbacks: Vec<Box<dyn Callback>>,
+    /// Progress bar and one line per epoch on the terminal.
+    pub verbose: bool,
+    /// Steps between read-backs of the running loss and metrics.
+    pub log_every: usize,
+    /// The epoch to start at (for continuing a run by hand).
+    pub initial_epoch: usize,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions {
+            epochs: 1,
+            batch_size: 32,
+            validation_data: None,
+            validation_split: 0.0,
+            shuffle: true,
+            callbacks: Vec::new(),
+            verbose: true,
+            log_every: 50,
+            initial_epoch: 0,
+        }
+    }
+}
+
+/// Rows `ids` of `t` (`[n, ...]`) as a new `[ids.len(), ...]` tensor, gathered on the device.
+/// Integer tensors (labels) travel through f32, exact below 2^24.
+fn gather_rows(t: &Tensor, ids: &Tensor) -> Result<Tensor> {
+    let n = t.shape()[0];
+    let d = t.len().checked_div(n).unwrap_or(0);
+    let table = if t.dtype() == DType::F32 { t.reshape(&[n, d])? } else { t.cast(DType::F32)?.reshape(&[n, d])? };
+    let rows = Tensor::embedding(ids, &table)?;
+    let mut shape = vec![ids.len()];
+    shape.extend(&t.shape()[1..]);
+    let rows = rows.reshape(&shape)?;
+    Ok(if t.dtype() == DType::F32 { rows } else { rows.cast(t.dtype())? })
+}
+
+impl Model {
+    /// Trains on `x` `[n, ...input shape]` and targets `y` (`[n, ...]` f32, or `[n]` u32 labels).
+    /// Returns the per-epoch logs. Callbacks may stop training or change the learning rate.
+    pub fn fit(&mut self, x: &Tensor, y: &Tensor, mut o: FitOptions) -> Result<History> {
+        let n_all = self.check_batch_input("fit", x, o.batch_size)?;
+        check_targets("fit", x, y)?;
+        self.compiled("fit")?;
+        if !(0.0..1.0).contains(&o.validation_split) {
+            return Err(TrainError::config("fit", format!("validation_split {} is not in [0, 1)", o.validation_split)));
+        }
+        let (x, y, validation) = match o.validation_data.take() {
+            Some(v) => (x.clone(), y.clone(), Some(v)),
+            None if o.validation_split > 0.0 => {
+                let n_val = ((n_all as f32) * o.validation_split).floor() as usize;
+                let cut = n_all - n_val;
+                let val = (x.slice(0, cut, n_all, 1)?, y.slice(0, cut, n_all, 1)?);
+                (x.slice(0, 0, cut, 1)?, y.slice(0, 0, cut, 1)?, (n_val > 0).then_some(val))
+            }
+            None => (x.clone(), y.clone(), None),
+        };
+        let n = x.shape()[0];
+        if n == 0 {
+            return Err(TrainError::config("fit", "no training samples"));
+        }
+        let mut callbacks = std::mem::take(&mut o.callbacks);
+        self.stop_training = false;
+        self.resume_from = None;
+        for cb in &mut callbacks {
+            cb.on_train_begin(self)?;
+        }
+        let start = self.resume_from.take().unwrap_or(o.initial_epoch);
+        let mut history = History::default();
+        let mut last = Logs::new();
+        let steps = n.div_ceil(o.batch_size);
+        for epoch in start..o.epochs {
+            for cb in &mut callbacks {
+                cb.on_epoch_begin(self, epoch)?;
+            }
+            let t0 = Instant::now();
+            let bar = progress(o.verbose, steps, epoch, o.epochs);
+            let order = if o.shuffle { Some(self.permutation(n, epoch)?) } else { None };
+            let mut loss_sum = Tensor::zeros(self.device(), &[], DType::F32)?;
+            let mut seen = 0usize;
+            self.compiled("fit")?.metrics.iter_mut().for_each(|m| m.reset());
+            let mut batch_logs = Logs::new();
+            for b in 0..steps {
+                let (s, e) = (b * o.batch_size, ((b + 1) * o.batch_size).min(n));
+                for cb in &mut callbacks {
+                    cb.on_train_batch_begin(self, b)?;
+                }
+                let (xb, yb) = match &order {
+                    Some(perm) => {
+                        let ids = perm.slice(0, s, e, 1)?;
+                        (gather_rows(&x, &ids)?, gather_rows(&y, &ids)?)
+                    }
+                    None => (x.slice(0, s, e, 1)?, y.slice(0, s, e, 1)?),
+                };
+                let (loss, pred) = self.train_step(&xb, &yb)?;
+                loss_sum = loss_sum.add(&loss.mul_scalar((e - s) as f32)?)?;
+                seen += e - s;
+                for m in &mut self.compiled("fit")?.metrics {
+                    m.update(&pred, &yb)?;
+                }
+                if (b + 1) % o.log_every.max(1) == 0 || b + 1 == steps {
+                    batch_logs = self.read_logs(&loss_sum, seen, "")?;
+                    bar.set_message(batch_logs.line());
+                }
+                bar.inc(1);
+                for cb in &mut callbacks {
+                    cb.on_train_batch_end(self, b, &batch_logs)?;
+                }
+                if self.stop_training {
+                    break;
+                }
+            }
+            let mut logs = batch_logs;
+            if let Some((vx, vy)) = &validation {
+                for cb in &mut callbacks {
+                    cb.on_test_begin(self)?;
+                }
+                let val = self.evaluate(vx, vy, o.batch_size)?;
+                for cb in &mut callbacks {
+                    cb.on_test_end(self, &val)?;
+                }
+                for (k, v) in val.iter() {
+                    logs.set(format!("val_{k}"), v);
+                }
+            }
+            if let Some(lr) = self.learning_rate() {
+                logs.set("lr", lr);
+            }
+            bar.finish_and_clear();
+            if o.verbose {
+                println!("Epoch {}/{} - {:.1}s - {}", epoch + 1, o.epochs, t0.elapsed().as_secs_f64(), logs.line());
+            }
+            self.epochs_done = epoch + 1;
+            for cb in &mut callbacks {
+                cb.on_epoch_end(self, epoch, &logs)?;
+            }
+            history.epochs.push(epoch);
+            history.logs.push(logs.clone());
+            last = logs;
+            if self.stop_training {
+                break;
+            }
+        }
+        for cb in &mut callbacks {
+            cb.on_train_end(self, &last)?;
+        }
+        Ok(history)
+    }
+
+    /// The epoch's sample order on the device: a seeded shuffle, so a resumed run repeats it.
+    fn permutation(&self, n: usize, epoch: usize) -> Result<Tensor> {
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(self.seed ^ (epoch as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        order.shuffle(&mut rng);
+        Ok(Tensor::from_slice(self.device(), &order, &[n])?)
+    }
+
+    /// One read-back: the mean loss so far and every metric's result.
+    fn read_logs(&mut self, loss_sum: &Tensor, seen: usize, prefix: &str) -> Result<Logs> {
+        let mut logs = Logs::new();
+        logs.set(format!("{prefix}loss"), loss_sum.item::<f32>()? / seen.max(1) as f32);
+        for m in &self.compiled("fit")?.metrics {
+            logs.set(format!("{prefix}{}", m.name()), m.result()?);
+        }
+        Ok(logs)
+    }
+}
+
+fn progress(verbose: bool, steps: usize, epoch: usize, epochs: usize) -> ProgressBar {
+    if !verbose {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(steps as u64);
+    let style = ProgressStyle::with_template("{prefix} {bar:30} {pos}/{len} [{elapsed}<{eta}] {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_prefix(format!("Epoch {}/{epochs}", epoch + 1));
+    bar
+}

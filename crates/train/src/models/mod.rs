@@ -1,0 +1,49 @@
+//! Models: a [`Network`] (the layers and how data flows through them: [`Sequential`]) wrapped
+//! by [`Model`], which adds compile / fit / evaluate / predict, checkpoints and callbacks.
+
+mod fit;
+mod model;
+mod sequential;
+mod summary;
+
+pub use fit::FitOptions;
+pub use model::{Compiled, Model};
+pub use sequential::Sequential;
+
+use wgtrain_autograd::Var;
+use wgtrain_tensor::{Device, Tensor};
+
+use crate::error::Result;
+use crate::layers::Ctx;
+use crate::param::Param;
+
+/// One row of `summary()`.
+#[derive(Debug, Clone)]
+pub struct SummaryRow {
+    pub name: String,
+    pub kind: String,
+    /// Per-sample output shape.
+    pub output: Vec<usize>,
+    pub trainable: usize,
+    pub non_trainable: usize,
+}
+
+/// A trainable function of a batch: its layers' parameters and how a batch flows through them.
+pub trait Network: Send {
+    fn device(&self) -> &Device;
+    /// Per-sample input shape.
+    fn input_shape(&self) -> &[usize];
+    /// Per-sample output shape.
+    fn output_shape(&self) -> &[usize];
+    /// Runs a batch `[n, ...input_shape]`.
+    fn forward(&self, x: &Var, ctx: &mut Ctx) -> Result<Var>;
+    /// Every parameter, named by its path in the layer tree.
+    fn params(&self) -> Vec<Param>;
+    /// Non-trainable state (running statistics), named likewise.
+    fn buffers(&self) -> Vec<(String, Tensor)>;
+    /// Parameters of the layer called `layer` (for freeze / unfreeze), or `None` if there is none.
+    fn layer_params(&self, layer: &str) -> Option<Vec<Param>>;
+    fn summary_rows(&self) -> Vec<SummaryRow>;
+    /// The architecture, for the JSON of a checkpoint.
+    fn config(&self) -> serde_json::Value;
+}

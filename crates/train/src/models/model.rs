@@ -1,0 +1,209 @@
+//! [`Model`]: a network plus what trains it.
+
+use wgtrain_autograd::{Var, no_grad};
+use wgtrain_tensor::{DType, Device, Tensor};
+
+use super::{Network, summary};
+use crate::error::{Result, TrainError};
+use crate::layers::Ctx;
+use crate::logs::Logs;
+use crate::losses::Loss;
+use crate::metrics::Metric;
+use crate::optim::Optimizer;
+use crate::param::Param;
+
+/// What `compile` sets: how to learn and what to report.
+pub struct Compiled {
+    pub optimizer: Box<dyn Optimizer>,
+    pub loss: Box<dyn Loss>,
+    pub metrics: Vec<Box<dyn Metric>>,
+}
+
+/// A network with its training configuration: `compile`, then `fit`, `evaluate`, `predict`;
+/// or drive it yourself with `train_step` / `forward` (custom loops, GANs).
+pub struct Model {
+    pub(crate) net: Box<dyn Network>,
+    pub(crate) compiled: Option<Compiled>,
+    /// Set by a callback to end `fit` after the current epoch (Keras' `stop_training`).
+    pub stop_training: bool,
+    /// Seed of shuffling and dropout; a run is repeatable from it.
+    pub(crate) seed: u64,
+    /// Optimizer steps taken (also the dropout stream position).
+    pub(crate) global_step: u64,
+    /// Epochs completed by `fit`, for checkpoints and resuming.
+    pub(crate) epochs_done: usize,
+    /// Set by `BackupAndRestore` when `fit` must continue an interrupted run at this epoch.
+    pub(crate) resume_from: Option<usize>,
+}
+
+impl Model {
+    pub fn new(net: impl Network + 'static) -> Self {
+        Model {
+            net: Box::new(net),
+            compiled: None,
+            stop_training: false,
+            seed: 0,
+            global_step: 0,
+            epochs_done: 0,
+            resume_from: None,
+        }
+    }
+    /// The seed of shuffling and dropout (default 0).
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+    pub fn device(&self) -> &Device {
+        self.net.device()
+    }
+    pub fn network(&self) -> &dyn Network {
+        self.net.as_ref()
+    }
+    pub fn params(&self) -> Vec<Param> {
+        self.net.params()
+    }
+    /// Optimizer steps taken so far.
+    pub fn global_step(&self) -> u64 {
+        self.global_step
+    }
+    /// Epochs `fit` has completed (a resumed fit continues from here).
+    pub fn epochs_done(&self) -> usize {
+        self.epochs_done
+    }
+
+    /// Sets the optimizer, the loss and the metrics reported by fit and evaluate.
+    pub fn compile(
+        &mut self,
+        optimizer: impl Optimizer + 'static,
+        loss: impl Loss + 'static,
+        metrics: Vec<Box<dyn Metric>>,
+    ) {
+        self.compiled = Some(Compiled { optimizer: Box::new(optimizer), loss: Box::new(loss), metrics });
+    }
+    pub(crate) fn compiled(&mut self, what: &str) -> Result<&mut Compiled> {
+        self.compiled
+            .as_mut()
+            .ok_or_else(|| TrainError::config(what, "the model is not compiled: call compile() first"))
+    }
+    /// The optimizer set by `compile`.
+    pub fn optimizer(&mut self) -> Result<&mut dyn Optimizer> {
+        Ok(self.compiled("optimizer")?.optimizer.as_mut())
+    }
+    /// The current learning rate (`None` before `compile`).
+    pub fn learning_rate(&self) -> Option<f32> {
+        self.compiled.as_ref().map(|c| c.optimizer.learning_rate())
+    }
+    pub fn set_learning_rate(&mut self, lr: f32) -> Result<()> {
+        self.compiled("set_learning_rate")?.optimizer.set_learning_rate(lr);
+        Ok(())
+    }
+
+    /// Runs the network on a batch, recording the graph when `training` (dropout on, batch
+    /// norm on batch statistics) unless inside `no_grad`.
+    pub fn forward(&mut self, x: &Var, training: bool) -> Result<Var> {
+        let mut ctx = Ctx::new(training, self.seed ^ self.global_step.wrapping_mul(0x2545_f491_4f6c_dd1d));
+        self.net.forward(x, &mut ctx)
+    }
+
+    /// One optimization step on a batch (forward, loss, backward, optimizer step, zero grads):
+    /// the building block of `fit`, public for custom loops. Returns the batch loss `[]` and
+    /// the predictions, still on the device (nothing is read back).
+    pub fn train_step(&mut self, x: &Tensor, y: &Tensor) -> Result<(Tensor, Tensor)> {
+        let pred = self.forward(&Var::constant(x.clone()), true)?;
+        let c = self.compiled("train_step")?;
+        let loss = c.loss.forward(&pred, y, None)?;
+        loss.backward()?;
+        let params = self.net.params();
+        self.compiled("train_step")?.optimizer.step(&params)?;
+        params.iter().for_each(|p| p.var.zero_grad());
+        self.global_step += 1;
+        Ok((loss.data().clone(), pred.data().clone()))
+    }
+
+    /// Predictions for `x` `[n, ...]` in batches, in inference mode.
+    pub fn predict(&mut self, x: &Tensor, batch_size: usize) -> Result<Tensor> {
+        let n = self.check_batch_input("predict", x, batch_size)?;
+        let mut outs = Vec::new();
+        for start in (0..n).step_by(batch_size) {
+            let xb = x.slice(0, start, (start + batch_size).min(n), 1)?;
+            outs.push(no_grad(|| self.forward(&Var::constant(xb), false))?.data().clone());
+        }
+        if outs.is_empty() {
+            let mut shape = vec![0];
+            shape.extend(self.net.output_shape());
+            return Ok(Tensor::zeros(self.device(), &shape, DType::F32)?);
+        }
+        let refs: Vec<&Tensor> = outs.iter().collect();
+        Ok(if refs.len() == 1 { outs[0].clone() } else { Tensor::concat(&refs, 0)? })
+    }
+
+    /// The loss and metrics on `(x, y)` in inference mode: one read-back at the end.
+    pub fn evaluate(&mut self, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<Logs> {
+        let n = self.check_batch_input("evaluate", x, batch_size)?;
+        check_targets("evaluate", x, y)?;
+        let mut total = Tensor::zeros(self.device(), &[], DType::F32)?;
+        self.compiled("evaluate")?.metrics.iter_mut().for_each(|m| m.reset());
+        for start in (0..n).step_by(batch_size) {
+            let end = (start + batch_size).min(n);
+            let (xb, yb) = (x.slice(0, start, end, 1)?, y.slice(0, start, end, 1)?);
+            let pred = no_grad(|| self.forward(&Var::constant(xb), false))?;
+            let c = self.compiled("evaluate")?;
+            let loss = no_grad(|| c.loss.forward(&pred, &yb, None))?;
+            // Batch losses are means: weight each by its size so the total is a sample mean.
+            total = total.add(&loss.data().mul_scalar((end - start) as f32)?)?;
+            for m in &mut c.metrics {
+                m.update(pred.data(), &yb)?;
+            }
+        }
+        let mut logs = Logs::new();
+        logs.set("loss", total.item::<f32>()? / n.max(1) as f32);
+        for m in &self.compiled("evaluate")?.metrics {
+            logs.set(m.name(), m.result()?);
+        }
+        Ok(logs)
+    }
+
+    /// Checks `x` is `[n, ...input shape]` and the batch size is positive; returns n.
+    pub(crate) fn check_batch_input(&self, what: &str, x: &Tensor, batch_size: usize) -> Result<usize> {
+        if batch_size == 0 {
+            return Err(TrainError::config(what, "batch_size must be >= 1"));
+        }
+        if x.rank() != self.net.input_shape().len() + 1 || x.shape()[1..] != *self.net.input_shape() {
+            let expected = format!("[n, {:?}...] (the model's input shape after a batch axis)", self.net.input_shape());
+            return Err(TrainError::Shape { layer: what.to_string(), expected, got: x.shape().to_vec() });
+        }
+        Ok(x.shape()[0])
+    }
+
+    /// Freezes the named layer's parameters: no gradients, no updates (transfer learning).
+    pub fn freeze(&mut self, layer: &str) -> Result<()> {
+        self.set_trainable(layer, false)
+    }
+    pub fn unfreeze(&mut self, layer: &str) -> Result<()> {
+        self.set_trainable(layer, true)
+    }
+    fn set_trainable(&mut self, layer: &str, on: bool) -> Result<()> {
+        let params = self
+            .net
+            .layer_params(layer)
+            .ok_or_else(|| TrainError::config("freeze", format!("no layer named {layer:?}")))?;
+        for p in params {
+            p.var.set_requires_grad(on)?;
+        }
+        Ok(())
+    }
+
+    /// The Keras-style table of layers, output shapes and parameter counts.
+    pub fn summary(&self) -> String {
+        summary::format("model", &self.net.summary_rows())
+    }
+}
+
+/// Checks that targets have one row per sample.
+pub(crate) fn check_targets(what: &str, x: &Tensor, y: &Tensor) -> Result<()> {
+    if y.rank() == 0 || y.shape()[0] != x.shape()[0] {
+        let expected = format!("targets with {} rows (one per sample of x)", x.shape()[0]);
+        return Err(TrainError::Shape { layer: what.to_string(), expected, got: y.shape().to_vec() });
+    }
+    Ok(())
+}
