@@ -23,8 +23,8 @@ use crate::logs::{History, Logs};
 pub struct FitOptions {
     pub epochs: usize,
     pub batch_size: usize,
-    /// Held-out `(x, y)` evaluated after each epoch (`val_` logs).
-    pub validation_data: Option<(Tensor, Tensor)>,
+    /// Held-out `(inputs, y)` evaluated after each epoch (`val_` logs); see `validation`.
+    pub validation_data: Option<(Vec<Tensor>, Tensor)>,
     /// Fraction of the samples, taken from the end before shuffling, held out for validation
     /// (Keras semantics); ignored when `validation_data` is given.
     pub validation_split: f32,
@@ -55,6 +55,14 @@ impl Default for FitOptions {
     }
 }
 
+impl FitOptions {
+    /// Sets held-out data of a single-input model.
+    pub fn validation(mut self, x: &Tensor, y: &Tensor) -> Self {
+        self.validation_data = Some((vec![x.clone()], y.clone()));
+        self
+    }
+}
+
 /// Rows `ids` of `t` (`[n, ...]`) as a new `[ids.len(), ...]` tensor, gathered on the device.
 /// Integer tensors (labels) travel through f32, exact below 2^24.
 fn gather_rows(t: &Tensor, ids: &Tensor) -> Result<Tensor> {
@@ -71,24 +79,31 @@ fn gather_rows(t: &Tensor, ids: &Tensor) -> Result<Tensor> {
 impl Model {
     /// Trains on `x` `[n, ...input shape]` and targets `y` (`[n, ...]` f32, or `[n]` u32 labels).
     /// Returns the per-epoch logs. Callbacks may stop training or change the learning rate.
-    pub fn fit(&mut self, x: &Tensor, y: &Tensor, mut o: FitOptions) -> Result<History> {
-        let n_all = self.check_batch_input("fit", x, o.batch_size)?;
-        check_targets("fit", x, y)?;
+    pub fn fit(&mut self, x: &Tensor, y: &Tensor, o: FitOptions) -> Result<History> {
+        self.fit_inputs(std::slice::from_ref(x), y, o)
+    }
+
+    /// `fit` for a network with several inputs (in declaration order).
+    pub fn fit_inputs(&mut self, xs: &[Tensor], y: &Tensor, mut o: FitOptions) -> Result<History> {
+        let n_all = self.check_batch_input("fit", xs, o.batch_size)?;
+        check_targets("fit", n_all, y)?;
         self.compiled("fit")?;
         if !(0.0..1.0).contains(&o.validation_split) {
             return Err(TrainError::config("fit", format!("validation_split {} is not in [0, 1)", o.validation_split)));
         }
         let (x, y, validation) = match o.validation_data.take() {
-            Some(v) => (x.clone(), y.clone(), Some(v)),
+            Some(v) => (xs.to_vec(), y.clone(), Some(v)),
             None if o.validation_split > 0.0 => {
                 let n_val = ((n_all as f32) * o.validation_split).floor() as usize;
                 let cut = n_all - n_val;
-                let val = (x.slice(0, cut, n_all, 1)?, y.slice(0, cut, n_all, 1)?);
-                (x.slice(0, 0, cut, 1)?, y.slice(0, 0, cut, 1)?, (n_val > 0).then_some(val))
+                let head = |t: &Tensor| t.slice(0, 0, cut, 1);
+                let tail = |t: &Tensor| t.slice(0, cut, n_all, 1);
+                let val = (xs.iter().map(tail).collect::<std::result::Result<Vec<_>, _>>()?, tail(y)?);
+                (xs.iter().map(head).collect::<std::result::Result<Vec<_>, _>>()?, head(y)?, (n_val > 0).then_some(val))
             }
-            None => (x.clone(), y.clone(), None),
+            None => (xs.to_vec(), y.clone(), None),
         };
-        let n = x.shape()[0];
+        let n = x[0].shape()[0];
         if n == 0 {
             return Err(TrainError::config("fit", "no training samples"));
         }
@@ -121,11 +136,15 @@ impl Model {
                 let (xb, yb) = match &order {
                     Some(perm) => {
                         let ids = perm.slice(0, s, e, 1)?;
-                        (gather_rows(&x, &ids)?, gather_rows(&y, &ids)?)
+                        let xb = x.iter().map(|t| gather_rows(t, &ids)).collect::<Result<Vec<_>>>()?;
+                        (xb, gather_rows(&y, &ids)?)
                     }
-                    None => (x.slice(0, s, e, 1)?, y.slice(0, s, e, 1)?),
+                    None => {
+                        let xb = x.iter().map(|t| t.slice(0, s, e, 1)).collect::<std::result::Result<Vec<_>, _>>()?;
+                        (xb, y.slice(0, s, e, 1)?)
+                    }
                 };
-                let (loss, pred) = self.train_step(&xb, &yb)?;
+                let (loss, pred) = self.train_step_inputs(&xb, &yb)?;
                 loss_sum = loss_sum.add(&loss.mul_scalar((e - s) as f32)?)?;
                 seen += e - s;
                 for m in &mut self.compiled("fit")?.metrics {
@@ -148,7 +167,7 @@ impl Model {
                 for cb in &mut callbacks {
                     cb.on_test_begin(self)?;
                 }
-                let val = self.evaluate(vx, vy, o.batch_size)?;
+                let val = self.evaluate_inputs(vx, vy, o.batch_size)?;
                 for cb in &mut callbacks {
                     cb.on_test_end(self, &val)?;
                 }

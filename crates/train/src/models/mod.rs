@@ -2,11 +2,13 @@
 //! by [`Model`], which adds compile / fit / evaluate / predict, checkpoints and callbacks.
 
 mod fit;
+mod functional;
 mod model;
 mod sequential;
 mod summary;
 
 pub use fit::FitOptions;
+pub use functional::{Functional, LayerRef, Sym};
 pub use model::{Compiled, Model};
 pub use sequential::Sequential;
 
@@ -31,12 +33,26 @@ pub struct SummaryRow {
 /// A trainable function of a batch: its layers' parameters and how a batch flows through them.
 pub trait Network: Send {
     fn device(&self) -> &Device;
-    /// Per-sample input shape.
+    /// Per-sample input shape (of the first input).
     fn input_shape(&self) -> &[usize];
+    /// Per-sample shapes of every input, in order (one for single-input networks).
+    fn input_shapes(&self) -> Vec<Vec<usize>> {
+        vec![self.input_shape().to_vec()]
+    }
     /// Per-sample output shape.
     fn output_shape(&self) -> &[usize];
     /// Runs a batch `[n, ...input_shape]`.
     fn forward(&self, x: &Var, ctx: &mut Ctx) -> Result<Var>;
+    /// Runs a batch given as one value per input.
+    fn forward_inputs(&self, xs: &[Var], ctx: &mut Ctx) -> Result<Var> {
+        match xs {
+            [x] => self.forward(x, ctx),
+            _ => Err(crate::TrainError::config(
+                "forward",
+                format!("{} inputs given to a single-input network", xs.len()),
+            )),
+        }
+    }
     /// Every parameter, named by its path in the layer tree.
     fn params(&self) -> Vec<Param>;
     /// Non-trainable state (running statistics), named likewise.

@@ -101,15 +101,24 @@ impl Model {
     /// Runs the network on a batch, recording the graph when `training` (dropout on, batch
     /// norm on batch statistics) unless inside `no_grad`.
     pub fn forward(&mut self, x: &Var, training: bool) -> Result<Var> {
+        self.forward_inputs(std::slice::from_ref(x), training)
+    }
+    /// `forward` for a network with several inputs (in declaration order).
+    pub fn forward_inputs(&mut self, xs: &[Var], training: bool) -> Result<Var> {
         let mut ctx = Ctx::new(training, self.seed ^ self.global_step.wrapping_mul(0x2545_f491_4f6c_dd1d));
-        self.net.forward(x, &mut ctx)
+        self.net.forward_inputs(xs, &mut ctx)
     }
 
     /// One optimization step on a batch (forward, loss, backward, optimizer step, zero grads):
     /// the building block of `fit`, public for custom loops. Returns the batch loss `[]` and
     /// the predictions, still on the device (nothing is read back).
     pub fn train_step(&mut self, x: &Tensor, y: &Tensor) -> Result<(Tensor, Tensor)> {
-        let pred = self.forward(&Var::constant(x.clone()), true)?;
+        self.train_step_inputs(std::slice::from_ref(x), y)
+    }
+    /// `train_step` for a network with several inputs.
+    pub fn train_step_inputs(&mut self, xs: &[Tensor], y: &Tensor) -> Result<(Tensor, Tensor)> {
+        let vars: Vec<Var> = xs.iter().map(|x| Var::constant(x.clone())).collect();
+        let pred = self.forward_inputs(&vars, true)?;
         let c = self.compiled("train_step")?;
         let loss = c.loss.forward(&pred, y, None)?;
         loss.backward()?;
@@ -122,11 +131,16 @@ impl Model {
 
     /// Predictions for `x` `[n, ...]` in batches, in inference mode.
     pub fn predict(&mut self, x: &Tensor, batch_size: usize) -> Result<Tensor> {
-        let n = self.check_batch_input("predict", x, batch_size)?;
+        self.predict_inputs(std::slice::from_ref(x), batch_size)
+    }
+    /// `predict` for a network with several inputs.
+    pub fn predict_inputs(&mut self, xs: &[Tensor], batch_size: usize) -> Result<Tensor> {
+        let n = self.check_batch_input("predict", xs, batch_size)?;
         let mut outs = Vec::new();
         for start in (0..n).step_by(batch_size) {
-            let xb = x.slice(0, start, (start + batch_size).min(n), 1)?;
-            outs.push(no_grad(|| self.forward(&Var::constant(xb), false))?.data().clone());
+            let end = (start + batch_size).min(n);
+            let vars = xs.iter().map(|x| Ok(Var::constant(x.slice(0, start, end, 1)?))).collect::<Result<Vec<_>>>()?;
+            outs.push(no_grad(|| self.forward_inputs(&vars, false))?.data().clone());
         }
         if outs.is_empty() {
             let mut shape = vec![0];
@@ -139,14 +153,19 @@ impl Model {
 
     /// The loss and metrics on `(x, y)` in inference mode: one read-back at the end.
     pub fn evaluate(&mut self, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<Logs> {
-        let n = self.check_batch_input("evaluate", x, batch_size)?;
-        check_targets("evaluate", x, y)?;
+        self.evaluate_inputs(std::slice::from_ref(x), y, batch_size)
+    }
+    /// `evaluate` for a network with several inputs.
+    pub fn evaluate_inputs(&mut self, xs: &[Tensor], y: &Tensor, batch_size: usize) -> Result<Logs> {
+        let n = self.check_batch_input("evaluate", xs, batch_size)?;
+        check_targets("evaluate", n, y)?;
         let mut total = Tensor::zeros(self.device(), &[], DType::F32)?;
         self.compiled("evaluate")?.metrics.iter_mut().for_each(|m| m.reset());
         for start in (0..n).step_by(batch_size) {
             let end = (start + batch_size).min(n);
-            let (xb, yb) = (x.slice(0, start, end, 1)?, y.slice(0, start, end, 1)?);
-            let pred = no_grad(|| self.forward(&Var::constant(xb), false))?;
+            let vars = xs.iter().map(|x| Ok(Var::constant(x.slice(0, start, end, 1)?))).collect::<Result<Vec<_>>>()?;
+            let yb = y.slice(0, start, end, 1)?;
+            let pred = no_grad(|| self.forward_inputs(&vars, false))?;
             let c = self.compiled("evaluate")?;
             let loss = no_grad(|| c.loss.forward(&pred, &yb, None))?;
             // Batch losses are means: weight each by its size so the total is a sample mean.
@@ -163,16 +182,27 @@ impl Model {
         Ok(logs)
     }
 
-    /// Checks `x` is `[n, ...input shape]` and the batch size is positive; returns n.
-    pub(crate) fn check_batch_input(&self, what: &str, x: &Tensor, batch_size: usize) -> Result<usize> {
+    /// Checks each input is `[n, ...its input shape]` with one n, and the batch size is
+    /// positive; returns n.
+    pub(crate) fn check_batch_input(&self, what: &str, xs: &[Tensor], batch_size: usize) -> Result<usize> {
         if batch_size == 0 {
             return Err(TrainError::config(what, "batch_size must be >= 1"));
         }
-        if x.rank() != self.net.input_shape().len() + 1 || x.shape()[1..] != *self.net.input_shape() {
-            let expected = format!("[n, {:?}...] (the model's input shape after a batch axis)", self.net.input_shape());
-            return Err(TrainError::Shape { layer: what.to_string(), expected, got: x.shape().to_vec() });
+        let shapes = self.net.input_shapes();
+        if xs.len() != shapes.len() {
+            return Err(TrainError::config(
+                what,
+                format!("{} inputs given, the model takes {}", xs.len(), shapes.len()),
+            ));
         }
-        Ok(x.shape()[0])
+        let n = xs.first().map_or(0, |x| x.shape().first().copied().unwrap_or(0));
+        for (x, shape) in xs.iter().zip(&shapes) {
+            if x.rank() != shape.len() + 1 || x.shape()[1..] != shape[..] || x.shape()[0] != n {
+                let expected = format!("[{n}, {shape:?}...] (samples of the model's input shape {shape:?})");
+                return Err(TrainError::Shape { layer: what.to_string(), expected, got: x.shape().to_vec() });
+            }
+        }
+        Ok(n)
     }
 
     /// Freezes the named layer's parameters: no gradients, no updates (transfer learning).
@@ -200,9 +230,9 @@ impl Model {
 }
 
 /// Checks that targets have one row per sample.
-pub(crate) fn check_targets(what: &str, x: &Tensor, y: &Tensor) -> Result<()> {
-    if y.rank() == 0 || y.shape()[0] != x.shape()[0] {
-        let expected = format!("targets with {} rows (one per sample of x)", x.shape()[0]);
+pub(crate) fn check_targets(what: &str, n: usize, y: &Tensor) -> Result<()> {
+    if y.rank() == 0 || y.shape()[0] != n {
+        let expected = format!("targets with {n} rows (one per sample)");
         return Err(TrainError::Shape { layer: what.to_string(), expected, got: y.shape().to_vec() });
     }
     Ok(())

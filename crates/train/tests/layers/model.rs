@@ -74,3 +74,50 @@ fn a_model_rejects_inputs_of_the_wrong_shape() {
     assert_eq!(model.predict(&ok, 2).unwrap().shape(), &[5, 2]);
     assert!(model.predict(&ok, 0).is_err());
 }
+
+#[test]
+fn functional_graphs_share_weights_merge_and_check_shapes() {
+    use wgtrain::autograd::Var;
+    use wgtrain::models::Functional;
+    use wgtrain::tensor::Tensor;
+
+    let mut g = Functional::new(dev()).seed(5);
+    let (a, b) = (g.input("left", &[4]), g.input("right", &[4]));
+    let shared = g.layer(Dense::new(3).relu());
+    let (ha, hb) = (g.call(shared, a).unwrap(), g.call(shared, b).unwrap());
+    let sum = g.add(&[ha, hb]).unwrap();
+    let skip = g.concatenate(&[sum, a], -1).unwrap();
+    let out = g.apply(Dense::new(1), skip).unwrap();
+    g.set_outputs(&[out, ha]).unwrap();
+    // Shape errors at build time: a shared layer on another shape, mismatched merges.
+    let c = g.input("odd", &[5]);
+    assert!(g.call(shared, c).is_err());
+    assert!(g.add(&[ha, c]).is_err());
+    assert!(g.concatenate(&[ha, c], 1).is_err()); // no axis 1 in a rank-1 sample
+
+    // One set of shared weights: 4*3+3, plus the head (3+4)*1+1.
+    let rows = g.summary_rows();
+    assert_eq!(rows.iter().map(|r| r.trainable).sum::<usize>(), 15 + 8);
+    assert_eq!(g.params().len(), 4);
+
+    let x = Var::constant(Tensor::rand_uniform(dev(), &[2, 4], -1.0, 1.0, 1).unwrap());
+    let z = Var::constant(Tensor::zeros(dev(), &[2, 5], wgtrain::tensor::DType::F32).unwrap());
+    let outs = g.forward_all(&[x.clone(), x.clone(), z], &mut Ctx::new(false, 0)).unwrap();
+    assert_eq!(outs[0].shape(), &[2, 1]);
+    // Both branches see the same input here, so the shared layer gives the same values.
+    let w = g.params();
+    let (k, bias) = (w[0].var.to_vec().unwrap(), w[1].var.to_vec().unwrap());
+    let xs = x.to_vec().unwrap();
+    let h: Vec<f32> = (0..6)
+        .map(|i| ((0..4).map(|t| xs[(i / 3) * 4 + t] * k[t * 3 + i % 3]).sum::<f32>() + bias[i % 3]).max(0.0))
+        .collect();
+    let got = outs[1].to_vec().unwrap();
+    assert!(got.iter().zip(&h).all(|(g, w)| (g - w).abs() < 1e-5), "{got:?} vs {h:?}");
+    let (k2, b2) = (w[2].var.to_vec().unwrap(), w[3].var.to_vec().unwrap());
+    for r in 0..2 {
+        let feats: Vec<f32> = (0..3).map(|j| 2.0 * h[r * 3 + j]).chain((0..4).map(|t| xs[r * 4 + t])).collect();
+        let want = feats.iter().zip(&k2).map(|(f, w)| f * w).sum::<f32>() + b2[0];
+        let got = outs[0].to_vec().unwrap()[r];
+        assert!((got - want).abs() < 1e-4, "row {r}: {got} vs {want}");
+    }
+}

@@ -1,0 +1,327 @@
+//! The Functional API: any directed acyclic graph of layers, with named inputs, several outputs,
+//! shared layers (one layer object called on several inputs shares its weights: Siamese
+//! networks), skip connections, branches and merges (`add`, `concatenate`).
+//!
+//! Building is symbolic: each call checks shapes and returns a [`Sym`] (a node of the graph);
+//! nothing runs until the finished network is given data.
+
+use std::collections::HashMap;
+
+use serde_json::json;
+use wgtrain_autograd::Var;
+use wgtrain_tensor::{Device, Tensor};
+
+use super::sequential::snake;
+use super::{Network, SummaryRow};
+use crate::error::{Result, TrainError};
+use crate::layers::{BuildCtx, Ctx, Layer, shape_error};
+use crate::param::Param;
+
+/// A symbolic value of a graph under construction: an input, or the output of a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Sym(usize);
+
+/// A layer registered in a graph; call it with [`Functional::call`] as often as needed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LayerRef(usize);
+
+#[derive(Debug, Clone)]
+enum Op {
+    Input(usize),
+    Call(usize, Sym),
+    Add(Vec<Sym>),
+    /// Axis into the batched value.
+    Concat(Vec<Sym>, isize),
+}
+
+struct Node {
+    op: Op,
+    name: String,
+    /// Per-sample shape.
+    shape: Vec<usize>,
+}
+
+/// A network defined as a graph of layer calls.
+///
+/// ```no_run
+/// use wgtrain::layers::Dense;
+/// use wgtrain::models::Functional;
+/// # fn main() -> wgtrain::Result<()> {
+/// let dev = wgtrain::tensor::Device::new()?;
+/// let mut g = Functional::new(&dev);
+/// let (a, b) = (g.input("left", &[8]), g.input("right", &[8]));
+/// let shared = g.layer(Dense::new(16).relu());
+/// let (ha, hb) = (g.call(shared, a)?, g.call(shared, b)?); // one set of weights
+/// let merged = g.add(&[ha, hb])?;
+/// let skip = g.concatenate(&[merged, a], -1)?; // a skip connection
+/// let out = g.apply(Dense::new(1), skip)?;
+/// g.set_outputs(&[out])?;
+/// # Ok(()) }
+/// ```
+pub struct Functional {
+    device: Device,
+    layers: Vec<Box<dyn Layer>>,
+    /// The per-sample input shape each layer was built for (shared calls must match it).
+    built_for: Vec<Option<Vec<usize>>>,
+    nodes: Vec<Node>,
+    inputs: Vec<Sym>,
+    outputs: Vec<Sym>,
+    counts: HashMap<String, usize>,
+    seed: u64,
+}
+
+impl Functional {
+    pub fn new(device: &Device) -> Self {
+        Functional {
+            device: device.clone(),
+            layers: Vec::new(),
+            built_for: Vec::new(),
+            nodes: Vec::new(),
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+            counts: HashMap::new(),
+            seed: 0,
+        }
+    }
+    /// The seed of the weight initializers of layers built after this call.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    fn unique(&mut self, kind: &str) -> String {
+        let n = self.counts.entry(snake(kind)).or_insert(0);
+        *n += 1;
+        format!("{}_{n}", snake(kind))
+    }
+
+    fn push(&mut self, op: Op, name: String, shape: Vec<usize>) -> Sym {
+        self.nodes.push(Node { op, name, shape });
+        Sym(self.nodes.len() - 1)
+    }
+
+    fn node(&self, s: Sym) -> Result<&Node> {
+        self.nodes
+            .get(s.0)
+            .ok_or_else(|| TrainError::config("Functional", format!("{s:?} is not a value of this graph")))
+    }
+
+    /// A named input taking samples of `shape`; inputs are fed in the order they are declared.
+    pub fn input(&mut self, name: &str, shape: &[usize]) -> Sym {
+        let index = self.inputs.len();
+        let s = self.push(Op::Input(index), name.to_string(), shape.to_vec());
+        self.inputs.push(s);
+        s
+    }
+
+    /// Registers `layer` (built on its first call).
+    pub fn layer(&mut self, mut layer: impl Layer + 'static) -> LayerRef {
+        if layer.name().is_empty() {
+            let name = self.unique(layer.kind());
+            layer.set_name(name);
+        }
+        self.layers.push(Box::new(layer));
+        self.built_for.push(None);
+        LayerRef(self.layers.len() - 1)
+    }
+
+    /// Calls a registered layer on `x`. The first call builds it for x's shape; later calls
+    /// reuse its weights and must pass the same shape.
+    pub fn call(&mut self, layer: LayerRef, x: Sym) -> Result<Sym> {
+        let shape = self.node(x)?.shape.clone();
+        let index = layer.0;
+        let Some(l) = self.layers.get_mut(index) else {
+            return Err(TrainError::config("Functional::call", format!("{layer:?} is not a layer of this graph")));
+        };
+        let out = match &self.built_for[index] {
+            Some(built) if *built != shape => {
+                return Err(shape_error(l.name(), format!("{built:?}, the shape its weights were built for"), &shape));
+            }
+            Some(_) => {
+                // Same weights, same shape: the output shape is that of the first call.
+                let first = self.nodes.iter().find(|n| matches!(n.op, Op::Call(i, _) if i == index));
+                first.map(|n| n.shape.clone()).unwrap_or_default()
+            }
+            None => {
+                let seed = self.seed.wrapping_mul(1_000_003).wrapping_add(index as u64 * 7919);
+                let out = l.build(&shape, &mut BuildCtx::new(&self.device, seed))?;
+                self.built_for[index] = Some(shape);
+                out
+            }
+        };
+        let name = self.layers[index].name().to_string();
+        Ok(self.push(Op::Call(index, x), name, out))
+    }
+
+    /// Registers and calls a layer used once.
+    pub fn apply(&mut self, layer: impl Layer + 'static, x: Sym) -> Result<Sym> {
+        let l = self.layer(layer);
+        self.call(l, x)
+    }
+
+    /// The elementwise sum of values of one shape (Keras' `Add`).
+    pub fn add(&mut self, xs: &[Sym]) -> Result<Sym> {
+        let name = self.unique("Add");
+        let Some(&first) = xs.first() else {
+            return Err(TrainError::config(&name, "needs at least one value"));
+        };
+        let shape = self.node(first)?.shape.clone();
+        for &x in xs {
+            let s = &self.node(x)?.shape;
+            if *s != shape {
+                return Err(shape_error(&name, format!("{shape:?}, the shape of its first input"), s));
+            }
+        }
+        Ok(self.push(Op::Add(xs.to_vec()), name, shape))
+    }
+
+    /// Joins values along `axis` of the per-sample shape (negative counts from the end; Keras'
+    /// `Concatenate`); the other extents must agree.
+    pub fn concatenate(&mut self, xs: &[Sym], axis: isize) -> Result<Sym> {
+        let name = self.unique("Concatenate");
+        let Some(&first) = xs.first() else {
+            return Err(TrainError::config(&name, "needs at least one value"));
+        };
+        let mut shape = self.node(first)?.shape.clone();
+        let rank = shape.len() as isize;
+        let a = if axis < 0 { axis + rank } else { axis };
+        if a < 0 || a >= rank {
+            return Err(shape_error(&name, format!("a per-sample rank above axis {axis}"), &shape));
+        }
+        let a = a as usize;
+        for &x in &xs[1..] {
+            let s = &self.node(x)?.shape;
+            let agree = s.len() == shape.len() && s.iter().zip(&shape).enumerate().all(|(d, (u, v))| d == a || u == v);
+            if !agree {
+                return Err(shape_error(&name, format!("{shape:?} except along axis {a}"), s));
+            }
+            shape[a] += s[a];
+        }
+        Ok(self.push(Op::Concat(xs.to_vec(), a as isize + 1), name, shape))
+    }
+
+    /// Sets the values the network returns (the first is what `Model::fit` trains).
+    pub fn set_outputs(&mut self, outputs: &[Sym]) -> Result<()> {
+        if outputs.is_empty() {
+            return Err(TrainError::config("Functional", "needs at least one output"));
+        }
+        for &o in outputs {
+            self.node(o)?;
+        }
+        self.outputs = outputs.to_vec();
+        Ok(())
+    }
+
+    /// Every output for the given inputs (in declaration order).
+    pub fn forward_all(&self, xs: &[Var], ctx: &mut Ctx) -> Result<Vec<Var>> {
+        if xs.len() != self.inputs.len() {
+            let why = format!("{} inputs given, the graph declares {}", xs.len(), self.inputs.len());
+            return Err(TrainError::config("Functional", why));
+        }
+        if self.outputs.is_empty() {
+            return Err(TrainError::config("Functional", "no outputs: call set_outputs first"));
+        }
+        let mut values: Vec<Option<Var>> = vec![None; self.nodes.len()];
+        // Nodes only refer to earlier nodes, so one pass in order evaluates the graph.
+        for (i, node) in self.nodes.iter().enumerate() {
+            let get = |s: &Sym| values[s.0].clone().expect("graph nodes refer to earlier nodes");
+            let v = match &node.op {
+                Op::Input(k) => {
+                    let x = &xs[*k];
+                    if x.rank() != node.shape.len() + 1 || x.shape()[1..] != node.shape[..] {
+                        return Err(shape_error(&node.name, format!("[batch, {:?}...]", node.shape), x.shape()));
+                    }
+                    x.clone()
+                }
+                Op::Call(l, x) => self.layers[*l].forward(&get(x), ctx)?,
+                Op::Add(parts) => {
+                    let mut acc = get(&parts[0]);
+                    for p in &parts[1..] {
+                        acc = acc.add(&get(p))?;
+                    }
+                    acc
+                }
+                Op::Concat(parts, axis) => {
+                    let vars: Vec<Var> = parts.iter().map(get).collect();
+                    let refs: Vec<&Var> = vars.iter().collect();
+                    Var::concat(&refs, *axis)?
+                }
+            };
+            values[i] = Some(v);
+        }
+        Ok(self.outputs.iter().map(|o| values[o.0].clone().expect("evaluated")).collect())
+    }
+}
+
+impl Network for Functional {
+    fn device(&self) -> &Device {
+        &self.device
+    }
+    fn input_shape(&self) -> &[usize] {
+        self.inputs.first().map_or(&[], |s| &self.nodes[s.0].shape)
+    }
+    fn input_shapes(&self) -> Vec<Vec<usize>> {
+        self.inputs.iter().map(|s| self.nodes[s.0].shape.clone()).collect()
+    }
+    fn output_shape(&self) -> &[usize] {
+        self.outputs.first().map_or(&[], |s| &self.nodes[s.0].shape)
+    }
+    fn forward(&self, x: &Var, ctx: &mut Ctx) -> Result<Var> {
+        self.forward_inputs(std::slice::from_ref(x), ctx)
+    }
+    fn forward_inputs(&self, xs: &[Var], ctx: &mut Ctx) -> Result<Var> {
+        Ok(self.forward_all(xs, ctx)?.swap_remove(0))
+    }
+    fn params(&self) -> Vec<Param> {
+        self.layers.iter().flat_map(|l| l.params()).collect()
+    }
+    fn buffers(&self) -> Vec<(String, Tensor)> {
+        self.layers.iter().flat_map(|l| l.buffers()).collect()
+    }
+    fn layer_params(&self, layer: &str) -> Option<Vec<Param>> {
+        self.layers.iter().find(|l| l.name() == layer).map(|l| l.params())
+    }
+    fn summary_rows(&self) -> Vec<SummaryRow> {
+        let mut counted = vec![false; self.layers.len()];
+        self.nodes
+            .iter()
+            .map(|n| {
+                let (kind, trainable, non_trainable) = match &n.op {
+                    Op::Input(_) => ("InputLayer".to_string(), 0, 0),
+                    Op::Add(_) => ("Add".to_string(), 0, 0),
+                    Op::Concat(..) => ("Concatenate".to_string(), 0, 0),
+                    Op::Call(l, _) => {
+                        let layer = &self.layers[*l];
+                        // A shared layer's weights count once, at its first call.
+                        let first = !std::mem::replace(&mut counted[*l], true);
+                        let ps = if first { layer.params() } else { Vec::new() };
+                        let t = ps.iter().filter(|p| p.var.requires_grad()).map(|p| p.var.len()).sum();
+                        let f = ps.iter().filter(|p| !p.var.requires_grad()).map(|p| p.var.len()).sum::<usize>()
+                            + if first { layer.buffers().iter().map(|(_, b)| b.len()).sum() } else { 0 };
+                        (layer.kind().to_string(), t, f)
+                    }
+                };
+                SummaryRow { name: n.name.clone(), kind, output: n.shape.clone(), trainable, non_trainable }
+            })
+            .collect()
+    }
+    fn config(&self) -> serde_json::Value {
+        let layers: Vec<_> = self
+            .layers
+            .iter()
+            .map(|l| json!({ "class_name": l.kind(), "name": l.name(), "config": l.config() }))
+            .collect();
+        let nodes: Vec<_> = self
+            .nodes
+            .iter()
+            .map(|n| match &n.op {
+                Op::Input(k) => json!({ "input": k, "name": n.name, "shape": n.shape }),
+                Op::Call(l, x) => json!({ "call": self.layers[*l].name(), "on": x.0 }),
+                Op::Add(p) => json!({ "add": p.iter().map(|s| s.0).collect::<Vec<_>>() }),
+                Op::Concat(p, a) => json!({ "concatenate": p.iter().map(|s| s.0).collect::<Vec<_>>(), "axis": a }),
+            })
+            .collect();
+        json!({ "class_name": "Functional", "layers": layers, "nodes": nodes,
+                "outputs": self.outputs.iter().map(|s| s.0).collect::<Vec<_>>() })
+    }
+}
