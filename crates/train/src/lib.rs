@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod models;
 pub mod optim;
 mod param;
+pub mod tensorboard;
 
 pub use error::{Result, TrainError};
 pub use logs::{History, Logs};

@@ -9,6 +9,7 @@ mod checkpoint;
 mod csv_logger;
 mod early_stopping;
 mod lr;
+mod tensorboard;
 mod terminate_nan;
 
 pub use backup::BackupAndRestore;
@@ -16,6 +17,7 @@ pub use checkpoint::ModelCheckpoint;
 pub use csv_logger::CsvLogger;
 pub use early_stopping::EarlyStopping;
 pub use lr::{LearningRateScheduler, ReduceLrOnPlateau};
+pub use tensorboard::TensorBoard;
 pub use terminate_nan::TerminateOnNan;
 
 use crate::error::Result;

@@ -1,0 +1,58 @@
+//! The TensorBoard callback.
+
+use std::path::PathBuf;
+
+use super::Callback;
+use crate::error::Result;
+use crate::logs::Logs;
+use crate::models::Model;
+use crate::tensorboard::EventWriter;
+
+/// Writes TensorBoard event files, as Keras lays them out: `<log_dir>/train` gets the epoch's
+/// training logs as `epoch_<name>` scalars (and `epoch_learning_rate`), `<log_dir>/validation`
+/// the `val_` ones; every `histogram_freq` epochs (0: never), a histogram of each weight.
+pub struct TensorBoard {
+    dir: PathBuf,
+    histogram_freq: usize,
+    train: Option<EventWriter>,
+    validation: Option<EventWriter>,
+}
+
+impl TensorBoard {
+    pub fn new(log_dir: impl Into<PathBuf>) -> Self {
+        TensorBoard { dir: log_dir.into(), histogram_freq: 0, train: None, validation: None }
+    }
+    pub fn histogram_freq(mut self, every: usize) -> Self {
+        self.histogram_freq = every;
+        self
+    }
+}
+
+impl Callback for TensorBoard {
+    fn on_train_begin(&mut self, _: &mut Model) -> Result<()> {
+        self.train = Some(EventWriter::new(self.dir.join("train"))?);
+        self.validation = Some(EventWriter::new(self.dir.join("validation"))?);
+        Ok(())
+    }
+    fn on_epoch_end(&mut self, model: &mut Model, epoch: usize, logs: &Logs) -> Result<()> {
+        let step = epoch as u64;
+        for (name, value) in logs.iter() {
+            let (writer, name) = match name.strip_prefix("val_") {
+                Some(rest) => (&mut self.validation, rest),
+                None => (&mut self.train, if name == "lr" { "learning_rate" } else { name }),
+            };
+            if let Some(w) = writer {
+                w.scalar(&format!("epoch_{name}"), step, value)?;
+            }
+        }
+        if self.histogram_freq > 0
+            && (epoch + 1).is_multiple_of(self.histogram_freq)
+            && let Some(w) = &mut self.train
+        {
+            for p in model.params() {
+                w.histogram(&p.name, step, &p.var.to_vec()?)?;
+            }
+        }
+        Ok(())
+    }
+}

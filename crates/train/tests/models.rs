@@ -1,0 +1,13 @@
+//! The training crate on the GPU without an optimizer: each layer's forward against a host
+//! computation, shape checking at build time, Sequential and Functional models, summary,
+//! freezing, weight checkpoints and TensorBoard event files.
+
+#[path = "models/harness.rs"]
+mod harness;
+
+mod models {
+    mod checkpoint;
+    mod forward;
+    mod model;
+    mod tensorboard;
+}
