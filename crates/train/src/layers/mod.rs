@@ -11,6 +11,7 @@ mod dropout;
 mod embedding;
 mod norm;
 mod pool;
+mod recurrent;
 mod reshape;
 
 pub use activation::{Activation, ActivationLayer, PRelu};
@@ -20,6 +21,7 @@ pub use dropout::Dropout;
 pub use embedding::Embedding;
 pub use norm::{BatchNorm, LayerNorm};
 pub use pool::{AvgPool2d, GlobalAvgPool2d, MaxPool2d};
+pub use recurrent::{Cell, Gru, Lstm, Recurrent, SimpleRnn};
 pub use reshape::{Flatten, Reshape};
 
 use wgtrain_autograd::Var;

@@ -242,3 +242,59 @@ fn layer_norm_and_embedding() {
         assert_eq!(&y[p * 4..p * 4 + 4], &table[id * 4..id * 4 + 4]);
     }
 }
+
+/// The host recurrence over `x` `[n, t, d]` with kernel `[d, g u]`, recurrent `[u, g u]`.
+fn recurrent_host(cell: Cell, x: &[f32], (n, t, d, u): (usize, usize, usize, usize), p: &[Vec<f32>]) -> Vec<f32> {
+    let g = match cell {
+        Cell::Simple => 1,
+        Cell::Lstm => 4,
+        Cell::Gru => 3,
+    };
+    let sig = |v: f32| 1.0 / (1.0 + (-v).exp());
+    let mut out = Vec::new();
+    for b in 0..n {
+        let (mut h, mut c) = (vec![0.0f32; u], vec![0.0f32; u]);
+        for s in 0..t {
+            let xt = &x[(b * t + s) * d..(b * t + s + 1) * d];
+            let xg: Vec<f32> =
+                (0..g * u).map(|j| (0..d).map(|k| xt[k] * p[0][k * g * u + j]).sum::<f32>() + p[2][j]).collect();
+            let mut hg: Vec<f32> =
+                (0..g * u).map(|j| (0..u).map(|k| h[k] * p[1][k * g * u + j]).sum::<f32>()).collect();
+            if cell == Cell::Gru {
+                hg.iter_mut().zip(&p[3]).for_each(|(v, b)| *v += b);
+            }
+            h = match cell {
+                Cell::Simple => (0..u).map(|j| (xg[j] + hg[j]).tanh()).collect(),
+                Cell::Lstm => {
+                    let a: Vec<f32> = xg.iter().zip(&hg).map(|(a, b)| a + b).collect();
+                    c = (0..u).map(|j| sig(a[u + j]) * c[j] + sig(a[j]) * a[2 * u + j].tanh()).collect();
+                    (0..u).map(|j| sig(a[3 * u + j]) * c[j].tanh()).collect()
+                }
+                Cell::Gru => (0..u)
+                    .map(|j| {
+                        let z = sig(xg[j] + hg[j]);
+                        let r = sig(xg[u + j] + hg[u + j]);
+                        let cand = (xg[2 * u + j] + r * hg[2 * u + j]).tanh();
+                        z * h[j] + (1.0 - z) * cand
+                    })
+                    .collect(),
+            };
+        }
+        out.extend(h);
+    }
+    out
+}
+
+#[test]
+fn recurrent_layers_match_the_host_recurrence() {
+    let (n, t, d, u) = (2, 4, 3, 5);
+    let x = data(10, n * t * d);
+    for cell in [Cell::Simple, Cell::Lstm, Cell::Gru] {
+        let (net, y, shape) = run(Recurrent::new(cell, u), &[t, d], n, &x, false);
+        assert_eq!(shape, [n, u]);
+        let p: Vec<Vec<f32>> = net.params().iter().map(|p| p.var.to_vec().unwrap()).collect();
+        assert_close(&y, &recurrent_host(cell, &x, (n, t, d, u), &p), 1e-4);
+        let (_, _, shape) = run(Recurrent::new(cell, u).return_sequences(true), &[t, d], n, &x, false);
+        assert_eq!(shape, [n, t, u]);
+    }
+}

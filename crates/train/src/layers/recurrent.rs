@@ -1,0 +1,226 @@
+//! Recurrent layers: SimpleRNN, LSTM and GRU over `[time, features]` samples.
+//!
+//! The input projection of every time step is one matmul (`[n, time, features] @ W`); each
+//! step then adds the recurrent projection `h @ U` and applies the cell's gates with `Var`
+//! ops, so backpropagation through time is ordinary autograd. Gate layouts follow Keras (LSTM:
+//! i, f, c, o; GRU: z, r, h with the reset gate after the recurrent matmul, PyTorch's GRU).
+
+use serde_json::json;
+use wgtrain_autograd::Var;
+use wgtrain_tensor::{DType, Tensor};
+
+use super::{BuildCtx, Ctx, Layer, built, param, shape_error};
+use crate::error::{Result, TrainError};
+use crate::init::Initializer;
+use crate::param::Param;
+
+/// Which recurrence a [`Recurrent`] layer runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cell {
+    /// `h = tanh(x W + h U + b)`.
+    Simple,
+    /// Long short-term memory (forget-gate bias starts at 1, as Keras' `unit_forget_bias`).
+    Lstm,
+    /// Gated recurrent unit.
+    Gru,
+}
+
+impl Cell {
+    fn gates(self) -> usize {
+        match self {
+            Cell::Simple => 1,
+            Cell::Lstm => 4,
+            Cell::Gru => 3,
+        }
+    }
+}
+
+/// A recurrent layer over samples `[time, features]`: output `[units]` (the last state), or
+/// `[time, units]` with `return_sequences` (for stacking). Kernels Glorot-uniform, recurrent
+/// kernels orthogonal, as Keras.
+pub struct Recurrent {
+    name: String,
+    cell: Cell,
+    units: usize,
+    return_sequences: bool,
+    kernel: Option<Var>,
+    recurrent: Option<Var>,
+    bias: Option<Var>,
+    /// GRU's second bias, inside the reset gate.
+    recurrent_bias: Option<Var>,
+}
+
+/// `SimpleRNN`.
+pub struct SimpleRnn;
+/// `LSTM`.
+pub struct Lstm;
+/// `GRU`.
+pub struct Gru;
+
+impl SimpleRnn {
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new(units: usize) -> Recurrent {
+        Recurrent::new(Cell::Simple, units)
+    }
+}
+impl Lstm {
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new(units: usize) -> Recurrent {
+        Recurrent::new(Cell::Lstm, units)
+    }
+}
+impl Gru {
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new(units: usize) -> Recurrent {
+        Recurrent::new(Cell::Gru, units)
+    }
+}
+
+/// Column block `k` of width `u` of `[n, g u]` gates.
+fn block(g: &Var, k: usize, u: usize) -> Result<Var> {
+    Ok(g.slice(1, k * u, (k + 1) * u, 1)?)
+}
+
+impl Recurrent {
+    pub fn new(cell: Cell, units: usize) -> Self {
+        Recurrent {
+            name: String::new(),
+            cell,
+            units,
+            return_sequences: false,
+            kernel: None,
+            recurrent: None,
+            bias: None,
+            recurrent_bias: None,
+        }
+    }
+    /// Return every step's state `[time, units]` instead of the last.
+    pub fn return_sequences(mut self, on: bool) -> Self {
+        self.return_sequences = on;
+        self
+    }
+
+    /// Runs the layer from initial states (`h0`, and `c0` for an LSTM; zeros when `None`) and
+    /// returns the output and the final states `(h, c)` (c only for an LSTM).
+    pub fn forward_with_state(&self, x: &Var, h0: Option<&Var>, c0: Option<&Var>) -> Result<(Var, Var, Option<Var>)> {
+        let (w, uk, b) =
+            (built(&self.kernel, &self.name)?, built(&self.recurrent, &self.name)?, built(&self.bias, &self.name)?);
+        let &[n, steps, _] = x.shape() else {
+            return Err(shape_error(&self.name, "a batch of sequences [n, time, features]", x.shape()));
+        };
+        let u = self.units;
+        let zeros = || -> Result<Var> { Ok(Var::constant(Tensor::zeros(x.device(), &[n, u], DType::F32)?)) };
+        let mut h = match h0 {
+            Some(h) => h.clone(),
+            None => zeros()?,
+        };
+        let mut c = match (self.cell, c0) {
+            (Cell::Lstm, Some(c)) => Some(c.clone()),
+            (Cell::Lstm, None) => Some(zeros()?),
+            _ => None,
+        };
+        // All input projections at once: [n, time, g u].
+        let xw = x.linear(w, Some(b), None, 0.0)?;
+        let mut outputs = Vec::with_capacity(if self.return_sequences { steps } else { 0 });
+        for t in 0..steps {
+            let xt = xw.slice(1, t, t + 1, 1)?.reshape(&[n, self.cell.gates() * u])?;
+            h = match self.cell {
+                Cell::Simple => xt.add(&h.matmul(uk)?)?.tanh()?,
+                Cell::Lstm => {
+                    let g = xt.add(&h.matmul(uk)?)?;
+                    let (i, f) = (block(&g, 0, u)?.sigmoid()?, block(&g, 1, u)?.sigmoid()?);
+                    let (cand, o) = (block(&g, 2, u)?.tanh()?, block(&g, 3, u)?.sigmoid()?);
+                    let prev = c.take().expect("an LSTM carries a cell state");
+                    let next = f.mul(&prev)?.add(&i.mul(&cand)?)?;
+                    let h = o.mul(&next.tanh()?)?;
+                    c = Some(next);
+                    h
+                }
+                Cell::Gru => {
+                    let rb = built(&self.recurrent_bias, &self.name)?;
+                    let hu = h.linear(uk, Some(rb), None, 0.0)?;
+                    let z = block(&xt, 0, u)?.add(&block(&hu, 0, u)?)?.sigmoid()?;
+                    let r = block(&xt, 1, u)?.add(&block(&hu, 1, u)?)?.sigmoid()?;
+                    let cand = block(&xt, 2, u)?.add(&r.mul(&block(&hu, 2, u)?)?)?.tanh()?;
+                    // h = z h + (1 - z) cand = cand + z (h - cand)
+                    cand.add(&z.mul(&h.sub(&cand)?)?)?
+                }
+            };
+            if self.return_sequences {
+                outputs.push(h.unsqueeze(1)?);
+            }
+        }
+        let out = if self.return_sequences {
+            let refs: Vec<&Var> = outputs.iter().collect();
+            Var::concat(&refs, 1)?
+        } else {
+            h.clone()
+        };
+        Ok((out, h, c))
+    }
+}
+
+impl Layer for Recurrent {
+    fn kind(&self) -> &'static str {
+        match self.cell {
+            Cell::Simple => "SimpleRNN",
+            Cell::Lstm => "LSTM",
+            Cell::Gru => "GRU",
+        }
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn set_name(&mut self, name: String) {
+        self.name = name;
+    }
+    fn build(&mut self, input: &[usize], ctx: &mut BuildCtx<'_>) -> Result<Vec<usize>> {
+        let &[steps, features] = input else {
+            return Err(shape_error(&self.name, "a sequence [time, features]", input));
+        };
+        if steps == 0 || features == 0 || self.units == 0 {
+            return Err(TrainError::config(&self.name, "time, features and units must be >= 1"));
+        }
+        let (u, g) = (self.units, self.cell.gates());
+        let d = ctx.device;
+        self.kernel = Some(Var::parameter(Initializer::GlorotUniform.create(
+            d,
+            &[features, g * u],
+            (features, g * u),
+            ctx.next_seed(),
+        )?));
+        // Orthogonal over the whole [u, g u] recurrent kernel (orthonormal rows), as Keras.
+        self.recurrent = Some(Var::parameter(Initializer::Orthogonal { gain: 1.0 }.create(
+            d,
+            &[u, g * u],
+            (u, g * u),
+            ctx.next_seed(),
+        )?));
+        let mut bias = vec![0.0f32; g * u];
+        if self.cell == Cell::Lstm {
+            bias[u..2 * u].fill(1.0);
+        }
+        self.bias = Some(Var::parameter(Tensor::from_slice(d, &bias, &[g * u])?));
+        if self.cell == Cell::Gru {
+            self.recurrent_bias = Some(Var::parameter(Tensor::zeros(d, &[g * u], DType::F32)?));
+        }
+        Ok(if self.return_sequences { vec![steps, u] } else { vec![u] })
+    }
+    fn forward(&self, x: &Var, _: &mut Ctx) -> Result<Var> {
+        Ok(self.forward_with_state(x, None, None)?.0)
+    }
+    fn params(&self) -> Vec<Param> {
+        [
+            ("kernel", &self.kernel),
+            ("recurrent_kernel", &self.recurrent),
+            ("bias", &self.bias),
+            ("recurrent_bias", &self.recurrent_bias),
+        ]
+        .into_iter()
+        .filter_map(|(n, v)| param(&self.name, n, v))
+        .collect()
+    }
+    fn config(&self) -> serde_json::Value {
+        json!({ "units": self.units, "return_sequences": self.return_sequences })
+    }
+}
