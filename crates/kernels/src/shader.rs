@@ -23,6 +23,7 @@ pub enum Shader {
     SoftmaxXent,
     Norm,
     Pool,
+    Augment,
 }
 
 impl Shader {
@@ -45,6 +46,7 @@ impl Shader {
         Shader::SoftmaxXent,
         Shader::Norm,
         Shader::Pool,
+        Shader::Augment,
     ];
 
     /// The module's name: its op file.
@@ -67,6 +69,7 @@ impl Shader {
             Shader::SoftmaxXent => "softmax_xent.wgsl",
             Shader::Norm => "norm.wgsl",
             Shader::Pool => "pool.wgsl",
+            Shader::Augment => "augment.wgsl",
         }
     }
 
@@ -91,6 +94,7 @@ impl Shader {
             Shader::SoftmaxXent => &[src::ROW_TREE, src::SOFTMAX_XENT],
             Shader::Norm => &[src::NORM],
             Shader::Pool => &[src::POOL],
+            Shader::Augment => &[src::AUGMENT],
         }
     }
 

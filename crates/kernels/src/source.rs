@@ -31,6 +31,7 @@ pub const SOFTMAX: &str = include_str!("../shaders/softmax.wgsl");
 pub const SOFTMAX_XENT: &str = include_str!("../shaders/softmax_xent.wgsl");
 pub const NORM: &str = include_str!("../shaders/norm.wgsl");
 pub const POOL: &str = include_str!("../shaders/pool.wgsl");
+pub const AUGMENT: &str = include_str!("../shaders/augment.wgsl");
 
 /// Every WGSL file, by name, for the validation test (which fails if this list is empty or
 /// misses a file in `shaders/`).
@@ -56,4 +57,5 @@ pub const FILES: &[(&str, &str)] = &[
     ("softmax_xent.wgsl", SOFTMAX_XENT),
     ("norm.wgsl", NORM),
     ("pool.wgsl", POOL),
+    ("augment.wgsl", AUGMENT),
 ];

@@ -44,9 +44,9 @@ pub use device::Device;
 pub use dtype::{DType, Element};
 pub use error::{Result, TensorError};
 pub use ops::{
-    AdagradParams, AdamParams, BatchNormOutput, Conv2dOptions, LayerNormOutput, MatmulOptions, MaxPool2dOutput,
-    NormGrads, Pool2dOptions, ReduceOp, RmspropParams, SgdParams, XentOptions, adagrad_step, adam_step, rmsprop_step,
-    sgd_step,
+    AdagradParams, AdamParams, AugmentOptions, BatchNormOutput, Conv2dOptions, LayerNormOutput, MatmulOptions,
+    MaxPool2dOutput, NormGrads, Pool2dOptions, ReduceOp, RmspropParams, SgdParams, XentOptions, adagrad_step,
+    adam_step, rmsprop_step, sgd_step,
 };
 pub use pool::PoolStats;
 pub use tensor::Tensor;

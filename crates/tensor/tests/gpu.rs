@@ -2,6 +2,7 @@
 //! The device is shared; tests that count pool or pipeline statistics open a private one.
 
 mod gpu {
+    mod augment;
     mod conv;
     mod elementwise;
     mod errors;

@@ -8,6 +8,7 @@
 
 pub mod callbacks;
 pub mod checkpoint;
+pub mod data;
 mod error;
 pub mod init;
 pub mod layers;

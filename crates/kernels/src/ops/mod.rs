@@ -4,6 +4,7 @@
 //!
 //! [`Launch`]: crate::Launch
 
+pub mod augment;
 pub mod conv;
 pub mod fill;
 pub mod index;

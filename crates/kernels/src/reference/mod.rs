@@ -2,6 +2,7 @@
 //! generic over f32 and f64, taking the same params structs as the launchers. They are the test
 //! oracle: where a twin and a kernel disagree, the twin is right by definition.
 
+mod augment;
 mod conv;
 mod float;
 mod index;
@@ -14,6 +15,7 @@ mod random;
 mod reduce;
 mod softmax;
 
+pub use augment::augment_images;
 pub use conv::{conv2d_forward, conv2d_grad_input, conv2d_grad_weight};
 pub use float::{Float, erf};
 pub use index::{embedding, embedding_grad, gather, gather_grad, one_hot};

@@ -1,6 +1,7 @@
 //! Tensor ops, one module per family. Each validates on the host (returning `Result` with both
 //! shapes on mismatch), then records its kernel(s); none waits for the GPU.
 
+mod augment;
 mod conv;
 mod copy;
 mod elementwise;
@@ -12,6 +13,7 @@ mod pool;
 mod reduce;
 mod softmax;
 
+pub use augment::AugmentOptions;
 pub use conv::Conv2dOptions;
 pub use matmul::MatmulOptions;
 pub use norm::{BatchNormOutput, LayerNormOutput, NormGrads};

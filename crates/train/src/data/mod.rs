@@ -1,0 +1,9 @@
+//! The data pipeline: datasets, a loader that batches and shuffles them from a seed on
+//! background worker threads (so the GPU does not wait on the host), and batch transforms that
+//! run as GPU kernels (augmentation).
+
+mod dataset;
+mod loader;
+
+pub use dataset::{Dataset, Example, InMemory, Label};
+pub use loader::{Batch, BatchIter, DataLoader};
