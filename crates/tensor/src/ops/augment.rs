@@ -8,7 +8,7 @@ use crate::error::{Result, TensorError};
 use crate::tensor::Tensor;
 
 /// What [`Tensor::augment_images`] does to each image of a batch.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AugmentOptions {
     /// Random crop of the image zero-padded by this many pixels per side (0: none).
     pub pad: usize,
@@ -19,19 +19,6 @@ pub struct AugmentOptions {
     pub std: Vec<f32>,
     /// Every image's crop and flips derive from (seed, index in the batch).
     pub seed: u32,
-}
-
-impl Default for AugmentOptions {
-    fn default() -> Self {
-        AugmentOptions {
-            pad: 0,
-            flip_horizontal: false,
-            flip_vertical: false,
-            mean: Vec::new(),
-            std: Vec::new(),
-            seed: 0,
-        }
-    }
 }
 
 impl Tensor {
