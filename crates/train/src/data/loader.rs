@@ -167,7 +167,10 @@ fn assemble(dataset: &dyn Dataset, indices: &[usize]) -> Result<Batch> {
                 values.extend(v);
             }
             _ => {
-                return Err(TrainError::config("DataLoader", format!("example {i}: targets of mixed kinds or lengths")));
+                return Err(TrainError::config(
+                    "DataLoader",
+                    format!("example {i}: targets of mixed kinds or lengths"),
+                ));
             }
         }
     }
