@@ -10,11 +10,13 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
-use wgtrain_tensor::{DType, Tensor};
+use wgtrain_autograd::{Var, no_grad};
+use wgtrain_tensor::{AugmentOptions, DType, Tensor};
 
 use super::Model;
 use super::model::check_targets;
 use crate::callbacks::Callback;
+use crate::data::DataLoader;
 use crate::error::{Result, TrainError};
 use crate::logs::{History, Logs};
 
@@ -37,6 +39,9 @@ pub struct FitOptions {
     pub log_every: usize,
     /// The epoch to start at (for continuing a run by hand).
     pub initial_epoch: usize,
+    /// GPU augmentation of each training batch's images (the first input), drawn anew every
+    /// step from the model's seed: random padded crop, flips, normalization.
+    pub augment: Option<AugmentOptions>,
 }
 
 impl Default for FitOptions {
@@ -51,6 +56,7 @@ impl Default for FitOptions {
             verbose: true,
             log_every: 50,
             initial_epoch: 0,
+            augment: None,
         }
     }
 }
@@ -76,9 +82,45 @@ fn gather_rows(t: &Tensor, ids: &Tensor) -> Result<Tensor> {
     Ok(if t.dtype() == DType::F32 { rows } else { rows.cast(t.dtype())? })
 }
 
+/// Where an epoch's training batches come from.
+enum Source<'a> {
+    /// Device tensors, gathered in a seeded order (or sliced in order).
+    Tensors { x: Vec<Tensor>, y: Tensor, batch_size: usize, shuffle: bool },
+    /// A loader assembling host batches on worker threads.
+    Loader(&'a DataLoader),
+}
+
+/// Held-out data evaluated after each epoch.
+enum Validation<'a> {
+    Tensors(Vec<Tensor>, Tensor, usize),
+    Loader(&'a DataLoader),
+}
+
+impl Source<'_> {
+    fn steps(&self) -> usize {
+        match self {
+            Source::Tensors { y, batch_size, .. } => y.shape()[0].div_ceil(*batch_size),
+            Source::Loader(l) => l.len(),
+        }
+    }
+}
+
 impl Model {
     /// Trains on `x` `[n, ...input shape]` and targets `y` (`[n, ...]` f32, or `[n]` u32 labels).
     /// Returns the per-epoch logs. Callbacks may stop training or change the learning rate.
+    ///
+    /// ```ignore
+    /// # use wgtrain::prelude::*;
+    /// # fn main() -> wgtrain::Result<()> {
+    /// # let dev = Device::new()?;
+    /// # let (x, y) = (Tensor::zeros(&dev, &[64, 2], DType::F32)?, Tensor::zeros(&dev, &[64], DType::U32)?);
+    /// let net = Sequential::new(&dev, &[2]).add(Dense::new(16).relu())?.add(Dense::new(2))?;
+    /// let mut model = Model::new(net);
+    /// model.compile(Adam::new(1e-2), SparseCategoricalCrossEntropy::from_logits(), vec![Box::new(SparseCategoricalAccuracy::new())]);
+    /// let history = model.fit(&x, &y, FitOptions { epochs: 5, batch_size: 16, ..Default::default() })?;
+    /// println!("final loss {:?}", history.get("loss").last());
+    /// # Ok(()) }
+    /// ```
     pub fn fit(&mut self, x: &Tensor, y: &Tensor, o: FitOptions) -> Result<History> {
         self.fit_inputs(std::slice::from_ref(x), y, o)
     }
@@ -87,26 +129,72 @@ impl Model {
     pub fn fit_inputs(&mut self, xs: &[Tensor], y: &Tensor, mut o: FitOptions) -> Result<History> {
         let n_all = self.check_batch_input("fit", xs, o.batch_size)?;
         check_targets("fit", n_all, y)?;
-        self.compiled("fit")?;
         if !(0.0..1.0).contains(&o.validation_split) {
             return Err(TrainError::config("fit", format!("validation_split {} is not in [0, 1)", o.validation_split)));
         }
         let (x, y, validation) = match o.validation_data.take() {
-            Some(v) => (xs.to_vec(), y.clone(), Some(v)),
+            Some((vx, vy)) => (xs.to_vec(), y.clone(), Some(Validation::Tensors(vx, vy, o.batch_size))),
             None if o.validation_split > 0.0 => {
                 let n_val = ((n_all as f32) * o.validation_split).floor() as usize;
                 let cut = n_all - n_val;
                 let head = |t: &Tensor| t.slice(0, 0, cut, 1);
                 let tail = |t: &Tensor| t.slice(0, cut, n_all, 1);
-                let val = (xs.iter().map(tail).collect::<std::result::Result<Vec<_>, _>>()?, tail(y)?);
-                (xs.iter().map(head).collect::<std::result::Result<Vec<_>, _>>()?, head(y)?, (n_val > 0).then_some(val))
+                let vx = xs.iter().map(tail).collect::<std::result::Result<Vec<_>, _>>()?;
+                let val = (n_val > 0).then_some(Validation::Tensors(vx, tail(y)?, o.batch_size));
+                (xs.iter().map(head).collect::<std::result::Result<Vec<_>, _>>()?, head(y)?, val)
             }
             None => (xs.to_vec(), y.clone(), None),
         };
-        let n = x[0].shape()[0];
-        if n == 0 {
+        if y.shape()[0] == 0 {
             return Err(TrainError::config("fit", "no training samples"));
         }
+        let source = Source::Tensors { x, y, batch_size: o.batch_size, shuffle: o.shuffle };
+        self.run_fit(source, validation, o)
+    }
+
+    /// `fit` on batches from a [`DataLoader`] (its own batch size and shuffling), validating on
+    /// `validation` after each epoch when given.
+    pub fn fit_loader(&mut self, train: &DataLoader, validation: Option<&DataLoader>, o: FitOptions) -> Result<History> {
+        if train.is_empty() {
+            return Err(TrainError::config("fit_loader", "the training loader has no batches"));
+        }
+        let shape = train.dataset().sample_shape();
+        if [shape] != *self.net.input_shapes() {
+            let expected = format!("samples of the model's input shape {:?}", self.net.input_shape());
+            return Err(TrainError::Shape { layer: "fit_loader".into(), expected, got: train.dataset().sample_shape() });
+        }
+        self.run_fit(Source::Loader(train), validation.map(Validation::Loader), o)
+    }
+
+    /// The loss and metrics over a loader's batches, in inference mode (one read-back).
+    pub fn evaluate_loader(&mut self, data: &DataLoader) -> Result<Logs> {
+        let dev = self.device().clone();
+        let mut total = Tensor::zeros(&dev, &[], DType::F32)?;
+        let mut n = 0;
+        self.compiled("evaluate")?.metrics.iter_mut().for_each(|m| m.reset());
+        for batch in data.iter(0) {
+            let (xb, yb) = batch?.to_device(&dev)?;
+            let b = xb.shape()[0];
+            let pred = no_grad(|| self.forward(&Var::constant(xb), false))?;
+            let c = self.compiled("evaluate")?;
+            let loss = no_grad(|| c.loss.forward(&pred, &yb, None))?;
+            total = total.add(&loss.data().mul_scalar(b as f32)?)?;
+            n += b;
+            for m in &mut c.metrics {
+                m.update(pred.data(), &yb)?;
+            }
+        }
+        let mut logs = Logs::new();
+        logs.set("loss", total.item::<f32>()? / n.max(1) as f32);
+        for m in &self.compiled("evaluate")?.metrics {
+            logs.set(m.name(), m.result()?);
+        }
+        Ok(logs)
+    }
+
+    /// The training loop shared by every `fit`.
+    fn run_fit(&mut self, source: Source<'_>, validation: Option<Validation<'_>>, mut o: FitOptions) -> Result<History> {
+        self.compiled("fit")?;
         let mut callbacks = std::mem::take(&mut o.callbacks);
         self.stop_training = false;
         self.resume_from = None;
@@ -116,42 +204,38 @@ impl Model {
         let start = self.resume_from.take().unwrap_or(o.initial_epoch);
         let mut history = History::default();
         let mut last = Logs::new();
-        let steps = n.div_ceil(o.batch_size);
+        let steps = source.steps();
         for epoch in start..o.epochs {
             for cb in &mut callbacks {
                 cb.on_epoch_begin(self, epoch)?;
             }
             let t0 = Instant::now();
             let bar = progress(o.verbose, steps, epoch, o.epochs);
-            let order = if o.shuffle { Some(self.permutation(n, epoch)?) } else { None };
+            let mut batches = self.epoch_batches(&source, epoch)?;
             let mut loss_sum = Tensor::zeros(self.device(), &[], DType::F32)?;
             let mut seen = 0usize;
             self.compiled("fit")?.metrics.iter_mut().for_each(|m| m.reset());
             let mut batch_logs = Logs::new();
             for b in 0..steps {
-                let (s, e) = (b * o.batch_size, ((b + 1) * o.batch_size).min(n));
                 for cb in &mut callbacks {
                     cb.on_train_batch_begin(self, b)?;
                 }
-                let (xb, yb) = match &order {
-                    Some(perm) => {
-                        let ids = perm.slice(0, s, e, 1)?;
-                        let xb = x.iter().map(|t| gather_rows(t, &ids)).collect::<Result<Vec<_>>>()?;
-                        (xb, gather_rows(&y, &ids)?)
-                    }
-                    None => {
-                        let xb = x.iter().map(|t| t.slice(0, s, e, 1)).collect::<std::result::Result<Vec<_>, _>>()?;
-                        (xb, y.slice(0, s, e, 1)?)
-                    }
-                };
+                let Some(batch) = batches.next() else { break };
+                let (mut xb, yb) = batch?;
+                if let Some(a) = &o.augment {
+                    // A fresh draw per step, repeatable from the model's seed.
+                    let seed = (self.seed ^ self.global_step.wrapping_mul(0x9e37_79b9)) as u32;
+                    xb[0] = xb[0].augment_images(&AugmentOptions { seed, ..a.clone() })?;
+                }
+                let count = yb.shape()[0];
                 let (loss, pred) = self.train_step_inputs(&xb, &yb)?;
-                loss_sum = loss_sum.add(&loss.mul_scalar((e - s) as f32)?)?;
-                seen += e - s;
+                loss_sum = loss_sum.add(&loss.mul_scalar(count as f32)?)?;
+                seen += count;
                 for m in &mut self.compiled("fit")?.metrics {
                     m.update(&pred, &yb)?;
                 }
                 if (b + 1) % o.log_every.max(1) == 0 || b + 1 == steps {
-                    batch_logs = self.read_logs(&loss_sum, seen, "")?;
+                    batch_logs = self.read_logs(&loss_sum, seen)?;
                     bar.set_message(batch_logs.line());
                 }
                 bar.inc(1);
@@ -162,12 +246,16 @@ impl Model {
                     break;
                 }
             }
+            drop(batches);
             let mut logs = batch_logs;
-            if let Some((vx, vy)) = &validation {
+            if let Some(v) = &validation {
                 for cb in &mut callbacks {
                     cb.on_test_begin(self)?;
                 }
-                let val = self.evaluate_inputs(vx, vy, o.batch_size)?;
+                let val = match v {
+                    Validation::Tensors(vx, vy, bs) => self.evaluate_inputs(vx, vy, *bs)?,
+                    Validation::Loader(l) => self.evaluate_loader(l)?,
+                };
                 for cb in &mut callbacks {
                     cb.on_test_end(self, &val)?;
                 }
@@ -199,6 +287,36 @@ impl Model {
         Ok(history)
     }
 
+    /// The batches of `epoch` on the device.
+    fn epoch_batches<'s>(&self, source: &'s Source<'_>, epoch: usize) -> Result<Box<dyn Iterator<Item = Result<DeviceBatch>> + 's>> {
+        let dev = self.device().clone();
+        Ok(match source {
+            Source::Tensors { x, y, batch_size, shuffle } => {
+                let n = y.shape()[0];
+                let order = if *shuffle { Some(self.permutation(n, epoch)?) } else { None };
+                let bs = *batch_size;
+                Box::new((0..n.div_ceil(bs)).map(move |b| {
+                    let (s, e) = (b * bs, ((b + 1) * bs).min(n));
+                    Ok(match &order {
+                        Some(perm) => {
+                            let ids = perm.slice(0, s, e, 1)?;
+                            let xb = x.iter().map(|t| gather_rows(t, &ids)).collect::<Result<Vec<_>>>()?;
+                            (xb, gather_rows(y, &ids)?)
+                        }
+                        None => {
+                            let xb = x.iter().map(|t| t.slice(0, s, e, 1)).collect::<std::result::Result<Vec<_>, _>>()?;
+                            (xb, y.slice(0, s, e, 1)?)
+                        }
+                    })
+                }))
+            }
+            Source::Loader(l) => Box::new(l.iter(epoch).map(move |b| {
+                let (x, y) = b?.to_device(&dev)?;
+                Ok((vec![x], y))
+            })),
+        })
+    }
+
     /// The epoch's sample order on the device: a seeded shuffle, so a resumed run repeats it.
     fn permutation(&self, n: usize, epoch: usize) -> Result<Tensor> {
         let mut order: Vec<u32> = (0..n as u32).collect();
@@ -208,15 +326,18 @@ impl Model {
     }
 
     /// One read-back: the mean loss so far and every metric's result.
-    fn read_logs(&mut self, loss_sum: &Tensor, seen: usize, prefix: &str) -> Result<Logs> {
+    fn read_logs(&mut self, loss_sum: &Tensor, seen: usize) -> Result<Logs> {
         let mut logs = Logs::new();
-        logs.set(format!("{prefix}loss"), loss_sum.item::<f32>()? / seen.max(1) as f32);
+        logs.set("loss", loss_sum.item::<f32>()? / seen.max(1) as f32);
         for m in &self.compiled("fit")?.metrics {
-            logs.set(format!("{prefix}{}", m.name()), m.result()?);
+            logs.set(m.name(), m.result()?);
         }
         Ok(logs)
     }
 }
+
+/// A batch on the device: one tensor per input, and the targets.
+type DeviceBatch = (Vec<Tensor>, Tensor);
 
 fn progress(verbose: bool, steps: usize, epoch: usize, epochs: usize) -> ProgressBar {
     if !verbose {
