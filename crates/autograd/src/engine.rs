@@ -65,12 +65,14 @@ pub(crate) fn backward(root: &Arc<Meta>, seed: Tensor, retain_graph: bool) -> Re
     Ok(())
 }
 
-/// Adds `grad` to a leaf's gradient. Stored row-major, since optimizers read it densely.
+/// Adds `grad` to a leaf's gradient. Stored row-major at element 0 of its storage, since the
+/// fused optimizer kernels read it densely.
 fn accumulate_leaf(meta: &Meta, grad: Tensor) -> Result<()> {
     let mut slot = lock(&meta.grad);
     let sum = match slot.as_ref() {
         Some(old) => old.add(&grad)?,
-        None => grad.contiguous()?,
+        None if grad.is_contiguous() && grad.offset() == 0 => grad,
+        None => grad.copy()?,
     };
     *slot = Some(sum);
     Ok(())

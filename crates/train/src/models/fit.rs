@@ -109,7 +109,7 @@ impl Model {
     /// Trains on `x` `[n, ...input shape]` and targets `y` (`[n, ...]` f32, or `[n]` u32 labels).
     /// Returns the per-epoch logs. Callbacks may stop training or change the learning rate.
     ///
-    /// ```ignore
+    /// ```no_run
     /// # use wgtrain::prelude::*;
     /// # fn main() -> wgtrain::Result<()> {
     /// # let dev = Device::new()?;
@@ -154,14 +154,23 @@ impl Model {
 
     /// `fit` on batches from a [`DataLoader`] (its own batch size and shuffling), validating on
     /// `validation` after each epoch when given.
-    pub fn fit_loader(&mut self, train: &DataLoader, validation: Option<&DataLoader>, o: FitOptions) -> Result<History> {
+    pub fn fit_loader(
+        &mut self,
+        train: &DataLoader,
+        validation: Option<&DataLoader>,
+        o: FitOptions,
+    ) -> Result<History> {
         if train.is_empty() {
             return Err(TrainError::config("fit_loader", "the training loader has no batches"));
         }
         let shape = train.dataset().sample_shape();
         if [shape] != *self.net.input_shapes() {
             let expected = format!("samples of the model's input shape {:?}", self.net.input_shape());
-            return Err(TrainError::Shape { layer: "fit_loader".into(), expected, got: train.dataset().sample_shape() });
+            return Err(TrainError::Shape {
+                layer: "fit_loader".into(),
+                expected,
+                got: train.dataset().sample_shape(),
+            });
         }
         self.run_fit(Source::Loader(train), validation.map(Validation::Loader), o)
     }
@@ -193,7 +202,12 @@ impl Model {
     }
 
     /// The training loop shared by every `fit`.
-    fn run_fit(&mut self, source: Source<'_>, validation: Option<Validation<'_>>, mut o: FitOptions) -> Result<History> {
+    fn run_fit(
+        &mut self,
+        source: Source<'_>,
+        validation: Option<Validation<'_>>,
+        mut o: FitOptions,
+    ) -> Result<History> {
         self.compiled("fit")?;
         let mut callbacks = std::mem::take(&mut o.callbacks);
         self.stop_training = false;
@@ -288,7 +302,11 @@ impl Model {
     }
 
     /// The batches of `epoch` on the device.
-    fn epoch_batches<'s>(&self, source: &'s Source<'_>, epoch: usize) -> Result<Box<dyn Iterator<Item = Result<DeviceBatch>> + 's>> {
+    fn epoch_batches<'s>(
+        &self,
+        source: &'s Source<'_>,
+        epoch: usize,
+    ) -> Result<Box<dyn Iterator<Item = Result<DeviceBatch>> + 's>> {
         let dev = self.device().clone();
         Ok(match source {
             Source::Tensors { x, y, batch_size, shuffle } => {
@@ -304,7 +322,8 @@ impl Model {
                             (xb, gather_rows(y, &ids)?)
                         }
                         None => {
-                            let xb = x.iter().map(|t| t.slice(0, s, e, 1)).collect::<std::result::Result<Vec<_>, _>>()?;
+                            let xb =
+                                x.iter().map(|t| t.slice(0, s, e, 1)).collect::<std::result::Result<Vec<_>, _>>()?;
                             (xb, y.slice(0, s, e, 1)?)
                         }
                     })

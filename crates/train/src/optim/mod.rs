@@ -1,5 +1,26 @@
 //! Optimizers, gradient clipping and learning-rate schedules.
-//! (Interface only on this branch; the implementations land with the `train-optim` branch.)
+//!
+//! Every optimizer runs the foundation's fused update kernel: one dispatch per parameter
+//! tensor, updating the parameter and its state in place, with nothing read back. State
+//! tensors are created on a parameter's first step and keyed by the parameter's name, so a
+//! checkpoint restores them onto the right tensors.
+
+mod adagrad;
+mod adam;
+mod clip;
+mod rmsprop;
+mod schedule;
+mod sgd;
+mod slots;
+
+pub use adagrad::Adagrad;
+pub use adam::{Adam, AdamW};
+pub use clip::GradClip;
+pub use rmsprop::Rmsprop;
+pub use schedule::{
+    Constant, CosineAnnealing, ExponentialDecay, InverseTimeDecay, OneCycle, PiecewiseConstant, StepDecay, Warmup,
+};
+pub use sgd::Sgd;
 
 use wgtrain_tensor::Tensor;
 
@@ -8,13 +29,17 @@ use crate::param::Param;
 
 /// Updates parameters from their gradients.
 pub trait Optimizer: Send {
-    /// Updates every param that has a gradient, one fused dispatch per tensor, after clipping.
+    /// Updates every param that has a gradient (params without one, or frozen, are skipped),
+    /// one fused dispatch per tensor, after this optimizer's gradient clipping. Never reads
+    /// anything back to the host.
     fn step(&mut self, params: &[Param]) -> Result<()>;
     fn learning_rate(&self) -> f32;
     fn set_learning_rate(&mut self, lr: f32);
-    /// Everything needed to resume exactly.
+    /// Everything needed to resume exactly: kind, step count, hyper-parameters, and state
+    /// tensors named `<param name>/<slot>` (e.g. `dense_1/kernel/m`).
     fn state(&self) -> OptimizerState;
-    /// Restores `state`, validating kind, names and shapes.
+    /// Restores `state`, validating the kind and the tensor names (shapes are checked against
+    /// the parameters at the next step), with an error naming what differs.
     fn load_state(&mut self, state: &OptimizerState) -> Result<()>;
 }
 
@@ -27,7 +52,13 @@ pub struct OptimizerState {
     pub tensors: Vec<(String, Tensor)>,
 }
 
-/// A learning rate as a function of a step or epoch counter.
+/// A learning rate as a function of a counter: a step or an epoch index (the caller decides,
+/// see `callbacks::LearningRateScheduler`).
 pub trait LrSchedule: Send + Sync {
     fn lr(&self, t: u64) -> f32;
+}
+
+/// The params `step` updates: trainable, with a gradient.
+pub(crate) fn updatable(params: &[Param]) -> impl Iterator<Item = (&Param, Tensor)> {
+    params.iter().filter(|p| p.var.requires_grad()).filter_map(|p| p.var.grad().map(|g| (p, g)))
 }

@@ -1,0 +1,65 @@
+//! Losses. Each returns the batch loss as a scalar `Var` (so `backward()` works): the mean over
+//! samples of each sample's loss (Keras' default reduction), where a sample's loss is the mean
+//! over its elements. With per-sample weights `w` `[n]` the loss is `sum(w_i l_i) / n`.
+
+mod crossentropy;
+mod regression;
+
+pub use crossentropy::{BinaryCrossEntropy, CategoricalCrossEntropy, FocalLoss, SparseCategoricalCrossEntropy};
+pub use regression::{Hinge, Huber, KlDivergence, MeanAbsoluteError, MeanSquaredError};
+
+use wgtrain_autograd::Var;
+use wgtrain_tensor::Tensor;
+
+use crate::error::{Result, TrainError};
+
+/// A training objective.
+pub trait Loss: Send + Sync {
+    fn name(&self) -> &str;
+    /// `pred`: the model output. `target`: f32 targets of pred's shape, or u32 class labels
+    /// `[n]` for the sparse losses.
+    fn forward(&self, pred: &Var, target: &Tensor, sample_weight: Option<&Tensor>) -> Result<Var>;
+}
+
+/// The clamp that keeps logs of probabilities finite (Keras' epsilon).
+pub(crate) const EPS: f32 = 1e-7;
+
+/// Checks that `target` has `pred`'s shape.
+pub(crate) fn same_shape(loss: &str, pred: &Var, target: &Tensor) -> Result<()> {
+    if pred.shape() != target.shape() {
+        return Err(TrainError::Shape {
+            layer: loss.to_string(),
+            expected: format!("targets of the predictions' shape {:?}", pred.shape()),
+            got: target.shape().to_vec(),
+        });
+    }
+    Ok(())
+}
+
+/// Per-element losses `[n, ...]` to the batch loss: mean per sample, weighted, mean over n.
+pub(crate) fn reduce(loss: &str, elements: Var, sample_weight: Option<&Tensor>) -> Result<Var> {
+    let per_sample = if elements.rank() > 1 {
+        let axes: Vec<isize> = (1..elements.rank() as isize).collect();
+        elements.mean(&axes, false)?
+    } else {
+        elements
+    };
+    weighted_mean(loss, per_sample, sample_weight)
+}
+
+/// `sum(w_i l_i) / n` of per-sample losses `[n]`.
+pub(crate) fn weighted_mean(loss: &str, per_sample: Var, sample_weight: Option<&Tensor>) -> Result<Var> {
+    match sample_weight {
+        None => Ok(per_sample.mean_all()?),
+        Some(w) => {
+            if w.shape() != per_sample.shape() {
+                return Err(TrainError::Shape {
+                    layer: loss.to_string(),
+                    expected: format!("sample weights of shape {:?} (one per sample)", per_sample.shape()),
+                    got: w.shape().to_vec(),
+                });
+            }
+            Ok(per_sample.mul(&Var::constant(w.clone()))?.mean_all()?)
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! Accuracy metrics.
+
+use wgtrain_tensor::{DType, Tensor};
+
+use super::{Metric, Ratio, class_ids, logits_shape};
+use crate::error::{Result, TrainError};
+
+/// The share of samples whose arg-max prediction is the label (u32 labels `[n]`).
+#[derive(Default)]
+pub struct SparseCategoricalAccuracy(Ratio);
+
+impl SparseCategoricalAccuracy {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl Metric for SparseCategoricalAccuracy {
+    fn name(&self) -> String {
+        "accuracy".into()
+    }
+    fn update(&mut self, pred: &Tensor, target: &Tensor) -> Result<()> {
+        let (n, _) = logits_shape(pred, "accuracy")?;
+        let hit = pred.argmax(-1, false)?.cast(DType::F32)?.eq(&class_ids(target, n, "accuracy")?)?;
+        self.0.add(&hit, n)
+    }
+    fn result(&self) -> Result<f32> {
+        self.0.value()
+    }
+    fn reset(&mut self) {
+        self.0.reset();
+    }
+}
+
+/// Accuracy against one-hot (or probability) targets `[n, c]`: arg-max against arg-max.
+#[derive(Default)]
+pub struct CategoricalAccuracy(Ratio);
+
+impl CategoricalAccuracy {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl Metric for CategoricalAccuracy {
+    fn name(&self) -> String {
+        "categorical_accuracy".into()
+    }
+    fn update(&mut self, pred: &Tensor, target: &Tensor) -> Result<()> {
+        let (n, _) = logits_shape(pred, "categorical_accuracy")?;
+        if target.shape() != pred.shape() {
+            let e = format!("one-hot targets of shape {:?}", pred.shape());
+            return Err(TrainError::Shape {
+                layer: "categorical_accuracy".into(),
+                expected: e,
+                got: target.shape().to_vec(),
+            });
+        }
+        let hit = pred.argmax(-1, false)?.cast(DType::F32)?.eq(&class_ids(target, n, "categorical_accuracy")?)?;
+        self.0.add(&hit, n)
+    }
+    fn result(&self) -> Result<f32> {
+        self.0.value()
+    }
+    fn reset(&mut self) {
+        self.0.reset();
+    }
+}
+
+/// Binary accuracy: `(pred > threshold) == (target > 0.5)`, per element (Keras threshold 0.5;
+/// use 0 for logits).
+pub struct BinaryAccuracy {
+    threshold: f32,
+    ratio: Ratio,
+}
+
+impl BinaryAccuracy {
+    pub fn new(threshold: f32) -> Self {
+        BinaryAccuracy { threshold, ratio: Ratio::default() }
+    }
+}
+
+impl Metric for BinaryAccuracy {
+    fn name(&self) -> String {
+        "binary_accuracy".into()
+    }
+    fn update(&mut self, pred: &Tensor, target: &Tensor) -> Result<()> {
+        if pred.shape() != target.shape() {
+            let e = format!("targets of the predictions' shape {:?}", pred.shape());
+            return Err(TrainError::Shape {
+                layer: "binary_accuracy".into(),
+                expected: e,
+                got: target.shape().to_vec(),
+            });
+        }
+        let hit = pred.gt_scalar(self.threshold)?.eq(&target.gt_scalar(0.5)?)?;
+        self.ratio.add(&hit, pred.len())
+    }
+    fn result(&self) -> Result<f32> {
+        self.ratio.value()
+    }
+    fn reset(&mut self) {
+        self.ratio.reset();
+    }
+}
+
+/// Whether the label is among the `k` largest predictions: counted as "fewer than k classes
+/// score strictly higher than the label" (ties favour the label).
+pub struct TopKCategoricalAccuracy {
+    k: usize,
+    ratio: Ratio,
+}
+
+impl TopKCategoricalAccuracy {
+    pub fn new(k: usize) -> Self {
+        TopKCategoricalAccuracy { k, ratio: Ratio::default() }
+    }
+}
+
+impl Metric for TopKCategoricalAccuracy {
+    fn name(&self) -> String {
+        format!("top_{}_accuracy", self.k)
+    }
+    fn update(&mut self, pred: &Tensor, target: &Tensor) -> Result<()> {
+        let (n, _) = logits_shape(pred, "top_k_accuracy")?;
+        let labels = class_ids(target, n, "top_k_accuracy")?.cast(DType::U32)?.reshape(&[n, 1])?;
+        let own = pred.gather(1, &labels)?;
+        let higher = pred.gt(&own)?.sum(&[1], false)?;
+        self.ratio.add(&higher.lt_scalar(self.k as f32)?, n)
+    }
+    fn result(&self) -> Result<f32> {
+        self.ratio.value()
+    }
+    fn reset(&mut self) {
+        self.ratio.reset();
+    }
+}

@@ -1,0 +1,101 @@
+//! Metrics, accumulated on the GPU: `update` only records kernels that add into device
+//! counters; `result` is the one read-back, called by `fit` once per logging step.
+
+mod accuracy;
+mod classification;
+mod regression;
+
+pub use accuracy::{BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy};
+pub use classification::{Auc, ConfusionMatrix, F1Score, Precision, Recall};
+pub use regression::{MeanAbsoluteErrorMetric, MeanSquaredErrorMetric};
+
+use wgtrain_tensor::{DType, Tensor};
+
+use crate::error::{Result, TrainError};
+
+/// A quantity accumulated over batches.
+pub trait Metric: Send {
+    fn name(&self) -> String;
+    /// Adds a batch: predictions and targets as the loss takes them.
+    fn update(&mut self, pred: &Tensor, target: &Tensor) -> Result<()>;
+    /// The value so far (a read-back).
+    fn result(&self) -> Result<f32>;
+    fn reset(&mut self);
+}
+
+/// A device-side running sum with a host-side count: `sum / count`.
+#[derive(Default)]
+pub(crate) struct Ratio {
+    sum: Option<Tensor>,
+    count: u64,
+}
+
+impl Ratio {
+    /// Adds `value` (a device scalar or vector summed as one) over `count` items.
+    pub(crate) fn add(&mut self, value: &Tensor, count: usize) -> Result<()> {
+        let v = if value.rank() == 0 { value.clone() } else { value.sum_all()? };
+        self.sum = Some(match self.sum.take() {
+            Some(s) => s.add(&v)?,
+            None => v,
+        });
+        self.count += count as u64;
+        Ok(())
+    }
+    pub(crate) fn value(&self) -> Result<f32> {
+        match &self.sum {
+            Some(s) if self.count > 0 => Ok(s.item::<f32>()? / self.count as f32),
+            _ => Ok(0.0),
+        }
+    }
+    pub(crate) fn reset(&mut self) {
+        *self = Ratio::default();
+    }
+}
+
+/// A device-side running vector sum (counters read back together).
+#[derive(Default)]
+pub(crate) struct Counters {
+    sum: Option<Tensor>,
+}
+
+impl Counters {
+    pub(crate) fn add(&mut self, v: &Tensor) -> Result<()> {
+        self.sum = Some(match self.sum.take() {
+            Some(s) => s.add(v)?,
+            None => v.clone(),
+        });
+        Ok(())
+    }
+    /// The counters, or `None` before any update.
+    pub(crate) fn read(&self) -> Result<Option<Vec<f32>>> {
+        self.sum.as_ref().map(|s| s.to_vec::<f32>()).transpose().map_err(Into::into)
+    }
+    pub(crate) fn reset(&mut self) {
+        self.sum = None;
+    }
+}
+
+/// Labels as f32 `[n]`: u32/i32 class labels cast, or the argmax of f32 one-hot targets.
+pub(crate) fn class_ids(target: &Tensor, n: usize, what: &str) -> Result<Tensor> {
+    match target.dtype() {
+        DType::U32 | DType::I32 if target.shape() == [n] => Ok(target.cast(DType::F32)?),
+        DType::F32 if target.rank() == 2 && target.shape()[0] == n => Ok(target.argmax(-1, false)?.cast(DType::F32)?),
+        _ => Err(TrainError::Shape {
+            layer: what.to_string(),
+            expected: format!("u32 labels [{n}] or one-hot targets [{n}, c]"),
+            got: target.shape().to_vec(),
+        }),
+    }
+}
+
+/// Checks `pred` is `[n, c]`; returns (n, c).
+pub(crate) fn logits_shape(pred: &Tensor, what: &str) -> Result<(usize, usize)> {
+    match pred.shape() {
+        &[n, c] => Ok((n, c)),
+        s => Err(TrainError::Shape {
+            layer: what.to_string(),
+            expected: "predictions [n, classes]".into(),
+            got: s.to_vec(),
+        }),
+    }
+}

@@ -1,0 +1,46 @@
+//! Regression metrics.
+
+use wgtrain_tensor::Tensor;
+
+use super::{Metric, Ratio};
+use crate::error::{Result, TrainError};
+
+macro_rules! error_metric {
+    ($(#[$doc:meta])* $t:ident, $name:literal, $f:ident) => {
+        $(#[$doc])*
+        #[derive(Default)]
+        pub struct $t(Ratio);
+        impl $t {
+            pub fn new() -> Self {
+                Self::default()
+            }
+        }
+        impl Metric for $t {
+            fn name(&self) -> String {
+                $name.into()
+            }
+            fn update(&mut self, pred: &Tensor, target: &Tensor) -> Result<()> {
+                if pred.shape() != target.shape() {
+                    let e = format!("targets of the predictions' shape {:?}", pred.shape());
+                    return Err(TrainError::Shape { layer: $name.into(), expected: e, got: target.shape().to_vec() });
+                }
+                self.0.add(&pred.sub(target)?.$f()?, pred.len())
+            }
+            fn result(&self) -> Result<f32> {
+                self.0.value()
+            }
+            fn reset(&mut self) {
+                self.0.reset();
+            }
+        }
+    };
+}
+
+error_metric!(
+    /// Mean of `(pred - target)^2` over every element.
+    MeanSquaredErrorMetric, "mse", square
+);
+error_metric!(
+    /// Mean of `|pred - target|` over every element.
+    MeanAbsoluteErrorMetric, "mae", abs
+);

@@ -1,0 +1,72 @@
+//! Adagrad.
+
+use serde_json::json;
+use wgtrain_tensor::{AdagradParams, adagrad_step};
+
+use super::clip::clip;
+use super::slots::Slots;
+use super::{GradClip, Optimizer, OptimizerState, updatable};
+use crate::error::Result;
+use crate::param::Param;
+
+const SLOTS: &[&str] = &["sum"];
+
+/// Adagrad (PyTorch's form, eps 1e-10, accumulator starting at `initial_accumulator`, 0 by
+/// default; Keras starts it at 0.1).
+pub struct Adagrad {
+    hp: AdagradParams,
+    initial: f32,
+    clip: GradClip,
+    step: u64,
+    slots: Slots,
+}
+
+impl Adagrad {
+    pub fn new(lr: f32) -> Self {
+        let hp = AdagradParams { lr, eps: 1e-10, weight_decay: 0.0 };
+        Adagrad { hp, initial: 0.0, clip: GradClip::None, step: 0, slots: Slots::default() }
+    }
+    pub fn initial_accumulator(mut self, v: f32) -> Self {
+        self.initial = v;
+        self
+    }
+    pub fn eps(mut self, e: f32) -> Self {
+        self.hp.eps = e;
+        self
+    }
+    pub fn weight_decay(mut self, wd: f32) -> Self {
+        self.hp.weight_decay = wd;
+        self
+    }
+    pub fn clip(mut self, c: GradClip) -> Self {
+        self.clip = c;
+        self
+    }
+}
+
+impl Optimizer for Adagrad {
+    fn step(&mut self, params: &[Param]) -> Result<()> {
+        clip(params, self.clip)?;
+        self.step += 1;
+        for (p, g) in updatable(params) {
+            let s = self.slots.of(p, SLOTS, self.initial)?;
+            adagrad_step(p.var.data(), &g, &s[0], &self.hp)?;
+        }
+        Ok(())
+    }
+    fn learning_rate(&self) -> f32 {
+        self.hp.lr
+    }
+    fn set_learning_rate(&mut self, lr: f32) {
+        self.hp.lr = lr;
+    }
+    fn state(&self) -> OptimizerState {
+        let hyper = json!({ "lr": self.hp.lr, "eps": self.hp.eps, "weight_decay": self.hp.weight_decay, "initial": self.initial });
+        OptimizerState { kind: "Adagrad".into(), step: self.step, hyper, tensors: self.slots.export(SLOTS) }
+    }
+    fn load_state(&mut self, state: &OptimizerState) -> Result<()> {
+        self.slots.import("Adagrad", SLOTS, state)?;
+        self.step = state.step;
+        Ok(())
+    }
+}

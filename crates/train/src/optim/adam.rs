@@ -1,0 +1,90 @@
+//! Adam and AdamW.
+
+use serde_json::json;
+use wgtrain_tensor::{AdamParams, adam_step};
+
+use super::clip::clip;
+use super::slots::Slots;
+use super::{GradClip, Optimizer, OptimizerState, updatable};
+use crate::error::Result;
+use crate::param::Param;
+
+const SLOTS: &[&str] = &["m", "v"];
+
+/// Adam (PyTorch's form: bias-corrected moments, eps added to the corrected root; L2 weight
+/// decay added to the gradient). Defaults beta1 0.9, beta2 0.999, eps 1e-8 (PyTorch; Keras
+/// uses eps 1e-7).
+pub struct Adam {
+    hp: AdamParams,
+    kind: &'static str,
+    clip: GradClip,
+    step: u64,
+    slots: Slots,
+}
+
+/// AdamW: Adam with decoupled weight decay (`p -= lr wd p` before the update; PyTorch's
+/// default weight decay is 0.01).
+pub struct AdamW;
+
+impl AdamW {
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new(lr: f32, weight_decay: f32) -> Adam {
+        let mut a = Adam::new(lr);
+        (a.hp.weight_decay, a.hp.decoupled, a.kind) = (weight_decay, true, "AdamW");
+        a
+    }
+}
+
+impl Adam {
+    pub fn new(lr: f32) -> Self {
+        let hp = AdamParams { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, decoupled: false, step: 0 };
+        Adam { hp, kind: "Adam", clip: GradClip::None, step: 0, slots: Slots::default() }
+    }
+    pub fn betas(mut self, beta1: f32, beta2: f32) -> Self {
+        (self.hp.beta1, self.hp.beta2) = (beta1, beta2);
+        self
+    }
+    pub fn eps(mut self, eps: f32) -> Self {
+        self.hp.eps = eps;
+        self
+    }
+    /// L2 weight decay for Adam, decoupled decay for AdamW.
+    pub fn weight_decay(mut self, wd: f32) -> Self {
+        self.hp.weight_decay = wd;
+        self
+    }
+    pub fn clip(mut self, c: GradClip) -> Self {
+        self.clip = c;
+        self
+    }
+}
+
+impl Optimizer for Adam {
+    fn step(&mut self, params: &[Param]) -> Result<()> {
+        clip(params, self.clip)?;
+        self.step += 1;
+        let hp = AdamParams { step: self.step, ..self.hp };
+        for (p, g) in updatable(params) {
+            let s = self.slots.of(p, SLOTS, 0.0)?;
+            adam_step(p.var.data(), &g, &s[0], &s[1], &hp)?;
+        }
+        Ok(())
+    }
+    fn learning_rate(&self) -> f32 {
+        self.hp.lr
+    }
+    fn set_learning_rate(&mut self, lr: f32) {
+        self.hp.lr = lr;
+    }
+    fn state(&self) -> OptimizerState {
+        let h = &self.hp;
+        let hyper =
+            json!({ "lr": h.lr, "beta1": h.beta1, "beta2": h.beta2, "eps": h.eps, "weight_decay": h.weight_decay });
+        OptimizerState { kind: self.kind.into(), step: self.step, hyper, tensors: self.slots.export(SLOTS) }
+    }
+    fn load_state(&mut self, state: &OptimizerState) -> Result<()> {
+        self.slots.import(self.kind, SLOTS, state)?;
+        self.step = state.step;
+        Ok(())
+    }
+}

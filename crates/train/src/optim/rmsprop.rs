@@ -1,0 +1,83 @@
+//! RMSprop.
+
+use serde_json::json;
+use wgtrain_tensor::{RmspropParams, rmsprop_step};
+
+use super::clip::clip;
+use super::slots::Slots;
+use super::{GradClip, Optimizer, OptimizerState, updatable};
+use crate::error::Result;
+use crate::param::Param;
+
+const SLOTS: &[&str] = &["square_avg", "momentum", "grad_avg"];
+
+/// RMSprop (PyTorch's form: alpha 0.99, eps 1e-8 outside the root; optional momentum and
+/// centered variance).
+pub struct Rmsprop {
+    hp: RmspropParams,
+    clip: GradClip,
+    step: u64,
+    slots: Slots,
+}
+
+impl Rmsprop {
+    pub fn new(lr: f32) -> Self {
+        let hp = RmspropParams { lr, alpha: 0.99, eps: 1e-8, weight_decay: 0.0, momentum: 0.0, centered: false };
+        Rmsprop { hp, clip: GradClip::None, step: 0, slots: Slots::default() }
+    }
+    pub fn alpha(mut self, a: f32) -> Self {
+        self.hp.alpha = a;
+        self
+    }
+    pub fn eps(mut self, e: f32) -> Self {
+        self.hp.eps = e;
+        self
+    }
+    pub fn momentum(mut self, m: f32) -> Self {
+        self.hp.momentum = m;
+        self
+    }
+    pub fn centered(mut self, on: bool) -> Self {
+        self.hp.centered = on;
+        self
+    }
+    pub fn weight_decay(mut self, wd: f32) -> Self {
+        self.hp.weight_decay = wd;
+        self
+    }
+    pub fn clip(mut self, c: GradClip) -> Self {
+        self.clip = c;
+        self
+    }
+}
+
+impl Optimizer for Rmsprop {
+    fn step(&mut self, params: &[Param]) -> Result<()> {
+        clip(params, self.clip)?;
+        self.step += 1;
+        for (p, g) in updatable(params) {
+            let s = self.slots.of(p, SLOTS, 0.0)?;
+            let buf = (self.hp.momentum > 0.0).then_some(&s[1]);
+            let avg = self.hp.centered.then_some(&s[2]);
+            rmsprop_step(p.var.data(), &g, &s[0], buf, avg, &self.hp)?;
+        }
+        Ok(())
+    }
+    fn learning_rate(&self) -> f32 {
+        self.hp.lr
+    }
+    fn set_learning_rate(&mut self, lr: f32) {
+        self.hp.lr = lr;
+    }
+    fn state(&self) -> OptimizerState {
+        let h = &self.hp;
+        let hyper = json!({ "lr": h.lr, "alpha": h.alpha, "eps": h.eps, "weight_decay": h.weight_decay,
+                            "momentum": h.momentum, "centered": h.centered });
+        OptimizerState { kind: "RMSprop".into(), step: self.step, hyper, tensors: self.slots.export(SLOTS) }
+    }
+    fn load_state(&mut self, state: &OptimizerState) -> Result<()> {
+        self.slots.import("RMSprop", SLOTS, state)?;
+        self.step = state.step;
+        Ok(())
+    }
+}

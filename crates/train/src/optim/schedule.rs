@@ -1,0 +1,154 @@
+//! Learning-rate schedules: pure functions of a step (or epoch) counter `t`, formulas as Keras'
+//! `keras.optimizers.schedules` and PyTorch's `lr_scheduler` (cited per schedule).
+
+use std::f32::consts::PI;
+
+use super::LrSchedule;
+
+/// The same rate at every step.
+#[derive(Debug, Clone, Copy)]
+pub struct Constant(pub f32);
+
+impl LrSchedule for Constant {
+    fn lr(&self, _: u64) -> f32 {
+        self.0
+    }
+}
+
+/// `initial * factor^floor(t / every)` (PyTorch's StepLR).
+#[derive(Debug, Clone, Copy)]
+pub struct StepDecay {
+    pub initial: f32,
+    pub every: u64,
+    pub factor: f32,
+}
+
+impl LrSchedule for StepDecay {
+    fn lr(&self, t: u64) -> f32 {
+        self.initial * self.factor.powi((t / self.every.max(1)) as i32)
+    }
+}
+
+/// `initial * rate^(t / decay_steps)`, the exponent floored when `staircase` (Keras'
+/// ExponentialDecay).
+#[derive(Debug, Clone, Copy)]
+pub struct ExponentialDecay {
+    pub initial: f32,
+    pub decay_steps: u64,
+    pub rate: f32,
+    pub staircase: bool,
+}
+
+impl LrSchedule for ExponentialDecay {
+    fn lr(&self, t: u64) -> f32 {
+        let p = t as f32 / self.decay_steps.max(1) as f32;
+        self.initial * self.rate.powf(if self.staircase { p.floor() } else { p })
+    }
+}
+
+/// `initial / (1 + rate * t / decay_steps)`, floored when `staircase` (Keras'
+/// InverseTimeDecay).
+#[derive(Debug, Clone, Copy)]
+pub struct InverseTimeDecay {
+    pub initial: f32,
+    pub decay_steps: u64,
+    pub rate: f32,
+    pub staircase: bool,
+}
+
+impl LrSchedule for InverseTimeDecay {
+    fn lr(&self, t: u64) -> f32 {
+        let p = t as f32 / self.decay_steps.max(1) as f32;
+        self.initial / (1.0 + self.rate * if self.staircase { p.floor() } else { p })
+    }
+}
+
+/// `values[i]` for `boundaries[i - 1] < t <= boundaries[i]` (Keras' PiecewiseConstantDecay:
+/// one more value than boundaries).
+#[derive(Debug, Clone)]
+pub struct PiecewiseConstant {
+    pub boundaries: Vec<u64>,
+    pub values: Vec<f32>,
+}
+
+impl LrSchedule for PiecewiseConstant {
+    fn lr(&self, t: u64) -> f32 {
+        let i = self.boundaries.iter().take_while(|&&b| t > b).count();
+        self.values.get(i).or(self.values.last()).copied().unwrap_or(0.0)
+    }
+}
+
+/// Cosine annealing from `max` to `min` over `period` steps, restarting (SGDR, PyTorch's
+/// CosineAnnealingWarmRestarts) with each period `t_mult` times longer; `t_mult = 1` and one
+/// period long enough is plain CosineAnnealingLR.
+#[derive(Debug, Clone, Copy)]
+pub struct CosineAnnealing {
+    pub max: f32,
+    pub min: f32,
+    pub period: u64,
+    pub t_mult: u64,
+}
+
+impl LrSchedule for CosineAnnealing {
+    fn lr(&self, t: u64) -> f32 {
+        let (mut start, mut len) = (0u64, self.period.max(1));
+        while t >= start + len {
+            start += len;
+            len *= self.t_mult.max(1);
+        }
+        let frac = (t - start) as f32 / len as f32;
+        self.min + 0.5 * (self.max - self.min) * (1.0 + (PI * frac).cos())
+    }
+}
+
+/// One-cycle (PyTorch's OneCycleLR, cosine): from `max / div` up to `max` over the first
+/// `pct_start` of `total` steps, then down to `max / (div * final_div)`.
+#[derive(Debug, Clone, Copy)]
+pub struct OneCycle {
+    pub max: f32,
+    pub total: u64,
+    pub pct_start: f32,
+    pub div: f32,
+    pub final_div: f32,
+}
+
+impl OneCycle {
+    /// PyTorch's defaults: 30 % warm-up, div 25, final div 1e4.
+    pub fn new(max: f32, total: u64) -> Self {
+        OneCycle { max, total, pct_start: 0.3, div: 25.0, final_div: 1e4 }
+    }
+}
+
+impl LrSchedule for OneCycle {
+    fn lr(&self, t: u64) -> f32 {
+        let cos = |from: f32, to: f32, frac: f32| to + 0.5 * (from - to) * (1.0 + (PI * frac.clamp(0.0, 1.0)).cos());
+        let (start, end) = (self.max / self.div, self.max / (self.div * self.final_div));
+        let up = ((self.pct_start * self.total as f32) - 1.0).max(1.0);
+        let down = (self.total as f32 - 1.0 - up).max(1.0);
+        let t = t as f32;
+        if t <= up { cos(start, self.max, t / up) } else { cos(self.max, end, (t - up) / down) }
+    }
+}
+
+/// A linear warm-up over `steps` (from `inner.lr(0) / steps` up to `inner.lr(0)`), then
+/// `inner` with its counter starting at 0.
+pub struct Warmup {
+    steps: u64,
+    inner: Box<dyn LrSchedule>,
+}
+
+impl Warmup {
+    pub fn linear(steps: u64, inner: impl LrSchedule + 'static) -> Self {
+        Warmup { steps, inner: Box::new(inner) }
+    }
+}
+
+impl LrSchedule for Warmup {
+    fn lr(&self, t: u64) -> f32 {
+        if t < self.steps {
+            self.inner.lr(0) * (t + 1) as f32 / self.steps as f32
+        } else {
+            self.inner.lr(t - self.steps)
+        }
+    }
+}

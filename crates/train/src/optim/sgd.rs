@@ -1,0 +1,82 @@
+//! Stochastic gradient descent.
+
+use serde_json::json;
+use wgtrain_tensor::{SgdParams, sgd_step};
+
+use super::clip::clip;
+use super::slots::Slots;
+use super::{GradClip, Optimizer, OptimizerState, updatable};
+use crate::error::Result;
+use crate::param::Param;
+
+const SLOTS: &[&str] = &["momentum"];
+
+/// SGD with optional momentum (PyTorch's form: `b = mu b + (1 - dampening) g`, `p -= lr b`,
+/// or with Nesterov `p -= lr (g + mu b)`), L2 weight decay added to the gradient.
+pub struct Sgd {
+    hp: SgdParams,
+    clip: GradClip,
+    step: u64,
+    slots: Slots,
+}
+
+impl Sgd {
+    pub fn new(lr: f32) -> Self {
+        let hp = SgdParams { lr, momentum: 0.0, dampening: 0.0, weight_decay: 0.0, nesterov: false, step: 0 };
+        Sgd { hp, clip: GradClip::None, step: 0, slots: Slots::default() }
+    }
+    pub fn momentum(mut self, m: f32) -> Self {
+        self.hp.momentum = m;
+        self
+    }
+    pub fn nesterov(mut self, on: bool) -> Self {
+        self.hp.nesterov = on;
+        self
+    }
+    pub fn dampening(mut self, d: f32) -> Self {
+        self.hp.dampening = d;
+        self
+    }
+    pub fn weight_decay(mut self, wd: f32) -> Self {
+        self.hp.weight_decay = wd;
+        self
+    }
+    pub fn clip(mut self, c: GradClip) -> Self {
+        self.clip = c;
+        self
+    }
+}
+
+impl Optimizer for Sgd {
+    fn step(&mut self, params: &[Param]) -> Result<()> {
+        clip(params, self.clip)?;
+        self.step += 1;
+        let hp = SgdParams { step: self.step, ..self.hp };
+        for (p, g) in updatable(params) {
+            if hp.momentum == 0.0 {
+                sgd_step(p.var.data(), &g, None, &hp)?;
+            } else {
+                let buf = &self.slots.of(p, SLOTS, 0.0)?[0];
+                sgd_step(p.var.data(), &g, Some(buf), &hp)?;
+            }
+        }
+        Ok(())
+    }
+    fn learning_rate(&self) -> f32 {
+        self.hp.lr
+    }
+    fn set_learning_rate(&mut self, lr: f32) {
+        self.hp.lr = lr;
+    }
+    fn state(&self) -> OptimizerState {
+        let h = &self.hp;
+        let hyper = json!({ "lr": h.lr, "momentum": h.momentum, "dampening": h.dampening,
+                            "weight_decay": h.weight_decay, "nesterov": h.nesterov });
+        OptimizerState { kind: "SGD".into(), step: self.step, hyper, tensors: self.slots.export(SLOTS) }
+    }
+    fn load_state(&mut self, state: &OptimizerState) -> Result<()> {
+        self.slots.import("SGD", SLOTS, state)?;
+        self.step = state.step;
+        Ok(())
+    }
+}

@@ -1,0 +1,78 @@
+//! Per-parameter optimizer state ("slots"), created on first use and keyed by parameter name.
+
+use std::collections::BTreeMap;
+
+use wgtrain_tensor::Tensor;
+
+use super::OptimizerState;
+use crate::error::{Result, TrainError};
+use crate::param::Param;
+
+/// Named state tensors of each parameter.
+#[derive(Default)]
+pub(crate) struct Slots {
+    map: BTreeMap<String, Vec<Tensor>>,
+}
+
+impl Slots {
+    /// The state tensors of `p` (one per name in `names`), created filled with `init` on the
+    /// first call; an error if a restored one has another shape.
+    pub(crate) fn of(&mut self, p: &Param, names: &[&str], init: f32) -> Result<&[Tensor]> {
+        if !self.map.contains_key(&p.name) {
+            let t = names
+                .iter()
+                .map(|_| Tensor::full(p.var.device(), p.var.shape(), init))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            self.map.insert(p.name.clone(), t);
+        }
+        let slots = &self.map[&p.name];
+        for (t, n) in slots.iter().zip(names) {
+            if t.shape() != p.var.shape() {
+                let why = format!("state {}/{n} has shape {:?}, the parameter {:?}", p.name, t.shape(), p.var.shape());
+                return Err(TrainError::config("optimizer", why));
+            }
+        }
+        Ok(slots)
+    }
+
+    /// `(<param>/<slot>, tensor)` for every slot.
+    pub(crate) fn export(&self, names: &[&str]) -> Vec<(String, Tensor)> {
+        self.map
+            .iter()
+            .flat_map(|(p, ts)| ts.iter().zip(names).map(move |(t, n)| (format!("{p}/{n}"), t.clone())))
+            .collect()
+    }
+
+    /// Replaces every slot from `state` (created by `export` with the same `names`).
+    pub(crate) fn import(&mut self, kind: &str, names: &[&str], state: &OptimizerState) -> Result<()> {
+        if state.kind != kind {
+            return Err(TrainError::config(
+                "optimizer state",
+                format!("state of a {} optimizer given to {kind}", state.kind),
+            ));
+        }
+        let mut map: BTreeMap<String, Vec<Option<Tensor>>> = BTreeMap::new();
+        for (name, t) in &state.tensors {
+            let slot = names.iter().position(|n| name.ends_with(&format!("/{n}")));
+            let Some(k) = slot else {
+                let why = format!("tensor {name:?} is not one of {kind}'s slots {names:?}");
+                return Err(TrainError::config("optimizer state", why));
+            };
+            let param = &name[..name.len() - names[k].len() - 1];
+            map.entry(param.to_string()).or_insert_with(|| vec![None; names.len()])[k] = Some(t.copy()?);
+        }
+        let mut out = BTreeMap::new();
+        for (param, ts) in map {
+            let full: Option<Vec<Tensor>> = ts.into_iter().collect();
+            let Some(full) = full else {
+                return Err(TrainError::config(
+                    "optimizer state",
+                    format!("{param}: some of the slots {names:?} are missing"),
+                ));
+            };
+            out.insert(param, full);
+        }
+        self.map = out;
+        Ok(())
+    }
+}

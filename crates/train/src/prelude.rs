@@ -1,0 +1,28 @@
+//! Everything a training script usually needs: `use wgtrain::prelude::*;`.
+
+pub use crate::callbacks::{
+    BackupAndRestore, Callback, CsvLogger, EarlyStopping, LearningRateScheduler, ModelCheckpoint, ReduceLrOnPlateau,
+    TensorBoard, TerminateOnNan,
+};
+pub use crate::data::{Cifar10, DataLoader, Dataset, InMemory};
+pub use crate::init::Initializer;
+pub use crate::layers::{
+    Activation, ActivationLayer, AvgPool2d, BatchNorm, Conv2d, ConvTranspose2d, Dense, DepthwiseConv2d, Dropout,
+    Embedding, Flatten, GlobalAvgPool2d, Gru, Layer, LayerNorm, Lstm, MaxPool2d, PRelu, Padding, Reshape, SimpleRnn,
+};
+pub use crate::losses::{
+    BinaryCrossEntropy, CategoricalCrossEntropy, FocalLoss, Hinge, Huber, KlDivergence, Loss, MeanAbsoluteError,
+    MeanSquaredError, SparseCategoricalCrossEntropy,
+};
+pub use crate::metrics::{
+    Auc, BinaryAccuracy, CategoricalAccuracy, ConfusionMatrix, F1Score, Metric, Precision, Recall,
+    SparseCategoricalAccuracy, TopKCategoricalAccuracy,
+};
+pub use crate::models::{FitOptions, Functional, Model, Network, Sequential};
+pub use crate::optim::{
+    Adagrad, Adam, AdamW, CosineAnnealing, ExponentialDecay, GradClip, LrSchedule, OneCycle, Optimizer, Rmsprop, Sgd,
+    StepDecay, Warmup,
+};
+pub use crate::{History, Logs, Param, Result, TrainError};
+pub use wgtrain_autograd::{Var, no_grad};
+pub use wgtrain_tensor::{AugmentOptions, DType, Device, Tensor, UnaryOp};
