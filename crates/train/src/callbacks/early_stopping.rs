@@ -68,7 +68,7 @@ impl EarlyStopping {
 impl Callback for EarlyStopping {
     fn on_train_begin(&mut self, _: &mut Model) -> Result<()> {
         self.mode = self.mode.resolve(&self.monitor);
-        self.best = self.baseline.unwrap_or(self.mode.worst());
+        self.best = self.mode.worst();
         (self.wait, self.best_weights, self.stopped_epoch, self.best_epoch) = (0, None, None, None);
         Ok(())
     }
@@ -79,17 +79,23 @@ impl Callback for EarlyStopping {
             let why = format!("monitored value {:?} is not in the logs (available: {have:?})", self.monitor);
             return Err(TrainError::config("EarlyStopping", why));
         };
+        // Keras' rule: count the epoch, reset on an improvement (that also beats the baseline),
+        // stop once `patience` epochs in a row brought none.
         self.wait += 1;
         if self.mode.improves(value, self.best, self.min_delta) {
             self.best = value;
             self.best_epoch = Some(epoch);
-            self.wait = 0;
             if self.restore_best_weights {
-                self.best_weights =
-                    Some(model.params().iter().map(|p| p.var.data().copy()).collect::<std::result::Result<_, _>>()?);
+                let copies =
+                    model.params().iter().map(|p| p.var.data().copy()).collect::<std::result::Result<_, _>>()?;
+                self.best_weights = Some(copies);
             }
+            if self.baseline.is_none_or(|b| self.mode.improves(value, b, self.min_delta)) {
+                self.wait = 0;
+            }
+            return Ok(());
         }
-        if self.wait > self.patience && epoch > 0 {
+        if self.wait >= self.patience && epoch > 0 {
             self.stopped_epoch = Some(epoch);
             model.stop_training = true;
             if let Some(best) = &self.best_weights {

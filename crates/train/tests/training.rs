@@ -1,0 +1,12 @@
+//! Training on the GPU: optimizers against hand-computed steps, schedules, losses and metrics
+//! against their formulas, models that must learn held-out data, callbacks and resuming.
+
+#[path = "models/harness.rs"]
+mod harness;
+
+mod training {
+    mod callbacks;
+    mod learning;
+    mod losses_metrics;
+    mod optimizers;
+}
