@@ -101,7 +101,7 @@ fn composed_losses_have_correct_gradients() {
     let huber = Huber::new(0.5);
     gradcheck(
         dev(),
-        &[x.clone()],
+        std::slice::from_ref(&x),
         |v| Ok(huber.forward(&v[0], &tt, None).unwrap()),
         |h| {
             vec![
