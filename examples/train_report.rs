@@ -1,0 +1,94 @@
+//! Training-step throughput of the peers' workloads (`shared/PEERS.md`) on whatever adapter
+//! wgtrain picks: `cnn_step` (the Conv32-Pool-Conv64-Pool-Conv64-Dense64-Dense10 CNN, Adam,
+//! batch 64) and `mlp_step` (784-256-256-10, Adam, batch 128), each a full `train_step`
+//! (forward, loss, backward, optimizer) ending with a device sync; median of repetitions after
+//! warm-up. Prints a table and one JSON line per workload with the peers' fields, and the
+//! device memory before and after the timed steps (it must not grow).
+//!
+//! `cargo run --release -p wgtrain --example train_report` (`-- --quick`: fewer repetitions;
+//! `-- --steps N`: N untimed steps first, to check memory stays flat over a long run).
+
+use std::time::Instant;
+
+use wgtrain::prelude::*;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// Median ms of `reps` synced train steps.
+fn time_steps(model: &mut Model, x: &Tensor, y: &Tensor, reps: usize) -> Result<f64> {
+    let mut t = Vec::with_capacity(reps);
+    for _ in 0..reps {
+        let t0 = Instant::now();
+        model.train_step(x, y)?;
+        model.device().synchronize()?;
+        t.push(t0.elapsed().as_secs_f64() * 1e3);
+    }
+    Ok(median(t))
+}
+
+fn cnn(dev: &Device) -> Result<Model> {
+    let net = Sequential::new(dev, &[3, 32, 32])
+        .add(Conv2d::new(32, [3, 3]).relu())?
+        .add(MaxPool2d::new([2, 2]))?
+        .add(Conv2d::new(64, [3, 3]).relu())?
+        .add(MaxPool2d::new([2, 2]))?
+        .add(Conv2d::new(64, [3, 3]).relu())?
+        .add(Flatten::new())?
+        .add(Dense::new(64).relu())?
+        .add(Dense::new(10))?;
+    let mut m = Model::new(net);
+    m.compile(Adam::new(1e-3), SparseCategoricalCrossEntropy::from_logits(), vec![]);
+    Ok(m)
+}
+
+fn mlp(dev: &Device) -> Result<Model> {
+    let net = Sequential::new(dev, &[784]).add(Dense::new(256).relu())?.add(Dense::new(256).relu())?.add(Dense::new(10))?;
+    let mut m = Model::new(net);
+    m.compile(Adam::new(1e-3), SparseCategoricalCrossEntropy::from_logits(), vec![]);
+    Ok(m)
+}
+
+fn labels(dev: &Device, n: usize) -> Result<Tensor> {
+    let y: Vec<u32> = (0..n as u32).map(|i| i % 10).collect();
+    Ok(Tensor::from_slice(dev, &y, &[n])?)
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let long: usize = args.iter().position(|a| a == "--steps").and_then(|i| args.get(i + 1)?.parse().ok()).unwrap_or(0);
+    let dev = Device::new()?;
+    println!("adapter: {}", dev.adapter());
+    let reps = if quick { 3 } else if dev.is_cpu() { 5 } else { 20 };
+    println!("{:<10} {:>10} {:>14}  {}", "workload", "median ms", "rate", "memory (buffers created, live MiB)");
+    let runs: [(&str, usize, &[usize], &str); 2] =
+        [("cnn_step", 64, &[64, 3, 32, 32], "images/s"), ("mlp_step", 128, &[128, 784], "samples/s")];
+    for (name, batch, shape, unit) in runs {
+        let mut model = if name == "cnn_step" { cnn(&dev)? } else { mlp(&dev)? };
+        let x = Tensor::rand_uniform(&dev, shape, 0.0, 1.0, 1)?;
+        let y = labels(&dev, batch)?;
+        // Warm-up (pipelines, pool), then `--steps` more untimed steps.
+        for _ in 0..2 + long {
+            model.train_step(&x, &y)?;
+        }
+        dev.synchronize()?;
+        let before = dev.pool_stats();
+        let ms = time_steps(&mut model, &x, &y, reps)?;
+        let after = dev.pool_stats();
+        let rate = batch as f64 / ms * 1e3;
+        let mib = |b: u64| b as f64 / (1 << 20) as f64;
+        println!(
+            "{name:<10} {ms:>10.2} {rate:>10.0} {unit}  {} -> {}, {:.1} -> {:.1}",
+            before.buffers_created,
+            after.buffers_created,
+            mib(before.live_bytes),
+            mib(after.live_bytes)
+        );
+        let rate_key = unit.replace("/s", "_per_s");
+        eprintln!("{{\"workload\":\"{name}\",\"batch\":{batch},\"median_ms\":{ms:.3},\"{rate_key}\":{rate:.1},\"reps\":{reps}}}");
+    }
+    Ok(())
+}
