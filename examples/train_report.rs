@@ -45,7 +45,8 @@ fn cnn(dev: &Device) -> Result<Model> {
 }
 
 fn mlp(dev: &Device) -> Result<Model> {
-    let net = Sequential::new(dev, &[784]).add(Dense::new(256).relu())?.add(Dense::new(256).relu())?.add(Dense::new(10))?;
+    let net =
+        Sequential::new(dev, &[784]).add(Dense::new(256).relu())?.add(Dense::new(256).relu())?.add(Dense::new(10))?;
     let mut m = Model::new(net);
     m.compile(Adam::new(1e-3), SparseCategoricalCrossEntropy::from_logits(), vec![]);
     Ok(m)
@@ -62,7 +63,13 @@ fn main() -> Result<()> {
     let long: usize = args.iter().position(|a| a == "--steps").and_then(|i| args.get(i + 1)?.parse().ok()).unwrap_or(0);
     let dev = Device::new()?;
     println!("adapter: {}", dev.adapter());
-    let reps = if quick { 3 } else if dev.is_cpu() { 5 } else { 20 };
+    let reps = if quick {
+        3
+    } else if dev.is_cpu() {
+        5
+    } else {
+        20
+    };
     println!("{:<10} {:>10} {:>14}  {}", "workload", "median ms", "rate", "memory (buffers created, live MiB)");
     let runs: [(&str, usize, &[usize], &str); 2] =
         [("cnn_step", 64, &[64, 3, 32, 32], "images/s"), ("mlp_step", 128, &[128, 784], "samples/s")];
@@ -88,7 +95,9 @@ fn main() -> Result<()> {
             mib(after.live_bytes)
         );
         let rate_key = unit.replace("/s", "_per_s");
-        eprintln!("{{\"workload\":\"{name}\",\"batch\":{batch},\"median_ms\":{ms:.3},\"{rate_key}\":{rate:.1},\"reps\":{reps}}}");
+        eprintln!(
+            "{{\"workload\":\"{name}\",\"batch\":{batch},\"median_ms\":{ms:.3},\"{rate_key}\":{rate:.1},\"reps\":{reps}}}"
+        );
     }
     Ok(())
 }

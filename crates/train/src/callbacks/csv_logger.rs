@@ -33,6 +33,9 @@ impl CsvLogger {
 impl Callback for CsvLogger {
     fn on_train_begin(&mut self, _: &mut Model) -> Result<()> {
         self.header = None;
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| self.io(e))?;
+        }
         if !self.append || !self.path.exists() {
             std::fs::write(&self.path, b"").map_err(|e| self.io(e))?;
         } else {

@@ -173,6 +173,20 @@ impl Cifar10 {
         out
     }
 
+    /// The first `n` images.
+    pub fn truncated(mut self, n: usize) -> Cifar10 {
+        let n = n.min(self.labels.len());
+        self.labels.truncate(n);
+        self.images.truncate(n * PIXELS);
+        self
+    }
+
+    /// Moves the images from `at` on into a set of their own (a train/validation split).
+    pub fn split_off(&mut self, at: usize) -> Cifar10 {
+        let at = at.min(self.labels.len());
+        Cifar10 { images: self.images.split_off(at * PIXELS), labels: self.labels.split_off(at) }
+    }
+
     pub fn labels(&self) -> &[u8] {
         &self.labels
     }

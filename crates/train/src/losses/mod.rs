@@ -63,3 +63,13 @@ pub(crate) fn weighted_mean(loss: &str, per_sample: Var, sample_weight: Option<&
         }
     }
 }
+
+/// A boxed loss is a loss (choose one at run time, then `compile`).
+impl<T: Loss + ?Sized> Loss for Box<T> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn forward(&self, pred: &Var, target: &Tensor, sample_weight: Option<&Tensor>) -> Result<Var> {
+        (**self).forward(pred, target, sample_weight)
+    }
+}

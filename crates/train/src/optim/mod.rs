@@ -62,3 +62,22 @@ pub trait LrSchedule: Send + Sync {
 pub(crate) fn updatable(params: &[Param]) -> impl Iterator<Item = (&Param, Tensor)> {
     params.iter().filter(|p| p.var.requires_grad()).filter_map(|p| p.var.grad().map(|g| (p, g)))
 }
+
+/// A boxed optimizer is an optimizer (choose one at run time, then `compile`).
+impl<T: Optimizer + ?Sized> Optimizer for Box<T> {
+    fn step(&mut self, params: &[Param]) -> Result<()> {
+        (**self).step(params)
+    }
+    fn learning_rate(&self) -> f32 {
+        (**self).learning_rate()
+    }
+    fn set_learning_rate(&mut self, lr: f32) {
+        (**self).set_learning_rate(lr)
+    }
+    fn state(&self) -> OptimizerState {
+        (**self).state()
+    }
+    fn load_state(&mut self, state: &OptimizerState) -> Result<()> {
+        (**self).load_state(state)
+    }
+}
