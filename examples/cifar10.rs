@@ -42,6 +42,7 @@ enum Schedule {
 
 /// Train a CIFAR-10 classifier on the GPU with wgtrain.
 #[derive(Debug, Parser)]
+#[command(args_override_self = true)]
 struct Args {
     /// Folder of the CIFAR-10 binary distribution (downloaded there when missing).
     #[arg(long, default_value = "data/cifar10")]

@@ -1,31 +1,13 @@
 #!/usr/bin/env bash
-# The README's test command: runs every test of the workspace on a Vulkan adapter.
-# wgtrain's tests run on Vulkan. A machine without a GPU driver has no Vulkan adapter (its GL
-# llvmpipe adapter lacks f16 and subgroups), so this installs Mesa's software Vulkan driver,
-# lavapipe, when no Vulkan driver is present.
+# The README's test command: runs every test of the workspace on a Vulkan adapter (installing
+# lavapipe first when there is no Vulkan driver).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-# True when any Vulkan driver manifest (ICD) is installed. `compgen -G` tests a glob without
-# failing on folders that do not exist.
-has_vulkan_icd() {
-    local dir
-    for dir in /usr/share/vulkan/icd.d /etc/vulkan/icd.d /usr/local/share/vulkan/icd.d; do
-        if compgen -G "$dir/*.json" >/dev/null; then return 0; fi
-    done
-    return 1
-}
-
-if ! has_vulkan_icd; then
-    echo "No Vulkan driver found: installing Mesa's lavapipe (mesa-vulkan-drivers) to run the GPU tests on the CPU."
-    SUDO=""
-    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq mesa-vulkan-drivers >/dev/null
-fi
+source scripts/vulkan.sh
 
 # Tests pick a Vulkan adapter (a GPU if one exists, else lavapipe), never the GL fallback.
 export WGTRAIN_ADAPTER="${WGTRAIN_ADAPTER:-vulkan}"
 cargo test --workspace "$@"
-# Benchmarks are compiled, not run (they take minutes on a software adapter).
+# Benchmarks and examples are compiled, not run (they take minutes on a software adapter).
 cargo bench --workspace --no-run
+cargo build --release --workspace --examples
