@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use clap::{Parser, ValueEnum};
 use wgtrain::data::cifar10::{self, CLASSES, Cifar10, Split};
-use wgtrain::models::Functional;
+use wgtrain::models::zoo;
 use wgtrain::prelude::*;
 use wgtrain::tensor::AdapterChoice;
 
@@ -87,56 +87,6 @@ struct Args {
     quiet: bool,
 }
 
-/// CIFAR-10's per-channel mean and standard deviation.
-const MEAN: [f32; 3] = [0.4914, 0.4822, 0.4465];
-const STD: [f32; 3] = [0.2470, 0.2435, 0.2616];
-
-fn cnn(dev: &Device, seed: u64) -> Result<Model> {
-    let net = Sequential::new(dev, &[3, 32, 32])
-        .seed(seed)
-        .add(Normalization::new(&MEAN, &STD))?
-        .add(Conv2d::new(32, [3, 3]).relu())?
-        .add(MaxPool2d::new([2, 2]))?
-        .add(Conv2d::new(64, [3, 3]).relu())?
-        .add(MaxPool2d::new([2, 2]))?
-        .add(Conv2d::new(64, [3, 3]).relu())?
-        .add(Flatten::new())?
-        .add(Dense::new(64).relu())?
-        .add(Dense::new(10))?;
-    Ok(Model::new(net))
-}
-
-fn resnet(dev: &Device, seed: u64) -> Result<Model> {
-    let mut g = Functional::new(dev).seed(seed);
-    let x = g.input("image", &[3, 32, 32]);
-    let mut h = g.apply(Normalization::new(&MEAN, &STD), x)?;
-    h = g.apply(Conv2d::new(16, [3, 3]).padding(Padding::Same).use_bias(false), h)?;
-    h = g.apply(BatchNorm::new(), h)?;
-    h = g.apply(ActivationLayer::new(Activation::Relu), h)?;
-    let mut channels = 16;
-    for (filters, stride) in [(16, 1), (32, 2), (64, 2)] {
-        let conv = |f: usize, s: usize| Conv2d::new(f, [3, 3]).strides([s, s]).padding(Padding::Same).use_bias(false);
-        let mut r = g.apply(conv(filters, stride), h)?;
-        r = g.apply(BatchNorm::new(), r)?;
-        r = g.apply(ActivationLayer::new(Activation::Relu), r)?;
-        r = g.apply(conv(filters, 1), r)?;
-        r = g.apply(BatchNorm::new(), r)?;
-        let shortcut = if stride != 1 || channels != filters {
-            let s = g.apply(Conv2d::new(filters, [1, 1]).strides([stride, stride]).use_bias(false), h)?;
-            g.apply(BatchNorm::new(), s)?
-        } else {
-            h
-        };
-        let sum = g.add(&[r, shortcut])?;
-        h = g.apply(ActivationLayer::new(Activation::Relu), sum)?;
-        channels = filters;
-    }
-    h = g.apply(GlobalAvgPool2d::new(), h)?;
-    let out = g.apply(Dense::new(10), h)?;
-    g.set_outputs(&[out])?;
-    Ok(Model::new(g))
-}
-
 /// The training and test sets, and whether they are synthetic.
 fn data(a: &Args) -> Result<(Cifar10, Cifar10, bool)> {
     let synthetic = |n: usize| (Cifar10::synthetic(n, a.seed), Cifar10::synthetic((n / 5).max(100), a.seed + 1), true);
@@ -191,8 +141,8 @@ fn run(a: Args) -> Result<()> {
         if synthetic { " (SYNTHETIC: labels follow the colour and a stripe, not CIFAR-10 classes)" } else { "" }
     );
     let mut model = match a.model {
-        Arch::Cnn => cnn(&dev, a.seed)?,
-        Arch::Resnet => resnet(&dev, a.seed)?,
+        Arch::Cnn => zoo::cifar10_cnn(&dev, a.seed)?,
+        Arch::Resnet => zoo::cifar10_resnet(&dev, a.seed)?,
     }
     .with_seed(a.seed);
     println!("{}", model.summary());

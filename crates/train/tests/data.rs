@@ -4,4 +4,5 @@
 mod data {
     mod cifar10;
     mod loader;
+    mod trainer;
 }

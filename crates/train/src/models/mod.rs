@@ -6,6 +6,7 @@ mod functional;
 mod model;
 mod sequential;
 mod summary;
+pub mod zoo;
 
 pub use fit::FitOptions;
 pub use functional::{Functional, LayerRef, Sym};

@@ -1,0 +1,63 @@
+//! Ready-made models: the CIFAR-10 networks of the example trainer.
+
+use crate::error::Result;
+use crate::layers::{
+    Activation, ActivationLayer, BatchNorm, Conv2d, Dense, Flatten, GlobalAvgPool2d, MaxPool2d, Normalization, Padding,
+};
+use crate::models::{Functional, Model, Sequential};
+use wgtrain_tensor::Device;
+
+/// CIFAR-10's per-channel mean and standard deviation.
+pub const MEAN: [f32; 3] = [0.4914, 0.4822, 0.4465];
+pub const STD: [f32; 3] = [0.2470, 0.2435, 0.2616];
+
+/// The classic Keras CIFAR-10 CNN (Conv32-Pool-Conv64-Pool-Conv64-Dense64-Dense10, 122,570
+/// parameters, the peers' `cnn_step` model) after a per-channel normalization.
+pub fn cifar10_cnn(dev: &Device, seed: u64) -> Result<Model> {
+    let net = Sequential::new(dev, &[3, 32, 32])
+        .seed(seed)
+        .add(Normalization::new(&MEAN, &STD))?
+        .add(Conv2d::new(32, [3, 3]).relu())?
+        .add(MaxPool2d::new([2, 2]))?
+        .add(Conv2d::new(64, [3, 3]).relu())?
+        .add(MaxPool2d::new([2, 2]))?
+        .add(Conv2d::new(64, [3, 3]).relu())?
+        .add(Flatten::new())?
+        .add(Dense::new(64).relu())?
+        .add(Dense::new(10))?;
+    Ok(Model::new(net))
+}
+
+/// A small ResNet for 32x32 images (He et al.'s CIFAR ResNet shape): a 16-channel stem, then
+/// residual blocks of 16, 32 and 64 channels (stride 2 between stages, 1x1 projection
+/// shortcuts), batch norm after every convolution, global average pooling, Dense(10).
+pub fn cifar10_resnet(dev: &Device, seed: u64) -> Result<Model> {
+    let mut g = Functional::new(dev).seed(seed);
+    let x = g.input("image", &[3, 32, 32]);
+    let mut h = g.apply(Normalization::new(&MEAN, &STD), x)?;
+    h = g.apply(Conv2d::new(16, [3, 3]).padding(Padding::Same).use_bias(false), h)?;
+    h = g.apply(BatchNorm::new(), h)?;
+    h = g.apply(ActivationLayer::new(Activation::Relu), h)?;
+    let mut channels = 16;
+    for (filters, stride) in [(16, 1), (32, 2), (64, 2)] {
+        let conv = |f: usize, s: usize| Conv2d::new(f, [3, 3]).strides([s, s]).padding(Padding::Same).use_bias(false);
+        let mut r = g.apply(conv(filters, stride), h)?;
+        r = g.apply(BatchNorm::new(), r)?;
+        r = g.apply(ActivationLayer::new(Activation::Relu), r)?;
+        r = g.apply(conv(filters, 1), r)?;
+        r = g.apply(BatchNorm::new(), r)?;
+        let shortcut = if stride != 1 || channels != filters {
+            let s = g.apply(Conv2d::new(filters, [1, 1]).strides([stride, stride]).use_bias(false), h)?;
+            g.apply(BatchNorm::new(), s)?
+        } else {
+            h
+        };
+        let sum = g.add(&[r, shortcut])?;
+        h = g.apply(ActivationLayer::new(Activation::Relu), sum)?;
+        channels = filters;
+    }
+    h = g.apply(GlobalAvgPool2d::new(), h)?;
+    let out = g.apply(Dense::new(10), h)?;
+    g.set_outputs(&[out])?;
+    Ok(Model::new(g))
+}
