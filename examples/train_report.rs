@@ -71,8 +71,8 @@ fn main() -> Result<()> {
         20
     };
     println!(
-        "{:<10} {:>10} {:>14}  {}",
-        "workload", "median ms", "rate", "memory after warm-up -> after the run (buffers created, live MiB)"
+        "{:<10} {:>10} {:>14}  memory after warm-up -> after the run (buffers created, live MiB)",
+        "workload", "median ms", "rate"
     );
     let runs: [(&str, usize, &[usize], &str); 2] =
         [("cnn_step", 64, &[64, 3, 32, 32], "images/s"), ("mlp_step", 128, &[128, 784], "samples/s")];
