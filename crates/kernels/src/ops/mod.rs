@@ -6,6 +6,7 @@
 
 pub mod conv;
 pub mod fill;
+pub mod gemm_uniform;
 pub mod index;
 pub mod map;
 pub mod matmul;
