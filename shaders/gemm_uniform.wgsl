@@ -55,8 +55,7 @@ override WG: u32 = 32u;
 @group(0) @binding(15) var<storage, read> bias: array<f32>;
 @group(0) @binding(16) var<storage, read_write> c: array<f32>;
 
-// An invocation's 8 x 16 block of C: row i is acc[4 i .. 4 i + 3]. A function variable
-// (a `var<private>` array measured 4x slower on llvmpipe: it is not kept in registers).
+// An invocation's 8 x 16 block of C: row i is acc[4 i .. 4 i + 3], indexed only by constants.
 alias Block = array<vec4<f32>, 32>;
 
 // acc[4 i + j] += A[row i] * B[columns 4 j .. 4 j + 3] for an 8 x 16 block at one k.

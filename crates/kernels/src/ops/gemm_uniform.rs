@@ -4,7 +4,7 @@
 //! are read through row, column and batch strides, C is contiguous `[batch, m, n]`, the bias +
 //! activation epilogue is fused.
 //!
-//! A [`GemmPlan`] splits C into tiles of at most 256 x 256 and K into windows of `kc` steps;
+//! A [`GemmPlan`] splits C into tiles of at most 64 x 64 and K into windows of `kc` steps;
 //! one dispatch covers one C tile and up to [`PAIRS`] windows of K, so a matmul is
 //! `batch x tiles_m x tiles_n x ceil(k_windows / PAIRS)` GEMM dispatches after two packs.
 //! Launchers never see buffers: a [`GemmStep`] names the windows (as element offsets into the
@@ -25,9 +25,11 @@ pub const UNIFORM_BINDINGS: u32 = 2 * PAIRS as u32 + 1;
 pub const INV_ROWS: u32 = 8;
 pub const INV_COLS: u32 = 16;
 /// Invocations per workgroup of `gemm_uniform`.
-pub const WG: u32 = 32;
-/// Largest C tile side of one dispatch.
-pub const MAX_TILE: u32 = 256;
+pub const WG: u32 = 8;
+/// Largest C tile side of one dispatch. Small tiles leave room for deep windows (k = 256 per
+/// window at 64 x 64, 1792 per dispatch), so C is rarely read back and rewritten: storage
+/// accesses, not FMAs, dominate on llvmpipe.
+pub const MAX_TILE: u32 = 64;
 
 /// Parameters of `gemm_uniform.wgsl`.
 #[repr(C)]
