@@ -3,7 +3,9 @@
 // off + batch * bs + row * rs + k * ks. Window (batch, tile, kw) starts at vec4
 // ((batch * tiles + tile) * kws + kw) * wstride4 and holds rows tile * 4 r4 .. (tile + 1) * 4 r4
 // and k kw * kc .. (kw + 1) * kc, k-major: vec4 j = kk * r4 + r / 4 holds rows r .. r + 3 at
-// k = kk. Rows and k beyond the operand are zero. Grid: (kc * r4 / 64, tiles * kws, batches).
+// k = kk. Rows and k beyond the operand are zero. When `rows_vec4` is set (row stride 1,
+// offsets and the other strides multiples of 4) four rows are one aligned vec4 of `src4`, the
+// same buffer as `src`: one storage load instead of four (each a per-lane loop on llvmpipe). Grid: (kc * r4 / 64, tiles * kws, batches).
 // Parameters match `GemmPackParams` in ops/gemm_uniform.rs.
 
 struct GemmPackParams {
@@ -18,12 +20,13 @@ struct GemmPackParams {
     kws: u32,
     wstride4: u32,
     tiles: u32,
-    _pad: u32,
+    rows_vec4: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: GemmPackParams;
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dst: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> src4: array<vec4<f32>>;
 
 @compute @workgroup_size(64)
 fn gemm_pack(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -37,7 +40,9 @@ fn gemm_pack(@builtin(global_invocation_id) gid: vec3<u32>) {
     let k = kw * p.kc + kk;
     let base = p.off + gid.z * p.bs + k * p.ks;
     var v = vec4<f32>(0.0);
-    if (k < p.depth) {
+    if (k < p.depth && p.rows_vec4 != 0u && row + 3u < p.rows) {
+        v = src4[(base + row) / 4u];
+    } else if (k < p.depth) {
         for (var e = 0u; e < 4u; e++) {
             if (row + e < p.rows) { v[e] = src[base + (row + e) * p.rs]; }
         }

@@ -4,7 +4,7 @@
 //! are read through row, column and batch strides, C is contiguous `[batch, m, n]`, the bias +
 //! activation epilogue is fused.
 //!
-//! A [`GemmPlan`] splits C into tiles of at most 64 x 64 and K into windows of `kc` steps;
+//! A [`GemmPlan`] splits C into tiles of at most 128 x 128 and K into windows of `kc` steps;
 //! one dispatch covers one C tile and up to [`PAIRS`] windows of K, so a matmul is
 //! `batch x tiles_m x tiles_n x ceil(k_windows / PAIRS)` GEMM dispatches after two packs.
 //! Launchers never see buffers: a [`GemmStep`] names the windows (as element offsets into the
@@ -26,10 +26,10 @@ pub const INV_ROWS: u32 = 8;
 pub const INV_COLS: u32 = 16;
 /// Invocations per workgroup of `gemm_uniform`.
 pub const WG: u32 = 8;
-/// Largest C tile side of one dispatch. Small tiles leave room for deep windows (k = 256 per
-/// window at 64 x 64, 1792 per dispatch), so C is rarely read back and rewritten: storage
-/// accesses, not FMAs, dominate on llvmpipe.
-pub const MAX_TILE: u32 = 64;
+/// Largest C tile side of one dispatch. Small tiles leave room for deep windows (k = 128 per
+/// window at 128 x 128, 896 per dispatch), so C is rarely read back and rewritten (storage
+/// accesses, not FMAs, dominate on llvmpipe); 64 and 256 measured no better (ARCHITECTURE.md).
+pub const MAX_TILE: u32 = 128;
 
 /// Parameters of `gemm_uniform.wgsl`.
 #[repr(C)]
@@ -71,11 +71,16 @@ pub struct GemmPackParams {
     pub kws: u32,
     pub wstride4: u32,
     pub tiles: u32,
-    pub _pad: u32,
+    /// Four rows are one aligned vec4 (row stride 1, other strides and offset multiples of 4).
+    pub rows_vec4: u32,
 }
 
-pub static PACK: KernelSpec =
-    KernelSpec { shader: Shader::GemmPack, entry: "gemm_pack", bindings: &[Access::Read, Access::ReadWrite] };
+pub static PACK: KernelSpec = KernelSpec {
+    shader: Shader::GemmPack,
+    entry: "gemm_pack",
+    // (src, dst, src again: read as vec4).
+    bindings: &[Access::Read, Access::ReadWrite, Access::Read],
+};
 
 pub static GEMM: KernelSpec = KernelSpec {
     shader: Shader::GemmUniform,
@@ -139,7 +144,7 @@ impl Panel {
             kws: self.kws,
             wstride4: (self.wstride / 4) as u32,
             tiles: self.tiles,
-            _pad: 0,
+            rows_vec4: (rs == 1 && (off | ks | bs).is_multiple_of(4)) as u32,
         };
         let grid = [(self.kc * self.r / 4).div_ceil(64), self.tiles * self.kws, self.batches];
         Launch::new(&PACK, &p, grid)

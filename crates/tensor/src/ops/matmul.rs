@@ -125,8 +125,13 @@ fn uniform_gemm(p: &MatmulParams, a: &Tensor, b: &Tensor, bias: (&wgpu::Buffer, 
     let packed_a = Tensor::empty(dev, &[plan.a.elements() as usize], DType::F32)?;
     let packed_b = Tensor::empty(dev, &[plan.b.elements() as usize], DType::F32)?;
     let [pack_a, pack_b] = plan.packs(p);
-    dev.dispatch(&pack_a, &[a.binding(), packed_a.binding()])?;
-    dev.dispatch(&pack_b, &[b.binding(), packed_b.binding()])?;
+    for (pack, src, dst) in [(&pack_a, a, &packed_a), (&pack_b, b, &packed_b)] {
+        let (buffer, bytes) = src.binding();
+        // The vec4 view covers whole vec4s (pool buffers are multiples of 256 bytes).
+        let bytes4 = bytes.next_multiple_of(16).min(buffer.size());
+        let (out, out_bytes) = dst.binding();
+        dev.dispatch_ranges(pack, &[(buffer, 0, bytes), (out, 0, out_bytes), (buffer, 0, bytes4)])?;
+    }
     let (wa, wb) = (packed_a.binding().0, packed_b.binding().0);
     let (c, c_bytes) = out.binding();
     let window = |buffer, at: u64| (buffer, at * 4, WINDOW_FLOATS * 4);
