@@ -3,7 +3,9 @@
 //! every repetition ending with a device sync). Prints a table and one JSON line per row with
 //! the peers' fields (`workload`, `n` or `pass`, `median_ms`, `gflops`).
 //!
-//! `cargo run --release --example kernel_report` (add `-- --quick` for fewer repetitions).
+//! `cargo run --release --example kernel_report` (add `-- --quick` for fewer repetitions,
+//! `--matmul-only` to stop after the matmul rows;
+//! `WGTRAIN_GEMM=tiled|uniform` picks the matmul path, default uniform on CPU adapters).
 
 use std::time::Instant;
 
@@ -42,7 +44,7 @@ fn main() -> Result<()> {
     let quick = std::env::args().any(|a| a == "--quick");
     let dev = Device::new()?;
     println!("adapter: {}", dev.adapter());
-    println!("gemm tiles: {:?}", dev.gemm_tiles());
+    println!("gemm path: {:?}, tiles: {:?}", dev.gemm_path(), dev.gemm_tiles());
     warm_up(&dev)?;
     // A software adapter takes seconds per large repetition: fewer of them keep the report
     // under two minutes (the JSON says how many).
@@ -53,6 +55,10 @@ fn main() -> Result<()> {
         let reps = if n == 2048 { heavy_reps } else { 3 };
         let ms = median_ms(&dev, reps, n < 2048, || a.matmul(&b).map(drop))?;
         row("matmul", "n", &n.to_string(), reps, ms, Some(2.0 * (n as f64).powi(3)));
+    }
+    mlp_rows(&dev)?;
+    if std::env::args().any(|a| a == "--matmul-only") {
+        return Ok(());
     }
     let x = Tensor::rand_uniform(&dev, &[32, 64, 32, 32], -1.0, 1.0, 3)?;
     let w = Tensor::rand_uniform(&dev, &[64, 64, 3, 3], -0.1, 0.1, 4)?;
@@ -98,4 +104,27 @@ fn warm_up(dev: &Device) -> Result<()> {
     y.conv2d_grad_input(&w, [2, 64, 4, 4], &o)?;
     y.conv2d_grad_weight(&x, [64, 64, 3, 3], &o)?;
     dev.synchronize()
+}
+
+/// The matmuls of the MLP 784-256-256-10 at batch 128 (`mlp_step` in PEERS.md): forward
+/// `x . W`, and backward `dW = x^T . dy` and `dx = dy . W^T` with transposed views, W stored
+/// `[in, out]`.
+fn mlp_rows(dev: &Device) -> Result<()> {
+    let batch = 128;
+    for (i, &(fan_in, fan_out)) in [(784usize, 256usize), (256, 256), (256, 10)].iter().enumerate() {
+        let seed = 20 + 3 * i as u64;
+        let x = Tensor::rand_uniform(dev, &[batch, fan_in], -1.0, 1.0, seed)?;
+        let w = Tensor::rand_uniform(dev, &[fan_in, fan_out], -1.0, 1.0, seed + 1)?;
+        let dy = Tensor::rand_uniform(dev, &[batch, fan_out], -1.0, 1.0, seed + 2)?;
+        let xt = x.transpose(0, 1)?;
+        let wt = w.transpose(0, 1)?;
+        let flops = Some(2.0 * (batch * fan_in * fan_out) as f64);
+        let ms = median_ms(dev, 9, true, || x.matmul(&w).map(drop))?;
+        row("matmul_mlp", "shape", &format!("{batch}x{fan_in}@{fan_in}x{fan_out}"), 9, ms, flops);
+        let ms = median_ms(dev, 9, true, || xt.matmul(&dy).map(drop))?;
+        row("matmul_mlp", "shape", &format!("dW:{fan_in}x{batch}T@{batch}x{fan_out}"), 9, ms, flops);
+        let ms = median_ms(dev, 9, true, || dy.matmul(&wt).map(drop))?;
+        row("matmul_mlp", "shape", &format!("dx:{batch}x{fan_out}@{fan_out}x{fan_in}T"), 9, ms, flops);
+    }
+    Ok(())
 }

@@ -3,7 +3,8 @@
 //!
 //! Binding convention, shared by every kernel so bind-group layouts can be shared: binding 0 is
 //! the kernel's parameter struct (a uniform, one slot of the per-submit parameter arena), and
-//! bindings 1.. are storage buffers in the order of [`KernelSpec::bindings`].
+//! bindings 1.. are buffers in the order of [`KernelSpec::bindings`]: storage buffers, or (for
+//! the CPU-adapter GEMM) uniform windows into a storage tensor.
 
 /// Highest tensor rank the kernels index (shapes and strides are packed as two `vec4<u32>`).
 pub const MAX_RANK: usize = 6;
@@ -11,11 +12,15 @@ pub const MAX_RANK: usize = 6;
 /// Bytes reserved for one kernel's parameters in the arena; every params struct fits.
 pub const PARAMS_SLOT_BYTES: usize = 256;
 
-/// How a kernel uses a storage binding.
+/// How a kernel uses a binding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Access {
+    /// `var<storage, read>`.
     Read,
+    /// `var<storage, read_write>`.
     ReadWrite,
+    /// `var<uniform>`: a window of at most `max_uniform_buffer_binding_size` bytes.
+    Uniform,
 }
 
 /// A kernel: an entry point of a module and the access of each storage binding.

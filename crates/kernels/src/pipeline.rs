@@ -1,7 +1,7 @@
 //! The pipeline cache: shader modules, bind-group layouts and compute pipelines are each created
 //! once per device and reused for every dispatch.
 //!
-//! Keys: a module by [`Shader`]; a bind-group layout by its storage access pattern (binding 0 is
+//! Keys: a module by [`Shader`]; a bind-group layout by its binding access pattern (binding 0 is
 //! always the parameter uniform), so kernels with the same pattern share one layout; a pipeline
 //! by (module, entry point, override constants). Layouts are explicit, never `layout: None`.
 //! Custom (user) kernels are keyed by their source text the same way.
@@ -137,7 +137,10 @@ impl PipelineCache {
                 binding: i as u32 + 1,
                 visibility: wgpu::ShaderStages::COMPUTE,
                 ty: wgpu::BindingType::Buffer {
-                    ty: wgpu::BufferBindingType::Storage { read_only: *a == Access::Read },
+                    ty: match a {
+                        Access::Uniform => wgpu::BufferBindingType::Uniform,
+                        _ => wgpu::BufferBindingType::Storage { read_only: *a == Access::Read },
+                    },
                     has_dynamic_offset: false,
                     min_binding_size: None,
                 },

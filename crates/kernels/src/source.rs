@@ -18,6 +18,9 @@ pub const COPY: &str = include_str!("../shaders/copy.wgsl");
 pub const FILL: &str = include_str!("../shaders/fill.wgsl");
 pub const RANDOM: &str = include_str!("../shaders/random.wgsl");
 pub const MATMUL: &str = include_str!("../shaders/matmul.wgsl");
+/// CPU-adapter GEMM over uniform windows, and the pack that fills them.
+pub const GEMM_UNIFORM: &str = include_str!("../shaders/gemm_uniform.wgsl");
+pub const GEMM_PACK: &str = include_str!("../shaders/gemm_pack.wgsl");
 pub const CONV2D: &str = include_str!("../shaders/conv2d.wgsl");
 pub const CAST_F16: &str = include_str!("../shaders/cast_f16.wgsl");
 pub const INDEX: &str = include_str!("../shaders/index.wgsl");
@@ -46,6 +49,8 @@ pub const FILES: &[(&str, &str)] = &[
     ("fill.wgsl", FILL),
     ("random.wgsl", RANDOM),
     ("matmul.wgsl", MATMUL),
+    ("gemm_uniform.wgsl", GEMM_UNIFORM),
+    ("gemm_pack.wgsl", GEMM_PACK),
     ("conv2d.wgsl", CONV2D),
     ("cast_f16.wgsl", CAST_F16),
     ("index.wgsl", INDEX),

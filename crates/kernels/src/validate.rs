@@ -85,6 +85,16 @@ mod tests {
     }
 
     #[test]
+    fn gemm_uniform_constants_resolve() {
+        use crate::ops::gemm_uniform::{GEMM, PACK, WG};
+        for (k, c) in [(&GEMM, Constants::new(&[("WG", WG)])), (&PACK, Constants::default())] {
+            if let Err(e) = resolve_overrides(k.shader, k.entry, &c) {
+                panic!("{e}");
+            }
+        }
+    }
+
+    #[test]
     fn a_broken_shader_is_reported_with_its_name() {
         let e = validate_wgsl("broken.wgsl", "fn f() -> u32 { return 1.0; }").unwrap_err();
         let msg = e.to_string();

@@ -94,12 +94,13 @@ impl CustomKernel {
                 return Err(TensorError::DeviceMismatch { op });
             }
             access.push(acc);
-            bindings.push(t.binding());
+            let (buffer, bytes) = t.binding();
+            bindings.push((buffer, 0, bytes));
         }
         let pipeline =
             device.pipelines().get(ModuleKey::Custom(self.source.clone()), &self.entry, &access, &Constants::default());
         let mut p = params.to_vec();
         p.resize(params.len().max(16).next_multiple_of(16), 0);
-        device.record(&pipeline, "custom kernel", &p, workgroups, &bindings)
+        device.record(&pipeline, "custom kernel", &access, &p, workgroups, &bindings)
     }
 }

@@ -8,15 +8,30 @@
 //! of the current batch, and records one compute pass. Submits happen in batches (`batch.rs`);
 //! only read-backs wait for the GPU.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use wgtrain_kernels::ops::gemm_uniform::{UNIFORM_BINDINGS, WINDOW_FLOATS};
 use wgtrain_kernels::ops::tiles::GemmTiles;
-use wgtrain_kernels::{Launch, PipelineCache};
+use wgtrain_kernels::{Access, Launch, PipelineCache};
 
 use crate::adapter::{self, AdapterChoice, AdapterSummary};
 use crate::batch::{Batch, FLUSH_EVERY};
 use crate::error::{Result, TensorError};
 use crate::pool::{BufferPool, PoolStats, size_class};
+
+/// Which GEMM implementation matmul uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GemmPath {
+    /// The workgroup-tiled core (`matmul.wgsl`): the right design for real GPUs.
+    Tiled,
+    /// Packed panels read through uniform windows (`gemm_uniform.wgsl`): CPU adapters, where
+    /// storage loads with per-lane addresses are scalar loops (ARCHITECTURE.md, lavapipe).
+    Uniform,
+}
+
+/// One buffer binding: the buffer, the byte offset the binding starts at, and its size.
+pub type BufferRange<'a> = (&'a wgpu::Buffer, u64, u64);
 
 /// A handle to a GPU (or software) device. Clones share the device.
 #[derive(Clone)]
@@ -33,6 +48,7 @@ pub(crate) struct DeviceInner {
     pipelines: PipelineCache,
     tiles: GemmTiles,
     cpu: bool,
+    uniform_gemm: AtomicBool,
     batch: Mutex<Batch>,
     pool: Mutex<BufferPool>,
     errors: Arc<Mutex<Vec<String>>>,
@@ -95,6 +111,11 @@ impl Device {
             limits.max_compute_workgroup_storage_size,
         );
         let batch = Batch::new(&device, limits.min_uniform_buffer_offset_alignment);
+        let uniform_gemm = match std::env::var("WGTRAIN_GEMM").as_deref() {
+            Ok("tiled") => false,
+            Ok("uniform") => uniform_gemm_fits(&limits),
+            _ => cpu && uniform_gemm_fits(&limits),
+        };
         Ok(Device {
             inner: Arc::new(DeviceInner {
                 pipelines: PipelineCache::new(device.clone()),
@@ -105,6 +126,7 @@ impl Device {
                 limits,
                 tiles,
                 cpu,
+                uniform_gemm: uniform_gemm.into(),
                 batch: Mutex::new(batch),
                 pool: Mutex::new(BufferPool::default()),
                 errors,
@@ -136,6 +158,26 @@ impl Device {
     /// The GEMM tile sizes chosen for this adapter.
     pub fn gemm_tiles(&self) -> GemmTiles {
         self.inner.tiles
+    }
+    /// The GEMM path matmul takes: [`GemmPath::Uniform`] on CPU adapters, else
+    /// [`GemmPath::Tiled`]; `WGTRAIN_GEMM=tiled|uniform` overrides it at device creation.
+    pub fn gemm_path(&self) -> GemmPath {
+        if self.inner.uniform_gemm.load(Ordering::Relaxed) { GemmPath::Uniform } else { GemmPath::Tiled }
+    }
+    /// Chooses the GEMM path (tests run both on one adapter). The uniform path needs
+    /// 15 uniform buffers per stage of 64 KiB each.
+    pub fn set_gemm_path(&self, path: GemmPath) -> Result<()> {
+        if path == GemmPath::Uniform && !uniform_gemm_fits(&self.inner.limits) {
+            return Err(TensorError::Argument {
+                op: "set_gemm_path",
+                why: format!(
+                    "the uniform GEMM needs {UNIFORM_BINDINGS} uniform buffers of {} bytes per stage",
+                    WINDOW_FLOATS * 4
+                ),
+            });
+        }
+        self.inner.uniform_gemm.store(path == GemmPath::Uniform, Ordering::Relaxed);
+        Ok(())
     }
     /// Buffer-pool counters.
     pub fn pool_stats(&self) -> PoolStats {
@@ -206,7 +248,11 @@ impl Device {
         let buffer = self.inner.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("wgtrain tensor"),
             size: class,
-            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+            // UNIFORM: the CPU-adapter GEMM binds windows of packed tensors as uniforms.
+            usage: wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::UNIFORM
+                | wgpu::BufferUsages::COPY_SRC
+                | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
         if pollster::block_on(scope.pop()).is_some() {
@@ -224,6 +270,12 @@ impl Device {
     /// Records one dispatch. `bindings` are the storage buffers with the bytes each kernel may
     /// address, in the order of the kernel's `bindings`.
     pub fn dispatch(&self, launch: &Launch, bindings: &[(&wgpu::Buffer, u64)]) -> Result<()> {
+        let ranges: Vec<BufferRange<'_>> = bindings.iter().map(|&(b, bytes)| (b, 0, bytes)).collect();
+        self.dispatch_ranges(launch, &ranges)
+    }
+
+    /// [`Device::dispatch`] with each binding starting at a byte offset (uniform windows).
+    pub fn dispatch_ranges(&self, launch: &Launch, bindings: &[BufferRange<'_>]) -> Result<()> {
         let kernel = launch.kernel;
         if kernel.shader.needs_f16() && !self.has_f16() {
             return Err(TensorError::Feature { op: kernel.entry, feature: "SHADER_F16" });
@@ -232,7 +284,7 @@ impl Device {
             return Err(TensorError::Feature { op: kernel.entry, feature: "SUBGROUP" });
         }
         let pipeline = self.inner.pipelines.builtin(kernel, &launch.constants);
-        self.record(&pipeline, kernel.entry, &launch.params, launch.workgroups, bindings)
+        self.record(&pipeline, kernel.entry, kernel.bindings, &launch.params, launch.workgroups, bindings)
     }
 
     pub(crate) fn pipelines(&self) -> &PipelineCache {
@@ -243,20 +295,19 @@ impl Device {
         &self,
         pipeline: &wgtrain_kernels::pipeline::CachedPipeline,
         op: &'static str,
+        access: &[Access],
         params: &[u8],
         workgroups: [u32; 3],
-        bindings: &[(&wgpu::Buffer, u64)],
+        bindings: &[BufferRange<'_>],
     ) -> Result<()> {
         let limits = &self.inner.limits;
-        for &(_, bytes) in bindings {
-            if bytes > limits.max_storage_buffer_binding_size {
-                return Err(TensorError::Limit {
-                    op,
-                    what: "a storage binding".into(),
-                    bytes,
-                    limit: limits.max_storage_buffer_binding_size,
-                    limit_name: "max_storage_buffer_binding_size",
-                });
+        for (&(_, _, bytes), a) in bindings.iter().zip(access) {
+            let (limit, limit_name) = match a {
+                Access::Uniform => (limits.max_uniform_buffer_binding_size, "max_uniform_buffer_binding_size"),
+                _ => (limits.max_storage_buffer_binding_size, "max_storage_buffer_binding_size"),
+            };
+            if bytes > limit {
+                return Err(TensorError::Limit { op, what: format!("a {a:?} binding"), bytes, limit, limit_name });
             }
         }
         if workgroups.iter().any(|&g| g > limits.max_compute_workgroups_per_dimension) {
@@ -286,13 +337,13 @@ impl Device {
                 size: wgpu::BufferSize::new(params.len().max(16).next_multiple_of(16) as u64),
             }),
         }];
-        for (i, &(buffer, bytes)) in bindings.iter().enumerate() {
+        for (i, &(buffer, offset, bytes)) in bindings.iter().enumerate() {
             entries.push(wgpu::BindGroupEntry {
                 binding: i as u32 + 1,
                 resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
                     buffer,
-                    offset: 0,
-                    size: wgpu::BufferSize::new(bytes.max(4).next_multiple_of(4).min(buffer.size())),
+                    offset,
+                    size: wgpu::BufferSize::new(bytes.max(4).next_multiple_of(4).min(buffer.size() - offset)),
                 }),
             });
         }
@@ -356,4 +407,10 @@ impl Device {
         let skip = (offset - start) as usize;
         Ok(view[skip..skip + len as usize].to_vec())
     }
+}
+
+/// Whether the adapter allows the uniform GEMM's bindings.
+fn uniform_gemm_fits(limits: &wgpu::Limits) -> bool {
+    limits.max_uniform_buffers_per_shader_stage >= UNIFORM_BINDINGS
+        && limits.max_uniform_buffer_binding_size >= WINDOW_FLOATS * 4
 }

@@ -40,7 +40,7 @@ mod tensor;
 
 pub use adapter::{AdapterChoice, AdapterSummary};
 pub use custom::{CustomKernel, KernelArg};
-pub use device::Device;
+pub use device::{Device, GemmPath};
 pub use dtype::{DType, Element};
 pub use error::{Result, TensorError};
 pub use ops::{

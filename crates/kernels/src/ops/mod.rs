@@ -7,6 +7,7 @@
 pub mod augment;
 pub mod conv;
 pub mod fill;
+pub mod gemm_uniform;
 pub mod index;
 pub mod map;
 pub mod matmul;

@@ -3,10 +3,15 @@
 //! Operands are read through their strides, so `a.transpose(-1, -2)?.matmul(&b)` never
 //! materializes the transpose; batch dimensions broadcast (NumPy `matmul` rules) and are
 //! passed as one batch stride when they collapse to one, else copied once.
+//!
+//! Two GEMM paths share this contract (`Device::gemm_path`): the workgroup-tiled core on real
+//! GPUs, and on CPU adapters packed panels read through uniform windows (`gemm_uniform`).
 
+use wgtrain_kernels::ops::gemm_uniform::{GemmPlan, PAIRS, WINDOW_FLOATS};
 use wgtrain_kernels::ops::map::{Operand, UnaryOp, collapse};
 use wgtrain_kernels::ops::matmul::{self, MatmulParams, fusable_activation};
 
+use crate::device::GemmPath;
 use crate::dtype::DType;
 use crate::error::{Result, TensorError};
 use crate::shape::broadcast_shapes;
@@ -100,12 +105,44 @@ impl Tensor {
             act: act as u32,
             alpha: opts.alpha,
         };
-        let launch = matmul::launch(&p, self.device().gemm_tiles());
         // With no bias, any buffer fills the unused binding.
         let bias_binding = bias.as_ref().unwrap_or(&a).binding();
+        if self.device().gemm_path() == GemmPath::Uniform {
+            uniform_gemm(&p, &a, &b, bias_binding, &out)?;
+            return Ok(out);
+        }
+        let launch = matmul::launch(&p, self.device().gemm_tiles());
         self.device().dispatch(&launch, &[a.binding(), b.binding(), bias_binding, out.binding()])?;
         Ok(out)
     }
+}
+
+/// `out = act(a . b + bias)` on the CPU-adapter path: pack both operands into windows, then one
+/// GEMM dispatch per (batch, C tile, chunk of `PAIRS` k-windows).
+fn uniform_gemm(p: &MatmulParams, a: &Tensor, b: &Tensor, bias: (&wgpu::Buffer, u64), out: &Tensor) -> Result<()> {
+    let dev = out.device();
+    let plan = GemmPlan::new(p, dev.limits().min_uniform_buffer_offset_alignment);
+    let packed_a = Tensor::empty(dev, &[plan.a.elements() as usize], DType::F32)?;
+    let packed_b = Tensor::empty(dev, &[plan.b.elements() as usize], DType::F32)?;
+    let [pack_a, pack_b] = plan.packs(p);
+    for (pack, src, dst) in [(&pack_a, a, &packed_a), (&pack_b, b, &packed_b)] {
+        let (buffer, bytes) = src.binding();
+        // The vec4 view covers whole vec4s (pool buffers are multiples of 256 bytes).
+        let bytes4 = bytes.next_multiple_of(16).min(buffer.size());
+        let (out, out_bytes) = dst.binding();
+        dev.dispatch_ranges(pack, &[(buffer, 0, bytes), (out, 0, out_bytes), (buffer, 0, bytes4)])?;
+    }
+    let (wa, wb) = (packed_a.binding().0, packed_b.binding().0);
+    let (c, c_bytes) = out.binding();
+    let window = |buffer, at: u64| (buffer, at * 4, WINDOW_FLOATS * 4);
+    for step in plan.steps(p) {
+        let mut ranges = Vec::with_capacity(2 * PAIRS + 2);
+        ranges.extend(step.a_windows.iter().map(|&w| window(wa, w)));
+        ranges.extend(step.b_windows.iter().map(|&w| window(wb, w)));
+        ranges.extend([(bias.0, 0, bias.1), (c, 0, c_bytes)]);
+        dev.dispatch_ranges(&step.launch, &ranges)?;
+    }
+    Ok(())
 }
 
 /// `t` with its batch dimensions broadcast to `batch_shape`, and the single stride that steps

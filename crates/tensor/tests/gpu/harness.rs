@@ -4,7 +4,7 @@
 use std::sync::OnceLock;
 
 use rand::{Rng, SeedableRng};
-use wgtrain_tensor::Device;
+use wgtrain_tensor::{Device, GemmPath};
 
 /// The device every test in this binary shares: Vulkan (lavapipe in CI) unless
 /// `WGTRAIN_ADAPTER` says otherwise.
@@ -15,6 +15,20 @@ pub fn dev() -> &'static Device {
         eprintln!("test adapter: {}", d.adapter());
         d
     })
+}
+
+/// One device per GEMM path, both forced whatever the adapter's default, so the matmul tests
+/// cover the tiled core and the uniform-window path on one adapter.
+pub fn gemm_devs() -> [(&'static Device, GemmPath); 2] {
+    static DEVS: OnceLock<[Device; 2]> = OnceLock::new();
+    let [t, u] = DEVS.get_or_init(|| {
+        [GemmPath::Tiled, GemmPath::Uniform].map(|p| {
+            let d = Device::new().expect("a GPU adapter");
+            d.set_gemm_path(p).expect("the adapter supports this GEMM path");
+            d
+        })
+    });
+    [(t, GemmPath::Tiled), (u, GemmPath::Uniform)]
 }
 
 pub fn rng(seed: u64) -> rand::rngs::StdRng {

@@ -1,12 +1,15 @@
 //! Matmul against its twin: awkward sizes, more than two tiles in every dimension, transposed
 //! and broadcast operands, fused bias + activation. Tolerance 1e-4 sqrt(K) (relative + absolute).
+//! Every test runs on both GEMM paths (tiled core, uniform windows) on the test adapter.
 
 use wgtrain_kernels::ops::map::UnaryOp;
 use wgtrain_kernels::ops::matmul::MatmulParams;
 use wgtrain_kernels::reference;
 use wgtrain_tensor::{MatmulOptions, Tensor};
 
-use super::harness::{assert_close, data, dev, gemm_tol};
+use wgtrain_tensor::Device;
+
+use super::harness::{assert_close, data, gemm_devs, gemm_tol};
 
 /// Params addressing `a` and `b` (views of `a_data`, `b_data`) as the op does for 2-D operands.
 fn params(a: &Tensor, b: &Tensor, batch: usize, a_bs: usize, b_bs: usize) -> MatmulParams {
@@ -33,14 +36,28 @@ fn params(a: &Tensor, b: &Tensor, batch: usize, a_bs: usize, b_bs: usize) -> Mat
 
 #[test]
 fn matmul_matches_the_twin_on_awkward_and_multi_tile_shapes() {
-    for (i, &(m, k, n)) in
-        [(1, 1, 1), (1, 7, 33), (7, 33, 1), (33, 7, 65), (64, 64, 64), (130, 200, 150), (257, 33, 129)]
-            .iter()
-            .enumerate()
+    for (d, path) in gemm_devs() {
+        eprintln!("matmul_matches_the_twin_on_awkward_and_multi_tile_shapes: {path:?}");
+        matmul_matches_the_twin_on_awkward_and_multi_tile_shapes_on(d);
+    }
+}
+
+fn matmul_matches_the_twin_on_awkward_and_multi_tile_shapes_on(dev: &Device) {
+    for (i, &(m, k, n)) in [
+        (1, 1, 1),
+        (1, 7, 33),
+        (7, 33, 1),
+        (33, 7, 65),
+        (64, 64, 64),
+        (130, 200, 150),
+        (257, 33, 129),
+        (257, 1000, 300),
+    ]
+    .iter()
+    .enumerate()
     {
         let (a, b) = (data(i as u64, m * k, -1.0, 1.0), data(50 + i as u64, k * n, -1.0, 1.0));
-        let (ta, tb) =
-            (Tensor::from_slice(dev(), &a, &[m, k]).unwrap(), Tensor::from_slice(dev(), &b, &[k, n]).unwrap());
+        let (ta, tb) = (Tensor::from_slice(dev, &a, &[m, k]).unwrap(), Tensor::from_slice(dev, &b, &[k, n]).unwrap());
         let got = ta.matmul(&tb).unwrap();
         assert_eq!(got.shape(), &[m, n]);
         let want = reference::matmul(&params(&ta, &tb, 1, 0, 0), &a, &b, None);
@@ -51,11 +68,18 @@ fn matmul_matches_the_twin_on_awkward_and_multi_tile_shapes() {
 
 #[test]
 fn transposed_operands_are_read_in_place() {
+    for (d, path) in gemm_devs() {
+        eprintln!("transposed_operands_are_read_in_place: {path:?}");
+        transposed_operands_are_read_in_place_on(d);
+    }
+}
+
+fn transposed_operands_are_read_in_place_on(dev: &Device) {
     let (m, k, n) = (70, 45, 66);
     let (a, b) = (data(1, k * m, -1.0, 1.0), data(2, n * k, -1.0, 1.0));
     // Stored as A^T [k, m] and B^T [n, k].
-    let at = Tensor::from_slice(dev(), &a, &[k, m]).unwrap().transpose(0, 1).unwrap();
-    let bt = Tensor::from_slice(dev(), &b, &[n, k]).unwrap().transpose(0, 1).unwrap();
+    let at = Tensor::from_slice(dev, &a, &[k, m]).unwrap().transpose(0, 1).unwrap();
+    let bt = Tensor::from_slice(dev, &b, &[n, k]).unwrap().transpose(0, 1).unwrap();
     assert!(!at.is_contiguous() && !bt.is_contiguous());
     let got = at.matmul(&bt).unwrap().to_vec::<f32>().unwrap();
     let want = reference::matmul(&params(&at, &bt, 1, 0, 0), &a, &b, None);
@@ -64,10 +88,17 @@ fn transposed_operands_are_read_in_place() {
 
 #[test]
 fn batched_matmul_broadcasts_batch_dimensions() {
+    for (d, path) in gemm_devs() {
+        eprintln!("batched_matmul_broadcasts_batch_dimensions: {path:?}");
+        batched_matmul_broadcasts_batch_dimensions_on(d);
+    }
+}
+
+fn batched_matmul_broadcasts_batch_dimensions_on(dev: &Device) {
     let (bt, m, k, n) = (3, 9, 17, 11);
     let (a, b) = (data(3, bt * m * k, -1.0, 1.0), data(4, k * n, -1.0, 1.0));
-    let ta = Tensor::from_slice(dev(), &a, &[bt, m, k]).unwrap();
-    let tb = Tensor::from_slice(dev(), &b, &[k, n]).unwrap();
+    let ta = Tensor::from_slice(dev, &a, &[bt, m, k]).unwrap();
+    let tb = Tensor::from_slice(dev, &b, &[k, n]).unwrap();
     let got = ta.matmul(&tb).unwrap();
     assert_eq!(got.shape(), &[bt, m, n]);
     let want = reference::matmul(&params(&ta, &tb, bt, m * k, 0), &a, &b, None);
@@ -75,15 +106,15 @@ fn batched_matmul_broadcasts_batch_dimensions() {
     // Two batch dims broadcast against each other: [2, 1, m, k] @ [3, k, n] -> [2, 3, m, n].
     let a2 = data(5, 2 * m * k, -1.0, 1.0);
     let b2 = data(6, 3 * k * n, -1.0, 1.0);
-    let ta2 = Tensor::from_slice(dev(), &a2, &[2, 1, m, k]).unwrap();
-    let tb2 = Tensor::from_slice(dev(), &b2, &[3, k, n]).unwrap();
+    let ta2 = Tensor::from_slice(dev, &a2, &[2, 1, m, k]).unwrap();
+    let tb2 = Tensor::from_slice(dev, &b2, &[3, k, n]).unwrap();
     let got = ta2.matmul(&tb2).unwrap();
     assert_eq!(got.shape(), &[2, 3, m, n]);
     let got = got.to_vec::<f32>().unwrap();
     for i in 0..2 {
         for j in 0..3 {
-            let sa = Tensor::from_slice(dev(), &a2[i * m * k..(i + 1) * m * k], &[m, k]).unwrap();
-            let sb = Tensor::from_slice(dev(), &b2[j * k * n..(j + 1) * k * n], &[k, n]).unwrap();
+            let sa = Tensor::from_slice(dev, &a2[i * m * k..(i + 1) * m * k], &[m, k]).unwrap();
+            let sb = Tensor::from_slice(dev, &b2[j * k * n..(j + 1) * k * n], &[k, n]).unwrap();
             let want = reference::matmul(&params(&sa, &sb, 1, 0, 0), &a2[i * m * k..], &b2[j * k * n..], None);
             let at = (i * 3 + j) * m * n;
             assert_close(&got[at..at + m * n], &want, gemm_tol(k), gemm_tol(k), &format!("batch ({i}, {j})"));
@@ -93,17 +124,30 @@ fn batched_matmul_broadcasts_batch_dimensions() {
 
 #[test]
 fn bias_and_activation_are_fused() {
-    let (m, k, n) = (33, 65, 70);
-    let (a, b, bias) = (data(7, m * k, -1.0, 1.0), data(8, k * n, -1.0, 1.0), data(9, n, -1.0, 1.0));
-    let ta = Tensor::from_slice(dev(), &a, &[m, k]).unwrap();
-    let tb = Tensor::from_slice(dev(), &b, &[k, n]).unwrap();
-    let tbias = Tensor::from_slice(dev(), &bias, &[n]).unwrap();
-    for act in [UnaryOp::Relu, UnaryOp::Gelu, UnaryOp::Sigmoid, UnaryOp::Tanh, UnaryOp::LeakyRelu] {
-        let opts = MatmulOptions { bias: Some(&tbias), activation: Some(act), alpha: 0.1 };
-        let got = ta.matmul_with(&tb, opts).unwrap().to_vec::<f32>().unwrap();
-        let mut p = params(&ta, &tb, 1, 0, 0);
-        (p.has_bias, p.act, p.alpha) = (1, act as u32, 0.1);
-        let want = reference::matmul(&p, &a, &b, Some(&bias));
-        assert_close(&got, &want, gemm_tol(k), gemm_tol(k), &format!("bias + {act:?}"));
+    for (d, path) in gemm_devs() {
+        eprintln!("bias_and_activation_are_fused: {path:?}");
+        bias_and_activation_are_fused_on(d);
+    }
+}
+
+fn bias_and_activation_are_fused_on(dev: &Device) {
+    // The second shape takes two k chunks on the uniform path: the epilogue runs once, last.
+    let cases = [
+        (33, 65, 70, &[UnaryOp::Relu, UnaryOp::Gelu, UnaryOp::Sigmoid, UnaryOp::Tanh, UnaryOp::LeakyRelu][..]),
+        (20, 1900, 64, &[UnaryOp::Sigmoid][..]),
+    ];
+    for (m, k, n, acts) in cases {
+        let (a, b, bias) = (data(7, m * k, -1.0, 1.0), data(8, k * n, -1.0, 1.0), data(9, n, -1.0, 1.0));
+        let ta = Tensor::from_slice(dev, &a, &[m, k]).unwrap();
+        let tb = Tensor::from_slice(dev, &b, &[k, n]).unwrap();
+        let tbias = Tensor::from_slice(dev, &bias, &[n]).unwrap();
+        for &act in acts {
+            let opts = MatmulOptions { bias: Some(&tbias), activation: Some(act), alpha: 0.1 };
+            let got = ta.matmul_with(&tb, opts).unwrap().to_vec::<f32>().unwrap();
+            let mut p = params(&ta, &tb, 1, 0, 0);
+            (p.has_bias, p.act, p.alpha) = (1, act as u32, 0.1);
+            let want = reference::matmul(&p, &a, &b, Some(&bias));
+            assert_close(&got, &want, gemm_tol(k), gemm_tol(k), &format!("bias + {act:?}"));
+        }
     }
 }

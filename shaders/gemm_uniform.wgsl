@@ -1,0 +1,232 @@
+// CPU-adapter GEMM (see ARCHITECTURE.md, "Performance notes: lavapipe"): C tile += A panel .
+// B panel, reading the panels only through uniform-buffer windows, which llvmpipe loads with real
+// vector gathers (storage and workgroup loads with per-lane addresses are scalar loops there).
+//
+// `gemm_pack.wgsl` lays each operand out in 64 KiB windows, k-major: an A window holds
+// A[row0 + r, k0 + kk] at kk * RA + r (RA = 4 ra4 rows), a B window B[k0 + kk, col0 + c] at
+// kk * RB + c. One dispatch computes one RA x RB tile of C over up to PAIRS windows of k
+// (window pair i is bindings wa<i>, wb<i>); the k loop is written once per pair because naga
+// rejects `ptr<uniform>` parameters and a per-load switch over windows costs half the speed.
+// Deeper k accumulates across dispatches: the first writes C, later ones add to it, the last
+// applies bias + activation. Invocation (rb, cb) owns rows 8 rb .. 8 rb + 7 and columns
+// 16 cb .. 16 cb + 15 of the tile, as 32 vec4 accumulators indexed only by constants, so
+// they stay in registers. Parameters match `GemmUniformParams` in ops/gemm_uniform.rs.
+
+struct GemmUniformParams {
+    m: u32,
+    n: u32,
+    row0: u32,
+    col0: u32,
+    ra4: u32,
+    rb4: u32,
+    cols_inv: u32,
+    kc: u32,
+    pairs: u32,
+    k_last: u32,
+    first: u32,
+    last: u32,
+    c_off: u32,
+    bias_off: u32,
+    has_bias: u32,
+    act: u32,
+    alpha: f32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
+}
+
+override WG: u32 = 32u;
+
+@group(0) @binding(0) var<uniform> p: GemmUniformParams;
+@group(0) @binding(1) var<uniform> wa0: array<vec4<f32>, 4096>;
+@group(0) @binding(2) var<uniform> wa1: array<vec4<f32>, 4096>;
+@group(0) @binding(3) var<uniform> wa2: array<vec4<f32>, 4096>;
+@group(0) @binding(4) var<uniform> wa3: array<vec4<f32>, 4096>;
+@group(0) @binding(5) var<uniform> wa4: array<vec4<f32>, 4096>;
+@group(0) @binding(6) var<uniform> wa5: array<vec4<f32>, 4096>;
+@group(0) @binding(7) var<uniform> wa6: array<vec4<f32>, 4096>;
+@group(0) @binding(8) var<uniform> wb0: array<vec4<f32>, 4096>;
+@group(0) @binding(9) var<uniform> wb1: array<vec4<f32>, 4096>;
+@group(0) @binding(10) var<uniform> wb2: array<vec4<f32>, 4096>;
+@group(0) @binding(11) var<uniform> wb3: array<vec4<f32>, 4096>;
+@group(0) @binding(12) var<uniform> wb4: array<vec4<f32>, 4096>;
+@group(0) @binding(13) var<uniform> wb5: array<vec4<f32>, 4096>;
+@group(0) @binding(14) var<uniform> wb6: array<vec4<f32>, 4096>;
+@group(0) @binding(15) var<storage, read> bias: array<f32>;
+@group(0) @binding(16) var<storage, read_write> c: array<f32>;
+
+// An invocation's 8 x 16 block of C: row i is acc[4 i .. 4 i + 3], indexed only by constants.
+alias Block = array<vec4<f32>, 32>;
+
+// acc[4 i + j] += A[row i] * B[columns 4 j .. 4 j + 3] for an 8 x 16 block at one k.
+fn outer(acc: ptr<function, Block>, a0: vec4<f32>, a1: vec4<f32>, b0: vec4<f32>, b1: vec4<f32>, b2: vec4<f32>, b3: vec4<f32>) {
+    let s0 = vec4<f32>(a0.x);
+    (*acc)[0] = fma(s0, b0, (*acc)[0]);
+    (*acc)[1] = fma(s0, b1, (*acc)[1]);
+    (*acc)[2] = fma(s0, b2, (*acc)[2]);
+    (*acc)[3] = fma(s0, b3, (*acc)[3]);
+    let s1 = vec4<f32>(a0.y);
+    (*acc)[4] = fma(s1, b0, (*acc)[4]);
+    (*acc)[5] = fma(s1, b1, (*acc)[5]);
+    (*acc)[6] = fma(s1, b2, (*acc)[6]);
+    (*acc)[7] = fma(s1, b3, (*acc)[7]);
+    let s2 = vec4<f32>(a0.z);
+    (*acc)[8] = fma(s2, b0, (*acc)[8]);
+    (*acc)[9] = fma(s2, b1, (*acc)[9]);
+    (*acc)[10] = fma(s2, b2, (*acc)[10]);
+    (*acc)[11] = fma(s2, b3, (*acc)[11]);
+    let s3 = vec4<f32>(a0.w);
+    (*acc)[12] = fma(s3, b0, (*acc)[12]);
+    (*acc)[13] = fma(s3, b1, (*acc)[13]);
+    (*acc)[14] = fma(s3, b2, (*acc)[14]);
+    (*acc)[15] = fma(s3, b3, (*acc)[15]);
+    let s4 = vec4<f32>(a1.x);
+    (*acc)[16] = fma(s4, b0, (*acc)[16]);
+    (*acc)[17] = fma(s4, b1, (*acc)[17]);
+    (*acc)[18] = fma(s4, b2, (*acc)[18]);
+    (*acc)[19] = fma(s4, b3, (*acc)[19]);
+    let s5 = vec4<f32>(a1.y);
+    (*acc)[20] = fma(s5, b0, (*acc)[20]);
+    (*acc)[21] = fma(s5, b1, (*acc)[21]);
+    (*acc)[22] = fma(s5, b2, (*acc)[22]);
+    (*acc)[23] = fma(s5, b3, (*acc)[23]);
+    let s6 = vec4<f32>(a1.z);
+    (*acc)[24] = fma(s6, b0, (*acc)[24]);
+    (*acc)[25] = fma(s6, b1, (*acc)[25]);
+    (*acc)[26] = fma(s6, b2, (*acc)[26]);
+    (*acc)[27] = fma(s6, b3, (*acc)[27]);
+    let s7 = vec4<f32>(a1.w);
+    (*acc)[28] = fma(s7, b0, (*acc)[28]);
+    (*acc)[29] = fma(s7, b1, (*acc)[29]);
+    (*acc)[30] = fma(s7, b2, (*acc)[30]);
+    (*acc)[31] = fma(s7, b3, (*acc)[31]);
+}
+
+// The k loop over window pair i, `n` steps from vec4 offsets (ai, bi); written once per pair.
+fn pair0(acc: ptr<function, Block>, n: u32, ai0: u32, bi0: u32) {
+    var ai = ai0;
+    var bi = bi0;
+    for (var k = 0u; k < n; k++) {
+        outer(acc, wa0[ai], wa0[ai + 1u], wb0[bi], wb0[bi + 1u], wb0[bi + 2u], wb0[bi + 3u]);
+        ai += p.ra4;
+        bi += p.rb4;
+    }
+}
+
+fn pair1(acc: ptr<function, Block>, n: u32, ai0: u32, bi0: u32) {
+    var ai = ai0;
+    var bi = bi0;
+    for (var k = 0u; k < n; k++) {
+        outer(acc, wa1[ai], wa1[ai + 1u], wb1[bi], wb1[bi + 1u], wb1[bi + 2u], wb1[bi + 3u]);
+        ai += p.ra4;
+        bi += p.rb4;
+    }
+}
+
+fn pair2(acc: ptr<function, Block>, n: u32, ai0: u32, bi0: u32) {
+    var ai = ai0;
+    var bi = bi0;
+    for (var k = 0u; k < n; k++) {
+        outer(acc, wa2[ai], wa2[ai + 1u], wb2[bi], wb2[bi + 1u], wb2[bi + 2u], wb2[bi + 3u]);
+        ai += p.ra4;
+        bi += p.rb4;
+    }
+}
+
+fn pair3(acc: ptr<function, Block>, n: u32, ai0: u32, bi0: u32) {
+    var ai = ai0;
+    var bi = bi0;
+    for (var k = 0u; k < n; k++) {
+        outer(acc, wa3[ai], wa3[ai + 1u], wb3[bi], wb3[bi + 1u], wb3[bi + 2u], wb3[bi + 3u]);
+        ai += p.ra4;
+        bi += p.rb4;
+    }
+}
+
+fn pair4(acc: ptr<function, Block>, n: u32, ai0: u32, bi0: u32) {
+    var ai = ai0;
+    var bi = bi0;
+    for (var k = 0u; k < n; k++) {
+        outer(acc, wa4[ai], wa4[ai + 1u], wb4[bi], wb4[bi + 1u], wb4[bi + 2u], wb4[bi + 3u]);
+        ai += p.ra4;
+        bi += p.rb4;
+    }
+}
+
+fn pair5(acc: ptr<function, Block>, n: u32, ai0: u32, bi0: u32) {
+    var ai = ai0;
+    var bi = bi0;
+    for (var k = 0u; k < n; k++) {
+        outer(acc, wa5[ai], wa5[ai + 1u], wb5[bi], wb5[bi + 1u], wb5[bi + 2u], wb5[bi + 3u]);
+        ai += p.ra4;
+        bi += p.rb4;
+    }
+}
+
+fn pair6(acc: ptr<function, Block>, n: u32, ai0: u32, bi0: u32) {
+    var ai = ai0;
+    var bi = bi0;
+    for (var k = 0u; k < n; k++) {
+        outer(acc, wa6[ai], wa6[ai + 1u], wb6[bi], wb6[bi + 1u], wb6[bi + 2u], wb6[bi + 3u]);
+        ai += p.ra4;
+        bi += p.rb4;
+    }
+}
+
+// Steps of k in window pair i of this dispatch: kc, k_last in the last pair, none beyond.
+fn steps(i: u32) -> u32 {
+    if (i + 1u == p.pairs) { return p.k_last; }
+    return select(0u, p.kc, i < p.pairs);
+}
+
+// Stores four columns of one row: first / accumulate, then the epilogue on the last chunk.
+fn store4(row: u32, col: u32, v: vec4<f32>) {
+    if (row >= p.m) { return; }
+    for (var t = 0u; t < 4u; t++) {
+        let gn = col + t;
+        if (gn >= p.n) { return; }
+        let idx = p.c_off + row * p.n + gn;
+        var x = v[t];
+        if (p.first == 0u) { x += c[idx]; }
+        if (p.last != 0u) {
+            if (p.has_bias != 0u) { x += bias[p.bias_off + gn]; }
+            x = unary_op(p.act, x, p.alpha, 0.0);
+        }
+        c[idx] = x;
+    }
+}
+
+fn store_row(row: u32, col: u32, v0: vec4<f32>, v1: vec4<f32>, v2: vec4<f32>, v3: vec4<f32>) {
+    store4(row, col, v0);
+    store4(row, col + 4u, v1);
+    store4(row, col + 8u, v2);
+    store4(row, col + 12u, v3);
+}
+
+@compute @workgroup_size(WG)
+fn gemm_uniform(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let inv = gid.x;
+    let rb = inv / p.cols_inv;
+    let cb = inv % p.cols_inv;
+    if (rb * 2u >= p.ra4) { return; }
+    var acc = Block();
+    let ai = rb * 2u;
+    let bi = cb * 4u;
+    pair0(&acc, steps(0u), ai, bi);
+    pair1(&acc, steps(1u), ai, bi);
+    pair2(&acc, steps(2u), ai, bi);
+    pair3(&acc, steps(3u), ai, bi);
+    pair4(&acc, steps(4u), ai, bi);
+    pair5(&acc, steps(5u), ai, bi);
+    pair6(&acc, steps(6u), ai, bi);
+    let row = p.row0 + rb * 8u;
+    let col = p.col0 + cb * 16u;
+    store_row(row + 0u, col, acc[0], acc[1], acc[2], acc[3]);
+    store_row(row + 1u, col, acc[4], acc[5], acc[6], acc[7]);
+    store_row(row + 2u, col, acc[8], acc[9], acc[10], acc[11]);
+    store_row(row + 3u, col, acc[12], acc[13], acc[14], acc[15]);
+    store_row(row + 4u, col, acc[16], acc[17], acc[18], acc[19]);
+    store_row(row + 5u, col, acc[20], acc[21], acc[22], acc[23]);
+    store_row(row + 6u, col, acc[24], acc[25], acc[26], acc[27]);
+    store_row(row + 7u, col, acc[28], acc[29], acc[30], acc[31]);
+}
