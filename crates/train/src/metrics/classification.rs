@@ -205,12 +205,14 @@ impl Metric for F1Score {
 /// positives counted on the device, the curve integrated by trapezoids at `result`.
 pub struct Auc {
     thresholds: usize,
+    /// The thresholds `[1, t]` on the device, uploaded on the first update only.
+    grid: Option<Tensor>,
     counts: Counters,
 }
 
 impl Auc {
     pub fn new(thresholds: usize) -> Self {
-        Auc { thresholds: thresholds.max(2), counts: Counters::default() }
+        Auc { thresholds: thresholds.max(2), grid: None, counts: Counters::default() }
     }
 }
 
@@ -222,10 +224,13 @@ impl Metric for Auc {
         same(pred, target, "auc")?;
         let n = pred.len();
         let t = self.thresholds;
-        let thr: Vec<f32> = (0..t).map(|i| i as f32 / (t - 1) as f32).collect();
-        let thr = Tensor::from_slice(pred.device(), &thr, &[1, t])?;
+        if self.grid.is_none() {
+            let thr: Vec<f32> = (0..t).map(|i| i as f32 / (t - 1) as f32).collect();
+            self.grid = Some(Tensor::from_slice(pred.device(), &thr, &[1, t])?);
+        }
+        let thr = self.grid.as_ref().expect("set above");
         let (p, y) = (pred.reshape(&[n, 1])?, target.reshape(&[n, 1])?.gt_scalar(0.5)?);
-        let above = p.gt(&thr)?;
+        let above = p.gt(thr)?;
         let tp = above.mul(&y)?.sum(&[0], false)?;
         let fp = above.mul(&y.rsub_scalar(1.0)?)?.sum(&[0], false)?;
         let pos = y.sum_all()?.reshape(&[1])?;

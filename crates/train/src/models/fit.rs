@@ -69,17 +69,29 @@ impl FitOptions {
     }
 }
 
-/// Rows `ids` of `t` (`[n, ...]`) as a new `[ids.len(), ...]` tensor, gathered on the device.
-/// Integer tensors (labels) travel through f32, exact below 2^24.
-fn gather_rows(t: &Tensor, ids: &Tensor) -> Result<Tensor> {
-    let n = t.shape()[0];
-    let d = t.len().checked_div(n).unwrap_or(0);
-    let table = if t.dtype() == DType::F32 { t.reshape(&[n, d])? } else { t.cast(DType::F32)?.reshape(&[n, d])? };
-    let rows = Tensor::embedding(ids, &table)?;
-    let mut shape = vec![ids.len()];
-    shape.extend(&t.shape()[1..]);
-    let rows = rows.reshape(&shape)?;
-    Ok(if t.dtype() == DType::F32 { rows } else { rows.cast(t.dtype())? })
+/// A tensor `[n, ...]` prepared once per `fit` for gathering rows by index: as an f32 table
+/// `[n, d]` (integer labels travel through f32, exact below 2^24), so no batch re-casts it.
+struct RowTable {
+    table: Tensor,
+    item_shape: Vec<usize>,
+    dtype: DType,
+}
+
+impl RowTable {
+    fn new(t: &Tensor) -> Result<Self> {
+        let n = t.shape()[0];
+        let d = t.len().checked_div(n).unwrap_or(0);
+        let f = if t.dtype() == DType::F32 { t.clone() } else { t.cast(DType::F32)? };
+        Ok(RowTable { table: f.reshape(&[n, d])?, item_shape: t.shape()[1..].to_vec(), dtype: t.dtype() })
+    }
+
+    /// Rows `ids` as a new `[ids.len(), ...]` tensor of the original dtype, gathered on the device.
+    fn gather(&self, ids: &Tensor) -> Result<Tensor> {
+        let mut shape = vec![ids.len()];
+        shape.extend(&self.item_shape);
+        let rows = Tensor::embedding(ids, &self.table)?.reshape(&shape)?;
+        Ok(if self.dtype == DType::F32 { rows } else { rows.cast(self.dtype)? })
+    }
 }
 
 /// Where an epoch's training batches come from.
@@ -311,15 +323,21 @@ impl Model {
         Ok(match source {
             Source::Tensors { x, y, batch_size, shuffle } => {
                 let n = y.shape()[0];
-                let order = if *shuffle { Some(self.permutation(n, epoch)?) } else { None };
+                // Shuffled: the tables are prepared once per epoch, not per batch.
+                let order = if *shuffle {
+                    let tables = x.iter().map(RowTable::new).collect::<Result<Vec<_>>>()?;
+                    Some((self.permutation(n, epoch)?, tables, RowTable::new(y)?))
+                } else {
+                    None
+                };
                 let bs = *batch_size;
                 Box::new((0..n.div_ceil(bs)).map(move |b| {
                     let (s, e) = (b * bs, ((b + 1) * bs).min(n));
                     Ok(match &order {
-                        Some(perm) => {
+                        Some((perm, x_tables, y_table)) => {
                             let ids = perm.slice(0, s, e, 1)?;
-                            let xb = x.iter().map(|t| gather_rows(t, &ids)).collect::<Result<Vec<_>>>()?;
-                            (xb, gather_rows(y, &ids)?)
+                            let xb = x_tables.iter().map(|t| t.gather(&ids)).collect::<Result<Vec<_>>>()?;
+                            (xb, y_table.gather(&ids)?)
                         }
                         None => {
                             let xb =

@@ -54,19 +54,9 @@ impl Optimizer for Adagrad {
         }
         Ok(())
     }
-    fn learning_rate(&self) -> f32 {
-        self.hp.lr
-    }
-    fn set_learning_rate(&mut self, lr: f32) {
-        self.hp.lr = lr;
-    }
+    shared_methods!("Adagrad");
     fn state(&self) -> OptimizerState {
         let hyper = json!({ "lr": self.hp.lr, "eps": self.hp.eps, "weight_decay": self.hp.weight_decay, "initial": self.initial });
         OptimizerState { kind: "Adagrad".into(), step: self.step, hyper, tensors: self.slots.export(SLOTS) }
-    }
-    fn load_state(&mut self, state: &OptimizerState) -> Result<()> {
-        self.slots.import("Adagrad", SLOTS, state)?;
-        self.step = state.step;
-        Ok(())
     }
 }

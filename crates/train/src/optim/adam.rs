@@ -70,21 +70,11 @@ impl Optimizer for Adam {
         }
         Ok(())
     }
-    fn learning_rate(&self) -> f32 {
-        self.hp.lr
-    }
-    fn set_learning_rate(&mut self, lr: f32) {
-        self.hp.lr = lr;
-    }
+    shared_methods!(field kind);
     fn state(&self) -> OptimizerState {
         let h = &self.hp;
         let hyper =
             json!({ "lr": h.lr, "beta1": h.beta1, "beta2": h.beta2, "eps": h.eps, "weight_decay": h.weight_decay });
         OptimizerState { kind: self.kind.into(), step: self.step, hyper, tensors: self.slots.export(SLOTS) }
-    }
-    fn load_state(&mut self, state: &OptimizerState) -> Result<()> {
-        self.slots.import(self.kind, SLOTS, state)?;
-        self.step = state.step;
-        Ok(())
     }
 }

@@ -5,6 +5,30 @@
 //! tensors are created on a parameter's first step and keyed by the parameter's name, so a
 //! checkpoint restores them onto the right tensors.
 
+/// The `Optimizer` methods every optimizer here shares: its learning rate lives in `self.hp.lr`,
+/// its step count in `self.step`, its state in `self.slots` (slot names `SLOTS`, kind `$kind`).
+macro_rules! shared_methods {
+    (field $kind:ident) => {
+        shared_methods!(@with self, self.$kind);
+    };
+    ($kind:literal) => {
+        shared_methods!(@with self, $kind);
+    };
+    (@with $self:ident, $kind:expr) => {
+        fn learning_rate(&$self) -> f32 {
+            $self.hp.lr
+        }
+        fn set_learning_rate(&mut $self, lr: f32) {
+            $self.hp.lr = lr;
+        }
+        fn load_state(&mut $self, state: &OptimizerState) -> Result<()> {
+            $self.slots.import($kind, SLOTS, state)?;
+            $self.step = state.step;
+            Ok(())
+        }
+    };
+}
+
 mod adagrad;
 mod adam;
 mod clip;

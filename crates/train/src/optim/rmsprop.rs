@@ -63,21 +63,11 @@ impl Optimizer for Rmsprop {
         }
         Ok(())
     }
-    fn learning_rate(&self) -> f32 {
-        self.hp.lr
-    }
-    fn set_learning_rate(&mut self, lr: f32) {
-        self.hp.lr = lr;
-    }
+    shared_methods!("RMSprop");
     fn state(&self) -> OptimizerState {
         let h = &self.hp;
         let hyper = json!({ "lr": h.lr, "alpha": h.alpha, "eps": h.eps, "weight_decay": h.weight_decay,
                             "momentum": h.momentum, "centered": h.centered });
         OptimizerState { kind: "RMSprop".into(), step: self.step, hyper, tensors: self.slots.export(SLOTS) }
-    }
-    fn load_state(&mut self, state: &OptimizerState) -> Result<()> {
-        self.slots.import("RMSprop", SLOTS, state)?;
-        self.step = state.step;
-        Ok(())
     }
 }

@@ -62,21 +62,11 @@ impl Optimizer for Sgd {
         }
         Ok(())
     }
-    fn learning_rate(&self) -> f32 {
-        self.hp.lr
-    }
-    fn set_learning_rate(&mut self, lr: f32) {
-        self.hp.lr = lr;
-    }
+    shared_methods!("SGD");
     fn state(&self) -> OptimizerState {
         let h = &self.hp;
         let hyper = json!({ "lr": h.lr, "momentum": h.momentum, "dampening": h.dampening,
                             "weight_decay": h.weight_decay, "nesterov": h.nesterov });
         OptimizerState { kind: "SGD".into(), step: self.step, hyper, tensors: self.slots.export(SLOTS) }
-    }
-    fn load_state(&mut self, state: &OptimizerState) -> Result<()> {
-        self.slots.import("SGD", SLOTS, state)?;
-        self.step = state.step;
-        Ok(())
     }
 }
