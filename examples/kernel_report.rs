@@ -4,7 +4,7 @@
 //! the peers' fields (`workload`, `n` or `pass`, `median_ms`, `gflops`).
 //!
 //! `cargo run --release --example kernel_report` (add `-- --quick` for fewer repetitions,
-//! `--matmul-only` to stop after the matmul rows;
+//! `--matmul-only` to stop after the matmul rows, `--conv-only` to run just the conv rows;
 //! `WGTRAIN_GEMM=tiled|uniform` picks the matmul path, default uniform on CPU adapters).
 
 use std::time::Instant;
@@ -49,14 +49,17 @@ fn main() -> Result<()> {
     // A software adapter takes seconds per large repetition: fewer of them keep the report
     // under two minutes (the JSON says how many).
     let heavy_reps = if quick || dev.is_cpu() { 1 } else { 5 };
-    for n in [256usize, 512, 1024, 2048] {
+    let conv_only = std::env::args().any(|a| a == "--conv-only");
+    for n in [256usize, 512, 1024, 2048].into_iter().filter(|_| !conv_only) {
         let a = Tensor::rand_uniform(&dev, &[n, n], -1.0, 1.0, 1)?;
         let b = Tensor::rand_uniform(&dev, &[n, n], -1.0, 1.0, 2)?;
         let reps = if n == 2048 { heavy_reps } else { 3 };
         let ms = median_ms(&dev, reps, n < 2048, || a.matmul(&b).map(drop))?;
         row("matmul", "n", &n.to_string(), reps, ms, Some(2.0 * (n as f64).powi(3)));
     }
-    mlp_rows(&dev)?;
+    if !conv_only {
+        mlp_rows(&dev)?;
+    }
     if std::env::args().any(|a| a == "--matmul-only") {
         return Ok(());
     }
@@ -69,13 +72,16 @@ fn main() -> Result<()> {
     let reps = heavy_reps;
     let ms = median_ms(&dev, reps, false, || x.conv2d(&w, Some(&bias), &o).map(drop))?;
     row("conv2d", "pass", "forward", reps, ms, Some(flops));
-    let ms = median_ms(&dev, reps, false, || {
+    let ms = median_ms(&dev, reps, true, || {
         x.conv2d(&w, Some(&bias), &o)?;
         dy.conv2d_grad_input(&w, [32, 64, 32, 32], &o)?;
         dy.conv2d_grad_weight(&x, [64, 64, 3, 3], &o).map(drop)
     })?;
     row("conv2d", "pass", "forward+backward", reps, ms, Some(3.0 * flops));
     drop((x, w, dy));
+    if conv_only {
+        return Ok(());
+    }
     let n = 1usize << 24;
     let v = Tensor::rand_uniform(&dev, &[n], -1.0, 1.0, 6)?;
     let ms = median_ms(&dev, 5, true, || v.sum_all().map(drop))?;

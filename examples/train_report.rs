@@ -6,7 +6,8 @@
 //! device memory before and after the timed steps (it must not grow).
 //!
 //! `cargo run --release -p wgtrain --example train_report` (`-- --quick`: fewer repetitions;
-//! `-- --steps N`: N untimed steps first, to check memory stays flat over a long run).
+//! `-- --steps N`: N untimed steps first, to check memory stays flat over a long run;
+//! `WGTRAIN_PROFILE=1`: also rank the kernels of a step by time).
 
 use std::time::Instant;
 
@@ -91,8 +92,15 @@ fn main() -> Result<()> {
         for _ in 0..long {
             model.train_step(&x, &y)?;
         }
+        let profiling = !dev.profile().is_empty();
+        if profiling {
+            dev.set_profiling(true);
+        }
         let ms = time_steps(&mut model, &x, &y, reps)?;
         let after = dev.pool_stats();
+        if profiling {
+            print_profile(&dev, reps);
+        }
         let rate = batch as f64 / ms * 1e3;
         let mib = |b: u64| b as f64 / (1 << 20) as f64;
         println!(
@@ -108,4 +116,21 @@ fn main() -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// `WGTRAIN_PROFILE=1`: the kernels of one step by time (each dispatch run alone, so the step
+/// is slower than the figure above; the ranking is what counts).
+fn print_profile(dev: &Device, steps: usize) {
+    let all = dev.profile();
+    let total: f64 = all.iter().map(|k| k.total.as_secs_f64()).sum();
+    println!("  per step, profiled: {:.1} ms in {} kernels", total * 1e3 / steps as f64, all.len());
+    for k in all.iter().take(12) {
+        let ms = k.total.as_secs_f64() * 1e3 / steps as f64;
+        println!(
+            "  {:<28} {:>4} calls {ms:>9.2} ms {:>5.1} %",
+            k.kernel,
+            k.calls / steps as u64,
+            100.0 * ms / (total * 1e3 / steps as f64)
+        );
+    }
 }

@@ -31,5 +31,5 @@ fn binary_map(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
               @builtin(local_invocation_index) lid: u32) {
     let i = linear_id(wid, nwg, lid);
     if (i >= p.n) { return; }
-    out[i] = apply(p.op, a[strided_index(i, 0u)], b[strided_index(i, 1u)]);
+    out[i] = apply(OP, a[strided_index(i, 0u)], b[strided_index(i, 1u)]);
 }

@@ -13,7 +13,7 @@ fn copy_strided(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
     dst[strided_index(i, 1u)] = src[strided_index(i, 0u)];
 }
 
-// p.op: 0 f32 -> i32 (truncation toward zero), 1 f32 -> u32 (truncation, negatives to 0),
+// OP: 0 f32 -> i32 (truncation toward zero), 1 f32 -> u32 (truncation, negatives to 0),
 //       2 i32 -> f32, 3 u32 -> f32, 4 i32 <-> u32 (two's complement reinterpretation).
 @compute @workgroup_size(256)
 fn cast_word(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -22,7 +22,7 @@ fn cast_word(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
     if (i >= p.n) { return; }
     let w = src[strided_index(i, 0u)];
     var r: u32;
-    switch p.op {
+    switch OP {
         case 0u: { r = bitcast<u32>(i32(bitcast<f32>(w))); }
         case 1u: { r = u32(max(bitcast<f32>(w), 0.0)); }
         case 2u: { r = bitcast<u32>(f32(bitcast<i32>(w))); }

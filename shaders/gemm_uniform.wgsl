@@ -23,19 +23,23 @@ struct GemmUniformParams {
     kc: u32,
     pairs: u32,
     k_last: u32,
-    first: u32,
-    last: u32,
     c_off: u32,
     bias_off: u32,
-    has_bias: u32,
-    act: u32,
     alpha: f32,
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
+    c_inner: u32,
+    c_outer: u32,
+    _pad: u32,
 }
 
 override WG: u32 = 32u;
+// The epilogue is chosen by pipeline constants, not parameters: llvmpipe runs both sides of
+// every branch (masked), so a runtime switch would evaluate every activation and load C and
+// the bias whether used or not. FIRST: this dispatch writes C (else adds to it); LAST: it
+// applies the epilogue; BIAS: 0 none, 1 per column, 2 per row; ACT: a `UnaryOp` code.
+override FIRST: u32 = 1u;
+override LAST: u32 = 1u;
+override BIAS: u32 = 0u;
+override ACT: u32 = 24u;
 
 @group(0) @binding(0) var<uniform> p: GemmUniformParams;
 @group(0) @binding(1) var<uniform> wa0: array<vec4<f32>, 4096>;
@@ -180,17 +184,22 @@ fn steps(i: u32) -> u32 {
 }
 
 // Stores four columns of one row: first / accumulate, then the epilogue on the last chunk.
+// Column gn of row `row` lives at c_off + (gn / c_inner) c_outer + row c_inner + gn % c_inner:
+// a plain matmul has c_inner = n; a convolution's columns are (image, pixel) and its rows
+// channels, so its C lands in NCHW directly. The bias is per column, or per row (channels).
 fn store4(row: u32, col: u32, v: vec4<f32>) {
     if (row >= p.m) { return; }
     for (var t = 0u; t < 4u; t++) {
         let gn = col + t;
         if (gn >= p.n) { return; }
-        let idx = p.c_off + row * p.n + gn;
+        let outer = gn / p.c_inner;
+        let idx = p.c_off + outer * p.c_outer + row * p.c_inner + (gn - outer * p.c_inner);
         var x = v[t];
-        if (p.first == 0u) { x += c[idx]; }
-        if (p.last != 0u) {
-            if (p.has_bias != 0u) { x += bias[p.bias_off + gn]; }
-            x = unary_op(p.act, x, p.alpha, 0.0);
+        if (FIRST == 0u) { x += c[idx]; }
+        if (LAST != 0u) {
+            if (BIAS == 1u) { x += bias[p.bias_off + gn]; }
+            if (BIAS == 2u) { x += bias[p.bias_off + row]; }
+            x = unary_op(ACT, x, p.alpha, 0.0);
         }
         c[idx] = x;
     }

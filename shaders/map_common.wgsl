@@ -19,11 +19,17 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> p: Params;
 
+// Pipeline constants set by every launch (`ops::map::launch`): OP mirrors p.op, RANK1 says the
+// operands collapsed to rank 1. llvmpipe evaluates both sides of every branch, so a switch on
+// p.op would compute every op for every element; on a constant only the taken arm is compiled.
+override OP: u32 = 0u;
+override RANK1: u32 = 0u;
+
 // Element offset of linear output index `i` in operand `s` (row-major over p.shape).
 // Rank 1 (every contiguous operand after collapsing) skips the divisions, which a CPU adapter
 // cannot vectorize.
 fn strided_index(i: u32, s: u32) -> u32 {
-    if (p.rank == 1u) { return p.offsets[s] + i * p.strides[s][0][0]; }
+    if (RANK1 == 1u) { return p.offsets[s] + i * p.strides[s][0][0]; }
     var rem = i;
     var idx = p.offsets[s];
     for (var d = i32(p.rank) - 1; d >= 0; d--) {

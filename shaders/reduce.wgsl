@@ -36,12 +36,19 @@ struct ReduceParams {
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out_idx: array<u32>;
 
+// Pipeline constants mirroring p.load, p.combine and p.post (set by `ops::reduce::launch_with`):
+// llvmpipe evaluates both sides of every branch, so runtime switches would pay for every
+// variant (the aux load included) on every element.
+override LOAD: u32 = 0u;
+override COMBINE: u32 = 0u;
+override POST: u32 = 0u;
+
 const WG: u32 = 256u;
 var<workgroup> sh_v: array<f32, 256>;
 var<workgroup> sh_i: array<u32, 256>;
 
 fn load(v: f32, o: u32, i: u32) -> f32 {
-    switch p.load {
+    switch LOAD {
         case 1u: { return v * v; }
         case 2u: {
             let d = v - aux[o * p.inner + i];
@@ -52,7 +59,7 @@ fn load(v: f32, o: u32, i: u32) -> f32 {
 }
 
 fn combine(a: f32, b: f32) -> f32 {
-    switch p.combine {
+    switch COMBINE {
         case 1u: { return max(a, b); }
         case 2u: { return min(a, b); }
         default: { return a + b; }
@@ -60,7 +67,7 @@ fn combine(a: f32, b: f32) -> f32 {
 }
 
 fn finish(v: f32) -> f32 {
-    switch p.post {
+    switch POST {
         case 1u: { return v / p.divisor; }
         case 2u: { return sqrt(v); }
         default: { return v; }
@@ -69,7 +76,7 @@ fn finish(v: f32) -> f32 {
 
 // The first value of a fold: 0 for sums, else the segment's first element (no infinities needed).
 fn seed(o: u32, i: u32, start: u32) -> f32 {
-    if (p.combine == 0u) { return 0.0; }
+    if (COMBINE == 0u) { return 0.0; }
     return load(x[p.x_off + (o * p.src_r + start) * p.inner + i], o, i);
 }
 
@@ -127,7 +134,7 @@ fn arg_at(o: u32, i: u32, j: u32) -> Arg {
 // b if it beats a (strictly better value, or an equal value at a smaller index), else a.
 fn pick(a: Arg, b: Arg) -> Arg {
     var better = b.v > a.v;
-    if (p.combine == 4u) { better = b.v < a.v; }
+    if (COMBINE == 4u) { better = b.v < a.v; }
     if (better || (b.v == a.v && b.k < a.k)) { return b; }
     return a;
 }

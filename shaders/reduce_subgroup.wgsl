@@ -22,7 +22,7 @@ fn reduce_rows_subgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_work
         for (var k = start + lid; k < end; k += WG) { acc = combine(acc, load(x[base + k], o, 0u)); }
     }
     var s = 0.0;
-    switch p.combine {
+    switch COMBINE {
         case 1u: { s = subgroupMax(acc); }
         case 2u: { s = subgroupMin(acc); }
         default: { s = subgroupAdd(acc); }

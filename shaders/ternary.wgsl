@@ -17,7 +17,7 @@ fn ternary_map(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     let v = b[strided_index(i, 1u)];
     let w = c[strided_index(i, 2u)];
     var r: f32;
-    switch p.op {
+    switch OP {
         case 0u: { r = select(v, u, w != 0.0); }
         case 1u: { r = w * select(v, 1.0, u > 0.0); }
         default: { r = w * select(u, 0.0, u > 0.0); }

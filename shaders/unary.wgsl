@@ -1,5 +1,5 @@
-// Elementwise unary ops: strided f32 input, contiguous f32 output. `p.op` selects the op (codes
-// match `UnaryOp` in crates/kernels/src/ops/map.rs); the switch is uniform across the dispatch.
+// Elementwise unary ops: strided f32 input, contiguous f32 output. The pipeline constant
+// OP selects the op (codes match `UnaryOp` in crates/kernels/src/ops/map.rs).
 
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
@@ -9,5 +9,5 @@ fn unary_map(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
              @builtin(local_invocation_index) lid: u32) {
     let i = linear_id(wid, nwg, lid);
     if (i >= p.n) { return; }
-    y[i] = unary_op(p.op, x[strided_index(i, 0u)], p.alpha, p.beta);
+    y[i] = unary_op(OP, x[strided_index(i, 0u)], p.alpha, p.beta);
 }

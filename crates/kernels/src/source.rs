@@ -21,6 +21,7 @@ pub const MATMUL: &str = include_str!("../shaders/matmul.wgsl");
 /// CPU-adapter GEMM over uniform windows, and the pack that fills them.
 pub const GEMM_UNIFORM: &str = include_str!("../shaders/gemm_uniform.wgsl");
 pub const GEMM_PACK: &str = include_str!("../shaders/gemm_pack.wgsl");
+pub const CONV_PACK: &str = include_str!("../shaders/conv_pack.wgsl");
 pub const CONV2D: &str = include_str!("../shaders/conv2d.wgsl");
 pub const CAST_F16: &str = include_str!("../shaders/cast_f16.wgsl");
 pub const INDEX: &str = include_str!("../shaders/index.wgsl");
@@ -51,6 +52,7 @@ pub const FILES: &[(&str, &str)] = &[
     ("matmul.wgsl", MATMUL),
     ("gemm_uniform.wgsl", GEMM_UNIFORM),
     ("gemm_pack.wgsl", GEMM_PACK),
+    ("conv_pack.wgsl", CONV_PACK),
     ("conv2d.wgsl", CONV2D),
     ("cast_f16.wgsl", CAST_F16),
     ("index.wgsl", INDEX),

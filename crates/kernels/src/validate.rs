@@ -86,8 +86,12 @@ mod tests {
 
     #[test]
     fn gemm_uniform_constants_resolve() {
+        use crate::ops::conv_uniform;
         use crate::ops::gemm_uniform::{GEMM, PACK, WG};
-        for (k, c) in [(&GEMM, Constants::new(&[("WG", WG)])), (&PACK, Constants::default())] {
+        let epilogue = Constants::new(&[("WG", WG), ("FIRST", 0), ("LAST", 1), ("BIAS", 2), ("ACT", 7)]);
+        for (k, c) in
+            [(&GEMM, epilogue), (&PACK, Constants::default()), (&conv_uniform::PACK, Constants::new(&[("MODE", 3)]))]
+        {
             if let Err(e) = resolve_overrides(k.shader, k.entry, &c) {
                 panic!("{e}");
             }

@@ -8,7 +8,7 @@
 //! of the current batch, and records one compute pass. Submits happen in batches (`batch.rs`);
 //! only read-backs wait for the GPU.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use wgtrain_kernels::ops::gemm_uniform::{UNIFORM_BINDINGS, WINDOW_FLOATS};
@@ -19,6 +19,10 @@ use crate::adapter::{self, AdapterChoice, AdapterSummary};
 use crate::batch::{Batch, FLUSH_EVERY};
 use crate::error::{Result, TensorError};
 use crate::pool::{BufferPool, PoolStats, size_class};
+use crate::profile::{KernelTime, Profile};
+
+/// Default of [`Device::max_pack_bytes`]: keeps the pool from holding huge im2col buffers.
+const DEFAULT_MAX_PACK_BYTES: u64 = 64 << 20;
 
 /// Which GEMM implementation matmul uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +53,8 @@ pub(crate) struct DeviceInner {
     tiles: GemmTiles,
     cpu: bool,
     uniform_gemm: AtomicBool,
+    max_pack_bytes: AtomicU64,
+    profile: Mutex<Option<Profile>>,
     batch: Mutex<Batch>,
     pool: Mutex<BufferPool>,
     errors: Arc<Mutex<Vec<String>>>,
@@ -127,6 +133,8 @@ impl Device {
                 tiles,
                 cpu,
                 uniform_gemm: uniform_gemm.into(),
+                max_pack_bytes: DEFAULT_MAX_PACK_BYTES.into(),
+                profile: Mutex::new(std::env::var_os("WGTRAIN_PROFILE").map(|_| Profile::default())),
                 batch: Mutex::new(batch),
                 pool: Mutex::new(BufferPool::default()),
                 errors,
@@ -178,6 +186,28 @@ impl Device {
         }
         self.inner.uniform_gemm.store(path == GemmPath::Uniform, Ordering::Relaxed);
         Ok(())
+    }
+    /// The largest packed (im2col) operand of a convolution on the uniform GEMM path, in
+    /// bytes; a batch whose packs would be larger runs in image chunks.
+    pub fn max_pack_bytes(&self) -> u64 {
+        let limits = &self.inner.limits;
+        let binding = (limits.max_storage_buffer_binding_size as u64).min(limits.max_buffer_size);
+        self.inner.max_pack_bytes.load(Ordering::Relaxed).min(binding)
+    }
+    /// Sets [`Device::max_pack_bytes`] (default 64 MiB): larger packs mean fewer dispatches and
+    /// more pooled memory.
+    pub fn set_max_pack_bytes(&self, bytes: u64) {
+        self.inner.max_pack_bytes.store(bytes, Ordering::Relaxed);
+    }
+    /// Turns per-kernel timing on (clearing earlier totals) or off. While on, every dispatch
+    /// runs alone and is waited for: see [`crate::profile`]. `WGTRAIN_PROFILE=1` turns it on
+    /// at device creation.
+    pub fn set_profiling(&self, on: bool) {
+        *lock(&self.inner.profile) = on.then(Profile::default);
+    }
+    /// Per-kernel totals since profiling was turned on, largest first (empty when off).
+    pub fn profile(&self) -> Vec<KernelTime> {
+        lock(&self.inner.profile).as_ref().map(Profile::report).unwrap_or_default()
     }
     /// Buffer-pool counters.
     pub fn pool_stats(&self) -> PoolStats {
@@ -322,6 +352,28 @@ impl Device {
         if workgroups.contains(&0) {
             return Ok(());
         }
+        let profiling = lock(&self.inner.profile).is_some();
+        if !profiling {
+            return self.record_batched(pipeline, op, params, workgroups, bindings);
+        }
+        self.synchronize()?;
+        let start = std::time::Instant::now();
+        self.record_batched(pipeline, op, params, workgroups, bindings)?;
+        self.synchronize()?;
+        if let Some(p) = lock(&self.inner.profile).as_mut() {
+            p.add(op, start.elapsed());
+        }
+        Ok(())
+    }
+
+    fn record_batched(
+        &self,
+        pipeline: &wgtrain_kernels::pipeline::CachedPipeline,
+        op: &'static str,
+        params: &[u8],
+        workgroups: [u32; 3],
+        bindings: &[BufferRange<'_>],
+    ) -> Result<()> {
         let device = &self.inner.device;
         let mut batch = lock(&self.inner.batch);
         if !batch.has_room() {

@@ -15,6 +15,8 @@
 //!   layouts shared by kernels of the same binding pattern.
 //! - **Determinism**: no float atomics; every reduction has a fixed order, so a run is
 //!   bit-for-bit repeatable on the same adapter.
+//! - **Profiling**: `WGTRAIN_PROFILE=1` or [`Device::set_profiling`] times every kernel alone
+//!   ([`Device::profile`]), to find where a workload's time goes.
 //!
 //! ```no_run
 //! use wgtrain_tensor::{Device, Tensor};
@@ -35,6 +37,7 @@ mod dtype;
 mod error;
 pub mod ops;
 mod pool;
+pub mod profile;
 pub mod shape;
 mod tensor;
 
@@ -49,5 +52,6 @@ pub use ops::{
     adam_step, rmsprop_step, sgd_step,
 };
 pub use pool::PoolStats;
+pub use profile::KernelTime;
 pub use tensor::Tensor;
 pub use wgtrain_kernels::ops::map::{BinaryOp, TernaryOp, UnaryOp};

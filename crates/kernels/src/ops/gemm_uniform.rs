@@ -12,6 +12,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
+use super::map::UnaryOp;
 use super::matmul::MatmulParams;
 use crate::{Access, Constants, KernelSpec, Launch, Shader};
 
@@ -26,10 +27,15 @@ pub const INV_ROWS: u32 = 8;
 pub const INV_COLS: u32 = 16;
 /// Invocations per workgroup of `gemm_uniform`.
 pub const WG: u32 = 8;
-/// Largest C tile side of one dispatch. Small tiles leave room for deep windows (k = 128 per
-/// window at 128 x 128, 896 per dispatch), so C is rarely read back and rewritten (storage
-/// accesses, not FMAs, dominate on llvmpipe); 64 and 256 measured no better (ARCHITECTURE.md).
-pub const MAX_TILE: u32 = 128;
+/// Deepest window: k steps per window when K is large. With 64 KiB windows this makes C tiles
+/// of 128 x 128, small enough to leave room for deep windows (896 k-steps per dispatch), so C
+/// is rarely read back and rewritten (storage accesses, not FMAs, dominate on llvmpipe); 64 and
+/// 256 measured no better (ARCHITECTURE.md).
+pub const MAX_KC: u32 = 128;
+/// Largest C tile side. A shallow K (a 3x3 conv over 3 channels has K = 27) lets the windows
+/// hold wider tiles, so one dispatch covers more of C: the per-dispatch cost (~0.15 ms on
+/// lavapipe) otherwise dominates small-K products.
+pub const MAX_SIDE: u32 = 1024;
 
 /// Parameters of `gemm_uniform.wgsl`.
 #[repr(C)]
@@ -45,14 +51,12 @@ pub struct GemmUniformParams {
     pub kc: u32,
     pub pairs: u32,
     pub k_last: u32,
-    pub first: u32,
-    pub last: u32,
     pub c_off: u32,
     pub bias_off: u32,
-    pub has_bias: u32,
-    pub act: u32,
     pub alpha: f32,
-    pub _pad: [u32; 3],
+    pub c_inner: u32,
+    pub c_outer: u32,
+    pub _pad: u32,
 }
 
 /// Parameters of `gemm_pack.wgsl`: the operand as `rows x depth` at
@@ -166,21 +170,55 @@ pub struct GemmPlan {
     pub b: Panel,
 }
 
-/// Rows per tile and tile count for `rows` split into tiles of at most [`MAX_TILE`], each a
-/// multiple of `step`.
-fn tiling(rows: u32, step: u32) -> (u32, u32) {
-    let tiles = rows.div_ceil(MAX_TILE).max(1);
+/// Rows per tile and tile count for `rows` split into tiles of at most `side` rows (a multiple
+/// of `step`), each a multiple of `step`.
+fn tiling(rows: u32, step: u32, side: u32) -> (u32, u32) {
+    let tiles = rows.div_ceil(side).max(1);
     (rows.div_ceil(tiles).next_multiple_of(step).max(step), tiles)
+}
+
+/// Where C's elements go and how the bias applies (see `store4` in `gemm_uniform.wgsl`):
+/// column `col` of row `row` in batch `b` lives at
+/// `base + b * batch_stride + (col / inner) * outer + row * inner + col % inner`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CLayout {
+    pub base: u32,
+    pub batch_stride: u32,
+    pub inner: u32,
+    pub outer: u32,
+    /// The bias is indexed by row (a conv's channels) instead of by column.
+    pub bias_rows: bool,
+    /// Bias elements between batches (a conv group's first channel).
+    pub bias_batch_stride: u32,
+    /// Add to C's current values instead of overwriting them (a K split across calls).
+    pub accumulate: bool,
+}
+
+impl CLayout {
+    /// Contiguous `[batch, m, n]`, bias per column: a plain matmul.
+    pub fn matmul(p: &MatmulParams) -> CLayout {
+        CLayout {
+            base: 0,
+            batch_stride: p.m * p.n,
+            inner: p.n.max(1),
+            outer: 0,
+            bias_rows: false,
+            bias_batch_stride: 0,
+            accumulate: false,
+        }
+    }
 }
 
 impl GemmPlan {
     /// Geometry for `p` with window offsets aligned to `align_bytes`
-    /// (`min_uniform_buffer_offset_alignment`).
+    /// (`min_uniform_buffer_offset_alignment`): K cut into equal windows of at most
+    /// [`MAX_KC`] steps, C into tiles as wide as those windows allow (at most [`MAX_SIDE`]).
     pub fn new(p: &MatmulParams, align_bytes: u32) -> GemmPlan {
-        let (ra, tiles_m) = tiling(p.m, INV_ROWS);
-        let (rb, tiles_n) = tiling(p.n, INV_COLS);
-        let kc = (WINDOW_FLOATS as u32 / ra.max(rb)).min(p.k).max(1);
-        let kws = p.k.div_ceil(kc).max(1);
+        let kws = p.k.div_ceil(MAX_KC).max(1);
+        let kc = p.k.div_ceil(kws).max(1);
+        let side = (WINDOW_FLOATS as u32 / kc / INV_COLS * INV_COLS).min(MAX_SIDE);
+        let (ra, tiles_m) = tiling(p.m, INV_ROWS, side);
+        let (rb, tiles_n) = tiling(p.n, INV_COLS, side);
         let align = (align_bytes as u64 / 4).max(4);
         let panel = |rows, r: u32, tiles, bs: u32| Panel {
             rows,
@@ -200,8 +238,8 @@ impl GemmPlan {
     }
 
     /// Every GEMM dispatch, in order (k chunks of one tile are consecutive: first writes C,
-    /// last applies the epilogue).
-    pub fn steps(&self, p: &MatmulParams) -> Vec<GemmStep> {
+    /// last applies the epilogue), C placed by `c`.
+    pub fn steps(&self, p: &MatmulParams, c: &CLayout) -> Vec<GemmStep> {
         let (a, b) = (&self.a, &self.b);
         let chunks = a.kws.div_ceil(PAIRS as u32);
         let invocations = (a.r / INV_ROWS) * (b.r / INV_COLS);
@@ -224,19 +262,24 @@ impl GemmPlan {
                             kc: a.kc,
                             pairs,
                             k_last,
-                            first: (ch == 0) as u32,
-                            last: (ch + 1 == chunks) as u32,
-                            c_off: bt * p.m * p.n,
-                            bias_off: p.bias_off,
-                            has_bias: p.has_bias,
-                            act: p.act,
+                            c_off: c.base + bt * c.batch_stride,
+                            bias_off: p.bias_off + bt * c.bias_batch_stride,
                             alpha: p.alpha,
-                            _pad: [0; 3],
+                            c_inner: c.inner,
+                            c_outer: c.outer,
+                            _pad: 0,
                         };
+                        let last = ch + 1 == chunks;
+                        let constants = Constants::new(&[
+                            ("WG", WG),
+                            ("FIRST", (ch == 0 && !c.accumulate) as u32),
+                            ("LAST", last as u32),
+                            ("BIAS", if p.has_bias == 0 || !last { 0 } else { 1 + c.bias_rows as u32 }),
+                            ("ACT", if last { p.act } else { UnaryOp::Identity as u32 }),
+                        ]);
                         let kw = |i: usize| kw0 + (i as u32).min(pairs - 1);
                         out.push(GemmStep {
-                            launch: Launch::new(&GEMM, &gp, [invocations.div_ceil(WG), 1, 1])
-                                .with_constants(Constants::new(&[("WG", WG)])),
+                            launch: Launch::new(&GEMM, &gp, [invocations.div_ceil(WG), 1, 1]).with_constants(constants),
                             a_windows: std::array::from_fn(|i| a.window(bt, tm, kw(i))),
                             b_windows: std::array::from_fn(|i| b.window(bt, tn, kw(i))),
                         });
@@ -265,11 +308,12 @@ mod tests {
             let plan = GemmPlan::new(&p, 256);
             let (a, b) = (plan.a, plan.b);
             assert!(a.r * a.tiles >= m && b.r * b.tiles >= n && a.kc * a.kws >= k, "{plan:?}");
-            assert!(a.r <= MAX_TILE && b.r <= MAX_TILE && a.r % INV_ROWS == 0 && b.r % INV_COLS == 0, "{plan:?}");
+            assert!(a.r <= MAX_SIDE && b.r <= MAX_SIDE && a.r % INV_ROWS == 0 && b.r % INV_COLS == 0, "{plan:?}");
+            assert!(a.kc <= MAX_KC && (a.kws - 1) * a.kc < k, "no window is empty: {plan:?}");
             assert!(a.r as u64 * a.kc as u64 <= WINDOW_FLOATS && b.r as u64 * b.kc as u64 <= WINDOW_FLOATS);
             assert!(a.wstride % 64 == 0 && a.wstride >= (a.r * a.kc) as u64, "{plan:?}");
             assert_eq!((a.batches, b.batches), (batch, 1));
-            let steps = plan.steps(&p);
+            let steps = plan.steps(&p, &CLayout::matmul(&p));
             let chunks = a.kws.div_ceil(PAIRS as u32);
             assert_eq!(steps.len() as u32, batch * a.tiles * b.tiles * chunks);
             for s in &steps {

@@ -8,7 +8,7 @@
 use bytemuck::{Pod, Zeroable};
 
 use crate::launch::{grid_1d, pack_dims};
-use crate::{Access, KernelSpec, Launch, MAX_RANK, Shader};
+use crate::{Access, Constants, KernelSpec, Launch, MAX_RANK, Shader};
 
 /// Parameters of every elementwise kernel (WGSL `Params` in `map_common.wgsl`).
 #[repr(C)]
@@ -276,9 +276,11 @@ pub static CAST_F32_F16: KernelSpec = KernelSpec { shader: Shader::CastF16, entr
 pub static CAST_F16_F32: KernelSpec = KernelSpec { shader: Shader::CastF16, entry: "cast_f16_f32", bindings: &[R, W] };
 pub static COPY_F16: KernelSpec = KernelSpec { shader: Shader::CastF16, entry: "copy_f16", bindings: &[R, W] };
 
-/// Launch of any elementwise kernel over `p.n` elements.
+/// Launch of any elementwise kernel over `p.n` elements, specialized to its op and to rank 1
+/// by pipeline constants (see `map_common.wgsl` for why).
 pub fn launch(kernel: &'static KernelSpec, p: &MapParams) -> Launch {
-    Launch::new(kernel, p, grid_1d(p.n as usize, 256))
+    let constants = Constants::new(&[("OP", p.op), ("RANK1", (p.rank == 1) as u32)]);
+    Launch::new(kernel, p, grid_1d(p.n as usize, 256)).with_constants(constants)
 }
 
 #[cfg(test)]

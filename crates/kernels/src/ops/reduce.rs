@@ -12,7 +12,7 @@
 use bytemuck::{Pod, Zeroable};
 
 use crate::launch::grid_1d;
-use crate::{Access, KernelSpec, Launch, Shader};
+use crate::{Access, Constants, KernelSpec, Launch, Shader};
 
 /// Parameters of `reduce.wgsl` (one pass).
 #[repr(C)]
@@ -167,7 +167,8 @@ pub fn launch_with(p: &ReduceParams, subgroups: bool) -> Launch {
         (true, false) => &ARGREDUCE_COLS,
     };
     let grid = if p.uses_rows() { grid_1d(p.out_len(), 1) } else { grid_1d(p.out_len(), 256) };
-    Launch::new(kernel, p, grid)
+    let constants = Constants::new(&[("LOAD", p.load), ("COMBINE", p.combine), ("POST", p.post)]);
+    Launch::new(kernel, p, grid).with_constants(constants)
 }
 
 #[cfg(test)]

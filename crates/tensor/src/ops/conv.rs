@@ -1,11 +1,15 @@
-//! 2-D convolution (NCHW) forward, both backward passes, and conv_transpose2d, all on the
-//! implicit-GEMM kernels of `conv2d.wgsl` (see that file for why implicit GEMM). Inputs are made
-//! contiguous first.
+//! 2-D convolution (NCHW) forward, both backward passes, and conv_transpose2d. On GPUs all run
+//! on the implicit-GEMM kernels of `conv2d.wgsl` (see that file for why implicit GEMM); on the
+//! CPU-adapter GEMM path (`GemmPath::Uniform`) as an explicit im2col pack plus the
+//! uniform-window GEMM (`conv_uniform`). Inputs are made contiguous first.
 
 use wgtrain_kernels::ops::conv::{self, ConvGeometry, ConvParams, out_extent};
+use wgtrain_kernels::ops::conv_uniform::ConvPass;
 use wgtrain_kernels::ops::map::UnaryOp;
 use wgtrain_kernels::ops::matmul::fusable_activation;
 
+use super::conv_uniform::conv_uniform;
+use crate::device::GemmPath;
 use crate::dtype::DType;
 use crate::error::{Result, TensorError};
 use crate::tensor::Tensor;
@@ -95,6 +99,10 @@ impl Tensor {
         if out.is_empty() {
             return Ok(out);
         }
+        if self.device().gemm_path() == GemmPath::Uniform {
+            conv_uniform(op, &p, ConvPass::Forward, [&w, &x], bias.as_ref(), &out)?;
+            return Ok(out);
+        }
         let launch = conv::forward(&p, self.device().gemm_tiles());
         let b = bias.as_ref().unwrap_or(&w).binding();
         self.device().dispatch(&launch, &[x.binding(), w.binding(), b, out.binding()])?;
@@ -127,6 +135,10 @@ impl Tensor {
         if out.is_empty() {
             return Ok(out);
         }
+        if self.device().gemm_path() == GemmPath::Uniform {
+            conv_uniform("conv2d_grad_input", p, ConvPass::GradInput, [&w, &dy], bias.as_ref(), &out)?;
+            return Ok(out);
+        }
         let launch = conv::grad_input(p, self.device().gemm_tiles());
         let b = bias.as_ref().unwrap_or(&w).binding();
         self.device().dispatch(&launch, &[dy.binding(), w.binding(), b, out.binding()])?;
@@ -148,6 +160,10 @@ impl Tensor {
         let tiles = dev.gemm_tiles();
         let out = Tensor::empty(dev, &weight_shape, DType::F32)?;
         if out.is_empty() {
+            return Ok(out);
+        }
+        if dev.gemm_path() == GemmPath::Uniform {
+            conv_uniform(op, &p, ConvPass::GradWeight, [&dy, &x], None, &out)?;
             return Ok(out);
         }
         let splits = conv::grad_weight_splits(&p, tiles, if dev.is_cpu() { 4 } else { 512 });

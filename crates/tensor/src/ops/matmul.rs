@@ -7,7 +7,7 @@
 //! Two GEMM paths share this contract (`Device::gemm_path`): the workgroup-tiled core on real
 //! GPUs, and on CPU adapters packed panels read through uniform windows (`gemm_uniform`).
 
-use wgtrain_kernels::ops::gemm_uniform::{GemmPlan, PAIRS, WINDOW_FLOATS};
+use wgtrain_kernels::ops::gemm_uniform::{CLayout, GemmPlan, GemmStep, PAIRS, WINDOW_FLOATS};
 use wgtrain_kernels::ops::map::{Operand, UnaryOp, collapse};
 use wgtrain_kernels::ops::matmul::{self, MatmulParams, fusable_activation};
 
@@ -132,10 +132,23 @@ fn uniform_gemm(p: &MatmulParams, a: &Tensor, b: &Tensor, bias: (&wgpu::Buffer, 
         let (out, out_bytes) = dst.binding();
         dev.dispatch_ranges(pack, &[(buffer, 0, bytes), (out, 0, out_bytes), (buffer, 0, bytes4)])?;
     }
+    run_steps(&plan.steps(p, &CLayout::matmul(p)), &packed_a, &packed_b, bias, out)
+}
+
+/// Records the GEMM dispatches of a uniform-window plan over packed operands (shared with the
+/// convolutions, whose packs are their im2col).
+pub(crate) fn run_steps(
+    steps: &[GemmStep],
+    packed_a: &Tensor,
+    packed_b: &Tensor,
+    bias: (&wgpu::Buffer, u64),
+    out: &Tensor,
+) -> Result<()> {
+    let dev = out.device();
     let (wa, wb) = (packed_a.binding().0, packed_b.binding().0);
     let (c, c_bytes) = out.binding();
     let window = |buffer, at: u64| (buffer, at * 4, WINDOW_FLOATS * 4);
-    for step in plan.steps(p) {
+    for step in steps {
         let mut ranges = Vec::with_capacity(2 * PAIRS + 2);
         ranges.extend(step.a_windows.iter().map(|&w| window(wa, w)));
         ranges.extend(step.b_windows.iter().map(|&w| window(wb, w)));

@@ -1,13 +1,14 @@
 //! Conv2d forward, grad input, grad weight and conv_transpose2d against the twins: strides,
 //! padding, dilation, groups (depthwise included), awkward sizes and a shape of more than two
-//! tiles in every GEMM dimension. Tolerance 1e-4 sqrt(K).
+//! tiles in every GEMM dimension. Tolerance 1e-4 sqrt(K). Every test runs on both GEMM paths
+//! (the implicit GEMM, and the CPU adapters' im2col packs into uniform windows).
 
 use wgtrain_kernels::ops::conv::{ConvGeometry, ConvParams, out_extent};
 use wgtrain_kernels::ops::map::UnaryOp;
 use wgtrain_kernels::reference;
-use wgtrain_tensor::{Conv2dOptions, Tensor};
+use wgtrain_tensor::{Conv2dOptions, Device, GemmPath, Tensor};
 
-use super::harness::{assert_close, data, dev, gemm_tol};
+use super::harness::{assert_close, data, gemm_devs, gemm_tol};
 
 struct Case {
     x: [usize; 4],
@@ -18,7 +19,7 @@ struct Case {
     groups: usize,
 }
 
-const CASES: [Case; 7] = [
+const CASES: [Case; 8] = [
     Case { x: [1, 1, 1, 1], w: [1, 1, 1, 1], stride: 1, pad: 0, dil: 1, groups: 1 },
     Case { x: [2, 3, 7, 9], w: [5, 3, 3, 3], stride: 1, pad: 1, dil: 1, groups: 1 },
     Case { x: [3, 4, 11, 8], w: [6, 2, 3, 2], stride: 2, pad: 1, dil: 1, groups: 2 },
@@ -26,6 +27,7 @@ const CASES: [Case; 7] = [
     Case { x: [1, 5, 13, 7], w: [7, 5, 5, 3], stride: 3, pad: 2, dil: 1, groups: 1 },
     Case { x: [2, 8, 12, 12], w: [130, 8, 3, 3], stride: 1, pad: 0, dil: 1, groups: 1 }, // > 2 tiles
     Case { x: [4, 16, 10, 10], w: [33, 16, 1, 1], stride: 1, pad: 0, dil: 1, groups: 1 },
+    Case { x: [1, 120, 6, 6], w: [9, 120, 3, 3], stride: 1, pad: 1, dil: 1, groups: 1 }, // K > 7 windows
 ];
 
 fn setup(c: &Case) -> (Conv2dOptions, ConvParams) {
@@ -44,29 +46,35 @@ fn setup(c: &Case) -> (Conv2dOptions, ConvParams) {
 
 #[test]
 fn conv2d_forward_matches_the_twin() {
-    for (i, c) in CASES.iter().enumerate() {
+    for ((i, c), (dev, path)) in CASES.iter().enumerate().flat_map(|c| gemm_devs().map(|d| (c, d))) {
         let (mut o, mut p) = setup(c);
         let (x, w, b) = (
             data(i as u64, c.x.iter().product(), -1.0, 1.0),
             data(20 + i as u64, c.w.iter().product(), -1.0, 1.0),
             data(40 + i as u64, c.w[0], -1.0, 1.0),
         );
-        let tx = Tensor::from_slice(dev(), &x, &c.x).unwrap();
-        let tw = Tensor::from_slice(dev(), &w, &c.w).unwrap();
-        let tb = Tensor::from_slice(dev(), &b, &[c.w[0]]).unwrap();
+        let tx = Tensor::from_slice(dev, &x, &c.x).unwrap();
+        let tw = Tensor::from_slice(dev, &w, &c.w).unwrap();
+        let tb = Tensor::from_slice(dev, &b, &[c.w[0]]).unwrap();
         o.activation = Some(UnaryOp::Relu);
         let got = tx.conv2d(&tw, Some(&tb), &o).unwrap();
         assert_eq!(got.shape(), &[p.batch, p.out_c, p.out_h, p.out_w].map(|v| v as usize));
         (p.has_bias, p.act) = (1, UnaryOp::Relu as u32);
         let want = reference::conv2d_forward(&p, &x, &w, Some(&b));
         let k = c.w[1] * c.w[2] * c.w[3];
-        assert_close(&got.to_vec::<f32>().unwrap(), &want, gemm_tol(k), gemm_tol(k), &format!("case {i} forward"));
+        assert_close(
+            &got.to_vec::<f32>().unwrap(),
+            &want,
+            gemm_tol(k),
+            gemm_tol(k),
+            &format!("case {i} forward, {path:?}"),
+        );
     }
 }
 
 #[test]
 fn conv2d_backward_passes_match_the_twins() {
-    for (i, c) in CASES.iter().enumerate() {
+    for ((i, c), (dev, path)) in CASES.iter().enumerate().flat_map(|c| gemm_devs().map(|d| (c, d))) {
         let (o, p) = setup(c);
         let ylen = (p.batch * p.out_c * p.out_h * p.out_w) as usize;
         let (x, w, dy) = (
@@ -74,9 +82,9 @@ fn conv2d_backward_passes_match_the_twins() {
             data(20 + i as u64, c.w.iter().product(), -1.0, 1.0),
             data(60 + i as u64, ylen, -1.0, 1.0),
         );
-        let tx = Tensor::from_slice(dev(), &x, &c.x).unwrap();
-        let tw = Tensor::from_slice(dev(), &w, &c.w).unwrap();
-        let tdy = Tensor::from_slice(dev(), &dy, &[p.batch, p.out_c, p.out_h, p.out_w].map(|v| v as usize)).unwrap();
+        let tx = Tensor::from_slice(dev, &x, &c.x).unwrap();
+        let tw = Tensor::from_slice(dev, &w, &c.w).unwrap();
+        let tdy = Tensor::from_slice(dev, &dy, &[p.batch, p.out_c, p.out_h, p.out_w].map(|v| v as usize)).unwrap();
         let dx = tdy.conv2d_grad_input(&tw, c.x, &o).unwrap();
         let k_in = (c.w[0] / c.groups) * c.w[2] * c.w[3];
         assert_close(
@@ -84,7 +92,7 @@ fn conv2d_backward_passes_match_the_twins() {
             &reference::conv2d_grad_input(&p, &dy, &w, None),
             gemm_tol(k_in),
             gemm_tol(k_in),
-            &format!("case {i} grad input"),
+            &format!("case {i} grad input, {path:?}"),
         );
         let dw = tdy.conv2d_grad_weight(&tx, c.w, &o).unwrap();
         let k_w = ylen / c.w[0];
@@ -93,43 +101,57 @@ fn conv2d_backward_passes_match_the_twins() {
             &reference::conv2d_grad_weight(&p, &dy, &x),
             gemm_tol(k_w),
             gemm_tol(k_w),
-            &format!("case {i} grad weight"),
+            &format!("case {i} grad weight, {path:?}"),
         );
     }
 }
 
 #[test]
-fn grad_weight_with_k_splits_matches_the_twin() {
-    // Enough pixels that the pass splits K (checked through the result only: splits are internal).
-    let c = Case { x: [8, 3, 20, 20], w: [4, 3, 3, 3], stride: 1, pad: 1, dil: 1, groups: 1 };
+fn deep_reductions_and_image_chunks_match_the_twins() {
+    // Enough pixels that grad weight splits K (implicit GEMM) or spans many windows (uniform
+    // path); then a pack limit small enough that the uniform path runs the batch in image
+    // chunks, grad weight accumulating across them.
+    let c = Case { x: [8, 3, 20, 20], w: [4, 3, 3, 3], stride: 2, pad: 1, dil: 1, groups: 1 };
     let (o, p) = setup(&c);
-    let ylen = (p.batch * p.out_c * p.out_h * p.out_w) as usize;
-    let (x, dy) = (data(1, c.x.iter().product(), -1.0, 1.0), data(2, ylen, -1.0, 1.0));
-    let tx = Tensor::from_slice(dev(), &x, &c.x).unwrap();
-    let tdy = Tensor::from_slice(dev(), &dy, &[8, 4, 20, 20]).unwrap();
-    let dw = tdy.conv2d_grad_weight(&tx, c.w, &o).unwrap();
-    let k = ylen / 4;
-    assert_close(
-        &dw.to_vec::<f32>().unwrap(),
-        &reference::conv2d_grad_weight(&p, &dy, &x),
-        gemm_tol(k),
-        gemm_tol(k),
-        "split-K",
-    );
+    let dims = [p.batch, p.out_c, p.out_h, p.out_w].map(|v| v as usize);
+    let ylen: usize = dims.iter().product();
+    let (x, w, dy) = (data(1, c.x.iter().product(), -1.0, 1.0), data(3, 108, -1.0, 1.0), data(2, ylen, -1.0, 1.0));
+    let want_y = reference::conv2d_forward(&p, &x, &w, None);
+    let want_dx = reference::conv2d_grad_input(&p, &dy, &w, None);
+    let want_dw = reference::conv2d_grad_weight(&p, &dy, &x);
+    // The limit is set on a private device: the shared ones serve other tests concurrently.
+    let private = Device::new().unwrap();
+    private.set_gemm_path(GemmPath::Uniform).unwrap();
+    private.set_max_pack_bytes(80_000);
+    let runs = gemm_devs().into_iter().map(|(d, p)| (d, p, None)).chain([(&private, GemmPath::Uniform, Some(80_000))]);
+    for (dev, path, limit) in runs {
+        let ctx = format!("{path:?}, pack limit {limit:?}");
+        let tx = Tensor::from_slice(dev, &x, &c.x).unwrap();
+        let tw = Tensor::from_slice(dev, &w, &c.w).unwrap();
+        let tdy = Tensor::from_slice(dev, &dy, &dims).unwrap();
+        let y = tx.conv2d(&tw, None, &o).unwrap().to_vec::<f32>().unwrap();
+        let dx = tdy.conv2d_grad_input(&tw, c.x, &o).unwrap().to_vec::<f32>().unwrap();
+        let dw = tdy.conv2d_grad_weight(&tx, c.w, &o).unwrap().to_vec::<f32>().unwrap();
+        assert_close(&y, &want_y, gemm_tol(27), gemm_tol(27), &format!("forward, {ctx}"));
+        assert_close(&dx, &want_dx, gemm_tol(36), gemm_tol(36), &format!("grad input, {ctx}"));
+        let k = ylen / 4;
+        assert_close(&dw, &want_dw, gemm_tol(k), gemm_tol(k), &format!("grad weight, {ctx}"));
+    }
 }
 
 #[test]
 fn conv_transpose2d_is_the_adjoint_of_conv2d() {
     // conv_transpose2d(x, w) with w [c_in, c_out/g, kh, kw] equals conv2d's grad input for the
     // conv from [n, c_out, H, W] to x's shape.
-    for (stride, pad, out_pad, groups) in [(1, 0, 0, 1), (2, 1, 1, 1), (3, 1, 2, 2)] {
+    let cases = [(1, 0, 0, 1), (2, 1, 1, 1), (3, 1, 2, 2)];
+    for ((stride, pad, out_pad, groups), (dev, path)) in cases.into_iter().flat_map(|c| gemm_devs().map(|d| (c, d))) {
         let (n, c_in, h, wdt, c_out, k) = (2, 4, 5, 6, 6, 3);
         let x = data(stride as u64, n * c_in * h * wdt, -1.0, 1.0);
         let w = data(9, c_in * (c_out / groups) * k * k, -1.0, 1.0);
         let b = data(10, c_out, -1.0, 1.0);
-        let tx = Tensor::from_slice(dev(), &x, &[n, c_in, h, wdt]).unwrap();
-        let tw = Tensor::from_slice(dev(), &w, &[c_in, c_out / groups, k, k]).unwrap();
-        let tb = Tensor::from_slice(dev(), &b, &[c_out]).unwrap();
+        let tx = Tensor::from_slice(dev, &x, &[n, c_in, h, wdt]).unwrap();
+        let tw = Tensor::from_slice(dev, &w, &[c_in, c_out / groups, k, k]).unwrap();
+        let tb = Tensor::from_slice(dev, &b, &[c_out]).unwrap();
         let o = Conv2dOptions { stride: [stride; 2], padding: [pad; 2], groups, ..Default::default() };
         let y = tx.conv_transpose2d(&tw, Some(&tb), &o, [out_pad; 2]).unwrap();
         let oh = (h - 1) * stride - 2 * pad + (k - 1) + out_pad + 1;
@@ -145,7 +167,7 @@ fn conv_transpose2d_is_the_adjoint_of_conv2d() {
             &want,
             gemm_tol(kk),
             gemm_tol(kk),
-            &format!("transpose s{stride} p{pad} op{out_pad} g{groups}"),
+            &format!("transpose s{stride} p{pad} op{out_pad} g{groups}, {path:?}"),
         );
     }
 }

@@ -77,3 +77,20 @@ fn recording_does_not_submit_until_a_read_back_or_the_batch_limit() {
     assert_close(&y.to_vec::<f32>().unwrap(), &[11.0; 8], 0.0, 0.0, "chain");
     assert_eq!(dev.submits(), before + 1, "one read-back, one submit");
 }
+
+#[test]
+fn profiling_times_each_kernel_and_results_stay_correct() {
+    let dev = Device::new().unwrap();
+    assert!(dev.profile().is_empty(), "profiling is off by default");
+    dev.set_profiling(true);
+    let a = Tensor::from_slice(&dev, &[1.0f32, 2.0, 3.0], &[3]).unwrap();
+    let b = a.add(&a).unwrap().add(&a).unwrap().exp().unwrap();
+    let want: Vec<f32> = [3.0f32, 6.0, 9.0].iter().map(|v| v.exp()).collect();
+    assert_close(&b.to_vec::<f32>().unwrap(), &want, 0.0, 1e-6, "profiled chain");
+    let p = dev.profile();
+    let calls = |k: &str| p.iter().find(|t| t.kernel == k).map_or(0, |t| t.calls);
+    assert_eq!((calls("binary_map"), calls("unary_map")), (2, 1), "{p:?}");
+    assert!(p.windows(2).all(|w| w[0].total >= w[1].total), "sorted by time: {p:?}");
+    dev.set_profiling(false);
+    assert!(dev.profile().is_empty());
+}

@@ -1,0 +1,143 @@
+// Packs one operand of a convolution's GEMM into the 64 KiB uniform windows `gemm_uniform.wgsl`
+// reads (CPU adapters; see ARCHITECTURE.md, "Performance notes: lavapipe"). This is the explicit
+// im2col of the conv passes, written straight into the window layout of `gemm_pack.wgsl`
+// (window (batch, tile, kw) starts at vec4 ((batch * tiles + tile) * kws + kw) * wstride4; vec4
+// j = kk * r4 + r / 4 holds rows r .. r + 3 at k = kw * kc + kk; rows and k past the operand
+// are zero), so no im2col matrix is ever materialized and read back. The batch is the conv
+// group. MODE, a pipeline constant (llvmpipe runs both sides of every branch, so a runtime
+// mode would pay for all of them):
+//   0 strided: element (row, k) at off + b bs + row rs + (k / k_in) ks_out + (k % k_in) ks
+//     (weights, and dy as grad weight's A);
+//   1 im2col, rows = pixels q = (image, oh, ow) of the output grid, k = taps t = (c, i, j):
+//     input pixel (oh stride_h + i dil_h - pad_h, ow stride_w + j dil_w - pad_w) of channel c,
+//     zero in the padding (forward's B);
+//   2 the same with rows = taps and k = pixels (grad weight's B);
+//   3 im2col of grad input, rows = pixels q = (image, h, w) of the input grid, k = taps
+//     t = (oc, i, j): dy at ((h + pad_h - i dil_h) / stride_h, (w + pad_w - j dil_w) / stride_w)
+//     where both divide exactly and land inside dy, else zero.
+// An invocation fills one vec4 (four rows at one k), decomposing its first row once and
+// stepping the other three. Grid: (kc * r4 / 64, tiles * kws, batches). Parameters match
+// `ConvPackParams` in ops/conv_uniform.rs.
+
+struct ConvPackParams {
+    rows: u32,
+    depth: u32,
+    r4: u32,
+    kc: u32,
+    kws: u32,
+    wstride4: u32,
+    tiles: u32,
+    off: u32,
+    bs: u32,
+    rs: u32,
+    ks: u32,
+    k_in: u32,
+    ks_out: u32,
+    src_c: u32,
+    src_h: u32,
+    src_w: u32,
+    pix_h: u32,
+    pix_w: u32,
+    k_h: u32,
+    k_w: u32,
+    stride_h: u32,
+    stride_w: u32,
+    pad_h: u32,
+    pad_w: u32,
+    dil_h: u32,
+    dil_w: u32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+override MODE: u32 = 0u;
+
+@group(0) @binding(0) var<uniform> p: ConvPackParams;
+@group(0) @binding(1) var<storage, read> src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dst: array<vec4<f32>>;
+
+// A pixel of an image grid, or a tap of a kernel: (outer, y, x).
+struct Idx3 {
+    o: u32,
+    y: u32,
+    x: u32,
+}
+
+fn split3(v: u32, h: u32, w: u32) -> Idx3 {
+    let plane = h * w;
+    let o = v / plane;
+    let r = v - o * plane;
+    let y = r / w;
+    return Idx3(o, y, r - y * w);
+}
+
+// The next index of an h x w grid, in row-major order.
+fn step3(i: Idx3, h: u32, w: u32) -> Idx3 {
+    let wrap_x = i.x + 1u == w;
+    let y = select(i.y, i.y + 1u, wrap_x);
+    let wrap_y = wrap_x && y == h;
+    return Idx3(select(i.o, i.o + 1u, wrap_y), select(y, 0u, wrap_y), select(i.x + 1u, 0u, wrap_x));
+}
+
+// Source element (image, channel, y, x) of the group's image tensor, zero outside it.
+fn image_at(b: u32, image: u32, ch: u32, y: i32, x: i32) -> f32 {
+    let inside = y >= 0 && x >= 0 && y < i32(p.src_h) && x < i32(p.src_w);
+    var v = 0.0;
+    if (inside) { v = src[p.off + b * p.bs + ((image * p.src_c + ch) * p.src_h + u32(y)) * p.src_w + u32(x)]; }
+    return v;
+}
+
+// im2col of pixel `q` (output grid) at tap `t`.
+fn im2col(b: u32, q: Idx3, t: Idx3) -> f32 {
+    let y = i32(q.y * p.stride_h + t.y * p.dil_h) - i32(p.pad_h);
+    let x = i32(q.x * p.stride_w + t.x * p.dil_w) - i32(p.pad_w);
+    return image_at(b, q.o, t.o, y, x);
+}
+
+// Grad-input im2col of pixel `q` (input grid) at tap `t`: dy at the output pixel it feeds.
+fn im2col_grad_input(b: u32, q: Idx3, t: Idx3) -> f32 {
+    let ny = i32(q.y + p.pad_h) - i32(t.y * p.dil_h);
+    let nx = i32(q.x + p.pad_w) - i32(t.x * p.dil_w);
+    let exact = ny >= 0 && nx >= 0 && u32(ny) % p.stride_h == 0u && u32(nx) % p.stride_w == 0u;
+    let y = select(-1, ny / i32(p.stride_h), exact);
+    return image_at(b, q.o, t.o, y, nx / i32(p.stride_w));
+}
+
+@compute @workgroup_size(64)
+fn conv_pack(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let j = gid.x;
+    if (j >= p.kc * p.r4) { return; }
+    let kk = j / p.r4;
+    let tile = gid.y / p.kws;
+    let kw = gid.y - tile * p.kws;
+    let row = tile * p.r4 * 4u + (j - kk * p.r4) * 4u;
+    let k = kw * p.kc + kk;
+    let b = gid.z;
+    var v = vec4<f32>(0.0);
+    if (k < p.depth) {
+        if (MODE == 0u) {
+            let k_hi = k / p.k_in;
+            let base = p.off + b * p.bs + k_hi * p.ks_out + (k - k_hi * p.k_in) * p.ks + row * p.rs;
+            for (var e = 0u; e < 4u; e++) {
+                if (row + e < p.rows) { v[e] = src[base + e * p.rs]; }
+            }
+        } else if (MODE == 1u || MODE == 3u) {
+            let t = split3(k, p.k_h, p.k_w);
+            var q = split3(row, p.pix_h, p.pix_w);
+            for (var e = 0u; e < 4u; e++) {
+                if (row + e < p.rows) {
+                    if (MODE == 1u) { v[e] = im2col(b, q, t); } else { v[e] = im2col_grad_input(b, q, t); }
+                }
+                q = step3(q, p.pix_h, p.pix_w);
+            }
+        } else {
+            let q = split3(k, p.pix_h, p.pix_w);
+            var t = split3(row, p.k_h, p.k_w);
+            for (var e = 0u; e < 4u; e++) {
+                if (row + e < p.rows) { v[e] = im2col(b, q, t); }
+                t = step3(t, p.k_h, p.k_w);
+            }
+        }
+    }
+    dst[(b * p.tiles * p.kws + gid.y) * p.wstride4 + j] = v;
+}
