@@ -103,6 +103,10 @@ fn bandwidth_row(workload: &str, size: &str, ms: f64, bytes: f64) {
 fn warm_up(dev: &Device) -> Result<()> {
     let a = Tensor::rand_uniform(dev, &[8, 8], -1.0, 1.0, 9)?;
     a.matmul(&a)?;
+    // K deep enough for three k-chunks: the uniform path's first, middle and last epilogues.
+    let (a, b) =
+        (Tensor::rand_uniform(dev, &[8, 2048], -1.0, 1.0, 9)?, Tensor::rand_uniform(dev, &[2048, 16], -1.0, 1.0, 9)?);
+    a.matmul(&b)?;
     let x = Tensor::rand_uniform(dev, &[2, 64, 4, 4], -1.0, 1.0, 9)?;
     let w = Tensor::rand_uniform(dev, &[64, 64, 3, 3], -1.0, 1.0, 9)?;
     let o = Conv2dOptions { padding: [1, 1], ..Default::default() };

@@ -13,6 +13,14 @@ fn dims4(t: &Tensor) -> [usize; 4] {
     [s[0], s[1], s[2], s[3]]
 }
 
+/// The bias gradient: `dz [n, c, h, w]` summed over n, h and w. Two passes over adjacent axes
+/// (pixels, then images) instead of one over axes (0, 2, 3), which would first copy dz into
+/// channel-major order.
+fn channel_sum(dz: &Tensor) -> Result<Tensor> {
+    let [n, c, h, w] = dims4(dz);
+    Ok(dz.reshape(&[n, c, h * w])?.sum(&[2], false)?.sum(&[0], false)?)
+}
+
 impl Var {
     /// `act(conv2d(x, w) + b)`: x `[n, c, h, w]`, w `[oc, c / groups, kh, kw]`, b `[oc]`. ReLU
     /// and leaky ReLU are fused; other activations run after the convolution.
@@ -32,7 +40,7 @@ impl Var {
             let dw = c.needs(1).then(|| dz.conv2d_grad_weight(x, dims4(w), &geometry)).transpose()?;
             let mut grads = vec![dx, dw];
             if c.needs.len() == 3 {
-                grads.push(c.needs(2).then(|| dz.sum(&[0, 2, 3], false)).transpose()?);
+                grads.push(c.needs(2).then(|| channel_sum(&dz)).transpose()?);
             }
             Ok(grads)
         });
@@ -65,7 +73,7 @@ impl Var {
             let dw = c.needs(1).then(|| x.conv2d_grad_weight(&dz, dims4(w), &geometry)).transpose()?;
             let mut grads = vec![dx, dw];
             if c.needs.len() == 3 {
-                grads.push(c.needs(2).then(|| dz.sum(&[0, 2, 3], false)).transpose()?);
+                grads.push(c.needs(2).then(|| channel_sum(&dz)).transpose()?);
             }
             Ok(grads)
         });
