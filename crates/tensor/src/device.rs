@@ -191,7 +191,7 @@ impl Device {
     /// bytes; a batch whose packs would be larger runs in image chunks.
     pub fn max_pack_bytes(&self) -> u64 {
         let limits = &self.inner.limits;
-        let binding = (limits.max_storage_buffer_binding_size as u64).min(limits.max_buffer_size);
+        let binding = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
         self.inner.max_pack_bytes.load(Ordering::Relaxed).min(binding)
     }
     /// Sets [`Device::max_pack_bytes`] (default 64 MiB): larger packs mean fewer dispatches and
