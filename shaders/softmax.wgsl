@@ -14,6 +14,11 @@ struct SoftmaxParams {
     _pad: u32,
 }
 
+// Mirrors p.log as a pipeline constant (set by `ops::softmax::launch`): llvmpipe runs both
+// sides of every branch, so a runtime test would load x in the log backward and compute exp in
+// both forwards.
+override LOG: u32 = 0u;
+
 @group(0) @binding(0) var<uniform> p: SoftmaxParams;
 @group(0) @binding(1) var<storage, read> x: array<f32>;    // forward: x; backward: y
 @group(0) @binding(2) var<storage, read> dy: array<f32>;   // backward only
@@ -40,7 +45,7 @@ fn softmax_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
     let ls = log(s);
     for (var j = lid; j < p.cols; j += WG) {
         let d = x[base + j] - m;
-        if (p.log != 0u) { out[base + j] = d - ls; } else { out[base + j] = exp(d) / s; }
+        if (LOG != 0u) { out[base + j] = d - ls; } else { out[base + j] = exp(d) / s; }
     }
 }
 
@@ -53,13 +58,13 @@ fn softmax_backward_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_wor
     var s = 0.0;
     if (valid) {
         for (var j = lid; j < p.cols; j += WG) {
-            if (p.log != 0u) { s += dy[base + j]; } else { s += dy[base + j] * x[base + j]; }
+            if (LOG != 0u) { s += dy[base + j]; } else { s += dy[base + j] * x[base + j]; }
         }
     }
     s = tree_sum(s, lid);
     if (!valid) { return; }
     for (var j = lid; j < p.cols; j += WG) {
         let y = x[base + j];
-        if (p.log != 0u) { out[base + j] = dy[base + j] - exp(y) * s; } else { out[base + j] = y * (dy[base + j] - s); }
+        if (LOG != 0u) { out[base + j] = dy[base + j] - exp(y) * s; } else { out[base + j] = y * (dy[base + j] - s); }
     }
 }

@@ -6,7 +6,7 @@
 use bytemuck::{Pod, Zeroable};
 
 use crate::launch::grid_1d;
-use crate::{Access, KernelSpec, Launch, Shader};
+use crate::{Access, Constants, KernelSpec, Launch, Shader};
 
 /// Parameters of `softmax.wgsl`.
 #[repr(C)]
@@ -28,7 +28,8 @@ pub static SOFTMAX: KernelSpec = KernelSpec { shader: Shader::Softmax, entry: "s
 pub static SOFTMAX_BACKWARD: KernelSpec =
     KernelSpec { shader: Shader::Softmax, entry: "softmax_backward_rows", bindings: &[R, R, W] };
 
-/// Launch of `kernel` (one of the two above): one workgroup per row.
+/// Launch of `kernel` (one of the two above): one workgroup per row, specialized to softmax or
+/// log-softmax by the `LOG` pipeline constant.
 pub fn launch(kernel: &'static KernelSpec, p: &SoftmaxParams) -> Launch {
-    Launch::new(kernel, p, grid_1d(p.rows as usize, 1))
+    Launch::new(kernel, p, grid_1d(p.rows as usize, 1)).with_constants(Constants::new(&[("LOG", p.log)]))
 }
