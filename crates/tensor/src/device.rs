@@ -54,6 +54,8 @@ pub(crate) struct DeviceInner {
     cpu: bool,
     uniform_gemm: AtomicBool,
     max_pack_bytes: AtomicU64,
+    /// Read on every dispatch, so an atomic rather than the profile's lock.
+    profiling: AtomicBool,
     profile: Mutex<Option<Profile>>,
     batch: Mutex<Batch>,
     pool: Mutex<BufferPool>,
@@ -117,6 +119,7 @@ impl Device {
             limits.max_compute_workgroup_storage_size,
         );
         let batch = Batch::new(&device, limits.min_uniform_buffer_offset_alignment);
+        let profiling = std::env::var_os("WGTRAIN_PROFILE").is_some();
         let uniform_gemm = match std::env::var("WGTRAIN_GEMM").as_deref() {
             Ok("tiled") => false,
             Ok("uniform") => uniform_gemm_fits(&limits),
@@ -134,7 +137,8 @@ impl Device {
                 cpu,
                 uniform_gemm: uniform_gemm.into(),
                 max_pack_bytes: DEFAULT_MAX_PACK_BYTES.into(),
-                profile: Mutex::new(std::env::var_os("WGTRAIN_PROFILE").map(|_| Profile::default())),
+                profiling: profiling.into(),
+                profile: Mutex::new(profiling.then(Profile::default)),
                 batch: Mutex::new(batch),
                 pool: Mutex::new(BufferPool::default()),
                 errors,
@@ -204,6 +208,7 @@ impl Device {
     /// at device creation.
     pub fn set_profiling(&self, on: bool) {
         *lock(&self.inner.profile) = on.then(Profile::default);
+        self.inner.profiling.store(on, Ordering::Relaxed);
     }
     /// Per-kernel totals since profiling was turned on, largest first (empty when off).
     pub fn profile(&self) -> Vec<KernelTime> {
@@ -352,8 +357,7 @@ impl Device {
         if workgroups.contains(&0) {
             return Ok(());
         }
-        let profiling = lock(&self.inner.profile).is_some();
-        if !profiling {
+        if !self.inner.profiling.load(Ordering::Relaxed) {
             return self.record_batched(pipeline, op, params, workgroups, bindings);
         }
         self.synchronize()?;

@@ -223,23 +223,20 @@ pub fn conv_gemm(p: &ConvParams, pass: ConvPass, first: u32, count: u32, align_b
 /// Images per call of `pass` so that neither packed operand exceeds `max_bytes`
 /// (at least one image; `None` when a single image already exceeds it).
 pub fn images_per_call(p: &ConvParams, pass: ConvPass, align_bytes: u32, max_bytes: u64) -> Option<u32> {
-    let fits = |count: u32| {
+    let bytes = |count: u32| {
         let c = conv_gemm(p, pass, 0, count, align_bytes);
-        c.plan.a.elements().max(c.plan.b.elements()) * 4 <= max_bytes
-    };
-    if !fits(1) {
-        return None;
-    }
-    // Packed size grows linearly in images: estimate, then step down to a fit.
-    let one = {
-        let c = conv_gemm(p, pass, 0, 1, align_bytes);
         c.plan.a.elements().max(c.plan.b.elements()) * 4
     };
-    let mut count = ((max_bytes / one.max(1)) as u32).clamp(1, p.batch.max(1));
-    while count > 1 && !fits(count) {
+    let one = bytes(1);
+    if one > max_bytes {
+        return None;
+    }
+    // Packed size grows about linearly in images: estimate, then step down to a fit.
+    let mut count = ((max_bytes / one) as u32).clamp(1, p.batch.max(1));
+    while count > 1 && bytes(count) > max_bytes {
         count = count * 7 / 8;
     }
-    Some(count.max(1))
+    Some(count)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 use wgtrain_kernels::ops::conv::ConvParams;
 use wgtrain_kernels::ops::conv_uniform::{ConvPass, conv_gemm, images_per_call};
+use wgtrain_kernels::ops::gemm_uniform::Panel;
 
 use super::matmul::run_steps;
 use crate::dtype::DType;
@@ -33,15 +34,25 @@ pub(crate) fn conv_uniform(
     let [a_src, b_src] = operands;
     // With no bias, any buffer but the output fills the unused binding.
     let bias = bias.unwrap_or(a_src).binding();
+    // The weights (A of forward and grad input) are the same in every image chunk: packed once.
+    let mut weights: Option<(Panel, Tensor)> = None;
     let mut first = 0;
     while first < p.batch {
         let count = per_call.min(p.batch - first);
         let c = conv_gemm(p, pass, first, count, align);
-        let packed_a = Tensor::empty(dev, &[c.plan.a.elements() as usize], DType::F32)?;
-        let packed_b = Tensor::empty(dev, &[c.plan.b.elements() as usize], DType::F32)?;
-        for (pack, src, dst) in [(&c.packs[0], a_src, &packed_a), (&c.packs[1], b_src, &packed_b)] {
-            dev.dispatch(pack, &[src.binding(), dst.binding()])?;
+        let pack = |launch, src: &Tensor, elements| -> Result<Tensor> {
+            let dst = Tensor::empty(dev, &[elements as usize], DType::F32)?;
+            dev.dispatch(launch, &[src.binding(), dst.binding()])?;
+            Ok(dst)
+        };
+        let packed_a = match &weights {
+            Some((panel, packed)) if *panel == c.plan.a => packed.clone(),
+            _ => pack(&c.packs[0], a_src, c.plan.a.elements())?,
+        };
+        if pass != ConvPass::GradWeight {
+            weights = Some((c.plan.a, packed_a.clone()));
         }
+        let packed_b = pack(&c.packs[1], b_src, c.plan.b.elements())?;
         run_steps(&c.plan.steps(&c.gemm, &c.layout), &packed_a, &packed_b, bias, out)?;
         first += count;
     }
