@@ -12,8 +12,30 @@ use crate::tensor::Tensor;
 pub struct AugmentOptions {
     /// Random crop of the image zero-padded by this many pixels per side (0: none).
     pub pad: usize,
+    /// Mirror left-right with probability 1/2.
     pub flip_horizontal: bool,
+    /// Mirror top-bottom with probability 1/2.
     pub flip_vertical: bool,
+    /// Largest rotation in degrees about the image centre, drawn in `[-v, v]` (0: none).
+    pub rotation: f32,
+    /// Zoom: scale drawn in `[1 - v, 1 + v]`, `v < 1` (0: none).
+    pub zoom: f32,
+    /// Translation as a fraction of the height and width, each drawn in `[-v, v]` (0: none).
+    pub translate: f32,
+    /// Colour jitter as torchvision's `ColorJitter(brightness, contrast, saturation)`: factors
+    /// drawn in `[1 - v, 1 + v]`, `v <= 1`, for images in `[0, 1]` (the results are clamped to
+    /// it). Needs 1 or 3 channels; saturation changes nothing on 1. The contrast mean is the
+    /// grey level of the image before the geometric stage (torchvision: after it).
+    pub brightness: f32,
+    /// See `brightness`.
+    pub contrast: f32,
+    /// See `brightness`.
+    pub saturation: f32,
+    /// Standard deviation of additive Gaussian noise, added before normalization (0: none).
+    pub noise_std: f32,
+    /// Side in pixels of a square set to 0 after normalization, centred on a random pixel and
+    /// clipped at the borders (DeVries & Taylor's cutout; 0: none).
+    pub cutout: usize,
     /// Per-channel normalization `(x - mean) / std` (empty: none).
     pub mean: Vec<f32>,
     pub std: Vec<f32>,
@@ -22,7 +44,9 @@ pub struct AugmentOptions {
 }
 
 impl Tensor {
-    /// Crops, flips and normalizes a batch of f32 images `[n, c, h, w]` in one kernel.
+    /// Augments a batch of f32 images `[n, c, h, w]` in one kernel: crop, flips, rotation, zoom,
+    /// translation (bilinear, zero fill), colour jitter, noise, normalization, cutout, in that
+    /// order; a colour-jittered batch first takes its images' channel means (one reduction).
     pub fn augment_images(&self, o: &AugmentOptions) -> Result<Tensor> {
         let op = "augment_images";
         self.expect_dtype(op, DType::F32)?;
@@ -40,6 +64,7 @@ impl Tensor {
             let why = format!("mean {:?} and std {:?} need {c} values each (std > 0) for {c} channels", o.mean, o.std);
             return Err(TensorError::Argument { op, why });
         }
+        check_strengths(o, c)?;
         let mut stats = mean;
         stats.extend(std.iter().map(|s| 1.0 / s));
         let stats = Tensor::from_slice(self.device(), &stats, &[2, c])?;
@@ -58,9 +83,46 @@ impl Tensor {
             seed: o.seed,
             flips,
             total: u(out.len()),
+            rotation: o.rotation.to_radians(),
+            zoom: o.zoom,
+            translate: o.translate,
+            brightness: o.brightness,
+            contrast: o.contrast,
+            saturation: o.saturation,
+            noise_std: o.noise_std,
+            cutout: u(o.cutout),
         };
         let x = self.dense()?;
-        self.device().dispatch(&augment::launch(&p), &[x.binding(), stats.binding(), out.binding()])?;
+        // Only the colour stage reads the channel means; otherwise any buffer fills the slot.
+        let means = if p.color() { x.mean(&[2, 3], false)? } else { stats.clone() };
+        let bindings = [x.binding(), stats.binding(), means.binding(), out.binding()];
+        self.device().dispatch(&augment::launch(&p), &bindings)?;
         Ok(out)
     }
+}
+
+/// Rejects strengths the stages cannot honour, naming the field and the value given.
+fn check_strengths(o: &AugmentOptions, channels: usize) -> Result<()> {
+    let op = "augment_images";
+    let fields = [
+        ("rotation", o.rotation, f32::INFINITY),
+        ("zoom", o.zoom, 0.999),
+        ("translate", o.translate, f32::INFINITY),
+        ("brightness", o.brightness, 1.0),
+        ("contrast", o.contrast, 1.0),
+        ("saturation", o.saturation, 1.0),
+        ("noise_std", o.noise_std, f32::INFINITY),
+    ];
+    for (name, v, max) in fields {
+        if !(v.is_finite() && v >= 0.0 && v <= max) {
+            let why = format!("{name} must be finite and in [0, {max}], got {v}");
+            return Err(TensorError::Argument { op, why });
+        }
+    }
+    let color = o.brightness != 0.0 || o.contrast != 0.0 || o.saturation != 0.0;
+    if color && channels != 1 && channels != 3 {
+        let why = format!("colour jitter needs 1 or 3 channels, got {channels}");
+        return Err(TensorError::Argument { op, why });
+    }
+    Ok(())
 }
