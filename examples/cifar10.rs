@@ -68,6 +68,21 @@ struct Args {
     /// Random crop (pad 4) and horizontal flip of training images, on the GPU.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     augment: bool,
+    /// With --augment: largest random rotation in degrees (e.g. 15).
+    #[arg(long, default_value_t = 0.0)]
+    rotation: f32,
+    /// With --augment: random zoom in [1 - z, 1 + z] (e.g. 0.1).
+    #[arg(long, default_value_t = 0.0)]
+    zoom: f32,
+    /// With --augment: colour jitter strength for brightness, contrast and saturation (e.g. 0.2).
+    #[arg(long, default_value_t = 0.0)]
+    color_jitter: f32,
+    /// With --augment: side of a random square cut out of each image (e.g. 8).
+    #[arg(long, default_value_t = 0)]
+    cutout: usize,
+    /// Write the training curves to `--out`/curves.png.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    plot: bool,
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Adapter name substring or backend (vulkan, metal, dx12, gl); default: the best one.
@@ -161,7 +176,17 @@ fn run(a: Args) -> Result<()> {
         ..Default::default()
     };
     if a.augment {
-        o.augment = Some(AugmentOptions { pad: 4, flip_horizontal: true, ..Default::default() });
+        o.augment = Some(AugmentOptions {
+            pad: 4,
+            flip_horizontal: true,
+            rotation: a.rotation,
+            zoom: a.zoom,
+            brightness: a.color_jitter,
+            contrast: a.color_jitter,
+            saturation: a.color_jitter,
+            cutout: a.cutout,
+            ..Default::default()
+        });
     }
     match a.schedule {
         Schedule::Constant => {}
@@ -200,6 +225,11 @@ fn run(a: Args) -> Result<()> {
         history.epochs.len(),
         images as f64 / secs
     );
+    if a.plot {
+        let png = a.out.join("curves.png");
+        plot_history(&history, &png)?;
+        println!("training curves: {}", png.display());
+    }
 
     // Test set: accuracy and the per-class table.
     let test_loader = DataLoader::new(test, 256);

@@ -38,6 +38,7 @@ pub mod metrics;
 pub mod models;
 pub mod optim;
 mod param;
+pub mod plot;
 pub mod prelude;
 pub mod tensorboard;
 

@@ -24,6 +24,7 @@ pub use crate::optim::{
     Adagrad, Adam, AdamW, CosineAnnealing, ExponentialDecay, GradClip, LrSchedule, OneCycle, Optimizer, Rmsprop, Sgd,
     StepDecay, Warmup,
 };
+pub use crate::plot::{Curve, plot_curves, plot_history};
 pub use crate::{History, Logs, Param, Result, TrainError};
 pub use wgtrain_autograd::{Var, no_grad};
 pub use wgtrain_tensor::{AugmentOptions, DType, Device, Tensor, UnaryOp};
