@@ -208,7 +208,7 @@ fn run(a: Args) -> Result<()> {
         .push(Box::new(ModelCheckpoint::new(&best.display().to_string()).monitor("val_accuracy").save_best_only(true)));
     o.callbacks.push(Box::new(EarlyStopping::new("val_accuracy").patience(5).restore_best_weights(true)));
     o.callbacks.push(Box::new(CsvLogger::new(a.out.join("log.csv")).append(a.resume)));
-    o.callbacks.push(Box::new(TensorBoard::new(a.out.join("tensorboard"))));
+    o.callbacks.push(Box::new(TensorBoard::new(a.out.join("tensorboard")).histogram_freq(1)));
     o.callbacks.push(Box::new(TerminateOnNan::new()));
     if a.resume {
         o.callbacks.push(Box::new(BackupAndRestore::new(a.out.join("backup"))));

@@ -91,6 +91,9 @@ pub fn plot_panels(panels: &[Panel], path: impl AsRef<Path>) -> Result<()> {
         return Err(TrainError::config(&file, "nothing to plot: every panel needs a curve with a finite value"));
     }
     register_fonts();
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| TrainError::Io { file: file.clone(), source })?;
+    }
     // The encoder picks the format from the extension, so the temporary name ends in .png too.
     let stem = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = path.with_file_name(format!(".{stem}.partial.png"));

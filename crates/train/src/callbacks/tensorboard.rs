@@ -10,7 +10,9 @@ use crate::tensorboard::EventWriter;
 
 /// Writes TensorBoard event files, as Keras lays them out: `<log_dir>/train` gets the epoch's
 /// training logs as `epoch_<name>` scalars (and `epoch_learning_rate`), `<log_dir>/validation`
-/// the `val_` ones; every `histogram_freq` epochs (0: never), a histogram of each weight.
+/// the `val_` ones; every `histogram_freq` epochs (0: never), a histogram of each weight and a
+/// `gradient_norm` histogram of the epoch's per-step global gradient norms (recorded on the
+/// device by the model and read back once per epoch).
 pub struct TensorBoard {
     dir: PathBuf,
     histogram_freq: usize,
@@ -19,9 +21,11 @@ pub struct TensorBoard {
 }
 
 impl TensorBoard {
+    /// Event files go to `log_dir/train` and `log_dir/validation`.
     pub fn new(log_dir: impl Into<PathBuf>) -> Self {
         TensorBoard { dir: log_dir.into(), histogram_freq: 0, train: None, validation: None }
     }
+    /// Writes weight and gradient-norm histograms every `every` epochs (0: never, the default).
     pub fn histogram_freq(mut self, every: usize) -> Self {
         self.histogram_freq = every;
         self
@@ -29,9 +33,14 @@ impl TensorBoard {
 }
 
 impl Callback for TensorBoard {
-    fn on_train_begin(&mut self, _: &mut Model) -> Result<()> {
+    fn on_train_begin(&mut self, model: &mut Model) -> Result<()> {
         self.train = Some(EventWriter::new(self.dir.join("train"))?);
         self.validation = Some(EventWriter::new(self.dir.join("validation"))?);
+        model.record_grad_norms(self.histogram_freq > 0);
+        Ok(())
+    }
+    fn on_train_end(&mut self, model: &mut Model, _: &Logs) -> Result<()> {
+        model.record_grad_norms(false);
         Ok(())
     }
     fn on_epoch_end(&mut self, model: &mut Model, epoch: usize, logs: &Logs) -> Result<()> {
@@ -45,12 +54,17 @@ impl Callback for TensorBoard {
                 w.scalar(&format!("epoch_{name}"), step, value)?;
             }
         }
+        // Drained every epoch, so the recording stays as long as one epoch.
+        let norms = model.take_grad_norms()?;
         if self.histogram_freq > 0
             && (epoch + 1).is_multiple_of(self.histogram_freq)
             && let Some(w) = &mut self.train
         {
             for p in model.params() {
                 w.histogram(&p.name, step, &p.var.to_vec()?)?;
+            }
+            if !norms.is_empty() {
+                w.histogram("gradient_norm", step, &norms)?;
             }
         }
         Ok(())

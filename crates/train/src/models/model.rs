@@ -9,7 +9,7 @@ use crate::layers::Ctx;
 use crate::logs::Logs;
 use crate::losses::Loss;
 use crate::metrics::Metric;
-use crate::optim::Optimizer;
+use crate::optim::{Optimizer, global_norm};
 use crate::param::Param;
 
 /// What `compile` sets: how to learn and what to report.
@@ -34,6 +34,8 @@ pub struct Model {
     pub(crate) epochs_done: usize,
     /// Set by `BackupAndRestore` when `fit` must continue an interrupted run at this epoch.
     pub(crate) resume_from: Option<usize>,
+    /// Every `train_step`'s global gradient norm (device scalars), while recording.
+    pub(crate) grad_norms: Option<Vec<Tensor>>,
 }
 
 impl Model {
@@ -46,6 +48,7 @@ impl Model {
             global_step: 0,
             epochs_done: 0,
             resume_from: None,
+            grad_norms: None,
         }
     }
     /// The seed of shuffling and dropout (default 0).
@@ -123,10 +126,35 @@ impl Model {
         let loss = c.loss.forward(&pred, y, None)?;
         loss.backward()?;
         let params = self.net.params();
+        if let Some(log) = &mut self.grad_norms
+            && let Some(norm) = global_norm(&params)?
+        {
+            log.push(norm);
+        }
         self.compiled("train_step")?.optimizer.step(&params)?;
         params.iter().for_each(|p| p.var.zero_grad());
         self.global_step += 1;
         Ok((loss.data().clone(), pred.data().clone()))
+    }
+
+    /// Starts (or stops, dropping what was kept) recording the global L2 norm of the gradients
+    /// at every `train_step`, before clipping. The norms stay on the device until
+    /// [`Model::take_grad_norms`] reads them all back at once (TensorBoard does so per epoch).
+    pub fn record_grad_norms(&mut self, on: bool) {
+        self.grad_norms = on.then(Vec::new);
+    }
+
+    /// The gradient norms recorded since the last call, oldest first, in one read-back; empty
+    /// when not recording.
+    pub fn take_grad_norms(&mut self) -> Result<Vec<f32>> {
+        let Some(log) = &mut self.grad_norms else { return Ok(Vec::new()) };
+        let norms = std::mem::take(log);
+        if norms.is_empty() {
+            return Ok(Vec::new());
+        }
+        let scalars: Vec<Tensor> = norms.iter().map(|t| t.reshape(&[1])).collect::<std::result::Result<_, _>>()?;
+        let refs: Vec<&Tensor> = scalars.iter().collect();
+        Ok(Tensor::concat(&refs, 0)?.to_vec::<f32>()?)
     }
 
     /// Predictions for `x` `[n, ...]` in batches, in inference mode.

@@ -41,19 +41,26 @@ pub(crate) fn clip(params: &[Param], c: GradClip) -> Result<()> {
             }
         }
         GradClip::GlobalNorm(max) => {
-            let grads: Vec<_> = updatable(params).collect();
-            let Some((first, _)) = grads.first() else { return Ok(()) };
-            let mut total = Tensor::zeros(first.var.device(), &[], DType::F32)?;
-            for (_, g) in &grads {
-                total = total.add(&g.sum_sq(&all_axes(g.rank()), false)?)?;
-            }
-            let s = scale(&total.sqrt()?, max)?;
-            for (p, g) in grads {
+            let Some(norm) = global_norm(params)? else { return Ok(()) };
+            let s = scale(&norm, max)?;
+            for (p, g) in updatable(params) {
                 p.var.set_grad(Some(g.mul(&s)?))?;
             }
         }
     }
     Ok(())
+}
+
+/// The L2 norm of all trainable gradients of `params` together, as a device scalar `[]` (no
+/// read-back); `None` when no parameter has a gradient.
+pub fn global_norm(params: &[Param]) -> Result<Option<Tensor>> {
+    let grads: Vec<_> = updatable(params).collect();
+    let Some((first, _)) = grads.first() else { return Ok(None) };
+    let mut total = Tensor::zeros(first.var.device(), &[], DType::F32)?;
+    for (_, g) in &grads {
+        total = total.add(&g.sum_sq(&all_axes(g.rank()), false)?)?;
+    }
+    Ok(Some(total.sqrt()?))
 }
 
 fn all_axes(rank: usize) -> Vec<isize> {

@@ -39,7 +39,7 @@ mod slots;
 
 pub use adagrad::Adagrad;
 pub use adam::{Adam, AdamW};
-pub use clip::GradClip;
+pub use clip::{GradClip, global_norm};
 pub use rmsprop::Rmsprop;
 pub use schedule::{
     Constant, CosineAnnealing, ExponentialDecay, InverseTimeDecay, OneCycle, PiecewiseConstant, StepDecay, Warmup,

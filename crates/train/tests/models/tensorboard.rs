@@ -3,7 +3,7 @@
 
 use wgtrain::tensorboard::{EventWriter, masked_crc};
 
-use crate::harness::scratch;
+use crate::harness::{dev, scratch};
 
 /// One decoded protobuf field: number and value (varint, fixed 64/32 bits, or bytes).
 #[derive(Debug, Clone, PartialEq)]
@@ -110,4 +110,71 @@ fn event_files_frame_records_and_encode_scalars_and_histograms() {
     let counts: Vec<f64> = counts.chunks(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect();
     assert_eq!(counts.len(), 30);
     assert_eq!(counts.iter().sum::<f64>(), 4.0);
+}
+
+/// (tag, sample count) of every histogram in the event file in `dir`.
+fn histograms(dir: &std::path::Path) -> Vec<(String, f64)> {
+    let file = std::fs::read_dir(dir).unwrap().next().unwrap().unwrap().path();
+    let mut out = Vec::new();
+    for rec in records(&std::fs::read(file).unwrap()).iter().skip(1) {
+        let Some(Field::Bytes(summary)) = get(&fields(rec), 5) else { continue };
+        let Some(Field::Bytes(value)) = get(&fields(&summary), 1) else { continue };
+        let value = fields(&value);
+        if let (Some(Field::Bytes(tag)), Some(Field::Bytes(histo))) = (get(&value, 1), get(&value, 5))
+            && let Some(Field::F64(num)) = get(&fields(&histo), 3)
+        {
+            out.push((String::from_utf8(tag).unwrap(), num));
+        }
+    }
+    out
+}
+
+#[test]
+fn fit_writes_weight_and_gradient_norm_histograms() {
+    use wgtrain::prelude::*;
+    let dir = scratch("tensorboard-fit");
+    let x = Tensor::rand_uniform(dev(), &[40, 3], -1.0, 1.0, 1).unwrap();
+    let y = Tensor::rand_uniform(dev(), &[40, 1], -1.0, 1.0, 2).unwrap();
+    let mut model = Model::new(Sequential::new(dev(), &[3]).seed(3).add(Dense::new(1)).unwrap());
+    model.compile(Sgd::new(0.1), MeanSquaredError, vec![]);
+    let tb = TensorBoard::new(&dir).histogram_freq(2);
+    let o =
+        FitOptions { epochs: 4, batch_size: 10, verbose: false, callbacks: vec![Box::new(tb)], ..Default::default() };
+    model.fit(&x, &y, o).unwrap();
+    // Epochs 2 and 4 (every 2nd): the kernel, the bias and the 4 steps' gradient norms.
+    let h = histograms(&dir.join("train"));
+    let tags: Vec<(&str, f64)> = h.iter().map(|(t, n)| (t.as_str(), *n)).collect();
+    let epoch = [("dense_1/kernel", 3.0), ("dense_1/bias", 1.0), ("gradient_norm", 4.0)];
+    assert_eq!(tags, [epoch, epoch].concat(), "{h:?}");
+    // Recording stops with fit.
+    model.fit(&x, &y, FitOptions { epochs: 1, batch_size: 10, verbose: false, ..Default::default() }).unwrap();
+    assert!(model.take_grad_norms().unwrap().is_empty());
+}
+
+#[test]
+fn recorded_gradient_norms_match_the_host_gradient() {
+    use wgtrain::prelude::*;
+    // A linear model without bias under MSE: grad = 2 / n * x^T (x w - y).
+    let (n, d) = (7, 3);
+    let xs: Vec<f32> = (0..n * d).map(|i| ((i * 37 % 11) as f32 - 5.0) / 5.0).collect();
+    let ys: Vec<f32> = (0..n).map(|i| i as f32 / 3.0 - 1.0).collect();
+    let x = Tensor::from_slice(dev(), &xs, &[n, d]).unwrap();
+    let y = Tensor::from_slice(dev(), &ys, &[n, 1]).unwrap();
+    let mut model = Model::new(Sequential::new(dev(), &[d]).seed(5).add(Dense::new(1).use_bias(false)).unwrap());
+    model.compile(Sgd::new(0.0), MeanSquaredError, vec![]);
+    let w = model.params()[0].var.to_vec().unwrap();
+    model.record_grad_norms(true);
+    model.train_step(&x, &y).unwrap();
+    model.train_step(&x, &y).unwrap();
+    let mut g = vec![0.0f32; d];
+    for i in 0..n {
+        let r = (0..d).map(|k| xs[i * d + k] * w[k]).sum::<f32>() - ys[i];
+        (0..d).for_each(|k| g[k] += 2.0 / n as f32 * r * xs[i * d + k]);
+    }
+    let want = g.iter().map(|v| v * v).sum::<f32>().sqrt();
+    let got = model.take_grad_norms().unwrap();
+    assert_eq!(got.len(), 2, "{got:?}");
+    // The learning rate is 0, so both steps see the same gradient.
+    assert!(got.iter().all(|v| (v - want).abs() <= 1e-5 * want.max(1.0)), "{got:?} vs {want}");
+    assert!(model.take_grad_norms().unwrap().is_empty());
 }
