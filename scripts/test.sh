@@ -8,6 +8,13 @@ source scripts/vulkan.sh
 # Tests pick a Vulkan adapter (a GPU if one exists, else lavapipe), never the GL fallback.
 export WGTRAIN_ADAPTER="${WGTRAIN_ADAPTER:-vulkan}"
 cargo test --workspace "$@"
-# Benchmarks and examples are compiled, not run (they take minutes on a software adapter).
+# Benchmarks and the report examples are compiled, not run (they take minutes on a software
+# adapter); the CIFAR-10 trainer has its smoke test among the tests.
 cargo bench --workspace --no-run
 cargo build --release --workspace --examples
+# The curriculum examples run end to end (about 3.5 minutes on lavapipe, 2 cores).
+for example in binary_classification regression_outliers compare_optimizers compare_activations lstm_sequence \
+    autoencoder gan transfer_learning; do
+    echo "== example $example"
+    cargo run --release -q -p wgtrain --example "$example" 2>&1 | grep -v XDG_RUNTIME_DIR | tail -n 4
+done
