@@ -27,6 +27,14 @@ struct PoolParams {
 
 const WG: u32 = 256u;
 
+// The window size when windows are disjoint and unpadded (stride >= k, pad = 0: the usual 2x2
+// pooling), else 0. Pipeline constants, set by the launcher: with them the window loops have
+// constant bounds (unrolled, no bounds checks: such a window always lies inside the input), and
+// a backward invocation finds its one window by division instead of looping over candidates.
+// Runtime-bounded loops are what cost most on a software adapter.
+override KH: u32 = 0u;
+override KW: u32 = 0u;
+
 @group(0) @binding(0) var<uniform> p: PoolParams;
 // Forward: (x, y[, argmax]); backward: (dy[, argmax], dx).
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -85,6 +93,21 @@ fn max_pool_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
     // Start from the first in-bounds element (the host guarantees pad <= k / 2, so there is one).
     var best_i = ih0 * p.in_w + iw0;
     var best = x[base + best_i];
+    if (KH != 0u) {
+        for (var kh = 0u; kh < KH; kh++) {
+            for (var kw = 0u; kw < KW; kw++) {
+                let at = (ih0 + kh) * p.in_w + iw0 + kw;
+                let v = x[base + at];
+                if (is_nan(v) || (!is_nan(best) && v > best)) {
+                    best = v;
+                    best_i = at;
+                }
+            }
+        }
+        y[o] = best;
+        argmax[o] = best_i;
+        return;
+    }
     for (var ih = ih0; ih < ih1; ih++) {
         for (var iw = iw0; iw < iw1; iw++) {
             let v = x[base + ih * p.in_w + iw];
@@ -115,12 +138,39 @@ fn covering(i: u32) -> Covering {
     return Covering(local, (i / plane_in) * p.out_h * p.out_w, hs, ws);
 }
 
+// With disjoint unpadded windows (KH != 0): the one output window that contains input element
+// i, and whether there is one (rows and columns past the last window, or in the gaps between
+// windows when stride > k, have none). The index is clamped to the plane so it can be loaded
+// either way.
+struct Owner {
+    o: u32,
+    covered: bool,
+}
+
+fn owner(i: u32) -> Owner {
+    let plane_in = p.in_h * p.in_w;
+    let local = i % plane_in;
+    let ih = local / p.in_w;
+    let iw = local % p.in_w;
+    let oh = ih / p.stride_h;
+    let ow = iw / p.stride_w;
+    let covered = oh < p.out_h && ow < p.out_w && ih - oh * p.stride_h < KH && iw - ow * p.stride_w < KW;
+    let o = (i / plane_in) * p.out_h * p.out_w + min(oh, p.out_h - 1u) * p.out_w + min(ow, p.out_w - 1u);
+    return Owner(o, covered);
+}
+
 // An invocation per input element: the sum of dy over the windows whose argmax is this element.
 @compute @workgroup_size(256)
 fn max_pool_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                      @builtin(local_invocation_index) lid: u32) {
     let i = linear_id(wid, nwg, lid);
     if (i >= p.planes * p.in_h * p.in_w) { return; }
+    if (KH != 0u) {
+        let w = owner(i);
+        let won = w.covered && argmax_in[w.o] == i % (p.in_h * p.in_w);
+        dx_max[i] = select(0.0, dy[w.o], won);
+        return;
+    }
     let cv = covering(i);
     var acc = 0.0;
     for (var oh = cv.hs.x; oh < cv.hs.y; oh++) {
@@ -146,6 +196,14 @@ fn avg_pool_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
     let iw1 = u32(min(w0 + i32(p.k_w), i32(p.in_w)));
     let base = plane * p.in_h * p.in_w;
     var acc = 0.0;
+    if (KH != 0u) {
+        let at = base + u32(h0) * p.in_w + u32(w0);
+        for (var kh = 0u; kh < KH; kh++) {
+            for (var kw = 0u; kw < KW; kw++) { acc += x[at + kh * p.in_w + kw]; }
+        }
+        y[o] = acc / f32(KH * KW);
+        return;
+    }
     for (var ih = u32(max(h0, 0)); ih < ih1; ih++) {
         for (var iw = u32(max(w0, 0)); iw < iw1; iw++) {
             acc += x[base + ih * p.in_w + iw];
@@ -160,6 +218,11 @@ fn avg_pool_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
                      @builtin(local_invocation_index) lid: u32) {
     let i = linear_id(wid, nwg, lid);
     if (i >= p.planes * p.in_h * p.in_w) { return; }
+    if (KH != 0u) {
+        let w = owner(i);
+        dx[i] = select(0.0, dy[w.o] / f32(KH * KW), w.covered);
+        return;
+    }
     let cv = covering(i);
     var acc = 0.0;
     for (var oh = cv.hs.x; oh < cv.hs.y; oh++) {

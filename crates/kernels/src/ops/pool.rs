@@ -8,7 +8,7 @@
 use bytemuck::{Pod, Zeroable};
 
 use crate::launch::grid_1d;
-use crate::{Access, KernelSpec, Launch, Shader};
+use crate::{Access, Constants, KernelSpec, Launch, Shader};
 
 /// Parameters of `pool.wgsl`. `planes` = n * c.
 #[repr(C)]
@@ -85,13 +85,28 @@ pub static GLOBAL_AVG_FORWARD: KernelSpec =
 pub static GLOBAL_AVG_BACKWARD: KernelSpec =
     KernelSpec { shader: Shader::Pool, entry: "global_avg_pool_backward", bindings: &[R, W] };
 
+impl PoolParams {
+    /// Whether windows neither overlap nor reach into padding (stride >= k, pad = 0), so each
+    /// input element lies in at most one window.
+    pub fn disjoint(&self) -> bool {
+        self.stride_h >= self.k_h && self.stride_w >= self.k_w && self.pad_h == 0 && self.pad_w == 0
+    }
+}
+
+/// The shader's `KH`, `KW`: the window size for disjoint windows, else 0 (the general loops).
+fn window_constants(p: &PoolParams) -> Constants {
+    let (kh, kw) = if p.disjoint() { (p.k_h, p.k_w) } else { (0, 0) };
+    Constants::new(&[("KH", kh), ("KW", kw)])
+}
+
 /// Max or average forward: an invocation per output.
 pub fn forward(kernel: &'static KernelSpec, p: &PoolParams) -> Launch {
-    Launch::new(kernel, p, grid_1d(p.output_len(), 256))
+    Launch::new(kernel, p, grid_1d(p.output_len(), 256)).with_constants(window_constants(p))
 }
 /// Max, average or global backward: an invocation per input element.
 pub fn backward(kernel: &'static KernelSpec, p: &PoolParams) -> Launch {
-    Launch::new(kernel, p, grid_1d(p.input_len(), 256))
+    let constants = if std::ptr::eq(kernel, &GLOBAL_AVG_BACKWARD) { Constants::default() } else { window_constants(p) };
+    Launch::new(kernel, p, grid_1d(p.input_len(), 256)).with_constants(constants)
 }
 /// Global average forward: a workgroup per plane.
 pub fn global_forward(p: &PoolParams) -> Launch {

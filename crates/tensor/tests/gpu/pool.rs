@@ -12,7 +12,7 @@ use super::harness::{assert_close, data, dev, gemm_tol};
 /// (x shape, kernel, stride, padding)
 type Case = ([usize; 4], [usize; 2], [usize; 2], [usize; 2]);
 
-const CASES: [Case; 7] = [
+const CASES: [Case; 9] = [
     ([1, 1, 1, 1], [1, 1], [1, 1], [0, 0]),
     ([2, 3, 7, 9], [3, 3], [2, 2], [1, 1]),
     ([1, 2, 8, 5], [2, 3], [1, 2], [1, 1]),
@@ -20,6 +20,9 @@ const CASES: [Case; 7] = [
     ([2, 2, 33, 17], [4, 4], [4, 4], [2, 2]),
     ([1, 7, 5, 5], [5, 5], [1, 1], [2, 2]),
     ([2, 1, 6, 6], [2, 2], [3, 3], [0, 0]), // stride > kernel: some inputs are in no window
+    // Disjoint unpadded windows (the kernel's unrolled path), leaving a last row and column out.
+    ([4, 3, 13, 13], [2, 2], [2, 2], [0, 0]),
+    ([2, 5, 9, 7], [3, 2], [3, 2], [0, 0]),
 ];
 
 fn setup(i: usize) -> (Pool2dOptions, PoolParams, [usize; 4]) {
