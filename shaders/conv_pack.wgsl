@@ -51,6 +51,18 @@ struct ConvPackParams {
 }
 
 override MODE: u32 = 0u;
+// Every divisor, copied from the parameters by the launcher: an integer division by a runtime
+// value is scalarized on a CPU adapter (no vector divide; about 25 cycles a lane), while one by
+// a constant compiles to a multiply and a shift. They made most of the pack's cost.
+override R4: u32 = 1u;
+override KWS: u32 = 1u;
+override K_IN: u32 = 1u;
+override K_H: u32 = 1u;
+override K_W: u32 = 1u;
+override PIX_H: u32 = 1u;
+override PIX_W: u32 = 1u;
+override STRIDE_H: u32 = 1u;
+override STRIDE_W: u32 = 1u;
 
 @group(0) @binding(0) var<uniform> p: ConvPackParams;
 @group(0) @binding(1) var<storage, read> src: array<f32>;
@@ -89,8 +101,8 @@ fn image_at(b: u32, image: u32, ch: u32, y: i32, x: i32) -> f32 {
 
 // im2col of pixel `q` (output grid) at tap `t`.
 fn im2col(b: u32, q: Idx3, t: Idx3) -> f32 {
-    let y = i32(q.y * p.stride_h + t.y * p.dil_h) - i32(p.pad_h);
-    let x = i32(q.x * p.stride_w + t.x * p.dil_w) - i32(p.pad_w);
+    let y = i32(q.y * STRIDE_H + t.y * p.dil_h) - i32(p.pad_h);
+    let x = i32(q.x * STRIDE_W + t.x * p.dil_w) - i32(p.pad_w);
     return image_at(b, q.o, t.o, y, x);
 }
 
@@ -98,46 +110,46 @@ fn im2col(b: u32, q: Idx3, t: Idx3) -> f32 {
 fn im2col_grad_input(b: u32, q: Idx3, t: Idx3) -> f32 {
     let ny = i32(q.y + p.pad_h) - i32(t.y * p.dil_h);
     let nx = i32(q.x + p.pad_w) - i32(t.x * p.dil_w);
-    let exact = ny >= 0 && nx >= 0 && u32(ny) % p.stride_h == 0u && u32(nx) % p.stride_w == 0u;
-    let y = select(-1, ny / i32(p.stride_h), exact);
-    return image_at(b, q.o, t.o, y, nx / i32(p.stride_w));
+    let exact = ny >= 0 && nx >= 0 && u32(ny) % STRIDE_H == 0u && u32(nx) % STRIDE_W == 0u;
+    let y = select(-1, ny / i32(STRIDE_H), exact);
+    return image_at(b, q.o, t.o, y, nx / i32(STRIDE_W));
 }
 
 @compute @workgroup_size(64)
 fn conv_pack(@builtin(global_invocation_id) gid: vec3<u32>) {
     let j = gid.x;
-    if (j >= p.kc * p.r4) { return; }
-    let kk = j / p.r4;
-    let tile = gid.y / p.kws;
-    let kw = gid.y - tile * p.kws;
-    let row = tile * p.r4 * 4u + (j - kk * p.r4) * 4u;
+    if (j >= p.kc * R4) { return; }
+    let kk = j / R4;
+    let tile = gid.y / KWS;
+    let kw = gid.y - tile * KWS;
+    let row = tile * R4 * 4u + (j - kk * R4) * 4u;
     let k = kw * p.kc + kk;
     let b = gid.z;
     var v = vec4<f32>(0.0);
     if (k < p.depth) {
         if (MODE == 0u) {
-            let k_hi = k / p.k_in;
-            let base = p.off + b * p.bs + k_hi * p.ks_out + (k - k_hi * p.k_in) * p.ks + row * p.rs;
+            let k_hi = k / K_IN;
+            let base = p.off + b * p.bs + k_hi * p.ks_out + (k - k_hi * K_IN) * p.ks + row * p.rs;
             for (var e = 0u; e < 4u; e++) {
                 if (row + e < p.rows) { v[e] = src[base + e * p.rs]; }
             }
         } else if (MODE == 1u || MODE == 3u) {
-            let t = split3(k, p.k_h, p.k_w);
-            var q = split3(row, p.pix_h, p.pix_w);
+            let t = split3(k, K_H, K_W);
+            var q = split3(row, PIX_H, PIX_W);
             for (var e = 0u; e < 4u; e++) {
                 if (row + e < p.rows) {
                     if (MODE == 1u) { v[e] = im2col(b, q, t); } else { v[e] = im2col_grad_input(b, q, t); }
                 }
-                q = step3(q, p.pix_h, p.pix_w);
+                q = step3(q, PIX_H, PIX_W);
             }
         } else {
-            let q = split3(k, p.pix_h, p.pix_w);
-            var t = split3(row, p.k_h, p.k_w);
+            let q = split3(k, PIX_H, PIX_W);
+            var t = split3(row, K_H, K_W);
             for (var e = 0u; e < 4u; e++) {
                 if (row + e < p.rows) { v[e] = im2col(b, q, t); }
-                t = step3(t, p.k_h, p.k_w);
+                t = step3(t, K_H, K_W);
             }
         }
     }
-    dst[(b * p.tiles * p.kws + gid.y) * p.wstride4 + j] = v;
+    dst[(b * p.tiles * KWS + gid.y) * p.wstride4 + j] = v;
 }

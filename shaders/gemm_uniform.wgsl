@@ -183,17 +183,36 @@ fn steps(i: u32) -> u32 {
     return select(0u, p.kc, i < p.pairs);
 }
 
-// Stores four columns of one row: first / accumulate, then the epilogue on the last chunk.
-// Column gn of row `row` lives at c_off + (gn / c_inner) c_outer + row c_inner + gn % c_inner:
-// a plain matmul has c_inner = n; a convolution's columns are (image, pixel) and its rows
-// channels, so its C lands in NCHW directly. The bias is per column, or per row (channels).
-fn store4(row: u32, col: u32, v: vec4<f32>) {
+// Where this invocation's 16 columns start in C, and the first column: column gn of row `row`
+// lives at c_off + (gn / c_inner) c_outer + row c_inner + gn % c_inner. A plain matmul has
+// c_inner = n; a convolution's columns are (image, pixel) and its rows channels, so its C lands
+// in NCHW directly. Computed once per invocation, with one division then steps: an integer
+// division by a runtime value is scalarized on a CPU adapter (no vector divide), and one per
+// stored element cost as much as the multiply-adds of a shallow-K product.
+var<private> col_at: array<u32, 16>;
+var<private> first_col: u32;
+
+fn column_offsets(col: u32) {
+    first_col = col;
+    var outer = col / p.c_inner;
+    var rem = col - outer * p.c_inner;
+    for (var t = 0u; t < 16u; t++) {
+        col_at[t] = p.c_off + outer * p.c_outer + rem;
+        rem += 1u;
+        let wrap = rem == p.c_inner;
+        outer = select(outer, outer + 1u, wrap);
+        rem = select(rem, 0u, wrap);
+    }
+}
+
+// Stores four columns t0 .. t0 + 3 of one row: first / accumulate, then the epilogue on the
+// last chunk. The bias is per column, or per row (channels).
+fn store4(row: u32, t0: u32, v: vec4<f32>) {
     if (row >= p.m) { return; }
     for (var t = 0u; t < 4u; t++) {
-        let gn = col + t;
+        let gn = first_col + t0 + t;
         if (gn >= p.n) { return; }
-        let outer = gn / p.c_inner;
-        let idx = p.c_off + outer * p.c_outer + row * p.c_inner + (gn - outer * p.c_inner);
+        let idx = col_at[t0 + t] + row * p.c_inner;
         var x = v[t];
         if (FIRST == 0u) { x += c[idx]; }
         if (LAST != 0u) {
@@ -205,11 +224,11 @@ fn store4(row: u32, col: u32, v: vec4<f32>) {
     }
 }
 
-fn store_row(row: u32, col: u32, v0: vec4<f32>, v1: vec4<f32>, v2: vec4<f32>, v3: vec4<f32>) {
-    store4(row, col, v0);
-    store4(row, col + 4u, v1);
-    store4(row, col + 8u, v2);
-    store4(row, col + 12u, v3);
+fn store_row(row: u32, v0: vec4<f32>, v1: vec4<f32>, v2: vec4<f32>, v3: vec4<f32>) {
+    store4(row, 0u, v0);
+    store4(row, 4u, v1);
+    store4(row, 8u, v2);
+    store4(row, 12u, v3);
 }
 
 @compute @workgroup_size(WG)
@@ -229,13 +248,13 @@ fn gemm_uniform(@builtin(global_invocation_id) gid: vec3<u32>) {
     pair5(&acc, steps(5u), ai, bi);
     pair6(&acc, steps(6u), ai, bi);
     let row = p.row0 + rb * 8u;
-    let col = p.col0 + cb * 16u;
-    store_row(row + 0u, col, acc[0], acc[1], acc[2], acc[3]);
-    store_row(row + 1u, col, acc[4], acc[5], acc[6], acc[7]);
-    store_row(row + 2u, col, acc[8], acc[9], acc[10], acc[11]);
-    store_row(row + 3u, col, acc[12], acc[13], acc[14], acc[15]);
-    store_row(row + 4u, col, acc[16], acc[17], acc[18], acc[19]);
-    store_row(row + 5u, col, acc[20], acc[21], acc[22], acc[23]);
-    store_row(row + 6u, col, acc[24], acc[25], acc[26], acc[27]);
-    store_row(row + 7u, col, acc[28], acc[29], acc[30], acc[31]);
+    column_offsets(p.col0 + cb * 16u);
+    store_row(row + 0u, acc[0], acc[1], acc[2], acc[3]);
+    store_row(row + 1u, acc[4], acc[5], acc[6], acc[7]);
+    store_row(row + 2u, acc[8], acc[9], acc[10], acc[11]);
+    store_row(row + 3u, acc[12], acc[13], acc[14], acc[15]);
+    store_row(row + 4u, acc[16], acc[17], acc[18], acc[19]);
+    store_row(row + 5u, acc[20], acc[21], acc[22], acc[23]);
+    store_row(row + 6u, acc[24], acc[25], acc[26], acc[27]);
+    store_row(row + 7u, acc[28], acc[29], acc[30], acc[31]);
 }

@@ -136,7 +136,21 @@ impl Pack {
         q.wstride4 = (panel.wstride / 4) as u32;
         q.tiles = panel.tiles;
         let grid = [(panel.kc * panel.r / 4).div_ceil(64), panel.tiles * panel.kws, panel.batches];
-        Launch::new(&PACK, &q, grid).with_constants(Constants::new(&[("MODE", self.mode)]))
+        // The divisors are pipeline constants too (see the shader); 0 would not divide.
+        let d = |v: u32| v.max(1);
+        let constants = Constants::new(&[
+            ("MODE", self.mode),
+            ("R4", d(q.r4)),
+            ("KWS", d(q.kws)),
+            ("K_IN", d(q.k_in)),
+            ("K_H", d(q.k_h)),
+            ("K_W", d(q.k_w)),
+            ("PIX_H", d(q.pix_h)),
+            ("PIX_W", d(q.pix_w)),
+            ("STRIDE_H", d(q.stride_h)),
+            ("STRIDE_W", d(q.stride_w)),
+        ]);
+        Launch::new(&PACK, &q, grid).with_constants(constants)
     }
 }
 
