@@ -45,6 +45,22 @@ override KW: u32 = 0u;
 @group(0) @binding(3) var<storage, read_write> dx_max: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dx: array<f32>;
 
+// The shape, as pipeline constants set by the launcher (0: read the parameters). Divisions by
+// them index every element, and a division by a runtime value is scalarized on a CPU adapter.
+override IN_H: u32 = 0u;
+override IN_W: u32 = 0u;
+override OUT_H: u32 = 0u;
+override OUT_W: u32 = 0u;
+override STRIDE_H: u32 = 0u;
+override STRIDE_W: u32 = 0u;
+
+fn in_h() -> u32 { return select(p.in_h, IN_H, IN_H != 0u); }
+fn in_w() -> u32 { return select(p.in_w, IN_W, IN_W != 0u); }
+fn out_h() -> u32 { return select(p.out_h, OUT_H, OUT_H != 0u); }
+fn out_w() -> u32 { return select(p.out_w, OUT_W, OUT_W != 0u); }
+fn stride_h() -> u32 { return select(p.stride_h, STRIDE_H, STRIDE_H != 0u); }
+fn stride_w() -> u32 { return select(p.stride_w, STRIDE_W, STRIDE_W != 0u); }
+
 var<workgroup> red: array<f32, 256>;
 
 fn linear_id(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
@@ -78,25 +94,25 @@ fn is_nan(v: f32) -> bool {
 fn max_pool_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                     @builtin(local_invocation_index) lid: u32) {
     let o = linear_id(wid, nwg, lid);
-    let plane_out = p.out_h * p.out_w;
+    let plane_out = out_h() * out_w();
     if (o >= p.planes * plane_out) { return; }
     let plane = o / plane_out;
-    let oh = (o % plane_out) / p.out_w;
-    let ow = o % p.out_w;
-    let h0 = window_start(oh, p.stride_h, p.pad_h);
-    let w0 = window_start(ow, p.stride_w, p.pad_w);
+    let oh = (o % plane_out) / out_w();
+    let ow = o % out_w();
+    let h0 = window_start(oh, stride_h(), p.pad_h);
+    let w0 = window_start(ow, stride_w(), p.pad_w);
     let ih0 = u32(max(h0, 0));
     let iw0 = u32(max(w0, 0));
-    let ih1 = u32(min(h0 + i32(p.k_h), i32(p.in_h)));
-    let iw1 = u32(min(w0 + i32(p.k_w), i32(p.in_w)));
-    let base = plane * p.in_h * p.in_w;
+    let ih1 = u32(min(h0 + i32(p.k_h), i32(in_h())));
+    let iw1 = u32(min(w0 + i32(p.k_w), i32(in_w())));
+    let base = plane * in_h() * in_w();
     // Start from the first in-bounds element (the host guarantees pad <= k / 2, so there is one).
-    var best_i = ih0 * p.in_w + iw0;
+    var best_i = ih0 * in_w() + iw0;
     var best = x[base + best_i];
     if (KH != 0u) {
         for (var kh = 0u; kh < KH; kh++) {
             for (var kw = 0u; kw < KW; kw++) {
-                let at = (ih0 + kh) * p.in_w + iw0 + kw;
+                let at = (ih0 + kh) * in_w() + iw0 + kw;
                 let v = x[base + at];
                 if (is_nan(v) || (!is_nan(best) && v > best)) {
                     best = v;
@@ -110,10 +126,10 @@ fn max_pool_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
     }
     for (var ih = ih0; ih < ih1; ih++) {
         for (var iw = iw0; iw < iw1; iw++) {
-            let v = x[base + ih * p.in_w + iw];
+            let v = x[base + ih * in_w() + iw];
             if (is_nan(v) || (!is_nan(best) && v > best)) {
                 best = v;
-                best_i = ih * p.in_w + iw;
+                best_i = ih * in_w() + iw;
             }
         }
     }
@@ -131,11 +147,11 @@ struct Covering {
 }
 
 fn covering(i: u32) -> Covering {
-    let plane_in = p.in_h * p.in_w;
+    let plane_in = in_h() * in_w();
     let local = i % plane_in;
-    let hs = windows_of(local / p.in_w, p.k_h, p.stride_h, p.pad_h, p.out_h);
-    let ws = windows_of(local % p.in_w, p.k_w, p.stride_w, p.pad_w, p.out_w);
-    return Covering(local, (i / plane_in) * p.out_h * p.out_w, hs, ws);
+    let hs = windows_of(local / in_w(), p.k_h, stride_h(), p.pad_h, out_h());
+    let ws = windows_of(local % in_w(), p.k_w, stride_w(), p.pad_w, out_w());
+    return Covering(local, (i / plane_in) * out_h() * out_w(), hs, ws);
 }
 
 // With disjoint unpadded windows (KH != 0): the one output window that contains input element
@@ -148,14 +164,14 @@ struct Owner {
 }
 
 fn owner(i: u32) -> Owner {
-    let plane_in = p.in_h * p.in_w;
+    let plane_in = in_h() * in_w();
     let local = i % plane_in;
-    let ih = local / p.in_w;
-    let iw = local % p.in_w;
-    let oh = ih / p.stride_h;
-    let ow = iw / p.stride_w;
-    let covered = oh < p.out_h && ow < p.out_w && ih - oh * p.stride_h < KH && iw - ow * p.stride_w < KW;
-    let o = (i / plane_in) * p.out_h * p.out_w + min(oh, p.out_h - 1u) * p.out_w + min(ow, p.out_w - 1u);
+    let ih = local / in_w();
+    let iw = local % in_w();
+    let oh = ih / stride_h();
+    let ow = iw / stride_w();
+    let covered = oh < out_h() && ow < out_w() && ih - oh * stride_h() < KH && iw - ow * stride_w() < KW;
+    let o = (i / plane_in) * out_h() * out_w() + min(oh, out_h() - 1u) * out_w() + min(ow, out_w() - 1u);
     return Owner(o, covered);
 }
 
@@ -164,10 +180,10 @@ fn owner(i: u32) -> Owner {
 fn max_pool_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                      @builtin(local_invocation_index) lid: u32) {
     let i = linear_id(wid, nwg, lid);
-    if (i >= p.planes * p.in_h * p.in_w) { return; }
+    if (i >= p.planes * in_h() * in_w()) { return; }
     if (KH != 0u) {
         let w = owner(i);
-        let won = w.covered && argmax_in[w.o] == i % (p.in_h * p.in_w);
+        let won = w.covered && argmax_in[w.o] == i % (in_h() * in_w());
         dx_max[i] = select(0.0, dy[w.o], won);
         return;
     }
@@ -175,7 +191,7 @@ fn max_pool_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
     var acc = 0.0;
     for (var oh = cv.hs.x; oh < cv.hs.y; oh++) {
         for (var ow = cv.ws.x; ow < cv.ws.y; ow++) {
-            let o = cv.base + oh * p.out_w + ow;
+            let o = cv.base + oh * out_w() + ow;
             if (argmax_in[o] == cv.local) { acc += dy[o]; }
         }
     }
@@ -187,26 +203,26 @@ fn max_pool_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
 fn avg_pool_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                     @builtin(local_invocation_index) lid: u32) {
     let o = linear_id(wid, nwg, lid);
-    let plane_out = p.out_h * p.out_w;
+    let plane_out = out_h() * out_w();
     if (o >= p.planes * plane_out) { return; }
     let plane = o / plane_out;
-    let h0 = window_start((o % plane_out) / p.out_w, p.stride_h, p.pad_h);
-    let w0 = window_start(o % p.out_w, p.stride_w, p.pad_w);
-    let ih1 = u32(min(h0 + i32(p.k_h), i32(p.in_h)));
-    let iw1 = u32(min(w0 + i32(p.k_w), i32(p.in_w)));
-    let base = plane * p.in_h * p.in_w;
+    let h0 = window_start((o % plane_out) / out_w(), stride_h(), p.pad_h);
+    let w0 = window_start(o % out_w(), stride_w(), p.pad_w);
+    let ih1 = u32(min(h0 + i32(p.k_h), i32(in_h())));
+    let iw1 = u32(min(w0 + i32(p.k_w), i32(in_w())));
+    let base = plane * in_h() * in_w();
     var acc = 0.0;
     if (KH != 0u) {
-        let at = base + u32(h0) * p.in_w + u32(w0);
+        let at = base + u32(h0) * in_w() + u32(w0);
         for (var kh = 0u; kh < KH; kh++) {
-            for (var kw = 0u; kw < KW; kw++) { acc += x[at + kh * p.in_w + kw]; }
+            for (var kw = 0u; kw < KW; kw++) { acc += x[at + kh * in_w() + kw]; }
         }
         y[o] = acc / f32(KH * KW);
         return;
     }
     for (var ih = u32(max(h0, 0)); ih < ih1; ih++) {
         for (var iw = u32(max(w0, 0)); iw < iw1; iw++) {
-            acc += x[base + ih * p.in_w + iw];
+            acc += x[base + ih * in_w() + iw];
         }
     }
     y[o] = acc / f32(p.k_h * p.k_w);
@@ -217,7 +233,7 @@ fn avg_pool_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
 fn avg_pool_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                      @builtin(local_invocation_index) lid: u32) {
     let i = linear_id(wid, nwg, lid);
-    if (i >= p.planes * p.in_h * p.in_w) { return; }
+    if (i >= p.planes * in_h() * in_w()) { return; }
     if (KH != 0u) {
         let w = owner(i);
         dx[i] = select(0.0, dy[w.o] / f32(KH * KW), w.covered);
@@ -227,7 +243,7 @@ fn avg_pool_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
     var acc = 0.0;
     for (var oh = cv.hs.x; oh < cv.hs.y; oh++) {
         for (var ow = cv.ws.x; ow < cv.ws.y; ow++) {
-            acc += dy[cv.base + oh * p.out_w + ow];
+            acc += dy[cv.base + oh * out_w() + ow];
         }
     }
     dx[i] = acc / f32(p.k_h * p.k_w);
@@ -239,7 +255,7 @@ fn global_avg_pool_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_w
                            @builtin(local_invocation_index) lid: u32) {
     let plane = wid.x + wid.y * nwg.x;
     if (plane >= p.planes) { return; }
-    let hw = p.in_h * p.in_w;
+    let hw = in_h() * in_w();
     var s = 0.0;
     for (var j = lid; j < hw; j += WG) { s += x[plane * hw + j]; }
     red[lid] = s;
@@ -256,7 +272,7 @@ fn global_avg_pool_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_w
 fn global_avg_pool_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                             @builtin(local_invocation_index) lid: u32) {
     let i = linear_id(wid, nwg, lid);
-    let hw = p.in_h * p.in_w;
+    let hw = in_h() * in_w();
     if (i >= p.planes * hw) { return; }
     dx[i] = dy[i / hw] / f32(hw);
 }

@@ -93,10 +93,20 @@ impl PoolParams {
     }
 }
 
-/// The shader's `KH`, `KW`: the window size for disjoint windows, else 0 (the general loops).
+/// The shader's `KH`, `KW` (the window size for disjoint windows, else 0: the general loops)
+/// and the shape constants its index arithmetic divides by.
 fn window_constants(p: &PoolParams) -> Constants {
     let (kh, kw) = if p.disjoint() { (p.k_h, p.k_w) } else { (0, 0) };
-    Constants::new(&[("KH", kh), ("KW", kw)])
+    Constants::new(&[
+        ("KH", kh),
+        ("KW", kw),
+        ("IN_H", p.in_h),
+        ("IN_W", p.in_w),
+        ("OUT_H", p.out_h),
+        ("OUT_W", p.out_w),
+        ("STRIDE_H", p.stride_h),
+        ("STRIDE_W", p.stride_w),
+    ])
 }
 
 /// Max or average forward: an invocation per output.

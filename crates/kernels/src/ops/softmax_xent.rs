@@ -34,6 +34,26 @@ pub static XENT_BACKWARD: KernelSpec =
     KernelSpec { shader: Shader::SoftmaxXent, entry: "xent_backward", bindings: &[R, R, R, R, W] };
 
 /// Launch of `kernel` (one of the two above): one workgroup per sample.
+/// `XENT_FORWARD` with an invocation per row (for rows of at most `ROWS_MAX_C` classes).
+pub static XENT_FORWARD_ROWS: KernelSpec =
+    KernelSpec { shader: Shader::SoftmaxXent, entry: "xent_forward_rows", bindings: &[R, R, R, W, W] };
+/// `XENT_BACKWARD` with an invocation per row.
+pub static XENT_BACKWARD_ROWS: KernelSpec =
+    KernelSpec { shader: Shader::SoftmaxXent, entry: "xent_backward_rows", bindings: &[R, R, R, R, W] };
+
+/// Rows this narrow take the row-per-invocation kernels (serial loops, no workgroup trees).
+pub const ROWS_MAX_C: u32 = 64;
+
+/// The forward (`backward` false) or backward pass for `p`: a 256-thread workgroup per row, or
+/// an invocation per row when rows have at most `ROWS_MAX_C` classes.
+pub fn launch_pass(backward: bool, p: &XentParams) -> Launch {
+    if p.c <= ROWS_MAX_C {
+        let kernel = if backward { &XENT_BACKWARD_ROWS } else { &XENT_FORWARD_ROWS };
+        return Launch::new(kernel, p, grid_1d(p.n as usize, 64));
+    }
+    launch(if backward { &XENT_BACKWARD } else { &XENT_FORWARD }, p)
+}
+
 pub fn launch(kernel: &'static KernelSpec, p: &XentParams) -> Launch {
     Launch::new(kernel, p, grid_1d(p.n as usize, 1))
 }

@@ -148,7 +148,7 @@ impl Tensor {
         if p.n > 0 && p.c > 0 {
             let wb = w.as_ref().unwrap_or(&x).binding();
             let b = [x.binding(), y.binding(), wb, loss.binding(), wy.binding()];
-            self.device().dispatch(&xent::launch(&xent::XENT_FORWARD, &p), &b)?;
+            self.device().dispatch(&xent::launch_pass(false, &p), &b)?;
         } else if p.n > 0 {
             let expected = "at least one class".into();
             return Err(TensorError::Shape { op: "cross_entropy", expected, got: self.shape.clone() });
@@ -188,7 +188,7 @@ impl Tensor {
         if !out.is_empty() {
             let wb = w.as_ref().unwrap_or(&x).binding();
             let b = [x.binding(), y.binding(), wb, up.binding(), out.binding()];
-            self.device().dispatch(&xent::launch(&xent::XENT_BACKWARD, &p), &b)?;
+            self.device().dispatch(&xent::launch_pass(true, &p), &b)?;
         }
         Ok(out)
     }
