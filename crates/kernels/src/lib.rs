@@ -10,6 +10,8 @@
 //! Buffers, batching and tensors live one crate up (`wgtrain-tensor`): a launcher never sees a
 //! buffer, so everything here can be unit-tested without a device.
 
+#![warn(missing_docs)]
+
 mod error;
 pub mod launch;
 pub mod ops;

@@ -16,8 +16,11 @@ use crate::{Access, KernelSpec, Launch, Shader};
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq)]
 pub struct XentParams {
+    /// Samples (rows of the logits).
     pub n: u32,
+    /// Classes (columns of the logits).
     pub c: u32,
+    /// 1 when class weights are bound, else 0 (every weight 1).
     pub has_weights: u32,
     /// Label smoothing eps in [0, 1].
     pub smoothing: f32,
