@@ -13,7 +13,7 @@ pub struct FillParams {
     pub n: u32,
     /// The 32-bit word written by `fill_value`.
     pub word: u32,
-    /// `fill_arange`: out[i] = start + i * step.
+    /// `fill_arange`: `out[i] = start + i * step`.
     pub start: f32,
     /// `fill_arange`: increment between consecutive elements.
     pub step: f32,

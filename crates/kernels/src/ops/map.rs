@@ -14,7 +14,7 @@ use crate::{Access, Constants, KernelSpec, Launch, MAX_RANK, Shader};
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq)]
 pub struct MapParams {
-    /// Output extents after [`collapse`], packed by [`pack_dims`](crate::launch::pack_dims).
+    /// Output extents after [`collapse`], packed by [`pack_dims`].
     pub shape: [u32; 8],
     /// Element strides of operands 0..3, one per output dimension (0 = broadcast).
     pub strides: [[u32; 8]; 3],
