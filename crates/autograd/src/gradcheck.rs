@@ -17,9 +17,11 @@ use crate::var::Var;
 /// Step and tolerances of [`gradcheck`].
 #[derive(Debug, Clone, Copy)]
 pub struct GradcheckOptions {
-    /// Central-difference step, applied to the f64 reference.
+    /// Central-difference step, applied to the f64 reference; default 1e-6.
     pub eps: f64,
+    /// Absolute tolerance per element; default 1e-4.
     pub atol: f64,
+    /// Relative tolerance per element, times |fd|; default 1e-3.
     pub rtol: f64,
     /// Seed of the random upstream gradient.
     pub seed: u64,
@@ -43,11 +45,14 @@ pub struct GradcheckReport {
 /// An input of a gradient check: host values and shape.
 #[derive(Debug, Clone)]
 pub struct CheckInput {
+    /// Values, row-major.
     pub data: Vec<f32>,
+    /// Shape.
     pub shape: Vec<usize>,
 }
 
 impl CheckInput {
+    /// An input of `shape` holding `data` (row-major).
     pub fn new(data: Vec<f32>, shape: &[usize]) -> Self {
         CheckInput { data, shape: shape.to_vec() }
     }

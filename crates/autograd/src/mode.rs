@@ -28,6 +28,7 @@ pub struct NoGradGuard {
 }
 
 impl NoGradGuard {
+    /// Turns recording off on this thread until the guard is dropped.
     pub fn new() -> Self {
         NO_GRAD_DEPTH.with(|d| d.set(d.get() + 1));
         NoGradGuard { _not_send: std::marker::PhantomData }

@@ -17,8 +17,11 @@ use crate::var::{Meta, Var};
 /// What a backward rule sees: the gradient of the op's output, the tensors the op saved (in
 /// the order it saved them), and which inputs need a gradient (rules skip the others).
 pub struct Backward<'a> {
+    /// Gradient of the op's output, shaped like the output.
     pub grad: &'a Tensor,
+    /// The tensors the op saved, in the order it saved them.
     pub saved: &'a [Tensor],
+    /// Per input: whether it needs a gradient.
     pub needs: &'a [bool],
 }
 

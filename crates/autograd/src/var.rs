@@ -63,6 +63,10 @@ impl Meta {
 }
 
 /// A differentiable value: a device tensor and its place in the graph.
+///
+/// Make leaves with [`Var::parameter`] (trainable) or [`Var::constant`] (inputs, labels); ops on
+/// `Var`s run their kernel at once and record a backward rule while grad mode is on and some
+/// input requires a gradient. Clones share the data and the graph record.
 #[derive(Clone)]
 pub struct Var {
     data: Tensor,
@@ -115,21 +119,27 @@ impl Var {
     pub fn data(&self) -> &Tensor {
         &self.data
     }
+    /// The value's shape.
     pub fn shape(&self) -> &[usize] {
         self.data.shape()
     }
+    /// The value's number of dimensions.
     pub fn rank(&self) -> usize {
         self.data.rank()
     }
+    /// The value's number of elements.
     pub fn len(&self) -> usize {
         self.data.len()
     }
+    /// Whether the value has no elements.
     pub fn is_empty(&self) -> bool {
         self.data.is_empty()
     }
+    /// The value's element type.
     pub fn dtype(&self) -> DType {
         self.data.dtype()
     }
+    /// The device the value lives on.
     pub fn device(&self) -> &Device {
         self.data.device()
     }
@@ -204,7 +214,26 @@ impl Var {
     }
 
     /// Differentiates this scalar: accumulates d self / d leaf into every leaf that requires a
-    /// gradient, then frees the graph.
+    /// gradient, then frees the graph. Fails with [`AutogradError::NonScalar`] on a value of
+    /// more than one element (use [`backward_with`](Self::backward_with)), and with
+    /// [`AutogradError::GraphFreed`] on a second pass through the same graph.
+    ///
+    /// ```no_run
+    /// use wgtrain_autograd::Var;
+    /// use wgtrain_tensor::{Device, Tensor};
+    /// # fn main() -> wgtrain_autograd::Result<()> {
+    /// let dev = Device::new()?;
+    /// let w = Var::parameter(Tensor::from_slice(&dev, &[0.5f32, -1.0, 2.0], &[3])?);
+    /// let x = Var::constant(Tensor::from_slice(&dev, &[1.0f32, 2.0, 3.0], &[3])?);
+    /// // loss = sum((w * x)^2): d loss / d w = 2 w x^2
+    /// let loss = w.mul(&x)?.square()?.sum_all()?;
+    /// loss.backward()?;
+    /// assert_eq!(w.grad().unwrap().to_vec::<f32>()?, vec![1.0, -8.0, 36.0]);
+    /// assert!(x.grad().is_none()); // constants get no gradient
+    /// // Gradients accumulate across passes until cleared.
+    /// w.zero_grad();
+    /// # Ok(()) }
+    /// ```
     pub fn backward(&self) -> Result<()> {
         self.backward_with_options(BackwardOptions::default())
     }

@@ -26,8 +26,11 @@ pub enum Access {
 /// A kernel: an entry point of a module and the access of each storage binding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct KernelSpec {
+    /// The module that holds the entry point.
     pub shader: crate::Shader,
+    /// The `@compute` entry point's name.
     pub entry: &'static str,
+    /// Access of bindings 1.. in order (binding 0, the params uniform, is implicit).
     pub bindings: &'static [Access],
 }
 
@@ -44,14 +47,17 @@ impl KernelSpec {
 pub struct Constants(Vec<(&'static str, u32)>);
 
 impl Constants {
+    /// A set of constants from `(name, value)` pairs in any order.
     pub fn new(pairs: &[(&'static str, u32)]) -> Self {
         let mut v = pairs.to_vec();
         v.sort_unstable_by_key(|p| p.0);
         Constants(v)
     }
+    /// The pairs, sorted by name.
     pub fn pairs(&self) -> &[(&'static str, u32)] {
         &self.0
     }
+    /// Whether no constant is set.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -60,19 +66,25 @@ impl Constants {
 /// One dispatch, minus its buffers.
 #[derive(Debug, Clone)]
 pub struct Launch {
+    /// The kernel to run.
     pub kernel: &'static KernelSpec,
+    /// Pipeline override constants; part of the pipeline-cache key.
     pub constants: Constants,
     /// The kernel's parameter struct as bytes (at most [`PARAMS_SLOT_BYTES`]).
     pub params: Vec<u8>,
+    /// Workgroup counts along x, y, z.
     pub workgroups: [u32; 3],
 }
 
 impl Launch {
+    /// A launch of `kernel` with `params` (a `#[repr(C)]` struct laid out like the WGSL one, at most
+    /// [`PARAMS_SLOT_BYTES`]) over `workgroups`, with no override constants.
     pub fn new<P: bytemuck::Pod>(kernel: &'static KernelSpec, params: &P, workgroups: [u32; 3]) -> Self {
         let params = bytemuck::bytes_of(params).to_vec();
         debug_assert!(params.len() <= PARAMS_SLOT_BYTES, "{} params too large", kernel.label());
         Launch { kernel, constants: Constants::default(), params, workgroups }
     }
+    /// Sets the override constants.
     pub fn with_constants(mut self, constants: Constants) -> Self {
         self.constants = constants;
         self

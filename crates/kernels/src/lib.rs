@@ -4,11 +4,13 @@
 //! memory: the shader sources (`source.rs` is the only `include_str!` site), their `naga`
 //! validation, the pipeline cache, one *launcher* per GPU kernel (it turns a params struct into
 //! a [`Launch`]: which entry point, which override constants, which parameter bytes, how many
-//! workgroups) and, in [`reference`], a plain CPU *twin* of every kernel that takes the same
+//! workgroups) and, in [`reference`](mod@reference), a plain CPU *twin* of every kernel that takes the same
 //! params struct. The twins are the definition of correct; the GPU is tested against them.
 //!
 //! Buffers, batching and tensors live one crate up (`wgtrain-tensor`): a launcher never sees a
 //! buffer, so everything here can be unit-tested without a device.
+
+#![warn(missing_docs)]
 
 mod error;
 pub mod launch;

@@ -14,7 +14,9 @@ use crate::{Access, Constants, KernelSpec, Shader};
 /// Which module a pipeline comes from: one of ours, or a user's WGSL text.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ModuleKey {
+    /// A wgtrain module; compiled without runtime bounds checks (every kernel guards its indices).
     Builtin(Shader),
+    /// A user's WGSL text, keyed by the text itself; compiled with wgpu's bounds checks.
     Custom(Arc<str>),
 }
 
@@ -29,7 +31,9 @@ struct PipelineKey {
 /// A pipeline plus the layout its bind groups must use.
 #[derive(Debug, Clone)]
 pub struct CachedPipeline {
+    /// The compute pipeline.
     pub pipeline: wgpu::ComputePipeline,
+    /// The layout of its single bind group (binding 0 = params uniform, then the kernel's buffers).
     pub layout: wgpu::BindGroupLayout,
 }
 
@@ -48,6 +52,7 @@ pub struct PipelineCache {
 }
 
 impl PipelineCache {
+    /// An empty cache for `device`; nothing is compiled until first use.
     pub fn new(device: wgpu::Device) -> Self {
         PipelineCache { device, caches: Mutex::new(Caches::default()), created: 0.into() }
     }

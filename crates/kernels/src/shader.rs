@@ -6,26 +6,47 @@ use crate::source as src;
 /// A WGSL module: one op family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Shader {
+    /// Elementwise unary ops and activations (`unary.wgsl`).
     Unary,
+    /// Broadcasting binary ops and the unary-op gradients (`binary.wgsl`).
     Binary,
+    /// Three-operand ops: `where` and the PReLU gradients (`ternary.wgsl`).
     Ternary,
+    /// Strided copies and casts between the 4-byte dtypes (`copy.wgsl`).
     Copy,
+    /// Constant fills and arange (`fill.wgsl`).
     Fill,
+    /// Philox uniform/normal fills and dropout (`random.wgsl`).
     Random,
+    /// Batched matmul with fused bias and activation on the tiled GEMM core (`matmul.wgsl`).
     Matmul,
+    /// CPU-adapter GEMM that reads its operands through uniform windows (`gemm_uniform.wgsl`).
     GemmUniform,
+    /// Packs a GEMM operand into the uniform windows of [`Shader::GemmUniform`] (`gemm_pack.wgsl`).
     GemmPack,
+    /// Packs a convolution operand (explicit im2col) into uniform windows (`conv_pack.wgsl`).
     ConvPack,
+    /// Implicit-GEMM 2-D convolution: forward, input and weight gradients (`conv2d.wgsl`).
     Conv2d,
+    /// Casts and copies involving f16; needs `SHADER_F16` (`cast_f16.wgsl`).
     CastF16,
+    /// Embedding, gather, their scatter-add gradients and one-hot (`index.wgsl`).
     Index,
+    /// Fused in-place optimizer updates (`optim.wgsl`).
     Optim,
+    /// Fixed-order reductions and arg-reductions (`reduce.wgsl`).
     Reduce,
+    /// Subgroup variant of the row reduction; needs `SUBGROUP` (`reduce_subgroup.wgsl`).
     ReduceSubgroup,
+    /// Softmax and log-softmax over the last axis, forward and backward (`softmax.wgsl`).
     Softmax,
+    /// Fused log-softmax + sparse cross-entropy (`softmax_xent.wgsl`).
     SoftmaxXent,
+    /// Layer and batch norm, forward and backward (`norm.wgsl`).
     Norm,
+    /// Max, average and global average pooling, forward and backward (`pool.wgsl`).
     Pool,
+    /// Random crop, flips and normalization of image batches (`augment.wgsl`).
     Augment,
 }
 

@@ -7,34 +7,53 @@
 
 /// Shared register-blocked GEMM tile core (workgroup tiles and the inner product loop).
 pub const GEMM_CORE: &str = include_str!("../shaders/gemm_core.wgsl");
+/// Elementwise unary ops; the `OP` pipeline constant selects one.
 pub const UNARY: &str = include_str!("../shaders/unary.wgsl");
+/// Broadcasting binary ops and unary-op gradients.
 pub const BINARY: &str = include_str!("../shaders/binary.wgsl");
+/// `where` and the PReLU gradients.
 pub const TERNARY: &str = include_str!("../shaders/ternary.wgsl");
 /// Elementwise parameter struct and strided indexing.
 pub const MAP_COMMON: &str = include_str!("../shaders/map_common.wgsl");
 /// Activation math shared by the elementwise kernels and the GEMM epilogues.
 pub const MATH: &str = include_str!("../shaders/math.wgsl");
+/// Strided copies and 4-byte casts.
 pub const COPY: &str = include_str!("../shaders/copy.wgsl");
+/// Constant and arange fills.
 pub const FILL: &str = include_str!("../shaders/fill.wgsl");
+/// Philox4x32-10 random fills and dropout.
 pub const RANDOM: &str = include_str!("../shaders/random.wgsl");
+/// Batched matmul entry points on [`GEMM_CORE`].
 pub const MATMUL: &str = include_str!("../shaders/matmul.wgsl");
 /// CPU-adapter GEMM over uniform windows, and the pack that fills them.
 pub const GEMM_UNIFORM: &str = include_str!("../shaders/gemm_uniform.wgsl");
+/// Packs a GEMM operand into the uniform windows of [`GEMM_UNIFORM`].
 pub const GEMM_PACK: &str = include_str!("../shaders/gemm_pack.wgsl");
+/// Packs a convolution operand (explicit im2col) into the uniform windows of [`GEMM_UNIFORM`].
 pub const CONV_PACK: &str = include_str!("../shaders/conv_pack.wgsl");
+/// Implicit-GEMM convolution passes on [`GEMM_CORE`].
 pub const CONV2D: &str = include_str!("../shaders/conv2d.wgsl");
+/// f16 casts and copies (starts with `enable f16;`).
 pub const CAST_F16: &str = include_str!("../shaders/cast_f16.wgsl");
+/// Embedding, gather, their gradients and one-hot.
 pub const INDEX: &str = include_str!("../shaders/index.wgsl");
+/// Fused optimizer updates.
 pub const OPTIM: &str = include_str!("../shaders/optim.wgsl");
+/// Reductions over the middle axis of `[outer, r, inner]`.
 pub const REDUCE: &str = include_str!("../shaders/reduce.wgsl");
 /// Subgroup row reduction, composed after `REDUCE`.
 pub const REDUCE_SUBGROUP: &str = include_str!("../shaders/reduce_subgroup.wgsl");
 /// Workgroup tree max/sum shared by the softmax row kernels.
 pub const ROW_TREE: &str = include_str!("../shaders/row_tree.wgsl");
+/// Softmax and log-softmax rows, composed after [`ROW_TREE`].
 pub const SOFTMAX: &str = include_str!("../shaders/softmax.wgsl");
+/// Fused log-softmax + cross-entropy rows, composed after [`ROW_TREE`].
 pub const SOFTMAX_XENT: &str = include_str!("../shaders/softmax_xent.wgsl");
+/// Layer and batch norm.
 pub const NORM: &str = include_str!("../shaders/norm.wgsl");
+/// 2-D pooling.
 pub const POOL: &str = include_str!("../shaders/pool.wgsl");
+/// Image batch augmentation.
 pub const AUGMENT: &str = include_str!("../shaders/augment.wgsl");
 
 /// Every WGSL file, by name, for the validation test (which fails if this list is empty or

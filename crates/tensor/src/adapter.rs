@@ -18,9 +18,13 @@ pub enum AdapterChoice {
 /// What was chosen, for logs and reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdapterSummary {
+    /// The adapter's name as the driver reports it.
     pub name: String,
+    /// The wgpu backend (`Vulkan`, `Metal`, `Dx12`, `Gl`).
     pub backend: String,
+    /// `DiscreteGpu`, `IntegratedGpu`, `VirtualGpu`, `Cpu` or `Other`.
     pub device_type: String,
+    /// Driver name and version, when the backend reports them.
     pub driver: String,
 }
 

@@ -10,7 +10,19 @@ use crate::error::{Result, TensorError};
 use crate::tensor::Tensor;
 
 impl Tensor {
-    /// Copies host data into a new contiguous tensor of `shape`.
+    /// Copies host data into a new contiguous tensor of `shape`; the dtype follows `E` (`f32`,
+    /// `half::f16`, `u32`, `i32`). Fails with [`TensorError::Shape`] when `shape` does not hold
+    /// `data.len()` elements, [`TensorError::Feature`] for f16 without `SHADER_F16`.
+    ///
+    /// ```no_run
+    /// use wgtrain_tensor::{DType, Device, Tensor};
+    /// # fn main() -> wgtrain_tensor::Result<()> {
+    /// let dev = Device::new()?;
+    /// let x = Tensor::from_slice(&dev, &[1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3])?;
+    /// let labels = Tensor::from_slice(&dev, &[0u32, 2], &[2])?;
+    /// assert_eq!((x.shape(), labels.dtype()), (&[2, 3][..], DType::U32));
+    /// # Ok(()) }
+    /// ```
     pub fn from_slice<E: Element>(device: &Device, data: &[E], shape: &[usize]) -> Result<Tensor> {
         let n: usize = shape.iter().product();
         if n != data.len() {
@@ -30,7 +42,20 @@ impl Tensor {
         Ok(t)
     }
 
-    /// Copies the tensor to the host, in row-major order. Waits for the GPU.
+    /// Copies the tensor to the host, in row-major order (views are read through their strides).
+    /// Submits pending work and waits for the GPU. `E` must match the tensor's dtype, else
+    /// [`TensorError::DType`].
+    ///
+    /// ```no_run
+    /// use wgtrain_tensor::{Device, Tensor};
+    /// # fn main() -> wgtrain_tensor::Result<()> {
+    /// let dev = Device::new()?;
+    /// let x = Tensor::from_slice(&dev, &[1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3])?;
+    /// let xt = x.transpose(0, 1)?; // a strided view, no copy
+    /// assert_eq!(xt.to_vec::<f32>()?, vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
+    /// assert_eq!(x.sum_all()?.item::<f32>()?, 21.0);
+    /// # Ok(()) }
+    /// ```
     pub fn to_vec<E: Element>(&self) -> Result<Vec<E>> {
         if E::DTYPE != self.dtype() {
             return Err(TensorError::DType { op: "to_vec", expected: self.dtype(), got: E::DTYPE });

@@ -80,7 +80,20 @@ impl PartialEq for Device {
 }
 
 impl Device {
-    /// Opens the adapter named by `WGTRAIN_ADAPTER`, or the best one available.
+    /// Opens the adapter named by `WGTRAIN_ADAPTER`, or the best one available (discrete GPUs
+    /// first, software adapters last). Fails with [`TensorError::NoAdapter`] when there is none
+    /// and [`TensorError::RequestDevice`] when the adapter will not open.
+    ///
+    /// ```no_run
+    /// use wgtrain_tensor::Device;
+    /// # fn main() -> wgtrain_tensor::Result<()> {
+    /// let dev = Device::new()?;
+    /// println!("running on {}", dev.adapter());
+    /// if dev.is_cpu() {
+    ///     println!("software adapter: expect CPU speeds");
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn new() -> Result<Device> {
         Device::with_adapter(AdapterChoice::Auto)
     }

@@ -4,9 +4,13 @@
 /// Element type of a tensor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DType {
+    /// 32-bit float: the compute type of every op.
     F32,
+    /// 16-bit float, a storage type; needs the adapter's `SHADER_F16`.
     F16,
+    /// 32-bit unsigned integer: labels, indices, argmax.
     U32,
+    /// 32-bit signed integer.
     I32,
 }
 
@@ -22,6 +26,7 @@ impl DType {
 
 /// A host type that maps to a [`DType`] and can be copied to and from device buffers.
 pub trait Element: bytemuck::Pod + Send + Sync + std::fmt::Debug {
+    /// The tensor dtype of this host type.
     const DTYPE: DType;
 }
 

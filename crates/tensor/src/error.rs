@@ -8,36 +8,113 @@ use crate::DType;
 /// Result of tensor operations.
 pub type Result<T> = std::result::Result<T, TensorError>;
 
+/// What can go wrong in the tensor layer: device setup, shape and dtype checks, adapter limits
+/// and GPU failures.
 #[derive(Debug, Error)]
 pub enum TensorError {
+    /// No adapter was found (matching `WGTRAIN_ADAPTER` or [`AdapterChoice::Named`], when set).
+    ///
+    /// [`AdapterChoice::Named`]: crate::AdapterChoice::Named
     #[error(
         "no usable GPU adapter{}: install a GPU driver, or Mesa's software Vulkan driver \
          (`apt-get install mesa-vulkan-drivers`); adapters seen: {seen}",
         if .wanted.is_empty() { String::new() } else { format!(" matching WGTRAIN_ADAPTER={:?}", .wanted) }
     )]
-    NoAdapter { wanted: String, seen: String },
+    NoAdapter {
+        /// The requested name or backend; empty for automatic choice.
+        wanted: String,
+        /// Every adapter wgpu enumerated, or `none`.
+        seen: String,
+    },
+    /// The adapter refused to open a device (e.g. it lacks the limits wgtrain requests).
     #[error("could not open the device on {adapter}: {message}")]
-    RequestDevice { adapter: String, message: String },
+    RequestDevice {
+        /// The adapter's summary.
+        adapter: String,
+        /// wgpu's message.
+        message: String,
+    },
+    /// An operand has the wrong shape.
     #[error("{op}: shape mismatch: expected {expected}, got {got:?}")]
-    Shape { op: &'static str, expected: String, got: Vec<usize> },
+    Shape {
+        /// The op that checked.
+        op: &'static str,
+        /// What the op needs, in words (e.g. `[n, c, h, w]`).
+        expected: String,
+        /// The shape given.
+        got: Vec<usize>,
+    },
+    /// Two operands' shapes do not fit together (broadcasting, matmul inner dimensions, ...).
     #[error("{op}: shapes {lhs:?} and {rhs:?} are not compatible: {why}")]
-    Incompatible { op: &'static str, lhs: Vec<usize>, rhs: Vec<usize>, why: String },
+    Incompatible {
+        /// The op that checked.
+        op: &'static str,
+        /// The first operand's shape.
+        lhs: Vec<usize>,
+        /// The second operand's shape.
+        rhs: Vec<usize>,
+        /// Which dimensions disagree.
+        why: String,
+    },
+    /// An operand has the wrong element type.
     #[error("{op}: dtype mismatch: expected {expected:?}, got {got:?}")]
-    DType { op: &'static str, expected: DType, got: DType },
+    DType {
+        /// The op that checked.
+        op: &'static str,
+        /// The dtype the op needs.
+        expected: DType,
+        /// The dtype given.
+        got: DType,
+    },
+    /// An argument is out of range or inconsistent (an axis, a kernel size, a probability, ...).
     #[error("{op}: invalid argument: {why}")]
-    Argument { op: &'static str, why: String },
+    Argument {
+        /// The op that checked.
+        op: &'static str,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// A buffer or binding would exceed one of the adapter's limits.
     #[error("{op}: {what} needs {bytes} bytes, over this adapter's limit of {limit} bytes ({limit_name})")]
-    Limit { op: &'static str, what: String, bytes: u64, limit: u64, limit_name: &'static str },
+    Limit {
+        /// The op that checked.
+        op: &'static str,
+        /// The buffer or binding, in words.
+        what: String,
+        /// Bytes it needs.
+        bytes: u64,
+        /// The adapter's limit, in bytes.
+        limit: u64,
+        /// The `wgpu::Limits` field, e.g. `max_storage_buffer_binding_size`.
+        limit_name: &'static str,
+    },
+    /// The op needs an adapter feature this device lacks (e.g. `SHADER_F16` for f16 tensors).
     #[error("{op}: this adapter lacks the {feature} feature")]
-    Feature { op: &'static str, feature: &'static str },
+    Feature {
+        /// The op that checked.
+        op: &'static str,
+        /// The missing wgpu feature.
+        feature: &'static str,
+    },
+    /// Operands were created on different [`Device`](crate::Device)s.
     #[error("{op}: tensors live on different devices")]
-    DeviceMismatch { op: &'static str },
+    DeviceMismatch {
+        /// The op that checked.
+        op: &'static str,
+    },
+    /// The device could not allocate a buffer.
     #[error("out of device memory while allocating {bytes} bytes")]
-    OutOfMemory { bytes: u64 },
+    OutOfMemory {
+        /// Size of the failed allocation.
+        bytes: u64,
+    },
+    /// The device was lost (driver reset, GPU removed); its tensors are unusable.
     #[error("the GPU device was lost: {0}")]
     DeviceLost(String),
+    /// Any other error wgpu reported (validation, internal), with its message.
     #[error("GPU error: {0}")]
     Gpu(String),
+    /// A shader failed to parse, validate or specialize.
     #[error(transparent)]
     Kernel(#[from] wgtrain_kernels::KernelError),
 }

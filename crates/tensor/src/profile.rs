@@ -11,7 +11,9 @@ use std::time::Duration;
 pub struct KernelTime {
     /// The entry point's name (e.g. `gemm_uniform`, `conv_pack`).
     pub kernel: &'static str,
+    /// Dispatches timed.
     pub calls: u64,
+    /// Summed wall time of those dispatches.
     pub total: Duration,
 }
 

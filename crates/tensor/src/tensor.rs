@@ -71,9 +71,11 @@ impl Tensor {
         Ok(Tensor { storage: Arc::new(storage), shape: shape.to_vec(), strides: contiguous_strides(shape), offset: 0 })
     }
 
+    /// Extents, outermost first.
     pub fn shape(&self) -> &[usize] {
         &self.shape
     }
+    /// Element (not byte) stride of each dimension; 0 for a broadcast dimension.
     pub fn strides(&self) -> &[usize] {
         &self.strides
     }
@@ -81,12 +83,15 @@ impl Tensor {
     pub fn offset(&self) -> usize {
         self.offset
     }
+    /// Number of dimensions.
     pub fn rank(&self) -> usize {
         self.shape.len()
     }
+    /// Element type.
     pub fn dtype(&self) -> DType {
         self.storage.dtype
     }
+    /// The device the storage lives on.
     pub fn device(&self) -> &Device {
         &self.storage.device
     }
@@ -94,6 +99,7 @@ impl Tensor {
     pub fn len(&self) -> usize {
         self.shape.iter().product()
     }
+    /// Whether some extent is zero.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -22,6 +22,7 @@ const FORMAT: &str = "wgtrain-checkpoint-1";
 /// What a non-strict `load_weights` did.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LoadReport {
+    /// Names of the tensors loaded.
     pub loaded: Vec<String>,
     /// In the file but not in the model, or of another shape (with why).
     pub skipped: Vec<String>,
@@ -148,7 +149,35 @@ impl Model {
     }
 
     /// Saves a full checkpoint into folder `dir`: weights, optimizer state and training state
-    /// (epochs done, step, seed, learning rate), enough to resume `fit` exactly.
+    /// (epochs done, step, seed, learning rate), enough to resume `fit` exactly. Restore it with
+    /// [`load`](Self::load) into a model built the same way (same layers, so the same names)
+    /// and compiled with the same kind of optimizer.
+    ///
+    /// ```no_run
+    /// use wgtrain::prelude::*;
+    /// # fn main() -> wgtrain::Result<()> {
+    /// let dev = Device::new()?;
+    /// let build = || -> wgtrain::Result<Model> {
+    ///     let net = Sequential::new(&dev, &[4]).add(Dense::new(8).relu())?.add(Dense::new(3))?;
+    ///     let mut model = Model::new(net);
+    ///     model.compile(Adam::new(1e-3), SparseCategoricalCrossEntropy::from_logits(), vec![]);
+    ///     Ok(model)
+    /// };
+    /// let mut model = build()?;
+    /// let x = Tensor::rand_uniform(&dev, &[64, 4], -1.0, 1.0, 1)?;
+    /// let y = Tensor::from_slice(&dev, &[0u32, 1, 2, 0].repeat(16), &[64])?;
+    /// model.fit(&x, &y, FitOptions { epochs: 2, verbose: false, ..Default::default() })?;
+    /// model.save("runs/ckpt")?;
+    ///
+    /// let mut restored = build()?;
+    /// restored.load("runs/ckpt")?; // weights, Adam's moments, step and epoch count
+    /// assert_eq!(restored.epochs_done(), 2);
+    /// // Weights only, e.g. into a model with a new head: load what matches by name and shape.
+    /// model.save_weights("runs/weights.safetensors")?;
+    /// let report = restored.load_weights("runs/weights.safetensors", false)?;
+    /// println!("loaded {:?}, skipped {:?}", report.loaded, report.skipped);
+    /// # Ok(()) }
+    /// ```
     pub fn save(&self, dir: impl AsRef<Path>) -> Result<()> {
         let dir = dir.as_ref();
         self.save_weights(dir.join("weights.safetensors"))?;

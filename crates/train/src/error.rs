@@ -8,20 +8,50 @@ use wgtrain_tensor::TensorError;
 /// Result of training operations.
 pub type Result<T> = std::result::Result<T, TrainError>;
 
+/// What can go wrong while building, training, saving or loading a model.
 #[derive(Debug, Error)]
 pub enum TrainError {
+    /// An autograd error (graph misuse, or a tensor error inside an op).
     #[error(transparent)]
     Autograd(#[from] AutogradError),
+    /// A tensor op's error.
     #[error(transparent)]
     Tensor(#[from] TensorError),
+    /// Data of the wrong shape for a layer or a model (checked when layers are built and when
+    /// batches are fed).
     #[error("{layer}: expected input of shape {expected}, got {got:?}")]
-    Shape { layer: String, expected: String, got: Vec<usize> },
+    Shape {
+        /// The layer (or `fit`, `predict`, ...) that checked.
+        layer: String,
+        /// The expected shape, in words.
+        expected: String,
+        /// The shape given.
+        got: Vec<usize>,
+    },
+    /// An invalid setting or call order (e.g. `fit` before `compile`, a bad callback option).
     #[error("{what}: {why}")]
-    Config { what: String, why: String },
+    Config {
+        /// The component or call.
+        what: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// A checkpoint or weights file that is malformed or does not match the model.
     #[error("{file}: {why}")]
-    Checkpoint { file: String, why: String },
+    Checkpoint {
+        /// The file.
+        file: String,
+        /// What does not match, listing every difference.
+        why: String,
+    },
+    /// Reading or writing a file failed.
     #[error("{file}: {source}")]
-    Io { file: String, source: std::io::Error },
+    Io {
+        /// The file or folder.
+        file: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
 }
 
 impl TrainError {

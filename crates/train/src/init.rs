@@ -10,15 +10,24 @@ use crate::error::{Result, TrainError};
 /// How to fill a new parameter.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Initializer {
+    /// All 0 (Keras' default for biases).
     Zeros,
+    /// All 1.
     Ones,
+    /// Every element this value.
     Constant(f32),
+    /// U(low, high).
     Uniform {
+        /// Inclusive lower bound.
         low: f32,
+        /// Exclusive upper bound.
         high: f32,
     },
+    /// N(mean, std^2).
     Normal {
+        /// Mean.
         mean: f32,
+        /// Standard deviation.
         std: f32,
     },
     /// U(-l, l), l = sqrt(6 / (fan_in + fan_out)): Keras' default for kernels.
@@ -27,14 +36,17 @@ pub enum Initializer {
     GlorotNormal,
     /// U(-l, l), l = gain sqrt(3 / fan_in): PyTorch's kaiming_uniform with `gain`.
     HeUniform {
+        /// Scale; sqrt(2) for ReLU.
         gain: f32,
     },
     /// N(0, gain^2 / fan_in).
     HeNormal {
+        /// Scale; sqrt(2) for ReLU (see [`Initializer::HE_RELU`]).
         gain: f32,
     },
     /// A (semi-)orthogonal matrix times `gain` over `[prod(shape[..-1]), shape[-1]]`.
     Orthogonal {
+        /// Scale of the orthogonal matrix.
         gain: f32,
     },
 }

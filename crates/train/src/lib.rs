@@ -26,6 +26,8 @@
 //! # Ok(()) }
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod callbacks;
 pub mod checkpoint;
 pub mod data;

@@ -8,6 +8,7 @@ pub struct Logs {
 }
 
 impl Logs {
+    /// No entries.
     pub fn new() -> Self {
         Self::default()
     }
@@ -19,12 +20,15 @@ impl Logs {
             None => self.entries.push((name, value)),
         }
     }
+    /// The value of `name`, if logged.
     pub fn get(&self, name: &str) -> Option<f32> {
         self.entries.iter().find(|(k, _)| k == name).map(|e| e.1)
     }
+    /// `(name, value)` pairs in insertion order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, f32)> {
         self.entries.iter().map(|(k, v)| (k.as_str(), *v))
     }
+    /// Whether nothing is logged.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -37,7 +41,9 @@ impl Logs {
 /// Per-epoch logs of a `fit` (Keras' `History`).
 #[derive(Debug, Clone, Default)]
 pub struct History {
+    /// The 0-based index of each epoch run.
     pub epochs: Vec<usize>,
+    /// The end-of-epoch logs of each epoch, in the same order.
     pub logs: Vec<Logs>,
 }
 

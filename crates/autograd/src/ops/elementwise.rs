@@ -66,37 +66,104 @@ macro_rules! binary_vars {
 }
 
 unary_vars! {
-    neg => Neg; abs => Abs; exp => Exp; log => Log; sqrt => Sqrt; rsqrt => Rsqrt; square => Square;
-    relu => Relu; selu => Selu;
+    /// -x.
+    neg => Neg;
+    /// |x|; the gradient at 0 is 0.
+    abs => Abs;
+    /// e^x.
+    exp => Exp;
+    /// Natural logarithm.
+    log => Log;
+    /// Square root.
+    sqrt => Sqrt;
+    /// 1 / sqrt(x).
+    rsqrt => Rsqrt;
+    /// x^2.
+    square => Square;
+    /// max(x, 0); the gradient at 0 is 0.
+    relu => Relu;
+    /// SELU with the fixed alpha 1.6733 and scale 1.0507.
+    selu => Selu;
     /// Exact GELU.
     gelu => Gelu;
-    sigmoid => Sigmoid; tanh => Tanh; softplus => Softplus; silu => Silu; hard_sigmoid => HardSigmoid;
-    recip => Recip; sign => Sign;
+    /// 1 / (1 + e^-x).
+    sigmoid => Sigmoid;
+    /// Hyperbolic tangent.
+    tanh => Tanh;
+    /// ln(1 + e^x).
+    softplus => Softplus;
+    /// x sigmoid(x) (swish).
+    silu => Silu;
+    /// clamp(x / 6 + 1/2, 0, 1).
+    hard_sigmoid => HardSigmoid;
+    /// 1 / x.
+    recip => Recip;
+    /// -1, 0 or 1 by the sign of x (no gradient).
+    sign => Sign;
 }
 
 scalar_vars! {
-    add_scalar => AddScalar; mul_scalar => MulScalar; pow_scalar => PowScalar;
+    /// x + s
+    add_scalar => AddScalar;
+    /// x * s
+    mul_scalar => MulScalar;
+    /// x^s
+    pow_scalar => PowScalar;
     /// s - x
     rsub_scalar => RsubScalar;
     /// s / x
     rdiv_scalar => RdivScalar;
-    maximum_scalar => MaxScalar; minimum_scalar => MinScalar;
-    leaky_relu => LeakyRelu; elu => Elu;
+    /// max(x, s); the gradient passes where x >= s.
+    maximum_scalar => MaxScalar;
+    /// min(x, s); the gradient passes where x <= s.
+    minimum_scalar => MinScalar;
+    /// x for x > 0, else s x.
+    leaky_relu => LeakyRelu;
+    /// x for x > 0, else s (e^x - 1).
+    elu => Elu;
     /// 1.0 where x > s (no gradient), as every comparison.
     gt_scalar => GtScalar;
-    ge_scalar => GeScalar; lt_scalar => LtScalar; le_scalar => LeScalar; eq_scalar => EqScalar; ne_scalar => NeScalar;
+    /// 1.0 where x >= s, else 0.0.
+    ge_scalar => GeScalar;
+    /// 1.0 where x < s, else 0.0.
+    lt_scalar => LtScalar;
+    /// 1.0 where x <= s, else 0.0.
+    le_scalar => LeScalar;
+    /// 1.0 where x == s, else 0.0.
+    eq_scalar => EqScalar;
+    /// 1.0 where x != s, else 0.0.
+    ne_scalar => NeScalar;
 }
 
 binary_vars! {
-    add => Add; sub => Sub; mul => Mul; div => Div; pow => Pow;
+    /// self + rhs.
+    add => Add;
+    /// self - rhs.
+    sub => Sub;
+    /// self * rhs, elementwise.
+    mul => Mul;
+    /// self / rhs.
+    div => Div;
+    /// self^rhs.
+    pow => Pow;
     /// Elementwise maximum; on ties each operand gets half the gradient (PyTorch).
     maximum => Maximum;
+    /// Elementwise minimum; on ties each operand gets half the gradient.
     minimum => Minimum;
     /// PReLU: x (self) where x > 0, else slope * x; the slope broadcasts against x.
     prelu => Prelu;
     /// 1.0 where equal (no gradient), as every comparison.
     eq => Eq;
-    ne => Ne; lt => Lt; le => Le; gt => Gt; ge => Ge;
+    /// 1.0 where self != rhs, else 0.0.
+    ne => Ne;
+    /// 1.0 where self < rhs, else 0.0.
+    lt => Lt;
+    /// 1.0 where self <= rhs, else 0.0.
+    le => Le;
+    /// 1.0 where self > rhs, else 0.0.
+    gt => Gt;
+    /// 1.0 where self >= rhs, else 0.0.
+    ge => Ge;
 }
 
 impl Var {

@@ -12,6 +12,7 @@ pub enum Reduction {
     /// The weighted mean: sum of losses over the sum of the samples' class weights.
     #[default]
     Mean,
+    /// The sum of the (weighted) per-sample losses.
     Sum,
     /// One loss per sample.
     None,

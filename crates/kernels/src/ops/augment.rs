@@ -11,12 +11,17 @@ use crate::{Access, Constants, KernelSpec, Launch, Shader};
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq, Default)]
 pub struct AugmentParams {
+    /// Images in the batch.
     pub n: u32,
+    /// Channels per image.
     pub c: u32,
+    /// Image height.
     pub h: u32,
+    /// Image width.
     pub w: u32,
     /// Zero padding on each side before the random crop (0: no crop).
     pub pad: u32,
+    /// Seed of every draw (with the sample index and the draw number).
     pub seed: u32,
     /// Bit 0: random horizontal flip; bit 1: random vertical flip.
     pub flips: u32,
@@ -25,11 +30,15 @@ pub struct AugmentParams {
     /// Largest rotation in radians; zoom and translation (fractions of the size): each drawn
     /// uniformly in `[-v, v]`.
     pub rotation: f32,
+    /// See `rotation`.
     pub zoom: f32,
+    /// See `rotation`.
     pub translate: f32,
     /// Colour jitter strengths: factors drawn in `[1 - v, 1 + v]`.
     pub brightness: f32,
+    /// See `brightness`.
     pub contrast: f32,
+    /// See `brightness`.
     pub saturation: f32,
     /// Standard deviation of the additive Gaussian noise.
     pub noise_std: f32,
@@ -67,6 +76,7 @@ pub fn constants(p: &AugmentParams) -> Constants {
     ])
 }
 
+/// The augmentation of `p.total` elements: an invocation per output element.
 pub fn launch(p: &AugmentParams) -> Launch {
     Launch::new(&AUGMENT_IMAGES, p, grid_1d(p.total as usize, 256)).with_constants(constants(p))
 }

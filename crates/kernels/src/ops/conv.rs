@@ -16,39 +16,62 @@ use crate::{Access, KernelSpec, Launch, Shader};
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq)]
 pub struct ConvParams {
+    /// Images in the batch.
     pub batch: u32,
+    /// Input channels (all groups).
     pub in_c: u32,
+    /// Input height.
     pub in_h: u32,
+    /// Input width.
     pub in_w: u32,
+    /// Output channels (all groups).
     pub out_c: u32,
+    /// Output height.
     pub out_h: u32,
+    /// Output width.
     pub out_w: u32,
+    /// Channel groups; `in_c` and `out_c` are multiples of it.
     pub groups: u32,
+    /// Kernel height.
     pub k_h: u32,
+    /// Kernel width.
     pub k_w: u32,
+    /// Vertical stride.
     pub stride_h: u32,
+    /// Horizontal stride.
     pub stride_w: u32,
+    /// Zero padding above and below.
     pub pad_h: u32,
+    /// Zero padding left and right.
     pub pad_w: u32,
+    /// Vertical dilation.
     pub dil_h: u32,
+    /// Horizontal dilation.
     pub dil_w: u32,
+    /// 1 when the epilogue adds a per-output-channel bias, else 0.
     pub has_bias: u32,
     /// Epilogue activation (a `UnaryOp` code) of the forward and grad-input passes.
     pub act: u32,
+    /// Scalar argument of the epilogue activation (e.g. the leaky-ReLU slope).
     pub alpha: f32,
-    /// Grad weight: number of K splits, and K elements per split (for the sum pass, the
-    /// length of one split's output).
+    /// Grad weight: number of K splits.
     pub splits: u32,
+    /// Grad weight: K elements per split (for the sum pass, the length of one split's output).
     pub k_split: u32,
+    /// Padding to the WGSL struct's size.
     pub _pad: [u32; 3],
 }
 
 /// Geometry of a convolution, in the user's terms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ConvGeometry {
+    /// Stride `[h, w]`; default `[1, 1]`.
     pub stride: [usize; 2],
+    /// Zero padding `[h, w]` on each side; default `[0, 0]`.
     pub padding: [usize; 2],
+    /// Dilation `[h, w]`; default `[1, 1]`.
     pub dilation: [usize; 2],
+    /// Channel groups; default 1.
     pub groups: usize,
 }
 
@@ -110,10 +133,13 @@ const W: Access = Access::ReadWrite;
 /// Bindings of the three GEMM passes: (lhs, rhs, bias, out).
 pub static FORWARD: KernelSpec =
     KernelSpec { shader: Shader::Conv2d, entry: "conv2d_forward", bindings: &[R, R, R, W] };
+/// Grad input, and conv_transpose2d forward: (dy, w, bias, dx). See [`grad_input`].
 pub static GRAD_INPUT: KernelSpec =
     KernelSpec { shader: Shader::Conv2d, entry: "conv2d_grad_input", bindings: &[R, R, R, W] };
+/// Grad weight into split-K partials: (dy, x, unused, partials). See [`grad_weight`].
 pub static GRAD_WEIGHT: KernelSpec =
     KernelSpec { shader: Shader::Conv2d, entry: "conv2d_grad_weight", bindings: &[R, R, R, W] };
+/// Fixed-order sum of the grad-weight partials: (partials, unused, unused, dw). See [`splitk_sum`].
 pub static SPLITK_SUM: KernelSpec =
     KernelSpec { shader: Shader::Conv2d, entry: "conv2d_splitk_sum", bindings: &[R, R, R, W] };
 

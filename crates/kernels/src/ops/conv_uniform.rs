@@ -26,35 +26,64 @@ use crate::{Access, Constants, KernelSpec, Launch, Shader};
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq)]
 pub struct ConvPackParams {
+    /// Rows of the packed operand (rows past it are zeros).
     pub rows: u32,
+    /// k extent of the packed operand (k past it is zeros).
     pub depth: u32,
+    /// Rows per tile, divided by 4.
     pub r4: u32,
+    /// k steps per window.
     pub kc: u32,
+    /// Windows along k.
     pub kws: u32,
+    /// vec4s between window starts.
     pub wstride4: u32,
+    /// Row tiles.
     pub tiles: u32,
+    /// Element offset of the source (this image chunk's first element).
     pub off: u32,
+    /// Element stride between batches, i.e. conv groups.
     pub bs: u32,
+    /// Strided mode: element stride between rows.
     pub rs: u32,
+    /// Strided mode: element stride between k steps within a run of `k_in`.
     pub ks: u32,
+    /// Strided mode: k steps per contiguous run.
     pub k_in: u32,
+    /// Strided mode: element stride between runs of `k_in` k steps.
     pub ks_out: u32,
+    /// im2col modes: channels of the source image tensor.
     pub src_c: u32,
+    /// im2col modes: source image height.
     pub src_h: u32,
+    /// im2col modes: source image width.
     pub src_w: u32,
+    /// im2col modes: height of the pixel grid the rows (or k) run over.
     pub pix_h: u32,
+    /// im2col modes: width of that pixel grid.
     pub pix_w: u32,
+    /// Kernel height.
     pub k_h: u32,
+    /// Kernel width.
     pub k_w: u32,
+    /// Vertical stride.
     pub stride_h: u32,
+    /// Horizontal stride.
     pub stride_w: u32,
+    /// Vertical zero padding.
     pub pad_h: u32,
+    /// Horizontal zero padding.
     pub pad_w: u32,
+    /// Vertical dilation.
     pub dil_h: u32,
+    /// Horizontal dilation.
     pub dil_w: u32,
+    /// Padding to the WGSL struct's size.
     pub _pad: [u32; 2],
 }
 
+/// Packs one conv GEMM operand into uniform windows: (source, packed panel). The `MODE` constant
+/// picks strided or one of the im2col layouts.
 pub static PACK: KernelSpec =
     KernelSpec { shader: Shader::ConvPack, entry: "conv_pack", bindings: &[Access::Read, Access::ReadWrite] };
 
@@ -87,9 +116,13 @@ pub enum ConvPass {
 /// then [`GemmPlan::steps`] with `layout`.
 #[derive(Debug, Clone)]
 pub struct ConvGemm {
+    /// The GEMM's shape and epilogue, per group (`batch` = groups).
     pub gemm: MatmulParams,
+    /// Window geometry of the packed operands.
     pub plan: GemmPlan,
+    /// Where C goes: NCHW rows of y or dx, or dw (accumulated after the first image chunk).
     pub layout: CLayout,
+    /// Packs of A and B, to run before [`GemmPlan::steps`].
     pub packs: [Launch; 2],
 }
 

@@ -22,8 +22,9 @@ pub const WINDOW_FLOATS: u64 = 16_384;
 pub const PAIRS: usize = 7;
 /// Uniform bindings one GEMM dispatch needs, its parameters included.
 pub const UNIFORM_BINDINGS: u32 = 2 * PAIRS as u32 + 1;
-/// Rows and columns of C one invocation accumulates (constants of the shader).
+/// Rows of C one invocation accumulates (a constant of the shader).
 pub const INV_ROWS: u32 = 8;
+/// Columns of C one invocation accumulates (a constant of the shader).
 pub const INV_COLS: u32 = 16;
 /// Invocations per workgroup of `gemm_uniform`.
 pub const WG: u32 = 8;
@@ -41,21 +42,37 @@ pub const MAX_SIDE: u32 = 1024;
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq)]
 pub struct GemmUniformParams {
+    /// Rows of C.
     pub m: u32,
+    /// Columns of C.
     pub n: u32,
+    /// First row of this dispatch's C tile.
     pub row0: u32,
+    /// First column of this dispatch's C tile.
     pub col0: u32,
+    /// Rows of an A window, divided by 4 (vec4s per k step).
     pub ra4: u32,
+    /// Columns of a B window, divided by 4 (vec4s per k step).
     pub rb4: u32,
+    /// Invocations across the tile's columns (`rb / INV_COLS`).
     pub cols_inv: u32,
+    /// k steps in each full window.
     pub kc: u32,
+    /// Window pairs this dispatch uses (1 ..= [`PAIRS`]).
     pub pairs: u32,
+    /// k steps in the last used window (the K remainder).
     pub k_last: u32,
+    /// Element offset of this batch's C (see [`CLayout`]).
     pub c_off: u32,
+    /// Element offset of this batch's bias.
     pub bias_off: u32,
+    /// Scalar argument of the epilogue activation.
     pub alpha: f32,
+    /// C columns per contiguous run ([`CLayout::inner`]).
     pub c_inner: u32,
+    /// Elements between runs of C ([`CLayout::outer`]).
     pub c_outer: u32,
+    /// Padding to the WGSL struct's size.
     pub _pad: u32,
 }
 
@@ -64,21 +81,33 @@ pub struct GemmUniformParams {
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq)]
 pub struct GemmPackParams {
+    /// Rows of the operand (rows past it are packed as zeros).
     pub rows: u32,
+    /// k extent of the operand (k past it is packed as zeros).
     pub depth: u32,
+    /// Element offset of the operand.
     pub off: u32,
+    /// Element stride between rows.
     pub rs: u32,
+    /// Element stride between k steps.
     pub ks: u32,
+    /// Element stride between batches (0 = broadcast).
     pub bs: u32,
+    /// Rows per tile, divided by 4.
     pub r4: u32,
+    /// k steps per window.
     pub kc: u32,
+    /// Windows along k.
     pub kws: u32,
+    /// vec4s between window starts.
     pub wstride4: u32,
+    /// Row tiles.
     pub tiles: u32,
     /// Four rows are one aligned vec4 (row stride 1, other strides and offset multiples of 4).
     pub rows_vec4: u32,
 }
 
+/// Packs an operand into its [`Panel`]: (src, packed, src read as vec4); see [`Panel::pack`].
 pub static PACK: KernelSpec = KernelSpec {
     shader: Shader::GemmPack,
     entry: "gemm_pack",
@@ -86,6 +115,7 @@ pub static PACK: KernelSpec = KernelSpec {
     bindings: &[Access::Read, Access::ReadWrite, Access::Read],
 };
 
+/// One C tile over up to [`PAIRS`] window pairs: (A windows.., B windows.., bias, C); see [`GemmPlan::steps`].
 pub static GEMM: KernelSpec = KernelSpec {
     shader: Shader::GemmUniform,
     entry: "gemm_uniform",
@@ -113,12 +143,19 @@ pub static GEMM: KernelSpec = KernelSpec {
 /// k-steps each, `batches` copies; window starts `wstride` elements apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Panel {
+    /// Rows of the operand (A: m; B: n).
     pub rows: u32,
+    /// Rows per tile, a multiple of [`INV_ROWS`] (A) or [`INV_COLS`] (B).
     pub r: u32,
+    /// Row tiles.
     pub tiles: u32,
+    /// k steps per window.
     pub kc: u32,
+    /// Windows along k.
     pub kws: u32,
+    /// Elements between window starts (`r * kc` rounded up to the uniform offset alignment).
     pub wstride: u64,
+    /// Batch copies packed (1 for a broadcast operand).
     pub batches: u32,
 }
 
@@ -158,15 +195,20 @@ impl Panel {
 /// One GEMM dispatch and the element offsets its A and B windows start at.
 #[derive(Debug, Clone)]
 pub struct GemmStep {
+    /// The `gemm_uniform` dispatch.
     pub launch: Launch,
+    /// Element offsets into the packed A panel of uniform bindings 1..=PAIRS.
     pub a_windows: [u64; PAIRS],
+    /// Element offsets into the packed B panel of the next [`PAIRS`] uniform bindings.
     pub b_windows: [u64; PAIRS],
 }
 
 /// The window geometry of a matmul.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GemmPlan {
+    /// A, packed as `m x k`.
     pub a: Panel,
+    /// B, packed as `n x k` (read through swapped strides).
     pub b: Panel,
 }
 
@@ -182,9 +224,13 @@ fn tiling(rows: u32, step: u32, side: u32) -> (u32, u32) {
 /// `base + b * batch_stride + (col / inner) * outer + row * inner + col % inner`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CLayout {
+    /// Element offset of C's first element.
     pub base: u32,
+    /// Elements between batches of C.
     pub batch_stride: u32,
+    /// Columns per contiguous run (n for a matmul, pixels per image for a conv).
     pub inner: u32,
+    /// Elements between consecutive runs (an image's size for a conv; unused when `inner = n`).
     pub outer: u32,
     /// The bias is indexed by row (a conv's channels) instead of by column.
     pub bias_rows: bool,

@@ -17,12 +17,19 @@ use crate::{Access, KernelSpec, Launch, Shader};
 pub struct IndexParams {
     /// Threads (output elements, or `ceil(vocab / VOCAB_BLOCK) * dim` for the embedding gradient).
     pub n: u32,
+    /// Embedding and one_hot: number of ids (rows of the output).
     pub rows: u32,
+    /// Embedding: rows of the table.
     pub vocab: u32,
+    /// Embedding: columns of the table; one_hot: number of classes.
     pub dim: u32,
+    /// Gather: product of the dimensions before the axis.
     pub outer: u32,
+    /// Gather: extent of the axis in x.
     pub axis_in: u32,
+    /// Gather: extent of the axis in idx and out.
     pub axis_out: u32,
+    /// Gather: product of the dimensions after the axis.
     pub inner: u32,
 }
 
@@ -31,14 +38,19 @@ pub const VOCAB_BLOCK: usize = 16;
 
 const IDS_SRC_DST: &[Access] = &[Access::Read, Access::Read, Access::ReadWrite];
 
+/// `out[r, :] = table[ids[r], :]`: (ids, table, out); see [`IndexParams::embedding`].
 pub static EMBEDDING_FORWARD: KernelSpec =
     KernelSpec { shader: Shader::Index, entry: "embedding_forward", bindings: IDS_SRC_DST };
+/// Scatter-add of dy rows into dtable, without atomics: (ids, dy, dtable); see [`IndexParams::embedding_grad`].
 pub static EMBEDDING_BACKWARD: KernelSpec =
     KernelSpec { shader: Shader::Index, entry: "embedding_backward", bindings: IDS_SRC_DST };
+/// Gather along an axis: (idx, x, out); see [`IndexParams::gather`].
 pub static GATHER_FORWARD: KernelSpec =
     KernelSpec { shader: Shader::Index, entry: "gather_forward", bindings: IDS_SRC_DST };
+/// Scatter-add of dy into dx along the axis: (idx, dy, dx); see [`IndexParams::gather_grad`].
 pub static GATHER_BACKWARD: KernelSpec =
     KernelSpec { shader: Shader::Index, entry: "gather_backward", bindings: IDS_SRC_DST };
+/// One-hot f32 rows from labels: (labels, out); see [`IndexParams::one_hot`].
 pub static ONE_HOT: KernelSpec =
     KernelSpec { shader: Shader::Index, entry: "one_hot_forward", bindings: &[Access::Read, Access::ReadWrite] };
 
@@ -78,6 +90,7 @@ impl IndexParams {
     }
 }
 
+/// Launch of an index kernel over `p.n` threads.
 pub fn launch(kernel: &'static KernelSpec, p: &IndexParams) -> Launch {
     Launch::new(kernel, p, grid_1d(p.n as usize, 256))
 }

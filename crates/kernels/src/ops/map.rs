@@ -14,22 +14,34 @@ use crate::{Access, Constants, KernelSpec, Launch, MAX_RANK, Shader};
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq)]
 pub struct MapParams {
+    /// Output extents after [`collapse`], packed by [`pack_dims`].
     pub shape: [u32; 8],
+    /// Element strides of operands 0..3, one per output dimension (0 = broadcast).
     pub strides: [[u32; 8]; 3],
+    /// Element offset of each operand into its buffer.
     pub offsets: [u32; 4],
+    /// Number of valid entries in `shape` and `strides` (at least 1).
     pub rank: u32,
+    /// Output elements.
     pub n: u32,
+    /// Op code: [`UnaryOp`], [`BinaryOp`] (or [`grad_code`]), [`TernaryOp`] or [`WordCast`].
     pub op: u32,
+    /// Padding to the WGSL struct's layout.
     pub _pad: u32,
+    /// First scalar argument of the op.
     pub alpha: f32,
+    /// Second scalar argument of the op (upper bound of [`UnaryOp::Clamp`]).
     pub beta: f32,
+    /// Padding to the WGSL struct's size.
     pub _pad1: [u32; 2],
 }
 
 /// A strided operand: element offset and one stride per output dimension.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Operand {
+    /// Element offset of the view's first element.
     pub offset: usize,
+    /// Element stride per output dimension; 0 broadcasts.
     pub strides: Vec<usize>,
 }
 
@@ -110,44 +122,71 @@ pub fn collapse(shape: &[usize], operands: &[Operand]) -> (Vec<usize>, Vec<Vec<u
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum UnaryOp {
+    /// -x
     Neg = 0,
+    /// |x|
     Abs = 1,
+    /// e^x
     Exp = 2,
+    /// ln x
     Log = 3,
+    /// sqrt(x)
     Sqrt = 4,
+    /// 1 / sqrt(x)
     Rsqrt = 5,
+    /// x^2
     Square = 6,
+    /// max(x, 0)
     Relu = 7,
     /// slope alpha for x <= 0
     LeakyRelu = 8,
     /// alpha (e^x - 1) for x <= 0
     Elu = 9,
+    /// SELU with PyTorch's fixed alpha and scale
     Selu = 10,
     /// exact (erf) GELU
     Gelu = 11,
+    /// 1 / (1 + e^-x)
     Sigmoid = 12,
+    /// tanh x
     Tanh = 13,
+    /// ln(1 + e^x), computed stably
     Softplus = 14,
+    /// x * sigmoid(x)
     Silu = 15,
     /// clamp(x / 6 + 1/2, 0, 1), as PyTorch and Keras 3
     HardSigmoid = 16,
+    /// x + alpha
     AddScalar = 17,
+    /// x * alpha
     MulScalar = 18,
+    /// x^alpha
     PowScalar = 19,
     /// clamp(x, alpha, beta)
     Clamp = 20,
+    /// 1 / x
     Recip = 21,
+    /// sign(x): -1, 0 or 1
     Sign = 22,
     /// alpha - x
     RsubScalar = 23,
+    /// x (the no-op epilogue of the GEMMs)
     Identity = 24,
+    /// x > alpha
     GtScalar = 25,
+    /// x >= alpha
     GeScalar = 26,
+    /// x < alpha
     LtScalar = 27,
+    /// x <= alpha
     LeScalar = 28,
+    /// x == alpha
     EqScalar = 29,
+    /// x != alpha
     NeScalar = 30,
+    /// max(x, alpha)
     MaxScalar = 31,
+    /// min(x, alpha)
     MinScalar = 32,
     /// alpha / x
     RdivScalar = 33,
@@ -210,18 +249,31 @@ impl UnaryOp {
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BinaryOp {
+    /// a + b
     Add = 0,
+    /// a - b
     Sub = 1,
+    /// a * b
     Mul = 2,
+    /// a / b
     Div = 3,
+    /// a^b
     Pow = 4,
+    /// max(a, b)
     Maximum = 5,
+    /// min(a, b)
     Minimum = 6,
+    /// a == b
     Eq = 7,
+    /// a != b
     Ne = 8,
+    /// a < b
     Lt = 9,
+    /// a <= b
     Le = 10,
+    /// a > b
     Gt = 11,
+    /// a >= b
     Ge = 12,
     /// prelu(x = a, slope = b)
     Prelu = 13,
@@ -256,9 +308,13 @@ pub enum TernaryOp {
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum WordCast {
+    /// f32 -> i32, truncating toward zero
     F32ToI32 = 0,
+    /// f32 -> u32, truncating toward zero; negatives become 0
     F32ToU32 = 1,
+    /// i32 -> f32
     I32ToF32 = 2,
+    /// u32 -> f32
     U32ToF32 = 3,
     /// i32 <-> u32, two's complement reinterpretation
     Reinterpret = 4,
@@ -267,13 +323,21 @@ pub enum WordCast {
 const R: Access = Access::Read;
 const W: Access = Access::ReadWrite;
 
+/// [`UnaryOp`] over one strided operand: (x, out).
 pub static UNARY: KernelSpec = KernelSpec { shader: Shader::Unary, entry: "unary_map", bindings: &[R, W] };
+/// [`BinaryOp`] or a fused unary gradient over two broadcast operands: (a, b, out).
 pub static BINARY: KernelSpec = KernelSpec { shader: Shader::Binary, entry: "binary_map", bindings: &[R, R, W] };
+/// [`TernaryOp`] over three broadcast operands: (a, b, c, out).
 pub static TERNARY: KernelSpec = KernelSpec { shader: Shader::Ternary, entry: "ternary_map", bindings: &[R, R, R, W] };
+/// Strided copy of raw 32-bit words (f32, i32 or u32): (src, dst); dst may be a strided view.
 pub static COPY: KernelSpec = KernelSpec { shader: Shader::Copy, entry: "copy_strided", bindings: &[R, W] };
+/// [`WordCast`] between the 4-byte dtypes: (src, dst).
 pub static CAST_WORD: KernelSpec = KernelSpec { shader: Shader::Copy, entry: "cast_word", bindings: &[R, W] };
+/// f32 -> f16 cast (needs `SHADER_F16`): (src, dst).
 pub static CAST_F32_F16: KernelSpec = KernelSpec { shader: Shader::CastF16, entry: "cast_f32_f16", bindings: &[R, W] };
+/// f16 -> f32 cast (needs `SHADER_F16`): (src, dst).
 pub static CAST_F16_F32: KernelSpec = KernelSpec { shader: Shader::CastF16, entry: "cast_f16_f32", bindings: &[R, W] };
+/// Strided copy of f16 elements (needs `SHADER_F16`): (src, dst).
 pub static COPY_F16: KernelSpec = KernelSpec { shader: Shader::CastF16, entry: "copy_f16", bindings: &[R, W] };
 
 /// Launch of any elementwise kernel over `p.n` elements, specialized to its op and to rank 1

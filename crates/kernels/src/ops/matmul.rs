@@ -14,22 +14,37 @@ use crate::{Access, KernelSpec, Launch, Shader};
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq)]
 pub struct MatmulParams {
+    /// Rows of A and C.
     pub m: u32,
+    /// Columns of B and C.
     pub n: u32,
+    /// Inner dimension.
     pub k: u32,
+    /// Batches of C.
     pub batch: u32,
+    /// Element offset of A.
     pub a_off: u32,
+    /// A's element stride between rows (along m).
     pub a_rs: u32,
+    /// A's element stride between columns (along k).
     pub a_cs: u32,
+    /// A's element stride between batches (0 = broadcast).
     pub a_bs: u32,
+    /// Element offset of B.
     pub b_off: u32,
+    /// B's element stride between rows (along k).
     pub b_rs: u32,
+    /// B's element stride between columns (along n).
     pub b_cs: u32,
+    /// B's element stride between batches (0 = broadcast).
     pub b_bs: u32,
+    /// Element offset of the bias.
     pub bias_off: u32,
+    /// 1 when the `n`-element bias is added to every row, else 0.
     pub has_bias: u32,
     /// Epilogue activation: a [`UnaryOp`] code (`Identity` for none).
     pub act: u32,
+    /// Scalar argument of the epilogue activation.
     pub alpha: f32,
 }
 
@@ -39,6 +54,7 @@ pub fn fusable_activation(op: UnaryOp) -> bool {
     matches!(op, Identity | Relu | LeakyRelu | Elu | Selu | Gelu | Sigmoid | Tanh | Silu | Softplus | HardSigmoid)
 }
 
+/// Tiled batched GEMM on real GPUs: (a, b, bias, c); see [`launch`].
 pub static MATMUL: KernelSpec = KernelSpec {
     shader: Shader::Matmul,
     entry: "matmul_tiled",

@@ -20,8 +20,11 @@ pub struct NormParams {
     pub chans: u32,
     /// Layer norm: d, the normalized length; batch norm: hw, pixels per channel image.
     pub inner: u32,
+    /// 1 when a scale `gamma` is bound, else 0 (scale 1).
     pub has_gamma: u32,
+    /// 1 when a shift `beta` is bound, else 0 (shift 0).
     pub has_beta: u32,
+    /// Added to the variance before the reciprocal square root.
     pub eps: f32,
     /// Batch norm: weight of the batch statistics in the running update.
     pub momentum: f32,
@@ -29,10 +32,12 @@ pub struct NormParams {
     /// 0 when they hold (the `[3, c]` scratch of `batch_norm_stats`, read from row 1: shift and
     /// delta, mean = shift + delta) and rstd.
     pub from_var: u32,
-    /// Element offsets of the mean and the variance (or rstd) in their bindings, so running
-    /// statistics may be views into a larger buffer.
+    /// Element offset of the mean in its binding, so running statistics may be views into a
+    /// larger buffer.
     pub mean_off: u32,
+    /// Element offset of the variance (or rstd) in its binding.
     pub var_off: u32,
+    /// Padding to the WGSL struct's size.
     pub _pad: [u32; 2],
 }
 
@@ -52,6 +57,7 @@ impl NormParams {
     pub fn len(&self) -> usize {
         self.outer as usize * self.chans as usize * self.inner as usize
     }
+    /// Whether the input has no elements.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -15,39 +15,60 @@ use crate::{Access, KernelSpec, Launch, Shader};
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq, Default)]
 pub struct OptimParams {
+    /// Elements of the parameter (and of its gradient and state).
     pub n: u32,
+    /// `FLAG_*` bits.
     pub flags: u32,
+    /// Padding to the WGSL struct's layout.
     pub _pad0: [u32; 2],
+    /// Learning rate.
     pub lr: f32,
+    /// Weight decay: L2 added to the gradient, or decoupled with [`FLAG_DECOUPLED`].
     pub weight_decay: f32,
+    /// SGD and RMSprop momentum factor.
     pub momentum: f32,
+    /// SGD: the gradient enters the momentum buffer scaled by `1 - dampening`.
     pub dampening: f32,
+    /// Adam: decay of the first-moment average.
     pub beta1: f32,
+    /// Adam: decay of the second-moment average.
     pub beta2: f32,
+    /// Adam, RMSprop, Adagrad: added to the denominator.
     pub eps: f32,
     /// Adam: `lr / (1 - beta1^step)`.
     pub step_size: f32,
     /// Adam: `sqrt(1 - beta2^step)`.
     pub bc2_sqrt: f32,
+    /// RMSprop: smoothing constant of the squared-gradient average.
     pub alpha: f32,
+    /// Padding to the WGSL struct's size.
     pub _pad1: [u32; 2],
 }
 
 /// Flag bits of [`OptimParams::flags`] (`FLAG_*` in the shader).
 pub const FLAG_NESTEROV: u32 = 1;
+/// SGD: first step, the momentum buffer starts as the gradient.
 pub const FLAG_FIRST: u32 = 2;
+/// AdamW: `p -= lr * weight_decay * p` instead of L2 in the gradient.
 pub const FLAG_DECOUPLED: u32 = 4;
+/// RMSprop: divide by the centered variance (needs the grad_avg binding).
 pub const FLAG_CENTERED: u32 = 8;
+/// RMSprop: momentum > 0, the momentum buffer is bound and used.
 pub const FLAG_MOMENTUM: u32 = 16;
 
 /// SGD (PyTorch `torch.optim.SGD`): L2 `weight_decay` is added to the gradient; with momentum
 /// the buffer is set to the gradient on `step == 1`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SgdParams {
+    /// Learning rate.
     pub lr: f32,
+    /// Momentum factor (0 = plain SGD).
     pub momentum: f32,
+    /// Dampening of the gradient added to the momentum buffer.
     pub dampening: f32,
+    /// L2 penalty added to the gradient.
     pub weight_decay: f32,
+    /// Nesterov momentum.
     pub nesterov: bool,
     /// 1-based step number.
     pub step: u64,
@@ -56,10 +77,15 @@ pub struct SgdParams {
 /// Adam, or AdamW when `decoupled` (PyTorch `Adam` / `AdamW`; no amsgrad).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AdamParams {
+    /// Learning rate.
     pub lr: f32,
+    /// Decay of the first-moment (mean) average, typically 0.9.
     pub beta1: f32,
+    /// Decay of the second-moment average, typically 0.999.
     pub beta2: f32,
+    /// Added to the denominator for stability, typically 1e-8.
     pub eps: f32,
+    /// Weight decay (L2, or decoupled when `decoupled`).
     pub weight_decay: f32,
     /// AdamW: `p -= lr * weight_decay * p` instead of adding `weight_decay * p` to the gradient.
     pub decoupled: bool,
@@ -70,11 +96,17 @@ pub struct AdamParams {
 /// RMSprop (PyTorch `torch.optim.RMSprop`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RmspropParams {
+    /// Learning rate.
     pub lr: f32,
+    /// Smoothing constant of the squared-gradient average, typically 0.99.
     pub alpha: f32,
+    /// Added to the denominator for stability.
     pub eps: f32,
+    /// L2 penalty added to the gradient.
     pub weight_decay: f32,
+    /// Momentum factor (0 = none).
     pub momentum: f32,
+    /// Normalize by the variance estimate (mean of squares minus squared mean) instead.
     pub centered: bool,
 }
 
@@ -82,12 +114,16 @@ pub struct RmspropParams {
 /// the initial accumulator value (e.g. `Tensor::full(dev, shape, 0.0)`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AdagradParams {
+    /// Learning rate.
     pub lr: f32,
+    /// Added to the denominator for stability.
     pub eps: f32,
+    /// L2 penalty added to the gradient.
     pub weight_decay: f32,
 }
 
 impl SgdParams {
+    /// The shader's parameters for a tensor of `n` elements; sets [`FLAG_FIRST`] while `step <= 1`.
     pub fn kernel_params(&self, n: usize) -> OptimParams {
         let flags = if self.nesterov { FLAG_NESTEROV } else { 0 } | if self.step <= 1 { FLAG_FIRST } else { 0 };
         OptimParams {
@@ -124,6 +160,7 @@ impl AdamParams {
 }
 
 impl RmspropParams {
+    /// The shader's parameters for a tensor of `n` elements.
     pub fn kernel_params(&self, n: usize) -> OptimParams {
         let flags = if self.centered { FLAG_CENTERED } else { 0 } | if self.momentum > 0.0 { FLAG_MOMENTUM } else { 0 };
         OptimParams {
@@ -140,6 +177,7 @@ impl RmspropParams {
 }
 
 impl AdagradParams {
+    /// The shader's parameters for a tensor of `n` elements.
     pub fn kernel_params(&self, n: usize) -> OptimParams {
         OptimParams {
             n: n as u32,
@@ -153,10 +191,13 @@ impl AdagradParams {
 
 use Access::{Read, ReadWrite};
 
+/// SGD without momentum: (param, grad).
 pub static SGD_PLAIN: KernelSpec =
     KernelSpec { shader: Shader::Optim, entry: "sgd_plain", bindings: &[ReadWrite, Read] };
+/// SGD with momentum: (param, grad, momentum buffer).
 pub static SGD_MOMENTUM: KernelSpec =
     KernelSpec { shader: Shader::Optim, entry: "sgd_momentum", bindings: &[ReadWrite, Read, ReadWrite] };
+/// Adam / AdamW: (param, grad, exp_avg, exp_avg_sq).
 pub static ADAM: KernelSpec =
     KernelSpec { shader: Shader::Optim, entry: "adam_update", bindings: &[ReadWrite, Read, ReadWrite, ReadWrite] };
 /// Bindings: param, grad, square_avg, momentum buffer, grad_avg (unused ones get a placeholder).
@@ -165,9 +206,11 @@ pub static RMSPROP: KernelSpec = KernelSpec {
     entry: "rmsprop_update",
     bindings: &[ReadWrite, Read, ReadWrite, ReadWrite, ReadWrite],
 };
+/// Adagrad: (param, grad, squared-gradient sum).
 pub static ADAGRAD: KernelSpec =
     KernelSpec { shader: Shader::Optim, entry: "adagrad_update", bindings: &[ReadWrite, Read, ReadWrite] };
 
+/// Launch of an optimizer kernel over `p.n` elements.
 pub fn launch(kernel: &'static KernelSpec, p: &OptimParams) -> Launch {
     Launch::new(kernel, p, grid_1d(p.n as usize, 256))
 }

@@ -14,17 +14,29 @@ use crate::{Access, Constants, KernelSpec, Launch, Shader};
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq)]
 pub struct PoolParams {
+    /// Input planes: n * c.
     pub planes: u32,
+    /// Input height.
     pub in_h: u32,
+    /// Input width.
     pub in_w: u32,
+    /// Output height.
     pub out_h: u32,
+    /// Output width.
     pub out_w: u32,
+    /// Window height.
     pub k_h: u32,
+    /// Window width.
     pub k_w: u32,
+    /// Vertical stride.
     pub stride_h: u32,
+    /// Horizontal stride.
     pub stride_w: u32,
+    /// Padding above and below (never wins a max; counts as zero in the average).
     pub pad_h: u32,
+    /// Padding left and right.
     pub pad_w: u32,
+    /// Padding to the WGSL struct's size.
     pub _pad: u32,
 }
 
@@ -56,9 +68,11 @@ impl PoolParams {
         p.planes = planes as u32;
         p
     }
+    /// Elements of x: `planes * in_h * in_w`.
     pub fn input_len(&self) -> usize {
         self.planes as usize * self.in_h as usize * self.in_w as usize
     }
+    /// Elements of y: `planes * out_h * out_w`.
     pub fn output_len(&self) -> usize {
         self.planes as usize * self.out_h as usize * self.out_w as usize
     }

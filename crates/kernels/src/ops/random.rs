@@ -10,8 +10,11 @@ use crate::{Access, KernelSpec, Launch, Shader};
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq)]
 pub struct RandomParams {
+    /// Elements to generate.
     pub n: u32,
+    /// Low 32 bits of the seed.
     pub seed_lo: u32,
+    /// High 32 bits of the seed.
     pub seed_hi: u32,
     /// `random_fill`: 0 uniform in [a, b), 1 normal(mean a, std b).
     pub op: u32,
@@ -21,17 +24,21 @@ pub struct RandomParams {
     pub b: f32,
     /// dropout: 1 / (1 - p)
     pub scale: f32,
+    /// Padding to the WGSL struct's size.
     pub _pad: u32,
 }
 
-/// Distribution codes of `random_fill`.
+/// Distribution codes of `random_fill`: uniform samples.
 pub const UNIFORM: u32 = 0;
+/// Normal samples (Box-Muller).
 pub const NORMAL: u32 = 1;
 
 impl RandomParams {
+    /// `n` uniform samples in `[low, high)`.
     pub fn uniform(n: usize, seed: u64, low: f32, high: f32) -> Self {
         Self::with(n, seed, UNIFORM, low, high, 0.0)
     }
+    /// `n` normal samples with `mean` and standard deviation `std`.
     pub fn normal(n: usize, seed: u64, mean: f32, std: f32) -> Self {
         Self::with(n, seed, NORMAL, mean, std, 0.0)
     }
@@ -44,11 +51,14 @@ impl RandomParams {
     }
 }
 
+/// Uniform or normal fill: (out).
 pub static RANDOM_FILL: KernelSpec =
     KernelSpec { shader: Shader::Random, entry: "random_fill", bindings: &[Access::ReadWrite] };
+/// Zeroes each element with probability `a` and scales the kept ones by `scale`: (x, out).
 pub static DROPOUT: KernelSpec =
     KernelSpec { shader: Shader::Random, entry: "dropout_apply", bindings: &[Access::Read, Access::ReadWrite] };
 
+/// Launch of a random kernel over `p.n` elements.
 pub fn launch(kernel: &'static KernelSpec, p: &RandomParams) -> Launch {
     Launch::new(kernel, p, grid_1d(p.n as usize, 256))
 }

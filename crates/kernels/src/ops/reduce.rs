@@ -18,9 +18,11 @@ use crate::{Access, Constants, KernelSpec, Launch, Shader};
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq)]
 pub struct ReduceParams {
+    /// Product of the dimensions before the reduced axis.
     pub outer: u32,
     /// Length of the reduced axis in this pass's input.
     pub r: u32,
+    /// Product of the dimensions after the reduced axis.
     pub inner: u32,
     /// Values folded per output of this pass.
     pub chunk: u32,
@@ -32,20 +34,26 @@ pub struct ReduceParams {
     pub combine: u32,
     /// 0 none, 1 divide by `divisor`, 2 sqrt.
     pub post: u32,
+    /// Divisor of `post` 1 (Mean: r; VarDev: r - correction).
     pub divisor: f32,
     /// Length of x's reduced axis (the original r in arg gather passes, else `r`).
     pub src_r: u32,
     /// 1 in arg passes after the first: candidates come from binding 2.
     pub gather: u32,
+    /// Element offset of x in its binding.
     pub x_off: u32,
 }
 
 /// What a reduction computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReduceOp {
+    /// Sum.
     Sum,
+    /// Arithmetic mean.
     Mean,
+    /// Maximum.
     Max,
+    /// Minimum.
     Min,
     /// Sum of squares.
     SumSq,
@@ -54,7 +62,9 @@ pub enum ReduceOp {
     /// Sum of (x - mean)^2 divided by `divisor` (`r - correction`): the second pass of the
     /// two-pass variance; binding 2 holds the mean, `[outer, inner]`.
     VarDev,
+    /// Index of the maximum along the axis (u32; ties take the first index).
     ArgMax,
+    /// Index of the minimum along the axis (u32; ties take the first index).
     ArgMin,
 }
 
@@ -90,13 +100,17 @@ pub const ROWS_MIN: u32 = 64;
 const R: Access = Access::Read;
 const W: Access = Access::ReadWrite;
 
+/// Value reduction, a workgroup per row (inner == 1): (x, aux, out).
 pub static REDUCE_ROWS: KernelSpec = KernelSpec { shader: Shader::Reduce, entry: "reduce_rows", bindings: &[R, R, W] };
+/// Value reduction, a thread per (outer, inner) column: (x, aux, out).
 pub static REDUCE_COLS: KernelSpec = KernelSpec { shader: Shader::Reduce, entry: "reduce_cols", bindings: &[R, R, W] };
 /// Subgroup variant of `reduce_rows` (value ops only; needs `SUBGROUP`).
 pub static REDUCE_ROWS_SUBGROUP: KernelSpec =
     KernelSpec { shader: Shader::ReduceSubgroup, entry: "reduce_rows_subgroup", bindings: &[R, R, W] };
+/// Arg reduction, a workgroup per row: (x, candidates, out).
 pub static ARGREDUCE_ROWS: KernelSpec =
     KernelSpec { shader: Shader::Reduce, entry: "argreduce_rows", bindings: &[R, R, W] };
+/// Arg reduction, a thread per column: (x, candidates, out).
 pub static ARGREDUCE_COLS: KernelSpec =
     KernelSpec { shader: Shader::Reduce, entry: "argreduce_cols", bindings: &[R, R, W] };
 
@@ -109,6 +123,7 @@ impl ReduceParams {
     pub fn out_len(&self) -> usize {
         self.outer as usize * self.n_chunks as usize * self.inner as usize
     }
+    /// Whether this is the final pass (one output per (outer, inner)).
     pub fn is_last(&self) -> bool {
         self.n_chunks == 1
     }

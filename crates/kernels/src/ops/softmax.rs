@@ -12,10 +12,13 @@ use crate::{Access, Constants, KernelSpec, Launch, Shader};
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq)]
 pub struct SoftmaxParams {
+    /// Rows: one workgroup each.
     pub rows: u32,
+    /// Length of each row (the softmax axis).
     pub cols: u32,
     /// 1: log_softmax (forward) / its gradient (backward).
     pub log: u32,
+    /// Padding to the WGSL struct's size.
     pub _pad: u32,
 }
 

@@ -16,8 +16,11 @@ use crate::{Access, KernelSpec, Launch, Shader};
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq)]
 pub struct XentParams {
+    /// Samples (rows of the logits).
     pub n: u32,
+    /// Classes (columns of the logits).
     pub c: u32,
+    /// 1 when class weights are bound, else 0 (every weight 1).
     pub has_weights: u32,
     /// Label smoothing eps in [0, 1].
     pub smoothing: f32,
@@ -54,6 +57,7 @@ pub fn launch_pass(backward: bool, p: &XentParams) -> Launch {
     launch(if backward { &XENT_BACKWARD } else { &XENT_FORWARD }, p)
 }
 
+/// `kernel` (one of the 256-thread tree kernels) with a workgroup per row.
 pub fn launch(kernel: &'static KernelSpec, p: &XentParams) -> Launch {
     Launch::new(kernel, p, grid_1d(p.n as usize, 1))
 }

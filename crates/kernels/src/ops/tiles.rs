@@ -4,15 +4,19 @@
 
 use crate::Constants;
 
-/// Register block of the GEMM core (rows, columns per invocation); a `const` in the shader.
+/// Rows of C per invocation in the GEMM core's register block (a `const` in the shader).
 pub const TM: u32 = 4;
+/// Columns of C per invocation in the GEMM core's register block (a `const` in the shader).
 pub const TN: u32 = 4;
 
 /// Workgroup shape and K slice of the GEMM core.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct GemmTiles {
+    /// Invocations along columns of C (the `WG_X` constant).
     pub wg_x: u32,
+    /// Invocations along rows of C (the `WG_Y` constant).
     pub wg_y: u32,
+    /// K elements staged in workgroup memory per slice (the `BK` constant).
     pub bk: u32,
 }
 

@@ -2,7 +2,9 @@
 
 /// f32 or f64, for the twins.
 pub trait Float: Copy + PartialOrd + std::fmt::Debug + Default + Send + Sync + 'static {
+    /// Rounds an f64 to this type.
     fn from_f64(v: f64) -> Self;
+    /// Widens to f64 (exact).
     fn to_f64(self) -> f64;
 }
 

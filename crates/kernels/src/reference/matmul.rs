@@ -5,7 +5,7 @@ use super::map::unary_scalar;
 use crate::ops::map::UnaryOp;
 use crate::ops::matmul::MatmulParams;
 
-/// C[b, i, j] = act(sum_k A[b, i, k] B[b, k, j] + bias[j]), contiguous `[batch, m, n]`.
+/// `C[b, i, j] = act(sum_k A[b, i, k] B[b, k, j] + bias[j])`, contiguous `[batch, m, n]`.
 pub fn matmul<T: Float>(p: &MatmulParams, a: &[T], b: &[T], bias: Option<&[T]>) -> Vec<T> {
     let (m, n, k) = (p.m as usize, p.n as usize, p.k as usize);
     let act = [

@@ -7,8 +7,11 @@ use crate::ops::norm::NormParams;
 
 /// Forward outputs of a norm: y, and the mean and rstd per row (layer) or channel (batch).
 pub struct NormForward<T> {
+    /// The normalized (and scaled, shifted) output, shaped like x.
     pub y: Vec<T>,
+    /// Mean per row (layer norm) or channel (batch norm).
     pub mean: Vec<T>,
+    /// `1 / sqrt(var + eps)` per row or channel.
     pub rstd: Vec<T>,
     /// Batch norm: the biased batch variance per channel (empty for layer norm).
     pub var: Vec<T>,
@@ -16,8 +19,11 @@ pub struct NormForward<T> {
 
 /// Gradients of a norm: dx, dgamma, dbeta.
 pub struct NormBackward<T> {
+    /// Gradient w.r.t. x, shaped like x.
     pub dx: Vec<T>,
+    /// Gradient w.r.t. the scale.
     pub dgamma: Vec<T>,
+    /// Gradient w.r.t. the shift.
     pub dbeta: Vec<T>,
 }
 

@@ -84,7 +84,7 @@ pub fn global_avg_pool_forward<T: Float>(p: &PoolParams, x: &[T]) -> Vec<T> {
         .collect()
 }
 
-/// dx = dy[plane] / (h w), broadcast over the plane.
+/// `dx = dy[plane] / (h w)`, broadcast over the plane.
 pub fn global_avg_pool_backward<T: Float>(p: &PoolParams, dy: &[T]) -> Vec<T> {
     let (pin, _) = plane_sizes(p);
     (0..p.input_len()).map(|i| T::from_f64(dy[i / pin].to_f64() / pin as f64)).collect()

@@ -44,7 +44,7 @@ pub fn random_fill(p: &RandomParams) -> Vec<f32> {
         .collect()
 }
 
-/// Twin of `dropout_apply`: keep x[i] * scale where the uniform sample is >= p.a.
+/// Twin of `dropout_apply`: keep `x[i] * scale` where the uniform sample is >= p.a.
 pub fn dropout(p: &RandomParams, x: &[f32]) -> Vec<f32> {
     x.iter().enumerate().map(|(i, &v)| if unit(words(p, i)[0]) >= p.a { v * p.scale } else { 0.0 }).collect()
 }

@@ -38,6 +38,7 @@ pub struct AugmentOptions {
     pub cutout: usize,
     /// Per-channel normalization `(x - mean) / std` (empty: none).
     pub mean: Vec<f32>,
+    /// See `mean` (each > 0).
     pub std: Vec<f32>,
     /// Every image's crop and flips derive from (seed, index in the batch).
     pub seed: u32,

@@ -18,12 +18,17 @@ use crate::tensor::Tensor;
 /// group, no activation.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Conv2dOptions {
+    /// Stride `[h, w]`.
     pub stride: [usize; 2],
+    /// Zero padding `[h, w]` added on both sides.
     pub padding: [usize; 2],
+    /// Spacing `[h, w]` between kernel taps.
     pub dilation: [usize; 2],
+    /// Channel groups: input and output channels split into `groups` independent convolutions.
     pub groups: usize,
     /// Fused after the bias (forward and conv_transpose2d).
     pub activation: Option<UnaryOp>,
+    /// Scalar argument of `activation` (e.g. the leaky-ReLU slope).
     pub alpha: f32,
 }
 

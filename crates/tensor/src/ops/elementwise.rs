@@ -1,6 +1,9 @@
 //! Elementwise ops on f32 tensors with NumPy broadcasting. Inputs may be any strided view
 //! (the kernels index through strides; broadcast dimensions have stride 0); outputs are
 //! contiguous.
+//!
+//! Every op needs f32 operands (else [`TensorError::DType`]) on one device; two- and
+//! three-operand ops broadcast and fail with [`TensorError::Incompatible`] when shapes do not.
 
 use wgtrain_kernels::ops::map::{self, BinaryOp, MapParams, TernaryOp, UnaryOp, grad_code};
 
@@ -35,28 +38,69 @@ macro_rules! binary_methods {
 }
 
 unary_methods! {
-    neg => Neg; abs => Abs; exp => Exp;
+    /// -x.
+    neg => Neg;
+    /// |x|.
+    abs => Abs;
+    /// e^x.
+    exp => Exp;
     /// Natural logarithm.
     log => Log;
-    sqrt => Sqrt; rsqrt => Rsqrt; square => Square; relu => Relu; selu => Selu;
+    /// Square root (NaN below 0).
+    sqrt => Sqrt;
+    /// 1 / sqrt(x).
+    rsqrt => Rsqrt;
+    /// x^2.
+    square => Square;
+    /// max(x, 0).
+    relu => Relu;
+    /// SELU with the fixed alpha 1.6733 and scale 1.0507 (self-normalizing networks).
+    selu => Selu;
     /// Exact GELU, x Phi(x) (Keras `approximate=False`, PyTorch's default).
     gelu => Gelu;
-    sigmoid => Sigmoid; tanh => Tanh; softplus => Softplus;
+    /// 1 / (1 + e^-x).
+    sigmoid => Sigmoid;
+    /// Hyperbolic tangent.
+    tanh => Tanh;
+    /// ln(1 + e^x), computed without overflow for large x.
+    softplus => Softplus;
     /// x sigmoid(x), also called swish.
     silu => Silu;
     /// clamp(x / 6 + 1/2, 0, 1).
     hard_sigmoid => HardSigmoid;
-    recip => Recip; sign => Sign;
+    /// 1 / x.
+    recip => Recip;
+    /// -1, 0 or 1 by the sign of x.
+    sign => Sign;
 }
 
 scalar_methods! {
-    add_scalar => AddScalar; mul_scalar => MulScalar; pow_scalar => PowScalar;
+    /// x + s
+    add_scalar => AddScalar;
+    /// x * s
+    mul_scalar => MulScalar;
+    /// x^s
+    pow_scalar => PowScalar;
     /// s - x
     rsub_scalar => RsubScalar;
     /// s / x
     rdiv_scalar => RdivScalar;
-    gt_scalar => GtScalar; ge_scalar => GeScalar; lt_scalar => LtScalar; le_scalar => LeScalar;
-    eq_scalar => EqScalar; ne_scalar => NeScalar; maximum_scalar => MaxScalar; minimum_scalar => MinScalar;
+    /// 1.0 where x > s, else 0.0.
+    gt_scalar => GtScalar;
+    /// 1.0 where x >= s, else 0.0.
+    ge_scalar => GeScalar;
+    /// 1.0 where x < s, else 0.0.
+    lt_scalar => LtScalar;
+    /// 1.0 where x <= s, else 0.0.
+    le_scalar => LeScalar;
+    /// 1.0 where x == s, else 0.0.
+    eq_scalar => EqScalar;
+    /// 1.0 where x != s, else 0.0.
+    ne_scalar => NeScalar;
+    /// max(x, s)
+    maximum_scalar => MaxScalar;
+    /// min(x, s)
+    minimum_scalar => MinScalar;
     /// x for x > 0, else s x.
     leaky_relu => LeakyRelu;
     /// x for x > 0, else s (e^x - 1).
@@ -64,10 +108,32 @@ scalar_methods! {
 }
 
 binary_methods! {
-    add => Add; sub => Sub; mul => Mul; div => Div; pow => Pow; maximum => Maximum; minimum => Minimum;
+    /// self + rhs.
+    add => Add;
+    /// self - rhs.
+    sub => Sub;
+    /// self * rhs, elementwise.
+    mul => Mul;
+    /// self / rhs.
+    div => Div;
+    /// self^rhs.
+    pow => Pow;
+    /// Elementwise max(self, rhs).
+    maximum => Maximum;
+    /// Elementwise min(self, rhs).
+    minimum => Minimum;
     /// 1.0 where equal, else 0.0 (as every comparison).
     eq => Eq;
-    ne => Ne; lt => Lt; le => Le; gt => Gt; ge => Ge;
+    /// 1.0 where self != rhs, else 0.0.
+    ne => Ne;
+    /// 1.0 where self < rhs, else 0.0.
+    lt => Lt;
+    /// 1.0 where self <= rhs, else 0.0.
+    le => Le;
+    /// 1.0 where self > rhs, else 0.0.
+    gt => Gt;
+    /// 1.0 where self >= rhs, else 0.0.
+    ge => Ge;
     /// PReLU with a learned slope tensor broadcast against x.
     prelu => Prelu;
 }

@@ -17,7 +17,9 @@ use crate::tensor::Tensor;
 /// What layer norm returns: the output and the per-row statistics backward needs.
 #[derive(Debug, Clone)]
 pub struct LayerNormOutput {
+    /// The normalized output, shaped like x.
     pub y: Tensor,
+    /// Mean of each row, `x.shape[..rank - normalized rank]`.
     pub mean: Tensor,
     /// 1 / sqrt(var + eps), var the biased variance.
     pub rstd: Tensor,
@@ -26,7 +28,9 @@ pub struct LayerNormOutput {
 /// What training batch norm returns: the output and the per-channel batch statistics.
 #[derive(Debug, Clone)]
 pub struct BatchNormOutput {
+    /// The normalized output, shaped like x.
     pub y: Tensor,
+    /// Batch mean per channel, `[c]`.
     pub mean: Tensor,
     /// 1 / sqrt(var + eps), var the biased batch variance.
     pub rstd: Tensor,
@@ -35,8 +39,11 @@ pub struct BatchNormOutput {
 /// Gradients of a normalization w.r.t. its input, gamma and beta.
 #[derive(Debug, Clone)]
 pub struct NormGrads {
+    /// Gradient w.r.t. the input, shaped like x.
     pub dx: Tensor,
+    /// Gradient w.r.t. the scale gamma.
     pub dgamma: Tensor,
+    /// Gradient w.r.t. the shift beta.
     pub dbeta: Tensor,
 }
 

@@ -18,8 +18,11 @@ use crate::tensor::Tensor;
 /// Window geometry of a 2-D pooling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pool2dOptions {
+    /// Window size `[h, w]`.
     pub kernel: [usize; 2],
+    /// Step `[h, w]` between windows.
     pub stride: [usize; 2],
+    /// Padding `[h, w]` on both sides; at most `kernel / 2`.
     pub padding: [usize; 2],
 }
 
@@ -33,6 +36,7 @@ impl Pool2dOptions {
 /// What max pooling returns.
 #[derive(Debug, Clone)]
 pub struct MaxPool2dOutput {
+    /// Pooled output `[n, c, out_h, out_w]`.
     pub y: Tensor,
     /// u32, y's shape: flat index into the input plane of each window's maximum.
     pub indices: Tensor,

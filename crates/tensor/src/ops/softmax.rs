@@ -35,7 +35,7 @@ type XentInputs = (Tensor, Tensor, Option<Tensor>, XentParams);
 /// Options of the cross-entropy ops (PyTorch semantics). `Default`: no weights, no smoothing.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct XentOptions<'a> {
-    /// Per-class weights `[c]`: loss_i is scaled by w[y_i] (and the smoothing term by w_j).
+    /// Per-class weights `[c]`: `loss_i` is scaled by `w[y_i]` (and the smoothing term by `w_j`).
     pub class_weights: Option<&'a Tensor>,
     /// eps in [0, 1]: the target is (1 - eps) one_hot(y) + eps / c.
     pub label_smoothing: f32,
@@ -164,7 +164,7 @@ impl Tensor {
         Ok(self.cross_entropy_parts(labels, o)?.0)
     }
 
-    /// Mean cross-entropy, shape `[]`: sum_i loss_i / sum_i w[y_i] (= / n without weights and
+    /// Mean cross-entropy, shape `[]`: `sum_i loss_i / sum_i w[y_i]` (= / n without weights and
     /// ignored labels), as PyTorch's `reduction="mean"`; NaN when every label is ignored.
     pub fn cross_entropy_mean(&self, labels: &Tensor, o: &XentOptions) -> Result<Tensor> {
         let (loss, wy) = self.cross_entropy_parts(labels, o)?;
@@ -173,7 +173,7 @@ impl Tensor {
 
     /// Gradient of the per-sample losses w.r.t. the logits (self), scaled row-wise by
     /// `upstream` `[n]`: dlogits_ij = up_i (softmax_ij W_i - t_ij w_j) with
-    /// W_i = sum_k t_ik w_k. For the mean loss pass up_i = g / sum_k w[y_k].
+    /// W_i = sum_k t_ik w_k. For the mean loss pass `up_i = g / sum_k w[y_k]`.
     pub fn cross_entropy_grad(&self, labels: &Tensor, upstream: &Tensor, o: &XentOptions) -> Result<Tensor> {
         let name = "cross_entropy_grad";
         let (x, y, w, p) = self.xent_inputs(labels, o, name)?;

@@ -18,6 +18,7 @@ pub struct BackupAndRestore {
 }
 
 impl BackupAndRestore {
+    /// Backs up into folder `dir` (created as needed; deleted when `fit` completes).
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         BackupAndRestore { dir: dir.into(), resumed_at: None }
     }

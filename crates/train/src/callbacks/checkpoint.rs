@@ -24,6 +24,8 @@ pub struct ModelCheckpoint {
 }
 
 impl ModelCheckpoint {
+    /// Saves every epoch to `path_template`, monitoring `val_loss` in [`Mode::Auto`] when
+    /// `save_best_only` is set.
     pub fn new(path_template: &str) -> Self {
         ModelCheckpoint {
             template: path_template.to_string(),
@@ -36,18 +38,23 @@ impl ModelCheckpoint {
             saved: Vec::new(),
         }
     }
+    /// The log value `save_best_only` compares (default `val_loss`); an error if it is not logged.
     pub fn monitor(mut self, m: &str) -> Self {
         self.monitor = m.to_string();
         self
     }
+    /// Whether a larger or a smaller monitored value is better (default [`Mode::Auto`]).
     pub fn mode(mut self, m: Mode) -> Self {
         self.mode = m;
         self
     }
+    /// Save only when the monitored value improves on the best so far (default off).
     pub fn save_best_only(mut self, on: bool) -> Self {
         self.save_best_only = on;
         self
     }
+    /// Save one safetensors file of weights (`Model::save_weights`) instead of a checkpoint folder
+    /// (default off).
     pub fn weights_only(mut self, on: bool) -> Self {
         self.weights_only = on;
         self

@@ -17,6 +17,8 @@ pub struct CsvLogger {
 }
 
 impl CsvLogger {
+    /// Logs to the CSV file at `path` (parent folders are created; an existing file is replaced
+    /// unless [`append`](Self::append) is set).
     pub fn new(path: impl Into<PathBuf>) -> Self {
         CsvLogger { path: path.into(), append: false, header: None }
     }

@@ -42,14 +42,17 @@ impl EarlyStopping {
             best_epoch: None,
         }
     }
+    /// Epochs without improvement to wait before stopping (default 0: stop at the first).
     pub fn patience(mut self, p: usize) -> Self {
         self.patience = p;
         self
     }
+    /// Smallest change that counts as an improvement (default 0; the sign is ignored).
     pub fn min_delta(mut self, d: f32) -> Self {
         self.min_delta = d.abs();
         self
     }
+    /// Whether a larger or a smaller monitored value is better (default [`Mode::Auto`]).
     pub fn mode(mut self, m: Mode) -> Self {
         self.mode = m;
         self
@@ -59,6 +62,8 @@ impl EarlyStopping {
         self.baseline = Some(b);
         self
     }
+    /// On stopping, copy back the weights of the best epoch (default off; keeps a device copy of
+    /// the weights at each improvement).
     pub fn restore_best_weights(mut self, on: bool) -> Self {
         self.restore_best_weights = on;
         self

@@ -14,9 +14,11 @@ pub struct LearningRateScheduler {
 }
 
 impl LearningRateScheduler {
+    /// Sets `schedule.lr(epoch)` (0-based) at the start of every epoch.
     pub fn per_epoch(schedule: impl LrSchedule + 'static) -> Self {
         LearningRateScheduler { schedule: Box::new(schedule), per_step: false }
     }
+    /// Sets `schedule.lr(global_step)` before every training batch.
     pub fn per_step(schedule: impl LrSchedule + 'static) -> Self {
         LearningRateScheduler { schedule: Box::new(schedule), per_step: true }
     }
@@ -69,26 +71,32 @@ impl ReduceLrOnPlateau {
             cooldown_left: 0,
         }
     }
+    /// Multiplier of the learning rate on a plateau, in [0, 1) (default 0.1; checked when `fit` starts).
     pub fn factor(mut self, f: f32) -> Self {
         self.factor = f;
         self
     }
+    /// Epochs without improvement before reducing (default 10).
     pub fn patience(mut self, p: usize) -> Self {
         self.patience = p;
         self
     }
+    /// Smallest change that counts as an improvement (default 1e-4).
     pub fn min_delta(mut self, d: f32) -> Self {
         self.min_delta = d;
         self
     }
+    /// Epochs to wait after a reduction before counting again (default 0).
     pub fn cooldown(mut self, c: usize) -> Self {
         self.cooldown = c;
         self
     }
+    /// Lower bound of the learning rate (default 0).
     pub fn min_lr(mut self, lr: f32) -> Self {
         self.min_lr = lr;
         self
     }
+    /// Whether a larger or a smaller monitored value is better (default [`Mode::Auto`]).
     pub fn mode(mut self, m: Mode) -> Self {
         self.mode = m;
         self

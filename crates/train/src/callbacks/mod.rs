@@ -27,12 +27,15 @@ use crate::models::Model;
 /// Hooks into training. Every method has an empty default: implement the ones you need.
 #[allow(unused_variables)]
 pub trait Callback: Send {
+    /// Before the first epoch of `fit` (a place to reset state, or restore a backup).
     fn on_train_begin(&mut self, model: &mut Model) -> Result<()> {
         Ok(())
     }
+    /// After the last epoch (also after an early stop); `logs` are the last epoch's.
     fn on_train_end(&mut self, model: &mut Model, logs: &Logs) -> Result<()> {
         Ok(())
     }
+    /// Before epoch `epoch` (0-based).
     fn on_epoch_begin(&mut self, model: &mut Model, epoch: usize) -> Result<()> {
         Ok(())
     }
@@ -40,6 +43,7 @@ pub trait Callback: Send {
     fn on_epoch_end(&mut self, model: &mut Model, epoch: usize, logs: &Logs) -> Result<()> {
         Ok(())
     }
+    /// Before training batch `batch` (0-based within the epoch).
     fn on_train_batch_begin(&mut self, model: &mut Model, batch: usize) -> Result<()> {
         Ok(())
     }
@@ -47,15 +51,19 @@ pub trait Callback: Send {
     fn on_train_batch_end(&mut self, model: &mut Model, batch: usize, logs: &Logs) -> Result<()> {
         Ok(())
     }
+    /// Before the end-of-epoch validation pass of `fit`.
     fn on_test_begin(&mut self, model: &mut Model) -> Result<()> {
         Ok(())
     }
+    /// After the validation pass; `logs` hold its loss and metrics without the `val_` prefix.
     fn on_test_end(&mut self, model: &mut Model, logs: &Logs) -> Result<()> {
         Ok(())
     }
+    /// Before a prediction run. `Model::predict` takes no callbacks, so only custom loops call it.
     fn on_predict_begin(&mut self, model: &mut Model) -> Result<()> {
         Ok(())
     }
+    /// After a prediction run (see [`on_predict_begin`](Self::on_predict_begin)).
     fn on_predict_end(&mut self, model: &mut Model) -> Result<()> {
         Ok(())
     }
@@ -67,7 +75,9 @@ pub enum Mode {
     /// `max` for names containing "acc", "auc", "precision", "recall" or "f1", else `min`.
     #[default]
     Auto,
+    /// The monitored value should decrease (losses, errors).
     Min,
+    /// The monitored value should increase (accuracy, AUC).
     Max,
 }
 

@@ -13,6 +13,7 @@ pub struct TerminateOnNan {
 }
 
 impl TerminateOnNan {
+    /// Watches the `loss` of every batch read-back.
     pub fn new() -> Self {
         Self::default()
     }

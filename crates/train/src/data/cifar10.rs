@@ -31,7 +31,9 @@ const PIXELS: usize = 3072;
 /// Which part of the data set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Split {
+    /// The 50,000 training images (data_batch_1..5.bin).
     Train,
+    /// The 10,000 test images (test_batch.bin).
     Test,
 }
 
@@ -187,6 +189,7 @@ impl Cifar10 {
         Cifar10 { images: self.images.split_off(at * PIXELS), labels: self.labels.split_off(at) }
     }
 
+    /// The class (0..10) of every image, in order.
     pub fn labels(&self) -> &[u8] {
         &self.labels
     }

@@ -14,19 +14,24 @@ pub enum Label {
 /// One example: its features (row-major, of the dataset's `sample_shape`) and its target.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Example {
+    /// The features, flattened in row-major order of the dataset's `sample_shape`.
     pub x: Vec<f32>,
+    /// The target.
     pub y: Label,
 }
 
 /// An indexable collection of examples. `get` may decode, read from disk or generate; it
 /// runs on the loader's worker threads, hence `Send + Sync`.
 pub trait Dataset: Send + Sync {
+    /// Number of examples.
     fn len(&self) -> usize;
+    /// Whether there are no examples.
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
     /// The shape of one example's features (e.g. `[3, 32, 32]`).
     fn sample_shape(&self) -> Vec<usize>;
+    /// Example `index` (< `len()`).
     fn get(&self, index: usize) -> Result<Example>;
 }
 

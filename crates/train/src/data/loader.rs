@@ -19,16 +19,22 @@ use crate::error::{Result, TrainError};
 /// values `[n, ...]`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Batch {
+    /// The features of every example, concatenated.
     pub x: Vec<f32>,
+    /// The shape of `x`: `[batch, ...sample shape]`.
     pub shape: Vec<usize>,
+    /// Class labels, when the dataset's labels are classes.
     pub classes: Option<Vec<u32>>,
+    /// Value targets and their shape `[batch, ...]`, when the labels are values.
     pub values: Option<(Vec<f32>, Vec<usize>)>,
 }
 
 impl Batch {
+    /// Examples in the batch.
     pub fn len(&self) -> usize {
         self.shape.first().copied().unwrap_or(0)
     }
+    /// Whether the batch has no examples.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -73,6 +79,7 @@ impl DataLoader {
         self.shuffle = Some(seed);
         self
     }
+    /// Leave out the last, smaller batch of an epoch (default false).
     pub fn drop_last(mut self, on: bool) -> Self {
         self.drop_last = on;
         self
@@ -87,9 +94,11 @@ impl DataLoader {
         self.prefetch = n.max(1);
         self
     }
+    /// The dataset the batches come from.
     pub fn dataset(&self) -> &Arc<dyn Dataset> {
         &self.dataset
     }
+    /// Examples per batch (the last may have fewer unless `drop_last`).
     pub fn batch_size(&self) -> usize {
         self.batch_size
     }
@@ -98,6 +107,7 @@ impl DataLoader {
         let n = self.dataset.len();
         if self.drop_last { n / self.batch_size } else { n.div_ceil(self.batch_size) }
     }
+    /// Whether an epoch has no batches.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

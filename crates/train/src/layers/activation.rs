@@ -12,21 +12,29 @@ use crate::param::Param;
 /// An elementwise (or, for softmax, row-wise) nonlinearity.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Activation {
+    /// Identity (no activation).
     Linear,
+    /// max(x, 0).
     Relu,
     /// Slope for x < 0 (Keras' default 0.3 is `LeakyRelu(0.3)`; PyTorch's is 0.01).
     LeakyRelu(f32),
+    /// x for x > 0, else alpha (e^x - 1), with this alpha (Keras' and PyTorch's default is 1.0).
     Elu(f32),
+    /// Scaled ELU with the fixed self-normalizing constants.
     Selu,
     /// Exact GELU.
     Gelu,
+    /// 1 / (1 + e^-x).
     Sigmoid,
+    /// Hyperbolic tangent.
     Tanh,
     /// Softmax over the last axis.
     Softmax,
     /// x sigmoid(x).
     Swish,
+    /// ln(1 + e^x).
     Softplus,
+    /// clamp(x / 6 + 1/2, 0, 1).
     HardSigmoid,
 }
 
@@ -50,6 +58,7 @@ impl Activation {
         })
     }
 
+    /// Applies the activation to `x` (softmax over its last axis), recording it for autograd.
     pub fn apply(self, x: &Var) -> Result<Var> {
         Ok(match self.unary() {
             Some((UnaryOp::Identity, _)) => x.clone(),
@@ -85,6 +94,7 @@ pub struct ActivationLayer {
 }
 
 impl ActivationLayer {
+    /// A layer applying `activation`; the output shape is the input shape.
     pub fn new(activation: Activation) -> Self {
         ActivationLayer { name: String::new(), activation }
     }
@@ -123,9 +133,11 @@ pub struct PRelu {
 }
 
 impl PRelu {
+    /// One slope shared by every element.
     pub fn new() -> Self {
         PRelu { name: String::new(), per_channel: false, slope: None }
     }
+    /// One slope per channel (axis 0 of the per-sample shape).
     pub fn per_channel() -> Self {
         PRelu { per_channel: true, ..Self::new() }
     }

@@ -152,18 +152,22 @@ impl ConvCore {
 macro_rules! conv_builders {
     ($t:ty) => {
         impl $t {
+            /// Stride `[h, w]` (default `[1, 1]`).
             pub fn strides(mut self, s: [usize; 2]) -> Self {
                 self.0.stride = s;
                 self
             }
+            /// Spatial padding (default [`Padding::Valid`]).
             pub fn padding(mut self, p: Padding) -> Self {
                 self.0.padding = p;
                 self
             }
+            /// Dilation `[h, w]` between kernel taps (default `[1, 1]`).
             pub fn dilation(mut self, d: [usize; 2]) -> Self {
                 self.0.dilation = d;
                 self
             }
+            /// Activation applied to the output (default linear); elementwise ones are fused into the kernel.
             pub fn activation(mut self, a: Activation) -> Self {
                 self.0.activation = a;
                 self
@@ -172,10 +176,12 @@ macro_rules! conv_builders {
             pub fn relu(self) -> Self {
                 self.activation(Activation::Relu)
             }
+            /// Whether to add a bias per filter (default true).
             pub fn use_bias(mut self, on: bool) -> Self {
                 self.0.use_bias = on;
                 self
             }
+            /// Initializer of the kernel (default Glorot uniform).
             pub fn kernel_initializer(mut self, i: Initializer) -> Self {
                 self.0.kernel_init = i;
                 self
@@ -218,6 +224,7 @@ macro_rules! conv_layer {
 pub struct Conv2d(ConvCore);
 
 impl Conv2d {
+    /// `filters` output channels with a `kernel` `[h, w]` window; stride 1, valid padding, bias on.
     pub fn new(filters: usize, kernel: [usize; 2]) -> Self {
         Conv2d(ConvCore::new(filters, kernel))
     }
@@ -236,9 +243,11 @@ conv_layer!(Conv2d, "Conv2D");
 pub struct DepthwiseConv2d(ConvCore, usize);
 
 impl DepthwiseConv2d {
+    /// A depthwise convolution with a `kernel` `[h, w]` window and depth multiplier 1.
     pub fn new(kernel: [usize; 2]) -> Self {
         DepthwiseConv2d(ConvCore::new(0, kernel), 1)
     }
+    /// Filters per input channel (default 1); the output has `channels * m` channels.
     pub fn depth_multiplier(mut self, m: usize) -> Self {
         self.1 = m;
         self
@@ -266,6 +275,7 @@ pub struct ConvTranspose2d {
 }
 
 impl ConvTranspose2d {
+    /// `filters` output channels with a `kernel` `[h, w]` window; stride 1, no padding, with a bias.
     pub fn new(filters: usize, kernel: [usize; 2]) -> Self {
         ConvTranspose2d {
             name: String::new(),
@@ -279,18 +289,23 @@ impl ConvTranspose2d {
             bias: None,
         }
     }
+    /// Stride `[h, w]` (default `[1, 1]`): the upsampling factor.
     pub fn strides(mut self, s: [usize; 2]) -> Self {
         self.stride = s;
         self
     }
+    /// Rows/columns `[h, w]` removed from each side of the full output (default `[0, 0]`).
     pub fn padding(mut self, p: [usize; 2]) -> Self {
         self.padding = p;
         self
     }
+    /// Extra rows/columns `[h, w]` added to one side of the output, each less than the stride
+    /// (default `[0, 0]`); picks among the input sizes a strided conv maps to one size.
     pub fn output_padding(mut self, p: [usize; 2]) -> Self {
         self.output_padding = p;
         self
     }
+    /// Activation applied to the output (default linear).
     pub fn activation(mut self, a: Activation) -> Self {
         self.activation = a;
         self

@@ -35,6 +35,7 @@ impl Dense {
             bias: None,
         }
     }
+    /// Activation applied to the output (default linear); elementwise ones are fused into the matmul.
     pub fn activation(mut self, a: Activation) -> Self {
         self.activation = a;
         self
@@ -43,14 +44,17 @@ impl Dense {
     pub fn relu(self) -> Self {
         self.activation(Activation::Relu)
     }
+    /// Whether to add a bias (default true).
     pub fn use_bias(mut self, on: bool) -> Self {
         self.use_bias = on;
         self
     }
+    /// Initializer of the kernel (default Glorot uniform).
     pub fn kernel_initializer(mut self, i: Initializer) -> Self {
         self.kernel_init = i;
         self
     }
+    /// Initializer of the bias (default zeros).
     pub fn bias_initializer(mut self, i: Initializer) -> Self {
         self.bias_init = i;
         self

@@ -14,6 +14,7 @@ pub struct Dropout {
 }
 
 impl Dropout {
+    /// Drops each element with probability `rate` in `[0, 1)` (checked at build).
     pub fn new(rate: f32) -> Self {
         Dropout { name: String::new(), rate }
     }

@@ -18,6 +18,7 @@ pub struct Embedding {
 }
 
 impl Embedding {
+    /// A table of `vocab` rows of `dim` values. An id >= `vocab` (or negative) looks up zeros.
     pub fn new(vocab: usize, dim: usize) -> Self {
         Embedding { name: String::new(), vocab, dim, table: None }
     }

@@ -41,6 +41,7 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// A pass in training (`true`) or inference mode, its stochastic layers seeded from `seed`.
     pub fn new(training: bool, seed: u64) -> Self {
         Ctx { training, seed }
     }
@@ -53,11 +54,13 @@ impl Ctx {
 
 /// What a layer needs to create its parameters.
 pub struct BuildCtx<'a> {
+    /// The device parameters are created on.
     pub device: &'a Device,
     seed: u64,
 }
 
 impl<'a> BuildCtx<'a> {
+    /// Parameters on `device`, initializers seeded from `seed`.
     pub fn new(device: &'a Device, seed: u64) -> Self {
         BuildCtx { device, seed }
     }
@@ -76,10 +79,12 @@ pub trait Layer: Send {
     fn kind(&self) -> &'static str;
     /// Unique within a model; parameter names start with it (`dense_1/kernel`).
     fn name(&self) -> &str;
+    /// Sets the name; models name unnamed layers `<snake_kind>_<n>` when they are added.
     fn set_name(&mut self, name: String);
     /// Creates parameters for the per-sample `input` shape; returns the per-sample output shape,
     /// or an error naming the layer, what it expected and what it got.
     fn build(&mut self, input: &[usize], ctx: &mut BuildCtx<'_>) -> Result<Vec<usize>>;
+    /// Runs the layer on a batch `[n, ...input shape]`; `ctx.training` selects training behaviour.
     fn forward(&self, x: &Var, ctx: &mut Ctx) -> Result<Var>;
     /// Trainable tensors (frozen ones included; their `requires_grad` is off).
     fn params(&self) -> Vec<Param> {

@@ -23,6 +23,7 @@ pub struct BatchNorm {
 }
 
 impl BatchNorm {
+    /// Momentum 0.1, eps 1e-5; gamma starts at 1, beta at 0, running mean 0, running variance 1.
     pub fn new() -> Self {
         BatchNorm {
             name: String::new(),
@@ -34,10 +35,12 @@ impl BatchNorm {
             running_var: None,
         }
     }
+    /// Weight of the batch statistics in the running update (default 0.1).
     pub fn momentum(mut self, m: f32) -> Self {
         self.momentum = m;
         self
     }
+    /// Added to the variance before the square root (default 1e-5).
     pub fn eps(mut self, e: f32) -> Self {
         self.eps = e;
         self
@@ -105,6 +108,7 @@ pub struct LayerNorm {
 }
 
 impl LayerNorm {
+    /// eps 1e-5; gamma starts at 1, beta at 0.
     pub fn new() -> Self {
         LayerNorm { name: String::new(), eps: 1e-5, dim: 0, gamma: None, beta: None }
     }

@@ -19,6 +19,8 @@ pub struct Normalization {
 }
 
 impl Normalization {
+    /// Normalizes channel `c` with `mean[c]` and `std[c]` (all `std > 0`; one of each per channel,
+    /// checked at build).
     pub fn new(mean: &[f32], std: &[f32]) -> Self {
         Normalization { name: String::new(), mean: mean.to_vec(), std: std.to_vec(), shift: None, scale: None }
     }

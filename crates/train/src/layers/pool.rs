@@ -54,6 +54,7 @@ macro_rules! pool_layer {
             pub fn new(pool: [usize; 2]) -> Self {
                 $t { name: String::new(), window: Window { pool, strides: None, padding: [0, 0] } }
             }
+            /// Step `[h, w]` between windows (default: the pool size).
             pub fn strides(mut self, s: [usize; 2]) -> Self {
                 self.window.strides = Some(s);
                 self
@@ -97,6 +98,7 @@ pub struct GlobalAvgPool2d {
 }
 
 impl GlobalAvgPool2d {
+    /// A global average pooling layer.
     pub fn new() -> Self {
         Self::default()
     }

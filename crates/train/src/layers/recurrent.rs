@@ -58,18 +58,21 @@ pub struct Lstm;
 pub struct Gru;
 
 impl SimpleRnn {
+    /// A SimpleRNN of `units` units returning its last state.
     #[allow(clippy::new_ret_no_self)]
     pub fn new(units: usize) -> Recurrent {
         Recurrent::new(Cell::Simple, units)
     }
 }
 impl Lstm {
+    /// An LSTM of `units` units returning its last state.
     #[allow(clippy::new_ret_no_self)]
     pub fn new(units: usize) -> Recurrent {
         Recurrent::new(Cell::Lstm, units)
     }
 }
 impl Gru {
+    /// A GRU of `units` units returning its last state.
     #[allow(clippy::new_ret_no_self)]
     pub fn new(units: usize) -> Recurrent {
         Recurrent::new(Cell::Gru, units)
@@ -82,6 +85,7 @@ fn block(g: &Var, k: usize, u: usize) -> Result<Var> {
 }
 
 impl Recurrent {
+    /// A `cell` layer of `units` units returning its last state.
     pub fn new(cell: Cell, units: usize) -> Self {
         Recurrent {
             name: String::new(),

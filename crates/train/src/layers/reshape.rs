@@ -13,6 +13,7 @@ pub struct Flatten {
 }
 
 impl Flatten {
+    /// A flatten layer.
     pub fn new() -> Self {
         Self::default()
     }
@@ -47,6 +48,7 @@ pub struct Reshape {
 }
 
 impl Reshape {
+    /// Reshapes each sample to `target`; at most one extent may be -1.
     pub fn new(target: &[isize]) -> Self {
         Reshape { name: String::new(), target: target.to_vec(), resolved: Vec::new() }
     }

@@ -10,13 +10,16 @@ use crate::error::{Result, TrainError};
 /// `from_logits`, of logits computed stably as `softplus(z) - t z`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BinaryCrossEntropy {
+    /// Predictions are logits (any real) rather than probabilities in [0, 1].
     pub from_logits: bool,
 }
 
 impl BinaryCrossEntropy {
+    /// On probabilities.
     pub fn new() -> Self {
         Self::default()
     }
+    /// On logits (numerically safer than a sigmoid followed by this loss).
     pub fn from_logits() -> Self {
         BinaryCrossEntropy { from_logits: true }
     }
@@ -46,9 +49,11 @@ impl Loss for BinaryCrossEntropy {
 /// times the binary cross-entropy, down-weighting easy examples.
 #[derive(Debug, Clone, Copy)]
 pub struct FocalLoss {
+    /// Focusing exponent: 0 is plain BCE; larger values down-weight well-classified examples more.
     pub gamma: f32,
     /// Weight of the positive class (`None`: no balancing).
     pub alpha: Option<f32>,
+    /// Predictions are logits rather than probabilities.
     pub from_logits: bool,
 }
 
@@ -89,14 +94,18 @@ impl Loss for FocalLoss {
 /// `t (1 - eps) + eps / c`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CategoricalCrossEntropy {
+    /// Predictions are logits `[n, c]` rather than probabilities.
     pub from_logits: bool,
+    /// Smoothing `eps` in [0, 1]: targets become `t (1 - eps) + eps / c` (default 0).
     pub label_smoothing: f32,
 }
 
 impl CategoricalCrossEntropy {
+    /// On probabilities, no label smoothing.
     pub fn new() -> Self {
         Self::default()
     }
+    /// On logits (through log-softmax), no label smoothing.
     pub fn from_logits() -> Self {
         CategoricalCrossEntropy { from_logits: true, label_smoothing: 0.0 }
     }
@@ -124,22 +133,30 @@ impl Loss for CategoricalCrossEntropy {
 /// ignored, as PyTorch); from probabilities, `-log p[label]`.
 #[derive(Debug, Clone, Default)]
 pub struct SparseCategoricalCrossEntropy {
+    /// Predictions are logits `[n, c]` (the fused kernel) rather than probabilities.
     pub from_logits: bool,
+    /// Smoothing `eps` in [0, 1] (default 0); needs `from_logits`.
     pub label_smoothing: f32,
+    /// Per-class weights `[c]` (default none); the mean is then weighted by each sample's class
+    /// weight, as PyTorch. Needs `from_logits`.
     pub class_weights: Option<Tensor>,
 }
 
 impl SparseCategoricalCrossEntropy {
+    /// On probabilities `[n, c]`.
     pub fn new() -> Self {
         Self::default()
     }
+    /// On logits `[n, c]`: the fused softmax + cross-entropy kernel.
     pub fn from_logits() -> Self {
         SparseCategoricalCrossEntropy { from_logits: true, ..Self::default() }
     }
+    /// Sets the label smoothing `eps` in [0, 1].
     pub fn label_smoothing(mut self, eps: f32) -> Self {
         self.label_smoothing = eps;
         self
     }
+    /// Sets the per-class weights `[c]` (f32).
     pub fn class_weights(mut self, w: Tensor) -> Self {
         self.class_weights = Some(w);
         self

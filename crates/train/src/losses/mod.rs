@@ -15,6 +15,7 @@ use crate::error::{Result, TrainError};
 
 /// A training objective.
 pub trait Loss: Send + Sync {
+    /// The Keras name, as logs and summaries show it (e.g. `"sparse_categorical_crossentropy"`).
     fn name(&self) -> &str;
     /// `pred`: the model output. `target`: f32 targets of pred's shape, or u32 class labels
     /// `[n]` for the sparse losses.

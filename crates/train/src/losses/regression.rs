@@ -55,6 +55,7 @@ elementwise_loss!(
 /// near the target, linear far away, so outliers pull less than with MSE.
 #[derive(Debug, Clone, Copy)]
 pub struct Huber {
+    /// Threshold between the quadratic and the linear regime (> 0).
     pub delta: f32,
 }
 

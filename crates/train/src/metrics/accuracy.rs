@@ -10,6 +10,7 @@ use crate::error::{Result, TrainError};
 pub struct SparseCategoricalAccuracy(Ratio);
 
 impl SparseCategoricalAccuracy {
+    /// Logged as `accuracy`.
     pub fn new() -> Self {
         Self::default()
     }
@@ -37,6 +38,7 @@ impl Metric for SparseCategoricalAccuracy {
 pub struct CategoricalAccuracy(Ratio);
 
 impl CategoricalAccuracy {
+    /// Logged as `categorical_accuracy`.
     pub fn new() -> Self {
         Self::default()
     }
@@ -75,6 +77,7 @@ pub struct BinaryAccuracy {
 }
 
 impl BinaryAccuracy {
+    /// Positive where `pred > threshold`; logged as `binary_accuracy`.
     pub fn new(threshold: f32) -> Self {
         BinaryAccuracy { threshold, ratio: Ratio::default() }
     }
@@ -112,6 +115,7 @@ pub struct TopKCategoricalAccuracy {
 }
 
 impl TopKCategoricalAccuracy {
+    /// Top-`k` accuracy on logits or probabilities `[n, c]` with labels `[n]`; logged as `top_<k>_accuracy`.
     pub fn new(k: usize) -> Self {
         TopKCategoricalAccuracy { k, ratio: Ratio::default() }
     }

@@ -87,6 +87,7 @@ pub struct ConfusionMatrix {
 }
 
 impl ConfusionMatrix {
+    /// For `classes` classes; logged as `confusion_accuracy`.
     pub fn new(classes: usize) -> Self {
         ConfusionMatrix { classes, counts: Counters::default() }
     }
@@ -148,12 +149,15 @@ enum F1Kind {
 }
 
 impl F1Score {
+    /// Binary F1 with predictions above `threshold` positive; logged as `f1`.
     pub fn binary(threshold: f32) -> Self {
         F1Score(F1Kind::Binary(Outcomes::new(threshold)))
     }
+    /// Mean of the per-class F1 over `classes` classes; logged as `f1_macro`.
     pub fn macro_average(classes: usize) -> Self {
         F1Score(F1Kind::Macro(ConfusionMatrix::new(classes)))
     }
+    /// F1 of the pooled counts over `classes` classes; logged as `f1_micro`.
     pub fn micro_average(classes: usize) -> Self {
         F1Score(F1Kind::Micro(ConfusionMatrix::new(classes)))
     }
@@ -211,6 +215,7 @@ pub struct Auc {
 }
 
 impl Auc {
+    /// ROC AUC over `thresholds` evenly spaced thresholds (Keras uses 200); logged as `auc`.
     pub fn new(thresholds: usize) -> Self {
         Auc { thresholds: thresholds.max(2), grid: None, counts: Counters::default() }
     }

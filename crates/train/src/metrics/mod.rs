@@ -15,11 +15,13 @@ use crate::error::{Result, TrainError};
 
 /// A quantity accumulated over batches.
 pub trait Metric: Send {
+    /// The log name (`"accuracy"`, `"precision"`, ...); validation logs prefix it with `val_`.
     fn name(&self) -> String;
     /// Adds a batch: predictions and targets as the loss takes them.
     fn update(&mut self, pred: &Tensor, target: &Tensor) -> Result<()>;
     /// The value so far (a read-back).
     fn result(&self) -> Result<f32>;
+    /// Clears the accumulated state (`fit` calls it at each epoch start, `evaluate` before it runs).
     fn reset(&mut self);
 }
 

@@ -11,6 +11,7 @@ macro_rules! error_metric {
         #[derive(Default)]
         pub struct $t(Ratio);
         impl $t {
+            /// A metric with nothing accumulated.
             pub fn new() -> Self {
                 Self::default()
             }

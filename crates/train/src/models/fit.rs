@@ -23,7 +23,9 @@ use crate::logs::{History, Logs};
 /// Settings of [`Model::fit`]. `Default`: 1 epoch, batch 32, shuffled, progress bar on, a
 /// read-back every 50 steps.
 pub struct FitOptions {
+    /// Passes over the training data.
     pub epochs: usize,
+    /// Samples per optimizer step (the last batch of an epoch may be smaller).
     pub batch_size: usize,
     /// Held-out `(inputs, y)` evaluated after each epoch (`val_` logs); see `validation`.
     pub validation_data: Option<(Vec<Tensor>, Tensor)>,
@@ -32,6 +34,7 @@ pub struct FitOptions {
     pub validation_split: f32,
     /// Reshuffle the training samples each epoch (seeded by the model's seed and the epoch).
     pub shuffle: bool,
+    /// Called at every hook of the run, in order.
     pub callbacks: Vec<Box<dyn Callback>>,
     /// Progress bar and one line per epoch on the terminal.
     pub verbose: bool,

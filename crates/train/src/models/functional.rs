@@ -46,6 +46,7 @@ struct Node {
 /// ```no_run
 /// use wgtrain::layers::Dense;
 /// use wgtrain::models::Functional;
+/// use wgtrain::prelude::{Adam, FitOptions, MeanSquaredError, Model, Tensor};
 /// # fn main() -> wgtrain::Result<()> {
 /// let dev = wgtrain::tensor::Device::new()?;
 /// let mut g = Functional::new(&dev);
@@ -56,6 +57,14 @@ struct Node {
 /// let skip = g.concatenate(&[merged, a], -1)?; // a skip connection
 /// let out = g.apply(Dense::new(1), skip)?;
 /// g.set_outputs(&[out])?;
+///
+/// // Train it like any network, feeding the inputs in declaration order.
+/// let mut model = Model::new(g);
+/// model.compile(Adam::new(1e-3), MeanSquaredError, vec![]);
+/// let left = Tensor::rand_uniform(&dev, &[256, 8], -1.0, 1.0, 1)?;
+/// let right = Tensor::rand_uniform(&dev, &[256, 8], -1.0, 1.0, 2)?;
+/// let y = left.sub(&right)?.abs()?.sum(&[1], true)?; // [256, 1]
+/// model.fit_inputs(&[left, right], &y, FitOptions { epochs: 3, ..Default::default() })?;
 /// # Ok(()) }
 /// ```
 pub struct Functional {
@@ -71,6 +80,7 @@ pub struct Functional {
 }
 
 impl Functional {
+    /// An empty graph on `device`; weights are drawn from seed 0 unless [`seed`](Self::seed) is set.
     pub fn new(device: &Device) -> Self {
         Functional {
             device: device.clone(),

@@ -23,16 +23,21 @@ use crate::param::Param;
 /// One row of `summary()`.
 #[derive(Debug, Clone)]
 pub struct SummaryRow {
+    /// The layer's (`dense_1`), input's or merge's name.
     pub name: String,
+    /// The layer's type (`Dense`), or `InputLayer`, `Add`, `Concatenate` in a functional graph.
     pub kind: String,
     /// Per-sample output shape.
     pub output: Vec<usize>,
+    /// Trainable parameter elements (a shared layer counts once, at its first call).
     pub trainable: usize,
+    /// Non-trainable count: frozen parameters and buffers (elements).
     pub non_trainable: usize,
 }
 
 /// A trainable function of a batch: its layers' parameters and how a batch flows through them.
 pub trait Network: Send {
+    /// The device the parameters live on.
     fn device(&self) -> &Device;
     /// Per-sample input shape (of the first input).
     fn input_shape(&self) -> &[usize];
@@ -60,6 +65,7 @@ pub trait Network: Send {
     fn buffers(&self) -> Vec<(String, Tensor)>;
     /// Parameters of the layer called `layer` (for freeze / unfreeze), or `None` if there is none.
     fn layer_params(&self, layer: &str) -> Option<Vec<Param>>;
+    /// One row per layer (per graph node for a functional network), in order, for `Model::summary`.
     fn summary_rows(&self) -> Vec<SummaryRow>;
     /// The architecture, for the JSON of a checkpoint.
     fn config(&self) -> serde_json::Value;

@@ -14,13 +14,17 @@ use crate::param::Param;
 
 /// What `compile` sets: how to learn and what to report.
 pub struct Compiled {
+    /// Updates the parameters in `train_step` and `fit`.
     pub optimizer: Box<dyn Optimizer>,
+    /// The training objective.
     pub loss: Box<dyn Loss>,
+    /// Reported by `fit` and `evaluate` besides the loss.
     pub metrics: Vec<Box<dyn Metric>>,
 }
 
 /// A network with its training configuration: `compile`, then `fit`, `evaluate`, `predict`;
-/// or drive it yourself with `train_step` / `forward` (custom loops, GANs).
+/// or drive it yourself with `train_step` / `forward` (custom loops, GANs). See
+/// [`compile`](Self::compile) for a complete example, [`save`](Self::save) for checkpoints.
 pub struct Model {
     pub(crate) net: Box<dyn Network>,
     pub(crate) compiled: Option<Compiled>,
@@ -39,6 +43,7 @@ pub struct Model {
 }
 
 impl Model {
+    /// Wraps `net`; call [`compile`](Self::compile) before training or evaluating. Seed 0.
     pub fn new(net: impl Network + 'static) -> Self {
         Model {
             net: Box::new(net),
@@ -56,12 +61,15 @@ impl Model {
         self.seed = seed;
         self
     }
+    /// The device of the network's parameters.
     pub fn device(&self) -> &Device {
         self.net.device()
     }
+    /// The wrapped network.
     pub fn network(&self) -> &dyn Network {
         self.net.as_ref()
     }
+    /// Every parameter, named by its layer path (frozen ones included).
     pub fn params(&self) -> Vec<Param> {
         self.net.params()
     }
@@ -74,7 +82,38 @@ impl Model {
         self.epochs_done
     }
 
-    /// Sets the optimizer, the loss and the metrics reported by fit and evaluate.
+    /// Sets the optimizer, the loss and the metrics reported by fit and evaluate (replacing an
+    /// earlier configuration, and with it the optimizer's state).
+    ///
+    /// ```no_run
+    /// use wgtrain::prelude::*;
+    /// # fn main() -> wgtrain::Result<()> {
+    /// let dev = Device::new()?;
+    /// let x = Tensor::rand_uniform(&dev, &[512, 2], -1.0, 1.0, 1)?;
+    /// let y = x.sum(&[1], false)?.gt_scalar(0.0)?.cast(DType::U32)?; // class 1 when x0 + x1 > 0
+    /// let net = Sequential::new(&dev, &[2]).add(Dense::new(16).relu())?.add(Dense::new(2))?;
+    /// let mut model = Model::new(net).with_seed(42);
+    /// model.compile(
+    ///     Adam::new(1e-2),
+    ///     SparseCategoricalCrossEntropy::from_logits(),
+    ///     vec![Box::new(SparseCategoricalAccuracy::new())],
+    /// );
+    /// let history = model.fit(
+    ///     &x,
+    ///     &y,
+    ///     FitOptions {
+    ///         epochs: 20,
+    ///         batch_size: 64,
+    ///         validation_split: 0.2,
+    ///         callbacks: vec![Box::new(EarlyStopping::new("val_loss").patience(3))],
+    ///         ..Default::default()
+    ///     },
+    /// )?;
+    /// println!("val accuracy per epoch: {:?}", history.get("val_accuracy"));
+    /// let logs = model.evaluate(&x, &y, 256)?;
+    /// println!("loss {:?}", logs.get("loss"));
+    /// # Ok(()) }
+    /// ```
     pub fn compile(
         &mut self,
         optimizer: impl Optimizer + 'static,
@@ -96,6 +135,7 @@ impl Model {
     pub fn learning_rate(&self) -> Option<f32> {
         self.compiled.as_ref().map(|c| c.optimizer.learning_rate())
     }
+    /// Sets the optimizer's learning rate; an error before `compile`.
     pub fn set_learning_rate(&mut self, lr: f32) -> Result<()> {
         self.compiled("set_learning_rate")?.optimizer.set_learning_rate(lr);
         Ok(())
@@ -157,7 +197,22 @@ impl Model {
         Ok(Tensor::concat(&refs, 0)?.to_vec::<f32>()?)
     }
 
-    /// Predictions for `x` `[n, ...]` in batches, in inference mode.
+    /// Predictions for `x` `[n, ...input shape]` in batches of `batch_size`, in inference mode
+    /// (dropout off, batch norm on running statistics, no graph): `[n, ...output shape]`, still
+    /// on the device. Needs no `compile`.
+    ///
+    /// ```no_run
+    /// use wgtrain::prelude::*;
+    /// # fn main() -> wgtrain::Result<()> {
+    /// let dev = Device::new()?;
+    /// let net = Sequential::new(&dev, &[2]).add(Dense::new(16).relu())?.add(Dense::new(3))?;
+    /// let mut model = Model::new(net);
+    /// let x = Tensor::rand_uniform(&dev, &[1000, 2], -1.0, 1.0, 7)?;
+    /// let logits = model.predict(&x, 256)?; // [1000, 3]
+    /// let classes: Vec<u32> = logits.argmax(-1, false)?.to_vec()?;
+    /// assert_eq!(classes.len(), 1000);
+    /// # Ok(()) }
+    /// ```
     pub fn predict(&mut self, x: &Tensor, batch_size: usize) -> Result<Tensor> {
         self.predict_inputs(std::slice::from_ref(x), batch_size)
     }
@@ -237,6 +292,7 @@ impl Model {
     pub fn freeze(&mut self, layer: &str) -> Result<()> {
         self.set_trainable(layer, false)
     }
+    /// Makes the named layer's parameters trainable again.
     pub fn unfreeze(&mut self, layer: &str) -> Result<()> {
         self.set_trainable(layer, true)
     }

@@ -7,8 +7,9 @@ use crate::layers::{
 use crate::models::{Functional, Model, Sequential};
 use wgtrain_tensor::Device;
 
-/// CIFAR-10's per-channel mean and standard deviation.
+/// CIFAR-10's per-channel (R, G, B) mean of pixel values in [0, 1].
 pub const MEAN: [f32; 3] = [0.4914, 0.4822, 0.4465];
+/// CIFAR-10's per-channel (R, G, B) standard deviation of pixel values in [0, 1].
 pub const STD: [f32; 3] = [0.2470, 0.2435, 0.2616];
 
 /// The classic Keras CIFAR-10 CNN (Conv32-Pool-Conv64-Pool-Conv64-Dense64-Dense10, 122,570

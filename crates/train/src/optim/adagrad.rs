@@ -22,22 +22,27 @@ pub struct Adagrad {
 }
 
 impl Adagrad {
+    /// Adagrad with learning rate `lr` and the defaults above.
     pub fn new(lr: f32) -> Self {
         let hp = AdagradParams { lr, eps: 1e-10, weight_decay: 0.0 };
         Adagrad { hp, initial: 0.0, clip: GradClip::None, step: 0, slots: Slots::default() }
     }
+    /// Starting value of the squared-gradient sum (default 0).
     pub fn initial_accumulator(mut self, v: f32) -> Self {
         self.initial = v;
         self
     }
+    /// Term added to the denominator (default 1e-10).
     pub fn eps(mut self, e: f32) -> Self {
         self.hp.eps = e;
         self
     }
+    /// L2 weight decay added to the gradient (default 0).
     pub fn weight_decay(mut self, wd: f32) -> Self {
         self.hp.weight_decay = wd;
         self
     }
+    /// Clips gradients before each update (default none).
     pub fn clip(mut self, c: GradClip) -> Self {
         self.clip = c;
         self

@@ -27,6 +27,8 @@ pub struct Adam {
 pub struct AdamW;
 
 impl AdamW {
+    /// AdamW with learning rate `lr` and decoupled `weight_decay`; returns an [`Adam`] configured
+    /// as AdamW (its other builders apply).
     #[allow(clippy::new_ret_no_self)]
     pub fn new(lr: f32, weight_decay: f32) -> Adam {
         let mut a = Adam::new(lr);
@@ -36,14 +38,17 @@ impl AdamW {
 }
 
 impl Adam {
+    /// Adam with learning rate `lr` and the defaults above, no weight decay, no clipping.
     pub fn new(lr: f32) -> Self {
         let hp = AdamParams { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, decoupled: false, step: 0 };
         Adam { hp, kind: "Adam", clip: GradClip::None, step: 0, slots: Slots::default() }
     }
+    /// Decay rates of the first- and second-moment averages (default 0.9, 0.999).
     pub fn betas(mut self, beta1: f32, beta2: f32) -> Self {
         (self.hp.beta1, self.hp.beta2) = (beta1, beta2);
         self
     }
+    /// Term added to the denominator (default 1e-8).
     pub fn eps(mut self, eps: f32) -> Self {
         self.hp.eps = eps;
         self
@@ -53,6 +58,7 @@ impl Adam {
         self.hp.weight_decay = wd;
         self
     }
+    /// Clips gradients before each update (default none).
     pub fn clip(mut self, c: GradClip) -> Self {
         self.clip = c;
         self

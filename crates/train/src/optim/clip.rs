@@ -9,6 +9,7 @@ use crate::param::Param;
 /// How an optimizer clips gradients before its update.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub enum GradClip {
+    /// No clipping.
     #[default]
     None,
     /// Each element to [-v, v] (Keras' `clipvalue`).

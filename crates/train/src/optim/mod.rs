@@ -52,12 +52,39 @@ use crate::error::Result;
 use crate::param::Param;
 
 /// Updates parameters from their gradients.
+///
+/// `Model::compile` takes one; in a custom loop, call [`step`](Self::step) after `backward`
+/// and clear the gradients yourself (they accumulate across backward passes):
+///
+/// ```no_run
+/// use wgtrain::prelude::*;
+/// # fn main() -> wgtrain::Result<()> {
+/// let dev = Device::new()?;
+/// // Fit y = x . [1, 2, 3] + 0.5 by linear regression.
+/// let w = Var::parameter(Tensor::rand_normal(&dev, &[3, 1], 0.0, 0.1, 7)?);
+/// let b = Var::parameter(Tensor::zeros(&dev, &[1], DType::F32)?);
+/// let params = vec![Param::new("w", w.clone()), Param::new("b", b.clone())];
+/// let mut opt = Sgd::new(0.1).momentum(0.9);
+/// let x = Var::constant(Tensor::rand_uniform(&dev, &[128, 3], -1.0, 1.0, 1)?);
+/// let true_w = Tensor::from_slice(&dev, &[1.0f32, 2.0, 3.0], &[3, 1])?;
+/// let y = Var::constant(x.data().matmul(&true_w)?.add_scalar(0.5)?);
+/// for _ in 0..200 {
+///     let loss = x.matmul(&w)?.add(&b)?.sub(&y)?.square()?.mean_all()?;
+///     loss.backward()?;
+///     opt.step(&params)?;
+///     params.iter().for_each(|p| p.var.zero_grad());
+/// }
+/// println!("w = {:?}, b = {:?}", w.to_vec()?, b.to_vec()?);
+/// # Ok(()) }
+/// ```
 pub trait Optimizer: Send {
     /// Updates every param that has a gradient (params without one, or frozen, are skipped),
     /// one fused dispatch per tensor, after this optimizer's gradient clipping. Never reads
     /// anything back to the host.
     fn step(&mut self, params: &[Param]) -> Result<()>;
+    /// The current learning rate.
     fn learning_rate(&self) -> f32;
+    /// Sets the learning rate used by the next `step` (schedules and callbacks call this).
     fn set_learning_rate(&mut self, lr: f32);
     /// Everything needed to resume exactly: kind, step count, hyper-parameters, and state
     /// tensors named `<param name>/<slot>` (e.g. `dense_1/kernel/m`).
@@ -70,15 +97,20 @@ pub trait Optimizer: Send {
 /// An optimizer's resumable state.
 #[derive(Debug, Clone)]
 pub struct OptimizerState {
+    /// Optimizer kind (`"SGD"`, `"Adam"`, `"AdamW"`, `"RMSprop"`, `"Adagrad"`); must match on load.
     pub kind: String,
+    /// Steps taken (drives bias corrections and SGD's first-step momentum).
     pub step: u64,
+    /// Hyper-parameters as JSON, for the checkpoint (informational on load).
     pub hyper: serde_json::Value,
+    /// State tensors named `<param name>/<slot>`.
     pub tensors: Vec<(String, Tensor)>,
 }
 
 /// A learning rate as a function of a counter: a step or an epoch index (the caller decides,
 /// see `callbacks::LearningRateScheduler`).
 pub trait LrSchedule: Send + Sync {
+    /// The learning rate at counter `t` (a 0-based epoch or a global step count).
     fn lr(&self, t: u64) -> f32;
 }
 

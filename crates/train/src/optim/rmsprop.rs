@@ -21,30 +21,37 @@ pub struct Rmsprop {
 }
 
 impl Rmsprop {
+    /// RMSprop with learning rate `lr` and the defaults above.
     pub fn new(lr: f32) -> Self {
         let hp = RmspropParams { lr, alpha: 0.99, eps: 1e-8, weight_decay: 0.0, momentum: 0.0, centered: false };
         Rmsprop { hp, clip: GradClip::None, step: 0, slots: Slots::default() }
     }
+    /// Smoothing constant of the squared-gradient average (default 0.99).
     pub fn alpha(mut self, a: f32) -> Self {
         self.hp.alpha = a;
         self
     }
+    /// Term added to the denominator (default 1e-8).
     pub fn eps(mut self, e: f32) -> Self {
         self.hp.eps = e;
         self
     }
+    /// Momentum factor (default 0: no momentum buffer).
     pub fn momentum(mut self, m: f32) -> Self {
         self.hp.momentum = m;
         self
     }
+    /// Normalize by the gradient's estimated variance instead of its raw second moment (default off).
     pub fn centered(mut self, on: bool) -> Self {
         self.hp.centered = on;
         self
     }
+    /// L2 weight decay added to the gradient (default 0).
     pub fn weight_decay(mut self, wd: f32) -> Self {
         self.hp.weight_decay = wd;
         self
     }
+    /// Clips gradients before each update (default none).
     pub fn clip(mut self, c: GradClip) -> Self {
         self.clip = c;
         self

@@ -18,8 +18,11 @@ impl LrSchedule for Constant {
 /// `initial * factor^floor(t / every)` (PyTorch's StepLR).
 #[derive(Debug, Clone, Copy)]
 pub struct StepDecay {
+    /// Rate at `t = 0`.
     pub initial: f32,
+    /// Counter steps between decays.
     pub every: u64,
+    /// Multiplier applied at each decay.
     pub factor: f32,
 }
 
@@ -33,9 +36,13 @@ impl LrSchedule for StepDecay {
 /// ExponentialDecay).
 #[derive(Debug, Clone, Copy)]
 pub struct ExponentialDecay {
+    /// Rate at `t = 0`.
     pub initial: f32,
+    /// Counter steps over which the rate is multiplied by `rate` once.
     pub decay_steps: u64,
+    /// Decay base.
     pub rate: f32,
+    /// Decay in whole steps of `decay_steps` instead of continuously.
     pub staircase: bool,
 }
 
@@ -50,9 +57,13 @@ impl LrSchedule for ExponentialDecay {
 /// InverseTimeDecay).
 #[derive(Debug, Clone, Copy)]
 pub struct InverseTimeDecay {
+    /// Rate at `t = 0`.
     pub initial: f32,
+    /// Counter steps per unit of `t` in the formula.
     pub decay_steps: u64,
+    /// Decay rate.
     pub rate: f32,
+    /// Floor `t / decay_steps`, so the rate changes every `decay_steps`.
     pub staircase: bool,
 }
 
@@ -67,7 +78,9 @@ impl LrSchedule for InverseTimeDecay {
 /// one more value than boundaries).
 #[derive(Debug, Clone)]
 pub struct PiecewiseConstant {
+    /// Increasing counter values at which the rate changes.
     pub boundaries: Vec<u64>,
+    /// Rate before the first boundary, between each pair, and after the last.
     pub values: Vec<f32>,
 }
 
@@ -83,9 +96,13 @@ impl LrSchedule for PiecewiseConstant {
 /// period long enough is plain CosineAnnealingLR.
 #[derive(Debug, Clone, Copy)]
 pub struct CosineAnnealing {
+    /// Rate at the start of each period.
     pub max: f32,
+    /// Rate at the end of each period.
     pub min: f32,
+    /// Length of the first period, in counter steps.
     pub period: u64,
+    /// Growth factor of each following period (1 = equal periods).
     pub t_mult: u64,
 }
 
@@ -105,10 +122,15 @@ impl LrSchedule for CosineAnnealing {
 /// `pct_start` of `total` steps, then down to `max / (div * final_div)`.
 #[derive(Debug, Clone, Copy)]
 pub struct OneCycle {
+    /// Peak rate.
     pub max: f32,
+    /// Total counter steps of the cycle (usually epochs x steps per epoch).
     pub total: u64,
+    /// Fraction of `total` spent rising to `max`.
     pub pct_start: f32,
+    /// The starting rate is `max / div`.
     pub div: f32,
+    /// The final rate is `max / (div * final_div)`.
     pub final_div: f32,
 }
 
@@ -138,6 +160,7 @@ pub struct Warmup {
 }
 
 impl Warmup {
+    /// A linear warm-up of `steps` counter steps in front of `inner`.
     pub fn linear(steps: u64, inner: impl LrSchedule + 'static) -> Self {
         Warmup { steps, inner: Box::new(inner) }
     }

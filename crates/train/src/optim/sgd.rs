@@ -21,26 +21,32 @@ pub struct Sgd {
 }
 
 impl Sgd {
+    /// Plain SGD with learning rate `lr`: no momentum, dampening, weight decay or clipping.
     pub fn new(lr: f32) -> Self {
         let hp = SgdParams { lr, momentum: 0.0, dampening: 0.0, weight_decay: 0.0, nesterov: false, step: 0 };
         Sgd { hp, clip: GradClip::None, step: 0, slots: Slots::default() }
     }
+    /// Momentum factor `mu` (default 0).
     pub fn momentum(mut self, m: f32) -> Self {
         self.hp.momentum = m;
         self
     }
+    /// Nesterov momentum (default off; needs a momentum > 0 to matter).
     pub fn nesterov(mut self, on: bool) -> Self {
         self.hp.nesterov = on;
         self
     }
+    /// Dampening of the gradient entering the momentum buffer (default 0).
     pub fn dampening(mut self, d: f32) -> Self {
         self.hp.dampening = d;
         self
     }
+    /// L2 weight decay added to the gradient (default 0).
     pub fn weight_decay(mut self, wd: f32) -> Self {
         self.hp.weight_decay = wd;
         self
     }
+    /// Clips gradients before each update (default none).
     pub fn clip(mut self, c: GradClip) -> Self {
         self.clip = c;
         self
