@@ -46,6 +46,20 @@ fn row_lse_parts(valid: bool, base: u32, lid: u32) -> vec2<f32> {
     return vec2<f32>(m, tree_sum(s, lid));
 }
 
+// Sample i's loss and label weight from its log-sum-exp and (with smoothing) sum_j w_j logp_j.
+fn write_loss(i: u32, base: u32, lse: f32, smooth_sum: f32) {
+    let y = labels[i];
+    if (y >= p.c) {
+        loss[i] = 0.0;
+        wy[i] = 0.0;
+        return;
+    }
+    let w_y = weight(y);
+    let eps = p.smoothing;
+    loss[i] = -(1.0 - eps) * w_y * (logits[base + y] - lse) - eps / f32(p.c) * smooth_sum;
+    wy[i] = w_y;
+}
+
 @compute @workgroup_size(256)
 fn xent_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                 @builtin(local_invocation_index) lid: u32) {
@@ -64,16 +78,7 @@ fn xent_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
         smooth_sum = tree_sum(a, lid);
     }
     if (!valid || lid != 0u) { return; }
-    let y = labels[i];
-    if (y >= p.c) {
-        loss[i] = 0.0;
-        wy[i] = 0.0;
-        return;
-    }
-    let w_y = weight(y);
-    let eps = p.smoothing;
-    loss[i] = -(1.0 - eps) * w_y * (logits[base + y] - lse) - eps / f32(p.c) * smooth_sum;
-    wy[i] = w_y;
+    write_loss(i, base, lse, smooth_sum);
 }
 
 @compute @workgroup_size(256)
@@ -138,16 +143,7 @@ fn xent_forward_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
     if (p.smoothing != 0.0) {
         for (var j = 0u; j < p.c; j++) { smooth_sum += weight(j) * (logits[base + j] - lse); }
     }
-    let y = labels[i];
-    if (y >= p.c) {
-        loss[i] = 0.0;
-        wy[i] = 0.0;
-        return;
-    }
-    let w_y = weight(y);
-    let eps = p.smoothing;
-    loss[i] = -(1.0 - eps) * w_y * (logits[base + y] - lse) - eps / f32(p.c) * smooth_sum;
-    wy[i] = w_y;
+    write_loss(i, base, lse, smooth_sum);
 }
 
 @compute @workgroup_size(64)

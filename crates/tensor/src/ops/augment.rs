@@ -44,6 +44,32 @@ pub struct AugmentOptions {
     pub seed: u32,
 }
 
+impl AugmentOptions {
+    /// The kernel parameters these options give for images `[n, c, h, w]` (what the CPU twin
+    /// `wgtrain_kernels::reference::augment_images` takes; the rotation in radians).
+    pub fn params(&self, [n, c, h, w]: [usize; 4]) -> AugmentParams {
+        let u = |v: usize| v as u32;
+        AugmentParams {
+            n: u(n),
+            c: u(c),
+            h: u(h),
+            w: u(w),
+            pad: u(self.pad),
+            seed: self.seed,
+            flips: self.flip_horizontal as u32 | (self.flip_vertical as u32) << 1,
+            total: u(n * c * h * w),
+            rotation: self.rotation.to_radians(),
+            zoom: self.zoom,
+            translate: self.translate,
+            brightness: self.brightness,
+            contrast: self.contrast,
+            saturation: self.saturation,
+            noise_std: self.noise_std,
+            cutout: u(self.cutout),
+        }
+    }
+}
+
 impl Tensor {
     /// Augments a batch of f32 images `[n, c, h, w]` in one kernel: crop, flips, rotation, zoom,
     /// translation (bilinear, zero fill), colour jitter, noise, normalization, cutout, in that
@@ -73,26 +99,7 @@ impl Tensor {
         if out.is_empty() {
             return Ok(out);
         }
-        let flips = o.flip_horizontal as u32 | (o.flip_vertical as u32) << 1;
-        let u = |v: usize| v as u32;
-        let p = AugmentParams {
-            n: u(n),
-            c: u(c),
-            h: u(h),
-            w: u(w),
-            pad: u(o.pad),
-            seed: o.seed,
-            flips,
-            total: u(out.len()),
-            rotation: o.rotation.to_radians(),
-            zoom: o.zoom,
-            translate: o.translate,
-            brightness: o.brightness,
-            contrast: o.contrast,
-            saturation: o.saturation,
-            noise_std: o.noise_std,
-            cutout: u(o.cutout),
-        };
+        let p = o.params([n, c, h, w]);
         let x = self.dense()?;
         // Only the colour stage reads the channel means; otherwise any buffer fills the slot.
         let means = if p.color() { x.mean(&[2, 3], false)? } else { stats.clone() };

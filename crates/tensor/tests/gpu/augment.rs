@@ -1,6 +1,6 @@
 //! Image augmentation against its twin, and on a known image.
 
-use wgtrain_kernels::ops::augment::{AugmentParams, draw};
+use wgtrain_kernels::ops::augment::draw;
 use wgtrain_kernels::reference;
 use wgtrain_tensor::{AugmentOptions, Tensor};
 
@@ -23,19 +23,7 @@ fn crops_flips_and_normalization_match_the_twin() {
         };
         let got =
             Tensor::from_slice(dev(), &x, &[n, c, h, w]).unwrap().augment_images(&o).unwrap().to_vec::<f32>().unwrap();
-        let u = |v: usize| v as u32;
-        let flips = 1 | ((n == 5) as u32) << 1;
-        let p = AugmentParams {
-            n: u(n),
-            c: u(c),
-            h: u(h),
-            w: u(w),
-            pad: u(pad),
-            seed: 17,
-            flips,
-            total: u(x.len()),
-            ..Default::default()
-        };
+        let p = o.params([n, c, h, w]);
         assert_eq!(got, reference::augment_images(&p, &x, &mean, &std, &[]), "{n}x{c}x{h}x{w} pad {pad}");
     }
 }
@@ -62,29 +50,6 @@ fn a_known_image_is_flipped_and_shifted_as_drawn() {
     assert_eq!(id.to_vec::<f32>().unwrap(), x);
     let bad = AugmentOptions { mean: vec![0.0, 0.0], std: vec![1.0, 1.0], ..Default::default() };
     assert!(Tensor::from_slice(dev(), &x, &[1, 1, 3, 3]).unwrap().augment_images(&bad).is_err());
-}
-
-/// The kernel's parameters for options `o` on images `[n, c, h, w]`, as `augment_images` sets them.
-fn params(o: &AugmentOptions, [n, c, h, w]: [usize; 4]) -> AugmentParams {
-    let u = |v: usize| v as u32;
-    AugmentParams {
-        n: u(n),
-        c: u(c),
-        h: u(h),
-        w: u(w),
-        pad: u(o.pad),
-        seed: o.seed,
-        flips: o.flip_horizontal as u32 | (o.flip_vertical as u32) << 1,
-        total: u(n * c * h * w),
-        rotation: o.rotation.to_radians(),
-        zoom: o.zoom,
-        translate: o.translate,
-        brightness: o.brightness,
-        contrast: o.contrast,
-        saturation: o.saturation,
-        noise_std: o.noise_std,
-        cutout: u(o.cutout),
-    }
 }
 
 /// Channel means `[n, c]` of images `x` on the host.
@@ -129,7 +94,7 @@ fn every_stage_matches_the_twin_alone_and_together() {
             let got = t.augment_images(&o).unwrap().to_vec::<f32>().unwrap();
             let (mean, std) =
                 if o.mean.is_empty() { (vec![0.0; c], vec![1.0; c]) } else { (o.mean.clone(), o.std.clone()) };
-            let want = reference::augment_images(&params(&o, [n, c, h, w]), &x, &mean, &std, &channel_means(&x, n, c));
+            let want = reference::augment_images(&o.params([n, c, h, w]), &x, &mean, &std, &channel_means(&x, n, c));
             // The GPU's sin, cos, log and the reduction order differ from the host's in the last bits.
             for (k, (g, r)) in got.iter().zip(&want).enumerate() {
                 assert!((g - r).abs() <= 1e-3 * (1.0 + r.abs()), "stage {s} {n}x{c}x{h}x{w} at {k}: {g} vs {r}");
