@@ -5,11 +5,12 @@
 //!
 //! `cargo run --release --example kernel_report` (add `-- --quick` for fewer repetitions,
 //! `--matmul-only` to stop after the matmul rows, `--conv-only` to run just the conv rows;
-//! `WGTRAIN_GEMM=tiled|uniform` picks the matmul path, default uniform on CPU adapters).
+//! `WGTRAIN_GEMM=tiled|uniform` picks the matmul path, default uniform on CPU adapters). The
+//! last row is the fixed cost of one dispatch (1,000 tiny dependent ops: total ms = us each).
 
 use std::time::Instant;
 
-use wgtrain_tensor::{Conv2dOptions, Device, Result, Tensor};
+use wgtrain_tensor::{AdamParams, Conv2dOptions, DType, Device, Result, Tensor, adam_step};
 
 /// Median of `reps` timed runs. Pipelines do not depend on shapes, so `main` compiles them on
 /// small shapes first; a run here also fills the pool when `warm` is set.
@@ -89,6 +90,28 @@ fn main() -> Result<()> {
     let logits = Tensor::rand_uniform(&dev, &[4096, 1000], -4.0, 4.0, 7)?;
     let ms = median_ms(&dev, 5, true, || logits.softmax(-1).map(drop))?;
     bandwidth_row("softmax", "4096x1000", ms, 8.0 * 4096.0 * 1000.0);
+    // A fused optimizer update is pure memory traffic: Adam over 4 M parameters (the vec4 kernel)
+    // and over 4 M + 1 (the scalar one), 7 accesses of 4 bytes per parameter.
+    for n in [1usize << 22, (1 << 22) + 1] {
+        let t = |s| Tensor::rand_uniform(&dev, &[n], -1.0, 1.0, s);
+        let (param, grad, m, v) =
+            (t(9)?, t(10)?, Tensor::zeros(&dev, &[n], DType::F32)?, Tensor::zeros(&dev, &[n], DType::F32)?);
+        let hp =
+            AdamParams { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, decoupled: false, step: 1 };
+        let ms = median_ms(&dev, 5, true, || adam_step(&param, &grad, &m, &v, &hp))?;
+        bandwidth_row("adam_step", if n % 4 == 0 { "4M vec4" } else { "4M+1" }, ms, 28.0 * n as f64);
+    }
+    // The fixed cost of a dispatch: 1,000 dependent elementwise ops on 256 elements, one submit.
+    let tiny = Tensor::rand_uniform(&dev, &[256], -1.0, 1.0, 8)?;
+    let ms = median_ms(&dev, 3, true, || {
+        let mut t = tiny.clone();
+        for _ in 0..1000 {
+            t = t.add_scalar(1.0)?;
+        }
+        Ok(())
+    })?;
+    println!("{:<16} {:<15} {:>10.1} us per dispatch", "dispatch", "n=1000 tiny", ms);
+    eprintln!("{{\"workload\":\"dispatch\",\"n\":1000,\"us_each\":{ms:.2},\"reps\":3}}");
     Ok(())
 }
 

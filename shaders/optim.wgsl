@@ -128,3 +128,27 @@ fn adagrad_update(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
     s1[i] = s;
     param[i] = x - p.lr * g / (sqrt(s) + p.eps);
 }
+
+// Vector variants, four elements an invocation (n a multiple of 4; the launcher picks them).
+// Same arithmetic per element as the scalar entry points, so the results are identical; on a
+// CPU adapter a vec4 access costs about what a scalar one does, and these kernels are nothing
+// but memory traffic.
+@group(0) @binding(1) var<storage, read_write> param4: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> grad4: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> s1_4: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> s2_4: array<vec4<f32>>;
+
+@compute @workgroup_size(256)
+fn adam_update4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_index) lid: u32) {
+    let i = linear(wid, nwg, lid);
+    if (i >= p.n / 4u) { return; }
+    var x = param4[i];
+    var g = grad4[i];
+    if (has(FLAG_DECOUPLED)) { x = x * (1.0 - p.lr * p.weight_decay); } else { g = g + p.weight_decay * x; }
+    let m = p.beta1 * s1_4[i] + (1.0 - p.beta1) * g;
+    let v = p.beta2 * s2_4[i] + (1.0 - p.beta2) * g * g;
+    s1_4[i] = m;
+    s2_4[i] = v;
+    param4[i] = x - p.step_size * m / (sqrt(v) / p.bc2_sqrt + p.eps);
+}

@@ -210,7 +210,15 @@ pub static RMSPROP: KernelSpec = KernelSpec {
 pub static ADAGRAD: KernelSpec =
     KernelSpec { shader: Shader::Optim, entry: "adagrad_update", bindings: &[ReadWrite, Read, ReadWrite] };
 
-/// Launch of an optimizer kernel over `p.n` elements.
+/// `ADAM` four elements an invocation (vec4 bindings), for lengths divisible by 4.
+pub static ADAM4: KernelSpec =
+    KernelSpec { shader: Shader::Optim, entry: "adam_update4", bindings: &[ReadWrite, Read, ReadWrite, ReadWrite] };
+
+/// Launch of an optimizer kernel over `p.n` elements: its vec4 variant when there is one and
+/// `p.n` is a multiple of 4 (same results; a quarter of the memory accesses).
 pub fn launch(kernel: &'static KernelSpec, p: &OptimParams) -> Launch {
+    if p.n % 4 == 0 && std::ptr::eq(kernel, &ADAM) {
+        return Launch::new(&ADAM4, p, grid_1d(p.n as usize / 4, 256));
+    }
     Launch::new(kernel, p, grid_1d(p.n as usize, 256))
 }
