@@ -186,7 +186,10 @@ impl Model {
                 let state = c.optimizer.state();
                 let file = dir.join("optimizer.safetensors");
                 write_atomic(&file, &encode(&state.tensors, &file)?)?;
-                json!({ "kind": state.kind, "step": state.step, "hyper": state.hyper, "lr": c.optimizer.learning_rate() })
+                let param_steps: serde_json::Map<String, serde_json::Value> =
+                    state.param_steps.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+                json!({ "kind": state.kind, "step": state.step, "hyper": state.hyper,
+                        "lr": c.optimizer.learning_rate(), "param_steps": param_steps })
             }
             None => serde_json::Value::Null,
         };
@@ -232,6 +235,11 @@ impl Model {
                 step: opt["step"].as_u64().unwrap_or(0),
                 hyper: opt["hyper"].clone(),
                 tensors,
+                // Absent in checkpoints written before per-parameter counts: every one at `step`.
+                param_steps: opt["param_steps"]
+                    .as_object()
+                    .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_u64()?))).collect())
+                    .unwrap_or_default(),
             };
             c.optimizer.load_state(&state)?;
             if let Some(lr) = opt["lr"].as_f64() {

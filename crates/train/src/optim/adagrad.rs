@@ -62,6 +62,12 @@ impl Optimizer for Adagrad {
     shared_methods!("Adagrad");
     fn state(&self) -> OptimizerState {
         let hyper = json!({ "lr": self.hp.lr, "eps": self.hp.eps, "weight_decay": self.hp.weight_decay, "initial": self.initial });
-        OptimizerState { kind: "Adagrad".into(), step: self.step, hyper, tensors: self.slots.export(SLOTS) }
+        OptimizerState {
+            kind: "Adagrad".into(),
+            step: self.step,
+            hyper,
+            tensors: self.slots.export(SLOTS),
+            param_steps: self.slots.steps(),
+        }
     }
 }

@@ -69,8 +69,8 @@ impl Optimizer for Adam {
     fn step(&mut self, params: &[Param]) -> Result<()> {
         clip(params, self.clip)?;
         self.step += 1;
-        let hp = AdamParams { step: self.step, ..self.hp };
         for (p, g) in updatable(params) {
+            let hp = AdamParams { step: self.slots.tick(p), ..self.hp };
             let s = self.slots.of(p, SLOTS, 0.0)?;
             adam_step(p.var.data(), &g, &s[0], &s[1], &hp)?;
         }
@@ -81,6 +81,12 @@ impl Optimizer for Adam {
         let h = &self.hp;
         let hyper =
             json!({ "lr": h.lr, "beta1": h.beta1, "beta2": h.beta2, "eps": h.eps, "weight_decay": h.weight_decay });
-        OptimizerState { kind: self.kind.into(), step: self.step, hyper, tensors: self.slots.export(SLOTS) }
+        OptimizerState {
+            kind: self.kind.into(),
+            step: self.step,
+            hyper,
+            tensors: self.slots.export(SLOTS),
+            param_steps: self.slots.steps(),
+        }
     }
 }

@@ -99,8 +99,11 @@ pub trait Optimizer: Send {
 pub struct OptimizerState {
     /// Optimizer kind (`"SGD"`, `"Adam"`, `"AdamW"`, `"RMSprop"`, `"Adagrad"`); must match on load.
     pub kind: String,
-    /// Steps taken (drives bias corrections and SGD's first-step momentum).
+    /// Steps taken by the optimizer.
     pub step: u64,
+    /// Updates of each parameter (Adam's bias corrections and SGD's first momentum step go by
+    /// these, as PyTorch's per-parameter `step`); empty: every parameter at `step`.
+    pub param_steps: Vec<(String, u64)>,
     /// Hyper-parameters as JSON, for the checkpoint (informational on load).
     pub hyper: serde_json::Value,
     /// State tensors named `<param name>/<slot>`.

@@ -75,6 +75,12 @@ impl Optimizer for Rmsprop {
         let h = &self.hp;
         let hyper = json!({ "lr": h.lr, "alpha": h.alpha, "eps": h.eps, "weight_decay": h.weight_decay,
                             "momentum": h.momentum, "centered": h.centered });
-        OptimizerState { kind: "RMSprop".into(), step: self.step, hyper, tensors: self.slots.export(SLOTS) }
+        OptimizerState {
+            kind: "RMSprop".into(),
+            step: self.step,
+            hyper,
+            tensors: self.slots.export(SLOTS),
+            param_steps: self.slots.steps(),
+        }
     }
 }

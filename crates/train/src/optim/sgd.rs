@@ -57,8 +57,8 @@ impl Optimizer for Sgd {
     fn step(&mut self, params: &[Param]) -> Result<()> {
         clip(params, self.clip)?;
         self.step += 1;
-        let hp = SgdParams { step: self.step, ..self.hp };
         for (p, g) in updatable(params) {
+            let hp = SgdParams { step: self.slots.tick(p), ..self.hp };
             if hp.momentum == 0.0 {
                 sgd_step(p.var.data(), &g, None, &hp)?;
             } else {
@@ -73,6 +73,12 @@ impl Optimizer for Sgd {
         let h = &self.hp;
         let hyper = json!({ "lr": h.lr, "momentum": h.momentum, "dampening": h.dampening,
                             "weight_decay": h.weight_decay, "nesterov": h.nesterov });
-        OptimizerState { kind: "SGD".into(), step: self.step, hyper, tensors: self.slots.export(SLOTS) }
+        OptimizerState {
+            kind: "SGD".into(),
+            step: self.step,
+            hyper,
+            tensors: self.slots.export(SLOTS),
+            param_steps: self.slots.steps(),
+        }
     }
 }

@@ -8,10 +8,11 @@ use super::OptimizerState;
 use crate::error::{Result, TrainError};
 use crate::param::Param;
 
-/// Named state tensors of each parameter.
+/// Named state tensors of each parameter, and how many updates each parameter has had.
 #[derive(Default)]
 pub(crate) struct Slots {
     map: BTreeMap<String, Vec<Tensor>>,
+    steps: BTreeMap<String, u64>,
 }
 
 impl Slots {
@@ -33,6 +34,21 @@ impl Slots {
             }
         }
         Ok(slots)
+    }
+
+    /// Counts one more update of `p` and returns its count (1 on its first). Adam's bias
+    /// corrections and SGD's first momentum step go by this count, as PyTorch keeps `step` per
+    /// parameter: a parameter that starts updating late (unfrozen for fine-tuning) starts its
+    /// own count, instead of taking the optimizer's and an undercorrected first step.
+    pub(crate) fn tick(&mut self, p: &Param) -> u64 {
+        let t = self.steps.entry(p.name.clone()).or_insert(0);
+        *t += 1;
+        *t
+    }
+
+    /// Every parameter's update count.
+    pub(crate) fn steps(&self) -> Vec<(String, u64)> {
+        self.steps.iter().map(|(k, v)| (k.clone(), *v)).collect()
     }
 
     /// `(<param>/<slot>, tensor)` for every slot.
@@ -72,6 +88,13 @@ impl Slots {
             };
             out.insert(param, full);
         }
+        // A state without per-parameter counts (older checkpoints) gives every parameter that
+        // has slots the optimizer's count.
+        self.steps = if state.param_steps.is_empty() {
+            out.keys().map(|k| (k.clone(), state.step)).collect()
+        } else {
+            state.param_steps.iter().cloned().collect()
+        };
         self.map = out;
         Ok(())
     }

@@ -157,6 +157,34 @@ fn state_round_trips_and_mismatches_are_refused() {
 }
 
 #[test]
+fn a_parameter_that_starts_late_gets_its_own_step_count() {
+    // `late` has no gradient (frozen) for 5 steps of `early`, then joins: its first Adam update
+    // must be PyTorch's first step, lr * g / (|g| + eps), not one bias-corrected for step 6
+    // (which would move it by about 0.52 lr).
+    let early = Param::new("early", Var::parameter(tensor(&X0, &[2])));
+    let late = Param::new("late", Var::parameter(tensor(&X0, &[2])));
+    let mut opt = Adam::new(0.1);
+    let both = [early.clone(), late.clone()];
+    for g in G.iter().cycle().take(5) {
+        early.var.set_grad(Some(tensor(g, &[2]))).unwrap();
+        opt.step(&both).unwrap();
+    }
+    assert_eq!(late.var.to_vec().unwrap(), X0);
+    early.var.set_grad(Some(tensor(&G[0], &[2]))).unwrap();
+    late.var.set_grad(Some(tensor(&G[0], &[2]))).unwrap();
+    opt.step(&both).unwrap();
+    let want: Vec<f32> = X0.iter().zip(&G[0]).map(|(x, g)| x - 0.1 * g.signum()).collect();
+    assert_close(&late.var.to_vec().unwrap(), &want, 1e-6);
+    // The counts travel with the state: 6 updates of early, 1 of late.
+    let mut steps = opt.state().param_steps;
+    steps.sort();
+    assert_eq!(steps, vec![("early".to_string(), 6), ("late".to_string(), 1)]);
+    let mut restored = Adam::new(0.1);
+    restored.load_state(&opt.state()).unwrap();
+    assert_eq!(restored.state().param_steps.len(), 2);
+}
+
+#[test]
 fn gradient_clipping_by_value_norm_and_global_norm() {
     let params: Vec<Param> =
         (0..2).map(|i| Param::new(format!("p{i}"), Var::parameter(tensor(&[0.0, 0.0], &[2])))).collect();
