@@ -7,7 +7,8 @@
 //   dlogits_ij = up_i (p_j W_i - t_j w_j),   p_j = exp(logp_j),   W_i = sum_k t_k w_k
 //              = up_i (p_j W_i - t_j w_j)   with W_i = (1 - eps) w_y + (eps / c) sum_k w_k
 // A label >= c (e.g. -100 as i32 bits) is ignored, like PyTorch's ignore_index: loss 0, wy 0
-// and a zero gradient row. One 256-thread workgroup per sample; fixed-order trees.
+// and a zero gradient row. One 256-thread workgroup per sample with fixed-order trees, or (the
+// `_rows` entry points at the end, for narrow rows) one invocation per sample.
 // Parameters match `XentParams` in crates/kernels/src/ops/softmax_xent.rs.
 
 struct XentParams {

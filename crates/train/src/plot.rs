@@ -86,9 +86,11 @@ pub fn plot_curves(title: &str, x_label: &str, curves: &[Curve], path: impl AsRe
 pub fn plot_panels(panels: &[Panel], path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
     let file = path.display().to_string();
-    let empty = panels.is_empty() || panels.iter().any(|p| p.curves.iter().all(|c| finite(&c.values).is_empty()));
-    if empty {
-        return Err(TrainError::config(&file, "nothing to plot: every panel needs a curve with a finite value"));
+    // A panel whose every value diverged (a NaN loss) is left out rather than failing the chart.
+    let panels: Vec<&Panel> =
+        panels.iter().filter(|p| p.curves.iter().any(|c| !finite(&c.values).is_empty())).collect();
+    if panels.is_empty() {
+        return Err(TrainError::config(&file, "nothing to plot: no curve has a finite value"));
     }
     register_fonts();
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -101,19 +103,23 @@ pub fn plot_panels(panels: &[Panel], path: impl AsRef<Path>) -> Result<()> {
         let size = (PANEL_SIZE.0 * panels.len() as u32, PANEL_SIZE.1);
         let root = BitMapBackend::new(&tmp, size).into_drawing_area();
         root.fill(&WHITE)?;
-        for (area, panel) in root.split_evenly((1, panels.len())).iter().zip(panels) {
+        for (area, panel) in root.split_evenly((1, panels.len())).iter().zip(&panels) {
             draw_panel(area, panel)?;
         }
         root.present()?;
         Ok(())
     };
-    draw().map_err(|e| TrainError::config(&file, format!("cannot draw the chart: {e}")))?;
+    if let Err(e) = draw() {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(TrainError::config(&file, format!("cannot draw the chart: {e}")));
+    }
     std::fs::rename(&tmp, path).map_err(|source| TrainError::Io { file, source })
 }
 
-/// The finite points of `values` as (1-based step, value).
+/// The plottable points of `values` as (1-based step, value): finite and below 1e30, so the
+/// axis range and its margins stay finite.
 fn finite(values: &[f32]) -> Vec<(f32, f32)> {
-    values.iter().enumerate().filter(|(_, v)| v.is_finite()).map(|(i, &v)| ((i + 1) as f32, v)).collect()
+    values.iter().enumerate().filter(|(_, v)| v.abs() < 1e30).map(|(i, &v)| ((i + 1) as f32, v)).collect()
 }
 
 fn draw_panel<DB: DrawingBackend>(
@@ -149,7 +155,8 @@ where
     for (k, (label, pts)) in lines.into_iter().enumerate() {
         let colour = Palette99::pick(k).to_rgba();
         chart
-            .draw_series(LineSeries::new(pts, colour.stroke_width(2)))?
+            // Markers too: a line through one point (a one-epoch run) draws nothing.
+            .draw_series(LineSeries::new(pts, colour.stroke_width(2)).point_size(3))?
             .label(label)
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
     }
@@ -166,8 +173,8 @@ where
 fn register_fonts() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        // The font is a valid TrueType file compiled into the binary; failure would be a broken
-        // build of the `dejavu` crate, and the charts would then lack text rather than fail.
+        // The font is a valid TrueType file compiled into the binary; if registering it ever
+        // failed (a broken `dejavu` build), drawing would report the missing font as an error.
         let _ = register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular());
     });
 }
@@ -220,5 +227,19 @@ mod tests {
         assert!(e.contains("never.png") && e.contains("nothing to plot"), "{e}");
         let e = plot_curves("x", "step", &[Curve::new("nan", vec![f32::NAN])], "/tmp/never.png").unwrap_err();
         assert!(e.to_string().contains("nothing to plot"));
+    }
+
+    #[test]
+    fn a_diverged_panel_is_left_out_and_one_epoch_still_draws() {
+        let dir = std::env::temp_dir().join(format!("wgtrain-plot-nan-{}", std::process::id()));
+        let mut h = history(1);
+        h.logs[0].set("loss", f32::NAN);
+        h.logs[0].set("val_loss", f32::INFINITY);
+        // loss is all non-finite: only the accuracy panel is drawn.
+        plot_history(&h, dir.join("one.png")).unwrap();
+        assert_eq!(png_size(&dir.join("one.png")), PANEL_SIZE);
+        let huge = [Curve::new("huge", vec![f32::MAX, 1.0, -f32::MAX, 2.0])];
+        plot_curves("huge", "step", &huge, dir.join("huge.png")).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

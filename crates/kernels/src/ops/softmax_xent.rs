@@ -36,7 +36,6 @@ pub static XENT_FORWARD: KernelSpec =
 pub static XENT_BACKWARD: KernelSpec =
     KernelSpec { shader: Shader::SoftmaxXent, entry: "xent_backward", bindings: &[R, R, R, R, W] };
 
-/// Launch of `kernel` (one of the two above): one workgroup per sample.
 /// `XENT_FORWARD` with an invocation per row (for rows of at most `ROWS_MAX_C` classes).
 pub static XENT_FORWARD_ROWS: KernelSpec =
     KernelSpec { shader: Shader::SoftmaxXent, entry: "xent_forward_rows", bindings: &[R, R, R, W, W] };

@@ -65,7 +65,9 @@ impl AugmentOptions {
             contrast: self.contrast,
             saturation: self.saturation,
             noise_std: self.noise_std,
-            cutout: u(self.cutout),
+            // A square twice the image's larger side covers it wherever it is centred, so
+            // larger values change nothing and must not overflow the kernel's i32 arithmetic.
+            cutout: u(self.cutout.min(2 * h.max(w))),
         }
     }
 }
@@ -123,7 +125,8 @@ fn check_strengths(o: &AugmentOptions, channels: usize) -> Result<()> {
     ];
     for (name, v, max) in fields {
         if !(v.is_finite() && v >= 0.0 && v <= max) {
-            let why = format!("{name} must be finite and in [0, {max}], got {v}");
+            let range = if max.is_finite() { format!("in [0, {max}]") } else { "at least 0".into() };
+            let why = format!("{name} must be finite and {range}, got {v}");
             return Err(TensorError::Argument { op, why });
         }
     }

@@ -18,12 +18,14 @@ pub struct TensorBoard {
     histogram_freq: usize,
     train: Option<EventWriter>,
     validation: Option<EventWriter>,
+    /// Whether this callback turned gradient-norm recording on (and so turns it off).
+    recording: bool,
 }
 
 impl TensorBoard {
     /// Event files go to `log_dir/train` and `log_dir/validation`.
     pub fn new(log_dir: impl Into<PathBuf>) -> Self {
-        TensorBoard { dir: log_dir.into(), histogram_freq: 0, train: None, validation: None }
+        TensorBoard { dir: log_dir.into(), histogram_freq: 0, train: None, validation: None, recording: false }
     }
     /// Writes weight and gradient-norm histograms every `every` epochs (0: never, the default).
     pub fn histogram_freq(mut self, every: usize) -> Self {
@@ -36,11 +38,17 @@ impl Callback for TensorBoard {
     fn on_train_begin(&mut self, model: &mut Model) -> Result<()> {
         self.train = Some(EventWriter::new(self.dir.join("train"))?);
         self.validation = Some(EventWriter::new(self.dir.join("validation"))?);
-        model.record_grad_norms(self.histogram_freq > 0);
+        // Recording the user already started is left on, and left alone at the end.
+        self.recording = self.histogram_freq > 0 && model.grad_norms.is_none();
+        if self.recording {
+            model.record_grad_norms(true);
+        }
         Ok(())
     }
     fn on_train_end(&mut self, model: &mut Model, _: &Logs) -> Result<()> {
-        model.record_grad_norms(false);
+        if std::mem::take(&mut self.recording) {
+            model.record_grad_norms(false);
+        }
         Ok(())
     }
     fn on_epoch_end(&mut self, model: &mut Model, epoch: usize, logs: &Logs) -> Result<()> {
@@ -55,7 +63,7 @@ impl Callback for TensorBoard {
             }
         }
         // Drained every epoch, so the recording stays as long as one epoch.
-        let norms = model.take_grad_norms()?;
+        let norms = if self.histogram_freq > 0 { model.take_grad_norms()? } else { Vec::new() };
         if self.histogram_freq > 0
             && (epoch + 1).is_multiple_of(self.histogram_freq)
             && let Some(w) = &mut self.train

@@ -54,6 +54,9 @@ impl Optimizer for Adagrad {
         clip(params, self.clip)?;
         self.step += 1;
         for (p, g) in updatable(params) {
+            // Counted (though Adagrad's update does not use it) so saved states say how old
+            // each parameter's sums are.
+            self.slots.tick(p);
             let s = self.slots.of(p, SLOTS, self.initial)?;
             adagrad_step(p.var.data(), &g, &s[0], &self.hp)?;
         }

@@ -102,7 +102,8 @@ pub struct OptimizerState {
     /// Steps taken by the optimizer.
     pub step: u64,
     /// Updates of each parameter (Adam's bias corrections and SGD's first momentum step go by
-    /// these, as PyTorch's per-parameter `step`); empty: every parameter at `step`.
+    /// these, as PyTorch's per-parameter `step`); a parameter with state but no count here is
+    /// taken to be at `step`.
     pub param_steps: Vec<(String, u64)>,
     /// Hyper-parameters as JSON, for the checkpoint (informational on load).
     pub hyper: serde_json::Value,

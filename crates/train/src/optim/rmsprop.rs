@@ -63,6 +63,9 @@ impl Optimizer for Rmsprop {
         clip(params, self.clip)?;
         self.step += 1;
         for (p, g) in updatable(params) {
+            // Counted (though RMSprop's update does not use it) so saved states say how old
+            // each parameter's averages are.
+            self.slots.tick(p);
             let s = self.slots.of(p, SLOTS, 0.0)?;
             let buf = (self.hp.momentum > 0.0).then_some(&s[1]);
             let avg = self.hp.centered.then_some(&s[2]);

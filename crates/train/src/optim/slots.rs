@@ -90,11 +90,10 @@ impl Slots {
         }
         // A state without per-parameter counts (older checkpoints) gives every parameter that
         // has slots the optimizer's count.
-        self.steps = if state.param_steps.is_empty() {
-            out.keys().map(|k| (k.clone(), state.step)).collect()
-        } else {
-            state.param_steps.iter().cloned().collect()
-        };
+        // A parameter the state has no count for (older checkpoints have none) takes the
+        // optimizer's count: its moments are as old as that, at most.
+        self.steps = out.keys().map(|k| (k.clone(), state.step)).collect();
+        self.steps.extend(state.param_steps.iter().cloned());
         self.map = out;
         Ok(())
     }

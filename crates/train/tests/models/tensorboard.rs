@@ -149,6 +149,13 @@ fn fit_writes_weight_and_gradient_norm_histograms() {
     // Recording stops with fit.
     model.fit(&x, &y, FitOptions { epochs: 1, batch_size: 10, verbose: false, ..Default::default() }).unwrap();
     assert!(model.take_grad_norms().unwrap().is_empty());
+    // A recording the user started survives a fit whose TensorBoard writes no histograms.
+    model.record_grad_norms(true);
+    let tb = TensorBoard::new(scratch("tensorboard-user"));
+    let o =
+        FitOptions { epochs: 1, batch_size: 10, verbose: false, callbacks: vec![Box::new(tb)], ..Default::default() };
+    model.fit(&x, &y, o).unwrap();
+    assert_eq!(model.take_grad_norms().unwrap().len(), 4);
 }
 
 #[test]

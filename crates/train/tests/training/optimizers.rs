@@ -182,6 +182,14 @@ fn a_parameter_that_starts_late_gets_its_own_step_count() {
     let mut restored = Adam::new(0.1);
     restored.load_state(&opt.state()).unwrap();
     assert_eq!(restored.state().param_steps.len(), 2);
+    // A parameter with state but no count (an older checkpoint) is taken to be at the
+    // optimizer's step, not restarted at 1 with moments already built up.
+    let mut partial = opt.state();
+    partial.param_steps.retain(|(k, _)| k == "late");
+    restored.load_state(&partial).unwrap();
+    let mut steps = restored.state().param_steps;
+    steps.sort();
+    assert_eq!(steps, vec![("early".to_string(), 6), ("late".to_string(), 1)]);
 }
 
 #[test]
