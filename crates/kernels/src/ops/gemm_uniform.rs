@@ -116,27 +116,15 @@ pub static PACK: KernelSpec = KernelSpec {
 };
 
 /// One C tile over up to [`PAIRS`] window pairs: (A windows.., B windows.., bias, C); see [`GemmPlan::steps`].
-pub static GEMM: KernelSpec = KernelSpec {
-    shader: Shader::GemmUniform,
-    entry: "gemm_uniform",
-    bindings: &[
-        Access::Uniform,
-        Access::Uniform,
-        Access::Uniform,
-        Access::Uniform,
-        Access::Uniform,
-        Access::Uniform,
-        Access::Uniform,
-        Access::Uniform,
-        Access::Uniform,
-        Access::Uniform,
-        Access::Uniform,
-        Access::Uniform,
-        Access::Uniform,
-        Access::Uniform,
-        Access::Read,
-        Access::ReadWrite,
-    ],
+pub static GEMM: KernelSpec =
+    KernelSpec { shader: Shader::GemmUniform, entry: "gemm_uniform", bindings: &GEMM_BINDINGS };
+
+/// The A and B windows of every pair (uniform), then the bias (read) and C (read-write).
+const GEMM_BINDINGS: [Access; 2 * PAIRS + 2] = {
+    let mut b = [Access::Uniform; 2 * PAIRS + 2];
+    b[2 * PAIRS] = Access::Read;
+    b[2 * PAIRS + 1] = Access::ReadWrite;
+    b
 };
 
 /// How one operand is cut into windows: `tiles` row tiles of `r` rows, `kws` windows of `kc`

@@ -127,12 +127,16 @@ fn window_constants(p: &PoolParams) -> Constants {
 pub fn forward(kernel: &'static KernelSpec, p: &PoolParams) -> Launch {
     Launch::new(kernel, p, grid_1d(p.output_len(), 256)).with_constants(window_constants(p))
 }
-/// Max, average or global backward: an invocation per input element.
+/// Max or average backward: an invocation per input element.
 pub fn backward(kernel: &'static KernelSpec, p: &PoolParams) -> Launch {
-    let constants = if std::ptr::eq(kernel, &GLOBAL_AVG_BACKWARD) { Constants::default() } else { window_constants(p) };
-    Launch::new(kernel, p, grid_1d(p.input_len(), 256)).with_constants(constants)
+    Launch::new(kernel, p, grid_1d(p.input_len(), 256)).with_constants(window_constants(p))
 }
 /// Global average forward: a workgroup per plane.
 pub fn global_forward(p: &PoolParams) -> Launch {
     Launch::new(&GLOBAL_AVG_FORWARD, p, grid_1d(p.planes as usize, 1))
+}
+/// Global average backward: an invocation per input element. No shape constants: its one
+/// division per element does not pay for a pipeline per input size.
+pub fn global_backward(p: &PoolParams) -> Launch {
+    Launch::new(&GLOBAL_AVG_BACKWARD, p, grid_1d(p.input_len(), 256))
 }

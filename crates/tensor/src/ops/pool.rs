@@ -182,7 +182,7 @@ impl Tensor {
         let p = PoolParams::global(input_shape[0] * input_shape[1], [input_shape[2], input_shape[3]]);
         let dx = Tensor::empty(self.device(), &input_shape, DType::F32)?;
         if !dx.is_empty() {
-            self.device().dispatch(&pool::backward(&pool::GLOBAL_AVG_BACKWARD, &p), &[dy.binding(), dx.binding()])?;
+            self.device().dispatch(&pool::global_backward(&p), &[dy.binding(), dx.binding()])?;
         }
         Ok(dx)
     }
