@@ -422,9 +422,8 @@ impl Device {
             entries: &entries,
         });
         {
-            let encoder = batch.encoder(device);
-            let mut pass =
-                encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(op), timestamp_writes: None });
+            let pass = batch.pass(device);
+            pass.insert_debug_marker(op);
             pass.set_pipeline(&pipeline.pipeline);
             pass.set_bind_group(0, &bind_group, &[]);
             pass.dispatch_workgroups(workgroups[0], workgroups[1], workgroups[2]);
