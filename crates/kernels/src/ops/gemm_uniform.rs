@@ -4,7 +4,8 @@
 //! are read through row, column and batch strides, C is contiguous `[batch, m, n]`, the bias +
 //! activation epilogue is fused.
 //!
-//! A [`GemmPlan`] splits C into tiles of at most 128 x 128 and K into windows of `kc` steps;
+//! A [`GemmPlan`] splits K into windows of `kc` steps and C into tiles the windows can hold
+//! (a cost model picks `kc`);
 //! one dispatch covers one C tile and up to [`PAIRS`] windows of K, so a matmul is
 //! `batch x tiles_m x tiles_n x ceil(k_windows / PAIRS)` GEMM dispatches after two packs.
 //! Launchers never see buffers: a [`GemmStep`] names the windows (as element offsets into the
@@ -28,15 +29,21 @@ pub const INV_ROWS: u32 = 8;
 pub const INV_COLS: u32 = 16;
 /// Invocations per workgroup of `gemm_uniform`.
 pub const WG: u32 = 8;
-/// Deepest window: k steps per window when K is large. With 64 KiB windows this makes C tiles
-/// of 128 x 128, small enough to leave room for deep windows (896 k-steps per dispatch), so C
-/// is rarely read back and rewritten (storage accesses, not FMAs, dominate on llvmpipe); 64 and
-/// 256 measured no better (ARCHITECTURE.md).
-pub const MAX_KC: u32 = 128;
-/// Largest C tile side. A shallow K (a 3x3 conv over 3 channels has K = 27) lets the windows
-/// hold wider tiles, so one dispatch covers more of C: the per-dispatch cost (~0.15 ms on
-/// lavapipe) otherwise dominates small-K products.
-pub const MAX_SIDE: u32 = 1024;
+/// Largest C tile side: the windows bound the tile (`side * kc <= WINDOW_FLOATS`), this caps
+/// it where K is very shallow (a 3x3 conv over 3 channels has K = 27).
+pub const MAX_SIDE: u32 = 4096;
+
+/// The cost model [`GemmPlan::new`] minimizes, in microseconds, with rates measured on
+/// lavapipe (2 cores; ARCHITECTURE.md): the fixed cost of a dispatch, a C element stored (or
+/// read back and stored again, once per chunk of K), an operand element packed, and a
+/// multiply-add pair at the inner loop's rate. Only the ratios matter; a real GPU takes the
+/// tiled path, not this one.
+mod cost {
+    pub const DISPATCH_US: f64 = 90.0;
+    pub const C_ELEMENT_US: f64 = 0.010;
+    pub const PACK_ELEMENT_US: f64 = 0.012;
+    pub const FLOP_US: f64 = 1.0 / 20_000.0;
+}
 
 /// Parameters of `gemm_uniform.wgsl`.
 #[repr(C)]
@@ -207,6 +214,15 @@ fn tiling(rows: u32, step: u32, side: u32) -> (u32, u32) {
     (rows.div_ceil(tiles).next_multiple_of(step).max(step), tiles)
 }
 
+/// Window depths [`GemmPlan::new`] compares: K split over 1..=[`PAIRS`] windows (one
+/// dispatch per tile), and a geometric ladder of deeper products' windows, each leaving room
+/// for at least a 16-wide tile.
+fn candidate_kcs(k: u32) -> impl Iterator<Item = u32> {
+    let splits = (1..=PAIRS as u32).map(move |w| k.div_ceil(w));
+    let ladder = [16u32, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024].into_iter();
+    splits.chain(ladder.filter(move |&kc| kc < k)).filter(|&kc| kc <= WINDOW_FLOATS as u32 / INV_COLS)
+}
+
 /// Where C's elements go and how the bias applies (see `store4` in `gemm_uniform.wgsl`):
 /// column `col` of row `row` in batch `b` lives at
 /// `base + b * batch_stride + (col / inner) * outer + row * inner + col % inner`.
@@ -245,14 +261,19 @@ impl CLayout {
 
 impl GemmPlan {
     /// Geometry for `p` with window offsets aligned to `align_bytes`
-    /// (`min_uniform_buffer_offset_alignment`): K cut into equal windows of at most
-    /// [`MAX_KC`] steps, C into tiles as wide as those windows allow (at most [`MAX_SIDE`]).
+    /// (`min_uniform_buffer_offset_alignment`): K cut into equal windows of `kc` steps, C into
+    /// tiles as large as those windows allow (at most [`MAX_SIDE`]). `kc` is chosen by a cost
+    /// model (see [`cost`]) rather than timed: a deep window makes narrow tiles (more
+    /// dispatches), a shallow one makes more chunks of K (C stored more often), and a tile that
+    /// is one workgroup wide leaves a core idle. So a shallow K spreads over all [`PAIRS`]
+    /// windows of one dispatch, a small deep product takes deep windows, and large squares
+    /// land near 128 x 128 tiles with about 100 k steps per window.
     pub fn new(p: &MatmulParams, align_bytes: u32) -> GemmPlan {
-        let kws = p.k.div_ceil(MAX_KC).max(1);
-        let kc = p.k.div_ceil(kws).max(1);
-        let side = (WINDOW_FLOATS as u32 / kc / INV_COLS * INV_COLS).min(MAX_SIDE);
-        let (ra, tiles_m) = tiling(p.m, INV_ROWS, side);
-        let (rb, tiles_n) = tiling(p.n, INV_COLS, side);
+        let k = p.k.max(1);
+        let (kc, kws, ra, tiles_m, rb, tiles_n) = candidate_kcs(k)
+            .map(|kc| Self::geometry(p, kc))
+            .min_by(|x, y| Self::cost(p, x).total_cmp(&Self::cost(p, y)))
+            .expect("at least one window depth fits");
         let align = (align_bytes as u64 / 4).max(4);
         let panel = |rows, r: u32, tiles, bs: u32| Panel {
             rows,
@@ -264,6 +285,31 @@ impl GemmPlan {
             batches: if bs == 0 { 1 } else { p.batch.max(1) },
         };
         GemmPlan { a: panel(p.m, ra, tiles_m, p.a_bs), b: panel(p.n, rb, tiles_n, p.b_bs) }
+    }
+
+    /// (kc, windows, rows per A tile, A tiles, rows per B tile, B tiles) for windows of at most
+    /// `kc` steps (balanced, so no window is empty).
+    fn geometry(p: &MatmulParams, kc: u32) -> (u32, u32, u32, u32, u32, u32) {
+        let kws = p.k.max(1).div_ceil(kc);
+        let kc = p.k.max(1).div_ceil(kws);
+        let side = (WINDOW_FLOATS as u32 / kc).min(MAX_SIDE);
+        let (ra, tiles_m) = tiling(p.m, INV_ROWS, side / INV_ROWS * INV_ROWS);
+        let (rb, tiles_n) = tiling(p.n, INV_COLS, side / INV_COLS * INV_COLS);
+        (kc, kws, ra, tiles_m, rb, tiles_n)
+    }
+
+    /// Estimated microseconds of a geometry (see [`cost`]).
+    fn cost(p: &MatmulParams, &(kc, kws, ra, tiles_m, rb, tiles_n): &(u32, u32, u32, u32, u32, u32)) -> f64 {
+        let batch = p.batch.max(1) as f64;
+        let chunks = kws.div_ceil(PAIRS as u32) as f64;
+        let (rows, cols, depth) = ((ra * tiles_m) as f64, (rb * tiles_n) as f64, (kc * kws) as f64);
+        let dispatches = batch * (tiles_m * tiles_n) as f64 * chunks;
+        let workgroups = ((ra / INV_ROWS) * (rb / INV_COLS)).div_ceil(WG);
+        let idle_core = if workgroups < 2 { 2.0 } else { 1.0 };
+        dispatches * cost::DISPATCH_US
+            + batch * rows * cols * chunks * cost::C_ELEMENT_US
+            + batch * (rows + cols) * depth * cost::PACK_ELEMENT_US
+            + batch * 2.0 * rows * cols * depth * cost::FLOP_US * idle_core
     }
 
     /// Pack of A (`m x k`) and of B (read as `n x k` through swapped strides).
@@ -336,14 +382,14 @@ mod tests {
     #[test]
     fn plans_cover_every_row_column_and_k_within_one_window() {
         for (m, n, k, batch) in
-            [(1, 1, 1, 1), (7, 33, 1000, 2), (128, 10, 784, 1), (2048, 2048, 2048, 1), (784, 256, 128, 1)]
+            [(1, 1, 1, 1), (7, 33, 1000, 2), (128, 10, 784, 1), (2048, 2048, 2048, 1), (784, 256, 128, 1), (32, 57600, 27, 1), (32, 32, 57600, 1)]
         {
             let p = params(m, n, k, batch);
             let plan = GemmPlan::new(&p, 256);
             let (a, b) = (plan.a, plan.b);
             assert!(a.r * a.tiles >= m && b.r * b.tiles >= n && a.kc * a.kws >= k, "{plan:?}");
             assert!(a.r <= MAX_SIDE && b.r <= MAX_SIDE && a.r % INV_ROWS == 0 && b.r % INV_COLS == 0, "{plan:?}");
-            assert!(a.kc <= MAX_KC && (a.kws - 1) * a.kc < k, "no window is empty: {plan:?}");
+            assert!(a.kc <= 1024 && (a.kws - 1) * a.kc < k, "no window is empty: {plan:?}");
             assert!(a.r as u64 * a.kc as u64 <= WINDOW_FLOATS && b.r as u64 * b.kc as u64 <= WINDOW_FLOATS);
             assert!(a.wstride % 64 == 0 && a.wstride >= (a.r * a.kc) as u64, "{plan:?}");
             assert_eq!((a.batches, b.batches), (batch, 1));
@@ -355,5 +401,22 @@ mod tests {
                 assert!(s.b_windows.iter().all(|&w| w + WINDOW_FLOATS <= b.elements()));
             }
         }
+    }
+
+    #[test]
+    fn the_cost_model_cuts_dispatches_where_windows_allow() {
+        // A shallow K (conv1 of the CNN: 3x3 over 3 channels) spreads over every window pair
+        // of a dispatch, so the windows hold 3840-wide tiles: 15 dispatches, not 98.
+        let p = params(32, 57600, 27, 1);
+        let plan = GemmPlan::new(&p, 256);
+        assert_eq!(plan.a.kws, PAIRS as u32, "{plan:?}");
+        assert!(plan.steps(&p, &CLayout::matmul(&p)).len() <= 16, "{plan:?}");
+        // A small deep product (that conv's weight gradient) takes deep windows: fewer chunks.
+        let p = params(32, 32, 57600, 1);
+        let plan = GemmPlan::new(&p, 256);
+        assert!(plan.a.kc >= 256 && plan.steps(&p, &CLayout::matmul(&p)).len() <= 20, "{plan:?}");
+        // The MLP's first-layer weight gradient: whole-width tiles, at most two dispatches.
+        let p = params(784, 256, 128, 1);
+        assert!(GemmPlan::new(&p, 256).steps(&p, &CLayout::matmul(&p)).len() <= 2);
     }
 }
