@@ -223,6 +223,47 @@ fn candidate_kcs(k: u32) -> impl Iterator<Item = u32> {
     splits.chain(ladder.filter(move |&kc| kc < k)).filter(|&kc| kc <= WINDOW_FLOATS as u32 / INV_COLS)
 }
 
+/// One candidate cut of a matmul that [`GemmPlan::new`] prices: `kws` windows of `kc` steps,
+/// `tiles_m` A tiles of `ra` rows and `tiles_n` B tiles of `rb` rows.
+#[derive(Debug, Clone, Copy)]
+struct Geometry {
+    kc: u32,
+    kws: u32,
+    ra: u32,
+    tiles_m: u32,
+    rb: u32,
+    tiles_n: u32,
+}
+
+impl Geometry {
+    /// Windows of at most `kc` steps (balanced, so no window is empty) and the largest tiles
+    /// they hold.
+    fn new(p: &MatmulParams, kc: u32) -> Geometry {
+        let kws = p.k.max(1).div_ceil(kc);
+        let kc = p.k.max(1).div_ceil(kws);
+        let side = (WINDOW_FLOATS as u32 / kc).min(MAX_SIDE);
+        let (ra, tiles_m) = tiling(p.m, INV_ROWS, side / INV_ROWS * INV_ROWS);
+        let (rb, tiles_n) = tiling(p.n, INV_COLS, side / INV_COLS * INV_COLS);
+        Geometry { kc, kws, ra, tiles_m, rb, tiles_n }
+    }
+
+    /// Estimated microseconds (see [`cost`]).
+    fn cost(&self, p: &MatmulParams) -> f64 {
+        let batch = p.batch.max(1) as f64;
+        let chunks = self.kws.div_ceil(PAIRS as u32) as f64;
+        let rows = (self.ra * self.tiles_m) as f64;
+        let cols = (self.rb * self.tiles_n) as f64;
+        let depth = (self.kc * self.kws) as f64;
+        let dispatches = batch * (self.tiles_m * self.tiles_n) as f64 * chunks;
+        let workgroups = ((self.ra / INV_ROWS) * (self.rb / INV_COLS)).div_ceil(WG);
+        let idle_core = if workgroups < 2 { 2.0 } else { 1.0 };
+        dispatches * cost::DISPATCH_US
+            + batch * rows * cols * chunks * cost::C_ELEMENT_US
+            + batch * (rows + cols) * depth * cost::PACK_ELEMENT_US
+            + batch * 2.0 * rows * cols * depth * cost::FLOP_US * idle_core
+    }
+}
+
 /// Where C's elements go and how the bias applies (see `store4` in `gemm_uniform.wgsl`):
 /// column `col` of row `row` in batch `b` lives at
 /// `base + b * batch_stride + (col / inner) * outer + row * inner + col % inner`.
@@ -269,47 +310,23 @@ impl GemmPlan {
     /// windows of one dispatch, a small deep product takes deep windows, and large squares
     /// land near 128 x 128 tiles with about 100 k steps per window.
     pub fn new(p: &MatmulParams, align_bytes: u32) -> GemmPlan {
-        let k = p.k.max(1);
-        let (kc, kws, ra, tiles_m, rb, tiles_n) = candidate_kcs(k)
-            .map(|kc| Self::geometry(p, kc))
-            .min_by(|x, y| Self::cost(p, x).total_cmp(&Self::cost(p, y)))
-            .expect("at least one window depth fits");
+        let g = candidate_kcs(p.k.max(1))
+            .map(|kc| Geometry::new(p, kc))
+            .map(|g| (g.cost(p), g))
+            .min_by(|x, y| x.0.total_cmp(&y.0))
+            .expect("at least one window depth fits")
+            .1;
         let align = (align_bytes as u64 / 4).max(4);
         let panel = |rows, r: u32, tiles, bs: u32| Panel {
             rows,
             r,
             tiles,
-            kc,
-            kws,
-            wstride: (r as u64 * kc as u64).next_multiple_of(align),
+            kc: g.kc,
+            kws: g.kws,
+            wstride: (r as u64 * g.kc as u64).next_multiple_of(align),
             batches: if bs == 0 { 1 } else { p.batch.max(1) },
         };
-        GemmPlan { a: panel(p.m, ra, tiles_m, p.a_bs), b: panel(p.n, rb, tiles_n, p.b_bs) }
-    }
-
-    /// (kc, windows, rows per A tile, A tiles, rows per B tile, B tiles) for windows of at most
-    /// `kc` steps (balanced, so no window is empty).
-    fn geometry(p: &MatmulParams, kc: u32) -> (u32, u32, u32, u32, u32, u32) {
-        let kws = p.k.max(1).div_ceil(kc);
-        let kc = p.k.max(1).div_ceil(kws);
-        let side = (WINDOW_FLOATS as u32 / kc).min(MAX_SIDE);
-        let (ra, tiles_m) = tiling(p.m, INV_ROWS, side / INV_ROWS * INV_ROWS);
-        let (rb, tiles_n) = tiling(p.n, INV_COLS, side / INV_COLS * INV_COLS);
-        (kc, kws, ra, tiles_m, rb, tiles_n)
-    }
-
-    /// Estimated microseconds of a geometry (see [`cost`]).
-    fn cost(p: &MatmulParams, &(kc, kws, ra, tiles_m, rb, tiles_n): &(u32, u32, u32, u32, u32, u32)) -> f64 {
-        let batch = p.batch.max(1) as f64;
-        let chunks = kws.div_ceil(PAIRS as u32) as f64;
-        let (rows, cols, depth) = ((ra * tiles_m) as f64, (rb * tiles_n) as f64, (kc * kws) as f64);
-        let dispatches = batch * (tiles_m * tiles_n) as f64 * chunks;
-        let workgroups = ((ra / INV_ROWS) * (rb / INV_COLS)).div_ceil(WG);
-        let idle_core = if workgroups < 2 { 2.0 } else { 1.0 };
-        dispatches * cost::DISPATCH_US
-            + batch * rows * cols * chunks * cost::C_ELEMENT_US
-            + batch * (rows + cols) * depth * cost::PACK_ELEMENT_US
-            + batch * 2.0 * rows * cols * depth * cost::FLOP_US * idle_core
+        GemmPlan { a: panel(p.m, g.ra, g.tiles_m, p.a_bs), b: panel(p.n, g.rb, g.tiles_n, p.b_bs) }
     }
 
     /// Pack of A (`m x k`) and of B (read as `n x k` through swapped strides).
@@ -381,9 +398,15 @@ mod tests {
 
     #[test]
     fn plans_cover_every_row_column_and_k_within_one_window() {
-        for (m, n, k, batch) in
-            [(1, 1, 1, 1), (7, 33, 1000, 2), (128, 10, 784, 1), (2048, 2048, 2048, 1), (784, 256, 128, 1), (32, 57600, 27, 1), (32, 32, 57600, 1)]
-        {
+        for (m, n, k, batch) in [
+            (1, 1, 1, 1),
+            (7, 33, 1000, 2),
+            (128, 10, 784, 1),
+            (2048, 2048, 2048, 1),
+            (784, 256, 128, 1),
+            (32, 57600, 27, 1),
+            (32, 32, 57600, 1),
+        ] {
             let p = params(m, n, k, batch);
             let plan = GemmPlan::new(&p, 256);
             let (a, b) = (plan.a, plan.b);
