@@ -21,6 +21,8 @@ pub enum Access {
     ReadWrite,
     /// `var<uniform>`: a window of at most `max_uniform_buffer_binding_size` bytes.
     Uniform,
+    /// `texture_storage_2d<rgba32float, read>`, read with `textureLoad`.
+    Texture,
 }
 
 /// A kernel: an entry point of a module and the access of each storage binding.

@@ -138,17 +138,21 @@ impl PipelineCache {
             count: None,
         }];
         for (i, a) in bindings.iter().enumerate() {
+            let buffer = |ty| wgpu::BindingType::Buffer { ty, has_dynamic_offset: false, min_binding_size: None };
+            let ty = match a {
+                Access::Uniform => buffer(wgpu::BufferBindingType::Uniform),
+                Access::Read => buffer(wgpu::BufferBindingType::Storage { read_only: true }),
+                Access::ReadWrite => buffer(wgpu::BufferBindingType::Storage { read_only: false }),
+                Access::Texture => wgpu::BindingType::StorageTexture {
+                    access: wgpu::StorageTextureAccess::ReadOnly,
+                    format: wgpu::TextureFormat::Rgba32Float,
+                    view_dimension: wgpu::TextureViewDimension::D2,
+                },
+            };
             entries.push(wgpu::BindGroupLayoutEntry {
                 binding: i as u32 + 1,
                 visibility: wgpu::ShaderStages::COMPUTE,
-                ty: wgpu::BindingType::Buffer {
-                    ty: match a {
-                        Access::Uniform => wgpu::BufferBindingType::Uniform,
-                        _ => wgpu::BufferBindingType::Storage { read_only: *a == Access::Read },
-                    },
-                    has_dynamic_offset: false,
-                    min_binding_size: None,
-                },
+                ty,
                 count: None,
             });
         }

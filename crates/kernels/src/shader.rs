@@ -24,6 +24,8 @@ pub enum Shader {
     GemmUniform,
     /// Packs a GEMM operand into the uniform windows of [`Shader::GemmUniform`] (`gemm_pack.wgsl`).
     GemmPack,
+    /// CPU-adapter GEMM that reads whole operands from textures (`gemm_texture.wgsl`).
+    GemmTexture,
     /// Packs a convolution operand (explicit im2col) into uniform windows (`conv_pack.wgsl`).
     ConvPack,
     /// Implicit-GEMM 2-D convolution: forward, input and weight gradients (`conv2d.wgsl`).
@@ -62,6 +64,7 @@ impl Shader {
         Shader::Matmul,
         Shader::GemmUniform,
         Shader::GemmPack,
+        Shader::GemmTexture,
         Shader::ConvPack,
         Shader::Conv2d,
         Shader::CastF16,
@@ -88,6 +91,7 @@ impl Shader {
             Shader::Matmul => "matmul.wgsl",
             Shader::GemmUniform => "gemm_uniform.wgsl",
             Shader::GemmPack => "gemm_pack.wgsl",
+            Shader::GemmTexture => "gemm_texture.wgsl",
             Shader::ConvPack => "conv_pack.wgsl",
             Shader::Conv2d => "conv2d.wgsl",
             Shader::CastF16 => "cast_f16.wgsl",
@@ -114,7 +118,8 @@ impl Shader {
             Shader::Fill => &[src::FILL],
             Shader::Random => &[src::RANDOM],
             Shader::Matmul => &[src::GEMM_CORE, src::MATH, src::MATMUL],
-            Shader::GemmUniform => &[src::MATH, src::GEMM_UNIFORM],
+            Shader::GemmUniform => &[src::MATH, src::GEMM_BLOCK, src::GEMM_UNIFORM],
+            Shader::GemmTexture => &[src::MATH, src::GEMM_BLOCK, src::GEMM_TEXTURE],
             Shader::GemmPack => &[src::GEMM_PACK],
             Shader::ConvPack => &[src::CONV_PACK],
             Shader::Conv2d => &[src::GEMM_CORE, src::MATH, src::CONV2D],

@@ -27,6 +27,10 @@ pub const RANDOM: &str = include_str!("../shaders/random.wgsl");
 pub const MATMUL: &str = include_str!("../shaders/matmul.wgsl");
 /// CPU-adapter GEMM over uniform windows, and the pack that fills them.
 pub const GEMM_UNIFORM: &str = include_str!("../shaders/gemm_uniform.wgsl");
+/// The 8 x 16 register block and its outer product, shared by the CPU-adapter GEMMs.
+pub const GEMM_BLOCK: &str = include_str!("../shaders/gemm_block.wgsl");
+/// CPU-adapter GEMM over whole operands copied into textures.
+pub const GEMM_TEXTURE: &str = include_str!("../shaders/gemm_texture.wgsl");
 /// Packs a GEMM operand into the uniform windows of [`GEMM_UNIFORM`].
 pub const GEMM_PACK: &str = include_str!("../shaders/gemm_pack.wgsl");
 /// Packs a convolution operand (explicit im2col) into the uniform windows of [`GEMM_UNIFORM`].
@@ -71,6 +75,8 @@ pub const FILES: &[(&str, &str)] = &[
     ("matmul.wgsl", MATMUL),
     ("gemm_uniform.wgsl", GEMM_UNIFORM),
     ("gemm_pack.wgsl", GEMM_PACK),
+    ("gemm_block.wgsl", GEMM_BLOCK),
+    ("gemm_texture.wgsl", GEMM_TEXTURE),
     ("conv_pack.wgsl", CONV_PACK),
     ("conv2d.wgsl", CONV2D),
     ("cast_f16.wgsl", CAST_F16),

@@ -30,7 +30,7 @@ use std::sync::Arc;
 use wgtrain_kernels::pipeline::ModuleKey;
 use wgtrain_kernels::{Access, Constants, PARAMS_SLOT_BYTES, validate};
 
-use crate::device::Device;
+use crate::device::{Device, Resource};
 use crate::error::{Result, TensorError};
 use crate::tensor::Tensor;
 
@@ -95,7 +95,7 @@ impl CustomKernel {
             }
             access.push(acc);
             let (buffer, bytes) = t.binding();
-            bindings.push((buffer, 0, bytes));
+            bindings.push(Resource::Buffer((buffer, 0, bytes)));
         }
         let pipeline =
             device.pipelines().get(ModuleKey::Custom(self.source.clone()), &self.entry, &access, &Constants::default());

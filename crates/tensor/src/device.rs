@@ -8,9 +8,10 @@
 //! of the current batch, and records one compute pass. Submits happen in batches (`batch.rs`);
 //! only read-backs wait for the GPU.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use wgtrain_kernels::ops::gemm_texture::TEXTURE_WIDTH;
 use wgtrain_kernels::ops::gemm_uniform::{UNIFORM_BINDINGS, WINDOW_FLOATS};
 use wgtrain_kernels::ops::tiles::GemmTiles;
 use wgtrain_kernels::{Access, Launch, PipelineCache};
@@ -20,6 +21,7 @@ use crate::batch::{Batch, FLUSH_EVERY};
 use crate::error::{Result, TensorError};
 use crate::pool::{BufferPool, PoolStats, size_class};
 use crate::profile::{KernelTime, Profile};
+use crate::texture::TexturePool;
 
 /// Default of [`Device::max_pack_bytes`]: keeps the pool from holding huge im2col buffers.
 const DEFAULT_MAX_PACK_BYTES: u64 = 64 << 20;
@@ -32,10 +34,30 @@ pub enum GemmPath {
     /// Packed panels read through uniform windows (`gemm_uniform.wgsl`): CPU adapters, where
     /// storage loads with per-lane addresses are scalar loops (ARCHITECTURE.md, lavapipe).
     Uniform,
+    /// CPU adapters' default: matmul reads whole operands from textures (`gemm_texture.wgsl`:
+    /// no pack, one dispatch for all of K) wherever their strides allow, and takes the uniform
+    /// windows otherwise; convolutions take the uniform windows.
+    Texture,
+}
+
+impl GemmPath {
+    /// Whether this path runs on the CPU-adapter kernels (uniform windows or textures).
+    pub fn is_cpu(self) -> bool {
+        self != GemmPath::Tiled
+    }
 }
 
 /// One buffer binding: the buffer, the byte offset the binding starts at, and its size.
 pub type BufferRange<'a> = (&'a wgpu::Buffer, u64, u64);
+
+/// One binding of a dispatch, in the order of the kernel's `bindings`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Resource<'a> {
+    /// A storage or uniform buffer range.
+    Buffer(BufferRange<'a>),
+    /// A texture read with `textureLoad` ([`Access::Texture`]).
+    Texture(&'a wgpu::TextureView),
+}
 
 /// A handle to a GPU (or software) device. Clones share the device.
 #[derive(Clone)]
@@ -52,18 +74,20 @@ pub(crate) struct DeviceInner {
     pipelines: PipelineCache,
     tiles: GemmTiles,
     cpu: bool,
-    uniform_gemm: AtomicBool,
+    /// A [`GemmPath`] as `path as u8`.
+    gemm_path: AtomicU8,
     max_pack_bytes: AtomicU64,
     /// Read on every dispatch, so an atomic rather than the profile's lock.
     profiling: AtomicBool,
     profile: Mutex<Option<Profile>>,
-    batch: Mutex<Batch>,
+    pub(crate) batch: Mutex<Batch>,
     pool: Mutex<BufferPool>,
+    pub(crate) textures: Mutex<TexturePool>,
     errors: Arc<Mutex<Vec<String>>>,
     lost: Arc<Mutex<Option<String>>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -133,10 +157,13 @@ impl Device {
         );
         let batch = Batch::new(&device, limits.min_uniform_buffer_offset_alignment);
         let profiling = std::env::var_os("WGTRAIN_PROFILE").is_some();
-        let uniform_gemm = match std::env::var("WGTRAIN_GEMM").as_deref() {
-            Ok("tiled") => false,
-            Ok("uniform") => uniform_gemm_fits(&limits),
-            _ => cpu && uniform_gemm_fits(&limits),
+        let gemm_path = match std::env::var("WGTRAIN_GEMM").as_deref() {
+            Ok("tiled") => GemmPath::Tiled,
+            Ok("uniform") if uniform_gemm_fits(&limits) => GemmPath::Uniform,
+            Ok("texture") if texture_gemm_fits(&limits) => GemmPath::Texture,
+            _ if cpu && texture_gemm_fits(&limits) => GemmPath::Texture,
+            _ if cpu && uniform_gemm_fits(&limits) => GemmPath::Uniform,
+            _ => GemmPath::Tiled,
         };
         Ok(Device {
             inner: Arc::new(DeviceInner {
@@ -148,12 +175,13 @@ impl Device {
                 limits,
                 tiles,
                 cpu,
-                uniform_gemm: uniform_gemm.into(),
+                gemm_path: (gemm_path as u8).into(),
                 max_pack_bytes: DEFAULT_MAX_PACK_BYTES.into(),
                 profiling: profiling.into(),
                 profile: Mutex::new(profiling.then(Profile::default)),
                 batch: Mutex::new(batch),
                 pool: Mutex::new(BufferPool::default()),
+                textures: Mutex::new(TexturePool::default()),
                 errors,
                 lost,
             }),
@@ -184,15 +212,29 @@ impl Device {
     pub fn gemm_tiles(&self) -> GemmTiles {
         self.inner.tiles
     }
-    /// The GEMM path matmul takes: [`GemmPath::Uniform`] on CPU adapters, else
-    /// [`GemmPath::Tiled`]; `WGTRAIN_GEMM=tiled|uniform` overrides it at device creation.
+    /// The GEMM path matmul and the convolutions take: [`GemmPath::Texture`] on CPU adapters,
+    /// else [`GemmPath::Tiled`]; `WGTRAIN_GEMM=tiled|uniform|texture` overrides it at device
+    /// creation.
     pub fn gemm_path(&self) -> GemmPath {
-        if self.inner.uniform_gemm.load(Ordering::Relaxed) { GemmPath::Uniform } else { GemmPath::Tiled }
+        match self.inner.gemm_path.load(Ordering::Relaxed) {
+            x if x == GemmPath::Texture as u8 => GemmPath::Texture,
+            x if x == GemmPath::Uniform as u8 => GemmPath::Uniform,
+            _ => GemmPath::Tiled,
+        }
     }
-    /// Chooses the GEMM path (tests run both on one adapter). The uniform path needs
-    /// 15 uniform buffers per stage of 64 KiB each.
+    /// Chooses the GEMM path (tests run all three on one adapter). The CPU-adapter paths need
+    /// 15 uniform buffers per stage of 64 KiB each, and textures 4096 texels wide.
     pub fn set_gemm_path(&self, path: GemmPath) -> Result<()> {
-        if path == GemmPath::Uniform && !uniform_gemm_fits(&self.inner.limits) {
+        if path == GemmPath::Texture && !texture_gemm_fits(&self.inner.limits) {
+            return Err(TensorError::Argument {
+                op: "set_gemm_path",
+                why: format!(
+                    "the texture GEMM needs textures {TEXTURE_WIDTH} texels wide (max_texture_dimension_2d is {})",
+                    self.inner.limits.max_texture_dimension_2d
+                ),
+            });
+        }
+        if path.is_cpu() && !uniform_gemm_fits(&self.inner.limits) {
             return Err(TensorError::Argument {
                 op: "set_gemm_path",
                 why: format!(
@@ -201,7 +243,7 @@ impl Device {
                 ),
             });
         }
-        self.inner.uniform_gemm.store(path == GemmPath::Uniform, Ordering::Relaxed);
+        self.inner.gemm_path.store(path as u8, Ordering::Relaxed);
         Ok(())
     }
     /// The largest packed (im2col) operand of a convolution on the uniform GEMM path, in
@@ -324,6 +366,12 @@ impl Device {
 
     /// [`Device::dispatch`] with each binding starting at a byte offset (uniform windows).
     pub fn dispatch_ranges(&self, launch: &Launch, bindings: &[BufferRange<'_>]) -> Result<()> {
+        let resources: Vec<Resource<'_>> = bindings.iter().map(|&b| Resource::Buffer(b)).collect();
+        self.dispatch_resources(launch, &resources)
+    }
+
+    /// [`Device::dispatch_ranges`] with textures among the bindings.
+    pub(crate) fn dispatch_resources(&self, launch: &Launch, bindings: &[Resource<'_>]) -> Result<()> {
         let kernel = launch.kernel;
         if kernel.shader.needs_f16() && !self.has_f16() {
             return Err(TensorError::Feature { op: kernel.entry, feature: "SHADER_F16" });
@@ -346,10 +394,11 @@ impl Device {
         access: &[Access],
         params: &[u8],
         workgroups: [u32; 3],
-        bindings: &[BufferRange<'_>],
+        bindings: &[Resource<'_>],
     ) -> Result<()> {
         let limits = &self.inner.limits;
-        for (&(_, _, bytes), a) in bindings.iter().zip(access) {
+        for (r, a) in bindings.iter().zip(access) {
+            let Resource::Buffer((_, _, bytes)) = *r else { continue };
             let (limit, limit_name) = match a {
                 Access::Uniform => (limits.max_uniform_buffer_binding_size, "max_uniform_buffer_binding_size"),
                 _ => (limits.max_storage_buffer_binding_size, "max_storage_buffer_binding_size"),
@@ -389,7 +438,7 @@ impl Device {
         op: &'static str,
         params: &[u8],
         workgroups: [u32; 3],
-        bindings: &[BufferRange<'_>],
+        bindings: &[Resource<'_>],
     ) -> Result<()> {
         let device = &self.inner.device;
         let mut batch = lock(&self.inner.batch);
@@ -406,15 +455,16 @@ impl Device {
                 size: wgpu::BufferSize::new(params.len().max(16).next_multiple_of(16) as u64),
             }),
         }];
-        for (i, &(buffer, offset, bytes)) in bindings.iter().enumerate() {
-            entries.push(wgpu::BindGroupEntry {
-                binding: i as u32 + 1,
-                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+        for (i, r) in bindings.iter().enumerate() {
+            let resource = match *r {
+                Resource::Buffer((buffer, offset, bytes)) => wgpu::BindingResource::Buffer(wgpu::BufferBinding {
                     buffer,
                     offset,
                     size: wgpu::BufferSize::new(bytes.max(4).next_multiple_of(4).min(buffer.size() - offset)),
                 }),
-            });
+                Resource::Texture(view) => wgpu::BindingResource::TextureView(view),
+            };
+            entries.push(wgpu::BindGroupEntry { binding: i as u32 + 1, resource });
         }
         let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: None,
@@ -475,6 +525,12 @@ impl Device {
         let skip = (offset - start) as usize;
         Ok(view[skip..skip + len as usize].to_vec())
     }
+}
+
+/// Whether the adapter allows the texture GEMM's operand textures (and its fallback, the
+/// uniform GEMM).
+fn texture_gemm_fits(limits: &wgpu::Limits) -> bool {
+    limits.max_texture_dimension_2d >= TEXTURE_WIDTH && uniform_gemm_fits(limits)
 }
 
 /// Whether the adapter allows the uniform GEMM's bindings.

@@ -42,6 +42,7 @@ mod pool;
 pub mod profile;
 pub mod shape;
 mod tensor;
+mod texture;
 
 pub use adapter::{AdapterChoice, AdapterSummary};
 pub use custom::{CustomKernel, KernelArg};

@@ -8,6 +8,7 @@ pub mod augment;
 pub mod conv;
 pub mod conv_uniform;
 pub mod fill;
+pub mod gemm_texture;
 pub mod gemm_uniform;
 pub mod index;
 pub mod map;

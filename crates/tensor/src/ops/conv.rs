@@ -1,6 +1,6 @@
 //! 2-D convolution (NCHW) forward, both backward passes, and conv_transpose2d. On GPUs all run
 //! on the implicit-GEMM kernels of `conv2d.wgsl` (see that file for why implicit GEMM); on the
-//! CPU-adapter GEMM path (`GemmPath::Uniform`) as an explicit im2col pack plus the
+//! CPU-adapter GEMM path (`GemmPath::Uniform` and `GemmPath::Texture`) as an explicit im2col pack plus the
 //! uniform-window GEMM (`conv_uniform`). Inputs are made contiguous first.
 
 use wgtrain_kernels::ops::conv::{self, ConvGeometry, ConvParams, out_extent};
@@ -9,7 +9,6 @@ use wgtrain_kernels::ops::map::UnaryOp;
 use wgtrain_kernels::ops::matmul::fusable_activation;
 
 use super::conv_uniform::conv_uniform;
-use crate::device::GemmPath;
 use crate::dtype::DType;
 use crate::error::{Result, TensorError};
 use crate::tensor::Tensor;
@@ -104,7 +103,7 @@ impl Tensor {
         if out.is_empty() {
             return Ok(out);
         }
-        if self.device().gemm_path() == GemmPath::Uniform {
+        if self.device().gemm_path().is_cpu() {
             conv_uniform(op, &p, ConvPass::Forward, [&w, &x], bias.as_ref(), &out)?;
             return Ok(out);
         }
@@ -140,7 +139,7 @@ impl Tensor {
         if out.is_empty() {
             return Ok(out);
         }
-        if self.device().gemm_path() == GemmPath::Uniform {
+        if self.device().gemm_path().is_cpu() {
             conv_uniform("conv2d_grad_input", p, ConvPass::GradInput, [&w, &dy], bias.as_ref(), &out)?;
             return Ok(out);
         }
@@ -167,7 +166,7 @@ impl Tensor {
         if out.is_empty() {
             return Ok(out);
         }
-        if dev.gemm_path() == GemmPath::Uniform {
+        if dev.gemm_path().is_cpu() {
             conv_uniform(op, &p, ConvPass::GradWeight, [&dy, &x], None, &out)?;
             return Ok(out);
         }

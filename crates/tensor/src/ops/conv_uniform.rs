@@ -1,4 +1,4 @@
-//! Convolutions on the CPU-adapter GEMM path (`GemmPath::Uniform`): each pass is an explicit
+//! Convolutions on the CPU-adapter GEMM path (`GemmPath::Uniform`, and `GemmPath::Texture` too): each pass is an explicit
 //! im2col pack into uniform windows plus the uniform-window GEMM (see
 //! `wgtrain_kernels::ops::conv_uniform` for the formulation and why).
 

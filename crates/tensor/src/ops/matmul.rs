@@ -4,14 +4,16 @@
 //! materializes the transpose; batch dimensions broadcast (NumPy `matmul` rules) and are
 //! passed as one batch stride when they collapse to one, else copied once.
 //!
-//! Two GEMM paths share this contract (`Device::gemm_path`): the workgroup-tiled core on real
-//! GPUs, and on CPU adapters packed panels read through uniform windows (`gemm_uniform`).
+//! Three GEMM paths share this contract (`Device::gemm_path`): the workgroup-tiled core on real
+//! GPUs; on CPU adapters whole operands copied into textures (`gemm_texture`) where their
+//! strides allow, else packed panels read through uniform windows (`gemm_uniform`).
 
+use wgtrain_kernels::ops::gemm_texture::{TextureOperand, TexturePlan};
 use wgtrain_kernels::ops::gemm_uniform::{CLayout, GemmPlan, GemmStep, PAIRS, WINDOW_FLOATS};
 use wgtrain_kernels::ops::map::{Operand, UnaryOp, collapse};
 use wgtrain_kernels::ops::matmul::{self, MatmulParams, fusable_activation};
 
-use crate::device::GemmPath;
+use crate::device::{GemmPath, Resource};
 use crate::dtype::DType;
 use crate::error::{Result, TensorError};
 use crate::shape::broadcast_shapes;
@@ -107,7 +109,14 @@ impl Tensor {
         };
         // With no bias, any buffer fills the unused binding.
         let bias_binding = bias.as_ref().unwrap_or(&a).binding();
-        if self.device().gemm_path() == GemmPath::Uniform {
+        let path = self.device().gemm_path();
+        if path == GemmPath::Texture
+            && let Some(plan) = TexturePlan::new(&p, self.device().limits().max_texture_dimension_2d)
+        {
+            texture_gemm(&plan, &a, &b, bias_binding, &out)?;
+            return Ok(out);
+        }
+        if path.is_cpu() {
             uniform_gemm(&p, &a, &b, bias_binding, &out)?;
             return Ok(out);
         }
@@ -115,6 +124,29 @@ impl Tensor {
         self.device().dispatch(&launch, &[a.binding(), b.binding(), bias_binding, out.binding()])?;
         Ok(out)
     }
+}
+
+/// `out = act(a . b + bias)` on the texture path: copy both operands into textures, then one
+/// dispatch.
+fn texture_gemm(plan: &TexturePlan, a: &Tensor, b: &Tensor, bias: (&wgpu::Buffer, u64), out: &Tensor) -> Result<()> {
+    let dev = out.device();
+    let texture = |t: &Tensor, op: &TextureOperand| dev.operand_texture(t.binding().0, op.first, op.texels);
+    let (ta, tb) = (texture(a, &plan.a)?, texture(b, &plan.b)?);
+    let view = |t: &wgpu::Texture| t.create_view(&wgpu::TextureViewDescriptor::default());
+    let (va, vb) = (view(&ta), view(&tb));
+    let (c, c_bytes) = out.binding();
+    dev.dispatch_resources(
+        &plan.launch,
+        &[
+            Resource::Texture(&va),
+            Resource::Texture(&vb),
+            Resource::Buffer((bias.0, 0, bias.1)),
+            Resource::Buffer((c, 0, c_bytes)),
+        ],
+    )?;
+    dev.recycle_texture(ta);
+    dev.recycle_texture(tb);
+    Ok(())
 }
 
 /// `out = act(a . b + bias)` on the CPU-adapter path: pack both operands into windows, then one

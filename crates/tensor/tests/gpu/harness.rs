@@ -17,18 +17,29 @@ pub fn dev() -> &'static Device {
     })
 }
 
-/// One device per GEMM path, both forced whatever the adapter's default, so the matmul tests
-/// cover the tiled core and the uniform-window path on one adapter.
+/// One device per GEMM path the convolutions distinguish, both forced whatever the adapter's
+/// default, so the tests cover the tiled core and the uniform-window path on one adapter.
 pub fn gemm_devs() -> [(&'static Device, GemmPath); 2] {
-    static DEVS: OnceLock<[Device; 2]> = OnceLock::new();
-    let [t, u] = DEVS.get_or_init(|| {
-        [GemmPath::Tiled, GemmPath::Uniform].map(|p| {
+    let [t, u, _] = all_gemm_devs();
+    [t, u]
+}
+
+/// [`gemm_devs`] plus the texture path (matmul only: convolutions take uniform windows there).
+pub fn matmul_devs() -> [(&'static Device, GemmPath); 3] {
+    all_gemm_devs()
+}
+
+fn all_gemm_devs() -> [(&'static Device, GemmPath); 3] {
+    const PATHS: [GemmPath; 3] = [GemmPath::Tiled, GemmPath::Uniform, GemmPath::Texture];
+    static DEVS: OnceLock<[Device; 3]> = OnceLock::new();
+    let devs = DEVS.get_or_init(|| {
+        PATHS.map(|p| {
             let d = Device::new().expect("a GPU adapter");
             d.set_gemm_path(p).expect("the adapter supports this GEMM path");
             d
         })
     });
-    [(t, GemmPath::Tiled), (u, GemmPath::Uniform)]
+    [0, 1, 2].map(|i| (&devs[i], PATHS[i]))
 }
 
 pub fn rng(seed: u64) -> rand::rngs::StdRng {

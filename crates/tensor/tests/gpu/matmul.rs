@@ -1,15 +1,18 @@
 //! Matmul against its twin: awkward sizes, more than two tiles in every dimension, transposed
 //! and broadcast operands, fused bias + activation. Tolerance 1e-4 sqrt(K) (relative + absolute).
-//! Every test runs on both GEMM paths (tiled core, uniform windows) on the test adapter.
+//! Every test runs on the three GEMM paths (tiled core, uniform windows, textures) on the test
+//! adapter; shapes the texture plan declines fall back to uniform windows there, so the last
+//! test picks shapes it accepts.
 
+use wgtrain_kernels::ops::gemm_texture::TexturePlan;
 use wgtrain_kernels::ops::map::UnaryOp;
 use wgtrain_kernels::ops::matmul::MatmulParams;
 use wgtrain_kernels::reference;
 use wgtrain_tensor::{MatmulOptions, Tensor};
 
-use wgtrain_tensor::Device;
+use wgtrain_tensor::{Device, GemmPath};
 
-use super::harness::{assert_close, data, gemm_devs, gemm_tol};
+use super::harness::{assert_close, data, gemm_tol, matmul_devs};
 
 /// Params addressing `a` and `b` (views of `a_data`, `b_data`) as the op does for 2-D operands.
 fn params(a: &Tensor, b: &Tensor, batch: usize, a_bs: usize, b_bs: usize) -> MatmulParams {
@@ -36,7 +39,7 @@ fn params(a: &Tensor, b: &Tensor, batch: usize, a_bs: usize, b_bs: usize) -> Mat
 
 #[test]
 fn matmul_matches_the_twin_on_awkward_and_multi_tile_shapes() {
-    for (d, path) in gemm_devs() {
+    for (d, path) in matmul_devs() {
         eprintln!("matmul_matches_the_twin_on_awkward_and_multi_tile_shapes: {path:?}");
         matmul_matches_the_twin_on_awkward_and_multi_tile_shapes_on(d);
     }
@@ -68,7 +71,7 @@ fn matmul_matches_the_twin_on_awkward_and_multi_tile_shapes_on(dev: &Device) {
 
 #[test]
 fn transposed_operands_are_read_in_place() {
-    for (d, path) in gemm_devs() {
+    for (d, path) in matmul_devs() {
         eprintln!("transposed_operands_are_read_in_place: {path:?}");
         transposed_operands_are_read_in_place_on(d);
     }
@@ -88,7 +91,7 @@ fn transposed_operands_are_read_in_place_on(dev: &Device) {
 
 #[test]
 fn batched_matmul_broadcasts_batch_dimensions() {
-    for (d, path) in gemm_devs() {
+    for (d, path) in matmul_devs() {
         eprintln!("batched_matmul_broadcasts_batch_dimensions: {path:?}");
         batched_matmul_broadcasts_batch_dimensions_on(d);
     }
@@ -124,7 +127,7 @@ fn batched_matmul_broadcasts_batch_dimensions_on(dev: &Device) {
 
 #[test]
 fn bias_and_activation_are_fused() {
-    for (d, path) in gemm_devs() {
+    for (d, path) in matmul_devs() {
         eprintln!("bias_and_activation_are_fused: {path:?}");
         bias_and_activation_are_fused_on(d);
     }
@@ -150,4 +153,77 @@ fn bias_and_activation_are_fused_on(dev: &Device) {
             assert_close(&got, &want, gemm_tol(k), gemm_tol(k), &format!("bias + {act:?}"));
         }
     }
+}
+
+/// The texture path in all four operand layouts (row-major or transposed A and B), at shapes
+/// the texture plan accepts: C edges off every tile size, K tails for the layouts that are not
+/// k-contiguous, an offset view, a batch with a broadcast operand, and the fused epilogue.
+#[test]
+fn texture_path_matches_the_twin_in_every_layout() {
+    let [.., (dev, path)] = matmul_devs();
+    assert_eq!(path, GemmPath::Texture);
+    let max = dev.limits().max_texture_dimension_2d;
+    // (m, k, n, A stored transposed, B stored transposed)
+    let cases = [
+        (1, 4, 1, false, true),
+        (7, 12, 33, false, true),
+        (33, 100, 65, false, true),
+        (4, 4, 4, false, false),
+        (36, 100, 260, false, false),
+        (132, 64, 1000, true, false),
+        (260, 1000, 44, true, true),
+        (12, 7, 20, true, false),
+        (4, 1, 8, true, false),
+        (8, 36, 12, true, true),
+    ];
+    for (i, &(m, k, n, a_t, b_t)) in cases.iter().enumerate() {
+        let (a, b) = (data(60 + i as u64, m * k, -1.0, 1.0), data(80 + i as u64, k * n, -1.0, 1.0));
+        let ta = if a_t {
+            Tensor::from_slice(dev, &a, &[k, m]).unwrap().transpose(0, 1).unwrap()
+        } else {
+            Tensor::from_slice(dev, &a, &[m, k]).unwrap()
+        };
+        let tb = if b_t {
+            Tensor::from_slice(dev, &b, &[n, k]).unwrap().transpose(0, 1).unwrap()
+        } else {
+            Tensor::from_slice(dev, &b, &[k, n]).unwrap()
+        };
+        let p = params(&ta, &tb, 1, 0, 0);
+        assert!(TexturePlan::new(&p, max).is_some(), "case {i} must take the texture path");
+        let got = ta.matmul(&tb).unwrap().to_vec::<f32>().unwrap();
+        let want = reference::matmul(&p, &a, &b, None);
+        let what = format!("texture {m}x{k}x{n} A^T {a_t} B^T {b_t}");
+        assert_close(&got, &want, gemm_tol(k), gemm_tol(k), &what);
+    }
+    // An offset view (rows 3.. of A), a broadcast batch, bias and activation.
+    let (bt, m, k, n) = (3, 9, 20, 36);
+    let (a, b, bias) = (data(90, bt * (m + 3) * k, -1.0, 1.0), data(91, k * n, -1.0, 1.0), data(92, n, -1.0, 1.0));
+    let ta = Tensor::from_slice(dev, &a, &[bt, m + 3, k]).unwrap().slice(1, 3, m + 3, 1).unwrap();
+    let tb = Tensor::from_slice(dev, &b, &[k, n]).unwrap();
+    let tbias = Tensor::from_slice(dev, &bias, &[n]).unwrap();
+    let mut p = params(&ta, &tb, bt, (m + 3) * k, 0);
+    (p.has_bias, p.act, p.alpha) = (1, UnaryOp::LeakyRelu as u32, 0.1);
+    assert!(TexturePlan::new(&p, max).is_some(), "the batch case must take the texture path");
+    let opts = MatmulOptions { bias: Some(&tbias), activation: Some(UnaryOp::LeakyRelu), alpha: 0.1 };
+    let got = ta.matmul_with(&tb, opts).unwrap().to_vec::<f32>().unwrap();
+    let want = reference::matmul(&p, &a, &b, Some(&bias));
+    assert_close(&got, &want, gemm_tol(k), gemm_tol(k), "texture batch, offset view, bias + leaky relu");
+    // The operand textures are pooled: after a warm-up step, repeating it creates none.
+    let x = Tensor::from_slice(dev, &data(93, 64 * 40, -1.0, 1.0), &[64, 40]).unwrap();
+    let w = Tensor::from_slice(dev, &data(94, 40 * 24, -1.0, 1.0), &[40, 24]).unwrap();
+    let step = || x.matmul(&w).unwrap().transpose(0, 1).unwrap().matmul(&x).unwrap();
+    step().to_vec::<f32>().unwrap();
+    let created = dev.textures_created();
+    assert!(created >= 2);
+    for _ in 0..30 {
+        step();
+    }
+    dev.synchronize().unwrap();
+    assert_eq!(dev.textures_created(), created, "flat over repeated steps");
+    // Extreme values survive the copy bit for bit: C = A . I.
+    let big = [3.0e38f32, -1.0e-38, 1.0e30, -7.5, 0.0, 1.0e-30, -3.0e38, 42.0];
+    let eye: Vec<f32> = (0..16).map(|i| if i % 5 == 0 { 1.0 } else { 0.0 }).collect();
+    let ta = Tensor::from_slice(dev, &big, &[2, 4]).unwrap();
+    let got = ta.matmul(&Tensor::from_slice(dev, &eye, &[4, 4]).unwrap()).unwrap().to_vec::<f32>().unwrap();
+    assert_eq!(got, big);
 }

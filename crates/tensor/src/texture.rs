@@ -1,0 +1,135 @@
+//! Operand textures of the texture GEMM ([`crate::GemmPath::Texture`]): rgba32float,
+//! [`TEXTURE_WIDTH`] texels wide, filled by a linear buffer-to-texture copy (a memcpy on
+//! lavapipe, far cheaper than a packing shader there) and pooled by height class, so a
+//! training loop stops creating them after its first step.
+//!
+//! A texture goes back to the pool as soon as the dispatch that reads it is recorded. That is
+//! safe because textures are only ever written by copies recorded into the same command
+//! stream: the queue runs such a copy after every dispatch recorded before it (wgpu ends the
+//! compute pass and orders the copy after the reads). Buffers need retiring instead because
+//! `write_buffer` runs ahead of the whole submit.
+
+use std::collections::HashMap;
+
+use wgtrain_kernels::ops::gemm_texture::TEXTURE_WIDTH;
+
+use crate::device::{Device, lock};
+use crate::error::{Result, TensorError};
+
+/// Bytes of one texture row (the copy's `bytes_per_row`; a multiple of 256 as copies require).
+const ROW_BYTES: u64 = TEXTURE_WIDTH as u64 * 16;
+
+/// Free operand textures by height.
+#[derive(Default)]
+pub(crate) struct TexturePool {
+    free: HashMap<u32, Vec<wgpu::Texture>>,
+    /// Textures created since the device opened (flat once a workload is warm).
+    pub(crate) created: u64,
+}
+
+/// The height a texture of `rows` rows is allocated with: powers of two up to 16, then steps
+/// of 1/16 of the next power of two (under 12.5 % slack), capped at `max`.
+fn height_class(rows: u32, max: u32) -> u32 {
+    let class = if rows <= 16 {
+        rows.max(1).next_power_of_two()
+    } else {
+        let step = rows.next_power_of_two() / 16;
+        rows.div_ceil(step) * step
+    };
+    class.min(max)
+}
+
+impl Device {
+    /// A pooled texture holding `texels` texels of `buffer` starting at element `first` (a
+    /// multiple of 4): texel `t` is elements `first + 4 t .. first + 4 t + 3`, at
+    /// `(t % TEXTURE_WIDTH, t / TEXTURE_WIDTH)`. The copy is recorded into the pending batch.
+    pub(crate) fn operand_texture(&self, buffer: &wgpu::Buffer, first: u32, texels: u32) -> Result<wgpu::Texture> {
+        let max = self.limits().max_texture_dimension_2d;
+        let rows = texels.div_ceil(TEXTURE_WIDTH);
+        let end = (first as u64 + 4 * texels as u64) * 4;
+        if !first.is_multiple_of(4) || rows > max || end > buffer.size() {
+            return Err(TensorError::Argument {
+                op: "operand_texture",
+                why: format!(
+                    "{texels} texels from element {first} need an aligned start, at most {max} rows and {end} bytes (the buffer has {})",
+                    buffer.size()
+                ),
+            });
+        }
+        let texture = self.take_texture(height_class(rows, max))?;
+        let full = texels / TEXTURE_WIDTH;
+        let rest = texels % TEXTURE_WIDTH;
+        let mut batch = lock(&self.inner.batch);
+        let encoder = batch.encoder(&self.inner.device);
+        for (row0, height, width) in [(0, full, TEXTURE_WIDTH), (full, (rest > 0) as u32, rest)] {
+            if height == 0 {
+                continue;
+            }
+            encoder.copy_buffer_to_texture(
+                wgpu::TexelCopyBufferInfo {
+                    buffer,
+                    layout: wgpu::TexelCopyBufferLayout {
+                        offset: first as u64 * 4 + row0 as u64 * ROW_BYTES,
+                        bytes_per_row: Some(ROW_BYTES as u32),
+                        rows_per_image: None,
+                    },
+                },
+                wgpu::TexelCopyTextureInfo {
+                    texture: &texture,
+                    mip_level: 0,
+                    origin: wgpu::Origin3d { x: 0, y: row0, z: 0 },
+                    aspect: wgpu::TextureAspect::All,
+                },
+                wgpu::Extent3d { width, height, depth_or_array_layers: 1 },
+            );
+        }
+        Ok(texture)
+    }
+
+    /// Hands an operand texture back once its dispatch is recorded (see the module docs).
+    pub(crate) fn recycle_texture(&self, texture: wgpu::Texture) {
+        lock(&self.inner.textures).free.entry(texture.height()).or_default().push(texture);
+    }
+
+    /// Operand textures created so far (flat once a workload is warm).
+    pub fn textures_created(&self) -> u64 {
+        lock(&self.inner.textures).created
+    }
+
+    fn take_texture(&self, height: u32) -> Result<wgpu::Texture> {
+        if let Some(t) = lock(&self.inner.textures).free.get_mut(&height).and_then(Vec::pop) {
+            return Ok(t);
+        }
+        let scope = self.inner.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let texture = self.inner.device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("wgtrain gemm operand"),
+            size: wgpu::Extent3d { width: TEXTURE_WIDTH, height, depth_or_array_layers: 1 },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: wgpu::TextureFormat::Rgba32Float,
+            usage: wgpu::TextureUsages::STORAGE_BINDING | wgpu::TextureUsages::COPY_DST,
+            view_formats: &[],
+        });
+        if pollster::block_on(scope.pop()).is_some() {
+            return Err(TensorError::OutOfMemory { bytes: height as u64 * ROW_BYTES });
+        }
+        lock(&self.inner.textures).created += 1;
+        Ok(texture)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn height_classes_cover_requests_with_bounded_slack() {
+        for rows in [1u32, 2, 3, 5, 16, 17, 100, 1000, 4097, 16384] {
+            let c = height_class(rows, 16384);
+            assert!(c >= rows && c <= (rows + rows / 8).max(rows.next_power_of_two().min(16)), "{rows} -> {c}");
+            assert_eq!(height_class(c, 16384), c, "classes are fixed points");
+        }
+        assert_eq!(height_class(9000, 8192), 8192, "capped at the adapter's limit");
+    }
+}
