@@ -15,6 +15,9 @@
 //   3 im2col of grad input, rows = pixels q = (image, h, w) of the input grid, k = taps
 //     t = (oc, i, j): dy at ((h + pad_h - i dil_h) / stride_h, (w + pad_w - j dil_w) / stride_w)
 //     where both divide exactly and land inside dy, else zero.
+// The source is read from a read-only storage texture holding its buffer linearly from element
+// 0 (`crates/tensor/src/texture.rs`): llvmpipe's image loads are vectorized, its storage-buffer
+// loads a per-lane loop (ARCHITECTURE.md, "The texture GEMM").
 // An invocation fills one vec4 (four rows at one k), decomposing its first row once and
 // stepping the other three. Grid: (kc * r4 / 64, tiles * kws, batches). Parameters match
 // `ConvPackParams` in ops/conv_uniform.rs.
@@ -65,8 +68,14 @@ override STRIDE_H: u32 = 1u;
 override STRIDE_W: u32 = 1u;
 
 @group(0) @binding(0) var<uniform> p: ConvPackParams;
-@group(0) @binding(1) var<storage, read> src: array<f32>;
+@group(0) @binding(1) var src: texture_storage_2d<rgba32float, read>;
 @group(0) @binding(2) var<storage, read_write> dst: array<vec4<f32>>;
+
+// Element e of the source buffer: component e % 4 of texel e / 4, at (t % 4096, t / 4096).
+fn src_at(e: u32) -> f32 {
+    let t = e >> 2u;
+    return textureLoad(src, vec2<u32>(t & 4095u, t >> 12u))[e & 3u];
+}
 
 // A pixel of an image grid, or a tap of a kernel: (outer, y, x).
 struct Idx3 {
@@ -95,7 +104,7 @@ fn step3(i: Idx3, h: u32, w: u32) -> Idx3 {
 fn image_at(b: u32, image: u32, ch: u32, y: i32, x: i32) -> f32 {
     let inside = y >= 0 && x >= 0 && y < i32(p.src_h) && x < i32(p.src_w);
     var v = 0.0;
-    if (inside) { v = src[p.off + b * p.bs + ((image * p.src_c + ch) * p.src_h + u32(y)) * p.src_w + u32(x)]; }
+    if (inside) { v = src_at(p.off + b * p.bs + ((image * p.src_c + ch) * p.src_h + u32(y)) * p.src_w + u32(x)); }
     return v;
 }
 
@@ -131,7 +140,7 @@ fn conv_pack(@builtin(global_invocation_id) gid: vec3<u32>) {
             let k_hi = k / K_IN;
             let base = p.off + b * p.bs + k_hi * p.ks_out + (k - k_hi * K_IN) * p.ks + row * p.rs;
             for (var e = 0u; e < 4u; e++) {
-                if (row + e < p.rows) { v[e] = src[base + e * p.rs]; }
+                if (row + e < p.rows) { v[e] = src_at(base + e * p.rs); }
             }
         } else if (MODE == 1u || MODE == 3u) {
             let t = split3(k, K_H, K_W);

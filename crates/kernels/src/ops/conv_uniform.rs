@@ -85,7 +85,7 @@ pub struct ConvPackParams {
 /// Packs one conv GEMM operand into uniform windows: (source, packed panel). The `MODE` constant
 /// picks strided or one of the im2col layouts.
 pub static PACK: KernelSpec =
-    KernelSpec { shader: Shader::ConvPack, entry: "conv_pack", bindings: &[Access::Read, Access::ReadWrite] };
+    KernelSpec { shader: Shader::ConvPack, entry: "conv_pack", bindings: &[Access::Texture, Access::ReadWrite] };
 
 /// Pack modes (the `MODE` pipeline constant of `conv_pack.wgsl`).
 const STRIDED: u32 = 0;
@@ -112,7 +112,8 @@ pub enum ConvPass {
 }
 
 /// One conv pass over images `first .. first + count` as a uniform-window GEMM: `packs[0]`
-/// packs A, `packs[1]` B (bindings: source, packed panel; [`ConvPass`] says which tensors),
+/// packs A, `packs[1]` B (bindings: the source's buffer copied linearly into a texture from
+/// element 0, packed panel; [`ConvPass`] says which tensors),
 /// then [`GemmPlan::steps`] with `layout`.
 #[derive(Debug, Clone)]
 pub struct ConvGemm {

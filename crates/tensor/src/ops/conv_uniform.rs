@@ -1,12 +1,14 @@
-//! Convolutions on the CPU-adapter GEMM path (`GemmPath::Uniform`, and `GemmPath::Texture` too): each pass is an explicit
-//! im2col pack into uniform windows plus the uniform-window GEMM (see
-//! `wgtrain_kernels::ops::conv_uniform` for the formulation and why).
+//! Convolutions on the CPU-adapter GEMM paths (`GemmPath::Uniform` and `GemmPath::Texture`):
+//! each pass is an explicit im2col pack into uniform windows plus the uniform-window GEMM (see
+//! `wgtrain_kernels::ops::conv_uniform` for the formulation and why). The packs read their
+//! sources from textures (llvmpipe loads those as vectors; storage loads are per-lane loops).
 
 use wgtrain_kernels::ops::conv::ConvParams;
 use wgtrain_kernels::ops::conv_uniform::{ConvPass, conv_gemm, images_per_call};
 use wgtrain_kernels::ops::gemm_uniform::Panel;
 
 use super::matmul::run_steps;
+use crate::device::Resource;
 use crate::dtype::DType;
 use crate::error::{Result, TensorError};
 use crate::tensor::Tensor;
@@ -34,27 +36,37 @@ pub(crate) fn conv_uniform(
     let [a_src, b_src] = operands;
     // With no bias, any buffer but the output fills the unused binding.
     let bias = bias.unwrap_or(a_src).binding();
+    // Each source's buffer goes into a texture once, from element 0 (the packs' offsets are
+    // buffer offsets), and serves every image chunk.
+    let texture = |t: &Tensor| {
+        let (buffer, bytes) = t.binding();
+        dev.operand_texture(buffer, 0, (bytes / 4).div_ceil(4) as u32)
+    };
+    let textures = [texture(a_src)?, texture(b_src)?];
+    let views = textures.each_ref().map(|t| t.create_view(&wgpu::TextureViewDescriptor::default()));
     // The weights (A of forward and grad input) are the same in every image chunk: packed once.
     let mut weights: Option<(Panel, Tensor)> = None;
     let mut first = 0;
     while first < p.batch {
         let count = per_call.min(p.batch - first);
         let c = conv_gemm(p, pass, first, count, align);
-        let pack = |launch, src: &Tensor, elements| -> Result<Tensor> {
+        let pack = |launch, src: &wgpu::TextureView, elements| -> Result<Tensor> {
             let dst = Tensor::empty(dev, &[elements as usize], DType::F32)?;
-            dev.dispatch(launch, &[src.binding(), dst.binding()])?;
+            let (buffer, bytes) = dst.binding();
+            dev.dispatch_resources(launch, &[Resource::Texture(src), Resource::Buffer((buffer, 0, bytes))])?;
             Ok(dst)
         };
         let packed_a = match &weights {
             Some((panel, packed)) if *panel == c.plan.a => packed.clone(),
-            _ => pack(&c.packs[0], a_src, c.plan.a.elements())?,
+            _ => pack(&c.packs[0], &views[0], c.plan.a.elements())?,
         };
         if pass != ConvPass::GradWeight {
             weights = Some((c.plan.a, packed_a.clone()));
         }
-        let packed_b = pack(&c.packs[1], b_src, c.plan.b.elements())?;
+        let packed_b = pack(&c.packs[1], &views[1], c.plan.b.elements())?;
         run_steps(&c.plan.steps(&c.gemm, &c.layout), &packed_a, &packed_b, bias, out)?;
         first += count;
     }
+    textures.into_iter().for_each(|t| dev.recycle_texture(t));
     Ok(())
 }
