@@ -21,15 +21,15 @@ struct GemmTextureParams {
     m: u32,
     n: u32,
     k: u32,
-    a_base: u32,
     a_major: u32,
     a_batch: u32,
-    b_base: u32,
     b_major: u32,
     b_batch: u32,
     bias_off: u32,
     alpha: f32,
-    _pad: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 override CG: u32 = 16u;
@@ -59,8 +59,8 @@ var<private> at: array<u32, 8>;
 var<private> bt: array<u32, 16>;
 
 fn origins(batch: u32, row: u32, col: u32) {
-    let a0 = p.a_base + batch * p.a_batch;
-    let b0 = p.b_base + batch * p.b_batch;
+    let a0 = batch * p.a_batch;
+    let b0 = batch * p.b_batch;
     for (var r = 0u; r < 8u; r++) {
         at[r] = select(a0 + min(row / 4u + r, (p.m - 1u) / 4u), a0 + min(row + r, p.m - 1u) * p.a_major, A_KC == 1u);
     }

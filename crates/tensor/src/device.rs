@@ -41,6 +41,9 @@ pub enum GemmPath {
 }
 
 impl GemmPath {
+    /// Every path, indexed by `path as usize` (how the device stores its choice).
+    const ALL: [GemmPath; 3] = [GemmPath::Tiled, GemmPath::Uniform, GemmPath::Texture];
+
     /// Whether this path runs on the CPU-adapter kernels (uniform windows or textures).
     pub fn is_cpu(self) -> bool {
         self != GemmPath::Tiled
@@ -216,11 +219,7 @@ impl Device {
     /// else [`GemmPath::Tiled`]; `WGTRAIN_GEMM=tiled|uniform|texture` overrides it at device
     /// creation.
     pub fn gemm_path(&self) -> GemmPath {
-        match self.inner.gemm_path.load(Ordering::Relaxed) {
-            x if x == GemmPath::Texture as u8 => GemmPath::Texture,
-            x if x == GemmPath::Uniform as u8 => GemmPath::Uniform,
-            _ => GemmPath::Tiled,
-        }
+        GemmPath::ALL[self.inner.gemm_path.load(Ordering::Relaxed) as usize]
     }
     /// Chooses the GEMM path (tests run all three on one adapter). The CPU-adapter paths need
     /// 15 uniform buffers per stage of 64 KiB each, and textures 4096 texels wide.
@@ -360,8 +359,8 @@ impl Device {
     /// Records one dispatch. `bindings` are the storage buffers with the bytes each kernel may
     /// address, in the order of the kernel's `bindings`.
     pub fn dispatch(&self, launch: &Launch, bindings: &[(&wgpu::Buffer, u64)]) -> Result<()> {
-        let ranges: Vec<BufferRange<'_>> = bindings.iter().map(|&(b, bytes)| (b, 0, bytes)).collect();
-        self.dispatch_ranges(launch, &ranges)
+        let resources: Vec<Resource<'_>> = bindings.iter().map(|&(b, bytes)| Resource::Buffer((b, 0, bytes))).collect();
+        self.dispatch_resources(launch, &resources)
     }
 
     /// [`Device::dispatch`] with each binding starting at a byte offset (uniform windows).

@@ -19,10 +19,16 @@ use crate::error::{Result, TensorError};
 /// Bytes of one texture row (the copy's `bytes_per_row`; a multiple of 256 as copies require).
 const ROW_BYTES: u64 = TEXTURE_WIDTH as u64 * 16;
 
+/// An operand texture and the view its dispatches bind (made once, pooled with it).
+pub(crate) struct OperandTexture {
+    texture: wgpu::Texture,
+    pub(crate) view: wgpu::TextureView,
+}
+
 /// Free operand textures by height.
 #[derive(Default)]
 pub(crate) struct TexturePool {
-    free: HashMap<u32, Vec<wgpu::Texture>>,
+    free: HashMap<u32, Vec<OperandTexture>>,
     /// Textures created since the device opened (flat once a workload is warm).
     pub(crate) created: u64,
 }
@@ -43,7 +49,7 @@ impl Device {
     /// A pooled texture holding `texels` texels of `buffer` starting at element `first` (a
     /// multiple of 4): texel `t` is elements `first + 4 t .. first + 4 t + 3`, at
     /// `(t % TEXTURE_WIDTH, t / TEXTURE_WIDTH)`. The copy is recorded into the pending batch.
-    pub(crate) fn operand_texture(&self, buffer: &wgpu::Buffer, first: u32, texels: u32) -> Result<wgpu::Texture> {
+    pub(crate) fn operand_texture(&self, buffer: &wgpu::Buffer, first: u32, texels: u32) -> Result<OperandTexture> {
         let max = self.limits().max_texture_dimension_2d;
         let rows = texels.div_ceil(TEXTURE_WIDTH);
         let end = (first as u64 + 4 * texels as u64) * 4;
@@ -56,7 +62,7 @@ impl Device {
                 ),
             });
         }
-        let texture = self.take_texture(height_class(rows, max))?;
+        let operand = self.take_texture(height_class(rows, max))?;
         let full = texels / TEXTURE_WIDTH;
         let rest = texels % TEXTURE_WIDTH;
         let mut batch = lock(&self.inner.batch);
@@ -75,7 +81,7 @@ impl Device {
                     },
                 },
                 wgpu::TexelCopyTextureInfo {
-                    texture: &texture,
+                    texture: &operand.texture,
                     mip_level: 0,
                     origin: wgpu::Origin3d { x: 0, y: row0, z: 0 },
                     aspect: wgpu::TextureAspect::All,
@@ -83,12 +89,12 @@ impl Device {
                 wgpu::Extent3d { width, height, depth_or_array_layers: 1 },
             );
         }
-        Ok(texture)
+        Ok(operand)
     }
 
     /// Hands an operand texture back once its dispatch is recorded (see the module docs).
-    pub(crate) fn recycle_texture(&self, texture: wgpu::Texture) {
-        lock(&self.inner.textures).free.entry(texture.height()).or_default().push(texture);
+    pub(crate) fn recycle_texture(&self, operand: OperandTexture) {
+        lock(&self.inner.textures).free.entry(operand.texture.height()).or_default().push(operand);
     }
 
     /// Operand textures created so far (flat once a workload is warm).
@@ -96,7 +102,7 @@ impl Device {
         lock(&self.inner.textures).created
     }
 
-    fn take_texture(&self, height: u32) -> Result<wgpu::Texture> {
+    fn take_texture(&self, height: u32) -> Result<OperandTexture> {
         if let Some(t) = lock(&self.inner.textures).free.get_mut(&height).and_then(Vec::pop) {
             return Ok(t);
         }
@@ -115,7 +121,8 @@ impl Device {
             return Err(TensorError::OutOfMemory { bytes: height as u64 * ROW_BYTES });
         }
         lock(&self.inner.textures).created += 1;
-        Ok(texture)
+        let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
+        Ok(OperandTexture { texture, view })
     }
 }
 

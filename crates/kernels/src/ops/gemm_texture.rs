@@ -1,8 +1,8 @@
 //! The CPU-adapter GEMM over textures: each operand is copied linearly (a memcpy on lavapipe)
 //! into an rgba32float texture [`TEXTURE_WIDTH`] texels wide, and `gemm_texture` reads it as a
 //! read-only storage texture, which llvmpipe loads through its image path: 1.4x the uniform
-//! gathers of [`super::gemm_uniform`] in the same inner loop, and no 64 KiB window. So one dispatch covers all of K (C is stored once, with its epilogue) and there is
-//! no pack. Same contract as [`super::matmul`]; a [`TexturePlan`] exists only where the strides
+//! gathers of [`super::gemm_uniform`] in the same inner loop, and no 64 KiB window. So one
+//! dispatch covers all of K (C is stored once, with its epilogue) and there is no pack. Same contract as [`super::matmul`]; a [`TexturePlan`] exists only where the strides
 //! let four consecutive elements of the contiguous dimension form one texel, else the caller
 //! takes the uniform-window path ([`super::gemm_uniform`]).
 
@@ -19,8 +19,8 @@ const WG: u32 = 64;
 /// across the rows), i.e. tiles of 32 x 256, 64 x 128 and 128 x 64.
 const COLUMN_GROUPS: [u32; 3] = [16, 8, 4];
 
-/// Parameters of `gemm_texture.wgsl`. An operand's element `e` (counted from its offset) is
-/// component `e % 4` of texel `e / 4` of its texture.
+/// Parameters of `gemm_texture.wgsl`. An operand's element `e` (counted from its offset, where
+/// its copy starts) is component `e % 4` of texel `e / 4` of its texture.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq)]
 pub struct GemmTextureParams {
@@ -30,14 +30,10 @@ pub struct GemmTextureParams {
     pub n: u32,
     /// Inner dimension.
     pub k: u32,
-    /// Unused (the operands start at texel 0).
-    pub a_base: u32,
     /// A's texels between rows (k-contiguous A) or between k steps (row-contiguous A).
     pub a_major: u32,
     /// A's texels between batches.
     pub a_batch: u32,
-    /// Unused (the operands start at texel 0).
-    pub b_base: u32,
     /// B's texels between columns (k-contiguous B) or between k steps (column-contiguous B).
     pub b_major: u32,
     /// B's texels between batches.
@@ -46,8 +42,8 @@ pub struct GemmTextureParams {
     pub bias_off: u32,
     /// Scalar argument of the epilogue activation.
     pub alpha: f32,
-    /// Padding to the WGSL struct's size.
-    pub _pad: u32,
+    /// Padding to a multiple of 16 bytes.
+    pub _pad: [u32; 3],
 }
 
 /// `gemm_texture`: (A texture, B texture, bias, C).

@@ -43,7 +43,6 @@ pub(crate) fn conv_uniform(
         dev.operand_texture(buffer, 0, (bytes / 4).div_ceil(4) as u32)
     };
     let textures = [texture(a_src)?, texture(b_src)?];
-    let views = textures.each_ref().map(|t| t.create_view(&wgpu::TextureViewDescriptor::default()));
     // The weights (A of forward and grad input) are the same in every image chunk: packed once.
     let mut weights: Option<(Panel, Tensor)> = None;
     let mut first = 0;
@@ -58,12 +57,12 @@ pub(crate) fn conv_uniform(
         };
         let packed_a = match &weights {
             Some((panel, packed)) if *panel == c.plan.a => packed.clone(),
-            _ => pack(&c.packs[0], &views[0], c.plan.a.elements())?,
+            _ => pack(&c.packs[0], &textures[0].view, c.plan.a.elements())?,
         };
         if pass != ConvPass::GradWeight {
             weights = Some((c.plan.a, packed_a.clone()));
         }
-        let packed_b = pack(&c.packs[1], &views[1], c.plan.b.elements())?;
+        let packed_b = pack(&c.packs[1], &textures[1].view, c.plan.b.elements())?;
         run_steps(&c.plan.steps(&c.gemm, &c.layout), &packed_a, &packed_b, bias, out)?;
         first += count;
     }

@@ -132,14 +132,12 @@ fn texture_gemm(plan: &TexturePlan, a: &Tensor, b: &Tensor, bias: (&wgpu::Buffer
     let dev = out.device();
     let texture = |t: &Tensor, op: &TextureOperand| dev.operand_texture(t.binding().0, op.first, op.texels);
     let (ta, tb) = (texture(a, &plan.a)?, texture(b, &plan.b)?);
-    let view = |t: &wgpu::Texture| t.create_view(&wgpu::TextureViewDescriptor::default());
-    let (va, vb) = (view(&ta), view(&tb));
     let (c, c_bytes) = out.binding();
     dev.dispatch_resources(
         &plan.launch,
         &[
-            Resource::Texture(&va),
-            Resource::Texture(&vb),
+            Resource::Texture(&ta.view),
+            Resource::Texture(&tb.view),
             Resource::Buffer((bias.0, 0, bias.1)),
             Resource::Buffer((c, 0, c_bytes)),
         ],
