@@ -12,9 +12,17 @@
 // cases give, per k step, A's 8 rows as two vec4 and B's 16 columns as four, fed to `outer`.
 // `a_major` / `b_major` are the texels between consecutive rows (k-contiguous) or k steps.
 //
-// Workgroup: 64 invocations, CG across the columns and 64 / CG across the rows; invocation
-// (rb, cb) owns rows 8 rb .. 8 rb + 7 and columns 16 cb .. 16 cb + 15 of the workgroup's tile.
-// Rows and columns past C's edge read a clamped (valid) texel and are never stored.
+// Workgroup: WG invocations, CG across the columns and WG / CG across the rows (the plan picks
+// the shape that pads C least: a 32 x 27 grad weight wants an 8-invocation tile, a 2048-square
+// product a 64-invocation one); invocation (rb, cb) owns rows 8 rb .. 8 rb + 7 and columns
+// 16 cb .. 16 cb + 15 of the workgroup's tile. Rows and columns past C's edge read a clamped
+// (valid) texel and are never stored.
+//
+// C is placed like `gemm_uniform.wgsl`'s: column gn of row `row` at c_off + (gn / c_inner)
+// c_outer + row c_inner + gn % c_inner, so a convolution's (image, pixel) columns land in NCHW.
+// Split K: workgroup z = batch * splits + split covers quads split * split_quads .. and writes
+// its partial C c_split elements after the previous split's (`gemm_split_sum.wgsl` adds them);
+// a product with few tiles and a deep K (a convolution's grad weight) so keeps every core busy.
 // Parameters match `GemmTextureParams` in ops/gemm_texture.rs.
 
 struct GemmTextureParams {
@@ -27,13 +35,25 @@ struct GemmTextureParams {
     b_batch: u32,
     bias_off: u32,
     alpha: f32,
+    bias_batch: u32,
+    c_off: u32,
+    c_batch: u32,
+    c_inner: u32,
+    c_outer: u32,
+    splits: u32,
+    split_quads: u32,
+    c_split: u32,
     _pad0: u32,
     _pad1: u32,
     _pad2: u32,
 }
 
+override WG: u32 = 64u;
 override CG: u32 = 16u;
 // Layouts and the epilogue are pipeline constants (llvmpipe runs both sides of a branch).
+// FIRST: this dispatch writes C (else adds to it: a K split across calls); BIAS: 0 none, 1 per
+// column, 2 per row (a convolution's channels).
+override FIRST: u32 = 1u;
 override A_KC: u32 = 1u;
 override B_KC: u32 = 0u;
 override BIAS: u32 = 0u;
@@ -43,7 +63,11 @@ override ACT: u32 = 24u;
 @group(0) @binding(1) var ta: texture_storage_2d<rgba32float, read>;
 @group(0) @binding(2) var tb: texture_storage_2d<rgba32float, read>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
+// C, as floats (`gemm_texture`) or, where every run of four columns is contiguous and aligned,
+// as vec4 (`gemm_texture_vec4`: a quarter of the stores, which llvmpipe issues per lane). Each
+// entry point uses one of the two declarations of binding 4.
 @group(0) @binding(4) var<storage, read_write> c: array<f32>;
+@group(0) @binding(4) var<storage, read_write> c4: array<vec4<f32>>;
 
 fn texel_a(t: u32) -> vec4<f32> {
     return textureLoad(ta, vec2<u32>(t & 4095u, t >> 12u));
@@ -143,47 +167,143 @@ fn single(acc: ptr<function, Block>, k: u32) {
     );
 }
 
-// Stores four columns col .. col + 3 of one row, with the epilogue.
-fn store4(c_off: u32, row: u32, col: u32, v: vec4<f32>) {
-    if (row >= p.m) { return; }
+// Where this invocation's 16 columns start in C (see the header), computed once with one
+// division and then stepped: a runtime integer division is scalarized on a CPU adapter.
+var<private> col_at: array<u32, 16>;
+var<private> first_col: u32;
+// The per-column bias of those columns (BIAS 1), loaded once rather than once per row.
+var<private> col_bias: array<f32, 16>;
+
+fn column_offsets(c_off: u32, col: u32, bias_off: u32) {
+    first_col = col;
+    var outer = col / p.c_inner;
+    var rem = col - outer * p.c_inner;
+    for (var t = 0u; t < 16u; t++) {
+        col_at[t] = c_off + outer * p.c_outer + rem;
+        rem += 1u;
+        let wrap = rem == p.c_inner;
+        outer = select(outer, outer + 1u, wrap);
+        rem = select(rem, 0u, wrap);
+        if (BIAS == 1u) { col_bias[t] = bias[bias_off + min(col + t, p.n - 1u)]; }
+    }
+}
+
+// The bias of one row (BIAS 2), else 0.
+fn row_bias(bias_off: u32, row: u32) -> f32 {
+    var b = 0.0;
+    if (BIAS == 2u) { b = bias[bias_off + row]; }
+    return b;
+}
+
+// Stores four columns t0 .. t0 + 3 of one row (its offset `base`, its bias `rb`), with the
+// epilogue.
+fn store4(base: u32, rb: f32, t0: u32, v: vec4<f32>) {
     for (var t = 0u; t < 4u; t++) {
-        let gn = col + t;
-        if (gn >= p.n) { return; }
-        var x = v[t];
-        if (BIAS == 1u) { x += bias[p.bias_off + gn]; }
-        c[c_off + row * p.n + gn] = unary_op(ACT, x, p.alpha, 0.0);
-    }
-}
-
-fn store_row(c_off: u32, row: u32, col: u32, v0: vec4<f32>, v1: vec4<f32>, v2: vec4<f32>, v3: vec4<f32>) {
-    store4(c_off, row, col, v0);
-    store4(c_off, row, col + 4u, v1);
-    store4(c_off, row, col + 8u, v2);
-    store4(c_off, row, col + 12u, v3);
-}
-
-@compute @workgroup_size(64)
-fn gemm_texture(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-    let row = wg.y * (512u / CG) + (li / CG) * 8u;
-    let col = wg.x * (16u * CG) + (li % CG) * 16u;
-    origins(wg.z, row, col);
-    var acc = Block();
-    let quads = p.k / 4u;
-    for (var q = 0u; q < quads; q++) {
-        quad(&acc, q);
-    }
-    if (A_KC == 0u && B_KC == 0u) {
-        for (var k = 4u * quads; k < p.k; k++) {
-            single(&acc, k);
+        if (first_col + t0 + t < p.n) {
+            let idx = col_at[t0 + t] + base;
+            var x = v[t] + rb;
+            if (FIRST == 0u) { x += c[idx]; }
+            if (BIAS == 1u) { x += col_bias[t0 + t]; }
+            c[idx] = unary_op(ACT, x, p.alpha, 0.0);
         }
     }
-    let c_off = wg.z * p.m * p.n;
-    store_row(c_off, row + 0u, col, acc[0], acc[1], acc[2], acc[3]);
-    store_row(c_off, row + 1u, col, acc[4], acc[5], acc[6], acc[7]);
-    store_row(c_off, row + 2u, col, acc[8], acc[9], acc[10], acc[11]);
-    store_row(c_off, row + 3u, col, acc[12], acc[13], acc[14], acc[15]);
-    store_row(c_off, row + 4u, col, acc[16], acc[17], acc[18], acc[19]);
-    store_row(c_off, row + 5u, col, acc[20], acc[21], acc[22], acc[23]);
-    store_row(c_off, row + 6u, col, acc[24], acc[25], acc[26], acc[27]);
-    store_row(c_off, row + 7u, col, acc[28], acc[29], acc[30], acc[31]);
+}
+
+fn store_row(bias_off: u32, row: u32, v0: vec4<f32>, v1: vec4<f32>, v2: vec4<f32>, v3: vec4<f32>) {
+    if (row >= p.m) { return; }
+    let rb = row_bias(bias_off, row);
+    let base = row * p.c_inner;
+    store4(base, rb, 0u, v0);
+    store4(base, rb, 4u, v1);
+    store4(base, rb, 8u, v2);
+    store4(base, rb, 12u, v3);
+}
+
+// The same as one aligned vec4 (n, c_inner, c_outer and C's offset multiples of 4).
+fn store4_vec4(base: u32, rb: f32, t0: u32, v: vec4<f32>) {
+    if (first_col + t0 < p.n) {
+        let idx = (col_at[t0] + base) / 4u;
+        var x = v + vec4<f32>(rb);
+        if (FIRST == 0u) { x += c4[idx]; }
+        if (BIAS == 1u) { x += vec4<f32>(col_bias[t0], col_bias[t0 + 1u], col_bias[t0 + 2u], col_bias[t0 + 3u]); }
+        c4[idx] = vec4<f32>(
+            unary_op(ACT, x.x, p.alpha, 0.0),
+            unary_op(ACT, x.y, p.alpha, 0.0),
+            unary_op(ACT, x.z, p.alpha, 0.0),
+            unary_op(ACT, x.w, p.alpha, 0.0),
+        );
+    }
+}
+
+fn store_row_vec4(bias_off: u32, row: u32, v0: vec4<f32>, v1: vec4<f32>, v2: vec4<f32>, v3: vec4<f32>) {
+    if (row >= p.m) { return; }
+    let rb = row_bias(bias_off, row);
+    let base = row * p.c_inner;
+    store4_vec4(base, rb, 0u, v0);
+    store4_vec4(base, rb, 4u, v1);
+    store4_vec4(base, rb, 8u, v2);
+    store4_vec4(base, rb, 12u, v3);
+}
+
+// Where an invocation's block lies: its first row and column, its batch and K split.
+struct Place {
+    row: u32,
+    col: u32,
+    batch: u32,
+    split: u32,
+}
+
+// Accumulates the invocation's 8 x 16 block over its split of K, and prepares its columns'
+// offsets and biases for the store.
+fn block(acc: ptr<function, Block>, wg: vec3<u32>, li: u32) -> Place {
+    let row = wg.y * (8u * (WG / CG)) + (li / CG) * 8u;
+    let col = wg.x * (16u * CG) + (li % CG) * 16u;
+    let batch = wg.z / p.splits;
+    let split = wg.z - batch * p.splits;
+    origins(batch, row, col);
+    let quads = p.k / 4u;
+    let q0 = split * p.split_quads;
+    let q1 = min(q0 + p.split_quads, quads);
+    for (var q = q0; q < q1; q++) {
+        quad(acc, q);
+    }
+    if (A_KC == 0u && B_KC == 0u) {
+        // The K tail belongs to the last split.
+        let tail = select(p.k, 4u * quads, split + 1u == p.splits);
+        for (var k = tail; k < p.k; k++) {
+            single(acc, k);
+        }
+    }
+    column_offsets(p.c_off + batch * p.c_batch + split * p.c_split, col, p.bias_off + batch * p.bias_batch);
+    return Place(row, col, batch, split);
+}
+
+@compute @workgroup_size(WG)
+fn gemm_texture(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+    var acc = Block();
+    let at = block(&acc, wg, li);
+    let bias_off = p.bias_off + at.batch * p.bias_batch;
+    store_row(bias_off, at.row + 0u, acc[0], acc[1], acc[2], acc[3]);
+    store_row(bias_off, at.row + 1u, acc[4], acc[5], acc[6], acc[7]);
+    store_row(bias_off, at.row + 2u, acc[8], acc[9], acc[10], acc[11]);
+    store_row(bias_off, at.row + 3u, acc[12], acc[13], acc[14], acc[15]);
+    store_row(bias_off, at.row + 4u, acc[16], acc[17], acc[18], acc[19]);
+    store_row(bias_off, at.row + 5u, acc[20], acc[21], acc[22], acc[23]);
+    store_row(bias_off, at.row + 6u, acc[24], acc[25], acc[26], acc[27]);
+    store_row(bias_off, at.row + 7u, acc[28], acc[29], acc[30], acc[31]);
+}
+
+@compute @workgroup_size(WG)
+fn gemm_texture_vec4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+    var acc = Block();
+    let at = block(&acc, wg, li);
+    let bias_off = p.bias_off + at.batch * p.bias_batch;
+    store_row_vec4(bias_off, at.row + 0u, acc[0], acc[1], acc[2], acc[3]);
+    store_row_vec4(bias_off, at.row + 1u, acc[4], acc[5], acc[6], acc[7]);
+    store_row_vec4(bias_off, at.row + 2u, acc[8], acc[9], acc[10], acc[11]);
+    store_row_vec4(bias_off, at.row + 3u, acc[12], acc[13], acc[14], acc[15]);
+    store_row_vec4(bias_off, at.row + 4u, acc[16], acc[17], acc[18], acc[19]);
+    store_row_vec4(bias_off, at.row + 5u, acc[20], acc[21], acc[22], acc[23]);
+    store_row_vec4(bias_off, at.row + 6u, acc[24], acc[25], acc[26], acc[27]);
+    store_row_vec4(bias_off, at.row + 7u, acc[28], acc[29], acc[30], acc[31]);
 }

@@ -26,6 +26,8 @@ pub enum Shader {
     GemmPack,
     /// CPU-adapter GEMM that reads whole operands from textures (`gemm_texture.wgsl`).
     GemmTexture,
+    /// Adds up the partial C blocks of a split-K [`Shader::GemmTexture`] (`gemm_split_sum.wgsl`).
+    GemmSplitSum,
     /// Packs a convolution operand (explicit im2col) into uniform windows (`conv_pack.wgsl`).
     ConvPack,
     /// Implicit-GEMM 2-D convolution: forward, input and weight gradients (`conv2d.wgsl`).
@@ -65,6 +67,7 @@ impl Shader {
         Shader::GemmUniform,
         Shader::GemmPack,
         Shader::GemmTexture,
+        Shader::GemmSplitSum,
         Shader::ConvPack,
         Shader::Conv2d,
         Shader::CastF16,
@@ -92,6 +95,7 @@ impl Shader {
             Shader::GemmUniform => "gemm_uniform.wgsl",
             Shader::GemmPack => "gemm_pack.wgsl",
             Shader::GemmTexture => "gemm_texture.wgsl",
+            Shader::GemmSplitSum => "gemm_split_sum.wgsl",
             Shader::ConvPack => "conv_pack.wgsl",
             Shader::Conv2d => "conv2d.wgsl",
             Shader::CastF16 => "cast_f16.wgsl",
@@ -120,6 +124,7 @@ impl Shader {
             Shader::Matmul => &[src::GEMM_CORE, src::MATH, src::MATMUL],
             Shader::GemmUniform => &[src::MATH, src::GEMM_BLOCK, src::GEMM_UNIFORM],
             Shader::GemmTexture => &[src::MATH, src::GEMM_BLOCK, src::GEMM_TEXTURE],
+            Shader::GemmSplitSum => &[src::GEMM_SPLIT_SUM],
             Shader::GemmPack => &[src::GEMM_PACK],
             Shader::ConvPack => &[src::CONV_PACK],
             Shader::Conv2d => &[src::GEMM_CORE, src::MATH, src::CONV2D],

@@ -31,6 +31,8 @@ pub const GEMM_UNIFORM: &str = include_str!("../shaders/gemm_uniform.wgsl");
 pub const GEMM_BLOCK: &str = include_str!("../shaders/gemm_block.wgsl");
 /// CPU-adapter GEMM over whole operands copied into textures.
 pub const GEMM_TEXTURE: &str = include_str!("../shaders/gemm_texture.wgsl");
+/// Adds up the partial C blocks of a split-K [`GEMM_TEXTURE`].
+pub const GEMM_SPLIT_SUM: &str = include_str!("../shaders/gemm_split_sum.wgsl");
 /// Packs a GEMM operand into the uniform windows of [`GEMM_UNIFORM`].
 pub const GEMM_PACK: &str = include_str!("../shaders/gemm_pack.wgsl");
 /// Packs a convolution operand (explicit im2col) into the uniform windows of [`GEMM_UNIFORM`].
@@ -77,6 +79,7 @@ pub const FILES: &[(&str, &str)] = &[
     ("gemm_pack.wgsl", GEMM_PACK),
     ("gemm_block.wgsl", GEMM_BLOCK),
     ("gemm_texture.wgsl", GEMM_TEXTURE),
+    ("gemm_split_sum.wgsl", GEMM_SPLIT_SUM),
     ("conv_pack.wgsl", CONV_PACK),
     ("conv2d.wgsl", CONV2D),
     ("cast_f16.wgsl", CAST_F16),

@@ -85,13 +85,19 @@ mod tests {
     }
 
     #[test]
-    fn gemm_uniform_constants_resolve() {
-        use crate::ops::conv_uniform;
+    fn cpu_gemm_constants_resolve() {
         use crate::ops::gemm_uniform::{GEMM, PACK, WG};
+        use crate::ops::{conv_gemm, gemm_texture};
         let epilogue = Constants::new(&[("WG", WG), ("FIRST", 0), ("LAST", 1), ("BIAS", 2), ("ACT", 7)]);
-        for (k, c) in
-            [(&GEMM, epilogue), (&PACK, Constants::default()), (&conv_uniform::PACK, Constants::new(&[("MODE", 3)]))]
-        {
+        let texture =
+            Constants::new(&[("WG", 8), ("CG", 2), ("FIRST", 0), ("A_KC", 0), ("B_KC", 1), ("BIAS", 2), ("ACT", 7)]);
+        for (k, c) in [
+            (&GEMM, epilogue),
+            (&PACK, Constants::default()),
+            (&conv_gemm::PACK, Constants::new(&[("MODE", 3)])),
+            (&gemm_texture::GEMM, texture),
+            (&gemm_texture::SPLIT_SUM, Constants::new(&[("ACCUMULATE", 1)])),
+        ] {
             if let Err(e) = resolve_overrides(k.shader, k.entry, &c) {
                 panic!("{e}");
             }

@@ -13,6 +13,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
+use super::c_layout::CLayout;
 use super::map::UnaryOp;
 use super::matmul::MatmulParams;
 use crate::{Access, Constants, KernelSpec, Launch, Shader};
@@ -261,42 +262,6 @@ impl Geometry {
             + batch * rows * cols * chunks * cost::C_ELEMENT_US
             + batch * (rows + cols) * depth * cost::PACK_ELEMENT_US
             + batch * 2.0 * rows * cols * depth * cost::FLOP_US * idle_core
-    }
-}
-
-/// Where C's elements go and how the bias applies (see `store4` in `gemm_uniform.wgsl`):
-/// column `col` of row `row` in batch `b` lives at
-/// `base + b * batch_stride + (col / inner) * outer + row * inner + col % inner`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CLayout {
-    /// Element offset of C's first element.
-    pub base: u32,
-    /// Elements between batches of C.
-    pub batch_stride: u32,
-    /// Columns per contiguous run (n for a matmul, pixels per image for a conv).
-    pub inner: u32,
-    /// Elements between consecutive runs (an image's size for a conv; unused when `inner = n`).
-    pub outer: u32,
-    /// The bias is indexed by row (a conv's channels) instead of by column.
-    pub bias_rows: bool,
-    /// Bias elements between batches (a conv group's first channel).
-    pub bias_batch_stride: u32,
-    /// Add to C's current values instead of overwriting them (a K split across calls).
-    pub accumulate: bool,
-}
-
-impl CLayout {
-    /// Contiguous `[batch, m, n]`, bias per column: a plain matmul.
-    pub fn matmul(p: &MatmulParams) -> CLayout {
-        CLayout {
-            base: 0,
-            batch_stride: p.m * p.n,
-            inner: p.n.max(1),
-            outer: 0,
-            bias_rows: false,
-            bias_batch_stride: 0,
-            accumulate: false,
-        }
     }
 }
 

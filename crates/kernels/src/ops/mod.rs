@@ -5,7 +5,10 @@
 //! [`Launch`]: crate::Launch
 
 pub mod augment;
+pub mod c_layout;
 pub mod conv;
+pub mod conv_gemm;
+pub mod conv_texture;
 pub mod conv_uniform;
 pub mod fill;
 pub mod gemm_texture;

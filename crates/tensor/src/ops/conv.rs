@@ -1,14 +1,17 @@
 //! 2-D convolution (NCHW) forward, both backward passes, and conv_transpose2d. On GPUs all run
 //! on the implicit-GEMM kernels of `conv2d.wgsl` (see that file for why implicit GEMM); on the
-//! CPU-adapter GEMM path (`GemmPath::Uniform` and `GemmPath::Texture`) as an explicit im2col pack plus the
-//! uniform-window GEMM (`conv_uniform`). Inputs are made contiguous first.
+//! CPU-adapter GEMM paths as an explicit im2col pack plus the texture GEMM (`conv_texture`,
+//! `GemmPath::Texture`) or the uniform-window GEMM (`conv_uniform`, `GemmPath::Uniform`).
+//! Inputs are made contiguous first.
 
 use wgtrain_kernels::ops::conv::{self, ConvGeometry, ConvParams, out_extent};
-use wgtrain_kernels::ops::conv_uniform::ConvPass;
+use wgtrain_kernels::ops::conv_gemm::ConvPass;
 use wgtrain_kernels::ops::map::UnaryOp;
 use wgtrain_kernels::ops::matmul::fusable_activation;
 
+use super::conv_texture::conv_texture;
 use super::conv_uniform::conv_uniform;
+use crate::device::GemmPath;
 use crate::dtype::DType;
 use crate::error::{Result, TensorError};
 use crate::tensor::Tensor;
@@ -80,6 +83,24 @@ fn params(op: &'static str, x: [usize; 4], w: [usize; 4], o: &Conv2dOptions) -> 
     Ok(p)
 }
 
+/// Runs `pass` on the device's CPU-adapter GEMM path, if it has one: `Ok(false)` on the tiled
+/// path (real GPUs), where the caller launches the implicit GEMM instead.
+fn cpu_conv(
+    op: &'static str,
+    p: &ConvParams,
+    pass: ConvPass,
+    operands: [&Tensor; 2],
+    bias: Option<&Tensor>,
+    out: &Tensor,
+) -> Result<bool> {
+    match out.device().gemm_path() {
+        GemmPath::Tiled => return Ok(false),
+        GemmPath::Texture => conv_texture(op, p, pass, operands, bias, out)?,
+        GemmPath::Uniform => conv_uniform(op, p, pass, operands, bias, out)?,
+    }
+    Ok(true)
+}
+
 fn check_bias(op: &'static str, bias: Option<&Tensor>, channels: usize) -> Result<Option<Tensor>> {
     let Some(b) = bias else { return Ok(None) };
     b.expect_dtype(op, DType::F32)?;
@@ -103,8 +124,7 @@ impl Tensor {
         if out.is_empty() {
             return Ok(out);
         }
-        if self.device().gemm_path().is_cpu() {
-            conv_uniform(op, &p, ConvPass::Forward, [&w, &x], bias.as_ref(), &out)?;
+        if cpu_conv(op, &p, ConvPass::Forward, [&w, &x], bias.as_ref(), &out)? {
             return Ok(out);
         }
         let launch = conv::forward(&p, self.device().gemm_tiles());
@@ -139,8 +159,7 @@ impl Tensor {
         if out.is_empty() {
             return Ok(out);
         }
-        if self.device().gemm_path().is_cpu() {
-            conv_uniform("conv2d_grad_input", p, ConvPass::GradInput, [&w, &dy], bias.as_ref(), &out)?;
+        if cpu_conv("conv2d_grad_input", p, ConvPass::GradInput, [&w, &dy], bias.as_ref(), &out)? {
             return Ok(out);
         }
         let launch = conv::grad_input(p, self.device().gemm_tiles());
@@ -166,8 +185,7 @@ impl Tensor {
         if out.is_empty() {
             return Ok(out);
         }
-        if dev.gemm_path().is_cpu() {
-            conv_uniform(op, &p, ConvPass::GradWeight, [&dy, &x], None, &out)?;
+        if cpu_conv(op, &p, ConvPass::GradWeight, [&dy, &x], None, &out)? {
             return Ok(out);
         }
         let splits = conv::grad_weight_splits(&p, tiles, if dev.is_cpu() { 4 } else { 512 });

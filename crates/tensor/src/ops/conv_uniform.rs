@@ -1,10 +1,11 @@
-//! Convolutions on the CPU-adapter GEMM paths (`GemmPath::Uniform` and `GemmPath::Texture`):
-//! each pass is an explicit im2col pack into uniform windows plus the uniform-window GEMM (see
-//! `wgtrain_kernels::ops::conv_uniform` for the formulation and why). The packs read their
+//! Convolutions on the uniform-window GEMM path (`GemmPath::Uniform`): each pass is an explicit
+//! im2col pack into uniform windows plus the uniform-window GEMM (see
+//! `wgtrain_kernels::ops::conv_gemm` for the formulation and why). The packs read their
 //! sources from textures (llvmpipe loads those as vectors; storage loads are per-lane loops).
 
 use wgtrain_kernels::ops::conv::ConvParams;
-use wgtrain_kernels::ops::conv_uniform::{ConvPass, conv_gemm, images_per_call};
+use wgtrain_kernels::ops::conv_gemm::ConvPass;
+use wgtrain_kernels::ops::conv_uniform::{conv_gemm, images_per_call};
 use wgtrain_kernels::ops::gemm_uniform::Panel;
 
 use super::matmul::run_steps;

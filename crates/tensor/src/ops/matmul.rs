@@ -8,8 +8,9 @@
 //! GPUs; on CPU adapters whole operands copied into textures (`gemm_texture`) where their
 //! strides allow, else packed panels read through uniform windows (`gemm_uniform`).
 
+use wgtrain_kernels::ops::c_layout::CLayout;
 use wgtrain_kernels::ops::gemm_texture::{TextureOperand, TexturePlan};
-use wgtrain_kernels::ops::gemm_uniform::{CLayout, GemmPlan, GemmStep, PAIRS, WINDOW_FLOATS};
+use wgtrain_kernels::ops::gemm_uniform::{GemmPlan, GemmStep, PAIRS, WINDOW_FLOATS};
 use wgtrain_kernels::ops::map::{Operand, UnaryOp, collapse};
 use wgtrain_kernels::ops::matmul::{self, MatmulParams, fusable_activation};
 

@@ -3,6 +3,7 @@
 
 mod augment;
 mod conv;
+mod conv_texture;
 mod conv_uniform;
 mod copy;
 mod elementwise;

@@ -1,9 +1,12 @@
 //! Conv2d forward, grad input, grad weight and conv_transpose2d against the twins: strides,
 //! padding, dilation, groups (depthwise included), awkward sizes and a shape of more than two
-//! tiles in every GEMM dimension. Tolerance 1e-4 sqrt(K). Every test runs on both GEMM paths
-//! (the implicit GEMM, and the CPU adapters' im2col packs into uniform windows).
+//! tiles in every GEMM dimension. Tolerance 1e-4 sqrt(K). Every test runs on the three GEMM
+//! paths: the implicit GEMM, and the CPU adapters' im2col packs read through uniform windows or
+//! copied into textures.
 
 use wgtrain_kernels::ops::conv::{ConvGeometry, ConvParams, out_extent};
+use wgtrain_kernels::ops::conv_gemm::ConvPass;
+use wgtrain_kernels::ops::conv_texture;
 use wgtrain_kernels::ops::map::UnaryOp;
 use wgtrain_kernels::reference;
 use wgtrain_tensor::{Conv2dOptions, Device, GemmPath, Tensor};
@@ -106,39 +109,64 @@ fn conv2d_backward_passes_match_the_twins() {
     }
 }
 
-#[test]
-fn deep_reductions_and_image_chunks_match_the_twins() {
-    // Enough pixels that grad weight splits K (implicit GEMM) or spans many windows (uniform
-    // path); then a pack limit small enough that the uniform path runs the batch in image
-    // chunks, grad weight accumulating across them.
-    let c = Case { x: [8, 3, 20, 20], w: [4, 3, 3, 3], stride: 2, pad: 1, dil: 1, groups: 1 };
-    let (o, p) = setup(&c);
+/// Runs the three passes of `c` on `dev` and compares them with the twins.
+fn check_passes(c: &Case, dev: &Device, ctx: &str) {
+    let (o, p) = setup(c);
     let dims = [p.batch, p.out_c, p.out_h, p.out_w].map(|v| v as usize);
     let ylen: usize = dims.iter().product();
-    let (x, w, dy) = (data(1, c.x.iter().product(), -1.0, 1.0), data(3, 108, -1.0, 1.0), data(2, ylen, -1.0, 1.0));
-    let want_y = reference::conv2d_forward(&p, &x, &w, None);
+    let (x, w, dy) =
+        (data(1, c.x.iter().product(), -1.0, 1.0), data(3, c.w.iter().product(), -1.0, 1.0), data(2, ylen, -1.0, 1.0));
+    let tx = Tensor::from_slice(dev, &x, &c.x).unwrap();
+    let tw = Tensor::from_slice(dev, &w, &c.w).unwrap();
+    let tdy = Tensor::from_slice(dev, &dy, &dims).unwrap();
+    let y = tx.conv2d(&tw, None, &o).unwrap().to_vec::<f32>().unwrap();
+    let dx = tdy.conv2d_grad_input(&tw, c.x, &o).unwrap().to_vec::<f32>().unwrap();
+    let dw = tdy.conv2d_grad_weight(&tx, c.w, &o).unwrap().to_vec::<f32>().unwrap();
+    let k = (p.in_c / p.groups * p.k_h * p.k_w) as usize;
+    assert_close(
+        &y,
+        &reference::conv2d_forward(&p, &x, &w, None),
+        gemm_tol(k),
+        gemm_tol(k),
+        &format!("forward, {ctx}"),
+    );
+    let k = (p.out_c / p.groups * p.k_h * p.k_w) as usize;
     let want_dx = reference::conv2d_grad_input(&p, &dy, &w, None);
+    assert_close(&dx, &want_dx, gemm_tol(k), gemm_tol(k), &format!("grad input, {ctx}"));
+    let k = ylen / c.w[0];
     let want_dw = reference::conv2d_grad_weight(&p, &dy, &x);
-    // The limit is set on a private device: the shared ones serve other tests concurrently.
-    let private = Device::new().unwrap();
-    private.set_gemm_path(GemmPath::Uniform).unwrap();
-    private.set_max_pack_bytes(80_000);
-    let runs = gemm_devs().into_iter().map(|(d, p)| (d, p, None)).chain([(&private, GemmPath::Uniform, Some(80_000))]);
-    for (dev, path, limit) in runs {
-        let ctx = format!("{path:?}, pack limit {limit:?}");
-        let tx = Tensor::from_slice(dev, &x, &c.x).unwrap();
-        let tw = Tensor::from_slice(dev, &w, &c.w).unwrap();
-        let tdy = Tensor::from_slice(dev, &dy, &dims).unwrap();
-        let y = tx.conv2d(&tw, None, &o).unwrap().to_vec::<f32>().unwrap();
-        let dx = tdy.conv2d_grad_input(&tw, c.x, &o).unwrap().to_vec::<f32>().unwrap();
-        let dw = tdy.conv2d_grad_weight(&tx, c.w, &o).unwrap().to_vec::<f32>().unwrap();
-        assert_close(&y, &want_y, gemm_tol(27), gemm_tol(27), &format!("forward, {ctx}"));
-        assert_close(&dx, &want_dx, gemm_tol(36), gemm_tol(36), &format!("grad input, {ctx}"));
-        let k = ylen / 4;
-        assert_close(&dw, &want_dw, gemm_tol(k), gemm_tol(k), &format!("grad weight, {ctx}"));
-    }
+    assert_close(&dw, &want_dw, gemm_tol(k), gemm_tol(k), &format!("grad weight, {ctx}"));
 }
 
+/// A private device on `path` whose packed operands are capped at `limit` bytes (the shared
+/// devices serve other tests concurrently).
+fn limited(path: GemmPath, limit: u64) -> Device {
+    let dev = Device::new().unwrap();
+    dev.set_gemm_path(path).unwrap();
+    dev.set_max_pack_bytes(limit);
+    dev
+}
+
+#[test]
+fn deep_reductions_and_image_chunks_match_the_twins() {
+    // Enough pixels that grad weight splits K (implicit GEMM, texture GEMM) or spans many
+    // windows (uniform path); then pack limits small enough that the CPU paths run the batch in
+    // image chunks, grad weight accumulating across them.
+    let c = Case { x: [8, 3, 20, 20], w: [4, 3, 3, 3], stride: 2, pad: 1, dil: 1, groups: 1 };
+    for (dev, path) in gemm_devs() {
+        check_passes(&c, dev, &format!("{path:?}"));
+    }
+    let (_, p) = setup(&c);
+    let limit = 80_000;
+    check_passes(&c, &limited(GemmPath::Uniform, limit), "uniform, chunks");
+    // On textures: two chunks of grad weight, the first split along K (partials summed into
+    // dw), the second too shallow to split (the GEMM adds to dw itself).
+    let per_call = conv_texture::images_per_call(&p, ConvPass::GradWeight, limit, 16384).unwrap();
+    assert!(per_call > 1 && per_call < p.batch, "{per_call}");
+    assert!(conv_texture::conv_texture(&p, ConvPass::GradWeight, 0, per_call).texture.splits > 1);
+    assert_eq!(conv_texture::conv_texture(&p, ConvPass::GradWeight, per_call, p.batch - per_call).texture.splits, 1);
+    check_passes(&c, &limited(GemmPath::Texture, limit), "texture, chunks");
+}
 #[test]
 fn conv_transpose2d_is_the_adjoint_of_conv2d() {
     // conv_transpose2d(x, w) with w [c_in, c_out/g, kh, kw] equals conv2d's grad input for the

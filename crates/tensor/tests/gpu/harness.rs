@@ -17,19 +17,10 @@ pub fn dev() -> &'static Device {
     })
 }
 
-/// One device per GEMM path the convolutions distinguish, both forced whatever the adapter's
-/// default, so the tests cover the tiled core and the uniform-window path on one adapter.
-pub fn gemm_devs() -> [(&'static Device, GemmPath); 2] {
-    let [t, u, _] = all_gemm_devs();
-    [t, u]
-}
-
-/// [`gemm_devs`] plus the texture path (matmul only: convolutions take uniform windows there).
-pub fn matmul_devs() -> [(&'static Device, GemmPath); 3] {
-    all_gemm_devs()
-}
-
-fn all_gemm_devs() -> [(&'static Device, GemmPath); 3] {
+/// One device per GEMM path (matmul and convolutions), each forced whatever the adapter's
+/// default, so the tests cover the tiled core, the uniform windows and the texture GEMM on one
+/// adapter.
+pub fn gemm_devs() -> [(&'static Device, GemmPath); 3] {
     const PATHS: [GemmPath; 3] = [GemmPath::Tiled, GemmPath::Uniform, GemmPath::Texture];
     static DEVS: OnceLock<[Device; 3]> = OnceLock::new();
     let devs = DEVS.get_or_init(|| {

@@ -12,7 +12,7 @@ use wgtrain_tensor::{MatmulOptions, Tensor};
 
 use wgtrain_tensor::{Device, GemmPath};
 
-use super::harness::{assert_close, data, gemm_tol, matmul_devs};
+use super::harness::{assert_close, data, gemm_devs, gemm_tol};
 
 /// Params addressing `a` and `b` (views of `a_data`, `b_data`) as the op does for 2-D operands.
 fn params(a: &Tensor, b: &Tensor, batch: usize, a_bs: usize, b_bs: usize) -> MatmulParams {
@@ -39,7 +39,7 @@ fn params(a: &Tensor, b: &Tensor, batch: usize, a_bs: usize, b_bs: usize) -> Mat
 
 #[test]
 fn matmul_matches_the_twin_on_awkward_and_multi_tile_shapes() {
-    for (d, path) in matmul_devs() {
+    for (d, path) in gemm_devs() {
         eprintln!("matmul_matches_the_twin_on_awkward_and_multi_tile_shapes: {path:?}");
         matmul_matches_the_twin_on_awkward_and_multi_tile_shapes_on(d);
     }
@@ -71,7 +71,7 @@ fn matmul_matches_the_twin_on_awkward_and_multi_tile_shapes_on(dev: &Device) {
 
 #[test]
 fn transposed_operands_are_read_in_place() {
-    for (d, path) in matmul_devs() {
+    for (d, path) in gemm_devs() {
         eprintln!("transposed_operands_are_read_in_place: {path:?}");
         transposed_operands_are_read_in_place_on(d);
     }
@@ -91,7 +91,7 @@ fn transposed_operands_are_read_in_place_on(dev: &Device) {
 
 #[test]
 fn batched_matmul_broadcasts_batch_dimensions() {
-    for (d, path) in matmul_devs() {
+    for (d, path) in gemm_devs() {
         eprintln!("batched_matmul_broadcasts_batch_dimensions: {path:?}");
         batched_matmul_broadcasts_batch_dimensions_on(d);
     }
@@ -127,7 +127,7 @@ fn batched_matmul_broadcasts_batch_dimensions_on(dev: &Device) {
 
 #[test]
 fn bias_and_activation_are_fused() {
-    for (d, path) in matmul_devs() {
+    for (d, path) in gemm_devs() {
         eprintln!("bias_and_activation_are_fused: {path:?}");
         bias_and_activation_are_fused_on(d);
     }
@@ -160,7 +160,7 @@ fn bias_and_activation_are_fused_on(dev: &Device) {
 /// k-contiguous, an offset view, a batch with a broadcast operand, and the fused epilogue.
 #[test]
 fn texture_path_matches_the_twin_in_every_layout() {
-    let [.., (dev, path)] = matmul_devs();
+    let [.., (dev, path)] = gemm_devs();
     assert_eq!(path, GemmPath::Texture);
     let max = dev.limits().max_texture_dimension_2d;
     // (m, k, n, A stored transposed, B stored transposed)

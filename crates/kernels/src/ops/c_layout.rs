@@ -1,0 +1,42 @@
+//! Where a CPU-adapter GEMM (`gemm_uniform`, `gemm_texture`) stores C: a plain matmul's
+//! contiguous `[batch, m, n]`, or a convolution's NCHW output, whose columns are (image, pixel)
+//! and whose rows are channels, so the GEMM writes y, dx or dw in place with no transpose.
+
+use super::matmul::MatmulParams;
+
+/// Where C's elements go and how the bias applies (`store4` in `gemm_uniform.wgsl` and
+/// `gemm_texture.wgsl`):
+/// column `col` of row `row` in batch `b` lives at
+/// `base + b * batch_stride + (col / inner) * outer + row * inner + col % inner`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CLayout {
+    /// Element offset of C's first element.
+    pub base: u32,
+    /// Elements between batches of C.
+    pub batch_stride: u32,
+    /// Columns per contiguous run (n for a matmul, pixels per image for a conv).
+    pub inner: u32,
+    /// Elements between consecutive runs (an image's size for a conv; unused when `inner = n`).
+    pub outer: u32,
+    /// The bias is indexed by row (a conv's channels) instead of by column.
+    pub bias_rows: bool,
+    /// Bias elements between batches (a conv group's first channel).
+    pub bias_batch_stride: u32,
+    /// Add to C's current values instead of overwriting them (a K split across calls).
+    pub accumulate: bool,
+}
+
+impl CLayout {
+    /// Contiguous `[batch, m, n]`, bias per column: a plain matmul.
+    pub fn matmul(p: &MatmulParams) -> CLayout {
+        CLayout {
+            base: 0,
+            batch_stride: p.m * p.n,
+            inner: p.n.max(1),
+            outer: 0,
+            bias_rows: false,
+            bias_batch_stride: 0,
+            accumulate: false,
+        }
+    }
+}
