@@ -15,6 +15,7 @@ use wgtrain_kernels::ops::gemm_texture::TEXTURE_WIDTH;
 
 use crate::device::{Device, lock};
 use crate::error::{Result, TensorError};
+use crate::tensor::Tensor;
 
 /// Bytes of one texture row (the copy's `bytes_per_row`; a multiple of 256 as copies require).
 const ROW_BYTES: u64 = TEXTURE_WIDTH as u64 * 16;
@@ -46,6 +47,13 @@ fn height_class(rows: u32, max: u32) -> u32 {
 }
 
 impl Device {
+    /// A pooled texture holding all of `t`'s buffer from element 0 (the conv packs read their
+    /// sources by buffer offset, so one copy serves every image chunk of a call).
+    pub(crate) fn tensor_texture(&self, t: &Tensor) -> Result<OperandTexture> {
+        let (buffer, bytes) = t.binding();
+        self.operand_texture(buffer, 0, (bytes / 4).div_ceil(4) as u32)
+    }
+
     /// A pooled texture holding `texels` texels of `buffer` starting at element `first` (a
     /// multiple of 4): texel `t` is elements `first + 4 t .. first + 4 t + 3`, at
     /// `(t % TEXTURE_WIDTH, t / TEXTURE_WIDTH)`. The copy is recorded into the pending batch.

@@ -87,6 +87,17 @@ pub fn out_extent(input: usize, kernel: usize, stride: usize, pad: usize, dil: u
     (input + 2 * pad).checked_sub(span).map(|v| v / stride + 1)
 }
 
+#[cfg(test)]
+impl ConvParams {
+    /// The params of x convolved with w under `g`, the output extent derived (the geometry
+    /// must fit: tests only).
+    pub(crate) fn with_output_extent(x: [usize; 4], w: [usize; 4], g: &ConvGeometry) -> ConvParams {
+        let oh = out_extent(x[2], w[2], g.stride[0], g.padding[0], g.dilation[0]).expect("the kernel fits");
+        let ow = out_extent(x[3], w[3], g.stride[1], g.padding[1], g.dilation[1]).expect("the kernel fits");
+        ConvParams::new(x, w, [oh, ow], g)
+    }
+}
+
 impl ConvParams {
     /// Params for x `[batch, in_c, in_h, in_w]` and w `[out_c, in_c / groups, k_h, k_w]` with
     /// output extents `out_hw` (already checked by the caller).

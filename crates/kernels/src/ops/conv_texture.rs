@@ -85,9 +85,7 @@ mod tests {
     use crate::ops::conv::ConvGeometry;
 
     fn params(x: [usize; 4], w: [usize; 4], g: &ConvGeometry) -> ConvParams {
-        let oh = super::super::conv::out_extent(x[2], w[2], g.stride[0], g.padding[0], g.dilation[0]).unwrap();
-        let ow = super::super::conv::out_extent(x[3], w[3], g.stride[1], g.padding[1], g.dilation[1]).unwrap();
-        ConvParams::new(x, w, [oh, ow], g)
+        ConvParams::with_output_extent(x, w, g)
     }
 
     #[test]

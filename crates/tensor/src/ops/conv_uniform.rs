@@ -37,13 +37,8 @@ pub(crate) fn conv_uniform(
     let [a_src, b_src] = operands;
     // With no bias, any buffer but the output fills the unused binding.
     let bias = bias.unwrap_or(a_src).binding();
-    // Each source's buffer goes into a texture once, from element 0 (the packs' offsets are
-    // buffer offsets), and serves every image chunk.
-    let texture = |t: &Tensor| {
-        let (buffer, bytes) = t.binding();
-        dev.operand_texture(buffer, 0, (bytes / 4).div_ceil(4) as u32)
-    };
-    let textures = [texture(a_src)?, texture(b_src)?];
+    // Each source goes into a texture once and serves every image chunk.
+    let textures = [dev.tensor_texture(a_src)?, dev.tensor_texture(b_src)?];
     // The weights (A of forward and grad input) are the same in every image chunk: packed once.
     let mut weights: Option<(Panel, Tensor)> = None;
     let mut first = 0;
