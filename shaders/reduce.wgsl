@@ -27,6 +27,10 @@ struct ReduceParams {
     src_r: u32,    // length of x's reduced axis (== r except in arg gather passes)
     gather: u32,   // arg passes after the first: 1
     x_off: u32,    // element offset of x
+    rows: u32,     // 1: the workgroup-per-row kernels run this pass (host-side choice)
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: ReduceParams;
@@ -103,19 +107,81 @@ fn reduce_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     if (valid && lid == 0u) { out[g] = finish(sh_v[0]); }
 }
 
+// The fold of the column kernels: thread t's (o, i) and its segment [start, end) of the r axis,
+// whose element k lies at base + k * inner.
+struct Column {
+    o: u32,
+    i: u32,
+    base: u32,
+    start: u32,
+    end: u32,
+}
+
+fn column(t: u32) -> Column {
+    let i = t % p.inner;
+    let oc = t / p.inner;
+    let o = oc / p.n_chunks;
+    let start = (oc % p.n_chunks) * p.chunk;
+    return Column(o, i, p.x_off + o * p.src_r * p.inner + i, start, min(start + p.chunk, p.r));
+}
+
 @compute @workgroup_size(256)
 fn reduce_cols(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                @builtin(local_invocation_index) lid: u32) {
     let t = (wid.x + wid.y * nwg.x) * WG + lid;
     if (t >= p.outer * p.n_chunks * p.inner) { return; }
-    let i = t % p.inner;
-    let oc = t / p.inner;
-    let o = oc / p.n_chunks;
-    let start = (oc % p.n_chunks) * p.chunk;
-    let end = min(start + p.chunk, p.r);
-    let base = p.x_off + o * p.src_r * p.inner + i;
-    var acc = seed(o, i, start);
-    for (var k = start; k < end; k++) { acc = combine(acc, load(x[base + k * p.inner], o, i)); }
+    let c = column(t);
+    var acc = seed(c.o, c.i, c.start);
+    for (var k = c.start; k < c.end; k++) { acc = combine(acc, load(x[c.base + k * p.inner], c.o, c.i)); }
+    out[t] = finish(acc);
+}
+
+// The texture kernels: `reduce_cols` with x read from a linear texture (CPU adapters: a storage
+// load there is a scalar loop per lane, and a workgroup per short row costs more than its row;
+// see `ReduceParams::rows`). Rows (inner == 1) fold whole texels, masking the elements outside
+// the segment: a texel load costs about what an element load does.
+@group(0) @binding(1) var x_texture: texture_storage_2d<rgba32float, read>;
+
+// Folds element `e` with value `v` into `acc` when it lies in [lo, hi).
+fn fold_in(acc: f32, v: f32, e: u32, lo: u32, hi: u32, o: u32) -> f32 {
+    return select(acc, combine(acc, load(v, o, 0u)), e >= lo && e < hi);
+}
+
+@compute @workgroup_size(256)
+fn reduce_rows_texture(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                       @builtin(local_invocation_index) lid: u32) {
+    let t = (wid.x + wid.y * nwg.x) * WG + lid;
+    if (t >= p.outer * p.n_chunks) { return; }
+    let c = column(t);
+    let lo = c.base + c.start;
+    let hi = c.base + c.end;
+    var acc = 0.0;
+    if (COMBINE != 0u) { acc = load(x_texel(lo), c.o, 0u); }
+    let q_end = (hi + 3u) >> 2u;
+    for (var q = lo >> 2u; q < q_end; q++) {
+        let v = textureLoad(x_texture, linear_texel(q));
+        let e = q * 4u;
+        acc = fold_in(acc, v.x, e, lo, hi, c.o);
+        acc = fold_in(acc, v.y, e + 1u, lo, hi, c.o);
+        acc = fold_in(acc, v.z, e + 2u, lo, hi, c.o);
+        acc = fold_in(acc, v.w, e + 3u, lo, hi, c.o);
+    }
+    out[t] = finish(acc);
+}
+
+fn x_texel(e: u32) -> f32 {
+    return textureLoad(x_texture, linear_texel(e >> 2u))[e & 3u];
+}
+
+@compute @workgroup_size(256)
+fn reduce_cols_texture(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                       @builtin(local_invocation_index) lid: u32) {
+    let t = (wid.x + wid.y * nwg.x) * WG + lid;
+    if (t >= p.outer * p.n_chunks * p.inner) { return; }
+    let c = column(t);
+    var acc = 0.0;
+    if (COMBINE != 0u) { acc = load(x_texel(c.base + c.start * p.inner), c.o, c.i); }
+    for (var k = c.start; k < c.end; k++) { acc = combine(acc, load(x_texel(c.base + k * p.inner), c.o, c.i)); }
     out[t] = finish(acc);
 }
 

@@ -115,8 +115,8 @@ impl Shader {
     /// then shared parts, then the op file.
     pub fn parts(self) -> &'static [&'static str] {
         match self {
-            Shader::Unary => &[src::MAP_COMMON, src::MATH, src::UNARY],
-            Shader::Binary => &[src::MAP_COMMON, src::MATH, src::BINARY],
+            Shader::Unary => &[src::MAP_COMMON, src::LINEAR_TEXTURE, src::MATH, src::UNARY],
+            Shader::Binary => &[src::MAP_COMMON, src::LINEAR_TEXTURE, src::MATH, src::BINARY],
             Shader::Ternary => &[src::MAP_COMMON, src::TERNARY],
             Shader::Copy => &[src::MAP_COMMON, src::COPY],
             Shader::Fill => &[src::FILL],
@@ -130,9 +130,9 @@ impl Shader {
             Shader::Conv2d => &[src::GEMM_CORE, src::MATH, src::CONV2D],
             Shader::CastF16 => &[src::CAST_F16, src::MAP_COMMON],
             Shader::Index => &[src::INDEX],
-            Shader::Optim => &[src::OPTIM],
-            Shader::Reduce => &[src::REDUCE],
-            Shader::ReduceSubgroup => &[src::REDUCE, src::REDUCE_SUBGROUP],
+            Shader::Optim => &[src::LINEAR_TEXTURE, src::OPTIM],
+            Shader::Reduce => &[src::LINEAR_TEXTURE, src::REDUCE],
+            Shader::ReduceSubgroup => &[src::LINEAR_TEXTURE, src::REDUCE, src::REDUCE_SUBGROUP],
             Shader::Softmax => &[src::ROW_TREE, src::SOFTMAX],
             Shader::SoftmaxXent => &[src::ROW_TREE, src::SOFTMAX_XENT],
             Shader::Norm => &[src::NORM],

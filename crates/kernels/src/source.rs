@@ -57,6 +57,8 @@ pub const SOFTMAX: &str = include_str!("../shaders/softmax.wgsl");
 pub const SOFTMAX_XENT: &str = include_str!("../shaders/softmax_xent.wgsl");
 /// Layer and batch norm.
 pub const NORM: &str = include_str!("../shaders/norm.wgsl");
+/// The texel addressing of operands copied linearly into textures (streaming kernels).
+pub const LINEAR_TEXTURE: &str = include_str!("../shaders/linear_texture.wgsl");
 /// 2-D pooling.
 pub const POOL: &str = include_str!("../shaders/pool.wgsl");
 /// Image batch augmentation.
@@ -92,5 +94,6 @@ pub const FILES: &[(&str, &str)] = &[
     ("softmax_xent.wgsl", SOFTMAX_XENT),
     ("norm.wgsl", NORM),
     ("pool.wgsl", POOL),
+    ("linear_texture.wgsl", LINEAR_TEXTURE),
     ("augment.wgsl", AUGMENT),
 ];

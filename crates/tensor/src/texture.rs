@@ -13,9 +13,15 @@ use std::collections::HashMap;
 
 use wgtrain_kernels::ops::gemm_texture::TEXTURE_WIDTH;
 
-use crate::device::{Device, lock};
+use wgtrain_kernels::Launch;
+
+use crate::device::{Device, GemmPath, Resource, lock};
 use crate::error::{Result, TensorError};
 use crate::tensor::Tensor;
+
+/// The fewest elements a streaming kernel reads through a texture: below this the copy and the
+/// pooled texture cost about what the storage loads they replace do.
+const MIN_STREAM_ELEMENTS: usize = 4096;
 
 /// Bytes of one texture row (the copy's `bytes_per_row`; a multiple of 256 as copies require).
 const ROW_BYTES: u64 = TEXTURE_WIDTH as u64 * 16;
@@ -98,6 +104,39 @@ impl Device {
             );
         }
         Ok(operand)
+    }
+
+    /// Whether streaming kernels (elementwise maps, optimizer updates, pooling) read contiguous
+    /// operands of `n` elements through linear textures: on the texture path (CPU adapters,
+    /// whose storage-buffer loads are scalar loops per lane and cost 4-5x a texture load plus
+    /// its copy), for operands of at least [`MIN_STREAM_ELEMENTS`].
+    pub(crate) fn streams_textures(&self, n: usize) -> bool {
+        self.gemm_path() == GemmPath::Texture && n >= MIN_STREAM_ELEMENTS
+    }
+
+    /// Records `launch` with `inputs` (each `(tensor, elements)`, contiguous) copied into linear
+    /// textures as its first bindings, then `buffers` as the rest. A texture starts at the
+    /// tensor's offset rounded down to a texel, so element `k` of the tensor is element
+    /// `offset % 4 + k` of its texture.
+    pub(crate) fn dispatch_textured(
+        &self,
+        launch: &Launch,
+        inputs: &[(&Tensor, usize)],
+        buffers: &[(&wgpu::Buffer, u64)],
+    ) -> Result<()> {
+        let textures = inputs
+            .iter()
+            .map(|&(t, n)| {
+                let skip = t.offset % 4;
+                self.operand_texture(t.binding().0, (t.offset - skip) as u32, (skip + n).div_ceil(4) as u32)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut resources: Vec<Resource<'_>> = textures.iter().map(|t| Resource::Texture(&t.view)).collect();
+        resources.extend(buffers.iter().map(|&(b, bytes)| Resource::Buffer((b, 0, bytes))));
+        let recorded = self.dispatch_resources(launch, &resources);
+        drop(resources);
+        textures.into_iter().for_each(|t| self.recycle_texture(t));
+        recorded
     }
 
     /// Hands an operand texture back once its dispatch is recorded (see the module docs).

@@ -70,6 +70,12 @@ impl MapParams {
         }
     }
 
+    /// Whether the first `operands` operands are each contiguous from an element offset that is
+    /// a multiple of 4, so each is whole texels of a linear texture (the texture variants).
+    pub fn texel_aligned(&self, operands: usize) -> bool {
+        self.rank == 1 && (0..operands).all(|s| self.strides[s][0] == 1 && self.offsets[s] % 4 == 0)
+    }
+
     /// Extents, as a slice of `rank` values.
     pub fn dims(&self) -> Vec<usize> {
         self.shape[..self.rank as usize].iter().map(|&d| d as usize).collect()
@@ -322,11 +328,19 @@ pub enum WordCast {
 
 const R: Access = Access::Read;
 const W: Access = Access::ReadWrite;
+const T: Access = Access::Texture;
 
 /// [`UnaryOp`] over one strided operand: (x, out).
 pub static UNARY: KernelSpec = KernelSpec { shader: Shader::Unary, entry: "unary_map", bindings: &[R, W] };
 /// [`BinaryOp`] or a fused unary gradient over two broadcast operands: (a, b, out).
 pub static BINARY: KernelSpec = KernelSpec { shader: Shader::Binary, entry: "binary_map", bindings: &[R, R, W] };
+/// [`UNARY`] reading its operand from a linear texture, four elements per invocation, for
+/// contiguous operands on CPU adapters ([`MapParams::texel_aligned`]): (x texture, out).
+pub static UNARY_TEXTURE: KernelSpec =
+    KernelSpec { shader: Shader::Unary, entry: "unary_map_texture", bindings: &[T, W] };
+/// [`BINARY`] reading both operands from linear textures: (a texture, b texture, out).
+pub static BINARY_TEXTURE: KernelSpec =
+    KernelSpec { shader: Shader::Binary, entry: "binary_map_texture", bindings: &[T, T, W] };
 /// [`TernaryOp`] over three broadcast operands: (a, b, c, out).
 pub static TERNARY: KernelSpec = KernelSpec { shader: Shader::Ternary, entry: "ternary_map", bindings: &[R, R, R, W] };
 /// Strided copy of raw 32-bit words (f32, i32 or u32): (src, dst); dst may be a strided view.
@@ -345,6 +359,11 @@ pub static COPY_F16: KernelSpec = KernelSpec { shader: Shader::CastF16, entry: "
 pub fn launch(kernel: &'static KernelSpec, p: &MapParams) -> Launch {
     let constants = Constants::new(&[("OP", p.op), ("RANK1", (p.rank == 1) as u32)]);
     Launch::new(kernel, p, grid_1d(p.n as usize, 256)).with_constants(constants)
+}
+
+/// Launch of [`UNARY_TEXTURE`] or [`BINARY_TEXTURE`]: an invocation per four elements.
+pub fn launch_texture(kernel: &'static KernelSpec, p: &MapParams) -> Launch {
+    Launch::new(kernel, p, grid_1d(p.n.div_ceil(4) as usize, 256)).with_constants(Constants::new(&[("OP", p.op)]))
 }
 
 #[cfg(test)]

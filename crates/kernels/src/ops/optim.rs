@@ -189,7 +189,7 @@ impl AdagradParams {
     }
 }
 
-use Access::{Read, ReadWrite};
+use Access::{Read, ReadWrite, Texture};
 
 /// SGD without momentum: (param, grad).
 pub static SGD_PLAIN: KernelSpec =
@@ -213,6 +213,20 @@ pub static ADAGRAD: KernelSpec =
 /// `ADAM` four elements an invocation (vec4 bindings), for lengths divisible by 4.
 pub static ADAM4: KernelSpec =
     KernelSpec { shader: Shader::Optim, entry: "adam_update4", bindings: &[ReadWrite, Read, ReadWrite, ReadWrite] };
+
+/// `ADAM4` reading param, grad and the moments from linear textures (CPU adapters): (param,
+/// grad, exp_avg, exp_avg_sq textures; param, exp_avg, exp_avg_sq outputs).
+pub static ADAM_TEXTURE: KernelSpec = KernelSpec {
+    shader: Shader::Optim,
+    entry: "adam_update_texture",
+    bindings: &[Texture, Texture, Texture, Texture, ReadWrite, ReadWrite, ReadWrite],
+};
+
+/// Launch of [`ADAM_TEXTURE`], when `p.n` is a multiple of 4 (its stores are whole vec4s, so
+/// a tail would write past a parameter that is a view of a longer buffer).
+pub fn launch_adam_texture(p: &OptimParams) -> Option<Launch> {
+    (p.n % 4 == 0).then(|| Launch::new(&ADAM_TEXTURE, p, grid_1d(p.n as usize / 4, 256)))
+}
 
 /// Launch of an optimizer kernel over `p.n` elements: its vec4 variant when there is one and
 /// `p.n` is a multiple of 4 (same results; a quarter of the memory accesses).

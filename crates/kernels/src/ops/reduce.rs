@@ -42,6 +42,11 @@ pub struct ReduceParams {
     pub gather: u32,
     /// Element offset of x in its binding.
     pub x_off: u32,
+    /// 1 when the workgroup-per-row kernels run this pass (inner == 1 and rows at least the
+    /// planned minimum), else 0: the thread-per-column kernels.
+    pub rows: u32,
+    /// Keeps the struct a whole number of 16-byte rows.
+    pub _pad: [u32; 3],
 }
 
 /// What a reduction computes.
@@ -96,6 +101,10 @@ pub const COLS_CHUNK: u32 = 1_024;
 /// Shortest row given a whole workgroup; shorter rows (inner == 1) take the column kernel,
 /// one thread per row.
 pub const ROWS_MIN: u32 = 64;
+/// [`ROWS_MIN`] on CPU adapters reading x from a texture: there a 256-thread workgroup costs
+/// about 3 us of fixed work (a conv bias gradient's 4,096 rows of 169 took 13 ms), so rows up
+/// to this long fold in one thread each.
+pub const TEXTURE_ROWS_MIN: u32 = 16_384;
 
 const R: Access = Access::Read;
 const W: Access = Access::ReadWrite;
@@ -107,6 +116,13 @@ pub static REDUCE_COLS: KernelSpec = KernelSpec { shader: Shader::Reduce, entry:
 /// Subgroup variant of `reduce_rows` (value ops only; needs `SUBGROUP`).
 pub static REDUCE_ROWS_SUBGROUP: KernelSpec =
     KernelSpec { shader: Shader::ReduceSubgroup, entry: "reduce_rows_subgroup", bindings: &[R, R, W] };
+/// A thread per row segment (inner == 1) folding whole texels of x read from a linear texture
+/// (CPU adapters): (x texture, aux, out).
+pub static REDUCE_ROWS_TEXTURE: KernelSpec =
+    KernelSpec { shader: Shader::Reduce, entry: "reduce_rows_texture", bindings: &[Access::Texture, R, W] };
+/// `REDUCE_COLS` reading x from a linear texture (CPU adapters): (x texture, aux, out).
+pub static REDUCE_COLS_TEXTURE: KernelSpec =
+    KernelSpec { shader: Shader::Reduce, entry: "reduce_cols_texture", bindings: &[Access::Texture, R, W] };
 /// Arg reduction, a workgroup per row: (x, candidates, out).
 pub static ARGREDUCE_ROWS: KernelSpec =
     KernelSpec { shader: Shader::Reduce, entry: "argreduce_rows", bindings: &[R, R, W] };
@@ -117,7 +133,7 @@ pub static ARGREDUCE_COLS: KernelSpec =
 impl ReduceParams {
     /// Whether this pass runs the workgroup-per-row kernel.
     pub fn uses_rows(&self) -> bool {
-        self.inner == 1 && self.r >= ROWS_MIN
+        self.rows != 0
     }
     /// Elements this pass writes.
     pub fn out_len(&self) -> usize {
@@ -134,13 +150,26 @@ impl ReduceParams {
 /// (x = pass n-1's output or x, aux = the mean or any buffer, out); arg ops (x always, cand =
 /// pass n-1's output or any buffer, out).
 pub fn plan(op: ReduceOp, outer: usize, r: usize, inner: usize, x_off: usize, divisor: f32) -> Vec<ReduceParams> {
+    plan_with(op, outer, r, inner, x_off, divisor, ROWS_MIN)
+}
+
+/// [`plan`] with rows shorter than `rows_min` folded by the column kernel.
+pub fn plan_with(
+    op: ReduceOp,
+    outer: usize,
+    r: usize,
+    inner: usize,
+    x_off: usize,
+    divisor: f32,
+    rows_min: u32,
+) -> Vec<ReduceParams> {
     debug_assert!(r >= 1);
     let (load, combine, post) = op.codes();
     let mut passes = Vec::new();
     let mut cur = r as u32;
     loop {
         let first = passes.is_empty();
-        let rows = inner == 1 && cur >= ROWS_MIN;
+        let rows = inner == 1 && cur >= rows_min;
         let chunk = if rows { ROWS_CHUNK } else { COLS_CHUNK }.min(cur);
         let n_chunks = cur.div_ceil(chunk);
         let last = n_chunks == 1;
@@ -157,6 +186,8 @@ pub fn plan(op: ReduceOp, outer: usize, r: usize, inner: usize, x_off: usize, di
             src_r: if op.is_arg() { r as u32 } else { cur },
             gather: (op.is_arg() && !first) as u32,
             x_off: if first || op.is_arg() { x_off as u32 } else { 0 },
+            rows: rows as u32,
+            _pad: [0; 3],
         });
         if last {
             return passes;
@@ -182,8 +213,19 @@ pub fn launch_with(p: &ReduceParams, subgroups: bool) -> Launch {
         (true, false) => &ARGREDUCE_COLS,
     };
     let grid = if p.uses_rows() { grid_1d(p.out_len(), 1) } else { grid_1d(p.out_len(), 256) };
-    let constants = Constants::new(&[("LOAD", p.load), ("COMBINE", p.combine), ("POST", p.post)]);
-    Launch::new(kernel, p, grid).with_constants(constants)
+    Launch::new(kernel, p, grid).with_constants(constants(p))
+}
+
+/// Launch of a value pass of the column kernel with x read from a linear texture (texel 0 is
+/// element 0 of x's binding), or `None` for the passes it does not serve (rows, arg ops).
+pub fn launch_texture(p: &ReduceParams) -> Option<Launch> {
+    let kernel = if p.inner == 1 { &REDUCE_ROWS_TEXTURE } else { &REDUCE_COLS_TEXTURE };
+    (p.combine < 3 && !p.uses_rows())
+        .then(|| Launch::new(kernel, p, grid_1d(p.out_len(), 256)).with_constants(constants(p)))
+}
+
+fn constants(p: &ReduceParams) -> Constants {
+    Constants::new(&[("LOAD", p.load), ("COMBINE", p.combine), ("POST", p.post)])
 }
 
 #[cfg(test)]
@@ -205,6 +247,21 @@ mod tests {
 
     #[test]
     fn params_fit_a_slot() {
-        assert_eq!(std::mem::size_of::<ReduceParams>(), 48);
+        assert_eq!(std::mem::size_of::<ReduceParams>(), 64);
+    }
+
+    #[test]
+    fn cpu_plans_fold_short_rows_in_one_thread_from_textures() {
+        let gpu = plan(ReduceOp::Sum, 4096, 169, 1, 0, 1.0);
+        assert!(gpu[0].uses_rows() && launch_texture(&gpu[0]).is_none());
+        let cpu = plan_with(ReduceOp::Sum, 4096, 169, 1, 0, 1.0, TEXTURE_ROWS_MIN);
+        assert_eq!((cpu.len(), cpu[0].chunk, cpu[0].uses_rows()), (1, 169, false));
+        assert!(std::ptr::eq(launch_texture(&cpu[0]).unwrap().kernel, &REDUCE_ROWS_TEXTURE));
+        let cols = plan_with(ReduceOp::Max, 1, 128, 256, 0, 1.0, TEXTURE_ROWS_MIN);
+        assert!(std::ptr::eq(launch_texture(&cols[0]).unwrap().kernel, &REDUCE_COLS_TEXTURE));
+        let long = plan_with(ReduceOp::Sum, 2, TEXTURE_ROWS_MIN as usize, 1, 0, 1.0, TEXTURE_ROWS_MIN);
+        assert!(long[0].uses_rows() && launch_texture(&long[0]).is_none());
+        let arg = plan_with(ReduceOp::ArgMax, 4096, 169, 1, 0, 1.0, TEXTURE_ROWS_MIN);
+        assert!(launch_texture(&arg[0]).is_none());
     }
 }

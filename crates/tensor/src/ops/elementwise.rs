@@ -147,7 +147,13 @@ impl Tensor {
             return Ok(out);
         }
         let p = MapParams::new(&self.shape, &[operand(self)], op as u32, alpha, beta);
-        self.device().dispatch(&map::launch(&map::UNARY, &p), &[self.binding(), out.binding()])?;
+        let dev = self.device();
+        if dev.streams_textures(out.len()) && p.texel_aligned(1) {
+            let launch = map::launch_texture(&map::UNARY_TEXTURE, &p);
+            dev.dispatch_textured(&launch, &[(self, out.len())], &[vec4_binding(&out)])?;
+        } else {
+            dev.dispatch(&map::launch(&map::UNARY, &p), &[self.binding(), out.binding()])?;
+        }
         Ok(out)
     }
 
@@ -180,7 +186,13 @@ impl Tensor {
             return Ok(out);
         }
         let p = MapParams::new(&shape, &[operand(&a), operand(&b)], code, alpha, 0.0);
-        self.device().dispatch(&map::launch(&map::BINARY, &p), &[a.binding(), b.binding(), out.binding()])?;
+        let dev = self.device();
+        if dev.streams_textures(out.len()) && p.texel_aligned(2) {
+            let launch = map::launch_texture(&map::BINARY_TEXTURE, &p);
+            dev.dispatch_textured(&launch, &[(&a, out.len()), (&b, out.len())], &[vec4_binding(&out)])?;
+        } else {
+            dev.dispatch(&map::launch(&map::BINARY, &p), &[a.binding(), b.binding(), out.binding()])?;
+        }
         Ok(out)
     }
 
@@ -208,4 +220,12 @@ impl Tensor {
     pub fn where_(&self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         Tensor::ternary(TernaryOp::Where, a, b, self)
     }
+}
+
+/// A new contiguous output bound as whole vec4s: the texture kernels store four elements per
+/// invocation, and the last group's extra lanes land in the buffer's own slack (buffers are
+/// whole multiples of 256 bytes).
+fn vec4_binding(out: &Tensor) -> (&wgpu::Buffer, u64) {
+    let (buffer, bytes) = out.binding();
+    (buffer, bytes.next_multiple_of(16).min(buffer.size()))
 }

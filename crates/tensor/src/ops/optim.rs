@@ -83,7 +83,21 @@ pub fn sgd_step(param: &Tensor, grad: &Tensor, momentum_buf: Option<&Tensor>, hp
 /// One Adam (or AdamW, `hp.decoupled`) step on the first and second moments `m` and `v`.
 pub fn adam_step(param: &Tensor, grad: &Tensor, m: &Tensor, v: &Tensor, hp: &AdamParams) -> Result<()> {
     let p = hp.kernel_params(param.len());
-    step("adam_step", &optim::ADAM, &p, param, grad, &[("m", m), ("v", v)])
+    let dev = param.device();
+    let textures = dev.streams_textures(param.len()) && dev.limits().max_storage_textures_per_shader_stage >= 4;
+    match optim::launch_adam_texture(&p).filter(|_| textures) {
+        Some(launch) => {
+            validate("adam_step", param, grad, &[("m", m), ("v", v)])?;
+            let n = param.len();
+            [param, m, v].iter().for_each(|t| t.mark_modified());
+            dev.dispatch_textured(
+                &launch,
+                &[(param, n), (grad, n), (m, n), (v, n)],
+                &[param.binding(), m.binding(), v.binding()],
+            )
+        }
+        None => step("adam_step", &optim::ADAM, &p, param, grad, &[("m", m), ("v", v)]),
+    }
 }
 
 /// One RMSprop step. `momentum_buf` is required when `hp.momentum > 0`, `grad_avg` when

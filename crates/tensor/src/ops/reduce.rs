@@ -84,7 +84,10 @@ fn layout(t: &Tensor, axes: &[usize], keepdim: bool) -> Result<Layout> {
 /// use the subgroup kernel when `subgroups` (checked against the adapter by the caller).
 fn run(op: ReduceOp, l: &Layout, aux: Option<&Tensor>, divisor: f32, subgroups: bool) -> Result<Tensor> {
     let dev = l.x.device();
-    let passes: Vec<ReduceParams> = reduce::plan(op, l.outer, l.r, l.inner, l.x.offset, divisor);
+    // On CPU adapters the value ops' first pass reads x from a texture, one thread per row.
+    let textured = !op.is_arg() && dev.streams_textures(l.x.len());
+    let rows_min = if textured { reduce::TEXTURE_ROWS_MIN } else { reduce::ROWS_MIN };
+    let passes: Vec<ReduceParams> = reduce::plan_with(op, l.outer, l.r, l.inner, l.x.offset, divisor, rows_min);
     let dtype = if op.is_arg() { DType::U32 } else { DType::F32 };
     let mut prev: Option<Tensor> = None;
     for p in &passes {
@@ -96,7 +99,15 @@ fn run(op: ReduceOp, l: &Layout, aux: Option<&Tensor>, divisor: f32, subgroups: 
         let prev_or_x = prev.as_ref().unwrap_or(&l.x).binding();
         let (b1, b2) =
             if op.is_arg() { (l.x.binding(), prev_or_x) } else { (prev_or_x, aux.unwrap_or(&l.x).binding()) };
-        dev.dispatch(&reduce::launch_with(p, subgroups), &[b1, b2, out.binding()])?;
+        let texture_pass = if prev.is_none() && textured {
+            reduce::launch_texture(&ReduceParams { x_off: (l.x.offset % 4) as u32, ..*p })
+        } else {
+            None
+        };
+        match texture_pass {
+            Some(launch) => dev.dispatch_textured(&launch, &[(&l.x, l.x.len())], &[b2, out.binding()])?,
+            None => dev.dispatch(&reduce::launch_with(p, subgroups), &[b1, b2, out.binding()])?,
+        }
         prev = Some(out);
     }
     prev.ok_or_else(|| TensorError::Argument { op: "reduce", why: "no passes".into() })

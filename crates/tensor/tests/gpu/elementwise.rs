@@ -7,7 +7,8 @@ use wgtrain_tensor::Tensor;
 
 use super::harness::{assert_close, data, dev};
 
-const SIZES: [usize; 4] = [1, 7, 33, 1000];
+/// Past 4096 elements contiguous maps read textures on CPU adapters; 4099 leaves a partial texel.
+const SIZES: [usize; 5] = [1, 7, 33, 1000, 4099];
 
 fn contiguous(shape: &[usize]) -> Operand {
     Operand { offset: 0, strides: wgtrain_tensor::shape::contiguous_strides(shape) }
@@ -75,7 +76,7 @@ fn activations_stay_finite_and_accurate_at_extreme_inputs() {
 #[test]
 fn every_binary_op_matches_its_twin_with_broadcasting() {
     // (a shape, b shape): equal, scalar, row, column, both sides stretched, rank mismatch.
-    let cases: [(&[usize], &[usize]); 7] = [
+    let cases: [(&[usize], &[usize]); 8] = [
         (&[33], &[33]),
         (&[7, 33], &[1]),
         (&[7, 33], &[33]),
@@ -83,6 +84,7 @@ fn every_binary_op_matches_its_twin_with_broadcasting() {
         (&[7, 1, 5], &[1, 3, 5]),
         (&[2, 3, 4, 5], &[4, 1]),
         (&[1000], &[1000]),
+        (&[3, 1367], &[3, 1367]),
     ];
     for op in BinaryOp::ALL {
         for (i, (sa, sb)) in cases.iter().enumerate() {
@@ -107,7 +109,7 @@ fn every_binary_op_matches_its_twin_with_broadcasting() {
 #[test]
 fn fused_activation_gradients_match_the_derivative_twins() {
     for op in UnaryOp::ALL.into_iter().filter(|o| o.has_fused_grad()) {
-        for n in [7usize, 1000] {
+        for n in [7usize, 1000, 4099] {
             let x = domain(op, n as u64 + 9, n);
             let dy = data(n as u64 + 10, n, -1.0, 1.0);
             let (tx, tdy) =
@@ -115,6 +117,31 @@ fn fused_activation_gradients_match_the_derivative_twins() {
             let got = tx.unary_grad(op, &tdy, 0.2).unwrap().to_vec::<f32>().unwrap();
             let p = MapParams::new(&[n], &[contiguous(&[n]), contiguous(&[n])], grad_code(op), 0.2, 0.0);
             assert_close(&got, &reference::binary(&p, &x, &dy), 1e-6, 1e-5, &format!("d{op:?}"));
+        }
+    }
+}
+
+#[test]
+fn large_contiguous_maps_read_textures_only_from_texel_aligned_offsets() {
+    let Ok(private) = wgtrain_tensor::Device::new() else { return };
+    let n = 9001;
+    let (x, y) = (data(21, n, -3.0, 3.0), data(22, n, -3.0, 3.0));
+    let tx = Tensor::from_slice(&private, &x, &[n]).unwrap();
+    let ty = Tensor::from_slice(&private, &y, &[n]).unwrap();
+    let textured = private.gemm_path() == wgtrain_tensor::GemmPath::Texture;
+    for (start, aligned) in [(4usize, true), (3, false), (0, true)] {
+        let len = n - start - 1;
+        let (va, vb) = (tx.slice(0, start, start + len, 1).unwrap(), ty.slice(0, start, start + len, 1).unwrap());
+        let before = private.textures_created();
+        let got = va.binary(BinaryOp::Mul, &vb).unwrap().to_vec::<f32>().unwrap();
+        let sig = va.sigmoid().unwrap().to_vec::<f32>().unwrap();
+        let want: Vec<f32> = (0..len).map(|i| x[start + i] * y[start + i]).collect();
+        assert_close(&got, &want, 1e-6, 1e-5, &format!("mul from {start}"));
+        let p = MapParams::new(&[len], &[view_operand(&va)], UnaryOp::Sigmoid as u32, 0.0, 0.0);
+        assert_close(&sig, &reference::unary(&p, &x), 1e-6, 1e-5, &format!("sigmoid from {start}"));
+        if textured && start != 0 {
+            // The first aligned run creates the pooled textures; later ones may reuse them.
+            assert_eq!(private.textures_created() > before, aligned, "textures from offset {start}");
         }
     }
 }

@@ -7,7 +7,8 @@ use wgtrain_tensor::{DType, Tensor, adagrad_step, adam_step, rmsprop_step, sgd_s
 
 use super::harness::{assert_close, data, dev};
 
-const SIZES: [usize; 3] = [1, 7, 1000];
+/// From 4096 elements, lengths divisible by 4 take the texture kernels on CPU adapters.
+const SIZES: [usize; 5] = [1, 7, 1000, 4099, 4100];
 
 fn up(v: &[f32]) -> Tensor {
     Tensor::from_slice(dev(), v, &[v.len()]).unwrap()

@@ -58,6 +58,11 @@ const CASES: &[(&[usize], &[usize])] = &[
     (&[2, 1000, 3], &[1]),
     (&[1000, 7], &[0]),
     (&[2, 3000, 3], &[1]),
+    // From 4096 elements CPU adapters read x from a texture, rows under 16,384 one thread each:
+    // short rows, rows past one column chunk (two passes), and rows long enough for workgroups.
+    (&[64, 13, 169], &[2]),
+    (&[5, 4099], &[1]),
+    (&[2, 17000], &[1]),
 ];
 
 #[test]
@@ -179,6 +184,12 @@ fn strided_views_and_scalars_reduce() {
     let got = v.sum(&[1], false).unwrap().to_vec::<f32>().unwrap();
     let want: Vec<f32> = (0..8).map(|j| (2..6).map(|i| x[i * 8 + j]).sum()).collect();
     assert_close(&got, &want, 1e-5, 1e-5, "sum of a strided view");
+    let (rows, r) = (9usize, 1001usize);
+    let y = data(77, rows * r, -2.0, 2.0);
+    let big = Tensor::from_slice(dev(), &y, &[rows, r]).unwrap().slice(0, 1, rows, 1).unwrap(); // offset 1001
+    let want: Vec<f32> = (1..rows).map(|i| y[i * r..(i + 1) * r].iter().sum()).collect();
+    let got = big.sum(&[1], false).unwrap().to_vec::<f32>().unwrap();
+    assert_close(&got, &want, 1e-4, 1e-5, "rows from an offset that is not a whole texel");
     let s = t.slice(0, 1, 2, 1).unwrap(); // contiguous row at offset 8
     assert_close(&s.sum(&[1], false).unwrap().to_vec::<f32>().unwrap(), &[x[8..16].iter().sum()], 1e-5, 1e-5, "offset");
     let scalar = t.sum_all().unwrap();
