@@ -88,6 +88,11 @@ fn is_nan(v: f32) -> bool {
     return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
 }
 
+// Whether `v` replaces `best` as a window's maximum: a NaN wins over numbers.
+fn wins(v: f32, best: f32) -> bool {
+    return is_nan(v) || (!is_nan(best) && v > best);
+}
+
 // An invocation per output; the first maximum in row-major window order wins ties, and a NaN
 // wins over numbers (it propagates, as in PyTorch).
 @compute @workgroup_size(256)
@@ -114,7 +119,7 @@ fn max_pool_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
             for (var kw = 0u; kw < KW; kw++) {
                 let at = (ih0 + kh) * in_w() + iw0 + kw;
                 let v = x[base + at];
-                if (is_nan(v) || (!is_nan(best) && v > best)) {
+                if (wins(v, best)) {
                     best = v;
                     best_i = at;
                 }
@@ -127,7 +132,7 @@ fn max_pool_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
     for (var ih = ih0; ih < ih1; ih++) {
         for (var iw = iw0; iw < iw1; iw++) {
             let v = x[base + ih * in_w() + iw];
-            if (is_nan(v) || (!is_nan(best) && v > best)) {
+            if (wins(v, best)) {
                 best = v;
                 best_i = ih * in_w() + iw;
             }
@@ -275,4 +280,46 @@ fn global_avg_pool_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_
     let hw = in_h() * in_w();
     if (i >= p.planes * hw) { return; }
     dx[i] = dy[i / hw] / f32(hw);
+}
+
+// The texture variants of the max-pool passes for disjoint windows (KH != 0), for CPU adapters
+// (storage loads there are scalar loops per lane): x, dy and the argmax indices are read from
+// linear textures holding the tensors from element 0.
+@group(0) @binding(1) var x_texture: texture_storage_2d<rgba32float, read>;
+@group(0) @binding(1) var dy_texture: texture_storage_2d<rgba32float, read>;
+@group(0) @binding(2) var argmax_texture: texture_storage_2d<rgba32uint, read>;
+
+@compute @workgroup_size(256)
+fn max_pool_forward_texture(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                            @builtin(local_invocation_index) lid: u32) {
+    let o = linear_id(wid, nwg, lid);
+    let plane_out = out_h() * out_w();
+    if (o >= p.planes * plane_out) { return; }
+    let base = (o / plane_out) * in_h() * in_w();
+    let corner = ((o % plane_out) / out_w()) * stride_h() * in_w() + (o % out_w()) * stride_w();
+    var best_i = corner;
+    var best = textureLoad(x_texture, linear_texel((base + corner) >> 2u))[(base + corner) & 3u];
+    for (var kh = 0u; kh < KH; kh++) {
+        for (var kw = 0u; kw < KW; kw++) {
+            let at = corner + kh * in_w() + kw;
+            let v = textureLoad(x_texture, linear_texel((base + at) >> 2u))[(base + at) & 3u];
+            if (wins(v, best)) {
+                best = v;
+                best_i = at;
+            }
+        }
+    }
+    y[o] = best;
+    argmax[o] = best_i;
+}
+
+@compute @workgroup_size(256)
+fn max_pool_backward_texture(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                             @builtin(local_invocation_index) lid: u32) {
+    let i = linear_id(wid, nwg, lid);
+    if (i >= p.planes * in_h() * in_w()) { return; }
+    let w = owner(i);
+    let at = linear_texel(w.o >> 2u);
+    let won = w.covered && textureLoad(argmax_texture, at)[w.o & 3u] == i % (in_h() * in_w());
+    dx_max[i] = select(0.0, textureLoad(dy_texture, at)[w.o & 3u], won);
 }

@@ -23,6 +23,19 @@ pub enum Access {
     Uniform,
     /// `texture_storage_2d<rgba32float, read>`, read with `textureLoad`.
     Texture,
+    /// `texture_storage_2d<rgba32uint, read>`: u32 data (indices) read with `textureLoad`.
+    TextureU32,
+}
+
+impl Access {
+    /// The texel format of a texture binding, `None` for buffers.
+    pub fn texture_format(self) -> Option<wgpu::TextureFormat> {
+        match self {
+            Access::Texture => Some(wgpu::TextureFormat::Rgba32Float),
+            Access::TextureU32 => Some(wgpu::TextureFormat::Rgba32Uint),
+            _ => None,
+        }
+    }
 }
 
 /// A kernel: an entry point of a module and the access of each storage binding.

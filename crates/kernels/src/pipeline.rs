@@ -143,9 +143,9 @@ impl PipelineCache {
                 Access::Uniform => buffer(wgpu::BufferBindingType::Uniform),
                 Access::Read => buffer(wgpu::BufferBindingType::Storage { read_only: true }),
                 Access::ReadWrite => buffer(wgpu::BufferBindingType::Storage { read_only: false }),
-                Access::Texture => wgpu::BindingType::StorageTexture {
+                Access::Texture | Access::TextureU32 => wgpu::BindingType::StorageTexture {
                     access: wgpu::StorageTextureAccess::ReadOnly,
-                    format: wgpu::TextureFormat::Rgba32Float,
+                    format: a.texture_format().expect("a texture access"),
                     view_dimension: wgpu::TextureViewDimension::D2,
                 },
             };

@@ -136,7 +136,7 @@ impl Shader {
             Shader::Softmax => &[src::ROW_TREE, src::SOFTMAX],
             Shader::SoftmaxXent => &[src::ROW_TREE, src::SOFTMAX_XENT],
             Shader::Norm => &[src::NORM],
-            Shader::Pool => &[src::POOL],
+            Shader::Pool => &[src::LINEAR_TEXTURE, src::POOL],
             Shader::Augment => &[src::AUGMENT],
         }
     }

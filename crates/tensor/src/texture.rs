@@ -32,10 +32,10 @@ pub(crate) struct OperandTexture {
     pub(crate) view: wgpu::TextureView,
 }
 
-/// Free operand textures by height.
+/// Free operand textures by format and height.
 #[derive(Default)]
 pub(crate) struct TexturePool {
-    free: HashMap<u32, Vec<OperandTexture>>,
+    free: HashMap<(wgpu::TextureFormat, u32), Vec<OperandTexture>>,
     /// Textures created since the device opened (flat once a workload is warm).
     pub(crate) created: u64,
 }
@@ -64,6 +64,18 @@ impl Device {
     /// multiple of 4): texel `t` is elements `first + 4 t .. first + 4 t + 3`, at
     /// `(t % TEXTURE_WIDTH, t / TEXTURE_WIDTH)`. The copy is recorded into the pending batch.
     pub(crate) fn operand_texture(&self, buffer: &wgpu::Buffer, first: u32, texels: u32) -> Result<OperandTexture> {
+        self.linear_texture(buffer, first, texels, wgpu::TextureFormat::Rgba32Float)
+    }
+
+    /// [`Device::operand_texture`] with texels of `format` (rgba32float or, for u32 data,
+    /// rgba32uint: the copy moves bits either way).
+    fn linear_texture(
+        &self,
+        buffer: &wgpu::Buffer,
+        first: u32,
+        texels: u32,
+        format: wgpu::TextureFormat,
+    ) -> Result<OperandTexture> {
         let max = self.limits().max_texture_dimension_2d;
         let rows = texels.div_ceil(TEXTURE_WIDTH);
         let end = (first as u64 + 4 * texels as u64) * 4;
@@ -76,7 +88,7 @@ impl Device {
                 ),
             });
         }
-        let operand = self.take_texture(height_class(rows, max))?;
+        let operand = self.take_texture(format, height_class(rows, max))?;
         let full = texels / TEXTURE_WIDTH;
         let rest = texels % TEXTURE_WIDTH;
         let mut batch = lock(&self.inner.batch);
@@ -115,9 +127,9 @@ impl Device {
     }
 
     /// Records `launch` with `inputs` (each `(tensor, elements)`, contiguous) copied into linear
-    /// textures as its first bindings, then `buffers` as the rest. A texture starts at the
-    /// tensor's offset rounded down to a texel, so element `k` of the tensor is element
-    /// `offset % 4 + k` of its texture.
+    /// textures as its first bindings (in the format the kernel declares for each), then
+    /// `buffers` as the rest. A texture starts at the tensor's offset rounded down to a texel,
+    /// so element `k` of the tensor is element `offset % 4 + k` of its texture.
     pub(crate) fn dispatch_textured(
         &self,
         launch: &Launch,
@@ -126,9 +138,11 @@ impl Device {
     ) -> Result<()> {
         let textures = inputs
             .iter()
-            .map(|&(t, n)| {
+            .zip(launch.kernel.bindings)
+            .map(|(&(t, n), access)| {
                 let skip = t.offset % 4;
-                self.operand_texture(t.binding().0, (t.offset - skip) as u32, (skip + n).div_ceil(4) as u32)
+                let format = access.texture_format().expect("the kernel binds a texture first for each input");
+                self.linear_texture(t.binding().0, (t.offset - skip) as u32, (skip + n).div_ceil(4) as u32, format)
             })
             .collect::<Result<Vec<_>>>()?;
         let mut resources: Vec<Resource<'_>> = textures.iter().map(|t| Resource::Texture(&t.view)).collect();
@@ -141,7 +155,8 @@ impl Device {
 
     /// Hands an operand texture back once its dispatch is recorded (see the module docs).
     pub(crate) fn recycle_texture(&self, operand: OperandTexture) {
-        lock(&self.inner.textures).free.entry(operand.texture.height()).or_default().push(operand);
+        let key = (operand.texture.format(), operand.texture.height());
+        lock(&self.inner.textures).free.entry(key).or_default().push(operand);
     }
 
     /// Operand textures created so far (flat once a workload is warm).
@@ -149,8 +164,8 @@ impl Device {
         lock(&self.inner.textures).created
     }
 
-    fn take_texture(&self, height: u32) -> Result<OperandTexture> {
-        if let Some(t) = lock(&self.inner.textures).free.get_mut(&height).and_then(Vec::pop) {
+    fn take_texture(&self, format: wgpu::TextureFormat, height: u32) -> Result<OperandTexture> {
+        if let Some(t) = lock(&self.inner.textures).free.get_mut(&(format, height)).and_then(Vec::pop) {
             return Ok(t);
         }
         let scope = self.inner.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
@@ -160,7 +175,7 @@ impl Device {
             mip_level_count: 1,
             sample_count: 1,
             dimension: wgpu::TextureDimension::D2,
-            format: wgpu::TextureFormat::Rgba32Float,
+            format,
             usage: wgpu::TextureUsages::STORAGE_BINDING | wgpu::TextureUsages::COPY_DST,
             view_formats: &[],
         });

@@ -73,7 +73,7 @@ impl MapParams {
     /// Whether the first `operands` operands are each contiguous from an element offset that is
     /// a multiple of 4, so each is whole texels of a linear texture (the texture variants).
     pub fn texel_aligned(&self, operands: usize) -> bool {
-        self.rank == 1 && (0..operands).all(|s| self.strides[s][0] == 1 && self.offsets[s] % 4 == 0)
+        self.rank == 1 && (0..operands).all(|s| self.strides[s][0] == 1 && self.offsets[s].is_multiple_of(4))
     }
 
     /// Extents, as a slice of `rank` values.

@@ -225,7 +225,7 @@ pub static ADAM_TEXTURE: KernelSpec = KernelSpec {
 /// Launch of [`ADAM_TEXTURE`], when `p.n` is a multiple of 4 (its stores are whole vec4s, so
 /// a tail would write past a parameter that is a view of a longer buffer).
 pub fn launch_adam_texture(p: &OptimParams) -> Option<Launch> {
-    (p.n % 4 == 0).then(|| Launch::new(&ADAM_TEXTURE, p, grid_1d(p.n as usize / 4, 256)))
+    p.n.is_multiple_of(4).then(|| Launch::new(&ADAM_TEXTURE, p, grid_1d(p.n as usize / 4, 256)))
 }
 
 /// Launch of an optimizer kernel over `p.n` elements: its vec4 variant when there is one and

@@ -87,6 +87,17 @@ pub static MAX_FORWARD: KernelSpec =
 /// (dy, argmax, dx).
 pub static MAX_BACKWARD: KernelSpec =
     KernelSpec { shader: Shader::Pool, entry: "max_pool_backward", bindings: &[R, R, W] };
+/// `MAX_FORWARD` for disjoint windows with x read from a linear texture (CPU adapters):
+/// (x texture, y, argmax).
+pub static MAX_FORWARD_TEXTURE: KernelSpec =
+    KernelSpec { shader: Shader::Pool, entry: "max_pool_forward_texture", bindings: &[Access::Texture, W, W] };
+/// `MAX_BACKWARD` for disjoint windows with dy and the indices read from linear textures:
+/// (dy texture, argmax texture, dx).
+pub static MAX_BACKWARD_TEXTURE: KernelSpec = KernelSpec {
+    shader: Shader::Pool,
+    entry: "max_pool_backward_texture",
+    bindings: &[Access::Texture, Access::TextureU32, W],
+};
 /// (x, y).
 pub static AVG_FORWARD: KernelSpec = KernelSpec { shader: Shader::Pool, entry: "avg_pool_forward", bindings: &[R, W] };
 /// (dy, dx).

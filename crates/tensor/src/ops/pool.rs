@@ -105,7 +105,12 @@ impl Tensor {
         let indices = Tensor::empty(dev, &out_shape(xd, &p), DType::U32)?;
         if !y.is_empty() {
             let x = self.dense()?;
-            dev.dispatch(&pool::forward(&pool::MAX_FORWARD, &p), &[x.binding(), y.binding(), indices.binding()])?;
+            if p.disjoint() && dev.streams_textures(x.len()) {
+                let launch = pool::forward(&pool::MAX_FORWARD_TEXTURE, &p);
+                dev.dispatch_textured(&launch, &[(&x, x.len())], &[y.binding(), indices.binding()])?;
+            } else {
+                dev.dispatch(&pool::forward(&pool::MAX_FORWARD, &p), &[x.binding(), y.binding(), indices.binding()])?;
+            }
         }
         Ok(MaxPool2dOutput { y, indices })
     }
@@ -126,10 +131,15 @@ impl Tensor {
             });
         }
         let idx = indices.dense()?;
-        let dx = Tensor::empty(self.device(), &input_shape, DType::F32)?;
+        let dev = self.device();
+        let dx = Tensor::empty(dev, &input_shape, DType::F32)?;
         if !dx.is_empty() {
-            self.device()
-                .dispatch(&pool::backward(&pool::MAX_BACKWARD, &p), &[dy.binding(), idx.binding(), dx.binding()])?;
+            if p.disjoint() && dev.streams_textures(dx.len()) {
+                let launch = pool::backward(&pool::MAX_BACKWARD_TEXTURE, &p);
+                dev.dispatch_textured(&launch, &[(&dy, dy.len()), (&idx, idx.len())], &[dx.binding()])?;
+            } else {
+                dev.dispatch(&pool::backward(&pool::MAX_BACKWARD, &p), &[dy.binding(), idx.binding(), dx.binding()])?;
+            }
         }
         Ok(dx)
     }

@@ -12,7 +12,7 @@ use super::harness::{assert_close, data, dev, gemm_tol};
 /// (x shape, kernel, stride, padding)
 type Case = ([usize; 4], [usize; 2], [usize; 2], [usize; 2]);
 
-const CASES: [Case; 9] = [
+const CASES: [Case; 12] = [
     ([1, 1, 1, 1], [1, 1], [1, 1], [0, 0]),
     ([2, 3, 7, 9], [3, 3], [2, 2], [1, 1]),
     ([1, 2, 8, 5], [2, 3], [1, 2], [1, 1]),
@@ -23,6 +23,10 @@ const CASES: [Case; 9] = [
     // Disjoint unpadded windows (the kernel's unrolled path), leaving a last row and column out.
     ([4, 3, 13, 13], [2, 2], [2, 2], [0, 0]),
     ([2, 5, 9, 7], [3, 2], [3, 2], [0, 0]),
+    // From 4096 elements CPU adapters read the disjoint passes' operands from textures.
+    ([8, 4, 13, 13], [2, 2], [2, 2], [0, 0]),
+    ([2, 3, 30, 30], [2, 2], [2, 2], [0, 0]),
+    ([2, 4, 25, 26], [2, 3], [3, 4], [0, 0]),
 ];
 
 fn setup(i: usize) -> (Pool2dOptions, PoolParams, [usize; 4]) {
