@@ -139,15 +139,17 @@ impl PipelineCache {
         }];
         for (i, a) in bindings.iter().enumerate() {
             let buffer = |ty| wgpu::BindingType::Buffer { ty, has_dynamic_offset: false, min_binding_size: None };
+            let texture = |format| wgpu::BindingType::StorageTexture {
+                access: wgpu::StorageTextureAccess::ReadOnly,
+                format,
+                view_dimension: wgpu::TextureViewDimension::D2,
+            };
             let ty = match a {
                 Access::Uniform => buffer(wgpu::BufferBindingType::Uniform),
                 Access::Read => buffer(wgpu::BufferBindingType::Storage { read_only: true }),
                 Access::ReadWrite => buffer(wgpu::BufferBindingType::Storage { read_only: false }),
-                Access::Texture | Access::TextureU32 => wgpu::BindingType::StorageTexture {
-                    access: wgpu::StorageTextureAccess::ReadOnly,
-                    format: a.texture_format().expect("a texture access"),
-                    view_dimension: wgpu::TextureViewDimension::D2,
-                },
+                Access::Texture => texture(wgpu::TextureFormat::Rgba32Float),
+                Access::TextureU32 => texture(wgpu::TextureFormat::Rgba32Uint),
             };
             entries.push(wgpu::BindGroupLayoutEntry {
                 binding: i as u32 + 1,

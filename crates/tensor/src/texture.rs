@@ -1,7 +1,10 @@
-//! Operand textures of the texture GEMM ([`crate::GemmPath::Texture`]): rgba32float,
-//! [`TEXTURE_WIDTH`] texels wide, filled by a linear buffer-to-texture copy (a memcpy on
-//! lavapipe, far cheaper than a packing shader there) and pooled by height class, so a
-//! training loop stops creating them after its first step.
+//! Linear operand textures of the CPU-adapter path ([`crate::GemmPath::Texture`]): the texture
+//! GEMM's operands, the conv packs' sources, and the inputs of the streaming kernels (maps,
+//! Adam, reductions, max pooling), which read texels far faster than storage buffers there.
+//! rgba32float (or rgba32uint for indices), [`TEXTURE_WIDTH`] texels wide, filled by a linear
+//! buffer-to-texture copy (a memcpy on lavapipe, far cheaper than a packing shader there) and
+//! pooled by format and height class, so a training loop stops creating them after its first
+//! step.
 //!
 //! A texture goes back to the pool as soon as the dispatch that reads it is recorded. That is
 //! safe because textures are only ever written by copies recorded into the same command
@@ -141,7 +144,10 @@ impl Device {
             .zip(launch.kernel.bindings)
             .map(|(&(t, n), access)| {
                 let skip = t.offset % 4;
-                let format = access.texture_format().expect("the kernel binds a texture first for each input");
+                let format = access.texture_format().ok_or_else(|| TensorError::Argument {
+                    op: launch.kernel.entry,
+                    why: format!("an input is bound as {access:?}, not as a texture"),
+                })?;
                 self.linear_texture(t.binding().0, (t.offset - skip) as u32, (skip + n).div_ceil(4) as u32, format)
             })
             .collect::<Result<Vec<_>>>()?;
@@ -170,7 +176,7 @@ impl Device {
         }
         let scope = self.inner.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let texture = self.inner.device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("wgtrain gemm operand"),
+            label: Some("wgtrain linear operand"),
             size: wgpu::Extent3d { width: TEXTURE_WIDTH, height, depth_or_array_layers: 1 },
             mip_level_count: 1,
             sample_count: 1,
