@@ -126,6 +126,14 @@ impl Tensor {
         (self.storage.buffer(), self.storage.bytes())
     }
 
+    /// [`Tensor::binding`] rounded up to whole vec4s, for kernels that store four elements an
+    /// invocation into a new output: the last group's extra lanes land in the buffer's own
+    /// slack (buffers are whole multiples of 256 bytes).
+    pub(crate) fn vec4_binding(&self) -> (&wgpu::Buffer, u64) {
+        let (buffer, bytes) = self.binding();
+        (buffer, bytes.next_multiple_of(16).min(buffer.size()))
+    }
+
     pub(crate) fn view(&self, shape: Vec<usize>, strides: Vec<usize>, offset: usize) -> Tensor {
         Tensor { storage: self.storage.clone(), shape, strides, offset }
     }

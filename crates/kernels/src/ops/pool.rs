@@ -87,12 +87,13 @@ pub static MAX_FORWARD: KernelSpec =
 /// (dy, argmax, dx).
 pub static MAX_BACKWARD: KernelSpec =
     KernelSpec { shader: Shader::Pool, entry: "max_pool_backward", bindings: &[R, R, W] };
-/// `MAX_FORWARD` for disjoint windows with x read from a linear texture (CPU adapters):
-/// (x texture, y, argmax).
+/// `MAX_FORWARD` for disjoint windows with x read from a linear texture (CPU adapters), four
+/// outputs an invocation ([`texture_forward`]): (x texture, y, argmax), both bound in whole vec4s.
 pub static MAX_FORWARD_TEXTURE: KernelSpec =
     KernelSpec { shader: Shader::Pool, entry: "max_pool_forward_texture", bindings: &[Access::Texture, W, W] };
-/// `MAX_BACKWARD` for disjoint windows with dy and the indices read from linear textures:
-/// (dy texture, argmax texture, dx).
+/// `MAX_BACKWARD` for disjoint windows with dy and the indices read from linear textures, four
+/// input elements an invocation ([`texture_backward`]): (dy texture, argmax texture, dx in
+/// whole vec4s).
 pub static MAX_BACKWARD_TEXTURE: KernelSpec = KernelSpec {
     shader: Shader::Pool,
     entry: "max_pool_backward_texture",
@@ -141,6 +142,14 @@ pub fn forward(kernel: &'static KernelSpec, p: &PoolParams) -> Launch {
 /// Max or average backward: an invocation per input element.
 pub fn backward(kernel: &'static KernelSpec, p: &PoolParams) -> Launch {
     Launch::new(kernel, p, grid_1d(p.input_len(), 256)).with_constants(window_constants(p))
+}
+/// [`MAX_FORWARD_TEXTURE`]: an invocation per four outputs.
+pub fn texture_forward(p: &PoolParams) -> Launch {
+    Launch::new(&MAX_FORWARD_TEXTURE, p, grid_1d(p.output_len().div_ceil(4), 256)).with_constants(window_constants(p))
+}
+/// [`MAX_BACKWARD_TEXTURE`]: an invocation per four input elements.
+pub fn texture_backward(p: &PoolParams) -> Launch {
+    Launch::new(&MAX_BACKWARD_TEXTURE, p, grid_1d(p.input_len().div_ceil(4), 256)).with_constants(window_constants(p))
 }
 /// Global average forward: a workgroup per plane.
 pub fn global_forward(p: &PoolParams) -> Launch {

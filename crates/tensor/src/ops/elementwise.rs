@@ -150,7 +150,7 @@ impl Tensor {
         let dev = self.device();
         if dev.streams_textures(out.len()) && p.texel_aligned(1) {
             let launch = map::launch_texture(&map::UNARY_TEXTURE, &p);
-            dev.dispatch_textured(&launch, &[(self, out.len())], &[vec4_binding(&out)])?;
+            dev.dispatch_textured(&launch, &[(self, out.len())], &[out.vec4_binding()])?;
         } else {
             dev.dispatch(&map::launch(&map::UNARY, &p), &[self.binding(), out.binding()])?;
         }
@@ -189,7 +189,7 @@ impl Tensor {
         let dev = self.device();
         if dev.streams_textures(out.len()) && p.texel_aligned(2) {
             let launch = map::launch_texture(&map::BINARY_TEXTURE, &p);
-            dev.dispatch_textured(&launch, &[(&a, out.len()), (&b, out.len())], &[vec4_binding(&out)])?;
+            dev.dispatch_textured(&launch, &[(&a, out.len()), (&b, out.len())], &[out.vec4_binding()])?;
         } else {
             dev.dispatch(&map::launch(&map::BINARY, &p), &[a.binding(), b.binding(), out.binding()])?;
         }
@@ -220,12 +220,4 @@ impl Tensor {
     pub fn where_(&self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         Tensor::ternary(TernaryOp::Where, a, b, self)
     }
-}
-
-/// A new contiguous output bound as whole vec4s: the texture kernels store four elements per
-/// invocation, and the last group's extra lanes land in the buffer's own slack (buffers are
-/// whole multiples of 256 bytes).
-fn vec4_binding(out: &Tensor) -> (&wgpu::Buffer, u64) {
-    let (buffer, bytes) = out.binding();
-    (buffer, bytes.next_multiple_of(16).min(buffer.size()))
 }

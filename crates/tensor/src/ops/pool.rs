@@ -106,8 +106,8 @@ impl Tensor {
         if !y.is_empty() {
             let x = self.dense()?;
             if p.disjoint() && dev.streams_textures(x.len()) {
-                let launch = pool::forward(&pool::MAX_FORWARD_TEXTURE, &p);
-                dev.dispatch_textured(&launch, &[(&x, x.len())], &[y.binding(), indices.binding()])?;
+                let outputs = [y.vec4_binding(), indices.vec4_binding()];
+                dev.dispatch_textured(&pool::texture_forward(&p), &[(&x, x.len())], &outputs)?;
             } else {
                 dev.dispatch(&pool::forward(&pool::MAX_FORWARD, &p), &[x.binding(), y.binding(), indices.binding()])?;
             }
@@ -135,8 +135,8 @@ impl Tensor {
         let dx = Tensor::empty(dev, &input_shape, DType::F32)?;
         if !dx.is_empty() {
             if p.disjoint() && dev.streams_textures(dx.len()) {
-                let launch = pool::backward(&pool::MAX_BACKWARD_TEXTURE, &p);
-                dev.dispatch_textured(&launch, &[(&dy, dy.len()), (&idx, idx.len())], &[dx.binding()])?;
+                let inputs = [(&dy, dy.len()), (&idx, idx.len())];
+                dev.dispatch_textured(&pool::texture_backward(&p), &inputs, &[dx.vec4_binding()])?;
             } else {
                 dev.dispatch(&pool::backward(&pool::MAX_BACKWARD, &p), &[dy.binding(), idx.binding(), dx.binding()])?;
             }

@@ -12,7 +12,7 @@ use super::harness::{assert_close, data, dev, gemm_tol};
 /// (x shape, kernel, stride, padding)
 type Case = ([usize; 4], [usize; 2], [usize; 2], [usize; 2]);
 
-const CASES: [Case; 12] = [
+const CASES: [Case; 13] = [
     ([1, 1, 1, 1], [1, 1], [1, 1], [0, 0]),
     ([2, 3, 7, 9], [3, 3], [2, 2], [1, 1]),
     ([1, 2, 8, 5], [2, 3], [1, 2], [1, 1]),
@@ -23,9 +23,11 @@ const CASES: [Case; 12] = [
     // Disjoint unpadded windows (the kernel's unrolled path), leaving a last row and column out.
     ([4, 3, 13, 13], [2, 2], [2, 2], [0, 0]),
     ([2, 5, 9, 7], [3, 2], [3, 2], [0, 0]),
-    // From 4096 elements CPU adapters read the disjoint passes' operands from textures.
+    // From 4096 elements CPU adapters read the disjoint passes' operands from textures; windows
+    // that tile the input write dx a window at a time (with rows and columns left past them).
     ([8, 4, 13, 13], [2, 2], [2, 2], [0, 0]),
     ([2, 3, 30, 30], [2, 2], [2, 2], [0, 0]),
+    ([3, 4, 20, 23], [3, 2], [3, 2], [0, 0]),
     ([2, 4, 25, 26], [2, 3], [3, 4], [0, 0]),
 ];
 
