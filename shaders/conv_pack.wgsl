@@ -71,12 +71,6 @@ override STRIDE_W: u32 = 1u;
 @group(0) @binding(1) var src: texture_storage_2d<rgba32float, read>;
 @group(0) @binding(2) var<storage, read_write> dst: array<vec4<f32>>;
 
-// Element e of the source buffer: component e % 4 of texel e / 4, at (t % 4096, t / 4096).
-fn src_at(e: u32) -> f32 {
-    let t = e >> 2u;
-    return textureLoad(src, vec2<u32>(t & 4095u, t >> 12u))[e & 3u];
-}
-
 // A pixel of an image grid, or a tap of a kernel: (outer, y, x).
 struct Idx3 {
     o: u32,
@@ -104,7 +98,7 @@ fn step3(i: Idx3, h: u32, w: u32) -> Idx3 {
 fn image_at(b: u32, image: u32, ch: u32, y: i32, x: i32) -> f32 {
     let inside = y >= 0 && x >= 0 && y < i32(p.src_h) && x < i32(p.src_w);
     var v = 0.0;
-    if (inside) { v = src_at(p.off + b * p.bs + ((image * p.src_c + ch) * p.src_h + u32(y)) * p.src_w + u32(x)); }
+    if (inside) { v = linear_element(src, p.off + b * p.bs + ((image * p.src_c + ch) * p.src_h + u32(y)) * p.src_w + u32(x)); }
     return v;
 }
 
@@ -140,7 +134,7 @@ fn conv_pack(@builtin(global_invocation_id) gid: vec3<u32>) {
             let k_hi = k / K_IN;
             let base = p.off + b * p.bs + k_hi * p.ks_out + (k - k_hi * K_IN) * p.ks + row * p.rs;
             for (var e = 0u; e < 4u; e++) {
-                if (row + e < p.rows) { v[e] = src_at(base + e * p.rs); }
+                if (row + e < p.rows) { v[e] = linear_element(src, base + e * p.rs); }
             }
         } else if (MODE == 1u || MODE == 3u) {
             let t = split3(k, K_H, K_W);

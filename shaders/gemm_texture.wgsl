@@ -70,11 +70,11 @@ override ACT: u32 = 24u;
 @group(0) @binding(4) var<storage, read_write> c4: array<vec4<f32>>;
 
 fn texel_a(t: u32) -> vec4<f32> {
-    return textureLoad(ta, vec2<u32>(t & 4095u, t >> 12u));
+    return textureLoad(ta, linear_texel(t));
 }
 
 fn texel_b(t: u32) -> vec4<f32> {
-    return textureLoad(tb, vec2<u32>(t & 4095u, t >> 12u));
+    return textureLoad(tb, linear_texel(t));
 }
 
 // Texels where this invocation's operands start: A_KC, one per row (8); else the two texels of

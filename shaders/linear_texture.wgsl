@@ -7,3 +7,8 @@
 fn linear_texel(t: u32) -> vec2<u32> {
     return vec2<u32>(t & 4095u, t >> 12u);
 }
+
+// Element `e` of an operand in linear texture `tex`: component e % 4 of texel e / 4.
+fn linear_element(tex: texture_storage_2d<rgba32float, read>, e: u32) -> f32 {
+    return textureLoad(tex, linear_texel(e >> 2u))[e & 3u];
+}

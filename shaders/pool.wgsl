@@ -294,10 +294,6 @@ fn global_avg_pool_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_
 @group(0) @binding(2) var argmax_texture: texture_storage_2d<rgba32uint, read>;
 @group(0) @binding(3) var<storage, read_write> dx4: array<vec4<f32>>;
 
-fn x_at(e: u32) -> f32 {
-    return textureLoad(x_texture, linear_texel(e >> 2u))[e & 3u];
-}
-
 // The maximum of output o's window and its index in the plane.
 struct Best {
     v: f32,
@@ -308,11 +304,11 @@ fn window_max(o: u32) -> Best {
     let plane_out = out_h() * out_w();
     let base = (o / plane_out) * in_h() * in_w();
     let corner = ((o % plane_out) / out_w()) * stride_h() * in_w() + (o % out_w()) * stride_w();
-    var best = Best(x_at(base + corner), corner);
+    var best = Best(linear_element(x_texture, base + corner), corner);
     for (var kh = 0u; kh < KH; kh++) {
         for (var kw = 0u; kw < KW; kw++) {
             let at = corner + kh * in_w() + kw;
-            let v = x_at(base + at);
+            let v = linear_element(x_texture, base + at);
             if (wins(v, best.v)) { best = Best(v, at); }
         }
     }

@@ -156,7 +156,7 @@ fn reduce_rows_texture(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workg
     let lo = c.base + c.start;
     let hi = c.base + c.end;
     var acc = 0.0;
-    if (COMBINE != 0u) { acc = load(x_texel(lo), c.o, 0u); }
+    if (COMBINE != 0u) { acc = load(linear_element(x_texture, lo), c.o, 0u); }
     let q_end = (hi + 3u) >> 2u;
     for (var q = lo >> 2u; q < q_end; q++) {
         let v = textureLoad(x_texture, linear_texel(q));
@@ -169,10 +169,6 @@ fn reduce_rows_texture(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workg
     out[t] = finish(acc);
 }
 
-fn x_texel(e: u32) -> f32 {
-    return textureLoad(x_texture, linear_texel(e >> 2u))[e & 3u];
-}
-
 @compute @workgroup_size(256)
 fn reduce_cols_texture(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                        @builtin(local_invocation_index) lid: u32) {
@@ -180,8 +176,8 @@ fn reduce_cols_texture(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workg
     if (t >= p.outer * p.n_chunks * p.inner) { return; }
     let c = column(t);
     var acc = 0.0;
-    if (COMBINE != 0u) { acc = load(x_texel(c.base + c.start * p.inner), c.o, c.i); }
-    for (var k = c.start; k < c.end; k++) { acc = combine(acc, load(x_texel(c.base + k * p.inner), c.o, c.i)); }
+    if (COMBINE != 0u) { acc = load(linear_element(x_texture, c.base + c.start * p.inner), c.o, c.i); }
+    for (var k = c.start; k < c.end; k++) { acc = combine(acc, load(linear_element(x_texture, c.base + k * p.inner), c.o, c.i)); }
     out[t] = finish(acc);
 }
 

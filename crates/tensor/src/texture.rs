@@ -129,26 +129,30 @@ impl Device {
         self.gemm_path() == GemmPath::Texture && n >= MIN_STREAM_ELEMENTS
     }
 
-    /// Records `launch` with `inputs` (each `(tensor, elements)`, contiguous) copied into linear
-    /// textures as its first bindings (in the format the kernel declares for each), then
+    /// Records `launch` with `inputs` (contiguous tensors) copied whole into linear textures as its first bindings (in the format the kernel declares for each), then
     /// `buffers` as the rest. A texture starts at the tensor's offset rounded down to a texel,
     /// so element `k` of the tensor is element `offset % 4 + k` of its texture.
     pub(crate) fn dispatch_textured(
         &self,
         launch: &Launch,
-        inputs: &[(&Tensor, usize)],
+        inputs: &[&Tensor],
         buffers: &[(&wgpu::Buffer, u64)],
     ) -> Result<()> {
         let textures = inputs
             .iter()
             .zip(launch.kernel.bindings)
-            .map(|(&(t, n), access)| {
+            .map(|(&t, access)| {
                 let skip = t.offset % 4;
                 let format = access.texture_format().ok_or_else(|| TensorError::Argument {
                     op: launch.kernel.entry,
                     why: format!("an input is bound as {access:?}, not as a texture"),
                 })?;
-                self.linear_texture(t.binding().0, (t.offset - skip) as u32, (skip + n).div_ceil(4) as u32, format)
+                self.linear_texture(
+                    t.binding().0,
+                    (t.offset - skip) as u32,
+                    (skip + t.len()).div_ceil(4) as u32,
+                    format,
+                )
             })
             .collect::<Result<Vec<_>>>()?;
         let mut resources: Vec<Resource<'_>> = textures.iter().map(|t| Resource::Texture(&t.view)).collect();

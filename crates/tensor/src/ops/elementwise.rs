@@ -150,7 +150,7 @@ impl Tensor {
         let dev = self.device();
         if dev.streams_textures(out.len()) && p.texel_aligned(1) {
             let launch = map::launch_texture(&map::UNARY_TEXTURE, &p);
-            dev.dispatch_textured(&launch, &[(self, out.len())], &[out.vec4_binding()])?;
+            dev.dispatch_textured(&launch, &[self], &[out.vec4_binding()])?;
         } else {
             dev.dispatch(&map::launch(&map::UNARY, &p), &[self.binding(), out.binding()])?;
         }
@@ -189,7 +189,7 @@ impl Tensor {
         let dev = self.device();
         if dev.streams_textures(out.len()) && p.texel_aligned(2) {
             let launch = map::launch_texture(&map::BINARY_TEXTURE, &p);
-            dev.dispatch_textured(&launch, &[(&a, out.len()), (&b, out.len())], &[out.vec4_binding()])?;
+            dev.dispatch_textured(&launch, &[&a, &b], &[out.vec4_binding()])?;
         } else {
             dev.dispatch(&map::launch(&map::BINARY, &p), &[a.binding(), b.binding(), out.binding()])?;
         }

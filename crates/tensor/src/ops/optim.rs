@@ -88,13 +88,8 @@ pub fn adam_step(param: &Tensor, grad: &Tensor, m: &Tensor, v: &Tensor, hp: &Ada
     match optim::launch_adam_texture(&p).filter(|_| textures) {
         Some(launch) => {
             validate("adam_step", param, grad, &[("m", m), ("v", v)])?;
-            let n = param.len();
             [param, m, v].iter().for_each(|t| t.mark_modified());
-            dev.dispatch_textured(
-                &launch,
-                &[(param, n), (grad, n), (m, n), (v, n)],
-                &[param.binding(), m.binding(), v.binding()],
-            )
+            dev.dispatch_textured(&launch, &[param, grad, m, v], &[param.binding(), m.binding(), v.binding()])
         }
         None => step("adam_step", &optim::ADAM, &p, param, grad, &[("m", m), ("v", v)]),
     }

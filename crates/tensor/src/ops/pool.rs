@@ -107,7 +107,7 @@ impl Tensor {
             let x = self.dense()?;
             if p.disjoint() && dev.streams_textures(x.len()) {
                 let outputs = [y.vec4_binding(), indices.vec4_binding()];
-                dev.dispatch_textured(&pool::texture_forward(&p), &[(&x, x.len())], &outputs)?;
+                dev.dispatch_textured(&pool::texture_forward(&p), &[&x], &outputs)?;
             } else {
                 dev.dispatch(&pool::forward(&pool::MAX_FORWARD, &p), &[x.binding(), y.binding(), indices.binding()])?;
             }
@@ -135,7 +135,7 @@ impl Tensor {
         let dx = Tensor::empty(dev, &input_shape, DType::F32)?;
         if !dx.is_empty() {
             if p.disjoint() && dev.streams_textures(dx.len()) {
-                let inputs = [(&dy, dy.len()), (&idx, idx.len())];
+                let inputs = [&dy, &idx];
                 dev.dispatch_textured(&pool::texture_backward(&p), &inputs, &[dx.vec4_binding()])?;
             } else {
                 dev.dispatch(&pool::backward(&pool::MAX_BACKWARD, &p), &[dy.binding(), idx.binding(), dx.binding()])?;

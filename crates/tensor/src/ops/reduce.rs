@@ -105,7 +105,7 @@ fn run(op: ReduceOp, l: &Layout, aux: Option<&Tensor>, divisor: f32, subgroups: 
             None
         };
         match texture_pass {
-            Some(launch) => dev.dispatch_textured(&launch, &[(&l.x, l.x.len())], &[b2, out.binding()])?,
+            Some(launch) => dev.dispatch_textured(&launch, &[&l.x], &[b2, out.binding()])?,
             None => dev.dispatch(&reduce::launch_with(p, subgroups), &[b1, b2, out.binding()])?,
         }
         prev = Some(out);
