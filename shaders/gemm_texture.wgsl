@@ -9,8 +9,10 @@
 // sits at (t % 4096, t / 4096). An operand is read along its contiguous dimension four
 // elements at a time: A is k-contiguous (row-major, `A_KC`) or row-contiguous (a transposed
 // view), B is column-contiguous (row-major) or k-contiguous (`B_KC`, a transposed view). Both
-// cases give, per k step, A's 8 rows as two vec4 and B's 16 columns as four, fed to `outer`.
-// `a_major` / `b_major` are the texels between consecutive rows (k-contiguous) or k steps.
+// cases give, per k step, A's 8 rows as two vec4 and B's 16 columns as four, fed to `outer_quad`
+// four k steps at a time.
+// `a_major` / `b_major` are the texels between consecutive rows (k-contiguous) or k steps;
+// a B packed by the convolutions may come in panels of columns (`B_PANEL`).
 //
 // Workgroup: WG invocations, CG across the columns and WG / CG across the rows (the plan picks
 // the shape that pads C least: a 32 x 27 grad weight wants an 8-invocation tile, a 2048-square
@@ -43,7 +45,7 @@ struct GemmTextureParams {
     splits: u32,
     split_quads: u32,
     c_split: u32,
-    _pad0: u32,
+    b_panel: u32,
     _pad1: u32,
     _pad2: u32,
 }
@@ -58,6 +60,11 @@ override A_KC: u32 = 1u;
 override B_KC: u32 = 0u;
 override BIAS: u32 = 0u;
 override ACT: u32 = 24u;
+// Column-contiguous B laid out in panels of 2^B_PANEL columns (a conv pack's layout): column
+// col at k lies in panel col >> B_PANEL, b_panel texels after the previous panel, and k steps
+// within a panel are b_major texels apart, so the columns one SIMD batch of invocations reads
+// are one contiguous stream along k. 31: one panel (plain row-major B).
+override B_PANEL: u32 = 31u;
 
 @group(0) @binding(0) var<uniform> p: GemmTextureParams;
 @group(0) @binding(1) var ta: texture_storage_2d<rgba32float, read>;
@@ -88,13 +95,23 @@ fn origins(batch: u32, row: u32, col: u32) {
     for (var r = 0u; r < 8u; r++) {
         at[r] = select(a0 + min(row / 4u + r, (p.m - 1u) / 4u), a0 + min(row + r, p.m - 1u) * p.a_major, A_KC == 1u);
     }
-    for (var j = 0u; j < 16u; j++) {
-        bt[j] = select(b0 + min(col / 4u + j, (p.n - 1u) / 4u), b0 + min(col + j, p.n - 1u) * p.b_major, B_KC == 1u);
+    if (B_PANEL == 31u) {
+        for (var j = 0u; j < 16u; j++) {
+            bt[j] = select(b0 + min(col / 4u + j, (p.n - 1u) / 4u), b0 + min(col + j, p.n - 1u) * p.b_major, B_KC == 1u);
+        }
+    } else {
+        // Panels are whole (zeros past n), and a block's 16 columns lie in one panel.
+        let panel = b0 + min(col >> B_PANEL, (p.n - 1u) >> B_PANEL) * p.b_panel + ((col & ((1u << B_PANEL) - 1u)) >> 2u);
+        for (var j = 0u; j < 4u; j++) {
+            bt[j] = panel + j;
+        }
     }
 }
 
-// Four k steps 4q .. 4q + 3 (both layouts read a quad of k per texel when k-contiguous).
-fn quad(acc: ptr<function, Block>, q: u32) {
+// Loads the operands of four k steps 4q .. 4q + 3 (a quad: both layouts read four k steps per
+// texel when k-contiguous): A's 8 rows as a[2 s], a[2 s + 1] and B's 16 columns as b[4 s .. 4 s + 3]
+// at step s.
+fn load_quad(q: u32, ao: ptr<function, array<vec4<f32>, 8>>, bo: ptr<function, array<vec4<f32>, 16>>) {
     var a: array<vec4<f32>, 8>;
     if (A_KC == 1u) {
         let t0 = texel_a(at[0] + q);
@@ -145,10 +162,8 @@ fn quad(acc: ptr<function, Block>, q: u32) {
             b[4u * s + 3u] = texel_b(bt[3] + ks);
         }
     }
-    outer(acc, a[0], a[1], b[0], b[1], b[2], b[3]);
-    outer(acc, a[2], a[3], b[4], b[5], b[6], b[7]);
-    outer(acc, a[4], a[5], b[8], b[9], b[10], b[11]);
-    outer(acc, a[6], a[7], b[12], b[13], b[14], b[15]);
+    *ao = a;
+    *bo = b;
 }
 
 // One k step past the last whole quad; only for layouts that are not k-contiguous (the plan
@@ -264,8 +279,11 @@ fn block(acc: ptr<function, Block>, wg: vec3<u32>, li: u32) -> Place {
     let quads = p.k / 4u;
     let q0 = split * p.split_quads;
     let q1 = min(q0 + p.split_quads, quads);
+    var a: array<vec4<f32>, 8>;
+    var b: array<vec4<f32>, 16>;
     for (var q = q0; q < q1; q++) {
-        quad(acc, q);
+        load_quad(q, &a, &b);
+        outer_quad(acc, &a, &b);
     }
     if (A_KC == 0u && B_KC == 0u) {
         // The K tail belongs to the last split.

@@ -12,7 +12,7 @@
 use super::c_layout::CLayout;
 use super::conv::ConvParams;
 use super::conv_gemm::{ConvPass, PassGemm, chunk_images, pass_gemm};
-use super::gemm_texture::{TextureGemm, TextureOperand};
+use super::gemm_texture::{PANEL_SHIFT, TextureGemm, TextureOperand};
 use super::gemm_uniform::Panel;
 use super::matmul::MatmulParams;
 use crate::Launch;
@@ -52,6 +52,23 @@ fn linear_panel(rows: u32, depth: u32, batches: u32) -> Panel {
     Panel { rows, r, tiles: 1, kc, kws, wstride: r as u64 * kc as u64, batches }
 }
 
+/// B's panel when it is wide enough for panels to pay (see [`TextureOperand::paneled`]): tiles
+/// of 128 rows (C's columns), each one window spanning all of `depth`. Narrower B (a grad
+/// weight's taps) stays one plain matrix, which a panel's zero padding would grow by up to a
+/// third.
+fn b_panel(cols: u32, depth: u32, batches: u32) -> Option<Panel> {
+    let width = 1 << PANEL_SHIFT;
+    (cols > 4 * width).then(|| Panel {
+        rows: cols,
+        r: width,
+        tiles: cols.div_ceil(width),
+        kc: depth,
+        kws: 1,
+        wstride: width as u64 * depth as u64,
+        batches,
+    })
+}
+
 /// `pass` of `p` over images `first .. first + count` (see [`ConvTexture`]).
 pub fn conv_texture(p: &ConvParams, pass: ConvPass, first: u32, count: u32) -> ConvTexture {
     let PassGemm { mut gemm, packs: [a, b], layout } = pass_gemm(p, pass, first, count);
@@ -59,10 +76,15 @@ pub fn conv_texture(p: &ConvParams, pass: ConvPass, first: u32, count: u32) -> C
     // Whole quads only: the packs zero k past `depth`, and the shader then needs no K tail.
     gemm.k = depth.next_multiple_of(4);
     let batches = gemm.batch.max(1);
-    let panels = [linear_panel(gemm.m, gemm.k, batches), linear_panel(gemm.n, gemm.k, batches)];
+    let paneled = b_panel(gemm.n, gemm.k, batches);
+    let panels =
+        [linear_panel(gemm.m, gemm.k, batches), paneled.unwrap_or_else(|| linear_panel(gemm.n, gemm.k, batches))];
     let packs = [a.launch(&panels[0], depth), b.launch(&panels[1], depth)];
-    let packed = panels.map(|q| q.batches as u64 * q.kws as u64 * q.wstride);
-    let operands = panels.map(|q| TextureOperand::packed(q.r, q.kc * q.kws, q.batches));
+    let packed = panels.map(|q| q.batches as u64 * q.tiles as u64 * q.kws as u64 * q.wstride);
+    let mut operands = panels.map(|q| TextureOperand::packed(q.r, q.kc * q.kws, q.batches));
+    if paneled.is_some() {
+        operands[1] = TextureOperand::paneled(gemm.n, gemm.k, batches, PANEL_SHIFT);
+    }
     let texture = TextureGemm::new(&gemm, &operands[0], &operands[1], &layout, pass == ConvPass::GradWeight);
     ConvTexture { gemm, layout, packs, packed, operands, texture }
 }
@@ -83,23 +105,30 @@ pub fn images_per_call(p: &ConvParams, pass: ConvPass, max_bytes: u64, max_heigh
 mod tests {
     use super::*;
     use crate::ops::conv::ConvGeometry;
+    use crate::ops::gemm_texture::NO_PANELS;
 
     fn params(x: [usize; 4], w: [usize; 4], g: &ConvGeometry) -> ConvParams {
         ConvParams::with_output_extent(x, w, g)
     }
 
     #[test]
-    fn packed_operands_are_whole_k_major_matrices() {
+    fn packed_operands_are_k_major_matrices_and_wide_b_is_paneled() {
         // The peers' first CNN layer: K = 27 taps, 64 images of 30 x 30 pixels.
         let p = params([64, 3, 32, 32], [32, 3, 3, 3], &ConvGeometry::default());
         let c = conv_texture(&p, ConvPass::Forward, 0, 64);
         assert_eq!((c.gemm.m, c.gemm.n, c.gemm.k), (32, 64 * 900, 28), "K rounded up to a texel");
         let [a, b] = c.operands;
-        assert_eq!((a.major, b.major), (32 / 4, 64 * 900 / 4));
+        assert_eq!((a.major, a.panel_shift), (32 / 4, NO_PANELS), "A is one k-major matrix");
+        // B: 450 panels of 128 pixels, each 28 k steps of 32 texels.
+        assert_eq!((b.major, b.panel, b.panel_shift), (32, 28 * 32, PANEL_SHIFT));
         assert!(!a.k_contiguous && !b.k_contiguous && a.batch == 0);
         assert_eq!(b.texels as u64 * 4, c.packed[1], "the texture holds the whole packed buffer");
+        assert_eq!(c.packed[1], 450 * 28 * 128);
         assert!(c.packs.iter().all(|l| l.workgroups.iter().all(|&g| g <= MAX_GROUPS_PER_DIM)));
         assert_eq!(c.texture.splits, 1);
+        // A grad weight's B (27 taps) is too narrow for panels to pay.
+        let c = conv_texture(&p, ConvPass::GradWeight, 0, 64);
+        assert_eq!((c.operands[1].major, c.operands[1].panel_shift), (28 / 4, NO_PANELS));
     }
 
     #[test]

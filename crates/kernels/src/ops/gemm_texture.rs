@@ -69,8 +69,10 @@ pub struct GemmTextureParams {
     pub split_quads: u32,
     /// Elements between the partial C blocks of consecutive splits.
     pub c_split: u32,
+    /// B's texels between column panels ([`TextureOperand::panel`]).
+    pub b_panel: u32,
     /// Padding to a multiple of 16 bytes.
-    pub _pad: [u32; 3],
+    pub _pad: [u32; 2],
 }
 
 /// Parameters of `gemm_split_sum.wgsl`.
@@ -118,7 +120,18 @@ pub struct TextureOperand {
     pub major: u32,
     /// Texels between batches.
     pub batch: u32,
+    /// Column-contiguous B only: texels between panels of `1 << panel_shift` columns (each
+    /// panel k-major, `major` texels per k step), or 0 for one plain row-major matrix.
+    pub panel: u32,
+    /// log2 of the columns per panel; [`NO_PANELS`] when `panel` is 0.
+    pub panel_shift: u32,
 }
+
+/// [`TextureOperand::panel_shift`] of an operand without panels (the shader's default).
+pub const NO_PANELS: u32 = 31;
+/// log2 of the columns of a packed B's panels: 128 columns, the 8 invocations of one SIMD batch
+/// times 16 columns each, so what a batch reads at consecutive k is contiguous.
+pub const PANEL_SHIFT: u32 = 7;
 
 impl TextureOperand {
     /// The operand `rows x depth` at `off + b * bs + row * rs + k * ks`, or `None` when neither
@@ -139,7 +152,8 @@ impl TextureOperand {
         let major = if k_contiguous { rs } else { ks } / 4;
         let last = (batch as u64 - 1) * bs as u64 + (rows as u64 - 1) * rs as u64 + (depth as u64 - 1) * ks as u64;
         let texels = u32::try_from(last / 4 + 1).ok()?;
-        Some(TextureOperand { first: off, texels, k_contiguous, major, batch: if batch > 1 { bs / 4 } else { 0 } })
+        let batch = if batch > 1 { bs / 4 } else { 0 };
+        Some(TextureOperand { first: off, texels, k_contiguous, major, batch, panel: 0, panel_shift: NO_PANELS })
     }
 
     /// An operand packed k-major from element 0 (`conv_pack.wgsl` with one tile): element
@@ -152,6 +166,26 @@ impl TextureOperand {
             k_contiguous: false,
             major,
             batch: if batches > 1 { depth * major } else { 0 },
+            panel: 0,
+            panel_shift: NO_PANELS,
+        }
+    }
+
+    /// A B operand packed in panels of `1 << shift` columns (`conv_pack.wgsl` with tiles of
+    /// that many rows): element (col, k) of batch b at
+    /// `((b * panels + col >> shift) * depth + k) << shift | col & mask`.
+    pub fn paneled(cols: u32, depth: u32, batches: u32, shift: u32) -> TextureOperand {
+        let width = 1 << shift;
+        let panels = cols.div_ceil(width);
+        let major = width / 4;
+        TextureOperand {
+            first: 0,
+            texels: batches * panels * depth * major,
+            k_contiguous: false,
+            major,
+            batch: if batches > 1 { panels * depth * major } else { 0 },
+            panel: if panels > 1 { depth * major } else { 0 },
+            panel_shift: if panels > 1 { shift } else { NO_PANELS },
         }
     }
 
@@ -242,7 +276,8 @@ impl TextureGemm {
             splits,
             split_quads,
             c_split,
-            _pad: [0; 3],
+            b_panel: b.panel,
+            _pad: [0; 2],
         };
         let bias = if p.has_bias == 0 { 0 } else { 1 + c.bias_rows as u32 };
         let constants = Constants::new(&[
@@ -251,6 +286,7 @@ impl TextureGemm {
             ("FIRST", (splits > 1 || !c.accumulate) as u32),
             ("A_KC", a.k_contiguous as u32),
             ("B_KC", b.k_contiguous as u32),
+            ("B_PANEL", b.panel_shift),
             ("BIAS", bias),
             ("ACT", p.act),
         ]);

@@ -22,7 +22,7 @@ struct Case {
     groups: usize,
 }
 
-const CASES: [Case; 8] = [
+const CASES: [Case; 9] = [
     Case { x: [1, 1, 1, 1], w: [1, 1, 1, 1], stride: 1, pad: 0, dil: 1, groups: 1 },
     Case { x: [2, 3, 7, 9], w: [5, 3, 3, 3], stride: 1, pad: 1, dil: 1, groups: 1 },
     Case { x: [3, 4, 11, 8], w: [6, 2, 3, 2], stride: 2, pad: 1, dil: 1, groups: 2 },
@@ -31,6 +31,8 @@ const CASES: [Case; 8] = [
     Case { x: [2, 8, 12, 12], w: [130, 8, 3, 3], stride: 1, pad: 0, dil: 1, groups: 1 }, // > 2 tiles
     Case { x: [4, 16, 10, 10], w: [33, 16, 1, 1], stride: 1, pad: 0, dil: 1, groups: 1 },
     Case { x: [1, 120, 6, 6], w: [9, 120, 3, 3], stride: 1, pad: 1, dil: 1, groups: 1 }, // K > 7 windows
+    // 1,140 pixels per group: the texture path packs B in 128-column panels, the last partial.
+    Case { x: [3, 4, 20, 19], w: [6, 2, 3, 3], stride: 1, pad: 1, dil: 1, groups: 2 },
 ];
 
 fn setup(c: &Case) -> (Conv2dOptions, ConvParams) {
