@@ -89,33 +89,45 @@ impl Tensor {
             }
             None => None,
         };
-        let (ar, br) = (a.rank(), b.rank());
-        let p = MatmulParams {
-            m: m as u32,
-            n: n as u32,
-            k: k as u32,
-            batch: batch as u32,
-            a_off: a.offset as u32,
-            a_rs: a.strides[ar - 2] as u32,
-            a_cs: a.strides[ar - 1] as u32,
-            a_bs: a_bs as u32,
-            b_off: b.offset as u32,
-            b_rs: b.strides[br - 2] as u32,
-            b_cs: b.strides[br - 1] as u32,
-            b_bs: b_bs as u32,
-            bias_off: bias.as_ref().map_or(0, |t| t.offset as u32),
-            has_bias: bias.is_some() as u32,
-            act: act as u32,
-            alpha: opts.alpha,
+        let params = |a: &Tensor, a_bs: usize, b: &Tensor, b_bs: usize| {
+            let (ar, br) = (a.rank(), b.rank());
+            MatmulParams {
+                m: m as u32,
+                n: n as u32,
+                k: k as u32,
+                batch: batch as u32,
+                a_off: a.offset as u32,
+                a_rs: a.strides[ar - 2] as u32,
+                a_cs: a.strides[ar - 1] as u32,
+                a_bs: a_bs as u32,
+                b_off: b.offset as u32,
+                b_rs: b.strides[br - 2] as u32,
+                b_cs: b.strides[br - 1] as u32,
+                b_bs: b_bs as u32,
+                bias_off: bias.as_ref().map_or(0, |t| t.offset as u32),
+                has_bias: bias.is_some() as u32,
+                act: act as u32,
+                alpha: opts.alpha,
+            }
         };
+        let p = params(&a, a_bs, &b, b_bs);
         // With no bias, any buffer fills the unused binding.
         let bias_binding = bias.as_ref().unwrap_or(&a).binding();
         let path = self.device().gemm_path();
-        if path == GemmPath::Texture
-            && let Some(plan) = TexturePlan::new(&p, self.device().limits().max_texture_dimension_2d)
-        {
-            texture_gemm(&plan, &a, &b, bias_binding, &out)?;
-            return Ok(out);
+        if path == GemmPath::Texture {
+            let max_height = self.device().limits().max_texture_dimension_2d;
+            if let Some(plan) = TexturePlan::new(&p, max_height) {
+                texture_gemm(&plan, &a, &b, bias_binding, &out)?;
+                return Ok(out);
+            }
+            if let Some([a_layout, b_layout]) = realigned(&p, max_height) {
+                let (a, b) = (a_layout.copy(&a)?, b_layout.copy(&b)?);
+                let p = params(&a, a_layout.batch_stride(a_bs, [m, k]), &b, b_layout.batch_stride(b_bs, [k, n]));
+                if let Some(plan) = TexturePlan::new(&p, max_height) {
+                    texture_gemm(&plan, &a, &b, bias_binding, &out)?;
+                    return Ok(out);
+                }
+            }
         }
         if path.is_cpu() {
             uniform_gemm(&p, &a, &b, bias_binding, &out)?;
@@ -125,6 +137,67 @@ impl Tensor {
         self.device().dispatch(&launch, &[a.binding(), b.binding(), bias_binding, out.binding()])?;
         Ok(out)
     }
+}
+
+/// How an operand the texture GEMM cannot read in place is copied so that it can: the texture
+/// needs four consecutive elements of a row or a column in one texel, so a matrix whose rows
+/// are misaligned (the 10 columns of a classifier's weights) is copied column-major instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Relayout {
+    /// Read in place.
+    Keep,
+    /// Copied row-major.
+    Rows,
+    /// Copied column-major (a contiguous transpose, viewed back).
+    Columns,
+}
+
+impl Relayout {
+    /// `t` laid out as `self` (offset 0 for a copy).
+    fn copy(self, t: &Tensor) -> Result<Tensor> {
+        match self {
+            Relayout::Keep => Ok(t.clone()),
+            Relayout::Rows => t.copy(),
+            Relayout::Columns => t.transpose(-1, -2)?.copy()?.transpose(-1, -2),
+        }
+    }
+
+    /// The batch stride of an operand of `rows x cols` laid out as `self` (`bs` when kept; a
+    /// copy holds every batch, broadcast ones included).
+    fn batch_stride(self, bs: usize, [rows, cols]: [usize; 2]) -> usize {
+        if self == Relayout::Keep { bs } else { rows * cols }
+    }
+
+    /// `(offset, row stride, column stride, batch stride)` of an operand of `rows x cols`, given
+    /// them `kept` in place, after the copy.
+    fn strides(self, kept: [u32; 4], [rows, cols]: [u32; 2]) -> [u32; 4] {
+        match self {
+            Relayout::Keep => kept,
+            Relayout::Rows => [0, cols, 1, rows * cols],
+            Relayout::Columns => [0, 1, rows, rows * cols],
+        }
+    }
+}
+
+/// The fewest copies (A's, B's or both) after which `p` fits the texture GEMM, or `None`.
+fn realigned(p: &MatmulParams, max_height: u32) -> Option<[Relayout; 2]> {
+    use Relayout::{Columns, Keep, Rows};
+    let choices = [
+        [Keep, Rows],
+        [Keep, Columns],
+        [Rows, Keep],
+        [Columns, Keep],
+        [Rows, Rows],
+        [Rows, Columns],
+        [Columns, Rows],
+        [Columns, Columns],
+    ];
+    choices.into_iter().find(|&[a, b]| {
+        let [a_off, a_rs, a_cs, a_bs] = a.strides([p.a_off, p.a_rs, p.a_cs, p.a_bs], [p.m, p.k]);
+        let [b_off, b_rs, b_cs, b_bs] = b.strides([p.b_off, p.b_rs, p.b_cs, p.b_bs], [p.k, p.n]);
+        let q = MatmulParams { a_off, a_rs, a_cs, a_bs, b_off, b_rs, b_cs, b_bs, ..*p };
+        TexturePlan::new(&q, max_height).is_some()
+    })
 }
 
 /// `out = act(a . b + bias)` on the texture path: copy both operands into textures, then one

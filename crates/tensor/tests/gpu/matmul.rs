@@ -227,3 +227,52 @@ fn texture_path_matches_the_twin_in_every_layout() {
     let got = ta.matmul(&Tensor::from_slice(dev, &eye, &[4, 4]).unwrap()).unwrap().to_vec::<f32>().unwrap();
     assert_eq!(got, big);
 }
+
+/// Operands the texture GEMM cannot read in place (rows of a classifier's 10 outputs are not
+/// whole texels) are copied into the layout that aligns, row- or column-major, and still take it:
+/// the three products of a 256 -> 10 layer's training step, batches (one broadcast) of offset
+/// views. Shapes aligned neither way keep the uniform windows.
+#[test]
+fn misaligned_operands_are_copied_into_the_texture_path() {
+    let dev = Device::new().unwrap();
+    dev.set_gemm_path(GemmPath::Texture).unwrap();
+    // (batch, m, k, n, A stored transposed, B stored transposed, A broadcast)
+    let cases = [
+        (1, 128, 256, 10, false, false, false), // x . w
+        (1, 128, 10, 256, false, true, false),  // dy . w^T
+        (1, 256, 128, 10, true, false, false),  // x^T . dy
+        (3, 12, 9, 20, false, false, true),     // broadcast A with K misaligned: copied per batch
+        (2, 8, 6, 12, false, false, false),     // a batch with K misaligned: A copied
+        (2, 5, 7, 20, true, false, false),      // A aligned neither way, B in place
+    ];
+    for (i, &(bt, m, k, n, a_t, b_t, a_bc)) in cases.iter().enumerate() {
+        let a_batches = if a_bc { 1 } else { bt };
+        // A is a view skipping row 0 (column 0 when stored transposed) of a buffer with one
+        // more: an offset, and a batch stride no copy has.
+        let a = data(120 + i as u64, a_batches * (m + 1) * k, -1.0, 1.0);
+        let b = data(140 + i as u64, bt * k * n, -1.0, 1.0);
+        let ta = if a_t {
+            let t = Tensor::from_slice(&dev, &a, &[a_batches, k, m + 1]).unwrap();
+            t.slice(2, 1, m + 1, 1).unwrap().transpose(1, 2).unwrap()
+        } else {
+            Tensor::from_slice(&dev, &a, &[a_batches, m + 1, k]).unwrap().slice(1, 1, m + 1, 1).unwrap()
+        };
+        let tb = if b_t {
+            Tensor::from_slice(&dev, &b, &[bt, n, k]).unwrap().transpose(1, 2).unwrap()
+        } else {
+            Tensor::from_slice(&dev, &b, &[bt, k, n]).unwrap()
+        };
+        dev.set_profiling(true);
+        let got = ta.matmul(&tb).unwrap().to_vec::<f32>().unwrap();
+        let kernels: Vec<String> = dev.profile().iter().map(|t| t.kernel.to_string()).collect();
+        dev.set_profiling(false);
+        let p = params(&ta, &tb, bt, if a_bc { 0 } else { (m + 1) * k }, k * n);
+        let want = reference::matmul(&p, &a, &b, None);
+        let what = format!("case {i}: {bt}x{m}x{k}x{n} A^T {a_t} B^T {b_t}");
+        assert_close(&got, &want, gemm_tol(k), gemm_tol(k), &what);
+        let textured = kernels.iter().any(|k| k.starts_with("gemm_texture"));
+        let uniform = kernels.iter().any(|k| k == "gemm_uniform");
+        let expect_texture = i < 5;
+        assert_eq!((textured, uniform), (expect_texture, !expect_texture), "{what}: {kernels:?}");
+    }
+}
