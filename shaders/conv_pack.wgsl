@@ -118,6 +118,26 @@ fn im2col_grad_input(b: u32, q: Idx3, t: Idx3) -> f32 {
     return image_at(b, q.o, t.o, y, nx / i32(STRIDE_W));
 }
 
+// The elements of one vec4 are written out rather than looped over with a dynamically indexed
+// vec4: about 7 % faster over a CNN's packs on llvmpipe (alternating runs, within its noise).
+
+// Element `e` of the source for row `row` of the strided mode, zero past the rows.
+fn strided(e: u32, row: u32) -> f32 {
+    var v = 0.0;
+    if (row < p.rows) { v = linear_element(src, e); }
+    return v;
+}
+
+// One element of the im2col modes: pixel `q` at tap `t` (grad input's for mode 3), for row
+// `row` of the pack, zero past the rows.
+fn tap(b: u32, q: Idx3, t: Idx3, row: u32) -> f32 {
+    var v = 0.0;
+    if (row < p.rows) {
+        if (MODE == 3u) { v = im2col_grad_input(b, q, t); } else { v = im2col(b, q, t); }
+    }
+    return v;
+}
+
 @compute @workgroup_size(64)
 fn conv_pack(@builtin(global_invocation_id) gid: vec3<u32>) {
     let j = gid.x;
@@ -133,25 +153,21 @@ fn conv_pack(@builtin(global_invocation_id) gid: vec3<u32>) {
         if (MODE == 0u) {
             let k_hi = k / K_IN;
             let base = p.off + b * p.bs + k_hi * p.ks_out + (k - k_hi * K_IN) * p.ks + row * p.rs;
-            for (var e = 0u; e < 4u; e++) {
-                if (row + e < p.rows) { v[e] = linear_element(src, base + e * p.rs); }
-            }
+            v = vec4<f32>(strided(base, row), strided(base + p.rs, row + 1u), strided(base + 2u * p.rs, row + 2u), strided(base + 3u * p.rs, row + 3u));
         } else if (MODE == 1u || MODE == 3u) {
             let t = split3(k, K_H, K_W);
-            var q = split3(row, PIX_H, PIX_W);
-            for (var e = 0u; e < 4u; e++) {
-                if (row + e < p.rows) {
-                    if (MODE == 1u) { v[e] = im2col(b, q, t); } else { v[e] = im2col_grad_input(b, q, t); }
-                }
-                q = step3(q, PIX_H, PIX_W);
-            }
+            let q0 = split3(row, PIX_H, PIX_W);
+            let q1 = step3(q0, PIX_H, PIX_W);
+            let q2 = step3(q1, PIX_H, PIX_W);
+            let q3 = step3(q2, PIX_H, PIX_W);
+            v = vec4<f32>(tap(b, q0, t, row), tap(b, q1, t, row + 1u), tap(b, q2, t, row + 2u), tap(b, q3, t, row + 3u));
         } else {
             let q = split3(k, PIX_H, PIX_W);
-            var t = split3(row, K_H, K_W);
-            for (var e = 0u; e < 4u; e++) {
-                if (row + e < p.rows) { v[e] = im2col(b, q, t); }
-                t = step3(t, K_H, K_W);
-            }
+            let t0 = split3(row, K_H, K_W);
+            let t1 = step3(t0, K_H, K_W);
+            let t2 = step3(t1, K_H, K_W);
+            let t3 = step3(t2, K_H, K_W);
+            v = vec4<f32>(tap(b, q, t0, row), tap(b, q, t1, row + 1u), tap(b, q, t2, row + 2u), tap(b, q, t3, row + 3u));
         }
     }
     dst[(b * p.tiles * KWS + gid.y) * p.wstride4 + j] = v;
