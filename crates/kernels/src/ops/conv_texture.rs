@@ -1,7 +1,8 @@
 //! Convolution on CPU adapters over the texture GEMM ([`super::gemm_texture`]), the default
 //! there: each pass of [`super::conv_gemm`] packs A and B with `conv_pack.wgsl` into plain
 //! k-major matrices (one tile spanning all rows, so the window layout degenerates to
-//! `(k, row)` at `k * rows + row`), the caller copies each into a texture, and one
+//! `(k, row)` at `k * rows + row`; a B wider than 512 columns in k-major panels of 128 columns
+//! instead, see [`TextureOperand::paneled`]), the caller copies each into a texture, and one
 //! `gemm_texture` dispatch covers all of K and stores C in NCHW with the bias and activation.
 //!
 //! Against [`super::conv_uniform`]: no 64 KiB windows, so no tiles of C re-reading their
