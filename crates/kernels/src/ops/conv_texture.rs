@@ -77,15 +77,19 @@ pub fn conv_texture(p: &ConvParams, pass: ConvPass, first: u32, count: u32) -> C
     // Whole quads only: the packs zero k past `depth`, and the shader then needs no K tail.
     gemm.k = depth.next_multiple_of(4);
     let batches = gemm.batch.max(1);
-    let paneled = b_panel(gemm.n, gemm.k, batches);
-    let panels =
-        [linear_panel(gemm.m, gemm.k, batches), paneled.unwrap_or_else(|| linear_panel(gemm.n, gemm.k, batches))];
+    let a_panel = linear_panel(gemm.m, gemm.k, batches);
+    let a_operand = TextureOperand::packed(a_panel.r, a_panel.kc * a_panel.kws, batches);
+    let (b_panel, b_operand) = match b_panel(gemm.n, gemm.k, batches) {
+        Some(panel) => (panel, TextureOperand::paneled(gemm.n, gemm.k, batches, PANEL_SHIFT)),
+        None => {
+            let panel = linear_panel(gemm.n, gemm.k, batches);
+            (panel, TextureOperand::packed(panel.r, panel.kc * panel.kws, batches))
+        }
+    };
+    let panels = [a_panel, b_panel];
     let packs = [a.launch(&panels[0], depth), b.launch(&panels[1], depth)];
     let packed = panels.map(|q| q.batches as u64 * q.tiles as u64 * q.kws as u64 * q.wstride);
-    let mut operands = panels.map(|q| TextureOperand::packed(q.r, q.kc * q.kws, q.batches));
-    if paneled.is_some() {
-        operands[1] = TextureOperand::paneled(gemm.n, gemm.k, batches, PANEL_SHIFT);
-    }
+    let operands = [a_operand, b_operand];
     let texture = TextureGemm::new(&gemm, &operands[0], &operands[1], &layout, pass == ConvPass::GradWeight);
     ConvTexture { gemm, layout, packs, packed, operands, texture }
 }

@@ -89,28 +89,25 @@ impl Tensor {
             }
             None => None,
         };
-        let params = |a: &Tensor, a_bs: usize, b: &Tensor, b_bs: usize| {
-            let (ar, br) = (a.rank(), b.rank());
-            MatmulParams {
-                m: m as u32,
-                n: n as u32,
-                k: k as u32,
-                batch: batch as u32,
-                a_off: a.offset as u32,
-                a_rs: a.strides[ar - 2] as u32,
-                a_cs: a.strides[ar - 1] as u32,
-                a_bs: a_bs as u32,
-                b_off: b.offset as u32,
-                b_rs: b.strides[br - 2] as u32,
-                b_cs: b.strides[br - 1] as u32,
-                b_bs: b_bs as u32,
-                bias_off: bias.as_ref().map_or(0, |t| t.offset as u32),
-                has_bias: bias.is_some() as u32,
-                act: act as u32,
-                alpha: opts.alpha,
-            }
+        let (ar, br) = (a.rank(), b.rank());
+        let p = MatmulParams {
+            m: m as u32,
+            n: n as u32,
+            k: k as u32,
+            batch: batch as u32,
+            a_off: a.offset as u32,
+            a_rs: a.strides[ar - 2] as u32,
+            a_cs: a.strides[ar - 1] as u32,
+            a_bs: a_bs as u32,
+            b_off: b.offset as u32,
+            b_rs: b.strides[br - 2] as u32,
+            b_cs: b.strides[br - 1] as u32,
+            b_bs: b_bs as u32,
+            bias_off: bias.as_ref().map_or(0, |t| t.offset as u32),
+            has_bias: bias.is_some() as u32,
+            act: act as u32,
+            alpha: opts.alpha,
         };
-        let p = params(&a, a_bs, &b, b_bs);
         // With no bias, any buffer fills the unused binding.
         let bias_binding = bias.as_ref().unwrap_or(&a).binding();
         let path = self.device().gemm_path();
@@ -120,13 +117,9 @@ impl Tensor {
                 texture_gemm(&plan, &a, &b, bias_binding, &out)?;
                 return Ok(out);
             }
-            if let Some([a_layout, b_layout]) = realigned(&p, max_height) {
-                let (a, b) = (a_layout.copy(&a)?, b_layout.copy(&b)?);
-                let p = params(&a, a_layout.batch_stride(a_bs, [m, k]), &b, b_layout.batch_stride(b_bs, [k, n]));
-                if let Some(plan) = TexturePlan::new(&p, max_height) {
-                    texture_gemm(&plan, &a, &b, bias_binding, &out)?;
-                    return Ok(out);
-                }
+            if let Some(([a_layout, b_layout], plan)) = realigned(&p, max_height) {
+                texture_gemm(&plan, &a_layout.copy(&a)?, &b_layout.copy(&b)?, bias_binding, &out)?;
+                return Ok(out);
             }
         }
         if path.is_cpu() {
@@ -153,19 +146,14 @@ enum Relayout {
 }
 
 impl Relayout {
-    /// `t` laid out as `self` (offset 0 for a copy).
+    /// `t` laid out as `self`: a copy holds every batch (broadcast ones included) from offset 0,
+    /// with the strides [`Relayout::strides`] promises.
     fn copy(self, t: &Tensor) -> Result<Tensor> {
         match self {
             Relayout::Keep => Ok(t.clone()),
             Relayout::Rows => t.copy(),
             Relayout::Columns => t.transpose(-1, -2)?.copy()?.transpose(-1, -2),
         }
-    }
-
-    /// The batch stride of an operand of `rows x cols` laid out as `self` (`bs` when kept; a
-    /// copy holds every batch, broadcast ones included).
-    fn batch_stride(self, bs: usize, [rows, cols]: [usize; 2]) -> usize {
-        if self == Relayout::Keep { bs } else { rows * cols }
     }
 
     /// `(offset, row stride, column stride, batch stride)` of an operand of `rows x cols`, given
@@ -179,8 +167,9 @@ impl Relayout {
     }
 }
 
-/// The fewest copies (A's, B's or both) after which `p` fits the texture GEMM, or `None`.
-fn realigned(p: &MatmulParams, max_height: u32) -> Option<[Relayout; 2]> {
+/// The fewest copies (A's, B's or both) after which `p` fits the texture GEMM, with the plan
+/// over the copies, or `None`.
+fn realigned(p: &MatmulParams, max_height: u32) -> Option<([Relayout; 2], TexturePlan)> {
     use Relayout::{Columns, Keep, Rows};
     let choices = [
         [Keep, Rows],
@@ -192,11 +181,11 @@ fn realigned(p: &MatmulParams, max_height: u32) -> Option<[Relayout; 2]> {
         [Columns, Rows],
         [Columns, Columns],
     ];
-    choices.into_iter().find(|&[a, b]| {
+    choices.into_iter().find_map(|[a, b]| {
         let [a_off, a_rs, a_cs, a_bs] = a.strides([p.a_off, p.a_rs, p.a_cs, p.a_bs], [p.m, p.k]);
         let [b_off, b_rs, b_cs, b_bs] = b.strides([p.b_off, p.b_rs, p.b_cs, p.b_bs], [p.k, p.n]);
         let q = MatmulParams { a_off, a_rs, a_cs, a_bs, b_off, b_rs, b_cs, b_bs, ..*p };
-        TexturePlan::new(&q, max_height).is_some()
+        TexturePlan::new(&q, max_height).map(|plan| ([a, b], plan))
     })
 }
 
