@@ -46,8 +46,18 @@ struct GemmTextureParams {
     split_quads: u32,
     c_split: u32,
     b_panel: u32,
-    _pad1: u32,
-    _pad2: u32,
+    b_depth: u32,
+    b_copy: u32,
+    b_origin: u32,
+    b_chan: u32,
+    b_row: u32,
+    b_col: u32,
+    g_w: u32,
+    g_h: u32,
+    g_out_h: u32,
+    g_out_w: u32,
+    g_plane: u32,
+    _pad0: u32,
 }
 
 override WG: u32 = 64u;
@@ -65,6 +75,19 @@ override ACT: u32 = 24u;
 // within a panel are b_major texels apart, so the columns one SIMD batch of invocations reads
 // are one contiguous stream along k. 31: one panel (plain row-major B).
 override B_PANEL: u32 = 31u;
+// B_SHIFTED: B is a stride-1 convolution's shifted copies (`conv_shift.wgsl`): column col at k
+// is at texel shifted_k(k) + col / 4 (with B_KC, k and the columns trade places: grad weight's
+// column t at k at shifted_k(t) + k / 4), where tap k = (c, i, j) gives the element offset
+// b_origin + c b_chan + i b_row + j b_col in the padded source (wrapping u32 arithmetic, so
+// grad input's flipped taps step by negative amounts) and its offset picks the copy. TAPS and
+// KW split k (divisors as constants, see `conv_shift.wgsl`).
+override B_SHIFTED: u32 = 0u;
+override TAPS: u32 = 1u;
+override KW: u32 = 1u;
+// C_GRID: C's columns are the pixels of a padded grid (g_h x g_w per image, B_SHIFTED's
+// columns) and only those inside the g_out_h x g_out_w output are stored, at
+// image c_outer + row c_inner + y g_out_w + x.
+override C_GRID: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> p: GemmTextureParams;
 @group(0) @binding(1) var ta: texture_storage_2d<rgba32float, read>;
@@ -95,7 +118,12 @@ fn origins(batch: u32, row: u32, col: u32) {
     for (var r = 0u; r < 8u; r++) {
         at[r] = select(a0 + min(row / 4u + r, (p.m - 1u) / 4u), a0 + min(row + r, p.m - 1u) * p.a_major, A_KC == 1u);
     }
-    if (B_PANEL == 31u) {
+    if (B_SHIFTED == 1u && B_KC == 1u) {
+        // A grad weight's taps: column j starts at its tap's offset (k, the pixels, runs on).
+        for (var j = 0u; j < 16u; j++) {
+            bt[j] = b0 + shifted_k(col + j);
+        }
+    } else if (B_PANEL == 31u) {
         for (var j = 0u; j < 16u; j++) {
             bt[j] = select(b0 + min(col / 4u + j, (p.n - 1u) / 4u), b0 + min(col + j, p.n - 1u) * p.b_major, B_KC == 1u);
         }
@@ -106,6 +134,18 @@ fn origins(batch: u32, row: u32, col: u32) {
             bt[j] = panel + j;
         }
     }
+}
+
+// B_SHIFTED: the texel of tap k, column 0's at k step k (k past the real depth reads the last
+// tap: A is zero there, and a finite B keeps the product zero). With B_KC (grad weight) the taps
+// are the columns instead, b_depth the last column, and the texel pixel 0's of that tap.
+fn shifted_k(k: u32) -> u32 {
+    let kk = min(k, p.b_depth - 1u);
+    let c = kk / TAPS;
+    let t = kk - c * TAPS;
+    let i = t / KW;
+    let e = p.b_origin + c * p.b_chan + i * p.b_row + (t - i * KW) * p.b_col;
+    return (e & 3u) * p.b_copy + (e >> 2u);
 }
 
 // Loads the operands of four k steps 4q .. 4q + 3 (a quad: both layouts read four k steps per
@@ -155,7 +195,8 @@ fn load_quad(q: u32, ao: ptr<function, array<vec4<f32>, 8>>, bo: ptr<function, a
         }
     } else {
         for (var s = 0u; s < 4u; s++) {
-            let ks = (4u * q + s) * p.b_major;
+            var ks = (4u * q + s) * p.b_major;
+            if (B_SHIFTED == 1u) { ks = shifted_k(4u * q + s); }
             b[4u * s + 0u] = texel_b(bt[0] + ks);
             b[4u * s + 1u] = texel_b(bt[1] + ks);
             b[4u * s + 2u] = texel_b(bt[2] + ks);
@@ -188,9 +229,15 @@ var<private> col_at: array<u32, 16>;
 var<private> first_col: u32;
 // The per-column bias of those columns (BIAS 1), loaded once rather than once per row.
 var<private> col_bias: array<f32, 16>;
+// C_GRID: whether each of those columns is an output pixel.
+var<private> col_ok: array<bool, 16>;
 
 fn column_offsets(c_off: u32, col: u32, bias_off: u32) {
     first_col = col;
+    if (C_GRID == 1u) {
+        grid_offsets(c_off, col);
+        return;
+    }
     var outer = col / p.c_inner;
     var rem = col - outer * p.c_inner;
     for (var t = 0u; t < 16u; t++) {
@@ -200,6 +247,25 @@ fn column_offsets(c_off: u32, col: u32, bias_off: u32) {
         outer = select(outer, outer + 1u, wrap);
         rem = select(rem, 0u, wrap);
         if (BIAS == 1u) { col_bias[t] = bias[bias_off + min(col + t, p.n - 1u)]; }
+    }
+}
+
+// column_offsets for C_GRID: the columns' (image, y, x) on the padded grid, stepped.
+fn grid_offsets(c_off: u32, col: u32) {
+    var image = col / p.g_plane;
+    let r = col - image * p.g_plane;
+    var y = r / p.g_w;
+    var x = r - y * p.g_w;
+    for (var t = 0u; t < 16u; t++) {
+        col_at[t] = c_off + image * p.c_outer + y * p.g_out_w + x;
+        col_ok[t] = x < p.g_out_w && y < p.g_out_h && col + t < p.n;
+        x += 1u;
+        let wrap_x = x == p.g_w;
+        x = select(x, 0u, wrap_x);
+        y = select(y, y + 1u, wrap_x);
+        let wrap_y = y == p.g_h;
+        y = select(y, 0u, wrap_y);
+        image = select(image, image + 1u, wrap_y);
     }
 }
 
@@ -214,7 +280,9 @@ fn row_bias(bias_off: u32, row: u32) -> f32 {
 // epilogue.
 fn store4(base: u32, rb: f32, t0: u32, v: vec4<f32>) {
     for (var t = 0u; t < 4u; t++) {
-        if (first_col + t0 + t < p.n) {
+        var inside = first_col + t0 + t < p.n;
+        if (C_GRID == 1u) { inside = col_ok[t0 + t]; }
+        if (inside) {
             let idx = col_at[t0 + t] + base;
             var x = v[t] + rb;
             if (FIRST == 0u) { x += c[idx]; }

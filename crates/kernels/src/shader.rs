@@ -30,6 +30,9 @@ pub enum Shader {
     GemmSplitSum,
     /// Packs a convolution operand (explicit im2col) into uniform windows (`conv_pack.wgsl`).
     ConvPack,
+    /// Shifted copies of a stride-1 convolution's padded source, which the texture GEMM reads
+    /// as im2col (`conv_shift.wgsl`).
+    ConvShift,
     /// Implicit-GEMM 2-D convolution: forward, input and weight gradients (`conv2d.wgsl`).
     Conv2d,
     /// Casts and copies involving f16; needs `SHADER_F16` (`cast_f16.wgsl`).
@@ -69,6 +72,7 @@ impl Shader {
         Shader::GemmTexture,
         Shader::GemmSplitSum,
         Shader::ConvPack,
+        Shader::ConvShift,
         Shader::Conv2d,
         Shader::CastF16,
         Shader::Index,
@@ -97,6 +101,7 @@ impl Shader {
             Shader::GemmTexture => "gemm_texture.wgsl",
             Shader::GemmSplitSum => "gemm_split_sum.wgsl",
             Shader::ConvPack => "conv_pack.wgsl",
+            Shader::ConvShift => "conv_shift.wgsl",
             Shader::Conv2d => "conv2d.wgsl",
             Shader::CastF16 => "cast_f16.wgsl",
             Shader::Index => "index.wgsl",
@@ -127,6 +132,7 @@ impl Shader {
             Shader::GemmSplitSum => &[src::GEMM_SPLIT_SUM],
             Shader::GemmPack => &[src::GEMM_PACK],
             Shader::ConvPack => &[src::LINEAR_TEXTURE, src::CONV_PACK],
+            Shader::ConvShift => &[src::LINEAR_TEXTURE, src::CONV_SHIFT],
             Shader::Conv2d => &[src::GEMM_CORE, src::MATH, src::CONV2D],
             Shader::CastF16 => &[src::CAST_F16, src::MAP_COMMON],
             Shader::Index => &[src::INDEX],

@@ -37,6 +37,8 @@ pub const GEMM_SPLIT_SUM: &str = include_str!("../shaders/gemm_split_sum.wgsl");
 pub const GEMM_PACK: &str = include_str!("../shaders/gemm_pack.wgsl");
 /// Packs a convolution operand (explicit im2col) into the uniform windows of [`GEMM_UNIFORM`].
 pub const CONV_PACK: &str = include_str!("../shaders/conv_pack.wgsl");
+/// Shifted copies of a stride-1 convolution's padded source, read by [`GEMM_TEXTURE`] as im2col.
+pub const CONV_SHIFT: &str = include_str!("../shaders/conv_shift.wgsl");
 /// Implicit-GEMM convolution passes on [`GEMM_CORE`].
 pub const CONV2D: &str = include_str!("../shaders/conv2d.wgsl");
 /// f16 casts and copies (starts with `enable f16;`).
@@ -83,6 +85,7 @@ pub const FILES: &[(&str, &str)] = &[
     ("gemm_texture.wgsl", GEMM_TEXTURE),
     ("gemm_split_sum.wgsl", GEMM_SPLIT_SUM),
     ("conv_pack.wgsl", CONV_PACK),
+    ("conv_shift.wgsl", CONV_SHIFT),
     ("conv2d.wgsl", CONV2D),
     ("cast_f16.wgsl", CAST_F16),
     ("index.wgsl", INDEX),

@@ -24,6 +24,25 @@ pub struct CLayout {
     pub bias_batch_stride: u32,
     /// Add to C's current values instead of overwriting them (a K split across calls).
     pub accumulate: bool,
+    /// The columns are the pixels of a padded grid, of which only the output's are stored
+    /// (a stride-1 convolution on shifted copies, texture GEMM only); `inner` is then the
+    /// output's pixels per image.
+    pub grid: Option<PixelGrid>,
+}
+
+/// A padded pixel grid of `h x w` per image whose top-left `out_h x out_w` pixels are the
+/// output: column `(image, y, x)` of C is stored at `image * outer + row * inner + y * out_w + x`
+/// when `y < out_h` and `x < out_w`, else dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PixelGrid {
+    /// Grid width.
+    pub w: u32,
+    /// Grid height.
+    pub h: u32,
+    /// Output height.
+    pub out_h: u32,
+    /// Output width.
+    pub out_w: u32,
 }
 
 impl CLayout {
@@ -37,6 +56,7 @@ impl CLayout {
             bias_rows: false,
             bias_batch_stride: 0,
             accumulate: false,
+            grid: None,
         }
     }
 }

@@ -223,6 +223,7 @@ pub fn pass_gemm(p: &ConvParams, pass: ConvPass, first: u32, count: u32) -> Pass
                 bias_rows: true,
                 bias_batch_stride: ocg,
                 accumulate: false,
+                grid: None,
             },
         ),
         ConvPass::GradInput => (
@@ -243,6 +244,7 @@ pub fn pass_gemm(p: &ConvParams, pass: ConvPass, first: u32, count: u32) -> Pass
                 bias_rows: true,
                 bias_batch_stride: icg,
                 accumulate: false,
+                grid: None,
             },
         ),
         ConvPass::GradWeight => (
@@ -256,6 +258,7 @@ pub fn pass_gemm(p: &ConvParams, pass: ConvPass, first: u32, count: u32) -> Pass
                 bias_rows: false,
                 bias_batch_stride: 0,
                 accumulate: first > 0,
+                grid: None,
             },
         ),
     };

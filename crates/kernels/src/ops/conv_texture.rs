@@ -13,6 +13,7 @@
 use super::c_layout::CLayout;
 use super::conv::ConvParams;
 use super::conv_gemm::{ConvPass, PassGemm, chunk_images, pass_gemm};
+use super::conv_shift::shifted_pass;
 use super::gemm_texture::{PANEL_SHIFT, TextureGemm, TextureOperand};
 use super::gemm_uniform::Panel;
 use super::matmul::MatmulParams;
@@ -53,6 +54,11 @@ fn linear_panel(rows: u32, depth: u32, batches: u32) -> Panel {
     Panel { rows, r, tiles: 1, kc, kws, wstride: r as u64 * kc as u64, batches }
 }
 
+/// Elements a pack into `panel` writes: its windows back to back, the last one not padded.
+fn packed_elements(panel: &Panel) -> u64 {
+    panel.batches as u64 * panel.tiles as u64 * panel.kws as u64 * panel.wstride
+}
+
 /// B's panel when it is wide enough for panels to pay (see [`TextureOperand::paneled`]): tiles
 /// of 128 rows (C's columns), each one window spanning all of `depth`. Narrower B (a grad
 /// weight's taps) stays one plain matrix, which a panel's zero padding would grow by up to a
@@ -70,28 +76,46 @@ fn b_panel(cols: u32, depth: u32, batches: u32) -> Option<Panel> {
     })
 }
 
-/// `pass` of `p` over images `first .. first + count` (see [`ConvTexture`]).
+/// `pass` of `p` over images `first .. first + count` (see [`ConvTexture`]). A stride-1 pass
+/// whose grid is mostly output reads B from shifted copies instead of a pack
+/// ([`super::conv_shift`]): its "pack" is then the copies' dispatch.
 pub fn conv_texture(p: &ConvParams, pass: ConvPass, first: u32, count: u32) -> ConvTexture {
-    let PassGemm { mut gemm, packs: [a, b], layout } = pass_gemm(p, pass, first, count);
+    let PassGemm { mut gemm, packs: [a, b], mut layout } = pass_gemm(p, pass, first, count);
     let depth = gemm.k;
     // Whole quads only: the packs zero k past `depth`, and the shader then needs no K tail.
     gemm.k = depth.next_multiple_of(4);
     let batches = gemm.batch.max(1);
     let a_panel = linear_panel(gemm.m, gemm.k, batches);
-    let a_operand = TextureOperand::packed(a_panel.r, a_panel.kc * a_panel.kws, batches);
-    let (b_panel, b_operand) = match b_panel(gemm.n, gemm.k, batches) {
-        Some(panel) => (panel, TextureOperand::paneled(gemm.n, gemm.k, batches, PANEL_SHIFT)),
+    let mut a_operand = TextureOperand::packed(a_panel.r, a_panel.kc * a_panel.kws, batches);
+    let mut a_pack = a.launch(&a_panel, depth);
+    let mut a_packed = packed_elements(&a_panel);
+    let (b_pack, b_packed, b_operand) = match shifted_pass(p, pass, first, count) {
+        Some(shifted) => {
+            if pass == ConvPass::GradWeight {
+                gemm.k = shifted.pixels;
+            } else {
+                gemm.n = shifted.pixels;
+            }
+            layout.grid = shifted.grid;
+            if let Some(copies) = shifted.a {
+                (a_pack, a_packed, a_operand) = (copies.launch, copies.elements, copies.operand);
+            }
+            (shifted.b.launch, shifted.b.elements, shifted.b.operand)
+        }
         None => {
-            let panel = linear_panel(gemm.n, gemm.k, batches);
-            (panel, TextureOperand::packed(panel.r, panel.kc * panel.kws, batches))
+            let (panel, operand) = match b_panel(gemm.n, gemm.k, batches) {
+                Some(panel) => (panel, TextureOperand::paneled(gemm.n, gemm.k, batches, PANEL_SHIFT)),
+                None => {
+                    let panel = linear_panel(gemm.n, gemm.k, batches);
+                    (panel, TextureOperand::packed(panel.r, panel.kc * panel.kws, batches))
+                }
+            };
+            (b.launch(&panel, depth), packed_elements(&panel), operand)
         }
     };
-    let panels = [a_panel, b_panel];
-    let packs = [a.launch(&panels[0], depth), b.launch(&panels[1], depth)];
-    let packed = panels.map(|q| q.batches as u64 * q.tiles as u64 * q.kws as u64 * q.wstride);
     let operands = [a_operand, b_operand];
     let texture = TextureGemm::new(&gemm, &operands[0], &operands[1], &layout, pass == ConvPass::GradWeight);
-    ConvTexture { gemm, layout, packs, packed, operands, texture }
+    ConvTexture { gemm, layout, packs: [a_pack, b_pack], packed: [a_packed, b_packed], operands, texture }
 }
 
 /// Images per call of `pass` so that no packed operand or split scratch exceeds `max_bytes`
@@ -118,17 +142,22 @@ mod tests {
 
     #[test]
     fn packed_operands_are_k_major_matrices_and_wide_b_is_paneled() {
-        // The peers' first CNN layer: K = 27 taps, 64 images of 30 x 30 pixels.
+        // The peers' first CNN layer (K = 27 taps, 64 images of 30 x 30 pixels) reads shifted
+        // copies of x; dilated by 4, a 24 x 24 output of a 32 x 32 grid, it packs im2col.
         let p = params([64, 3, 32, 32], [32, 3, 3, 3], &ConvGeometry::default());
         let c = conv_texture(&p, ConvPass::Forward, 0, 64);
-        assert_eq!((c.gemm.m, c.gemm.n, c.gemm.k), (32, 64 * 900, 28), "K rounded up to a texel");
+        assert!(c.operands[1].shift.is_some() && c.layout.grid.is_some());
+        assert_eq!((c.gemm.n, c.packs[1].kernel.entry), (64 * 32 * 32, "conv_shift"), "every grid pixel");
+        let p = params([64, 3, 32, 32], [32, 3, 3, 3], &ConvGeometry { dilation: [4, 4], ..Default::default() });
+        let c = conv_texture(&p, ConvPass::Forward, 0, 64);
+        assert_eq!((c.gemm.m, c.gemm.n, c.gemm.k), (32, 64 * 576, 28), "K rounded up to a texel");
         let [a, b] = c.operands;
         assert_eq!((a.major, a.panel_shift), (32 / 4, NO_PANELS), "A is one k-major matrix");
-        // B: 450 panels of 128 pixels, each 28 k steps of 32 texels.
-        assert_eq!((b.major, b.panel, b.panel_shift), (32, 28 * 32, PANEL_SHIFT));
+        // B: 288 panels of 128 pixels, each 28 k steps of 32 texels.
+        assert_eq!((b.major, b.panel, b.panel_shift, b.shift), (32, 28 * 32, PANEL_SHIFT, None));
         assert!(!a.k_contiguous && !b.k_contiguous && a.batch == 0);
         assert_eq!(b.texels as u64 * 4, c.packed[1], "the texture holds the whole packed buffer");
-        assert_eq!(c.packed[1], 450 * 28 * 128);
+        assert_eq!(c.packed[1], 288 * 28 * 128);
         assert!(c.packs.iter().all(|l| l.workgroups.iter().all(|&g| g <= MAX_GROUPS_PER_DIM)));
         assert_eq!(c.texture.splits, 1);
         // A grad weight's B (27 taps) is too narrow for panels to pay.
@@ -148,7 +177,7 @@ mod tests {
     fn grad_weight_splits_k_and_groups_keep_their_own_texels() {
         let p = params([64, 3, 32, 32], [32, 3, 3, 3], &ConvGeometry::default());
         let c = conv_texture(&p, ConvPass::GradWeight, 0, 64);
-        assert_eq!((c.gemm.m, c.gemm.n, c.gemm.k), (32, 27, 64 * 900));
+        assert_eq!((c.gemm.m, c.gemm.n, c.gemm.k), (32, 27, 64 * 32 * 32), "k: the shifted copies' grid");
         assert!(c.texture.splits > 1 && c.texture.split_sum.is_some(), "{:?}", c.texture.splits);
         assert_eq!(c.texture.scratch_elements(&c.gemm), c.texture.splits as u64 * 32 * 27);
         let g = ConvGeometry { groups: 2, ..Default::default() };
@@ -173,8 +202,8 @@ mod tests {
             assert!(c2.packed[0].max(c2.packed[1]) * 4 > limit / 2, "not needlessly small");
         }
         assert_eq!(images_per_call(&p, ConvPass::Forward, 1 << 10, 16384), None);
-        // One image's im2col is 576 x 1024 floats: 36 texture rows.
-        assert_eq!(images_per_call(&p, ConvPass::Forward, 64 << 20, 64), Some(1), "short textures");
+        // One image's shifted copies are 4 x 64 x 34 x 34 floats and a little slack: 19 rows.
+        assert_eq!(images_per_call(&p, ConvPass::Forward, 64 << 20, 32), Some(1), "short textures");
         assert_eq!(images_per_call(&p, ConvPass::Forward, 64 << 20, 16), None);
     }
 }

@@ -11,7 +11,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::c_layout::CLayout;
+use super::c_layout::{CLayout, PixelGrid};
 use super::map::UnaryOp;
 use super::matmul::MatmulParams;
 use crate::launch::grid_1d;
@@ -71,8 +71,32 @@ pub struct GemmTextureParams {
     pub c_split: u32,
     /// B's texels between column panels ([`TextureOperand::panel`]).
     pub b_panel: u32,
+    /// Shifted B ([`TapShift`]): its real depth, texels per copy, and the element offset of
+    /// tap (c, i, j) as `origin + c chan + i row + j col` (wrapping).
+    pub b_depth: u32,
+    /// See `b_depth`.
+    pub b_copy: u32,
+    /// See `b_depth`.
+    pub b_origin: u32,
+    /// See `b_depth`.
+    pub b_chan: u32,
+    /// See `b_depth`.
+    pub b_row: u32,
+    /// See `b_depth`.
+    pub b_col: u32,
+    /// Grid C ([`PixelGrid`]): the padded grid's width and height, the output's height and
+    /// width, and the grid's pixels per image.
+    pub g_w: u32,
+    /// See `g_w`.
+    pub g_h: u32,
+    /// See `g_w`.
+    pub g_out_h: u32,
+    /// See `g_w`.
+    pub g_out_w: u32,
+    /// See `g_w`.
+    pub g_plane: u32,
     /// Padding to a multiple of 16 bytes.
-    pub _pad: [u32; 2],
+    pub _pad: u32,
 }
 
 /// Parameters of `gemm_split_sum.wgsl`.
@@ -125,6 +149,33 @@ pub struct TextureOperand {
     pub panel: u32,
     /// log2 of the columns per panel; [`NO_PANELS`] when `panel` is 0.
     pub panel_shift: u32,
+    /// B only: a stride-1 convolution's shifted copies, addressed per tap (then `major` and
+    /// the panels are unused).
+    pub shift: Option<TapShift>,
+}
+
+/// How the GEMM finds B's column 0 at k in a convolution's shifted copies (`conv_shift.wgsl`,
+/// [`super::conv_shift`]): k = (c, i, j) over `taps = kh kw` taps of `kw` columns is the
+/// element `origin + c chan + i row + j col` of the padded source (wrapping u32: grad input
+/// walks its flipped taps backwards), found in copy `e % 4` at texel `e / 4`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TapShift {
+    /// The real K (the GEMM's is rounded up to a texel; k past it reads the last tap).
+    pub depth: u32,
+    /// Taps per channel.
+    pub taps: u32,
+    /// Taps per kernel row.
+    pub kw: u32,
+    /// Texels per copy.
+    pub copy: u32,
+    /// Element offset of tap (0, 0, 0).
+    pub origin: u32,
+    /// Elements between channels.
+    pub chan: u32,
+    /// Elements between kernel rows (wrapping).
+    pub row: u32,
+    /// Elements between kernel columns (wrapping).
+    pub col: u32,
 }
 
 /// [`TextureOperand::panel_shift`] of an operand without panels (the shader's default).
@@ -153,7 +204,16 @@ impl TextureOperand {
         let last = (batch as u64 - 1) * bs as u64 + (rows as u64 - 1) * rs as u64 + (depth as u64 - 1) * ks as u64;
         let texels = u32::try_from(last / 4 + 1).ok()?;
         let batch = if batch > 1 { bs / 4 } else { 0 };
-        Some(TextureOperand { first: off, texels, k_contiguous, major, batch, panel: 0, panel_shift: NO_PANELS })
+        Some(TextureOperand {
+            first: off,
+            texels,
+            k_contiguous,
+            major,
+            batch,
+            panel: 0,
+            panel_shift: NO_PANELS,
+            shift: None,
+        })
     }
 
     /// An operand packed k-major from element 0 (`conv_pack.wgsl` with one tile): element
@@ -168,6 +228,7 @@ impl TextureOperand {
             batch: if batches > 1 { depth * major } else { 0 },
             panel: 0,
             panel_shift: NO_PANELS,
+            shift: None,
         }
     }
 
@@ -186,6 +247,7 @@ impl TextureOperand {
             batch: if batches > 1 { panels * depth * major } else { 0 },
             panel: if panels > 1 { depth * major } else { 0 },
             panel_shift: if panels > 1 { shift } else { NO_PANELS },
+            shift: None,
         }
     }
 
@@ -258,6 +320,8 @@ impl TextureGemm {
         let splits = quads.div_ceil(split_quads).max(1);
         let len = batch * p.m * p.n;
         let (c_off, c_split) = if splits > 1 { (0, len) } else { (c.base, 0) };
+        let shift = b.shift.unwrap_or(TapShift { depth: 1, taps: 1, kw: 1, ..TapShift::default() });
+        let pixels = c.grid.unwrap_or(PixelGrid { w: 1, h: 1, out_h: 1, out_w: 1 });
         let gp = GemmTextureParams {
             m: p.m,
             n: p.n,
@@ -277,7 +341,18 @@ impl TextureGemm {
             split_quads,
             c_split,
             b_panel: b.panel,
-            _pad: [0; 2],
+            b_depth: shift.depth,
+            b_copy: shift.copy,
+            b_origin: shift.origin,
+            b_chan: shift.chan,
+            b_row: shift.row,
+            b_col: shift.col,
+            g_w: pixels.w,
+            g_h: pixels.h,
+            g_out_h: pixels.out_h,
+            g_out_w: pixels.out_w,
+            g_plane: pixels.w * pixels.h,
+            _pad: 0,
         };
         let bias = if p.has_bias == 0 { 0 } else { 1 + c.bias_rows as u32 };
         let constants = Constants::new(&[
@@ -287,12 +362,17 @@ impl TextureGemm {
             ("A_KC", a.k_contiguous as u32),
             ("B_KC", b.k_contiguous as u32),
             ("B_PANEL", b.panel_shift),
+            ("B_SHIFTED", b.shift.is_some() as u32),
+            ("TAPS", shift.taps.max(1)),
+            ("KW", shift.kw.max(1)),
+            ("C_GRID", c.grid.is_some() as u32),
             ("BIAS", bias),
             ("ACT", p.act),
         ]);
-        // Four columns at a time where every run of four is contiguous and aligned in C.
-        let aligned =
-            [p.n, gp.c_inner, gp.c_outer, gp.c_off, gp.c_batch, gp.c_split].iter().all(|v| v.is_multiple_of(4));
+        // Four columns at a time where every run of four is contiguous and aligned in C (never
+        // on a grid, whose rows skip the padding).
+        let aligned = c.grid.is_none()
+            && [p.n, gp.c_inner, gp.c_outer, gp.c_off, gp.c_batch, gp.c_split].iter().all(|v| v.is_multiple_of(4));
         let spec = if aligned { &GEMM_VEC4 } else { &GEMM };
         let launch = Launch::new(spec, &gp, [grid[0], grid[1], batch * splits]).with_constants(constants);
         let split_sum = (splits > 1).then(|| {
@@ -394,6 +474,7 @@ mod tests {
             bias_rows: true,
             bias_batch_stride: 0,
             accumulate: false,
+            grid: None,
         };
         let entry = |c: &CLayout| TextureGemm::new(&p, &a, &b, c, false).launch.kernel.entry;
         assert_eq!(entry(&CLayout::matmul(&p)), "gemm_texture_vec4");

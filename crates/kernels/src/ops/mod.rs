@@ -8,6 +8,7 @@ pub mod augment;
 pub mod c_layout;
 pub mod conv;
 pub mod conv_gemm;
+pub mod conv_shift;
 pub mod conv_texture;
 pub mod conv_uniform;
 pub mod fill;

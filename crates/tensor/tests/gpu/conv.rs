@@ -6,8 +6,8 @@
 
 use wgtrain_kernels::ops::conv::{ConvGeometry, ConvParams, out_extent};
 use wgtrain_kernels::ops::conv_gemm::ConvPass;
-use wgtrain_kernels::ops::conv_texture;
 use wgtrain_kernels::ops::map::UnaryOp;
+use wgtrain_kernels::ops::{conv_shift, conv_texture};
 use wgtrain_kernels::reference;
 use wgtrain_tensor::{Conv2dOptions, Device, GemmPath, Tensor};
 
@@ -169,6 +169,35 @@ fn deep_reductions_and_image_chunks_match_the_twins() {
     assert_eq!(conv_texture::conv_texture(&p, ConvPass::GradWeight, per_call, p.batch - per_call).texture.splits, 1);
     check_passes(&c, &limited(GemmPath::Texture, limit), "texture, chunks");
 }
+#[test]
+fn stride_one_passes_read_shifted_copies_and_match_the_twins() {
+    // Stride-1 passes whose padded grid is mostly output skip the im2col pack on the texture
+    // path (`conv_shift`): groups, dilation, unequal paddings (grad input's dy then sits off
+    // the grid's corner), a kernel wider than tall, and image chunks small enough that each
+    // copy holds part of the batch.
+    let cases = [
+        Case { x: [3, 4, 20, 19], w: [6, 2, 3, 3], stride: 1, pad: 1, dil: 1, groups: 2 },
+        Case { x: [2, 3, 17, 23], w: [5, 3, 2, 3], stride: 1, pad: 0, dil: 2, groups: 1 },
+        Case { x: [5, 2, 9, 10], w: [3, 2, 3, 3], stride: 1, pad: 3, dil: 1, groups: 1 },
+    ];
+    for (i, (c, small)) in cases.iter().zip([60_000, 60_000, 12_000]).enumerate() {
+        let (_, p) = setup(c);
+        for limit in [64 << 20, small] {
+            let dev = limited(GemmPath::Texture, limit);
+            dev.set_profiling(true);
+            check_passes(c, &dev, &format!("case {i}, pack limit {limit}"));
+            let kernels: Vec<String> = dev.profile().iter().map(|t| t.kernel.to_string()).collect();
+            let passes = [ConvPass::Forward, ConvPass::GradInput, ConvPass::GradWeight];
+            let shifted = passes.iter().filter(|&&pass| conv_shift::takes_shifted(&p, pass)).count();
+            // Case 2's padding of 3 would crop dy on grad input's grid: that pass packs.
+            assert_eq!(shifted, if i == 2 { 2 } else { 3 }, "case {i}");
+            assert!(kernels.iter().any(|k| k == "conv_shift"), "case {i}: {kernels:?}");
+            let per_call = passes.map(|pass| conv_texture::images_per_call(&p, pass, limit, 16384).unwrap());
+            assert_eq!(per_call.iter().any(|&n| n < p.batch), limit == small, "case {i}: {per_call:?} images per call");
+        }
+    }
+}
+
 #[test]
 fn conv_transpose2d_is_the_adjoint_of_conv2d() {
     // conv_transpose2d(x, w) with w [c_in, c_out/g, kh, kw] equals conv2d's grad input for the
