@@ -59,6 +59,10 @@ pub static SHIFT: KernelSpec =
 /// lavapipe: see ARCHITECTURE.md, "Stride-1 convolutions read shifted copies").
 pub const MIN_OUTPUT_SHARE: f64 = 0.6;
 
+/// Forward and grad input keep their packs below this depth (taps per group) when their packed
+/// C would be stored as whole vec4 (see `geometry`).
+pub const SHALLOW_DEPTH: u32 = 64;
+
 /// One operand written by `conv_shift.wgsl`: run `launch` (the source's buffer as a linear
 /// texture, a buffer of `elements` floats), then copy the buffer into a texture as `operand`.
 #[derive(Debug, Clone)]
@@ -126,7 +130,13 @@ fn geometry(p: &ConvParams, pass: ConvPass) -> Option<Geometry> {
         ConvPass::GradInput => return None,
     };
     let share = (g.grid.out_h * g.grid.out_w) as f64 / (g.grid.h * g.grid.w) as f64;
-    (share >= MIN_OUTPUT_SHARE).then_some(g)
+    // A shallow product whose packed C would be stored as whole vec4 is bound by those stores;
+    // on the grid each output is a scalar store, which costs more than its cheap pack (the
+    // CNN's first layer forward: K = 27, 8.7 + 3 ms packed against 9-13 + 1.5 on the grid).
+    let group_taps = g.channels / p.groups * p.k_h * p.k_w;
+    let store_bound =
+        pass != ConvPass::GradWeight && (g.grid.out_h * g.grid.out_w).is_multiple_of(4) && group_taps < SHALLOW_DEPTH;
+    (share >= MIN_OUTPUT_SHARE && !store_bound).then_some(g)
 }
 
 /// Whether `pass` of `p` reads shifted copies instead of an im2col pack.
@@ -221,53 +231,55 @@ mod tests {
     fn stride_one_passes_with_enough_output_pixels_take_shifted_copies() {
         let none = ConvGeometry::default();
         // The CNN's first two layers: 30 x 30 of 32 x 32, 13 x 13 of 15 x 15 (grad input:
-        // 15 x 15 of 17 x 17); its third, 4 x 4 of 6 x 6, keeps the packs.
-        for (x, w, yes) in [
-            ([64, 3, 32, 32], [32, 3, 3, 3], true),
-            ([64, 32, 15, 15], [64, 32, 3, 3], true),
-            ([64, 64, 6, 6], [64, 64, 3, 3], false),
+        // 15 x 15 of 17 x 17); its third, 4 x 4 of 6 x 6, keeps the packs. The first layer's
+        // forward and grad input (K = 27 and 288, 900 output pixels an image) are bound by
+        // C's vec4 stores where K is shallow: forward keeps its pack.
+        for (x, w, passes) in [
+            ([64, 3, 32, 32], [32, 3, 3, 3], [false, true, true]),
+            ([64, 32, 15, 15], [64, 32, 3, 3], [true; 3]),
+            ([64, 64, 6, 6], [64, 64, 3, 3], [false; 3]),
         ] {
             let p = params(x, w, &none);
-            assert_eq!(takes_shifted(&p, ConvPass::Forward), yes, "{x:?}");
-            assert_eq!(takes_shifted(&p, ConvPass::GradInput), yes, "{x:?}");
-            assert_eq!(takes_shifted(&p, ConvPass::GradWeight), yes, "{x:?}");
+            assert_eq!(takes_shifted(&p, ConvPass::Forward), passes[0], "{x:?}");
+            assert_eq!(takes_shifted(&p, ConvPass::GradInput), passes[1], "{x:?}");
+            assert_eq!(takes_shifted(&p, ConvPass::GradWeight), passes[2], "{x:?}");
         }
         let strided = ConvGeometry { stride: [2, 1], ..none };
         assert!(!takes_shifted(&params([1, 1, 32, 32], [1, 1, 3, 3], &strided), ConvPass::Forward));
         // Grad input with a padding beyond the kernel's reach would crop dy.
         let wide = ConvGeometry { padding: [3, 3], ..none };
-        let p = params([1, 1, 32, 32], [1, 1, 3, 3], &wide);
+        let p = params([1, 8, 32, 32], [1, 8, 3, 3], &wide);
         assert!(takes_shifted(&p, ConvPass::Forward) && !takes_shifted(&p, ConvPass::GradInput));
     }
 
     #[test]
     fn taps_address_the_padded_grid() {
         let g = ConvGeometry { padding: [1, 2], dilation: [2, 1], groups: 2, ..Default::default() };
-        let p = params([3, 4, 20, 12], [6, 2, 3, 3], &g);
-        // Forward: the grid is the padded input, 22 x 16 per image, 18 x 14 of it output.
+        let p = params([3, 4, 21, 13], [6, 2, 3, 3], &g);
+        // Forward: the grid is the padded input, 23 x 17 per image, 19 x 15 of it output.
         let f = shifted_pass(&p, ConvPass::Forward, 1, 2).expect("stride 1");
         let grid = f.grid.expect("C on the grid");
-        assert_eq!((grid.h, grid.w, grid.out_h, grid.out_w), (22, 16, 18, 14));
-        assert_eq!(f.pixels, 2 * 22 * 16);
+        assert_eq!((grid.h, grid.w, grid.out_h, grid.out_w), (23, 17, 19, 15));
+        assert_eq!(f.pixels, 2 * 23 * 17);
         assert!(f.a.is_none(), "A is the weights' pack");
         let b = f.b.operand;
         let t = b.shift.expect("shifted");
-        let s = 2 * 22 * 16;
-        assert_eq!((t.origin, t.chan, t.row, t.col, t.taps, t.kw, t.depth), (0, s, 32, 1, 9, 3, 2 * 9));
+        let s = (2 * 23 * 17u32).next_multiple_of(4);
+        assert_eq!((t.origin, t.chan, t.row, t.col, t.taps, t.kw, t.depth), (0, s, 34, 1, 9, 3, 2 * 9));
         assert!(!b.k_contiguous);
         assert_eq!(b.batch, 2 * s / 4, "each group starts at its first channel");
         assert_eq!((b.texels, f.b.elements), (4 * t.copy, 16 * t.copy as u64));
-        assert!(t.copy * 4 >= 4 * s + 2 * 32 + 2, "the last tap of the last column fits");
-        // Grad input walks the taps backwards from the far corner of a 24 x 14 grid.
+        assert!(t.copy * 4 >= 4 * s + 2 * 34 + 2, "the last tap of the last column fits");
+        // Grad input walks the taps backwards from the far corner of a 25 x 15 grid.
         let gi = shifted_pass(&p, ConvPass::GradInput, 0, 3).expect("stride 1");
         let grid = gi.grid.expect("C on the grid");
-        assert_eq!((grid.h, grid.w, grid.out_h, grid.out_w), (24, 14, 20, 12));
+        assert_eq!((grid.h, grid.w, grid.out_h, grid.out_w), (25, 15, 21, 13));
         let t = gi.b.operand.shift.unwrap();
-        assert_eq!((t.origin, t.row, t.col), (2 * 28 + 2, 28u32.wrapping_neg(), 1u32.wrapping_neg()));
+        assert_eq!((t.origin, t.row, t.col), (2 * 30 + 2, 30u32.wrapping_neg(), 1u32.wrapping_neg()));
         assert_eq!(t.origin.wrapping_add(2u32.wrapping_mul(t.row)).wrapping_add(2u32.wrapping_mul(t.col)), 0);
         // Grad weight: the forward grid along k (rounded to a texel), A dy on it row by row.
         let gw = shifted_pass(&p, ConvPass::GradWeight, 0, 3).expect("stride 1");
-        let s = (3 * 22 * 16u32).next_multiple_of(4);
+        let s = (3 * 23 * 17u32).next_multiple_of(4);
         assert_eq!((gw.pixels, gw.grid), (s, None));
         assert!(gw.b.operand.k_contiguous && gw.b.operand.shift.is_some_and(|t| t.chan == s && t.depth == 18));
         let a = gw.a.expect("dy on the grid").operand;

@@ -172,11 +172,12 @@ fn deep_reductions_and_image_chunks_match_the_twins() {
 #[test]
 fn stride_one_passes_read_shifted_copies_and_match_the_twins() {
     // Stride-1 passes whose padded grid is mostly output skip the im2col pack on the texture
-    // path (`conv_shift`): groups, dilation, unequal paddings (grad input's dy then sits off
+    // path (`conv_shift`; output pixels per image are odd here, so no pass is held back as
+    // store-bound): groups, dilation, unequal paddings (grad input's dy then sits off
     // the grid's corner), a kernel wider than tall, and image chunks small enough that each
     // copy holds part of the batch.
     let cases = [
-        Case { x: [3, 4, 20, 19], w: [6, 2, 3, 3], stride: 1, pad: 1, dil: 1, groups: 2 },
+        Case { x: [3, 4, 19, 19], w: [6, 2, 3, 3], stride: 1, pad: 1, dil: 1, groups: 2 },
         Case { x: [2, 3, 17, 23], w: [5, 3, 2, 3], stride: 1, pad: 0, dil: 2, groups: 1 },
         Case { x: [5, 2, 9, 10], w: [3, 2, 3, 3], stride: 1, pad: 3, dil: 1, groups: 1 },
     ];
