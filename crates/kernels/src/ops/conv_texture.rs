@@ -4,6 +4,8 @@
 //! `(k, row)` at `k * rows + row`; a B wider than 512 columns in k-major panels of 128 columns
 //! instead, see [`TextureOperand::paneled`]), the caller copies each into a texture, and one
 //! `gemm_texture` dispatch covers all of K and stores C in NCHW with the bias and activation.
+//! Stride-1 passes whose padded grid is mostly output write no im2col at all: B (and grad
+//! weight's A) come from the shifted copies of [`super::conv_shift`] instead.
 //!
 //! Against [`super::conv_uniform`]: no 64 KiB windows, so no tiles of C re-reading their
 //! operands from separate windows and no K chunks storing C several times; the 215 small GEMM

@@ -1,7 +1,8 @@
 //! 2-D convolution (NCHW) forward, both backward passes, and conv_transpose2d. On GPUs all run
 //! on the implicit-GEMM kernels of `conv2d.wgsl` (see that file for why implicit GEMM); on the
-//! CPU-adapter GEMM paths as an explicit im2col pack plus the texture GEMM (`conv_texture`,
-//! `GemmPath::Texture`) or the uniform-window GEMM (`conv_uniform`, `GemmPath::Uniform`).
+//! CPU-adapter GEMM paths as an explicit im2col pack (for most stride-1 passes, shifted copies
+//! of the source instead) plus the texture GEMM (`conv_texture`, `GemmPath::Texture`) or the
+//! uniform-window GEMM (`conv_uniform`, `GemmPath::Uniform`).
 //! Inputs are made contiguous first.
 
 use wgtrain_kernels::ops::conv::{self, ConvGeometry, ConvParams, out_extent};

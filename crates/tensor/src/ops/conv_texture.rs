@@ -1,5 +1,6 @@
 //! Convolutions on the texture GEMM path (`GemmPath::Texture`, the CPU-adapter default): per
-//! image chunk, the im2col packs write plain k-major matrices, each is copied into a texture,
+//! image chunk, each operand is written by a "pack" (an im2col pack into a plain k-major
+//! matrix, or for stride-1 passes the shifted copies of `conv_shift`), copied into a texture,
 //! and one `gemm_texture` dispatch computes the pass with C stored in NCHW (see
 //! `wgtrain_kernels::ops::conv_texture` for the formulation and why).
 
