@@ -56,8 +56,9 @@ struct GemmTextureParams {
     g_h: u32,
     g_out_h: u32,
     g_out_w: u32,
-    g_plane: u32,
     _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 override WG: u32 = 64u;
@@ -252,8 +253,9 @@ fn column_offsets(c_off: u32, col: u32, bias_off: u32) {
 
 // column_offsets for C_GRID: the columns' (image, y, x) on the padded grid, stepped.
 fn grid_offsets(c_off: u32, col: u32) {
-    var image = col / p.g_plane;
-    let r = col - image * p.g_plane;
+    let plane = p.g_w * p.g_h;
+    var image = col / plane;
+    let r = col - image * plane;
     var y = r / p.g_w;
     var x = r - y * p.g_w;
     for (var t = 0u; t < 16u; t++) {

@@ -169,15 +169,17 @@ fn copies_launch(g: &Geometry, first: u32, count: u32, s: u32, texels: u32, copi
 pub fn shifted_pass(p: &ConvParams, pass: ConvPass, first: u32, count: u32) -> Option<ShiftedPass> {
     let g = geometry(p, pass)?;
     let PixelGrid { h, w, .. } = g.grid;
-    let pixels = count * h * w;
+    let pixels = count.checked_mul(h * w)?;
     // Each channel's run, rounded to a texel so that channel c starts at an aligned c * s.
-    let s = pixels.next_multiple_of(4);
+    let s = pixels.checked_next_multiple_of(4)?;
     let (row, col) = (p.dil_h * w, p.dil_w);
     let reach = (p.k_h - 1) * row + (p.k_w - 1) * col;
     // The furthest texel the GEMM reads: the last channel's last tap from the last pixel (the
     // last column, clamped, or the last k step), within (channels s + reach) / 4; one texel
-    // more for the shift.
-    let copy = (g.channels * s + reach) / 4 + 2;
+    // more for the shift. A chunk too large for u32 offsets keeps the pack, whose own limits
+    // then shrink the chunk.
+    let copy = g.channels.checked_mul(s)?.checked_add(reach)? / 4 + 2;
+    copy.checked_mul(4)?;
     let taps = p.k_h * p.k_w;
     let group_channels = g.channels / p.groups;
     let shift = if g.flipped {
@@ -204,10 +206,11 @@ pub fn shifted_pass(p: &ConvParams, pass: ConvPass, first: u32, count: u32) -> O
         elements: 16 * copy as u64,
         operand: TextureOperand { shift: Some(shift), ..operand(4 * copy, grad_weight, 0, group_channels) },
     };
+    let dy_texels = if grad_weight { p.out_c.checked_mul(s)? / 4 } else { 0 };
     let a = grad_weight.then(|| {
         // dy on the grid at its top-left, zero elsewhere: row oc of A, k-contiguous.
         let dy = Geometry { channels: p.out_c, src: [p.out_h, p.out_w], top: [0, 0], grid: g.grid, flipped: false };
-        let texels = p.out_c * s / 4;
+        let texels = dy_texels;
         Copies {
             launch: copies_launch(&dy, first, count, s, texels, 1),
             elements: 4 * texels as u64,

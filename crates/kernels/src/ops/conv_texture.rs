@@ -15,7 +15,7 @@
 use super::c_layout::CLayout;
 use super::conv::ConvParams;
 use super::conv_gemm::{ConvPass, PassGemm, chunk_images, pass_gemm};
-use super::conv_shift::shifted_pass;
+use super::conv_shift::{Copies, shifted_pass};
 use super::gemm_texture::{PANEL_SHIFT, TextureGemm, TextureOperand};
 use super::gemm_uniform::Panel;
 use super::matmul::MatmulParams;
@@ -87,11 +87,7 @@ pub fn conv_texture(p: &ConvParams, pass: ConvPass, first: u32, count: u32) -> C
     // Whole quads only: the packs zero k past `depth`, and the shader then needs no K tail.
     gemm.k = depth.next_multiple_of(4);
     let batches = gemm.batch.max(1);
-    let a_panel = linear_panel(gemm.m, gemm.k, batches);
-    let mut a_operand = TextureOperand::packed(a_panel.r, a_panel.kc * a_panel.kws, batches);
-    let mut a_pack = a.launch(&a_panel, depth);
-    let mut a_packed = packed_elements(&a_panel);
-    let (b_pack, b_packed, b_operand) = match shifted_pass(p, pass, first, count) {
+    let (shifted_a, shifted_b) = match shifted_pass(p, pass, first, count) {
         Some(shifted) => {
             if pass == ConvPass::GradWeight {
                 gemm.k = shifted.pixels;
@@ -99,25 +95,28 @@ pub fn conv_texture(p: &ConvParams, pass: ConvPass, first: u32, count: u32) -> C
                 gemm.n = shifted.pixels;
             }
             layout.grid = shifted.grid;
-            if let Some(copies) = shifted.a {
-                (a_pack, a_packed, a_operand) = (copies.launch, copies.elements, copies.operand);
-            }
-            (shifted.b.launch, shifted.b.elements, shifted.b.operand)
+            (shifted.a, Some(shifted.b))
         }
-        None => {
-            let (panel, operand) = match b_panel(gemm.n, gemm.k, batches) {
-                Some(panel) => (panel, TextureOperand::paneled(gemm.n, gemm.k, batches, PANEL_SHIFT)),
-                None => {
-                    let panel = linear_panel(gemm.n, gemm.k, batches);
-                    (panel, TextureOperand::packed(panel.r, panel.kc * panel.kws, batches))
-                }
-            };
-            (b.launch(&panel, depth), packed_elements(&panel), operand)
-        }
+        None => (None, None),
     };
-    let operands = [a_operand, b_operand];
+    let a = shifted_a.unwrap_or_else(|| {
+        let panel = linear_panel(gemm.m, gemm.k, batches);
+        let operand = TextureOperand::packed(panel.r, panel.kc * panel.kws, batches);
+        Copies { launch: a.launch(&panel, depth), elements: packed_elements(&panel), operand }
+    });
+    let b = shifted_b.unwrap_or_else(|| {
+        let (panel, operand) = match b_panel(gemm.n, gemm.k, batches) {
+            Some(panel) => (panel, TextureOperand::paneled(gemm.n, gemm.k, batches, PANEL_SHIFT)),
+            None => {
+                let panel = linear_panel(gemm.n, gemm.k, batches);
+                (panel, TextureOperand::packed(panel.r, panel.kc * panel.kws, batches))
+            }
+        };
+        Copies { launch: b.launch(&panel, depth), elements: packed_elements(&panel), operand }
+    });
+    let operands = [a.operand, b.operand];
     let texture = TextureGemm::new(&gemm, &operands[0], &operands[1], &layout, pass == ConvPass::GradWeight);
-    ConvTexture { gemm, layout, packs: [a_pack, b_pack], packed: [a_packed, b_packed], operands, texture }
+    ConvTexture { gemm, layout, packs: [a.launch, b.launch], packed: [a.elements, b.elements], operands, texture }
 }
 
 /// Images per call of `pass` so that no packed operand or split scratch exceeds `max_bytes`

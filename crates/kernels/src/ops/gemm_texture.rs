@@ -85,7 +85,7 @@ pub struct GemmTextureParams {
     /// See `b_depth`.
     pub b_col: u32,
     /// Grid C ([`PixelGrid`]): the padded grid's width and height, the output's height and
-    /// width, and the grid's pixels per image.
+    /// width.
     pub g_w: u32,
     /// See `g_w`.
     pub g_h: u32,
@@ -93,10 +93,8 @@ pub struct GemmTextureParams {
     pub g_out_h: u32,
     /// See `g_w`.
     pub g_out_w: u32,
-    /// See `g_w`.
-    pub g_plane: u32,
     /// Padding to a multiple of 16 bytes.
-    pub _pad: u32,
+    pub _pad: [u32; 3],
 }
 
 /// Parameters of `gemm_split_sum.wgsl`.
@@ -351,8 +349,7 @@ impl TextureGemm {
             g_h: pixels.h,
             g_out_h: pixels.out_h,
             g_out_w: pixels.out_w,
-            g_plane: pixels.w * pixels.h,
-            _pad: 0,
+            _pad: [0; 3],
         };
         let bias = if p.has_bias == 0 { 0 } else { 1 + c.bias_rows as u32 };
         let constants = Constants::new(&[
@@ -363,8 +360,8 @@ impl TextureGemm {
             ("B_KC", b.k_contiguous as u32),
             ("B_PANEL", b.panel_shift),
             ("B_SHIFTED", b.shift.is_some() as u32),
-            ("TAPS", shift.taps.max(1)),
-            ("KW", shift.kw.max(1)),
+            ("TAPS", shift.taps),
+            ("KW", shift.kw),
             ("C_GRID", c.grid.is_some() as u32),
             ("BIAS", bias),
             ("ACT", p.act),

@@ -302,6 +302,7 @@ impl GemmPlan {
     /// Every GEMM dispatch, in order (k chunks of one tile are consecutive: first writes C,
     /// last applies the epilogue), C placed by `c`.
     pub fn steps(&self, p: &MatmulParams, c: &CLayout) -> Vec<GemmStep> {
+        debug_assert!(c.grid.is_none(), "pixel grids are the texture GEMM's only");
         let (a, b) = (&self.a, &self.b);
         let chunks = a.kws.div_ceil(PAIRS as u32);
         let invocations = (a.r / INV_ROWS) * (b.r / INV_COLS);
