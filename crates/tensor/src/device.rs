@@ -489,7 +489,7 @@ impl Device {
     /// Uploads `data` into `buffer` at offset 0 (ordered before the next submit's commands).
     pub(crate) fn write(&self, buffer: &wgpu::Buffer, data: &[u8]) {
         let mut padded;
-        let bytes = if data.len() % 4 == 0 {
+        let bytes = if data.len().is_multiple_of(4) {
             data
         } else {
             padded = data.to_vec();

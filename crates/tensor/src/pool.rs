@@ -83,7 +83,7 @@ mod tests {
     fn size_classes_cover_requests_with_bounded_slack() {
         for b in [0u64, 1, 255, 256, 257, 4096, 4097, 10_000, 1 << 20, (1 << 20) + 1, 123_456_789] {
             let c = size_class(b);
-            assert!(c >= b && c % 256 == 0, "{b} -> {c}");
+            assert!(c >= b && c.is_multiple_of(256), "{b} -> {c}");
             assert!(c <= MIN_BYTES.max(b + b / 8 + 256), "{b} -> {c}");
             assert_eq!(size_class(c), c, "classes are fixed points");
         }

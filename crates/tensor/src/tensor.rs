@@ -160,7 +160,7 @@ impl Tensor {
         let mut shape = shape.to_vec();
         let known: usize = shape.iter().filter(|&&d| d != usize::MAX).product();
         let inferred = shape.iter().filter(|&&d| d == usize::MAX).count();
-        if inferred > 1 || (inferred == 1 && (known == 0 || len % known != 0)) {
+        if inferred > 1 || (inferred == 1 && (known == 0 || !len.is_multiple_of(known))) {
             return Err(TensorError::Shape {
                 op: "reshape",
                 expected: format!("a shape with {len} elements"),

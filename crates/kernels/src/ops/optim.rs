@@ -231,7 +231,7 @@ pub fn launch_adam_texture(p: &OptimParams) -> Option<Launch> {
 /// Launch of an optimizer kernel over `p.n` elements: its vec4 variant when there is one and
 /// `p.n` is a multiple of 4 (same results; a quarter of the memory accesses).
 pub fn launch(kernel: &'static KernelSpec, p: &OptimParams) -> Launch {
-    if p.n % 4 == 0 && std::ptr::eq(kernel, &ADAM) {
+    if p.n.is_multiple_of(4) && std::ptr::eq(kernel, &ADAM) {
         return Launch::new(&ADAM4, p, grid_1d(p.n as usize / 4, 256));
     }
     Launch::new(kernel, p, grid_1d(p.n as usize, 256))

@@ -34,10 +34,11 @@ impl GemmTiles {
         (self.bm() + self.bn()) * self.bk * 4
     }
 
-    /// Tiles for an adapter: `cpu` for software adapters, within its workgroup limits.
-    pub fn choose(cpu: bool, max_invocations: u32, max_shared_bytes: u32) -> Self {
-        let preferred =
-            if cpu { GemmTiles { wg_x: 16, wg_y: 16, bk: 16 } } else { GemmTiles { wg_x: 16, wg_y: 16, bk: 16 } };
+    /// Tiles for an adapter, within its workgroup limits. Software adapters (`_cpu`) get the
+    /// same tiles as GPUs: they run the texture or uniform-window GEMMs, and take this tiled
+    /// core only when asked to (`WGTRAIN_GEMM=tiled`).
+    pub fn choose(_cpu: bool, max_invocations: u32, max_shared_bytes: u32) -> Self {
+        let preferred = GemmTiles { wg_x: 16, wg_y: 16, bk: 16 };
         let fallback = GemmTiles { wg_x: 8, wg_y: 8, bk: 8 };
         if preferred.wg_x * preferred.wg_y <= max_invocations && preferred.shared_bytes() <= max_shared_bytes {
             preferred
@@ -55,7 +56,9 @@ impl GemmTiles {
     /// convolutions) an invocation stages the same column in every K slice.
     pub fn is_valid(&self) -> bool {
         let threads = self.wg_x * self.wg_y;
-        (self.bm() * self.bk) % threads == 0 && (self.bn() * self.bk) % threads == 0 && threads % self.bn() == 0
+        (self.bm() * self.bk).is_multiple_of(threads)
+            && (self.bn() * self.bk).is_multiple_of(threads)
+            && threads.is_multiple_of(self.bn())
     }
 }
 

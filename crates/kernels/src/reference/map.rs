@@ -125,13 +125,7 @@ fn derivative(op: UnaryOp, x: f64, a: f64) -> f64 {
         Tanh => 1.0 - x.tanh() * x.tanh(),
         Softplus => sigmoid(x),
         Silu => sigmoid(x) * (1.0 + x * (1.0 - sigmoid(x))),
-        HardSigmoid => {
-            if x > -3.0 && x < 3.0 {
-                1.0 / 6.0
-            } else {
-                0.0
-            }
-        }
+        HardSigmoid if x > -3.0 && x < 3.0 => 1.0 / 6.0,
         _ => 0.0,
     }
 }

@@ -60,7 +60,7 @@ fn dims4(op: &'static str, what: &str, t: &Tensor) -> Result<[usize; 4]> {
 fn params(op: &'static str, x: [usize; 4], w: [usize; 4], o: &Conv2dOptions) -> Result<ConvParams> {
     let g = o.groups;
     let bad = |why: String| TensorError::Incompatible { op, lhs: x.to_vec(), rhs: w.to_vec(), why };
-    if g == 0 || x[1] % g != 0 || w[0] % g != 0 {
+    if g == 0 || !x[1].is_multiple_of(g) || !w[0].is_multiple_of(g) {
         return Err(bad(format!("groups = {g} must divide input channels {} and output channels {}", x[1], w[0])));
     }
     if w[1] * g != x[1] {
