@@ -13,5 +13,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/vulkan.sh
-cargo build --release --manifest-path peers/burn/Cargo.toml
-exec peers/burn/target/release/wgtrain-peer-burn "$@"
+exec cargo run --release --manifest-path peers/burn/Cargo.toml -- "$@"

@@ -153,11 +153,8 @@ impl Device {
             *lock(&lost_sink) = Some(format!("{reason:?}: {msg}"));
         });
         let cpu = info.device_type == wgpu::DeviceType::Cpu;
-        let tiles = GemmTiles::choose(
-            cpu,
-            limits.max_compute_invocations_per_workgroup,
-            limits.max_compute_workgroup_storage_size,
-        );
+        let tiles =
+            GemmTiles::choose(limits.max_compute_invocations_per_workgroup, limits.max_compute_workgroup_storage_size);
         let batch = Batch::new(&device, limits.min_uniform_buffer_offset_alignment);
         let profiling = std::env::var_os("WGTRAIN_PROFILE").is_some();
         let gemm_path = match std::env::var("WGTRAIN_GEMM").as_deref() {

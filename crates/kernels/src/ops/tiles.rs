@@ -34,10 +34,10 @@ impl GemmTiles {
         (self.bm() + self.bn()) * self.bk * 4
     }
 
-    /// Tiles for an adapter, within its workgroup limits. Software adapters (`_cpu`) get the
-    /// same tiles as GPUs: they run the texture or uniform-window GEMMs, and take this tiled
-    /// core only when asked to (`WGTRAIN_GEMM=tiled`).
-    pub fn choose(_cpu: bool, max_invocations: u32, max_shared_bytes: u32) -> Self {
+    /// Tiles for an adapter, within its workgroup limits. Software adapters get the same tiles
+    /// as GPUs: they run the texture or uniform-window GEMMs, and take this tiled core only
+    /// when asked to (`WGTRAIN_GEMM=tiled`).
+    pub fn choose(max_invocations: u32, max_shared_bytes: u32) -> Self {
         let preferred = GemmTiles { wg_x: 16, wg_y: 16, bk: 16 };
         let fallback = GemmTiles { wg_x: 8, wg_y: 8, bk: 8 };
         if preferred.wg_x * preferred.wg_y <= max_invocations && preferred.shared_bytes() <= max_shared_bytes {
@@ -74,12 +74,10 @@ mod tests {
 
     #[test]
     fn chosen_tiles_satisfy_the_kernel_invariants() {
-        for cpu in [true, false] {
-            for (inv, shm) in [(256, 16384), (1024, 32768), (64, 16384)] {
-                let t = GemmTiles::choose(cpu, inv, shm);
-                assert!(t.is_valid(), "{t:?}");
-                assert!(t.wg_x * t.wg_y <= inv && t.shared_bytes() <= shm, "{t:?}");
-            }
+        for (inv, shm) in [(256, 16384), (1024, 32768), (64, 16384)] {
+            let t = GemmTiles::choose(inv, shm);
+            assert!(t.is_valid(), "{t:?}");
+            assert!(t.wg_x * t.wg_y <= inv && t.shared_bytes() <= shm, "{t:?}");
         }
     }
 }
