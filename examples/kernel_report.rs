@@ -1,11 +1,12 @@
 //! Kernel throughput on whatever adapter wgtrain picks (`WGTRAIN_ADAPTER` chooses): the
 //! workloads of `shared/PEERS.md`, measured the same way (median of repetitions after warm-up,
 //! every repetition ending with a device sync). Prints a table and one JSON line per row with
-//! the peers' fields (`workload`, `n` or `pass`, `median_ms`, `gflops`).
+//! the peers' fields (`workload`, `n` or `pass`, `median_ms`, `gflops`), plus `first_ms` where
+//! the shape had an untimed first call (no tuning: that is compiling its pipelines on first use).
 //!
 //! `cargo run --release --example kernel_report` (add `-- --quick` for fewer repetitions,
 //! `--matmul-only` to stop after the matmul rows, `--conv-only` to run just the conv rows;
-//! `WGTRAIN_GEMM=tiled|uniform` picks the matmul path, default uniform on CPU adapters). The
+//! `WGTRAIN_GEMM=tiled|uniform|texture` picks the matmul path, default texture on CPU adapters). The
 //! last row is the fixed cost of one dispatch (1,000 tiny dependent ops: total ms = us each).
 
 use std::time::Instant;
@@ -16,9 +17,12 @@ use wgtrain_tensor::{AdamParams, Conv2dOptions, DType, Device, Result, Tensor, a
 /// also fills the pool, and compiles the shape-specialized variants (the CPU GEMMs' workgroup
 /// shapes are pipeline constants), when `warm` is set.
 fn median_ms(dev: &Device, reps: usize, warm: bool, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
+    FIRST_MS.set(None);
     if warm {
+        let t = Instant::now();
         f()?;
         dev.synchronize()?;
+        FIRST_MS.set(Some(t.elapsed().as_secs_f64() * 1e3));
     }
     let mut times = Vec::with_capacity(reps);
     for _ in 0..reps {
@@ -31,6 +35,13 @@ fn median_ms(dev: &Device, reps: usize, warm: bool, mut f: impl FnMut() -> Resul
     Ok(times[reps / 2])
 }
 
+thread_local! {
+    /// The untimed first call of the last [`median_ms`] (its shape's first in this process: it
+    /// includes compiling the shape-specialized pipeline variants, and there is no tuning to
+    /// pay), or `None` when it had no warm-up call.
+    static FIRST_MS: std::cell::Cell<Option<f64>> = const { std::cell::Cell::new(None) };
+}
+
 fn row(workload: &str, key: &str, val: &str, reps: usize, ms: f64, flops: Option<f64>) {
     let gflops = flops.map(|f| f / ms / 1e6);
     let g = gflops.map_or("null".to_string(), |g| format!("{g:.2}"));
@@ -39,7 +50,10 @@ fn row(workload: &str, key: &str, val: &str, reps: usize, ms: f64, flops: Option
         gflops.map_or("-".into(), |g| format!("{g:.1}"))
     );
     let v = if key == "n" { val.to_string() } else { format!("\"{val}\"") };
-    eprintln!("{{\"workload\":\"{workload}\",\"{key}\":{v},\"median_ms\":{ms:.3},\"gflops\":{g},\"reps\":{reps}}}");
+    let first = FIRST_MS.get().map_or(String::new(), |f| format!(",\"first_ms\":{f:.1}"));
+    eprintln!(
+        "{{\"workload\":\"{workload}\",\"{key}\":{v},\"median_ms\":{ms:.3},\"gflops\":{g},\"reps\":{reps}{first}}}"
+    );
 }
 
 fn main() -> Result<()> {

@@ -7,7 +7,7 @@
 # The software adapter's speed differs several-fold between machines (AVX-512, AVX2 and Zen 1's
 # 128-bit units), so only figures measured on one machine compare.
 #
-# The first build takes about 27 minutes on 2 cores; the first run autotunes Burn's kernels
+# The first build takes 15 (Zen 4) to 27 (Zen 1) minutes on 2 cores; the first run autotunes Burn's kernels
 # (minutes) and caches the choice, so it warms up before timing and a second run is faster.
 # Arguments pick workloads: matmul, conv, cnn, mlp (default all).
 set -euo pipefail
