@@ -7,6 +7,7 @@
 //!
 //! `cargo run --release -p wgtrain --example train_report` (`-- --quick`: fewer repetitions;
 //! `-- --steps N`: N untimed steps first, to check memory stays flat over a long run;
+//! `-- --only cnn_step|mlp_step`: one workload;
 //! `WGTRAIN_PROFILE=1`: also rank the kernels of a step by time).
 
 use std::time::Instant;
@@ -77,7 +78,9 @@ fn main() -> Result<()> {
     );
     let runs: [(&str, usize, &[usize], &str); 2] =
         [("cnn_step", 64, &[64, 3, 32, 32], "images/s"), ("mlp_step", 128, &[128, 784], "samples/s")];
-    for (name, batch, shape, unit) in runs {
+    // `--only NAME`: just that workload (a long `--steps` run of one of them).
+    let only = args.iter().position(|a| a == "--only").and_then(|i| args.get(i + 1));
+    for (name, batch, shape, unit) in runs.into_iter().filter(|r| only.is_none_or(|o| o == r.0)) {
         let mut model = if name == "cnn_step" { cnn(&dev)? } else { mlp(&dev)? };
         let x = Tensor::rand_uniform(&dev, shape, 0.0, 1.0, 1)?;
         let y = labels(&dev, batch)?;
