@@ -73,11 +73,8 @@ fn softmax_backward_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_wor
 // Row-per-invocation variants for narrow rows (cols <= `ROWS_MAX_COLS` in ops/softmax.rs): the
 // same formulas with serial loops and no workgroup trees. A tree's barriers cost a software
 // adapter far more than a 10-class row's arithmetic (as for cross-entropy's `_rows` kernels),
-// and on a GPU narrow rows are little work per row anyway. 64 rows per workgroup.
-
-fn serial_row(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-    return (wid.x + wid.y * nwg.x) * 64u + lid;
-}
+// and on a GPU narrow rows are little work per row anyway. 64 rows per workgroup
+// (`serial_row` in row_tree.wgsl).
 
 @compute @workgroup_size(64)
 fn softmax_rows_serial(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,

@@ -119,10 +119,6 @@ fn xent_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
 // adapter far more than a 10-class row's arithmetic (a 256-thread workgroup per sample was 7 ms
 // of a 128-sample MLP step on lavapipe), and on a GPU a few hundred narrow rows are no load.
 
-fn row_id(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-    return (wid.x + wid.y * nwg.x) * 64u + lid;
-}
-
 // (max, sum exp(x - max)) of row `base`, serially.
 fn row_lse_serial(base: u32) -> vec2<f32> {
     var m = logits[base];
@@ -135,7 +131,7 @@ fn row_lse_serial(base: u32) -> vec2<f32> {
 @compute @workgroup_size(64)
 fn xent_forward_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                      @builtin(local_invocation_index) lid: u32) {
-    let i = row_id(wid, nwg, lid);
+    let i = serial_row(wid, nwg, lid);
     if (i >= p.n) { return; }
     let base = i * p.c;
     let ms = row_lse_serial(base);
@@ -150,7 +146,7 @@ fn xent_forward_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
 @compute @workgroup_size(64)
 fn xent_backward_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                       @builtin(local_invocation_index) lid: u32) {
-    let i = row_id(wid, nwg, lid);
+    let i = serial_row(wid, nwg, lid);
     if (i >= p.n) { return; }
     let base = i * p.c;
     let y = labels[i];

@@ -1,7 +1,8 @@
 //! Softmax and log-softmax over the last axis (`softmax.wgsl`) and their backward maps.
 //!
 //! Shape contract: every operand is contiguous `[rows, cols]` from element 0; one workgroup per
-//! row, or one invocation per row for narrow rows ([`ROWS_MAX_COLS`]). Other axes are handled by the tensor layer (permute, contiguous, permute back).
+//! row, or one invocation per row for narrow rows ([`ROWS_MAX_COLS`]). Other axes are handled
+//! by the tensor layer (permute, contiguous, permute back).
 
 use bytemuck::{Pod, Zeroable};
 
