@@ -1,8 +1,8 @@
 //! Everything a training script usually needs: `use wgtrain::prelude::*;`.
 
 pub use crate::callbacks::{
-    BackupAndRestore, Callback, CsvLogger, EarlyStopping, LearningRateScheduler, ModelCheckpoint, ReduceLrOnPlateau,
-    TensorBoard, TerminateOnNan,
+    BackupAndRestore, Callback, CallbackState, CsvLogger, EarlyStopping, LearningRateScheduler, ModelCheckpoint,
+    ReduceLrOnPlateau, TensorBoard, TerminateOnNan,
 };
 pub use crate::data::{Cifar10, DataLoader, Dataset, InMemory};
 pub use crate::init::Initializer;

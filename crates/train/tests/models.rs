@@ -7,6 +7,7 @@ mod harness;
 
 mod models {
     mod checkpoint;
+    mod checkpoint_crash;
     mod forward;
     mod model;
     mod tensorboard;

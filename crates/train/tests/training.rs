@@ -9,4 +9,5 @@ mod training {
     mod learning;
     mod losses_metrics;
     mod optimizers;
+    mod resume;
 }

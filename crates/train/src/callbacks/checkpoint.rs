@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::{Callback, Mode};
+use super::{Callback, CallbackState, Mode, state};
 use crate::error::{Result, TrainError};
 use crate::logs::Logs;
 use crate::models::Model;
@@ -100,5 +100,13 @@ impl Callback for ModelCheckpoint {
         }
         self.saved.push(path);
         Ok(())
+    }
+    fn state(&self) -> Result<Option<CallbackState>> {
+        Ok(Some(state::monitored("ModelCheckpoint", &self.monitor, self.mode, self.best, serde_json::json!({}))))
+    }
+    fn load_state(&mut self, s: &CallbackState) -> Result<bool> {
+        let Some(best) = state::restore_best(s, "ModelCheckpoint", &self.monitor, self.mode) else { return Ok(false) };
+        self.best = best;
+        Ok(true)
     }
 }

@@ -2,7 +2,7 @@
 
 use wgtrain_tensor::Tensor;
 
-use super::{Callback, Mode};
+use super::{Callback, CallbackState, Mode, state};
 use crate::error::{Result, TrainError};
 use crate::logs::Logs;
 use crate::models::Model;
@@ -110,5 +110,22 @@ impl Callback for EarlyStopping {
             }
         }
         Ok(())
+    }
+    fn state(&self) -> Result<Option<CallbackState>> {
+        let values = serde_json::json!({ "wait": self.wait, "best_epoch": self.best_epoch });
+        let mut s = state::monitored("EarlyStopping", &self.monitor, self.mode, self.best, values);
+        // Zero-padded positions keep the parameters' order when sorted by name.
+        s.tensors =
+            self.best_weights.iter().flatten().enumerate().map(|(i, t)| (format!("{i:05}"), t.clone())).collect();
+        Ok(Some(s))
+    }
+    fn load_state(&mut self, s: &CallbackState) -> Result<bool> {
+        let Some(best) = state::restore_best(s, "EarlyStopping", &self.monitor, self.mode) else { return Ok(false) };
+        self.best = best;
+        self.wait = state::counter(s, "wait");
+        self.best_epoch = s.values["best_epoch"].as_u64().map(|e| e as usize);
+        let weights: Vec<Tensor> = s.tensors.iter().map(|(_, t)| t.clone()).collect();
+        self.best_weights = (self.restore_best_weights && !weights.is_empty()).then_some(weights);
+        Ok(true)
     }
 }

@@ -1,6 +1,6 @@
 //! Learning-rate callbacks: a schedule per epoch or per step, and ReduceLROnPlateau.
 
-use super::{Callback, Mode};
+use super::{Callback, CallbackState, Mode, state};
 use crate::error::{Result, TrainError};
 use crate::logs::Logs;
 use crate::models::Model;
@@ -135,5 +135,17 @@ impl Callback for ReduceLrOnPlateau {
             }
         }
         Ok(())
+    }
+    fn state(&self) -> Result<Option<CallbackState>> {
+        let values = serde_json::json!({ "wait": self.wait, "cooldown_left": self.cooldown_left });
+        Ok(Some(state::monitored("ReduceLROnPlateau", &self.monitor, self.mode, self.best, values)))
+    }
+    fn load_state(&mut self, s: &CallbackState) -> Result<bool> {
+        let Some(best) = state::restore_best(s, "ReduceLROnPlateau", &self.monitor, self.mode) else {
+            return Ok(false);
+        };
+        (self.best, self.wait, self.cooldown_left) =
+            (best, state::counter(s, "wait"), state::counter(s, "cooldown_left"));
+        Ok(true)
     }
 }

@@ -9,6 +9,7 @@ mod checkpoint;
 mod csv_logger;
 mod early_stopping;
 mod lr;
+mod state;
 mod tensorboard;
 mod terminate_nan;
 
@@ -20,9 +21,25 @@ pub use lr::{LearningRateScheduler, ReduceLrOnPlateau};
 pub use tensorboard::TensorBoard;
 pub use terminate_nan::TerminateOnNan;
 
+use wgtrain_tensor::Tensor;
+
 use crate::error::Result;
 use crate::logs::Logs;
 use crate::models::Model;
+
+/// What a callback keeps across epochs, saved in checkpoints written during `fit` (by
+/// `BackupAndRestore`) and restored when a run resumes, so a resumed run decides as the
+/// uninterrupted one would (`ModelCheckpoint`'s best value, `EarlyStopping`'s patience).
+#[derive(Debug, Clone)]
+pub struct CallbackState {
+    /// The callback's type; a state is restored only into a callback of the same kind at the
+    /// same position in `FitOptions::callbacks`.
+    pub kind: String,
+    /// Counters, best values, settings that must agree (JSON).
+    pub values: serde_json::Value,
+    /// Device tensors (e.g. the best weights kept by `EarlyStopping`), by name.
+    pub tensors: Vec<(String, Tensor)>,
+}
 
 /// Hooks into training. Every method has an empty default: implement the ones you need.
 #[allow(unused_variables)]
@@ -34,6 +51,21 @@ pub trait Callback: Send {
     /// After the last epoch (also after an early stop); `logs` are the last epoch's.
     fn on_train_end(&mut self, model: &mut Model, logs: &Logs) -> Result<()> {
         Ok(())
+    }
+    /// After every callback's `on_epoch_end` for `epoch`, when each callback's
+    /// [`state`](Self::state) is that of the finished epoch: where `BackupAndRestore` saves, so
+    /// what it saves does not depend on the order of the callbacks.
+    fn on_epoch_commit(&mut self, model: &mut Model, epoch: usize) -> Result<()> {
+        Ok(())
+    }
+    /// The state to save with a checkpoint of the run (`None`: nothing to keep).
+    fn state(&self) -> Result<Option<CallbackState>> {
+        Ok(None)
+    }
+    /// Restores a state this kind of callback saved; `Ok(false)` when it is not of this kind
+    /// (or was saved with other settings, e.g. another monitored value) and so was not used.
+    fn load_state(&mut self, state: &CallbackState) -> Result<bool> {
+        Ok(false)
     }
     /// Before epoch `epoch` (0-based).
     fn on_epoch_begin(&mut self, model: &mut Model, epoch: usize) -> Result<()> {

@@ -227,10 +227,26 @@ impl Model {
         let mut callbacks = std::mem::take(&mut o.callbacks);
         self.stop_training = false;
         self.resume_from = None;
+        self.restored_callbacks = None;
         for cb in &mut callbacks {
             cb.on_train_begin(self)?;
         }
+        // A callback that resumed the run (`BackupAndRestore`) loaded a checkpoint: the other
+        // callbacks continue from their saved states, after their own `on_train_begin`.
+        match self.resume_from {
+            Some(_) => {
+                self.restore_callback_states(&mut callbacks)?;
+            }
+            None => self.restored_callbacks = None,
+        }
         let start = self.resume_from.take().unwrap_or(o.initial_epoch);
+        if start > o.epochs {
+            let why = format!(
+                "the run resumes after epoch {start}, past the {} epochs asked for (a backup of a longer run?)",
+                o.epochs
+            );
+            return Err(TrainError::config("fit", why));
+        }
         let mut history = History::default();
         let mut last = Logs::new();
         let steps = source.steps();
@@ -303,6 +319,7 @@ impl Model {
             for cb in &mut callbacks {
                 cb.on_epoch_end(self, epoch, &logs)?;
             }
+            self.commit_epoch(&mut callbacks, epoch)?;
             history.epochs.push(epoch);
             history.logs.push(logs.clone());
             last = logs;
@@ -314,6 +331,21 @@ impl Model {
             cb.on_train_end(self, &last)?;
         }
         Ok(history)
+    }
+
+    /// Gathers every callback's state at the end of `epoch` and runs the commit hooks (where
+    /// `BackupAndRestore` saves them with the model).
+    fn commit_epoch(&mut self, callbacks: &mut [Box<dyn Callback>], epoch: usize) -> Result<()> {
+        let mut states = Vec::new();
+        for (i, cb) in callbacks.iter().enumerate() {
+            if let Some(s) = cb.state()? {
+                states.push((i, s));
+            }
+        }
+        self.callback_states = states;
+        let result = callbacks.iter_mut().try_for_each(|cb| cb.on_epoch_commit(self, epoch));
+        self.callback_states.clear();
+        result
     }
 
     /// The batches of `epoch` on the device.

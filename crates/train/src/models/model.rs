@@ -40,6 +40,12 @@ pub struct Model {
     pub(crate) resume_from: Option<usize>,
     /// Every `train_step`'s global gradient norm (device scalars), while recording.
     pub(crate) grad_norms: Option<Vec<Tensor>>,
+    /// The states of `fit`'s callbacks (by position) while it commits an epoch, so a `save`
+    /// then keeps them; empty otherwise.
+    pub(crate) callback_states: Vec<(usize, crate::callbacks::CallbackState)>,
+    /// Callback states read by the last `load`, restored by `fit` when a callback loaded the
+    /// checkpoint in `on_train_begin` (a resume).
+    pub(crate) restored_callbacks: Option<std::collections::BTreeMap<usize, crate::checkpoint::SavedCallback>>,
 }
 
 impl Model {
@@ -54,6 +60,8 @@ impl Model {
             epochs_done: 0,
             resume_from: None,
             grad_norms: None,
+            callback_states: Vec::new(),
+            restored_callbacks: None,
         }
     }
     /// The seed of shuffling and dropout (default 0).

@@ -5,7 +5,7 @@ use wgtrain::prelude::*;
 
 use crate::harness::{dev, scratch};
 
-fn model(seed: u64) -> Model {
+pub fn model(seed: u64) -> Model {
     let net = Sequential::new(dev(), &[3])
         .seed(seed)
         .add(Dense::new(8).relu())
@@ -21,19 +21,19 @@ fn model(seed: u64) -> Model {
     m
 }
 
-fn data() -> (Tensor, Tensor) {
+pub fn data() -> (Tensor, Tensor) {
     let x = Tensor::rand_uniform(dev(), &[96, 3], -1.0, 1.0, 21).unwrap();
     let y = x.sum(&[1], false).unwrap().gt_scalar(0.0).unwrap().cast(DType::U32).unwrap();
     (x, y)
 }
 
-fn logs(name: &str, v: f32) -> Logs {
+pub fn logs(name: &str, v: f32) -> Logs {
     let mut l = Logs::new();
     l.set(name, v);
     l
 }
 
-fn weights(m: &Model) -> Vec<Vec<f32>> {
+pub fn weights(m: &Model) -> Vec<Vec<f32>> {
     m.params().iter().map(|p| p.var.to_vec().unwrap()).collect()
 }
 
@@ -126,11 +126,11 @@ fn a_saved_model_loads_to_identical_predictions() {
     assert!(err.contains("training.json") && err.contains("JSON"), "{err}");
 }
 
-/// Fails at the end of `epoch`, as a crash would.
-struct CrashAt(usize);
+/// Fails as `epoch` begins, as a crash during it would.
+pub struct CrashAt(pub usize);
 
 impl Callback for CrashAt {
-    fn on_epoch_end(&mut self, _: &mut Model, epoch: usize, _: &Logs) -> wgtrain::Result<()> {
+    fn on_epoch_begin(&mut self, _: &mut Model, epoch: usize) -> wgtrain::Result<()> {
         if epoch == self.0 { Err(TrainError::config("test", "simulated crash")) } else { Ok(()) }
     }
 }
@@ -146,7 +146,7 @@ fn an_interrupted_fit_resumes_to_the_same_weights() {
     let mut first = model(7);
     let mut o = opts();
     o.callbacks.push(Box::new(BackupAndRestore::new(&dir)));
-    o.callbacks.push(Box::new(CrashAt(1)));
+    o.callbacks.push(Box::new(CrashAt(2)));
     assert!(first.fit(&x, &y, o).is_err());
     // A new process: the same model from the same seed, resumed from the backup.
     let mut resumed = model(7);
