@@ -80,6 +80,9 @@ pub(crate) struct DeviceInner {
     /// A [`GemmPath`] as `path as u8`.
     gemm_path: AtomicU8,
     max_pack_bytes: AtomicU64,
+    /// The largest storage binding a dispatch may use: the adapter's limit, or less (see
+    /// [`Device::set_max_binding_bytes`]).
+    max_binding_bytes: AtomicU64,
     /// Read on every dispatch, so an atomic rather than the profile's lock.
     profiling: AtomicBool,
     profile: Mutex<Option<Profile>>,
@@ -157,6 +160,7 @@ impl Device {
             GemmTiles::choose(limits.max_compute_invocations_per_workgroup, limits.max_compute_workgroup_storage_size);
         let batch = Batch::new(&device, limits.min_uniform_buffer_offset_alignment);
         let profiling = std::env::var_os("WGTRAIN_PROFILE").is_some();
+        let max_binding_bytes = limits.max_storage_buffer_binding_size;
         let gemm_path = match std::env::var("WGTRAIN_GEMM").as_deref() {
             Ok("tiled") => GemmPath::Tiled,
             Ok("uniform") if uniform_gemm_fits(&limits) => GemmPath::Uniform,
@@ -177,6 +181,7 @@ impl Device {
                 cpu,
                 gemm_path: (gemm_path as u8).into(),
                 max_pack_bytes: DEFAULT_MAX_PACK_BYTES.into(),
+                max_binding_bytes: max_binding_bytes.into(),
                 profiling: profiling.into(),
                 profile: Mutex::new(profiling.then(Profile::default)),
                 batch: Mutex::new(batch),
@@ -397,7 +402,7 @@ impl Device {
             let Resource::Buffer((_, _, bytes)) = *r else { continue };
             let (limit, limit_name) = match a {
                 Access::Uniform => (limits.max_uniform_buffer_binding_size, "max_uniform_buffer_binding_size"),
-                _ => (limits.max_storage_buffer_binding_size, "max_storage_buffer_binding_size"),
+                _ => (self.max_binding_bytes(), "max_storage_buffer_binding_size"),
             };
             if bytes > limit {
                 return Err(TensorError::Limit { op, what: format!("a {a:?} binding"), bytes, limit, limit_name });
@@ -481,6 +486,35 @@ impl Device {
             lock(&self.inner.pool).put(freed);
         }
         Ok(())
+    }
+
+    /// The most bytes one storage binding of a dispatch may span. A tensor larger than this
+    /// exists (up to `max_buffer_size`) but no kernel can bind it whole: `Tensor::take_rows`
+    /// copies rows out of it with buffer copies instead, which is how `fit`, `evaluate` and
+    /// `predict` batch data larger than one binding.
+    pub fn max_binding_bytes(&self) -> u64 {
+        self.inner.max_binding_bytes.load(Ordering::Relaxed)
+    }
+    /// Lowers the storage binding limit below the adapter's (never above it): to check that code
+    /// stays within a smaller, portable limit, and in tests, to reach the large-data paths
+    /// without hundreds of MiB of data.
+    pub fn set_max_binding_bytes(&self, bytes: u64) {
+        let bytes = bytes.clamp(4, self.inner.limits.max_storage_buffer_binding_size);
+        self.inner.max_binding_bytes.store(bytes, Ordering::Relaxed);
+    }
+
+    /// Records a copy of `size` bytes (a multiple of 4, as are both offsets) between buffers,
+    /// in order with the pending dispatches. Copies have no binding limit.
+    pub(crate) fn copy_buffer(
+        &self,
+        src: &wgpu::Buffer,
+        src_offset: u64,
+        dst: &wgpu::Buffer,
+        dst_offset: u64,
+        size: u64,
+    ) {
+        let mut batch = lock(&self.inner.batch);
+        batch.encoder(&self.inner.device).copy_buffer_to_buffer(src, src_offset, dst, dst_offset, size);
     }
 
     /// Uploads `data` into `buffer` at offset 0 (ordered before the next submit's commands).

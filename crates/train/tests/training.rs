@@ -6,6 +6,7 @@ mod harness;
 
 mod training {
     mod callbacks;
+    mod large_data;
     mod learning;
     mod losses_metrics;
     mod optimizers;

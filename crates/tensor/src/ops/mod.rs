@@ -13,6 +13,7 @@ mod norm;
 mod optim;
 mod pool;
 mod reduce;
+mod rows;
 mod softmax;
 
 pub use augment::AugmentOptions;

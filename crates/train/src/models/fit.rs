@@ -14,6 +14,7 @@ use wgtrain_autograd::{Var, no_grad};
 use wgtrain_tensor::{AugmentOptions, DType, Tensor};
 
 use super::Model;
+use super::batches::{self, RowTable};
 use super::model::check_targets;
 use crate::callbacks::Callback;
 use crate::data::DataLoader;
@@ -69,31 +70,6 @@ impl FitOptions {
     pub fn validation(mut self, x: &Tensor, y: &Tensor) -> Self {
         self.validation_data = Some((vec![x.clone()], y.clone()));
         self
-    }
-}
-
-/// A tensor `[n, ...]` prepared once per `fit` for gathering rows by index: as an f32 table
-/// `[n, d]` (integer labels travel through f32, exact below 2^24), so no batch re-casts it.
-struct RowTable {
-    table: Tensor,
-    item_shape: Vec<usize>,
-    dtype: DType,
-}
-
-impl RowTable {
-    fn new(t: &Tensor) -> Result<Self> {
-        let n = t.shape()[0];
-        let d = t.len().checked_div(n).unwrap_or(0);
-        let f = if t.dtype() == DType::F32 { t.clone() } else { t.cast(DType::F32)? };
-        Ok(RowTable { table: f.reshape(&[n, d])?, item_shape: t.shape()[1..].to_vec(), dtype: t.dtype() })
-    }
-
-    /// Rows `ids` as a new `[ids.len(), ...]` tensor of the original dtype, gathered on the device.
-    fn gather(&self, ids: &Tensor) -> Result<Tensor> {
-        let mut shape = vec![ids.len()];
-        shape.extend(&self.item_shape);
-        let rows = Tensor::embedding(ids, &self.table)?.reshape(&shape)?;
-        Ok(if self.dtype == DType::F32 { rows } else { rows.cast(self.dtype)? })
     }
 }
 
@@ -361,7 +337,9 @@ impl Model {
                 // Shuffled: the tables are prepared once per epoch, not per batch.
                 let order = if *shuffle {
                     let tables = x.iter().map(RowTable::new).collect::<Result<Vec<_>>>()?;
-                    Some((self.permutation(n, epoch)?, tables, RowTable::new(y)?))
+                    let order = self.permutation(n, epoch);
+                    let on_device = Tensor::from_slice(&dev, &order, &[n])?;
+                    Some((order, on_device, tables, RowTable::new(y)?))
                 } else {
                     None
                 };
@@ -369,15 +347,15 @@ impl Model {
                 Box::new((0..n.div_ceil(bs)).map(move |b| {
                     let (s, e) = (b * bs, ((b + 1) * bs).min(n));
                     Ok(match &order {
-                        Some((perm, x_tables, y_table)) => {
-                            let ids = perm.slice(0, s, e, 1)?;
-                            let xb = x_tables.iter().map(|t| t.gather(&ids)).collect::<Result<Vec<_>>>()?;
-                            (xb, y_table.gather(&ids)?)
+                        Some((order, on_device, x_tables, y_table)) => {
+                            let ids = &order[s..e];
+                            let device_ids = on_device.slice(0, s, e, 1)?;
+                            let xb = x_tables.iter().map(|t| t.gather(ids, &device_ids)).collect::<Result<Vec<_>>>()?;
+                            (xb, y_table.gather(ids, &device_ids)?)
                         }
                         None => {
-                            let xb =
-                                x.iter().map(|t| t.slice(0, s, e, 1)).collect::<std::result::Result<Vec<_>, _>>()?;
-                            (xb, y.slice(0, s, e, 1)?)
+                            let xb = x.iter().map(|t| batches::rows(t, s, e)).collect::<Result<Vec<_>>>()?;
+                            (xb, batches::rows(y, s, e)?)
                         }
                     })
                 }))
@@ -389,12 +367,12 @@ impl Model {
         })
     }
 
-    /// The epoch's sample order on the device: a seeded shuffle, so a resumed run repeats it.
-    fn permutation(&self, n: usize, epoch: usize) -> Result<Tensor> {
+    /// The epoch's sample order: a seeded shuffle, so a resumed run repeats it.
+    fn permutation(&self, n: usize, epoch: usize) -> Vec<u32> {
         let mut order: Vec<u32> = (0..n as u32).collect();
         let mut rng = rand::rngs::StdRng::seed_from_u64(self.seed ^ (epoch as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
         order.shuffle(&mut rng);
-        Ok(Tensor::from_slice(self.device(), &order, &[n])?)
+        order
     }
 
     /// One read-back: the mean loss so far and every metric's result.

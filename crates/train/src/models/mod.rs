@@ -1,6 +1,7 @@
 //! Models: a [`Network`] (the layers and how data flows through them: [`Sequential`]) wrapped
 //! by [`Model`], which adds compile / fit / evaluate / predict, checkpoints and callbacks.
 
+mod batches;
 mod fit;
 mod functional;
 mod model;

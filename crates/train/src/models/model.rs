@@ -230,7 +230,10 @@ impl Model {
         let mut outs = Vec::new();
         for start in (0..n).step_by(batch_size) {
             let end = (start + batch_size).min(n);
-            let vars = xs.iter().map(|x| Ok(Var::constant(x.slice(0, start, end, 1)?))).collect::<Result<Vec<_>>>()?;
+            let vars = xs
+                .iter()
+                .map(|x| Ok(Var::constant(super::batches::rows(x, start, end)?)))
+                .collect::<Result<Vec<_>>>()?;
             outs.push(no_grad(|| self.forward_inputs(&vars, false))?.data().clone());
         }
         if outs.is_empty() {
@@ -254,8 +257,11 @@ impl Model {
         self.compiled("evaluate")?.metrics.iter_mut().for_each(|m| m.reset());
         for start in (0..n).step_by(batch_size) {
             let end = (start + batch_size).min(n);
-            let vars = xs.iter().map(|x| Ok(Var::constant(x.slice(0, start, end, 1)?))).collect::<Result<Vec<_>>>()?;
-            let yb = y.slice(0, start, end, 1)?;
+            let vars = xs
+                .iter()
+                .map(|x| Ok(Var::constant(super::batches::rows(x, start, end)?)))
+                .collect::<Result<Vec<_>>>()?;
+            let yb = super::batches::rows(y, start, end)?;
             let pred = no_grad(|| self.forward_inputs(&vars, false))?;
             let c = self.compiled("evaluate")?;
             let loss = no_grad(|| c.loss.forward(&pred, &yb, None))?;
