@@ -24,7 +24,7 @@ impl Tensor {
     /// # Ok(()) }
     /// ```
     pub fn from_slice<E: Element>(device: &Device, data: &[E], shape: &[usize]) -> Result<Tensor> {
-        let n: usize = shape.iter().product();
+        let n = crate::shape::numel("from_slice", shape)?;
         if n != data.len() {
             return Err(TensorError::Shape {
                 op: "from_slice",

@@ -43,7 +43,17 @@ pub fn check_rank(op: &'static str, shape: &[usize]) -> Result<()> {
     if shape.len() > MAX_RANK {
         return Err(TensorError::Shape { op, expected: format!("rank <= {MAX_RANK}"), got: shape.to_vec() });
     }
-    Ok(())
+    numel(op, shape).map(|_| ())
+}
+
+/// The element count of `shape`, refusing one that overflows `usize` (which no device could
+/// hold, and whose wrapped product would make every later size computation wrong).
+pub fn numel(op: &'static str, shape: &[usize]) -> Result<usize> {
+    shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)).ok_or_else(|| TensorError::Shape {
+        op,
+        expected: "a shape whose element count fits in usize".into(),
+        got: shape.to_vec(),
+    })
 }
 
 /// Resolves a possibly negative axis.

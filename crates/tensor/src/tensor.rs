@@ -155,10 +155,13 @@ impl Tensor {
     /// Same data, new shape (one dimension may be `usize::MAX` to infer it). A view when the
     /// tensor is contiguous, else a contiguous copy first.
     pub fn reshape(&self, shape: &[usize]) -> Result<Tensor> {
-        check_rank("reshape", shape)?;
+        if shape.len() > crate::shape::MAX_RANK {
+            check_rank("reshape", shape)?;
+        }
         let len = self.len();
         let mut shape = shape.to_vec();
-        let known: usize = shape.iter().filter(|&&d| d != usize::MAX).product();
+        let known_dims: Vec<usize> = shape.iter().copied().filter(|&d| d != usize::MAX).collect();
+        let known = crate::shape::numel("reshape", &known_dims)?;
         let inferred = shape.iter().filter(|&&d| d == usize::MAX).count();
         if inferred > 1 || (inferred == 1 && (known == 0 || !len.is_multiple_of(known))) {
             return Err(TensorError::Shape {
@@ -170,7 +173,7 @@ impl Tensor {
         if let Some(d) = shape.iter_mut().find(|d| **d == usize::MAX) {
             *d = len / known;
         }
-        if shape.iter().product::<usize>() != len {
+        if crate::shape::numel("reshape", &shape)? != len {
             return Err(TensorError::Shape {
                 op: "reshape",
                 expected: format!("a shape with {len} elements (from {:?})", self.shape),
