@@ -104,18 +104,20 @@ struct Args {
 
 /// The training and test sets, and whether they are synthetic.
 fn data(a: &Args) -> Result<(Cifar10, Cifar10, bool)> {
-    let synthetic = |n: usize| (Cifar10::synthetic(n, a.seed), Cifar10::synthetic((n / 5).max(100), a.seed + 1), true);
+    let synthetic = |n: usize| -> Result<(Cifar10, Cifar10, bool)> {
+        Ok((Cifar10::synthetic(n, a.seed)?, Cifar10::synthetic((n / 5).max(100), a.seed + 1)?, true))
+    };
     if let Some(n) = a.synthetic {
-        return Ok(synthetic(n));
+        return synthetic(n);
     }
-    let real = Cifar10::ensure(&a.data, Split::Train, cifar10::URL, cifar10::MD5, !a.quiet)
+    let real = Cifar10::ensure(&a.data, Split::Train, &cifar10::source().progress(!a.quiet))
         .and_then(|train| Ok((train, Cifar10::load(&a.data, Split::Test)?, false)));
     match (real, a.or_synthetic) {
         (Ok(d), _) => Ok(d),
         (Err(e), Some(n)) => {
             eprintln!("CIFAR-10 is not available: {e}");
             eprintln!("=> training on {n} SYNTHETIC CIFAR-format images instead (a pipeline demo, not CIFAR-10)");
-            Ok(synthetic(n))
+            synthetic(n)
         }
         (Err(e), None) => Err(e),
     }

@@ -10,7 +10,7 @@ fn the_cnn_learns_synthetic_cifar_through_the_real_loader_and_checkpoints() {
     let dev = Device::new().unwrap();
     let dir = std::env::temp_dir().join(format!("wgtrain-trainer-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    Cifar10::synthetic(192, 1).write_binary(&Cifar10::synthetic(64, 2), &dir).unwrap();
+    Cifar10::synthetic(192, 1).unwrap().write_binary(&Cifar10::synthetic(64, 2).unwrap(), &dir).unwrap();
     let train = Cifar10::load(&dir, Split::Train).unwrap();
     let test = Cifar10::load(&dir, Split::Test).unwrap();
 
