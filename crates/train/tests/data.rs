@@ -1,7 +1,14 @@
-//! The data pipeline: loader order and threading, the CIFAR-10 reader, extraction, and the
-//! download path against a local HTTP server.
+//! The data pipeline: loader order and threading, the CIFAR-10 reader, extraction, the download
+//! path against a local HTTP server, and the CIFAR-10 trainer.
 
 mod data {
+    /// The CIFAR-10 trainer (`examples/cifar10.rs`) as a module: the tests parse its flags and
+    /// call its `run` (examples are not libraries, and an example binary is not built for
+    /// `cargo test --test data`).
+    #[allow(dead_code)]
+    #[path = "../../../../examples/cifar10.rs"]
+    pub mod trainer_bin;
+
     mod cifar10;
     mod download;
     mod extract;
