@@ -1,5 +1,5 @@
 //! The data pipeline: loader order and threading, the CIFAR-10 reader, extraction, the download
-//! path against a local HTTP server, and the CIFAR-10 trainer.
+//! path against a local HTTP server, the CIFAR-10 trainer's flags, and a bad-input suite.
 
 mod data {
     /// The CIFAR-10 trainer (`examples/cifar10.rs`) as a module: the tests parse its flags and
@@ -9,6 +9,7 @@ mod data {
     #[path = "../../../../examples/cifar10.rs"]
     pub mod trainer_bin;
 
+    mod bad_input;
     mod cifar10;
     mod download;
     mod extract;
