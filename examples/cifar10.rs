@@ -6,12 +6,20 @@
 //! so). Prints the adapter, the model summary, per-epoch train/validation loss and accuracy,
 //! images/s, the test accuracy and a per-class precision/recall/F1 table; keeps the best
 //! checkpoint, stops early, writes TensorBoard events and a CSV log, and resumes with `--resume`.
+//!
+//! Flag values are checked before anything runs: a count of zero, a learning rate that is not a
+//! positive number, or an augmentation strength out of range ends with clap's error naming the
+//! flag (exit status 2); a run that fails later prints `error: ...` (exit status 1). `--epochs 0`
+//! is refused too: Keras' `fit` accepts 0 epochs and trains nothing, but this trainer exists to
+//! train and then report test accuracy, and a report on an untrained model only misleads.
+//! The integration tests include this file as a module (`tests/data.rs`) to parse flags and run.
 
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
 use wgtrain::data::cifar10::{self, CLASSES, Cifar10, Split};
+use wgtrain::data::download;
 use wgtrain::models::zoo;
 use wgtrain::prelude::*;
 use wgtrain::tensor::AdapterChoice;
@@ -42,43 +50,53 @@ enum Schedule {
 
 /// Train a CIFAR-10 classifier on the GPU with wgtrain.
 #[derive(Debug, Parser)]
-#[command(args_override_self = true)]
-struct Args {
+#[command(args_override_self = true, allow_negative_numbers = true)]
+pub struct Args {
     /// Folder of the CIFAR-10 binary distribution (downloaded there when missing).
     #[arg(long, default_value = "data/cifar10")]
     data: PathBuf,
-    /// Train on N generated CIFAR-format images instead of CIFAR-10 (a pipeline demo).
-    #[arg(long, value_name = "N")]
+    /// Download the archive from this mirror instead of the official address (same file, same
+    /// MD5); the environment variable WGTRAIN_CIFAR10_URL does the same.
+    #[arg(long, value_name = "URL", value_parser = url)]
+    data_url: Option<String>,
+    /// Give up on a download that sends nothing for this many seconds (60: a stalled server).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0, value_parser = seconds)]
+    download_timeout: f64,
+    /// Train on N generated CIFAR-format images instead of CIFAR-10 (a pipeline demo; N >= 10).
+    #[arg(long, value_name = "N", value_parser = images)]
     synthetic: Option<usize>,
-    /// Use the real data when it can be had, else N generated images (says which).
-    #[arg(long, value_name = "N")]
+    /// Use the real data when it can be had, else N generated images (says which; N >= 10).
+    #[arg(long, value_name = "N", value_parser = images)]
     or_synthetic: Option<usize>,
     #[arg(long, value_enum, default_value = "cnn")]
     model: Arch,
-    #[arg(long, default_value_t = 10)]
+    /// Passes over the training set (at least 1).
+    #[arg(long, default_value_t = 10, value_parser = at_least_one)]
     epochs: usize,
-    #[arg(long, default_value_t = 64)]
+    /// Images per training step (at least 1).
+    #[arg(long, default_value_t = 64, value_parser = at_least_one)]
     batch_size: usize,
     #[arg(long, value_enum, default_value = "adam")]
     optimizer: Opt,
-    #[arg(long, default_value_t = 1e-3)]
+    /// Learning rate (a positive number).
+    #[arg(long, default_value_t = 1e-3, value_parser = learning_rate)]
     lr: f32,
     #[arg(long, value_enum, default_value = "constant")]
     schedule: Schedule,
     /// Random crop (pad 4) and horizontal flip of training images, on the GPU.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     augment: bool,
-    /// With --augment: largest random rotation in degrees (e.g. 15).
-    #[arg(long, default_value_t = 0.0)]
+    /// With --augment: largest random rotation in degrees, 0..=180 (e.g. 15).
+    #[arg(long, default_value_t = 0.0, value_parser = rotation)]
     rotation: f32,
-    /// With --augment: random zoom in [1 - z, 1 + z] (e.g. 0.1).
-    #[arg(long, default_value_t = 0.0)]
+    /// With --augment: random zoom in [1 - z, 1 + z], 0 <= z < 1 (e.g. 0.1).
+    #[arg(long, default_value_t = 0.0, value_parser = zoom)]
     zoom: f32,
-    /// With --augment: colour jitter strength for brightness, contrast and saturation (e.g. 0.2).
-    #[arg(long, default_value_t = 0.0)]
+    /// With --augment: colour jitter strength for brightness, contrast and saturation, 0..=1 (e.g. 0.2).
+    #[arg(long, default_value_t = 0.0, value_parser = color_jitter)]
     color_jitter: f32,
-    /// With --augment: side of a random square cut out of each image (e.g. 8).
-    #[arg(long, default_value_t = 0)]
+    /// With --augment: side of a random square cut out of each image, 0..=32 (e.g. 8).
+    #[arg(long, default_value_t = 0, value_parser = cutout)]
     cutout: usize,
     /// Write the training curves to `--out`/curves.png.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
@@ -94,28 +112,109 @@ struct Args {
     /// Continue an interrupted run from its backup in `--out`.
     #[arg(long)]
     resume: bool,
-    /// Use only the first N training images (quick runs).
-    #[arg(long)]
+    /// Use only the first N training images (quick runs; N >= 10).
+    #[arg(long, value_parser = images)]
     limit: Option<usize>,
     /// No progress bars.
     #[arg(long)]
     quiet: bool,
 }
 
-/// The training and test sets, and whether they are synthetic.
-fn data(a: &Args) -> Result<(Cifar10, Cifar10, bool)> {
-    let synthetic = |n: usize| (Cifar10::synthetic(n, a.seed), Cifar10::synthetic((n / 5).max(100), a.seed + 1), true);
-    if let Some(n) = a.synthetic {
-        return Ok(synthetic(n));
+// Flag checks: each returns the message clap prints after "invalid value 'V' for '--flag'".
+type Flag<T> = std::result::Result<T, String>;
+
+fn count(s: &str) -> Flag<usize> {
+    s.parse::<usize>().map_err(|_| format!("expected a whole number, got {s}"))
+}
+
+fn at_least_one(s: &str) -> Flag<usize> {
+    match count(s)? {
+        0 => Err("must be at least 1".into()),
+        n => Ok(n),
     }
-    let real = Cifar10::ensure(&a.data, Split::Train, cifar10::URL, cifar10::MD5, !a.quiet)
+}
+
+/// An image count: a tenth is held out for validation, so fewer than 10 leaves none.
+fn images(s: &str) -> Flag<usize> {
+    match count(s)? {
+        n if n < 10 => Err("must be at least 10 (a tenth of the images is held out for validation)".into()),
+        n => Ok(n),
+    }
+}
+
+/// A finite f32 in `lo..=hi` (`hi` excluded when `open`).
+fn number(s: &str, lo: f32, hi: f32, open: bool) -> Flag<f32> {
+    let v: f32 = s.parse().map_err(|_| format!("expected a number, got {s}"))?;
+    let above = if open { v >= hi } else { v > hi };
+    if !v.is_finite() || v < lo || above {
+        return Err(format!("must be a finite number in [{lo}, {hi}{}", if open { ")" } else { "]" }));
+    }
+    Ok(v)
+}
+
+fn learning_rate(s: &str) -> Flag<f32> {
+    let v: f32 = s.parse().map_err(|_| format!("expected a number, got {s}"))?;
+    if !(v.is_finite() && v > 0.0) {
+        return Err("must be a positive finite number (e.g. 1e-3)".into());
+    }
+    Ok(v)
+}
+
+fn rotation(s: &str) -> Flag<f32> {
+    number(s, 0.0, 180.0, false)
+}
+
+fn zoom(s: &str) -> Flag<f32> {
+    number(s, 0.0, 1.0, true)
+}
+
+fn color_jitter(s: &str) -> Flag<f32> {
+    number(s, 0.0, 1.0, false)
+}
+
+fn cutout(s: &str) -> Flag<usize> {
+    match count(s)? {
+        n if n > 32 => Err("must be at most 32 (the image side)".into()),
+        n => Ok(n),
+    }
+}
+
+fn seconds(s: &str) -> Flag<f64> {
+    let v: f64 = s.parse().map_err(|_| format!("expected a number of seconds, got {s}"))?;
+    if !(v.is_finite() && v > 0.0 && v <= 86_400.0) {
+        return Err("must be a number of seconds in (0, 86400]".into());
+    }
+    Ok(v)
+}
+
+fn url(s: &str) -> Flag<String> {
+    download::check_url(s).map_err(|e| match e {
+        TrainError::Download { why, .. } => why,
+        other => other.to_string(),
+    })?;
+    Ok(s.to_string())
+}
+
+/// The training and test sets, and whether they are synthetic.
+pub fn data(a: &Args) -> Result<(Cifar10, Cifar10, bool)> {
+    let synthetic = |n: usize| -> Result<(Cifar10, Cifar10, bool)> {
+        Ok((Cifar10::synthetic(n, a.seed)?, Cifar10::synthetic((n / 5).max(100), a.seed.wrapping_add(1))?, true))
+    };
+    if let Some(n) = a.synthetic {
+        return synthetic(n);
+    }
+    let mut from = cifar10::source().progress(!a.quiet).stall_timeout(Duration::from_secs_f64(a.download_timeout));
+    if let Some(url) = &a.data_url {
+        from = from.url(url);
+    }
+    let real = Cifar10::ensure(&a.data, Split::Train, &from)
         .and_then(|train| Ok((train, Cifar10::load(&a.data, Split::Test)?, false)));
     match (real, a.or_synthetic) {
         (Ok(d), _) => Ok(d),
         (Err(e), Some(n)) => {
             eprintln!("CIFAR-10 is not available: {e}");
             eprintln!("=> training on {n} SYNTHETIC CIFAR-format images instead (a pipeline demo, not CIFAR-10)");
-            Ok(synthetic(n))
+            synthetic(n)
         }
         (Err(e), None) => Err(e),
     }
@@ -137,17 +236,21 @@ fn main() {
     }
 }
 
-fn run(a: Args) -> Result<()> {
+/// Trains and reports as `main` does; errors instead of exiting (the tests call it).
+pub fn run(a: Args) -> Result<()> {
+    // The data first: a missing data set or a failed download is reported before the (slow on a
+    // software adapter) device start.
+    let (mut train, test, synthetic) = data(&a)?;
+    if let Some(n) = a.limit {
+        train = train.truncated(n);
+    }
     let dev = match &a.adapter {
         Some(name) => Device::with_adapter(AdapterChoice::Named(name.clone()))?,
         None => Device::new()?,
     };
     println!("adapter: {}", dev.adapter());
-    let (mut train, test, synthetic) = data(&a)?;
-    if let Some(n) = a.limit {
-        train = train.truncated(n);
-    }
-    let val = train.split_off(train.len() - train.len() / 10);
+    // At least 10 images (checked with the flags): a tenth, at least 1, is held out.
+    let val = train.split_off(train.len() - (train.len() / 10).max(1));
     println!(
         "data: {} training, {} validation, {} test images{}",
         train.len(),
@@ -167,7 +270,8 @@ fn run(a: Args) -> Result<()> {
         vec![Box::new(SparseCategoricalAccuracy::new())],
     );
 
-    let steps = (train.len().div_ceil(a.batch_size) * a.epochs) as u64;
+    // batch_size >= 1 (checked with the flags); saturating: a huge --epochs must not overflow.
+    let steps = train.len().div_ceil(a.batch_size).saturating_mul(a.epochs) as u64;
     let mut o = FitOptions {
         epochs: a.epochs,
         batch_size: a.batch_size,
@@ -244,8 +348,8 @@ fn run(a: Args) -> Result<()> {
     }
     println!("test accuracy: {:.4}", cm.result()?);
     println!("{:<12} {:>9} {:>9} {:>9} {:>8}", "class", "precision", "recall", "f1", "support");
-    for (k, (p, r, f, n)) in cm.per_class()?.into_iter().enumerate() {
-        println!("{:<12} {p:>9.3} {r:>9.3} {f:>9.3} {n:>8}", CLASSES[k]);
+    for (class, (p, r, f, n)) in CLASSES.iter().zip(cm.per_class()?) {
+        println!("{class:<12} {p:>9.3} {r:>9.3} {f:>9.3} {n:>8}");
     }
     println!("best checkpoint: {}; logs: {}", best.display(), a.out.display());
     Ok(())

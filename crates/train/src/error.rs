@@ -44,6 +44,23 @@ pub enum TrainError {
         /// What does not match, listing every difference.
         why: String,
     },
+    /// A data set's file or archive that is missing, malformed or unsafe (naming the file, and
+    /// the record or archive entry concerned).
+    #[error("{file}: {why}")]
+    Data {
+        /// The file or folder.
+        file: String,
+        /// What is wrong with it, and what to do.
+        why: String,
+    },
+    /// A download that failed, timed out or stalled (naming the URL and the timeout).
+    #[error("download of {url} failed: {why}")]
+    Download {
+        /// The address.
+        url: String,
+        /// What happened, and what to do.
+        why: String,
+    },
     /// Reading or writing a file failed.
     #[error("{file}: {source}")]
     Io {

@@ -2,16 +2,18 @@
 //! `data_batch_1..5.bin` (training, 50,000 images) and `test_batch.bin` (10,000), each a run of
 //! 3073-byte records (a label byte, then the 32x32 red, green and blue planes).
 //!
-//! When the data is missing, [`Cifar10::ensure`] downloads `cifar-10-binary.tar.gz` with a
-//! progress bar, checks its MD5, and extracts it atomically (into a temporary folder renamed
-//! into place), rejecting archive entries that would land outside the target folder.
+//! When the data is missing, [`Cifar10::ensure`] downloads `cifar-10-binary.tar.gz` (with
+//! connect and stall timeouts, see [`Download`]), checks its MD5, and extracts only the batch
+//! files from it (see [`super::extract`]): the rest of the data folder is never touched.
+//! [`source`] is the official address, or the mirror named by `WGTRAIN_CIFAR10_URL`.
 
-use std::io::{Read, Write};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use md5::{Digest, Md5};
 use rand::{Rng, SeedableRng};
 
+use super::download::Download;
+use super::extract::{self, Wanted};
 use super::{Dataset, Example, Label};
 use crate::error::{Result, TrainError};
 
@@ -21,12 +23,27 @@ pub const URL: &str = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz";
 pub const MD5: &str = "c32a1d4ab5d03f1284b67883e8d87530";
 /// The folder the archive extracts to.
 pub const FOLDER: &str = "cifar-10-batches-bin";
+/// The environment variable naming a mirror of [`URL`] (same file, same MD5).
+pub const URL_VAR: &str = "WGTRAIN_CIFAR10_URL";
 /// The class names, by label.
 pub const CLASSES: [&str; 10] =
     ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"];
 
-const RECORD: usize = 3073;
-const PIXELS: usize = 3072;
+/// Bytes per record: a label byte, then the image.
+pub const RECORD: usize = 3073;
+/// Bytes per image: 3 channels of 32x32.
+pub const PIXELS: usize = 3072;
+/// The archive's file name in the data folder.
+pub const ARCHIVE: &str = "cifar-10-binary.tar.gz";
+/// The batch files every copy of the data set has (what extraction requires).
+const BATCHES: [&str; 6] = [
+    "data_batch_1.bin",
+    "data_batch_2.bin",
+    "data_batch_3.bin",
+    "data_batch_4.bin",
+    "data_batch_5.bin",
+    "test_batch.bin",
+];
 
 /// Which part of the data set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,10 +55,10 @@ pub enum Split {
 }
 
 impl Split {
-    fn files(self) -> Vec<String> {
+    fn files(self) -> &'static [&'static str] {
         match self {
-            Split::Train => (1..=5).map(|i| format!("data_batch_{i}.bin")).collect(),
-            Split::Test => vec!["test_batch.bin".into()],
+            Split::Train => &BATCHES[..5],
+            Split::Test => &BATCHES[5..],
         }
     }
 }
@@ -57,27 +74,53 @@ pub struct Cifar10 {
 fn missing_help(dir: &Path) -> String {
     format!(
         "put the CIFAR-10 binary distribution ({FOLDER}/ with data_batch_1..5.bin and test_batch.bin, or \
-         cifar-10-binary.tar.gz from {URL}) in {}, pass --data DIR, or use --synthetic N",
+         {ARCHIVE} from {URL}) in {}, pass --data DIR, or use --synthetic N",
         dir.display()
     )
+}
+
+/// What to do when the download fails.
+fn download_help(dir: &Path) -> String {
+    format!("retry later, use a mirror (--data-url URL or {URL_VAR}=URL), or {}", missing_help(dir))
+}
+
+/// The official archive ([`URL`], [`MD5`]), or the mirror named by the environment variable
+/// [`URL_VAR`] when it is set and not empty; default timeouts, no progress bar.
+pub fn source() -> Download {
+    Download::new(mirror(std::env::var(URL_VAR).ok()), MD5)
+}
+
+/// The address to use given the environment variable's value.
+fn mirror(var: Option<String>) -> String {
+    var.map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).unwrap_or_else(|| URL.to_string())
 }
 
 fn io(path: &Path, e: std::io::Error) -> TrainError {
     TrainError::Io { file: path.display().to_string(), source: e }
 }
 
+/// Refuses a data folder that exists as something else (a file), before reading or downloading.
+fn not_a_file(dir: &Path) -> Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        let why = "is not a folder: pass --data DIR with the folder that holds cifar-10-batches-bin/ (or that folder)";
+        return Err(bad(dir, why));
+    }
+    Ok(())
+}
+
 fn bad(path: &Path, why: impl Into<String>) -> TrainError {
-    TrainError::Checkpoint { file: path.display().to_string(), why: why.into() }
+    TrainError::Data { file: path.display().to_string(), why: why.into() }
 }
 
 impl Cifar10 {
     /// Reads `split` from `dir`, which holds `cifar-10-batches-bin/` (or is that folder).
     pub fn load(dir: impl AsRef<Path>, split: Split) -> Result<Cifar10> {
         let dir = dir.as_ref();
+        not_a_file(dir)?;
         let folder = if dir.join(FOLDER).is_dir() { dir.join(FOLDER) } else { dir.to_path_buf() };
         let (mut images, mut labels) = (Vec::new(), Vec::new());
         for name in split.files() {
-            let path = folder.join(&name);
+            let path = folder.join(name);
             let bytes = std::fs::read(&path).map_err(|e| {
                 if e.kind() == std::io::ErrorKind::NotFound {
                     bad(&path, format!("missing: {}", missing_help(dir)))
@@ -94,28 +137,42 @@ impl Cifar10 {
                 );
                 return Err(bad(&path, why));
             }
-            for rec in bytes.chunks_exact(RECORD) {
-                if rec[0] > 9 {
-                    return Err(bad(&path, format!("label {} is not a CIFAR-10 class (0..9)", rec[0])));
+            // chunks_exact yields whole RECORD-byte records (the length was checked above).
+            for (k, rec) in bytes.chunks_exact(RECORD).enumerate() {
+                let (label, image) = (rec[0], &rec[1..]);
+                if label > 9 {
+                    let why = format!(
+                        "record {k} (byte {}) has label {label}, not a CIFAR-10 class (0..9): a corrupt or different \
+                         file; delete it and download again",
+                        k * RECORD
+                    );
+                    return Err(bad(&path, why));
                 }
-                labels.push(rec[0]);
-                images.extend_from_slice(&rec[1..]);
+                labels.push(label);
+                images.extend_from_slice(image);
             }
         }
         Ok(Cifar10 { images, labels })
     }
 
-    /// Loads `split` from `dir`, downloading and extracting the archive from `url` first when
-    /// the files are not there (checking `md5`, the official [`MD5`] for the official [`URL`]).
-    pub fn ensure(dir: impl AsRef<Path>, split: Split, url: &str, md5: &str, progress: bool) -> Result<Cifar10> {
+    /// Loads `split` from `dir`, first downloading the archive from `from` ([`source`] for the
+    /// official one) and extracting its batch files when they are not there. A failed download
+    /// says what to do instead (a mirror, `--data DIR`, `--synthetic N`).
+    pub fn ensure(dir: impl AsRef<Path>, split: Split, from: &Download) -> Result<Cifar10> {
         let dir = dir.as_ref();
+        not_a_file(dir)?;
         let have = |d: &Path| split.files().iter().all(|f| d.join(FOLDER).join(f).is_file() || d.join(f).is_file());
         if !have(dir) {
-            let archive = dir.join("cifar-10-binary.tar.gz");
+            let archive = dir.join(ARCHIVE);
             if !archive.is_file() {
-                download(url, &archive, md5, progress)?;
+                from.fetch(&archive).map_err(|e| match e {
+                    TrainError::Download { url, why } => {
+                        TrainError::Download { url, why: format!("{why}. To go on: {}", download_help(dir)) }
+                    }
+                    other => other,
+                })?;
             } else {
-                check_md5(&archive, md5)?;
+                check_md5(&archive, &from.md5)?;
             }
             extract(&archive, dir)?;
         }
@@ -124,11 +181,17 @@ impl Cifar10 {
 
     /// `n` generated images in CIFAR's format whose label depends on their content: class `k`
     /// is a noisy image whose brightest colour channel and a bright stripe's position encode k.
-    /// A pipeline demo and test set when the real data cannot be had.
-    pub fn synthetic(n: usize, seed: u64) -> Cifar10 {
+    /// A pipeline demo and test set when the real data cannot be had. An error when the
+    /// `n * 3072` bytes cannot be had (instead of an allocation abort).
+    pub fn synthetic(n: usize, seed: u64) -> Result<Cifar10> {
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-        let mut images = Vec::with_capacity(n * PIXELS);
-        let mut labels = Vec::with_capacity(n);
+        let (mut images, mut labels) = (Vec::new(), Vec::new());
+        let too_many = |what: String| {
+            TrainError::config("Cifar10::synthetic", format!("{n} images ({what}) do not fit in host memory"))
+        };
+        let bytes = n.checked_mul(PIXELS).ok_or_else(|| too_many("more than usize::MAX bytes".into()))?;
+        images.try_reserve_exact(bytes).map_err(|_| too_many(format!("{bytes} bytes")))?;
+        labels.try_reserve_exact(n).map_err(|_| too_many(format!("{bytes} bytes")))?;
         for _ in 0..n {
             let k: u8 = rng.random_range(0..10);
             let (channel, band) = ((k % 3) as usize, (k / 3) as usize); // band 0..3
@@ -149,7 +212,7 @@ impl Cifar10 {
             }
             labels.push(k);
         }
-        Cifar10 { images, labels }
+        Ok(Cifar10 { images, labels })
     }
 
     /// Writes the images as CIFAR binary files (`data_batch_1..5.bin` split evenly and
@@ -166,6 +229,7 @@ impl Cifar10 {
         Ok(folder)
     }
 
+    /// The records of images `range`, which callers keep within `0..len()`.
     fn records(&self, range: std::ops::Range<usize>) -> Vec<u8> {
         let mut out = Vec::with_capacity(range.len() * RECORD);
         for i in range {
@@ -193,9 +257,12 @@ impl Cifar10 {
     pub fn labels(&self) -> &[u8] {
         &self.labels
     }
-    /// Image `i` as bytes, CHW.
-    pub fn image(&self, i: usize) -> &[u8] {
-        &self.images[i * PIXELS..(i + 1) * PIXELS]
+    /// Image `i` as bytes, CHW; an error when there is no image `i`.
+    pub fn image(&self, i: usize) -> Result<&[u8]> {
+        let start = i.checked_mul(PIXELS).filter(|s| s.checked_add(PIXELS).is_some());
+        start.and_then(|start| self.images.get(start..start + PIXELS)).ok_or_else(|| {
+            TrainError::config("Cifar10::image", format!("index {i} out of range for {} images", self.labels.len()))
+        })
     }
 }
 
@@ -213,54 +280,9 @@ impl Dataset for Cifar10 {
                 format!("index {index} out of range for {} images", self.labels.len()),
             ));
         }
-        let x = self.image(index).iter().map(|&b| b as f32 / 255.0).collect();
+        let x = self.image(index)?.iter().map(|&b| b as f32 / 255.0).collect();
         Ok(Example { x, y: Label::Class(self.labels[index] as u32) })
     }
-}
-
-/// Downloads `url` to `dest` through a `.part` file, checking the MD5 before the rename.
-pub fn download(url: &str, dest: &Path, md5: &str, progress: bool) -> Result<()> {
-    let fail = |why: String| {
-        bad(
-            dest,
-            format!(
-                "download from {url} failed: {why}; without network access, {}",
-                missing_help(dest.parent().unwrap_or(dest))
-            ),
-        )
-    };
-    if let Some(dir) = dest.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-    }
-    let response = ureq::get(url).call().map_err(|e| fail(e.to_string()))?;
-    let len = response.headers().get("content-length").and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    let bar = if progress { indicatif::ProgressBar::new(len.unwrap_or(0)) } else { indicatif::ProgressBar::hidden() };
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} {bar:30} {bytes}/{total_bytes} [{eta}]") {
-        bar.set_style(style);
-    }
-    bar.set_message("downloading CIFAR-10");
-    let mut reader = response.into_body().into_reader();
-    let part = dest.with_extension("part");
-    let mut file = std::fs::File::create(&part).map_err(|e| io(&part, e))?;
-    let mut hasher = Md5::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = reader.read(&mut buf).map_err(|e| fail(e.to_string()))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        file.write_all(&buf[..n]).map_err(|e| io(&part, e))?;
-        bar.inc(n as u64);
-    }
-    file.sync_all().map_err(|e| io(&part, e))?;
-    bar.finish_and_clear();
-    let got = format!("{:x}", hasher.finalize());
-    if got != md5 {
-        let _ = std::fs::remove_file(&part);
-        return Err(fail(format!("MD5 {got}, expected {md5} (a corrupt or different file)")));
-    }
-    std::fs::rename(&part, dest).map_err(|e| io(dest, e))
 }
 
 /// Checks an existing archive's MD5.
@@ -269,42 +291,27 @@ fn check_md5(path: &Path, md5: &str) -> Result<()> {
     let mut hasher = Md5::new();
     std::io::copy(&mut f, &mut hasher).map_err(|e| io(path, e))?;
     let got = format!("{:x}", hasher.finalize());
-    if got != md5 {
+    if !got.eq_ignore_ascii_case(md5) {
         return Err(bad(path, format!("MD5 {got}, expected {md5}: delete the file to download it again")));
     }
     Ok(())
 }
 
-/// Extracts a `.tar.gz` into `dir` atomically: into a temporary folder beside it, then each
-/// top-level entry renamed into place. Entries with absolute paths or `..` are refused.
-pub fn extract(archive: &Path, dir: &Path) -> Result<()> {
-    let tmp = dir.join(format!(".extract-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp).map_err(|e| io(&tmp, e))?;
-    let result = (|| -> Result<()> {
-        let file = std::fs::File::open(archive).map_err(|e| io(archive, e))?;
-        let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
-        for entry in tar.entries().map_err(|e| bad(archive, format!("not a readable .tar.gz: {e}")))? {
-            let mut entry = entry.map_err(|e| bad(archive, format!("corrupt archive: {e}")))?;
-            let path = entry.path().map_err(|e| bad(archive, e.to_string()))?.into_owned();
-            if path.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
-                return Err(bad(
-                    archive,
-                    format!("entry {} would be written outside {}", path.display(), dir.display()),
-                ));
-            }
-            entry.unpack_in(&tmp).map_err(|e| bad(archive, format!("extracting {}: {e}", path.display())))?;
-        }
-        for item in std::fs::read_dir(&tmp).map_err(|e| io(&tmp, e))? {
-            let item = item.map_err(|e| io(&tmp, e))?;
-            let target = dir.join(item.file_name());
-            if target.exists() {
-                std::fs::remove_dir_all(&target).map_err(|e| io(&target, e))?;
-            }
-            std::fs::rename(item.path(), &target).map_err(|e| io(&target, e))?;
-        }
-        Ok(())
-    })();
-    let _ = std::fs::remove_dir_all(&tmp);
-    result
+/// Extracts the six batch files (and `batches.meta.txt` when present) of a CIFAR-10 archive
+/// into `dir/cifar-10-batches-bin`, adding those not already there and touching nothing else;
+/// archives with links, absolute paths or `..` are refused (see [`super::extract`]).
+pub fn extract(archive: &Path, dir: &Path) -> Result<PathBuf> {
+    extract::extract(archive, dir, Wanted { folder: FOLDER, required: &BATCHES, optional: &["batches.meta.txt"] })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mirror_variable_replaces_the_official_url_unless_empty() {
+        assert_eq!(mirror(None), URL);
+        assert_eq!(mirror(Some(" ".into())), URL);
+        assert_eq!(mirror(Some("http://mirror.example/c.tgz".into())), "http://mirror.example/c.tgz");
+    }
 }

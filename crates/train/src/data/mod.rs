@@ -4,6 +4,8 @@
 
 pub mod cifar10;
 mod dataset;
+pub mod download;
+pub mod extract;
 mod loader;
 
 pub use cifar10::{Cifar10, Split};

@@ -1,16 +1,25 @@
 //! The CIFAR-10 trainer's path end to end on a small synthetic set in CIFAR's binary format:
-//! files -> the real reader -> DataLoader -> GPU augmentation -> the `cnn` -> a checkpoint.
+//! files -> the real reader -> DataLoader -> GPU augmentation -> the `cnn` -> a checkpoint; and
+//! the trainer itself (`examples/cifar10.rs`): its mirror flag, its help, its data choice.
+//! (Its refusals of bad flag values are in `bad_input.rs`.)
+
+use std::time::Duration;
+
+use clap::{CommandFactory, Parser};
 
 use wgtrain::data::cifar10::{Cifar10, Split};
 use wgtrain::models::zoo;
 use wgtrain::prelude::*;
+
+use super::support::{Reply, refused, scratch, serve, within};
+use super::trainer_bin::{self, Args};
 
 #[test]
 fn the_cnn_learns_synthetic_cifar_through_the_real_loader_and_checkpoints() {
     let dev = Device::new().unwrap();
     let dir = std::env::temp_dir().join(format!("wgtrain-trainer-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    Cifar10::synthetic(192, 1).write_binary(&Cifar10::synthetic(64, 2), &dir).unwrap();
+    Cifar10::synthetic(192, 1).unwrap().write_binary(&Cifar10::synthetic(64, 2).unwrap(), &dir).unwrap();
     let train = Cifar10::load(&dir, Split::Train).unwrap();
     let test = Cifar10::load(&dir, Split::Test).unwrap();
 
@@ -46,4 +55,43 @@ fn the_cnn_learns_synthetic_cifar_through_the_real_loader_and_checkpoints() {
     );
     // The best checkpoint loads too (into a model of the same architecture).
     zoo::cifar10_cnn(&dev, 7).unwrap().load(&best).unwrap();
+}
+
+fn args(flags: &[&str]) -> Args {
+    Args::try_parse_from(std::iter::once("cifar10").chain(flags.iter().copied())).unwrap()
+}
+
+#[test]
+fn the_trainer_fetches_from_data_url_and_a_stall_ends_in_seconds_naming_it() {
+    let url = serve(Reply::Silent, 1);
+    let dir = scratch("trainer-mirror");
+    let a = args(&["--data", dir.to_str().unwrap(), "--data-url", &url, "--download-timeout", "1", "--quiet"]);
+    let (got, took) = within(Duration::from_secs(15), move || trainer_bin::run(a).map_err(|e| e.to_string()));
+    let msg = got.unwrap_err();
+    assert!(msg.contains(&url) && msg.contains("1 s") && msg.contains("--synthetic"), "{msg}");
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+}
+
+#[test]
+fn or_synthetic_falls_back_when_the_mirror_is_unreachable() {
+    let dir = scratch("trainer-fallback");
+    let a = args(&["--data", dir.to_str().unwrap(), "--data-url", &refused(), "--or-synthetic", "20", "--quiet"]);
+    let (train, test, synthetic) = trainer_bin::data(&a).unwrap();
+    assert!(synthetic);
+    assert_eq!((train.len(), test.len()), (20, 100));
+}
+
+#[test]
+fn help_lists_the_mirror_flag_and_its_variable() {
+    let help = Args::command().render_long_help().to_string();
+    for says in ["--data-url <URL>", "WGTRAIN_CIFAR10_URL", "--download-timeout", "at least 1"] {
+        assert!(help.contains(says), "no {says:?} in --help:\n{help}");
+    }
+}
+
+#[test]
+fn the_largest_seed_does_not_overflow() {
+    let a = args(&["--synthetic", "10", "--seed", &u64::MAX.to_string(), "--quiet"]);
+    let (train, test, synthetic) = trainer_bin::data(&a).unwrap();
+    assert!(synthetic && train.len() == 10 && test.len() == 100);
 }
