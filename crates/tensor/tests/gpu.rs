@@ -3,6 +3,7 @@
 
 mod gpu {
     mod augment;
+    mod bad_input;
     mod conv;
     mod elementwise;
     mod errors;
