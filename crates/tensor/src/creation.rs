@@ -109,6 +109,10 @@ impl Tensor {
 
     /// f32 `start, start + step, ...` with `n` elements.
     pub fn arange(device: &Device, start: f32, step: f32, n: usize) -> Result<Tensor> {
+        if !(start.is_finite() && step.is_finite()) {
+            let why = format!("start {start} and step {step} must be finite");
+            return Err(TensorError::Argument { op: "arange", why });
+        }
         let t = Tensor::empty(device, &[n], DType::F32)?;
         let p = fill::FillParams { n: n as u32, word: 0, start, step };
         device.dispatch(&fill::launch(&fill::FILL_ARANGE, &p), &[t.binding()])?;
@@ -117,6 +121,10 @@ impl Tensor {
 
     /// Uniform samples in `[low, high)`, a pure function of `seed` and the element index.
     pub fn rand_uniform(device: &Device, shape: &[usize], low: f32, high: f32, seed: u64) -> Result<Tensor> {
+        if !(low.is_finite() && high.is_finite() && low <= high) {
+            let why = format!("the range [{low}, {high}) must be finite with low <= high");
+            return Err(TensorError::Argument { op: "rand_uniform", why });
+        }
         let t = Tensor::empty(device, shape, DType::F32)?;
         let p = random::RandomParams::uniform(t.len(), seed, low, high);
         device.dispatch(&random::launch(&random::RANDOM_FILL, &p), &[t.binding()])?;
@@ -125,6 +133,10 @@ impl Tensor {
 
     /// Normal samples with `mean` and `std` (Box-Muller on Philox words).
     pub fn rand_normal(device: &Device, shape: &[usize], mean: f32, std: f32, seed: u64) -> Result<Tensor> {
+        if !(mean.is_finite() && std.is_finite() && std >= 0.0) {
+            let why = format!("mean {mean} must be finite and std {std} finite and >= 0");
+            return Err(TensorError::Argument { op: "rand_normal", why });
+        }
         let t = Tensor::empty(device, shape, DType::F32)?;
         let p = random::RandomParams::normal(t.len(), seed, mean, std);
         device.dispatch(&random::launch(&random::RANDOM_FILL, &p), &[t.binding()])?;

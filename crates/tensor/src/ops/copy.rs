@@ -38,7 +38,12 @@ impl Tensor {
         if self.is_empty() {
             return Ok(());
         }
-        let src = src.broadcast_to(&self.shape)?;
+        let src = src.broadcast_to(&self.shape).map_err(|_| TensorError::Incompatible {
+            op: "assign",
+            lhs: self.shape.clone(),
+            rhs: src.shape.clone(),
+            why: "the source does not broadcast to the destination's shape".into(),
+        })?;
         let kernel: &'static KernelSpec = if self.dtype() == DType::F16 { &map::COPY_F16 } else { &map::COPY };
         let p = MapParams::new(&self.shape, &[operand(&src), operand(self)], 0, 0.0, 0.0);
         self.mark_modified();

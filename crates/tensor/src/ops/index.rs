@@ -140,6 +140,9 @@ impl Tensor {
     pub fn one_hot(&self, classes: usize) -> Result<Tensor> {
         let op = "one_hot";
         expect_index(op, self)?;
+        if classes == 0 {
+            return Err(TensorError::Argument { op, why: "the class count is 0; it must be at least 1".into() });
+        }
         let mut shape = self.shape.clone();
         shape.push(classes);
         check_rank(op, &shape)?;

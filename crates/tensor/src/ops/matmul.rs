@@ -89,6 +89,16 @@ impl Tensor {
             }
             None => None,
         };
+        if k == 0 {
+            // An empty inner sum is 0, as in NumPy and PyTorch; the bias and activation still
+            // apply. The GEMM kernels assume k >= 1.
+            let zero = Tensor::zeros(self.device(), &out_shape, DType::F32)?;
+            let pre = match &bias {
+                Some(bias) => zero.add(bias)?,
+                None => zero,
+            };
+            return pre.unary(act, opts.alpha, 0.0);
+        }
         let (ar, br) = (a.rank(), b.rank());
         let p = MatmulParams {
             m: m as u32,

@@ -3,7 +3,7 @@
 //! never a silent result. Degenerate-but-valid inputs (empty extents) must give the right,
 //! empty or neutral, result.
 
-use wgtrain_tensor::{Conv2dOptions, DType, Pool2dOptions, Tensor, TensorError};
+use wgtrain_tensor::{BinaryOp, UnaryOp, Conv2dOptions, DType, Pool2dOptions, Tensor, TensorError};
 
 use super::harness::dev;
 
@@ -44,7 +44,7 @@ fn reductions_over_empty_or_bad_axes_do_not_panic() {
     refused(e.max(&[1], false), "max", &["empty"]);
     refused(e.argmax(1, false), "argmax", &["empty"]);
     refused(z(&[2, 3]).sum(&[2], false), "sum", &["axis 2"]);
-    refused(z(&[2, 3]).sum(&[0, 0], false), "sum", &["twice"]);
+    refused(z(&[2, 3]).sum(&[0, 0], false), "sum", &["repeat"]);
     refused(z(&[2, 3]).argmax(-3, false), "argmax", &["axis -3"]);
 }
 
@@ -85,6 +85,7 @@ fn nn_ops_with_bad_arguments_are_refused() {
     refused(Tensor::rand_uniform(dev(), &[4], 1.0, 0.0, 0), "rand_uniform", &[]);
     refused(Tensor::rand_normal(dev(), &[4], 0.0, -1.0, 0), "rand_normal", &[]);
     refused(Tensor::rand_normal(dev(), &[4], f32::NAN, 1.0, 0), "rand_normal", &[]);
+    refused(Tensor::arange(dev(), 0.0, f32::INFINITY, 4), "arange", &["inf"]);
 }
 
 #[test]
@@ -94,4 +95,52 @@ fn read_backs_of_the_wrong_type_or_shape_are_refused() {
     refused(x.to_vec::<u32>(), "to_vec", &["F32"]);
     let u = Tensor::zeros(dev(), &[2], DType::U32).unwrap();
     assert!(matches!(u.to_vec::<f32>(), Err(TensorError::DType { .. })));
+}
+
+#[test]
+fn every_op_family_on_empty_extents_gives_an_empty_or_neutral_result() {
+    let e = z(&[0, 3]);
+    assert_eq!(e.unary(UnaryOp::Relu, 0.0, 0.0).unwrap().shape(), [0, 3]);
+    assert_eq!(e.binary(BinaryOp::Add, &z(&[1, 3])).unwrap().shape(), [0, 3]);
+    assert_eq!(e.softmax(1).unwrap().shape(), [0, 3]);
+    assert_eq!(e.matmul(&z(&[3, 4])).unwrap().shape(), [0, 4]);
+    // An inner extent of 0 is an empty sum: every output is 0, as NumPy and PyTorch.
+    let k0 = z(&[2, 0]).matmul(&z(&[0, 3])).unwrap();
+    assert_eq!(k0.to_vec::<f32>().unwrap(), [0.0; 6]);
+    assert_eq!(e.sum(&[0], false).unwrap().to_vec::<f32>().unwrap(), [0.0; 3]);
+    assert_eq!(e.sum_all().unwrap().to_vec::<f32>().unwrap(), [0.0]);
+    assert!(e.mean_all().unwrap().to_vec::<f32>().unwrap()[0].is_nan());
+    refused(e.max_all(), "max", &["empty"]);
+    refused(e.min(&[0], false), "min", &["empty"]);
+    assert_eq!(Tensor::concat(&[&e, &z(&[2, 3])], 0).unwrap().shape(), [2, 3]);
+    assert_eq!(e.transpose(0, 1).unwrap().contiguous().unwrap().shape(), [3, 0]);
+    assert!(e.to_vec::<f32>().unwrap().is_empty());
+    let imgs = z(&[0, 3, 8, 8]);
+    assert_eq!(imgs.max_pool2d(&Pool2dOptions::new([2, 2])).unwrap().y.shape(), [0, 3, 4, 4]);
+    assert_eq!(imgs.conv2d(&z(&[4, 3, 3, 3]), None, &Conv2dOptions::default()).unwrap().shape(), [0, 4, 6, 6]);
+    let ids = Tensor::zeros(dev(), &[0], DType::U32).unwrap();
+    assert_eq!(ids.one_hot(5).unwrap().shape(), [0, 5]);
+    assert_eq!(Tensor::embedding(&ids, &z(&[5, 2])).unwrap().shape(), [0, 2]);
+}
+
+#[test]
+fn mismatched_operands_are_refused() {
+    let x = z(&[2, 3]);
+    refused(x.binary(BinaryOp::Add, &z(&[4])), "binary", &["[2, 3]", "[4]"]);
+    let u = Tensor::zeros(dev(), &[2, 3], DType::U32).unwrap();
+    refused(x.binary(BinaryOp::Add, &u), "binary", &[]);
+    refused(u.unary(UnaryOp::Relu, 0.0, 0.0), "unary", &[]);
+    refused(x.where_(&x, &z(&[5])), "ternary", &[]);
+    refused(x.assign(&z(&[3, 2])), "assign", &[]);
+    refused(x.assign(&u), "assign", &[]);
+    refused(x.gather(1, &x), "gather", &[]);
+    refused(x.gather(3, &u), "gather", &[]);
+    refused(Tensor::embedding(&x, &z(&[5, 2])), "embedding", &[]);
+    refused(x.one_hot(3), "one_hot", &[]);
+    refused(u.one_hot(0), "one_hot", &[]);
+    refused(x.pad(&[(1, 1)], 0.0), "pad", &[]);
+    refused(x.layer_norm(&[4], None, None, 1e-5).map(|o| o.y), "layer_norm", &[]);
+    refused(x.take_rows(&[2]), "take_rows", &["2"]);
+    refused(x.cross_entropy_with_logits(&x, &Default::default()), "cross_entropy", &[]);
+    refused(x.cross_entropy_with_logits(&Tensor::zeros(dev(), &[3], DType::U32).unwrap(), &Default::default()), "cross_entropy", &[]);
 }
