@@ -6,6 +6,7 @@
 mod harness;
 
 mod models {
+    mod bad_input;
     mod checkpoint;
     mod checkpoint_crash;
     mod forward;

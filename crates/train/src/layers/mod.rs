@@ -109,6 +109,25 @@ pub(crate) fn param(layer: &str, what: &str, v: &Option<Var>) -> Option<Param> {
 }
 
 /// A shape error of `layer`.
+/// Builds `layer` on a per-sample `input` shape, as models do when a layer is added. A zero
+/// extent, in the input or in what the layer makes of it (`Dense(0)`, `Conv2d` with 0 filters),
+/// is refused here, once for every layer: such a model would "train" on nothing, and Keras
+/// refuses it too.
+pub(crate) fn build_layer(layer: &mut dyn Layer, input: &[usize], ctx: &mut BuildCtx<'_>) -> Result<Vec<usize>> {
+    if input.contains(&0) {
+        return Err(shape_error(layer.name(), "a per-sample input shape with every extent >= 1", input));
+    }
+    let out = layer.build(input, ctx)?;
+    if out.contains(&0) {
+        let expected = format!(
+            "an output with every extent >= 1 from input {input:?}: a {} with 0 units, filters or features?",
+            layer.kind()
+        );
+        return Err(shape_error(layer.name(), expected, &out));
+    }
+    Ok(out)
+}
+
 pub(crate) fn shape_error(layer: &str, expected: impl Into<String>, got: &[usize]) -> TrainError {
     TrainError::Shape { layer: layer.to_string(), expected: expected.into(), got: got.to_vec() }
 }

@@ -67,6 +67,10 @@ impl Layer for BatchNorm {
         if input.is_empty() || input.len() > 3 {
             return Err(shape_error(&self.name, "[channels], [channels, length] or [channels, height, width]", input));
         }
+        check_eps(&self.name, self.eps)?;
+        if !(0.0..=1.0).contains(&self.momentum) {
+            return Err(TrainError::config(&self.name, format!("momentum {} is not in [0, 1]", self.momentum)));
+        }
         let c = input[0];
         let d = ctx.device;
         self.gamma = Some(Var::parameter(Tensor::ones(d, &[c], DType::F32)?));
@@ -112,6 +116,11 @@ impl LayerNorm {
     pub fn new() -> Self {
         LayerNorm { name: String::new(), eps: 1e-5, dim: 0, gamma: None, beta: None }
     }
+    /// The variance floor (Keras' `epsilon`); finite and > 0.
+    pub fn eps(mut self, e: f32) -> Self {
+        self.eps = e;
+        self
+    }
 }
 
 impl Default for LayerNorm {
@@ -134,6 +143,7 @@ impl Layer for LayerNorm {
         let Some(&d) = input.last().filter(|&&d| d > 0) else {
             return Err(shape_error(&self.name, "a non-empty last axis", input));
         };
+        check_eps(&self.name, self.eps)?;
         self.dim = d;
         self.gamma = Some(Var::parameter(Tensor::ones(ctx.device, &[d], DType::F32)?));
         self.beta = Some(Var::parameter(Tensor::zeros(ctx.device, &[d], DType::F32)?));
@@ -149,4 +159,12 @@ impl Layer for LayerNorm {
     fn config(&self) -> serde_json::Value {
         json!({ "epsilon": self.eps })
     }
+}
+
+/// The variance floor must be finite and > 0: with 0, a constant feature divides by zero.
+fn check_eps(layer: &str, eps: f32) -> Result<()> {
+    if eps.is_finite() && eps > 0.0 {
+        return Ok(());
+    }
+    Err(TrainError::config(layer, format!("eps {eps} must be finite and > 0")))
 }

@@ -40,9 +40,10 @@ impl Layer for Normalization {
         let Some(&c) = input.first() else {
             return Err(shape_error(&self.name, "a channel axis", input));
         };
-        if self.mean.len() != c || self.std.len() != c || self.std.iter().any(|&s| s <= 0.0) {
+        let finite = self.mean.iter().all(|m| m.is_finite()) && self.std.iter().all(|&s| s.is_finite() && s > 0.0);
+        if self.mean.len() != c || self.std.len() != c || !finite {
             let why =
-                format!("{c} channels need {c} means and {c} positive stds, got {:?} and {:?}", self.mean, self.std);
+                format!("{c} channels need {c} finite means and {c} finite positive stds, got {:?} and {:?}", self.mean, self.std);
             return Err(TrainError::config(&self.name, why));
         }
         // [c, 1, 1, ...]: broadcasts over the rest of a sample.

@@ -14,7 +14,7 @@ use wgtrain_tensor::{Device, Tensor};
 use super::sequential::snake;
 use super::{Network, SummaryRow};
 use crate::error::{Result, TrainError};
-use crate::layers::{BuildCtx, Ctx, Layer, shape_error};
+use crate::layers::{BuildCtx, Ctx, Layer, build_layer, shape_error};
 use crate::param::Param;
 
 /// A symbolic value of a graph under construction: an input, or the output of a call.
@@ -154,7 +154,7 @@ impl Functional {
             }
             None => {
                 let seed = self.seed.wrapping_mul(1_000_003).wrapping_add(index as u64 * 7919);
-                let out = l.build(&shape, &mut BuildCtx::new(&self.device, seed))?;
+                let out = build_layer(l.as_mut(), &shape, &mut BuildCtx::new(&self.device, seed))?;
                 self.built_for[index] = Some(shape);
                 out
             }

@@ -8,7 +8,7 @@ use wgtrain_tensor::{Device, Tensor};
 
 use super::{Network, SummaryRow};
 use crate::error::Result;
-use crate::layers::{BuildCtx, Ctx, Layer, shape_error};
+use crate::layers::{BuildCtx, Ctx, Layer, build_layer, shape_error};
 use crate::param::Param;
 
 /// Layers applied one after another. Each layer is built (parameters created, shapes checked)
@@ -72,7 +72,7 @@ impl Sequential {
         let input = self.shapes.last().unwrap_or(&self.input).clone();
         // Distinct seeds per layer position, so inserting a layer does not reseed the others.
         let seed = self.seed.wrapping_mul(1_000_003).wrapping_add(self.layers.len() as u64 * 7919);
-        let out = layer.build(&input, &mut BuildCtx::new(&self.device, seed))?;
+        let out = build_layer(layer.as_mut(), &input, &mut BuildCtx::new(&self.device, seed))?;
         self.layers.push(layer);
         self.shapes.push(out);
         Ok(())
