@@ -318,8 +318,8 @@ pub fn run(a: Args) -> Result<()> {
         o.callbacks.push(Box::new(BackupAndRestore::new(a.out.join("backup"))));
     }
     let train_n = train.len();
-    let loader = DataLoader::new(train, a.batch_size).shuffle(a.seed).workers(2);
-    let val_loader = DataLoader::new(val, 256);
+    let loader = DataLoader::new(train, a.batch_size)?.shuffle(a.seed).workers(2);
+    let val_loader = DataLoader::new(val, 256)?;
     let t0 = Instant::now();
     let history = model.fit_loader(&loader, Some(&val_loader), o)?;
     let secs = t0.elapsed().as_secs_f64();
@@ -339,7 +339,7 @@ pub fn run(a: Args) -> Result<()> {
     }
 
     // Test set: accuracy and the per-class table.
-    let test_loader = DataLoader::new(test, 256);
+    let test_loader = DataLoader::new(test, 256)?;
     let mut cm = ConfusionMatrix::new(10);
     for batch in test_loader.iter(0) {
         let (x, y) = batch?.to_device(&dev)?;

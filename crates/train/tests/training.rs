@@ -5,6 +5,7 @@
 mod harness;
 
 mod training {
+    mod bad_input;
     mod callbacks;
     mod large_data;
     mod learning;

@@ -3,7 +3,7 @@
 //! never a silent result. Degenerate-but-valid inputs (empty extents) must give the right,
 //! empty or neutral, result.
 
-use wgtrain_tensor::{BinaryOp, UnaryOp, Conv2dOptions, DType, Pool2dOptions, Tensor, TensorError};
+use wgtrain_tensor::{BinaryOp, Conv2dOptions, DType, Pool2dOptions, Tensor, TensorError, UnaryOp};
 
 use super::harness::dev;
 
@@ -142,5 +142,9 @@ fn mismatched_operands_are_refused() {
     refused(x.layer_norm(&[4], None, None, 1e-5).map(|o| o.y), "layer_norm", &[]);
     refused(x.take_rows(&[2]), "take_rows", &["2"]);
     refused(x.cross_entropy_with_logits(&x, &Default::default()), "cross_entropy", &[]);
-    refused(x.cross_entropy_with_logits(&Tensor::zeros(dev(), &[3], DType::U32).unwrap(), &Default::default()), "cross_entropy", &[]);
+    refused(
+        x.cross_entropy_with_logits(&Tensor::zeros(dev(), &[3], DType::U32).unwrap(), &Default::default()),
+        "cross_entropy",
+        &[],
+    );
 }

@@ -63,16 +63,20 @@ pub struct DataLoader {
 }
 
 impl DataLoader {
-    /// In order, no shuffling, one worker, two batches ahead.
-    pub fn new(dataset: impl Dataset + 'static, batch_size: usize) -> Self {
-        DataLoader {
+    /// In order, no shuffling, one worker, two batches ahead. A batch size of 0 is refused (as
+    /// Keras and PyTorch do) rather than quietly made 1.
+    pub fn new(dataset: impl Dataset + 'static, batch_size: usize) -> Result<Self> {
+        if batch_size == 0 {
+            return Err(TrainError::config("DataLoader", "batch size 0: a batch needs at least one example"));
+        }
+        Ok(DataLoader {
             dataset: Arc::new(dataset),
-            batch_size: batch_size.max(1),
+            batch_size,
             shuffle: None,
             drop_last: false,
             workers: 1,
             prefetch: 2,
-        }
+        })
     }
     /// Reshuffles every epoch from `seed` and the epoch number.
     pub fn shuffle(mut self, seed: u64) -> Self {

@@ -42,8 +42,10 @@ impl Layer for Normalization {
         };
         let finite = self.mean.iter().all(|m| m.is_finite()) && self.std.iter().all(|&s| s.is_finite() && s > 0.0);
         if self.mean.len() != c || self.std.len() != c || !finite {
-            let why =
-                format!("{c} channels need {c} finite means and {c} finite positive stds, got {:?} and {:?}", self.mean, self.std);
+            let why = format!(
+                "{c} channels need {c} finite means and {c} finite positive stds, got {:?} and {:?}",
+                self.mean, self.std
+            );
             return Err(TrainError::config(&self.name, why));
         }
         // [c, 1, 1, ...]: broadcasts over the rest of a sample.

@@ -48,6 +48,20 @@ pub struct FitOptions {
     pub augment: Option<AugmentOptions>,
 }
 
+impl FitOptions {
+    /// Refuses options that cannot describe a run (checked before anything trains).
+    fn check(&self) -> Result<()> {
+        if self.log_every == 0 {
+            return Err(TrainError::config("fit", "log_every must be >= 1 (steps between loss read-backs)"));
+        }
+        if self.initial_epoch > self.epochs {
+            let why = format!("initial_epoch {} is past the last epoch, {}", self.initial_epoch, self.epochs);
+            return Err(TrainError::config("fit", why));
+        }
+        Ok(())
+    }
+}
+
 impl Default for FitOptions {
     fn default() -> Self {
         FitOptions {
@@ -124,7 +138,24 @@ impl Model {
             return Err(TrainError::config("fit", format!("validation_split {} is not in [0, 1)", o.validation_split)));
         }
         let (x, y, validation) = match o.validation_data.take() {
-            Some((vx, vy)) => (xs.to_vec(), y.clone(), Some(Validation::Tensors(vx, vy, o.batch_size))),
+            Some((vx, vy)) => {
+                // Checked now, not after an epoch of training.
+                let n_val = self.check_batch_input("fit validation_data", &vx, o.batch_size)?;
+                check_targets("fit validation_data", n_val, &vy)?;
+                if vy.dtype() != y.dtype() || vy.shape()[1..] != y.shape()[1..] {
+                    let expected = format!(
+                        "{:?} targets shaped [n, {:?}...] like the training targets",
+                        y.dtype(),
+                        &y.shape()[1..]
+                    );
+                    return Err(TrainError::Shape {
+                        layer: "fit validation_data".into(),
+                        expected,
+                        got: vy.shape().to_vec(),
+                    });
+                }
+                (xs.to_vec(), y.clone(), Some(Validation::Tensors(vx, vy, o.batch_size)))
+            }
             None if o.validation_split > 0.0 => {
                 let n_val = ((n_all as f32) * o.validation_split).floor() as usize;
                 let cut = n_all - n_val;
@@ -168,6 +199,9 @@ impl Model {
 
     /// The loss and metrics over a loader's batches, in inference mode (one read-back).
     pub fn evaluate_loader(&mut self, data: &DataLoader) -> Result<Logs> {
+        if data.is_empty() {
+            return Err(TrainError::config("evaluate_loader", "the loader has no batches"));
+        }
         let dev = self.device().clone();
         let mut total = Tensor::zeros(&dev, &[], DType::F32)?;
         let mut n = 0;
@@ -185,7 +219,7 @@ impl Model {
             }
         }
         let mut logs = Logs::new();
-        logs.set("loss", total.item::<f32>()? / n.max(1) as f32);
+        logs.set("loss", total.item::<f32>()? / n as f32);
         for m in &self.compiled("evaluate")?.metrics {
             logs.set(m.name(), m.result()?);
         }
@@ -200,6 +234,7 @@ impl Model {
         mut o: FitOptions,
     ) -> Result<History> {
         self.compiled("fit")?;
+        o.check()?;
         let mut callbacks = std::mem::take(&mut o.callbacks);
         self.stop_training = false;
         self.resume_from = None;
@@ -255,7 +290,7 @@ impl Model {
                 for m in &mut self.compiled("fit")?.metrics {
                     m.update(&pred, &yb)?;
                 }
-                if (b + 1) % o.log_every.max(1) == 0 || b + 1 == steps {
+                if (b + 1) % o.log_every == 0 || b + 1 == steps {
                     batch_logs = self.read_logs(&loss_sum, seen)?;
                     bar.set_message(batch_logs.line());
                 }

@@ -253,6 +253,10 @@ impl Model {
     pub fn evaluate_inputs(&mut self, xs: &[Tensor], y: &Tensor, batch_size: usize) -> Result<Logs> {
         let n = self.check_batch_input("evaluate", xs, batch_size)?;
         check_targets("evaluate", n, y)?;
+        if n == 0 {
+            // A mean over no samples has no value; Keras refuses too.
+            return Err(TrainError::config("evaluate", "no samples to evaluate"));
+        }
         let mut total = Tensor::zeros(self.device(), &[], DType::F32)?;
         self.compiled("evaluate")?.metrics.iter_mut().for_each(|m| m.reset());
         for start in (0..n).step_by(batch_size) {
@@ -272,7 +276,7 @@ impl Model {
             }
         }
         let mut logs = Logs::new();
-        logs.set("loss", total.item::<f32>()? / n.max(1) as f32);
+        logs.set("loss", total.item::<f32>()? / n as f32);
         for m in &self.compiled("evaluate")?.metrics {
             logs.set(m.name(), m.result()?);
         }

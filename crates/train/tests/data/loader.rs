@@ -13,8 +13,8 @@ fn epoch(loader: &DataLoader, e: usize) -> Vec<Vec<u32>> {
 
 #[test]
 fn batches_follow_a_seeded_order_independent_of_threads() {
-    let one = DataLoader::new(numbers(103), 10).shuffle(7);
-    let three = DataLoader::new(numbers(103), 10).shuffle(7).workers(3).prefetch(1);
+    let one = DataLoader::new(numbers(103), 10).unwrap().shuffle(7);
+    let three = DataLoader::new(numbers(103), 10).unwrap().shuffle(7).workers(3).prefetch(1);
     let (a, b) = (epoch(&one, 0), epoch(&three, 0));
     assert_eq!(a, b);
     assert_eq!(a.len(), 11);
@@ -29,7 +29,7 @@ fn batches_follow_a_seeded_order_independent_of_threads() {
     assert_eq!(batch.x, batch.classes.unwrap().iter().map(|&c| c as f32).collect::<Vec<_>>());
     assert_eq!(batch.shape, [10, 1]);
     // In order without shuffling; drop_last drops the short batch.
-    let plain = DataLoader::new(numbers(25), 10).drop_last(true);
+    let plain = DataLoader::new(numbers(25), 10).unwrap().drop_last(true);
     assert_eq!(plain.len(), 2);
     assert_eq!(epoch(&plain, 0), vec![(0..10).collect::<Vec<_>>(), (10..20).collect()]);
 }
@@ -53,14 +53,20 @@ impl Dataset for Broken {
 
 #[test]
 fn a_failing_example_surfaces_as_an_error_and_dropping_midway_stops_workers() {
-    let loader = DataLoader::new(Broken, 3).workers(2);
+    let loader = DataLoader::new(Broken, 3).unwrap().workers(2);
     let results: Vec<_> = loader.iter(0).collect();
     assert!(results[0].is_ok());
     let err = results[1].as_ref().unwrap_err().to_string();
     assert!(err.contains("example 5"), "{err}");
     // Dropping an iterator after one batch must not hang.
-    let big = DataLoader::new(numbers(1000), 1).workers(2).prefetch(1);
+    let big = DataLoader::new(numbers(1000), 1).unwrap().workers(2).prefetch(1);
     let mut it = big.iter(0);
     it.next();
     drop(it);
+}
+
+#[test]
+fn a_batch_size_of_zero_is_refused_not_made_one() {
+    let err = DataLoader::new(numbers(10), 0).err().expect("batch size 0 refused");
+    assert!(err.to_string().contains("batch size 0"), "{err}");
 }

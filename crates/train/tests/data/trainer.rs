@@ -29,13 +29,13 @@ fn the_cnn_learns_synthetic_cifar_through_the_real_loader_and_checkpoints() {
         SparseCategoricalCrossEntropy::from_logits(),
         vec![Box::new(SparseCategoricalAccuracy::new())],
     );
-    let test_loader = DataLoader::new(test, 64);
+    let test_loader = DataLoader::new(test, 64).unwrap();
     let initial = model.evaluate_loader(&test_loader).unwrap().get("loss").unwrap();
     let best = dir.join("best");
     let mut o = FitOptions { epochs: 4, verbose: false, log_every: 3, ..Default::default() };
     o.augment = Some(AugmentOptions { pad: 2, flip_horizontal: true, ..Default::default() });
     o.callbacks.push(Box::new(ModelCheckpoint::new(&best.display().to_string()).monitor("loss").save_best_only(true)));
-    let loader = DataLoader::new(train, 32).shuffle(5).workers(2);
+    let loader = DataLoader::new(train, 32).unwrap().shuffle(5).workers(2);
     let h = model.fit_loader(&loader, None, o).unwrap();
     let last = *h.get("loss").last().unwrap();
     assert!(last < initial / 2.0, "training loss {:?} against an initial test loss {initial}", h.get("loss"));
