@@ -7,6 +7,7 @@ mod harness;
 mod training {
     mod bad_input;
     mod callbacks;
+    mod checkpoint_bad_input;
     mod large_data;
     mod learning;
     mod losses_metrics;
