@@ -14,6 +14,10 @@ use std::time::Instant;
 
 use wgtrain::prelude::*;
 
+#[path = "report_profile.rs"]
+mod report_profile;
+use report_profile::print_profile;
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
@@ -119,21 +123,4 @@ fn main() -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// `WGTRAIN_PROFILE=1`: the kernels of one step by time (each dispatch run alone, so the step
-/// is slower than the figure above; the ranking is what counts).
-fn print_profile(dev: &Device, steps: usize) {
-    let all = dev.profile();
-    let total: f64 = all.iter().map(|k| k.total.as_secs_f64()).sum();
-    println!("  per step, profiled: {:.1} ms in {} kernels", total * 1e3 / steps as f64, all.len());
-    for k in all.iter().take(12) {
-        let ms = k.total.as_secs_f64() * 1e3 / steps as f64;
-        println!(
-            "  {:<28} {:>4} calls {ms:>9.2} ms {:>5.1} %",
-            k.kernel,
-            k.calls / steps as u64,
-            100.0 * ms / (total * 1e3 / steps as f64)
-        );
-    }
 }
