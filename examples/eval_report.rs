@@ -28,13 +28,18 @@ fn cnn(dev: &Device) -> Result<Model> {
         .add(Flatten::new())?
         .add(Dense::new(10))?;
     let mut m = Model::new(net);
-    m.compile(Adam::new(1e-3), SparseCategoricalCrossEntropy::from_logits(), vec![Box::new(SparseCategoricalAccuracy::new())]);
+    m.compile(
+        Adam::new(1e-3),
+        SparseCategoricalCrossEntropy::from_logits(),
+        vec![Box::new(SparseCategoricalAccuracy::new())],
+    );
     Ok(m)
 }
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let n: usize = args.iter().position(|a| a == "--images").and_then(|i| args.get(i + 1)?.parse().ok()).unwrap_or(2000);
+    let n: usize =
+        args.iter().position(|a| a == "--images").and_then(|i| args.get(i + 1)?.parse().ok()).unwrap_or(2000);
     let dev = Device::new()?;
     println!("adapter: {}", dev.adapter());
     let x = Tensor::rand_uniform(&dev, &[n, 1, 28, 28], 0.0, 1.0, 1)?;
@@ -63,7 +68,9 @@ fn main() -> Result<()> {
             rate,
             rate / train
         );
-        eprintln!("{{\"workload\":\"evaluate\",\"batch\":{batch},\"images_per_s\":{rate:.1},\"fit_images_per_s\":{train:.1}}}");
+        eprintln!(
+            "{{\"workload\":\"evaluate\",\"batch\":{batch},\"images_per_s\":{rate:.1},\"fit_images_per_s\":{train:.1}}}"
+        );
     }
     if !dev.profile().is_empty() {
         let m = 512.min(n);

@@ -26,6 +26,12 @@ pub(crate) fn backward(root: &Arc<Meta>, seed: Tensor, retain_graph: bool) -> Re
         let Some((meta, mut grad)) = pending.remove(&id) else { continue };
         for hook in lock(&meta.hooks).iter() {
             if let Some(g) = hook(&grad)? {
+                // A hook may replace the gradient, but not with one of another shape: every
+                // rule downstream relies on a gradient shaped like its value.
+                if g.shape() != meta.shape.as_slice() {
+                    let (expected, got) = (meta.shape.clone(), g.shape().to_vec());
+                    return Err(AutogradError::GradShape { op: "register_hook", index: 0, expected, got });
+                }
                 grad = g;
             }
         }

@@ -160,7 +160,9 @@ impl Device {
             GemmTiles::choose(limits.max_compute_invocations_per_workgroup, limits.max_compute_workgroup_storage_size);
         let batch = Batch::new(&device, limits.min_uniform_buffer_offset_alignment);
         let profiling = std::env::var_os("WGTRAIN_PROFILE").is_some();
-        let max_binding_bytes = limits.max_storage_buffer_binding_size;
+        // Kernels index bindings with u32 element counts and offsets: a binding (Metal allows
+        // max_buffer_size) is capped at 4 GiB so that no count can wrap.
+        let max_binding_bytes = limits.max_storage_buffer_binding_size.min(u32::MAX as u64);
         let gemm_path = match std::env::var("WGTRAIN_GEMM").as_deref() {
             Ok("tiled") => GemmPath::Tiled,
             Ok("uniform") if uniform_gemm_fits(&limits) => GemmPath::Uniform,

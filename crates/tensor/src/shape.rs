@@ -59,7 +59,7 @@ pub fn numel(op: &'static str, shape: &[usize]) -> Result<usize> {
 /// Resolves a possibly negative axis.
 pub fn axis(op: &'static str, axis: isize, rank: usize) -> Result<usize> {
     let a = if axis < 0 { axis + rank as isize } else { axis };
-    if a < 0 || a as usize >= rank.max(1) {
+    if a < 0 || a as usize >= rank {
         return Err(TensorError::Argument { op, why: format!("axis {axis} is out of range for rank {rank}") });
     }
     Ok(a as usize)

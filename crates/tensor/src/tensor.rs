@@ -27,7 +27,15 @@ pub struct Storage {
 
 impl Storage {
     pub(crate) fn new(device: &Device, len: usize, dtype: DType) -> Result<Storage> {
-        let bytes = (len * dtype.size()).max(4) as u64;
+        // Checked: an element count that fits in usize may still overflow as bytes.
+        let bytes = len.checked_mul(dtype.size()).ok_or_else(|| TensorError::Limit {
+            op: "alloc",
+            what: format!("a buffer of {len} {dtype:?} elements"),
+            bytes: u64::MAX,
+            limit: device.limits().max_buffer_size,
+            limit_name: "max_buffer_size",
+        })?;
+        let bytes = bytes.max(4) as u64;
         let buffer = device.alloc(bytes)?;
         Ok(Storage { device: device.clone(), buffer: Some(buffer), len, dtype, version: AtomicU64::new(0) })
     }

@@ -74,7 +74,12 @@ impl Initializer {
                 Tensor::rand_uniform(dev, shape, -l, l, seed)?
             }
             Initializer::HeNormal { gain } => Tensor::rand_normal(dev, shape, 0.0, gain / fan_in.sqrt(), seed)?,
-            Initializer::Orthogonal { gain } => Tensor::from_slice(dev, &orthogonal(shape, gain, seed)?, shape)?,
+            Initializer::Orthogonal { gain } => {
+                // The basis is built on the host: allocate on the device first, so a weight the
+                // device cannot hold is refused before gigabytes of host memory are spent on it.
+                drop(Tensor::zeros(dev, shape, DType::F32)?);
+                Tensor::from_slice(dev, &orthogonal(shape, gain, seed)?, shape)?
+            }
         };
         Ok(t)
     }

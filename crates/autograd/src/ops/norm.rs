@@ -91,7 +91,8 @@ impl Var {
         running_var: &Tensor,
         eps: f32,
     ) -> Result<Var> {
-        let y = self.data().batch_norm_eval(gamma.map(Var::data), beta.map(Var::data), running_mean, running_var, eps)?;
+        let y =
+            self.data().batch_norm_eval(gamma.map(Var::data), beta.map(Var::data), running_mean, running_var, eps)?;
         let mut inputs = vec![self];
         inputs.extend(gamma);
         inputs.extend(beta);

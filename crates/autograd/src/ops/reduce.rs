@@ -42,10 +42,17 @@ impl Var {
 
     /// Sum of every element, shape `[]`.
     pub fn sum_all(&self) -> Result<Var> {
+        // A scalar is its own sum (and mean): there is no axis to reduce.
+        if self.rank() == 0 {
+            return Ok(self.clone());
+        }
         self.sum(&all_axes(self.rank()), false)
     }
     /// Mean of every element, shape `[]`.
     pub fn mean_all(&self) -> Result<Var> {
+        if self.rank() == 0 {
+            return Ok(self.clone());
+        }
         self.mean(&all_axes(self.rank()), false)
     }
 

@@ -124,6 +124,25 @@ fn hooks_see_and_may_replace_gradients() {
 }
 
 #[test]
+fn a_hook_returning_another_shape_is_an_error_not_a_panic() {
+    let a = param(&[1.0], &[1]);
+    let b = param(&[1.0, 2.0, 3.0], &[3]);
+    let y = a.add(&b).unwrap();
+    y.register_hook(|g| Ok(Some(g.sum_all()?)));
+    let e = y.sum_all().unwrap().backward().unwrap_err();
+    assert!(matches!(e, AutogradError::GradShape { op: "register_hook", .. }), "{e}");
+}
+
+#[test]
+fn whole_reductions_of_a_scalar_are_the_scalar() {
+    let s = param(&[2.5], &[]);
+    let total = s.sum_all().unwrap().mean_all().unwrap();
+    assert_eq!(total.data().item::<f32>().unwrap(), 2.5);
+    total.backward().unwrap();
+    assert_eq!(grad(&s), vec![1.0]);
+}
+
+#[test]
 fn an_in_place_update_of_a_saved_tensor_is_reported_at_backward() {
     let w = param(&[1.0, 2.0], &[2]);
     let x = param(&[3.0, 4.0], &[2]);

@@ -141,7 +141,9 @@ impl SgdParams {
 impl AdamParams {
     /// Bias corrections in f64 from the step number, then rounded once.
     pub fn kernel_params(&self, n: usize) -> OptimParams {
-        let t = self.step.max(1) as i32;
+        // Clamped, not truncated: beta^t is 0 in f64 long before 2^31 steps, and a wrapped
+        // negative exponent would make the corrections NaN.
+        let t = self.step.clamp(1, i32::MAX as u64) as i32;
         let bc1 = 1.0 - (self.beta1 as f64).powi(t);
         let bc2 = 1.0 - (self.beta2 as f64).powi(t);
         OptimParams {
@@ -235,4 +237,19 @@ pub fn launch(kernel: &'static KernelSpec, p: &OptimParams) -> Launch {
         return Launch::new(&ADAM4, p, grid_1d(p.n as usize / 4, 256));
     }
     Launch::new(kernel, p, grid_1d(p.n as usize, 256))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adam_bias_corrections_stay_finite_past_two_to_the_31_steps() {
+        for step in [1, 1 << 31, u64::MAX] {
+            let hp =
+                AdamParams { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, decoupled: false, step };
+            let p = hp.kernel_params(4);
+            assert!(p.step_size.is_finite() && p.bc2_sqrt.is_finite() && p.bc2_sqrt > 0.0, "step {step}: {p:?}");
+        }
+    }
 }

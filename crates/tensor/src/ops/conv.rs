@@ -223,6 +223,13 @@ impl Tensor {
                 why: format!("weight has {} input channels, input has {}", wd[0], x[1]),
             });
         }
+        if o.stride.contains(&0) || o.dilation.contains(&0) || wd[2] == 0 || wd[3] == 0 || x[2] == 0 || x[3] == 0 {
+            let why = format!(
+                "stride {:?} and dilation {:?} must be >= 1, and kernel and input planes non-empty",
+                o.stride, o.dilation
+            );
+            return Err(TensorError::Incompatible { op, lhs: x.to_vec(), rhs: wd.to_vec(), why });
+        }
         let mut out_hw = [0; 2];
         for d in 0..2 {
             if output_padding[d] >= o.stride[d].max(o.dilation[d]) {
@@ -241,6 +248,16 @@ impl Tensor {
         // The conv whose grad-input pass this is: input [n, c_out, H, W], weight w, output x.
         let conv_input = [x[0], c_out, out_hw[0], out_hw[1]];
         let mut p = params(op, conv_input, wd, o)?;
+        // The conv of that input must give back x's plane; an output_padding >= stride (allowed
+        // by the rule above when < dilation, as in PyTorch) can break that, and the pass would
+        // then read dy as planes of another size.
+        if [p.out_h as usize, p.out_w as usize] != [x[2], x[3]] {
+            let why = format!(
+                "output_padding {output_padding:?} gives an output whose convolution is {}x{}, not the input's {}x{}",
+                p.out_h, p.out_w, x[2], x[3]
+            );
+            return Err(TensorError::Argument { op, why });
+        }
         let bias = check_bias(op, bias, c_out)?;
         p.has_bias = bias.is_some() as u32;
         self.grad_input_pass(w, &p, bias, conv_input)

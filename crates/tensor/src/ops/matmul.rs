@@ -69,6 +69,12 @@ impl Tensor {
         let (a, a_bs) = batched(self, &batch_shape)?;
         let (b, b_bs) = batched(rhs, &batch_shape)?;
         let batch: usize = batch_shape.iter().product();
+        // The kernels take u32 extents: a broadcast (stride-0) operand can have an extent no
+        // buffer limit catches, which would otherwise wrap silently.
+        if [m, n, k, batch].iter().any(|&d| d > u32::MAX as usize) {
+            let why = format!("extents m {m}, n {n}, k {k}, batch {batch} must each be < 2^32");
+            return Err(TensorError::Argument { op, why });
+        }
         let mut out_shape = batch_shape.clone();
         out_shape.extend([m, n]);
         let out = Tensor::empty(self.device(), &out_shape, DType::F32)?;

@@ -148,3 +148,39 @@ fn mismatched_operands_are_refused() {
         &[],
     );
 }
+
+#[test]
+fn axis_arguments_on_a_scalar_are_refused() {
+    let s = z(&[]);
+    refused(Tensor::concat(&[&s, &s], 0), "concat", &["rank 0"]);
+    refused(s.sum(&[0], false), "sum", &["rank 0"]);
+    refused(s.argmax(0, false), "argmax", &["rank 0"]);
+    refused(s.squeeze(0), "squeeze", &["rank 0"]);
+    refused(s.slice(0, 0, 0, 1), "slice", &["rank 0"]);
+    refused(s.transpose(0, 0), "transpose", &["rank 0"]);
+    let idx = Tensor::zeros(dev(), &[], DType::U32).unwrap();
+    refused(s.gather(0, &idx), "gather", &["rank 0"]);
+    // Whole-tensor reductions of a scalar are the scalar.
+    assert_eq!(Tensor::from_slice(dev(), &[2.5f32], &[]).unwrap().sum_all().unwrap().item::<f32>().unwrap(), 2.5);
+}
+
+#[test]
+fn sizes_that_would_wrap_are_refused() {
+    refused(Tensor::zeros(dev(), &[1 << 62], DType::F32), "alloc", &[]);
+    let one = Tensor::ones(dev(), &[1, 1], DType::F32).unwrap();
+    let (a, b) = (one.broadcast_to(&[1, 1 << 32]).unwrap(), one.broadcast_to(&[1 << 32, 1]).unwrap());
+    refused(a.matmul(&b), "matmul", &["2^32"]);
+}
+
+#[test]
+fn transposed_convolutions_with_bad_geometry_are_refused() {
+    let x = z(&[1, 1, 4, 4]);
+    let w = z(&[1, 1, 3, 3]);
+    let dilated = Conv2dOptions { dilation: [2, 2], ..Default::default() };
+    // output_padding >= stride (allowed when < dilation) whose conv does not give back 4x4.
+    refused(x.conv_transpose2d(&w, None, &dilated, [1, 1]), "conv_transpose2d", &["output_padding"]);
+    let stride0 = Conv2dOptions { stride: [0, 1], ..Default::default() };
+    refused(x.conv_transpose2d(&w, None, &stride0, [0, 0]), "conv_transpose2d", &["stride"]);
+    refused(z(&[1, 1, 0, 4]).conv_transpose2d(&w, None, &Conv2dOptions::default(), [0, 0]), "conv_transpose2d", &[]);
+    refused(x.conv_transpose2d(&z(&[1, 1, 0, 3]), None, &Conv2dOptions::default(), [0, 0]), "conv_transpose2d", &[]);
+}

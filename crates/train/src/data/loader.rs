@@ -130,12 +130,22 @@ impl DataLoader {
     pub fn iter(&self, epoch: usize) -> BatchIter {
         let order = Arc::new(self.order(epoch));
         let batches = self.len();
-        let mut receivers = Vec::with_capacity(self.workers);
-        let mut handles = Vec::with_capacity(self.workers);
-        for w in 0..self.workers {
-            let (tx, rx) = sync_channel(self.prefetch);
-            let (dataset, order, bs, workers) = (self.dataset.clone(), order.clone(), self.batch_size, self.workers);
-            handles.push(std::thread::spawn(move || worker(dataset, order, bs, batches, w, workers, tx)));
+        // More workers or slots than batches would only idle (and an absurd count would fail
+        // to allocate): at most one worker, and one slot per worker, per batch.
+        let workers = self.workers.min(batches.max(1));
+        let prefetch = self.prefetch.min(batches.max(1));
+        let mut receivers = Vec::with_capacity(workers);
+        let mut handles = Vec::with_capacity(workers);
+        for w in 0..workers {
+            let (tx, rx) = sync_channel(prefetch);
+            let (dataset, order, bs) = (self.dataset.clone(), order.clone(), self.batch_size);
+            let spawned = std::thread::Builder::new()
+                .name(format!("wgtrain-loader-{w}"))
+                .spawn(move || worker(dataset, order, bs, batches, w, workers, tx));
+            // A worker that cannot start drops its sender: its first batch reports the failure.
+            if let Ok(h) = spawned {
+                handles.push(h);
+            }
             receivers.push(rx);
         }
         BatchIter { receivers, handles, next: 0, batches }
@@ -219,9 +229,10 @@ impl Iterator for BatchIter {
                 debug_assert_eq!(got, b);
                 Some(batch)
             }
-            Err(_) => {
-                Some(Err(TrainError::config("DataLoader", format!("a worker stopped before batch {b} (it panicked)"))))
-            }
+            Err(_) => Some(Err(TrainError::config(
+                "DataLoader",
+                format!("a worker stopped before batch {b} (it panicked or could not start)"),
+            ))),
         }
     }
     fn size_hint(&self) -> (usize, Option<usize>) {

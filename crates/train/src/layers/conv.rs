@@ -326,6 +326,9 @@ impl Layer for ConvTranspose2d {
         let &[c, h, w] = input else {
             return Err(shape_error(&self.name, "an image [channels, height, width]", input));
         };
+        if self.kernel.contains(&0) {
+            return Err(TrainError::config(&self.name, format!("kernel {:?} must be >= 1", self.kernel)));
+        }
         let mut out = [0; 2];
         for (a, e) in [h, w].into_iter().enumerate() {
             let full = (e.max(1) - 1) * self.stride[a] + self.kernel[a] + self.output_padding[a];

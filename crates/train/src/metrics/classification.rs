@@ -95,7 +95,8 @@ impl ConfusionMatrix {
     pub fn matrix(&self) -> Result<Vec<Vec<u64>>> {
         let c = self.classes;
         let flat = self.counts.read()?.unwrap_or_else(|| vec![0.0; c * c]);
-        Ok(flat.chunks(c).map(|r| r.iter().map(|&v| v.round() as u64).collect()).collect())
+        // `max(1)`: with 0 classes the matrix is empty (and no update can succeed).
+        Ok(flat.chunks(c.max(1)).map(|r| r.iter().map(|&v| v.round() as u64).collect()).collect())
     }
     /// Per class: (precision, recall, F1, support).
     pub fn per_class(&self) -> Result<Vec<(f32, f32, f32, u64)>> {

@@ -59,7 +59,9 @@ pub fn global_norm(params: &[Param]) -> Result<Option<Tensor>> {
     let Some((first, _)) = grads.first() else { return Ok(None) };
     let mut total = Tensor::zeros(first.var.device(), &[], DType::F32)?;
     for (_, g) in &grads {
-        total = total.add(&g.sum_sq(&all_axes(g.rank()), false)?)?;
+        // A rank-0 parameter has no axis to reduce: its square is its sum of squares.
+        let sq = if g.rank() == 0 { g.square()? } else { g.sum_sq(&all_axes(g.rank()), false)? };
+        total = total.add(&sq)?;
     }
     Ok(Some(total.sqrt()?))
 }

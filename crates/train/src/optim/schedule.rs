@@ -28,7 +28,8 @@ pub struct StepDecay {
 
 impl LrSchedule for StepDecay {
     fn lr(&self, t: u64) -> f32 {
-        self.initial * self.factor.powi((t / self.every.max(1)) as i32)
+        let decays = (t / self.every.max(1)).min(i32::MAX as u64) as i32;
+        self.initial * self.factor.powi(decays)
     }
 }
 
@@ -109,9 +110,14 @@ pub struct CosineAnnealing {
 impl LrSchedule for CosineAnnealing {
     fn lr(&self, t: u64) -> f32 {
         let (mut start, mut len) = (0u64, self.period.max(1));
-        while t >= start + len {
-            start += len;
-            len *= self.t_mult.max(1);
+        // Saturating: a huge t_mult or t must not wrap the period to 0 (an endless loop).
+        loop {
+            let end = start.saturating_add(len);
+            if t < end || end == u64::MAX {
+                break;
+            }
+            start = end;
+            len = len.saturating_mul(self.t_mult.max(1));
         }
         let frac = (t - start) as f32 / len as f32;
         self.min + 0.5 * (self.max - self.min) * (1.0 + (PI * frac).cos())

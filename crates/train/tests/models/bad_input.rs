@@ -78,3 +78,12 @@ fn a_layer_name_used_twice_is_refused() {
     let err = net.add(named("a")).err().expect("a duplicate name");
     assert!(err.to_string().contains("\"a\""), "{err}");
 }
+
+#[test]
+fn oversized_and_empty_kernels_are_refused_before_any_work() {
+    refused_on(&[3, 8, 8], ConvTranspose2d::new(4, [0, 3]), &["conv2d_transpose", "kernel"]);
+    // An orthogonal recurrent kernel of 100k units (160 GB) is refused by the device's limit
+    // before its basis is built on the host.
+    let err = Sequential::new(dev(), &[10, 8]).add(SimpleRnn::new(100_000)).err().expect("refused").to_string();
+    assert!(err.contains("max_buffer_size"), "{err}");
+}

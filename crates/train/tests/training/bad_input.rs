@@ -36,7 +36,7 @@ fn weights(m: &Model) -> Vec<Vec<f32>> {
 fn fit_refused(x: &Tensor, y: &Tensor, o: FitOptions, words: &[&str]) {
     let mut m = model();
     let before = weights(&m);
-    let err = m.fit(x, y, o).err().expect("fit should refuse this");
+    let err = m.fit(x, y, o).expect_err("fit should refuse this");
     let msg = err.to_string();
     for w in words {
         assert!(msg.contains(w), "the error should mention {w:?}: {msg}");
@@ -75,7 +75,7 @@ fn fit_refuses_nonsense_options() {
 fn an_uncompiled_model_says_to_compile() {
     let net = Sequential::new(dev(), &[4]).add(Dense::new(3)).unwrap();
     let mut m = Model::new(net);
-    for err in [m.fit(&x(4), &labels(4), quiet()).err(), m.evaluate(&x(4), &labels(4), 2).err().map(Into::into)] {
+    for err in [m.fit(&x(4), &labels(4), quiet()).err(), m.evaluate(&x(4), &labels(4), 2).err()] {
         let msg = err.expect("refused").to_string();
         assert!(msg.contains("compile"), "{msg}");
     }
@@ -107,7 +107,7 @@ fn evaluate_and_predict_refuse_malformed_calls() {
     }
     // No samples: predict gives no rows (as Keras and PyTorch); evaluate has nothing to average.
     assert_eq!(m.predict(&x(0), 4).unwrap().shape(), [0, 3]);
-    let err = m.evaluate(&x(0), &labels(0), 4).err().expect("nothing to evaluate").to_string();
+    let err = m.evaluate(&x(0), &labels(0), 4).expect_err("nothing to evaluate").to_string();
     assert!(err.contains("evaluate"), "{err}");
 }
 
@@ -116,7 +116,7 @@ fn a_loader_of_the_wrong_sample_shape_is_refused() {
     let data = InMemory::new(vec![0.0; 10 * 5], &[5], vec![wgtrain::data::Label::Class(0); 10]).unwrap();
     let loader = DataLoader::new(data, 4).unwrap();
     let mut m = model();
-    let err = m.fit_loader(&loader, None, quiet()).err().expect("refused").to_string();
+    let err = m.fit_loader(&loader, None, quiet()).expect_err("refused").to_string();
     assert!(err.contains("[5]"), "{err}");
 }
 
@@ -124,4 +124,27 @@ fn a_loader_of_the_wrong_sample_shape_is_refused() {
 fn validation_targets_unlike_the_training_targets_are_refused_before_training() {
     let val = quiet().validation(&x(4), &Tensor::zeros(dev(), &[4], DType::F32).unwrap());
     fit_refused(&x(8), &labels(8), val, &["validation_data", "U32"]);
+}
+
+#[test]
+fn degenerate_metric_schedule_and_loader_settings_do_not_panic_or_hang() {
+    use wgtrain::optim::{LrSchedule, global_norm};
+    assert!(ConfusionMatrix::new(0).matrix().unwrap().is_empty());
+    // A period that would wrap to 0 (an endless loop) and a decay count past i32.
+    let cosine = CosineAnnealing { max: 1.0, min: 0.0, period: 2, t_mult: 1 << 63 };
+    assert!(cosine.lr(u64::MAX - 1).is_finite() && cosine.lr(5).is_finite());
+    let step = StepDecay { initial: 1.0, every: 1, factor: 0.5 };
+    assert_eq!(step.lr(1 << 40), 0.0);
+    // Absurd worker and prefetch counts are capped at what the batches can use.
+    let loader =
+        DataLoader::new(InMemory::new(vec![0.0; 6], &[2], vec![wgtrain::data::Label::Class(0); 3]).unwrap(), 2)
+            .unwrap()
+            .workers(usize::MAX)
+            .prefetch(usize::MAX);
+    assert_eq!(loader.iter(0).filter(|b| b.is_ok()).count(), 2);
+    // A rank-0 parameter's gradient counts in the global norm.
+    let p = Param::new("scale", Var::parameter(Tensor::from_slice(dev(), &[3.0f32], &[]).unwrap()));
+    p.var.mul_scalar(4.0).unwrap().backward().unwrap();
+    let norm = global_norm(&[p]).unwrap().expect("a gradient").item::<f32>().unwrap();
+    assert_eq!(norm, 4.0);
 }
