@@ -296,6 +296,25 @@ impl Device {
         self.check_errors()
     }
 
+    /// Destroys the device as a driver reset would, for testing what a program does when its
+    /// GPU is lost: every later op, allocation and read-back on this device (and its tensors)
+    /// fails with [`TensorError::DeviceLost`]. Other devices are unaffected.
+    pub fn simulate_loss(&self) {
+        self.inner.device.destroy();
+        let _ = self.inner.device.poll(wgpu::PollType::Poll);
+        // wgpu reports a destroyed device through the lost callback at a later poll; record it
+        // now so the very next call fails.
+        lock(&self.inner.lost).get_or_insert_with(|| "Destroyed: simulate_loss".into());
+    }
+
+    /// Fails once the device is lost, before anything is recorded on it.
+    fn check_alive(&self) -> Result<()> {
+        match lock(&self.inner.lost).clone() {
+            Some(reason) => Err(TensorError::DeviceLost(reason)),
+            None => Ok(()),
+        }
+    }
+
     /// Flushes and waits until the GPU has finished all submitted work (benchmarks use it).
     pub fn synchronize(&self) -> Result<()> {
         self.flush()?;
@@ -308,9 +327,7 @@ impl Device {
     }
 
     fn check_errors(&self) -> Result<()> {
-        if let Some(reason) = lock(&self.inner.lost).clone() {
-            return Err(TensorError::DeviceLost(reason));
-        }
+        self.check_alive()?;
         let mut errors = lock(&self.inner.errors);
         if errors.is_empty() {
             return Ok(());
@@ -324,6 +341,7 @@ impl Device {
 
     /// A storage buffer of at least `bytes` bytes, from the pool when one is free.
     pub(crate) fn alloc(&self, bytes: u64) -> Result<wgpu::Buffer> {
+        self.check_alive()?;
         let class = size_class(bytes);
         if class > self.inner.limits.max_buffer_size {
             return Err(TensorError::Limit {
@@ -399,6 +417,7 @@ impl Device {
         workgroups: [u32; 3],
         bindings: &[Resource<'_>],
     ) -> Result<()> {
+        self.check_alive()?;
         let limits = &self.inner.limits;
         for (r, a) in bindings.iter().zip(access) {
             let Resource::Buffer((_, _, bytes)) = *r else { continue };
@@ -534,6 +553,7 @@ impl Device {
 
     /// Copies `len` bytes at `offset` of `buffer` to the host: the one place that waits.
     pub(crate) fn read(&self, buffer: &wgpu::Buffer, offset: u64, len: u64) -> Result<Vec<u8>> {
+        self.check_alive()?;
         let start = offset / 4 * 4;
         let size = (offset + len).next_multiple_of(4) - start;
         let staging = self.inner.device.create_buffer(&wgpu::BufferDescriptor {

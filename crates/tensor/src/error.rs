@@ -108,8 +108,12 @@ pub enum TensorError {
         /// Size of the failed allocation.
         bytes: u64,
     },
-    /// The device was lost (driver reset, GPU removed); its tensors are unusable.
-    #[error("the GPU device was lost: {0}")]
+    /// The device was lost (driver reset, GPU removed, or [`Device::simulate_loss`]); its
+    /// tensors are unusable, and every later op on it fails with this error.
+    #[error(
+        "the GPU device was lost ({0}): its tensors and the work since the last read-back are gone; \
+         make a new Device and load the last checkpoint to go on"
+    )]
     DeviceLost(String),
     /// Any other error wgpu reported (validation, internal), with its message.
     #[error("GPU error: {0}")]

@@ -8,6 +8,7 @@ mod training {
     mod bad_input;
     mod callbacks;
     mod checkpoint_bad_input;
+    mod device_loss;
     mod large_data;
     mod learning;
     mod losses_metrics;
