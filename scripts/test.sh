@@ -16,5 +16,5 @@ cargo build --release --workspace --examples
 for example in binary_classification regression_outliers compare_optimizers compare_activations lstm_sequence \
     autoencoder gan transfer_learning; do
     echo "== example $example"
-    cargo run --release -q -p wgtrain --example "$example" 2>&1 | grep -v XDG_RUNTIME_DIR | tail -n 4
+    cargo run --release -q -p wgtrain --example "$example" 2>&1 | tail -n 4
 done

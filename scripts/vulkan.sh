@@ -20,3 +20,11 @@ if ! has_vulkan_icd; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq mesa-vulkan-drivers >/dev/null
 fi
+
+# On a headless machine, Mesa's implicit device-select layer tries to connect to a Wayland
+# display to pick the default GPU, and libwayland prints "XDG_RUNTIME_DIR is invalid or not set"
+# on every run. wgtrain picks its adapter itself, so the layer has nothing to do: turn it off
+# (only it; every other message still prints). A user's own setting wins.
+if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+    export NODEVICE_SELECT="${NODEVICE_SELECT:-1}"
+fi
