@@ -125,7 +125,7 @@ impl Shader {
             Shader::Ternary => &[src::MAP_COMMON, src::TERNARY],
             Shader::Copy => &[src::MAP_COMMON, src::COPY],
             Shader::Fill => &[src::FILL],
-            Shader::Random => &[src::RANDOM],
+            Shader::Random => &[src::NAN, src::RANDOM],
             Shader::Matmul => &[src::GEMM_CORE, src::NAN, src::MATH, src::MATMUL],
             Shader::GemmUniform => &[src::NAN, src::MATH, src::GEMM_BLOCK, src::GEMM_UNIFORM],
             Shader::GemmTexture => &[src::LINEAR_TEXTURE, src::NAN, src::MATH, src::GEMM_BLOCK, src::GEMM_TEXTURE],
