@@ -9,7 +9,8 @@
 //!
 //! Flag values are checked before anything runs: a count of zero, a learning rate that is not a
 //! positive number, or an augmentation strength out of range ends with clap's error naming the
-//! flag (exit status 2); a run that fails later prints `error: ...` (exit status 1). `--epochs 0`
+//! flag (exit status 2); a run that fails later, or stops on a NaN or infinite loss
+//! (`TerminateOnNan`), prints `error: ...` (exit status 1). `--epochs 0`
 //! is refused too: Keras' `fit` accepts 0 epochs and trains nothing, but this trainer exists to
 //! train and then report test accuracy, and a report on an untrained model only misleads.
 //! The integration tests include this file as a module (`tests/data.rs`) to parse flags and run.
@@ -322,6 +323,14 @@ pub fn run(a: Args) -> Result<()> {
     let val_loader = DataLoader::new(val, 256)?;
     let t0 = Instant::now();
     let history = model.fit_loader(&loader, Some(&val_loader), o)?;
+    if let Some(why) = &history.stop_reason {
+        // The weights are likely NaN: no test report, and a failing exit status. `best/` holds
+        // only an epoch from before (ModelCheckpoint never saves a non-finite epoch).
+        return Err(TrainError::config(
+            "training",
+            format!("stopped: {why}; no checkpoint was saved from that epoch on (try a lower --lr)"),
+        ));
+    }
     let secs = t0.elapsed().as_secs_f64();
     let images = train_n * history.epochs.len();
     println!(

@@ -130,15 +130,15 @@ fn jittered(i: u32, ch: u32, row: u32, col: u32) -> f32 {
     let sf = 1.0 + sym(i, 10u, p.saturation);
     if (p.c == 1u) {
         let m = b * means[i];
-        let v = clamp(b * sample(i, 0u, row, col), 0.0, 1.0);
-        return clamp((v - m) * cf + m, 0.0, 1.0);
+        let v = clamp_nan(b * sample(i, 0u, row, col), 0.0, 1.0);
+        return clamp_nan((v - m) * cf + m, 0.0, 1.0);
     }
     let m = b * grey(vec3<f32>(means[i * 3u], means[i * 3u + 1u], means[i * 3u + 2u]));
     var v = vec3<f32>(sample(i, 0u, row, col), sample(i, 1u, row, col), sample(i, 2u, row, col));
-    v = clamp(b * v, vec3<f32>(0.0), vec3<f32>(1.0));
-    v = clamp((v - m) * cf + m, vec3<f32>(0.0), vec3<f32>(1.0));
+    v = clamp_nan3(b * v, 0.0, 1.0);
+    v = clamp_nan3((v - m) * cf + m, 0.0, 1.0);
     let g = grey(v);
-    v = clamp((v - g) * sf + g, vec3<f32>(0.0), vec3<f32>(1.0));
+    v = clamp_nan3((v - g) * sf + g, 0.0, 1.0);
     return v[ch];
 }
 

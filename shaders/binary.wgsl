@@ -1,6 +1,9 @@
 // Elementwise binary ops with NumPy broadcasting: strided f32 operands a (s = 0) and b (s = 1),
 // contiguous f32 output. Codes < 100 match `BinaryOp`; code 100 + k is the gradient of unary
 // op k: out = b * f_k'(a), with a = the op's input x and b = the upstream gradient.
+// NaN: maximum and minimum propagate it (PyTorch); a gradient is NaN where x or the upstream
+// gradient is. That is stricter than PyTorch, whose relu backward masks a NaN upstream
+// gradient where x <= 0 and passes dy where x is NaN: here no NaN is ever hidden.
 
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
@@ -12,17 +15,17 @@ fn apply(op: u32, u: f32, v: f32) -> f32 {
         case 1u: { return u - v; }
         case 2u: { return u * v; }
         case 3u: { return u / v; }
-        case 4u: { return pow(u, v); }
-        case 5u: { return max(u, v); }
-        case 6u: { return min(u, v); }
+        case 4u: { return pow_(u, v); }
+        case 5u: { return max_nan(u, v); }
+        case 6u: { return min_nan(u, v); }
         case 7u: { return select(0.0, 1.0, u == v); }
-        case 8u: { return select(0.0, 1.0, u != v); }
+        case 8u: { return select(0.0, 1.0, u != v || is_nan(u) || is_nan(v)); }
         case 9u: { return select(0.0, 1.0, u < v); }
         case 10u: { return select(0.0, 1.0, u <= v); }
         case 11u: { return select(0.0, 1.0, u > v); }
         case 12u: { return select(0.0, 1.0, u >= v); }
         case 13u: { return select(v * u, u, u > 0.0); }
-        default: { return v * unary_derivative(op - 100u, u, p.alpha); }
+        default: { return keep_nan(keep_nan(v * unary_derivative(op - 100u, u, p.alpha), u), v); }
     }
 }
 

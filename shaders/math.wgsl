@@ -34,7 +34,24 @@ const SELU_SCALE: f32 = 1.0507009873554805;
 
 
 // Unary op `op` (codes of `UnaryOp` in crates/kernels/src/ops/map.rs) with its scalar arguments.
+// A NaN input gives NaN, as in PyTorch, for every op but the comparisons (25-30: NaN compares
+// false, and unequal to everything; `!=` is tested on the bits, as lavapipe folds it ordered) and pow (see `pow_`): the built-ins and selects below may
+// drop it (max(NaN, 0) = 0, tanh of a clamped NaN = -1, lavapipe's pow(NaN, y) = 0), so the
+// result is overridden.
 fn unary_op(op: u32, v: f32, alpha: f32, beta: f32) -> f32 {
+    let r = unary_value(op, v, alpha, beta);
+    if (op == 19u || (op >= 25u && op <= 30u)) { return r; }
+    return keep_nan(r, v);
+}
+
+// pow with PyTorch's NaN rules: pow(x, 0) = 1 and pow(1, y) = 1 whatever x and y; otherwise a
+// NaN operand gives NaN.
+fn pow_(u: f32, v: f32) -> f32 {
+    if (v == 0.0 || u == 1.0) { return 1.0; }
+    return keep_nan(keep_nan(pow(u, v), u), v);
+}
+
+fn unary_value(op: u32, v: f32, alpha: f32, beta: f32) -> f32 {
     switch op {
         case 0u: { return -v; }
         case 1u: { return abs(v); }
@@ -55,8 +72,8 @@ fn unary_op(op: u32, v: f32, alpha: f32, beta: f32) -> f32 {
         case 16u: { return clamp(v / 6.0 + 0.5, 0.0, 1.0); }
         case 17u: { return v + alpha; }
         case 18u: { return v * alpha; }
-        case 19u: { return pow(v, alpha); }
-        case 20u: { return clamp(v, alpha, beta); }
+        case 19u: { return pow_(v, alpha); }
+        case 20u: { return clamp_nan(v, alpha, beta); }
         case 21u: { return 1.0 / v; }
         case 22u: { return sign(v); }
         case 23u: { return alpha - v; }
@@ -66,9 +83,9 @@ fn unary_op(op: u32, v: f32, alpha: f32, beta: f32) -> f32 {
         case 27u: { return select(0.0, 1.0, v < alpha); }
         case 28u: { return select(0.0, 1.0, v <= alpha); }
         case 29u: { return select(0.0, 1.0, v == alpha); }
-        case 30u: { return select(0.0, 1.0, v != alpha); }
-        case 31u: { return max(v, alpha); }
-        case 32u: { return min(v, alpha); }
+        case 30u: { return select(0.0, 1.0, v != alpha || is_nan(v) || is_nan(alpha)); }
+        case 31u: { return max_nan(v, alpha); }
+        case 32u: { return min_nan(v, alpha); }
         case 33u: { return alpha / v; }
         default: { return v; }
     }
@@ -77,7 +94,7 @@ fn unary_op(op: u32, v: f32, alpha: f32, beta: f32) -> f32 {
 
 const INV_SQRT_2PI: f32 = 0.3989422804014327;
 
-// f'(v) of unary op `k` (codes of `UnaryOp`).
+// f'(v) of unary op `k` (codes of `UnaryOp`); callers make f'(NaN) = NaN (see binary.wgsl).
 fn unary_derivative(k: u32, v: f32, alpha: f32) -> f32 {
     switch k {
         case 0u: { return -1.0; }
@@ -85,7 +102,7 @@ fn unary_derivative(k: u32, v: f32, alpha: f32) -> f32 {
         case 2u: { return exp(v); }
         case 3u: { return 1.0 / v; }
         case 4u: { return 0.5 * inverseSqrt(v); }
-        case 5u: { return -0.5 * inverseSqrt(v) / v; }
+        case 5u: { let r = inverseSqrt(v); return -0.5 * r * r * r; }
         case 6u: { return 2.0 * v; }
         case 7u: { return select(0.0, 1.0, v > 0.0); }
         case 8u: { return select(alpha, 1.0, v > 0.0); }

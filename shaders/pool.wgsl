@@ -82,12 +82,6 @@ fn windows_of(i: u32, k: u32, stride: u32, pad: u32, out: u32) -> vec2<u32> {
     return vec2<u32>(lo, max(lo, hi));
 }
 
-// NaN test on the bits: WGSL lets compilers assume floats are never NaN, so `v != v` may fold
-// to false (lavapipe does).
-fn is_nan(v: f32) -> bool {
-    return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
-}
-
 // Whether `v` replaces `best` as a window's maximum: a NaN wins over numbers.
 fn wins(v: f32, best: f32) -> bool {
     return is_nan(v) || (!is_nan(best) && v > best);

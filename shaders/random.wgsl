@@ -115,12 +115,13 @@ fn random_fill(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     if (i < p.n) { out[i] = sample(i); }
 }
 
-// y = x * mask / (1 - p). Its gradient is the same map applied to dy with the same seed.
+// y = x * mask / (1 - p). Its gradient is the same map applied to dy with the same seed. A NaN
+// stays NaN where it is dropped too (PyTorch multiplies by the mask: NaN * 0 = NaN).
 @compute @workgroup_size(256)
 fn dropout_apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                  @builtin(local_invocation_index) lid: u32) {
     let i = (wid.x + wid.y * nwg.x) * 256u + lid;
     if (i >= p.n) { return; }
     let w = philox(vec4<u32>(i, 0u, 0u, 0u), p.seed_lo, p.seed_hi);
-    y[i] = select(0.0, x[i] * p.scale, unit(w.x) >= p.a);
+    y[i] = keep_nan(select(0.0, x[i] * p.scale, unit(w.x) >= p.a), x[i]);
 }

@@ -11,7 +11,9 @@
 // Value ops are load -> combine -> post:  load 0 x, 1 x^2, 2 (x - aux[o, i])^2 (aux = the mean);
 // combine 0 add, 1 max, 2 min; post 0 none, 1 divide by p.divisor, 2 sqrt (last pass only).
 // Arg ops (combine 3 argmax, 4 argmin) carry (value, index) and break ties by the smaller
-// index, so the first index wins whatever the segmentation. After the first pass they gather:
+// index, so the first index wins whatever the segmentation. NaN propagates as in PyTorch: max
+// and min of a segment holding a NaN are NaN, and argmax and argmin both return the index of
+// its first NaN. After the first pass they gather:
 // candidate indices come from `cand` and values are re-read from x at those indices.
 
 struct ReduceParams {
@@ -64,8 +66,8 @@ fn load(v: f32, o: u32, i: u32) -> f32 {
 
 fn combine(a: f32, b: f32) -> f32 {
     switch COMBINE {
-        case 1u: { return max(a, b); }
-        case 2u: { return min(a, b); }
+        case 1u: { return max_nan(a, b); }
+        case 2u: { return min_nan(a, b); }
         default: { return a + b; }
     }
 }
@@ -193,11 +195,20 @@ fn arg_at(o: u32, i: u32, j: u32) -> Arg {
     return Arg(x[p.x_off + (o * p.src_r + k) * p.inner + i], k);
 }
 
-// b if it beats a (strictly better value, or an equal value at a smaller index), else a.
+// b if it beats a (strictly better value, or an equal value at a smaller index), else a. A NaN
+// beats every number, and the smaller index wins between two NaNs.
 fn pick(a: Arg, b: Arg) -> Arg {
-    var better = b.v > a.v;
-    if (COMBINE == 4u) { better = b.v < a.v; }
-    if (better || (b.v == a.v && b.k < a.k)) { return b; }
+    let a_nan = is_nan(a.v);
+    let b_nan = is_nan(b.v);
+    var b_wins = false;
+    if (a_nan || b_nan) {
+        b_wins = b_nan && (!a_nan || b.k < a.k);
+    } else {
+        var better = b.v > a.v;
+        if (COMBINE == 4u) { better = b.v < a.v; }
+        b_wins = better || (b.v == a.v && b.k < a.k);
+    }
+    if (b_wins) { return b; }
     return a;
 }
 

@@ -4,7 +4,7 @@
 // combines its lanes with subgroupAdd / subgroupMax / subgroupMin and thread 0 folds the
 // per-subgroup results in subgroup-id order: one barrier instead of eight. The lane order
 // inside subgroupAdd is the adapter's, so sums may differ from reduce_rows in the last bits
-// (still repeatable run to run on one adapter).
+// (still repeatable run to run on one adapter). A NaN in the segment gives NaN (see below).
 
 @compute @workgroup_size(256)
 fn reduce_rows_subgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -27,6 +27,9 @@ fn reduce_rows_subgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_work
         case 2u: { s = subgroupMin(acc); }
         default: { s = subgroupAdd(acc); }
     }
+    // subgroupMax and subgroupMin leave NaN undefined (and the compiler may assume none):
+    // a lane holding NaN makes the subgroup's result NaN, as max_nan would.
+    if (subgroupAny(is_nan(acc))) { s = bitcast<f32>(0x7fc00000u); }
     if (lane == 0u) { sh_v[sg] = s; }
     workgroupBarrier();
     if (valid && lid == 0u) {

@@ -34,7 +34,7 @@ fn softmax_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
     var m = 0.0;
     if (valid) {
         m = x[base];
-        for (var j = lid; j < p.cols; j += WG) { m = max(m, x[base + j]); }
+        for (var j = lid; j < p.cols; j += WG) { m = max_nan(m, x[base + j]); }
     }
     m = tree_max(m, lid);
     var s = 0.0;
@@ -83,7 +83,7 @@ fn softmax_rows_serial(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workg
     if (row >= p.rows) { return; }
     let base = row * p.cols;
     var m = x[base];
-    for (var j = 1u; j < p.cols; j++) { m = max(m, x[base + j]); }
+    for (var j = 1u; j < p.cols; j++) { m = max_nan(m, x[base + j]); }
     var s = 0.0;
     for (var j = 0u; j < p.cols; j++) { s += exp(x[base + j] - m); }
     let ls = log(s);

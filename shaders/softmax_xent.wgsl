@@ -37,7 +37,7 @@ fn row_lse_parts(valid: bool, base: u32, lid: u32) -> vec2<f32> {
     var m = 0.0;
     if (valid) {
         m = logits[base];
-        for (var j = lid; j < p.c; j += WG) { m = max(m, logits[base + j]); }
+        for (var j = lid; j < p.c; j += WG) { m = max_nan(m, logits[base + j]); }
     }
     m = tree_max(m, lid);
     var s = 0.0;
@@ -122,7 +122,7 @@ fn xent_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
 // (max, sum exp(x - max)) of row `base`, serially.
 fn row_lse_serial(base: u32) -> vec2<f32> {
     var m = logits[base];
-    for (var j = 1u; j < p.c; j++) { m = max(m, logits[base + j]); }
+    for (var j = 1u; j < p.c; j++) { m = max_nan(m, logits[base + j]); }
     var s = 0.0;
     for (var j = 0u; j < p.c; j++) { s += exp(logits[base + j] - m); }
     return vec2<f32>(m, s);

@@ -15,6 +15,9 @@ pub const BINARY: &str = include_str!("../shaders/binary.wgsl");
 pub const TERNARY: &str = include_str!("../shaders/ternary.wgsl");
 /// Elementwise parameter struct and strided indexing.
 pub const MAP_COMMON: &str = include_str!("../shaders/map_common.wgsl");
+/// NaN-propagating max, min and clamp (by the bits), shared by every kernel that selects by
+/// comparison.
+pub const NAN: &str = include_str!("../shaders/nan.wgsl");
 /// Activation math shared by the elementwise kernels and the GEMM epilogues.
 pub const MATH: &str = include_str!("../shaders/math.wgsl");
 /// Strided copies and 4-byte casts.
@@ -75,6 +78,7 @@ pub const FILES: &[(&str, &str)] = &[
     ("ternary.wgsl", TERNARY),
     ("map_common.wgsl", MAP_COMMON),
     ("math.wgsl", MATH),
+    ("nan.wgsl", NAN),
     ("copy.wgsl", COPY),
     ("fill.wgsl", FILL),
     ("random.wgsl", RANDOM),

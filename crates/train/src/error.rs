@@ -36,6 +36,19 @@ pub enum TrainError {
         /// What is wrong.
         why: String,
     },
+    /// An optimizer hyper-parameter out of its range (a NaN or negative learning rate, a beta
+    /// outside [0, 1), ...): refused by `set_learning_rate`, `step` and `fit` before any update.
+    #[error("{optimizer}: {name} must be {expected}, got {value}")]
+    Hyperparameter {
+        /// The optimizer (`"Adam"`, `"SGD"`, ...).
+        optimizer: String,
+        /// The hyper-parameter (`"learning rate"`, `"beta1"`, ...).
+        name: String,
+        /// Its valid range, in words.
+        expected: String,
+        /// The value given.
+        value: f32,
+    },
     /// A checkpoint or weights file that is malformed or does not match the model.
     #[error("{file}: {why}")]
     Checkpoint {

@@ -45,7 +45,7 @@ pub mod prelude;
 pub mod tensorboard;
 
 pub use error::{Result, TrainError};
-pub use logs::{History, Logs};
+pub use logs::{History, Logs, StopReason};
 pub use param::Param;
 pub use wgtrain_autograd as autograd;
 pub use wgtrain_kernels as kernels;

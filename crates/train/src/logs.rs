@@ -32,6 +32,10 @@ impl Logs {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+    /// The first loss (`loss`, `val_loss` or any `..._loss`) that is NaN or infinite, if any.
+    pub fn non_finite_loss(&self) -> Option<(&str, f32)> {
+        self.iter().find(|(k, v)| (*k == "loss" || k.ends_with("_loss")) && !v.is_finite())
+    }
     /// `loss: 0.1234 - accuracy: 0.9876`, as a progress bar shows it.
     pub fn line(&self) -> String {
         self.entries.iter().map(|(k, v)| format!("{k}: {v:.4}")).collect::<Vec<_>>().join(" - ")
@@ -45,6 +49,38 @@ pub struct History {
     pub epochs: Vec<usize>,
     /// The end-of-epoch logs of each epoch, in the same order.
     pub logs: Vec<Logs>,
+    /// Why the run ended before its last epoch, when a callback said (e.g. `TerminateOnNan`).
+    pub stop_reason: Option<StopReason>,
+}
+
+/// Why a callback stopped `fit` (set in `Model::stop_reason`, returned in `History`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum StopReason {
+    /// A logged loss was NaN or infinite: the model's weights are likely not usable.
+    NonFiniteLoss {
+        /// The log (`loss`, `val_loss`, ...).
+        name: String,
+        /// Its value.
+        value: f32,
+        /// The 0-based epoch.
+        epoch: usize,
+        /// The 0-based batch of the read-back that showed it; `None` at the end of the epoch.
+        batch: Option<usize>,
+    },
+}
+
+impl std::fmt::Display for StopReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StopReason::NonFiniteLoss { name, value, epoch, batch } => {
+                write!(f, "{name} is {value} at epoch {}", epoch + 1)?;
+                match batch {
+                    Some(b) => write!(f, ", batch {}", b + 1),
+                    None => write!(f, " (end of epoch)"),
+                }
+            }
+        }
+    }
 }
 
 impl History {

@@ -25,6 +25,6 @@ pub use crate::optim::{
     StepDecay, Warmup,
 };
 pub use crate::plot::{Curve, plot_curves, plot_history};
-pub use crate::{History, Logs, Param, Result, TrainError};
+pub use crate::{History, Logs, Param, Result, StopReason, TrainError};
 pub use wgtrain_autograd::{Var, no_grad};
 pub use wgtrain_tensor::{AugmentOptions, DType, Device, Tensor, UnaryOp};

@@ -12,6 +12,7 @@ mod training {
     mod large_data;
     mod learning;
     mod losses_metrics;
+    mod nan;
     mod optimizers;
     mod resume;
 }

@@ -26,6 +26,16 @@ impl Float for f64 {
     }
 }
 
+/// max(a, b) that propagates NaN (PyTorch's `maximum`; `f64::max` returns the other operand).
+pub fn max_nan(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() { f64::NAN } else { a.max(b) }
+}
+
+/// min(a, b) that propagates NaN.
+pub fn min_nan(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() { f64::NAN } else { a.min(b) }
+}
+
 /// erf(x) in f64: the Maclaurin series for |x| < 3, the continued fraction of erfc beyond
 /// (both converge to full double precision there).
 pub fn erf(x: f64) -> f64 {

@@ -1,7 +1,7 @@
 //! Twins of the elementwise kernels. Each output element is computed in f64 from the operand
 //! elements the params address, then rounded to `T`.
 
-use super::float::{Float, erf, erfc};
+use super::float::{Float, erf, erfc, max_nan, min_nan};
 use super::offset_of;
 use crate::ops::map::{BinaryOp, MapParams, TernaryOp, UnaryOp};
 
@@ -21,9 +21,15 @@ fn b2f(c: bool) -> f64 {
     if c { 1.0 } else { 0.0 }
 }
 
-/// f(x) of a unary op with scalar arguments a (alpha) and b (beta).
+/// f(x) of a unary op with scalar arguments a (alpha) and b (beta). NaN in gives NaN out
+/// (PyTorch) for every op but the comparisons (NaN compares false, unequal to everything) and
+/// pow (pow(NaN, 0) = 1).
 pub fn unary_scalar(op: UnaryOp, x: f64, a: f64, b: f64) -> f64 {
     use UnaryOp::*;
+    let propagates = !matches!(op, PowScalar | GtScalar | GeScalar | LtScalar | LeScalar | EqScalar | NeScalar);
+    if propagates && x.is_nan() {
+        return x;
+    }
     match op {
         Neg => -x,
         Abs => x.abs(),
@@ -32,7 +38,7 @@ pub fn unary_scalar(op: UnaryOp, x: f64, a: f64, b: f64) -> f64 {
         Sqrt => x.sqrt(),
         Rsqrt => 1.0 / x.sqrt(),
         Square => x * x,
-        Relu => x.max(0.0),
+        Relu => max_nan(x, 0.0),
         LeakyRelu => {
             if x > 0.0 {
                 x
@@ -57,7 +63,7 @@ pub fn unary_scalar(op: UnaryOp, x: f64, a: f64, b: f64) -> f64 {
         AddScalar => x + a,
         MulScalar => x * a,
         PowScalar => x.powf(a),
-        Clamp => x.max(a).min(b),
+        Clamp => min_nan(max_nan(x, a), b),
         Recip => 1.0 / x,
         Sign => {
             if x > 0.0 {
@@ -76,15 +82,18 @@ pub fn unary_scalar(op: UnaryOp, x: f64, a: f64, b: f64) -> f64 {
         LeScalar => b2f(x <= a),
         EqScalar => b2f(x == a),
         NeScalar => b2f(x != a),
-        MaxScalar => x.max(a),
-        MinScalar => x.min(a),
+        MaxScalar => max_nan(x, a),
+        MinScalar => min_nan(x, a),
         RdivScalar => a / x,
     }
 }
 
-/// f'(x) of a unary op (for the fused gradients).
+/// f'(x) of a unary op (for the fused gradients); NaN at NaN (see `binary.wgsl` for why).
 fn derivative(op: UnaryOp, x: f64, a: f64) -> f64 {
     use UnaryOp::*;
+    if x.is_nan() {
+        return x;
+    }
     match op {
         Neg => -1.0,
         Abs => {
@@ -99,7 +108,8 @@ fn derivative(op: UnaryOp, x: f64, a: f64) -> f64 {
         Exp => x.exp(),
         Log => 1.0 / x,
         Sqrt => 0.5 / x.sqrt(),
-        Rsqrt => -0.5 * x.powf(-1.5),
+        // -1/2 x^(-3/2), NaN for x < 0 (powf(-Inf, -1.5) would give 0).
+        Rsqrt => -0.5 / (x.sqrt() * x),
         Square => 2.0 * x,
         Relu => b2f(x > 0.0),
         LeakyRelu => {
@@ -156,8 +166,8 @@ pub fn binary<T: Float>(p: &MapParams, a: &[T], b: &[T]) -> Vec<T> {
             Mul => u * v,
             Div => u / v,
             Pow => u.powf(v),
-            Maximum => u.max(v),
-            Minimum => u.min(v),
+            Maximum => max_nan(u, v),
+            Minimum => min_nan(u, v),
             Eq => b2f(u == v),
             Ne => b2f(u != v),
             Lt => b2f(u < v),
@@ -204,5 +214,53 @@ pub fn strided_copy<E: Copy>(p: &MapParams, src: &[E], dst: &mut [E]) {
         let s = offset_of(&dims, &p.operand_strides(0), p.offsets[0] as usize, i);
         let d = offset_of(&dims, &p.operand_strides(1), p.offsets[1] as usize, i);
         dst[d] = src[s];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::map::grad_code;
+
+    fn params(op: u32, n: usize, operands: usize) -> MapParams {
+        let o = crate::ops::map::Operand { offset: 0, strides: vec![1] };
+        MapParams::new(&[n], &vec![o; operands], op, 0.3, 1.5)
+    }
+
+    #[test]
+    fn nan_propagates_through_every_op_but_comparisons_and_pow() {
+        use UnaryOp::*;
+        for op in UnaryOp::ALL {
+            let y = unary_scalar(op, f64::NAN, 0.3, 1.5);
+            match op {
+                GtScalar | GeScalar | LtScalar | LeScalar | EqScalar => assert_eq!(y, 0.0, "{op:?}"),
+                NeScalar => assert_eq!(y, 1.0, "{op:?}"),
+                PowScalar => assert!(y.is_nan(), "{op:?}"),
+                _ => assert!(y.is_nan(), "{op:?}(NaN) = {y}, want NaN (PyTorch)"),
+            }
+        }
+        assert_eq!(unary_scalar(PowScalar, f64::NAN, 0.0, 0.0), 1.0, "pow(NaN, 0) = 1");
+        // NaN bounds or scalar operands propagate too.
+        assert!(unary_scalar(Clamp, 0.5, f64::NAN, 1.0).is_nan());
+        assert!(unary_scalar(MaxScalar, 0.5, f64::NAN, 0.0).is_nan());
+        let x = [f32::NAN, -1.0, 2.0];
+        let y = unary(&params(Relu as u32, 3, 1), &x);
+        assert!(y[0].is_nan() && y[1] == 0.0 && y[2] == 2.0, "{y:?}");
+    }
+
+    #[test]
+    fn maximum_minimum_and_gradients_propagate_nan() {
+        let (a, b) = ([f32::NAN, 1.0, 2.0, 0.5], [0.0f32, f32::NAN, -1.0, 1.0]);
+        for (op, rest) in [(BinaryOp::Maximum, [2.0, 1.0]), (BinaryOp::Minimum, [-1.0, 0.5])] {
+            let y = binary(&params(op as u32, 4, 2), &a, &b);
+            assert!(y[0].is_nan() && y[1].is_nan() && y[2..] == rest, "{op:?}: {y:?}");
+        }
+        // A NaN input or upstream gradient gives a NaN gradient, for every fused activation.
+        for op in UnaryOp::ALL.into_iter().filter(|o| o.has_fused_grad()) {
+            let x = [f32::NAN, -2.0, 2.0];
+            let dy = [1.0f32, f32::NAN, f32::NAN];
+            let g = binary(&params(grad_code(op), 3, 2), &x, &dy);
+            assert!(g.iter().all(|v| v.is_nan()), "d{op:?}: {g:?}");
+        }
     }
 }

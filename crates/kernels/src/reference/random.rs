@@ -44,9 +44,11 @@ pub fn random_fill(p: &RandomParams) -> Vec<f32> {
         .collect()
 }
 
-/// Twin of `dropout_apply`: keep `x[i] * scale` where the uniform sample is >= p.a.
+/// Twin of `dropout_apply`: keep `x[i] * scale` where the uniform sample is >= p.a; a NaN stays
+/// NaN where it is dropped too (NaN * 0, as PyTorch's `x * mask`).
 pub fn dropout(p: &RandomParams, x: &[f32]) -> Vec<f32> {
-    x.iter().enumerate().map(|(i, &v)| if unit(words(p, i)[0]) >= p.a { v * p.scale } else { 0.0 }).collect()
+    let keep = |i: usize, v: f32| if unit(words(p, i)[0]) >= p.a { v * p.scale } else { 0.0 };
+    x.iter().enumerate().map(|(i, &v)| if v.is_nan() { v } else { keep(i, v) }).collect()
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! `[outer, r, inner]` (f64 accumulation, variance as mean then squared deviations);
 //! [`reduce_pass`] and [`argreduce_pass`] are the twins of one launch, taking its params.
 
-use super::float::Float;
+use super::float::{Float, max_nan, min_nan};
 use crate::ops::reduce::{ReduceOp, ReduceParams};
 
 fn at<T: Float>(x: &[T], r: usize, inner: usize, o: usize, k: usize, i: usize) -> f64 {
@@ -18,8 +18,8 @@ pub fn reduce<T: Float>(op: ReduceOp, x: &[T], outer: usize, r: usize, inner: us
             let v = match op {
                 ReduceOp::Sum => vals.sum::<f64>(),
                 ReduceOp::Mean => vals.sum::<f64>() / r as f64,
-                ReduceOp::Max => vals.fold(f64::NEG_INFINITY, f64::max),
-                ReduceOp::Min => vals.fold(f64::INFINITY, f64::min),
+                ReduceOp::Max => vals.fold(f64::NEG_INFINITY, max_nan),
+                ReduceOp::Min => vals.fold(f64::INFINITY, min_nan),
                 ReduceOp::SumSq => vals.map(|v| v * v).sum::<f64>(),
                 ReduceOp::NormL2 => vals.map(|v| v * v).sum::<f64>().sqrt(),
                 _ => panic!("reduce twin: {op:?} has its own twin"),
@@ -45,7 +45,7 @@ pub fn variance<T: Float>(x: &[T], outer: usize, r: usize, inner: usize, correct
 }
 
 /// Index along k of the largest (ArgMax) or smallest (ArgMin) value of each `(o, i)`; the first
-/// such index on ties.
+/// such index on ties, and the first NaN's when there is one (PyTorch).
 pub fn argreduce<T: Float>(op: ReduceOp, x: &[T], outer: usize, r: usize, inner: usize) -> Vec<u32> {
     let mut out = Vec::with_capacity(outer * inner);
     for o in 0..outer {
@@ -53,7 +53,10 @@ pub fn argreduce<T: Float>(op: ReduceOp, x: &[T], outer: usize, r: usize, inner:
             let mut best = 0;
             for k in 1..r {
                 let (v, b) = (at(x, r, inner, o, k, i), at(x, r, inner, o, best, i));
-                if (op == ReduceOp::ArgMax && v > b) || (op == ReduceOp::ArgMin && v < b) {
+                if b.is_nan() {
+                    break;
+                }
+                if v.is_nan() || (op == ReduceOp::ArgMax && v > b) || (op == ReduceOp::ArgMin && v < b) {
                     best = k;
                 }
             }
@@ -80,8 +83,8 @@ pub fn reduce_pass<T: Float>(p: &ReduceParams, x: &[T], aux: &[T]) -> Vec<T> {
                 });
                 let v = match p.combine {
                     0 => vals.sum::<f64>(),
-                    1 => vals.fold(f64::NEG_INFINITY, f64::max),
-                    _ => vals.fold(f64::INFINITY, f64::min),
+                    1 => vals.fold(f64::NEG_INFINITY, max_nan),
+                    _ => vals.fold(f64::INFINITY, min_nan),
                 };
                 let v = match p.post {
                     0 => v,
@@ -108,8 +111,13 @@ pub fn argreduce_pass<T: Float>(p: &ReduceParams, x: &[T], cand: &[u32]) -> Vec<
                 });
                 let best = cands
                     .reduce(|a, b| {
-                        let better = if p.combine == 3 { b.0 > a.0 } else { b.0 < a.0 };
-                        if better || (b.0 == a.0 && b.1 < a.1) { b } else { a }
+                        let b_wins = if a.0.is_nan() || b.0.is_nan() {
+                            b.0.is_nan() && (!a.0.is_nan() || b.1 < a.1)
+                        } else {
+                            let better = if p.combine == 3 { b.0 > a.0 } else { b.0 < a.0 };
+                            better || (b.0 == a.0 && b.1 < a.1)
+                        };
+                        if b_wins { b } else { a }
                     })
                     .map_or(0, |b| b.1);
                 out.push(best as u32);
@@ -137,6 +145,32 @@ mod tests {
             }
         }
         if op.is_arg() { cand.iter().map(|&k| k as f64).collect() } else { cur }
+    }
+
+    #[test]
+    fn nan_propagates_through_max_min_and_the_arg_ops() {
+        // Rows: NaN in the middle, NaN first, two NaNs, none; across 70,000 (two passes) too.
+        let nan = f64::NAN;
+        let x = [1.0, nan, 3.0, nan, 1.0, 2.0, 0.0, nan, nan, 5.0, -1.0, 2.0];
+        for op in [ReduceOp::Max, ReduceOp::Min, ReduceOp::Sum] {
+            let y = reduce(op, &x, 4, 3, 1);
+            assert!(y[..3].iter().all(|v| v.is_nan()) && !y[3].is_nan(), "{op:?}: {y:?}");
+        }
+        for op in [ReduceOp::ArgMax, ReduceOp::ArgMin] {
+            assert_eq!(argreduce(op, &x, 4, 3, 1), vec![1, 0, 1, if op == ReduceOp::ArgMax { 0 } else { 1 }], "{op:?}");
+        }
+        let (r, mut long) = (70_000, vec![1.0; 70_000]);
+        long[66_000] = nan;
+        long[69_000] = nan;
+        long[10] = 7.0;
+        for op in [ReduceOp::Max, ReduceOp::Min, ReduceOp::ArgMax, ReduceOp::ArgMin] {
+            let got = chained(op, &long, 1, r, 1);
+            if op.is_arg() {
+                assert_eq!(got, vec![66_000.0], "{op:?}");
+            } else {
+                assert!(got[0].is_nan(), "{op:?}: {got:?}");
+            }
+        }
     }
 
     #[test]

@@ -1,13 +1,13 @@
 //! Twins of `softmax.wgsl` and `softmax_xent.wgsl`, in f64 from the definitions:
 //! softmax_j = e^(x_j - m) / sum_k e^(x_k - m) with m = max x, log_softmax_j = x_j - log sum_k e^x_k.
 
-use super::float::Float;
+use super::float::{Float, max_nan};
 use crate::ops::softmax::SoftmaxParams;
 use crate::ops::softmax_xent::XentParams;
 
 /// log sum_j e^(x_j), stable.
 fn logsumexp(row: &[f64]) -> f64 {
-    let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let m = row.iter().copied().fold(f64::NEG_INFINITY, max_nan);
     m + row.iter().map(|v| (v - m).exp()).sum::<f64>().ln()
 }
 

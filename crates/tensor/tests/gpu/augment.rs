@@ -166,3 +166,24 @@ fn bad_strengths_are_errors_naming_the_field() {
         assert!(e.contains(field), "{e}");
     }
 }
+
+#[test]
+fn a_nan_pixel_survives_the_colour_clamps() {
+    // Brightness, contrast and saturation clamp to [0, 1]; a NaN must come out NaN (the twin's
+    // f64 clamp propagates it), here through the contrast mean to the whole first image.
+    for c in [1usize, 3] {
+        let (n, h, w) = (3, 4, 5);
+        let mut x = data(70 + c as u64, n * c * h * w, 0.0, 1.0);
+        x[6] = f32::NAN;
+        let o = AugmentOptions { brightness: 0.4, contrast: 0.4, saturation: 0.6, seed: 3, ..Default::default() };
+        let got =
+            Tensor::from_slice(dev(), &x, &[n, c, h, w]).unwrap().augment_images(&o).unwrap().to_vec::<f32>().unwrap();
+        let means = channel_means(&x, n, c);
+        let want = reference::augment_images(&o.params([n, c, h, w]), &x, &vec![0.0; c], &vec![1.0; c], &means);
+        for (k, (g, r)) in got.iter().zip(&want).enumerate() {
+            let ok = if r.is_nan() { g.is_nan() } else { (g - r).abs() <= 1e-3 * (1.0 + r.abs()) };
+            assert!(ok, "{c} channels at {k}: {g} vs {r}");
+        }
+        assert!(got[6].is_nan(), "the NaN pixel came out {}", got[6]);
+    }
+}

@@ -168,3 +168,86 @@ fn ternary_ops_match_their_twins_with_broadcasting() {
         );
     }
 }
+
+/// `x` with NaN, +Inf and -Inf written over a few elements (NaN first: a one-element input is NaN).
+fn with_specials(mut x: Vec<f32>) -> Vec<f32> {
+    let n = x.len();
+    for (at, v) in [(0, f32::NAN), (n / 3, f32::INFINITY), (2 * n / 3, f32::NEG_INFINITY), (n - 1, -f32::NAN)] {
+        if at > 0 || v.is_nan() {
+            x[at] = v;
+        }
+    }
+    x
+}
+
+/// Infinities replaced by 2: WGSL's pow is exp2(y log2 x), and lavapipe's is NaN at x = +Inf.
+fn finite_or_nan(x: &mut [f32]) {
+    x.iter_mut().filter(|v| v.is_infinite()).for_each(|v| *v = 2.0);
+}
+
+#[test]
+fn every_unary_op_propagates_nan_and_infinities_like_its_twin() {
+    // Sizes below and past 4096 elements: the storage and the texture kernels.
+    for op in UnaryOp::ALL {
+        for n in SIZES {
+            let mut x = with_specials(domain(op, n as u64, n));
+            if op == UnaryOp::PowScalar {
+                finite_or_nan(&mut x);
+            }
+            let t = Tensor::from_slice(dev(), &x, &[n]).unwrap();
+            let got = t.unary(op, 0.3, 1.5).unwrap().to_vec::<f32>().unwrap();
+            let p = MapParams::new(&[n], &[contiguous(&[n])], op as u32, 0.3, 1.5);
+            assert_close(&got, &reference::unary(&p, &x), 1e-6, 1e-5, &format!("{op:?} n={n} with NaN/Inf"));
+            let comparison = matches!(op as u32, 25..=30);
+            assert_eq!(got[0].is_nan(), !comparison, "{op:?}(NaN) = {}", got[0]);
+        }
+    }
+    let strided = Tensor::from_slice(dev(), &with_specials(data(5, 40, -2.0, 2.0)), &[8, 5]).unwrap();
+    let v = strided.transpose(0, 1).unwrap();
+    let relu = v.unary(UnaryOp::Relu, 0.0, 0.0).unwrap().to_vec::<f32>().unwrap();
+    assert!(relu[0].is_nan(), "relu(NaN) of a strided view: {}", relu[0]);
+}
+
+#[test]
+fn every_binary_op_propagates_nan_like_its_twin() {
+    let cases: [(&[usize], &[usize]); 3] = [(&[33], &[33]), (&[7, 33], &[33]), (&[3, 1367], &[3, 1367])];
+    for op in BinaryOp::ALL {
+        for (i, (sa, sb)) in cases.iter().enumerate() {
+            let (na, nb): (usize, usize) = (sa.iter().product(), sb.iter().product());
+            let (lo, hi) = if op == BinaryOp::Pow { (0.1, 3.0) } else { (-3.0, 3.0) };
+            let mut a = with_specials(data(40 + i as u64, na, lo, hi));
+            if op == BinaryOp::Pow {
+                finite_or_nan(&mut a);
+            }
+            let mut b = data(50 + i as u64, nb, lo, hi);
+            b[1] = f32::NAN; // b's own NaN, against a's number there
+            let (ta, tb) = (Tensor::from_slice(dev(), &a, sa).unwrap(), Tensor::from_slice(dev(), &b, sb).unwrap());
+            let out = ta.binary(op, &tb).unwrap();
+            let (va, vb) = (ta.broadcast_to(out.shape()).unwrap(), tb.broadcast_to(out.shape()).unwrap());
+            let p = MapParams::new(out.shape(), &[view_operand(&va), view_operand(&vb)], op as u32, 0.0, 0.0);
+            let want = reference::binary(&p, &a, &b);
+            let got = out.to_vec::<f32>().unwrap();
+            assert_close(&got, &want, 1e-6, 1e-5, &format!("{op:?} {sa:?} with NaN"));
+            if matches!(op, BinaryOp::Maximum | BinaryOp::Minimum) {
+                assert!(got[0].is_nan() && got[1].is_nan(), "{op:?} dropped a NaN: {:?}", &got[..2]);
+            }
+        }
+    }
+}
+
+#[test]
+fn fused_gradients_are_nan_where_the_input_or_the_upstream_gradient_is() {
+    for op in UnaryOp::ALL.into_iter().filter(|o| o.has_fused_grad()) {
+        for n in [7usize, 4099] {
+            let x = with_specials(domain(op, n as u64 + 9, n));
+            let mut dy = data(n as u64 + 10, n, -1.0, 1.0);
+            dy[1] = f32::NAN;
+            let (tx, tdy) =
+                (Tensor::from_slice(dev(), &x, &[n]).unwrap(), Tensor::from_slice(dev(), &dy, &[n]).unwrap());
+            let got = tx.unary_grad(op, &tdy, 0.2).unwrap().to_vec::<f32>().unwrap();
+            assert!(got[0].is_nan() && got[1].is_nan(), "d{op:?}: {:?}", &got[..2]);
+            let p = MapParams::new(&[n], &[contiguous(&[n]), contiguous(&[n])], grad_code(op), 0.2, 0.0);
+            assert_close(&got, &reference::binary(&p, &x, &dy), 1e-6, 1e-5, &format!("d{op:?} with NaN/Inf"));
+        }
+    }
+}

@@ -276,3 +276,24 @@ fn misaligned_operands_are_copied_into_the_texture_path() {
         assert_eq!((textured, uniform), (expect_texture, !expect_texture), "{what}: {kernels:?}");
     }
 }
+
+#[test]
+fn a_nan_operand_survives_the_fused_activation_on_every_path() {
+    for (d, path) in gemm_devs() {
+        let (m, k, n) = (33, 65, 70);
+        let (mut a, b, bias) = (data(17, m * k, -1.0, 1.0), data(18, k * n, -1.0, 1.0), data(19, n, -1.0, 1.0));
+        a[5 * k + 7] = f32::NAN; // row 5 of C is NaN before the activation
+        let ta = Tensor::from_slice(d, &a, &[m, k]).unwrap();
+        let tb = Tensor::from_slice(d, &b, &[k, n]).unwrap();
+        let tbias = Tensor::from_slice(d, &bias, &[n]).unwrap();
+        for act in [UnaryOp::Relu, UnaryOp::Tanh, UnaryOp::Sigmoid, UnaryOp::HardSigmoid] {
+            let opts = MatmulOptions { bias: Some(&tbias), activation: Some(act), alpha: 0.1 };
+            let got = ta.matmul_with(&tb, opts).unwrap().to_vec::<f32>().unwrap();
+            let mut p = params(&ta, &tb, 1, 0, 0);
+            (p.has_bias, p.act, p.alpha) = (1, act as u32, 0.1);
+            let want = reference::matmul(&p, &a, &b, Some(&bias));
+            assert!(got[5 * n..6 * n].iter().all(|v| v.is_nan()), "{path:?} {act:?}: row 5 lost its NaN");
+            assert_close(&got, &want, gemm_tol(k), gemm_tol(k), &format!("{path:?} {act:?} with NaN"));
+        }
+    }
+}

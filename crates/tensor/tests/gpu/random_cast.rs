@@ -63,6 +63,21 @@ fn dropout_matches_the_twin_and_its_gradient_is_the_same_mask() {
 }
 
 #[test]
+fn dropout_keeps_nan_where_it_drops() {
+    // PyTorch's dropout is x * mask / (1 - p): NaN * 0 is NaN, so a dropped NaN stays NaN.
+    let n = 4099;
+    let mut x = data(8, n, -2.0, 2.0);
+    for k in (0..n).step_by(3) {
+        x[k] = f32::NAN;
+    }
+    let got = Tensor::from_slice(dev(), &x, &[n]).unwrap().dropout(0.5, 7).unwrap().to_vec::<f32>().unwrap();
+    let want = reference::dropout(&RandomParams::dropout(n, 7, 0.5), &x);
+    let bits = |v: &[f32]| v.iter().map(|x| if x.is_nan() { u32::MAX } else { x.to_bits() }).collect::<Vec<_>>();
+    assert_eq!(bits(&got), bits(&want));
+    assert!((0..n).step_by(3).all(|k| got[k].is_nan()), "a dropped NaN became 0");
+}
+
+#[test]
 fn fills_and_arange() {
     assert_eq!(Tensor::zeros(dev(), &[3, 3], DType::F32).unwrap().to_vec::<f32>().unwrap(), vec![0.0; 9]);
     assert_eq!(Tensor::ones(dev(), &[5], DType::I32).unwrap().to_vec::<i32>().unwrap(), vec![1; 5]);

@@ -254,3 +254,81 @@ fn subgroup_and_tree_row_kernels_both_match_the_twin() {
         assert_eq!(got, vec![100_000.0; 4], "subgroups {sg}");
     }
 }
+
+/// `x` with NaNs at a few positions (the first element, one in the middle, the last but one)
+/// and +-Inf at two others.
+fn with_nans(mut x: Vec<f32>) -> Vec<f32> {
+    let n = x.len();
+    for (at, v) in [
+        (n / 2, f32::INFINITY),
+        (n / 5, f32::NEG_INFINITY),
+        (0, f32::NAN),
+        (n / 3, f32::NAN),
+        (n.saturating_sub(2), f32::NAN),
+    ] {
+        x[at] = v;
+    }
+    x
+}
+
+#[test]
+fn nan_propagates_through_every_reduction_like_the_twin() {
+    // Every path of CASES: workgroup rows, thread columns, texture rows and columns, two passes.
+    for (ci, &(shape, axes)) in CASES.iter().enumerate() {
+        let n: usize = shape.iter().product();
+        let x = with_nans(data(200 + ci as u64, n, -1.0, 1.0));
+        let t = Tensor::from_slice(dev(), &x, shape).unwrap();
+        let (hx, outer, r) = host_layout(&x, shape, axes);
+        let iaxes: Vec<isize> = axes.iter().map(|&a| a as isize).collect();
+        for op in [ReduceOp::Sum, ReduceOp::Mean, ReduceOp::Max, ReduceOp::Min, ReduceOp::NormL2] {
+            let got = t.reduce(op, &iaxes, false).unwrap().to_vec::<f32>().unwrap();
+            let want = reference::reduce(op, &hx, outer, r, 1);
+            let tol = if matches!(op, ReduceOp::Max | ReduceOp::Min) { 0.0 } else { gemm_tol(r) };
+            assert_close(&got, &want, tol, tol, &format!("{op:?} {shape:?} axes {axes:?} with NaN"));
+        }
+        if axes.len() == 1 {
+            for op in [ReduceOp::ArgMax, ReduceOp::ArgMin] {
+                let f = if op == ReduceOp::ArgMax { Tensor::argmax } else { Tensor::argmin };
+                let got = f(&t, axes[0] as isize, false).unwrap().to_vec::<u32>().unwrap();
+                assert_eq!(got, reference::argreduce(op, &hx, outer, r, 1), "{op:?} {shape:?} axis {axes:?} with NaN");
+            }
+        }
+    }
+    // The example, and a NaN past the first chunk of a two-pass row.
+    let t = Tensor::from_slice(dev(), &[f32::NAN, -1.0, 2.0], &[3]).unwrap();
+    assert!(t.max_all().unwrap().item::<f32>().unwrap().is_nan());
+    assert!(t.min_all().unwrap().item::<f32>().unwrap().is_nan());
+    let mut long = vec![1.0f32; 200_000];
+    long[10] = 9.0;
+    long[150_000] = f32::NAN;
+    long[199_000] = f32::NAN;
+    let t = Tensor::from_slice(dev(), &long, &[200_000]).unwrap();
+    assert!(t.max_all().unwrap().item::<f32>().unwrap().is_nan());
+    assert_eq!(t.argmax(0, false).unwrap().to_vec::<u32>().unwrap(), vec![150_000]);
+    assert_eq!(t.argmin(0, false).unwrap().to_vec::<u32>().unwrap(), vec![150_000]);
+}
+
+#[test]
+fn subgroup_and_tree_row_kernels_propagate_nan() {
+    let variants: &[bool] = if dev().has_subgroups() { &[false, true] } else { &[false] };
+    for &sg in variants {
+        for (rows, r) in [(3usize, 70_000usize), (7, 1000), (1, 65)] {
+            let x = data(300 + r as u64, rows * r, -1.0, 1.0);
+            // Row 0: one NaN; row 1 (if any): none; row 2: NaN and Inf.
+            let mut x = x;
+            x[r / 2] = f32::NAN;
+            if rows > 2 {
+                x[2 * r + 3] = f32::INFINITY;
+                x[2 * r + r - 1] = f32::NAN;
+            }
+            let t = Tensor::from_slice(dev(), &x, &[rows, r]).unwrap();
+            for op in [ReduceOp::Sum, ReduceOp::Max, ReduceOp::Min, ReduceOp::NormL2] {
+                let got = t.reduce_with(op, &[1], false, sg).unwrap().to_vec::<f32>().unwrap();
+                let want = reference::reduce(op, &x, rows, r, 1);
+                let tol = if matches!(op, ReduceOp::Max | ReduceOp::Min) { 0.0 } else { gemm_tol(r) };
+                assert_close(&got, &want, tol, tol, &format!("{op:?} [{rows}, {r}] subgroups {sg} with NaN"));
+                assert!(got[0].is_nan(), "{op:?} [{rows}, {r}] subgroups {sg}: row 0 holds a NaN, got {}", got[0]);
+            }
+        }
+    }
+}

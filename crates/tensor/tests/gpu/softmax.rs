@@ -179,3 +179,30 @@ fn cross_entropy_reports_bad_shapes_and_options() {
     let e = tx.cross_entropy_grad(&ty, &up, &XentOptions::default()).unwrap_err().to_string();
     assert!(e.contains("cross_entropy_grad") && e.contains("upstream of shape [4]"), "{e}");
 }
+
+#[test]
+fn a_nan_logit_gives_a_nan_row_and_a_nan_loss() {
+    // Narrow rows (an invocation per row) and wide ones (a workgroup per row); the NaN first, in
+    // the middle and last in its row. Other rows stay finite.
+    for cols in [7usize, 33, 1000] {
+        let rows = 4;
+        let mut x = data(90 + cols as u64, rows * cols, -3.0, 3.0);
+        for (row, at) in [(0, 0), (1, cols / 2), (2, cols - 1)] {
+            x[row * cols + at] = f32::NAN;
+        }
+        let t = Tensor::from_slice(dev(), &x, &[rows, cols]).unwrap();
+        for log in [false, true] {
+            let got = if log { t.log_softmax(-1) } else { t.softmax(-1) }.unwrap().to_vec::<f32>().unwrap();
+            let p = SoftmaxParams { rows: rows as u32, cols: cols as u32, log: log as u32, _pad: 0 };
+            assert_close(&got, &reference::softmax(&p, &x), 1e-6, 1e-5, &format!("log {log} cols {cols} with NaN"));
+            assert!(got[..3 * cols].iter().all(|v| v.is_nan()) && got[3 * cols..].iter().all(|v| v.is_finite()));
+        }
+        let labels: Vec<u32> = (0..rows as u32).map(|i| i % cols as u32).collect();
+        let ty = Tensor::from_slice(dev(), &labels, &[rows]).unwrap();
+        let (loss, _) = t.cross_entropy_parts(&ty, &XentOptions::default()).unwrap();
+        let loss = loss.to_vec::<f32>().unwrap();
+        assert!(loss[..3].iter().all(|v| v.is_nan()) && loss[3].is_finite(), "cols {cols}: {loss:?}");
+        let mean = t.cross_entropy_mean(&ty, &XentOptions::default()).unwrap().item::<f32>().unwrap();
+        assert!(mean.is_nan(), "mean loss {mean}");
+    }
+}

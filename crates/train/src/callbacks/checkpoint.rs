@@ -11,6 +11,10 @@ use crate::models::Model;
 /// value improves (`save_best_only`). The path is a template: `{epoch}` becomes the 1-based
 /// epoch number and `{<log name>}` (e.g. `{val_loss}`) that value with 4 decimals. Saves a
 /// full checkpoint folder (`Model::save`), or one safetensors file with `weights_only`.
+///
+/// An epoch whose logs hold a NaN or infinite loss (`loss`, `val_loss`, ...) is never saved:
+/// its weights are likely NaN, even when the monitored value (say `val_accuracy`, of NaN
+/// predictions) looks fine. A non-finite monitored value is never taken as the best either.
 pub struct ModelCheckpoint {
     template: String,
     monitor: String,
@@ -81,16 +85,25 @@ impl Callback for ModelCheckpoint {
         Ok(())
     }
     fn on_epoch_end(&mut self, model: &mut Model, epoch: usize, logs: &Logs) -> Result<()> {
-        if self.save_best_only {
+        let improved = if self.save_best_only {
             let Some(v) = logs.get(&self.monitor) else {
                 return Err(TrainError::config("ModelCheckpoint", format!("{:?} is not in the logs", self.monitor)));
             };
-            if !self.mode.improves(v, self.best, 0.0) {
+            if !v.is_finite() || !self.mode.improves(v, self.best, 0.0) {
                 return Ok(());
             }
-            self.best = v;
+            Some(v)
         } else if !(epoch + 1).is_multiple_of(self.every) {
             return Ok(());
+        } else {
+            None
+        };
+        if let Some((name, value)) = logs.non_finite_loss() {
+            eprintln!("ModelCheckpoint: not saving epoch {}: {name} is {value}", epoch + 1);
+            return Ok(());
+        }
+        if let Some(v) = improved {
+            self.best = v;
         }
         let path = self.path(epoch, logs);
         if self.weights_only {

@@ -172,7 +172,8 @@ impl Model {
         if let (Some((state, lr)), Some(c)) = (optimizer, self.compiled.as_mut()) {
             c.optimizer.load_state(&state)?;
             if let Some(lr) = lr {
-                c.optimizer.set_learning_rate(lr);
+                // Read as finite and >= 0; refused only if it overflowed f32.
+                c.optimizer.set_learning_rate(lr)?;
             }
         }
         assign_weights(plan)?;

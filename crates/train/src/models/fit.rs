@@ -233,10 +233,12 @@ impl Model {
         validation: Option<Validation<'_>>,
         mut o: FitOptions,
     ) -> Result<History> {
-        self.compiled("fit")?;
+        // Hyper-parameters out of range (a NaN learning rate, ...) stop the run before it starts.
+        self.compiled("fit")?.optimizer.validate()?;
         o.check()?;
         let mut callbacks = std::mem::take(&mut o.callbacks);
         self.stop_training = false;
+        self.stop_reason = None;
         self.resume_from = None;
         self.restored_callbacks = None;
         for cb in &mut callbacks {
@@ -341,6 +343,7 @@ impl Model {
         for cb in &mut callbacks {
             cb.on_train_end(self, &last)?;
         }
+        history.stop_reason = self.stop_reason.take();
         Ok(history)
     }
 

@@ -30,6 +30,9 @@ pub struct Model {
     pub(crate) compiled: Option<Compiled>,
     /// Set by a callback to end `fit` after the current epoch (Keras' `stop_training`).
     pub stop_training: bool,
+    /// Set by a callback that stops `fit` to say why; `fit` clears it when it starts and
+    /// returns it in `History::stop_reason`.
+    pub stop_reason: Option<crate::logs::StopReason>,
     /// Seed of shuffling and dropout; a run is repeatable from it.
     pub(crate) seed: u64,
     /// Optimizer steps taken (also the dropout stream position).
@@ -55,6 +58,7 @@ impl Model {
             net: Box::new(net),
             compiled: None,
             stop_training: false,
+            stop_reason: None,
             seed: 0,
             global_step: 0,
             epochs_done: 0,
@@ -143,10 +147,10 @@ impl Model {
     pub fn learning_rate(&self) -> Option<f32> {
         self.compiled.as_ref().map(|c| c.optimizer.learning_rate())
     }
-    /// Sets the optimizer's learning rate; an error before `compile`.
+    /// Sets the optimizer's learning rate; an error before `compile`, or for a NaN, infinite or
+    /// negative rate (the rate then stays as it was).
     pub fn set_learning_rate(&mut self, lr: f32) -> Result<()> {
-        self.compiled("set_learning_rate")?.optimizer.set_learning_rate(lr);
-        Ok(())
+        self.compiled("set_learning_rate")?.optimizer.set_learning_rate(lr)
     }
 
     /// Runs the network on a batch, recording the graph when `training` (dropout on, batch

@@ -5,7 +5,7 @@ use wgtrain_tensor::{AdagradParams, adagrad_step};
 
 use super::clip::clip;
 use super::slots::Slots;
-use super::{GradClip, Optimizer, OptimizerState, updatable};
+use super::{GradClip, Optimizer, OptimizerState, check, updatable};
 use crate::error::Result;
 use crate::param::Param;
 
@@ -51,6 +51,7 @@ impl Adagrad {
 
 impl Optimizer for Adagrad {
     fn step(&mut self, params: &[Param]) -> Result<()> {
+        self.validate()?;
         clip(params, self.clip)?;
         self.step += 1;
         for (p, g) in updatable(params) {
@@ -63,6 +64,14 @@ impl Optimizer for Adagrad {
         Ok(())
     }
     shared_methods!("Adagrad");
+    fn validate(&self) -> Result<()> {
+        let h = &self.hp;
+        check::learning_rate("Adagrad", h.lr)?;
+        check::positive("Adagrad", "eps", h.eps)?;
+        check::non_negative("Adagrad", "weight decay", h.weight_decay)?;
+        check::non_negative("Adagrad", "initial accumulator", self.initial)?;
+        check::clip("Adagrad", self.clip)
+    }
     fn state(&self) -> OptimizerState {
         let hyper = json!({ "lr": self.hp.lr, "eps": self.hp.eps, "weight_decay": self.hp.weight_decay, "initial": self.initial });
         OptimizerState {

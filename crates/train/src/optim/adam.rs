@@ -5,7 +5,7 @@ use wgtrain_tensor::{AdamParams, adam_step};
 
 use super::clip::clip;
 use super::slots::Slots;
-use super::{GradClip, Optimizer, OptimizerState, updatable};
+use super::{GradClip, Optimizer, OptimizerState, check, updatable};
 use crate::error::Result;
 use crate::param::Param;
 
@@ -67,6 +67,7 @@ impl Adam {
 
 impl Optimizer for Adam {
     fn step(&mut self, params: &[Param]) -> Result<()> {
+        self.validate()?;
         clip(params, self.clip)?;
         self.step += 1;
         for (p, g) in updatable(params) {
@@ -77,6 +78,15 @@ impl Optimizer for Adam {
         Ok(())
     }
     shared_methods!(field kind);
+    fn validate(&self) -> Result<()> {
+        let h = &self.hp;
+        check::learning_rate(self.kind, h.lr)?;
+        check::decay(self.kind, "beta1", h.beta1)?;
+        check::decay(self.kind, "beta2", h.beta2)?;
+        check::positive(self.kind, "eps", h.eps)?;
+        check::non_negative(self.kind, "weight decay", h.weight_decay)?;
+        check::clip(self.kind, self.clip)
+    }
     fn state(&self) -> OptimizerState {
         let h = &self.hp;
         let hyper =

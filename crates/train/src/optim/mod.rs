@@ -18,8 +18,10 @@ macro_rules! shared_methods {
         fn learning_rate(&$self) -> f32 {
             $self.hp.lr
         }
-        fn set_learning_rate(&mut $self, lr: f32) {
+        fn set_learning_rate(&mut $self, lr: f32) -> Result<()> {
+            check::learning_rate($kind, lr)?;
             $self.hp.lr = lr;
+            Ok(())
         }
         fn load_state(&mut $self, state: &OptimizerState) -> Result<()> {
             $self.slots.import($kind, SLOTS, state)?;
@@ -31,6 +33,7 @@ macro_rules! shared_methods {
 
 mod adagrad;
 mod adam;
+mod check;
 mod clip;
 mod rmsprop;
 mod schedule;
@@ -84,8 +87,16 @@ pub trait Optimizer: Send {
     fn step(&mut self, params: &[Param]) -> Result<()>;
     /// The current learning rate.
     fn learning_rate(&self) -> f32;
-    /// Sets the learning rate used by the next `step` (schedules and callbacks call this).
-    fn set_learning_rate(&mut self, lr: f32);
+    /// Sets the learning rate used by the next `step` (schedules and callbacks call this); a
+    /// NaN, infinite or negative rate is refused (`TrainError::Hyperparameter`) and the rate
+    /// stays as it was.
+    fn set_learning_rate(&mut self, lr: f32) -> Result<()>;
+    /// Checks every hyper-parameter's range (the learning rate finite and >= 0, betas in
+    /// [0, 1), eps > 0, ...). `step` calls it before updating anything and `fit` before its
+    /// first batch; the default checks the learning rate only.
+    fn validate(&self) -> Result<()> {
+        check::learning_rate("optimizer", self.learning_rate())
+    }
     /// Everything needed to resume exactly: kind, step count, hyper-parameters, and state
     /// tensors named `<param name>/<slot>` (e.g. `dense_1/kernel/m`).
     fn state(&self) -> OptimizerState;
@@ -131,8 +142,11 @@ impl<T: Optimizer + ?Sized> Optimizer for Box<T> {
     fn learning_rate(&self) -> f32 {
         (**self).learning_rate()
     }
-    fn set_learning_rate(&mut self, lr: f32) {
+    fn set_learning_rate(&mut self, lr: f32) -> Result<()> {
         (**self).set_learning_rate(lr)
+    }
+    fn validate(&self) -> Result<()> {
+        (**self).validate()
     }
     fn state(&self) -> OptimizerState {
         (**self).state()

@@ -5,7 +5,7 @@ use wgtrain_tensor::{RmspropParams, rmsprop_step};
 
 use super::clip::clip;
 use super::slots::Slots;
-use super::{GradClip, Optimizer, OptimizerState, updatable};
+use super::{GradClip, Optimizer, OptimizerState, check, updatable};
 use crate::error::Result;
 use crate::param::Param;
 
@@ -60,6 +60,7 @@ impl Rmsprop {
 
 impl Optimizer for Rmsprop {
     fn step(&mut self, params: &[Param]) -> Result<()> {
+        self.validate()?;
         clip(params, self.clip)?;
         self.step += 1;
         for (p, g) in updatable(params) {
@@ -74,6 +75,15 @@ impl Optimizer for Rmsprop {
         Ok(())
     }
     shared_methods!("RMSprop");
+    fn validate(&self) -> Result<()> {
+        let h = &self.hp;
+        check::learning_rate("RMSprop", h.lr)?;
+        check::fraction("RMSprop", "alpha", h.alpha)?;
+        check::positive("RMSprop", "eps", h.eps)?;
+        check::non_negative("RMSprop", "momentum", h.momentum)?;
+        check::non_negative("RMSprop", "weight decay", h.weight_decay)?;
+        check::clip("RMSprop", self.clip)
+    }
     fn state(&self) -> OptimizerState {
         let h = &self.hp;
         let hyper = json!({ "lr": h.lr, "alpha": h.alpha, "eps": h.eps, "weight_decay": h.weight_decay,

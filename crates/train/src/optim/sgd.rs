@@ -5,7 +5,7 @@ use wgtrain_tensor::{SgdParams, sgd_step};
 
 use super::clip::clip;
 use super::slots::Slots;
-use super::{GradClip, Optimizer, OptimizerState, updatable};
+use super::{GradClip, Optimizer, OptimizerState, check, updatable};
 use crate::error::Result;
 use crate::param::Param;
 
@@ -55,6 +55,7 @@ impl Sgd {
 
 impl Optimizer for Sgd {
     fn step(&mut self, params: &[Param]) -> Result<()> {
+        self.validate()?;
         clip(params, self.clip)?;
         self.step += 1;
         for (p, g) in updatable(params) {
@@ -69,6 +70,14 @@ impl Optimizer for Sgd {
         Ok(())
     }
     shared_methods!("SGD");
+    fn validate(&self) -> Result<()> {
+        let h = &self.hp;
+        check::learning_rate("SGD", h.lr)?;
+        check::non_negative("SGD", "momentum", h.momentum)?;
+        check::fraction("SGD", "dampening", h.dampening)?;
+        check::non_negative("SGD", "weight decay", h.weight_decay)?;
+        check::clip("SGD", self.clip)
+    }
     fn state(&self) -> OptimizerState {
         let h = &self.hp;
         let hyper = json!({ "lr": h.lr, "momentum": h.momentum, "dampening": h.dampening,

@@ -95,3 +95,17 @@ fn the_largest_seed_does_not_overflow() {
     let (train, test, synthetic) = trainer_bin::data(&a).unwrap();
     assert!(synthetic && train.len() == 10 && test.len() == 100);
 }
+
+#[test]
+fn a_run_whose_loss_turns_non_finite_fails_and_saves_no_best_checkpoint() {
+    // lr 1e30 passes the flag check (a finite positive number) but blows the weights up at the
+    // first Adam step: the first epoch's val_loss is non-finite while val_accuracy (of NaN
+    // predictions) still looks like a number, which the trainer's best-only checkpoint monitors.
+    let out = scratch("trainer-nan");
+    let dir = out.to_str().unwrap();
+    let a = args(&["--synthetic", "40", "--epochs", "3", "--lr", "1e30", "--quiet", "--plot", "false", "--out", dir]);
+    let (got, _) = within(Duration::from_secs(300), move || trainer_bin::run(a).map_err(|e| e.to_string()));
+    let msg = got.unwrap_err();
+    assert!(msg.contains("stopped") && msg.contains("val_loss") && msg.contains("epoch 1"), "{msg}");
+    assert!(!out.join("best").exists(), "a non-finite model was saved as best/");
+}

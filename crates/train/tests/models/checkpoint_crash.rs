@@ -49,7 +49,7 @@ fn stamp(m: &mut Model, k: u64) {
     };
     let opt = m.optimizer().unwrap();
     opt.load_state(&state).unwrap();
-    opt.set_learning_rate(k as f32);
+    opt.set_learning_rate(k as f32).unwrap();
 }
 
 /// The generation every part of a loaded model encodes; panics naming the part that disagrees.
