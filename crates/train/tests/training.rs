@@ -6,6 +6,7 @@ mod harness;
 
 mod training {
     mod callbacks;
+    mod faults;
     mod large_data;
     mod learning;
     mod losses_metrics;
