@@ -50,7 +50,6 @@ pub use custom::{CustomKernel, KernelArg};
 pub use device::{Device, GemmPath};
 pub use dtype::{DType, Element};
 pub use error::{IndexKind, Result, TensorError};
-pub use wgtrain_kernels::ops::fault::FaultOp;
 pub use ops::{
     AdagradParams, AdamParams, AugmentOptions, BatchNormOutput, Conv2dOptions, LayerNormOutput, MatmulOptions,
     MaxPool2dOutput, NormGrads, Pool2dOptions, ReduceOp, RmspropParams, SgdParams, XentOptions, adagrad_step,
@@ -59,4 +58,5 @@ pub use ops::{
 pub use pool::PoolStats;
 pub use profile::KernelTime;
 pub use tensor::Tensor;
+pub use wgtrain_kernels::ops::fault::FaultOp;
 pub use wgtrain_kernels::ops::map::{BinaryOp, TernaryOp, UnaryOp};

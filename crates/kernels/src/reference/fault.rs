@@ -2,8 +2,8 @@
 //! index fault is kept; a later check never overwrites it; the smallest non-finite tag wins).
 
 use crate::ops::fault::{
-    CheckParams, FiniteParams, RECORD_LIMIT, RECORD_NONFINITE, RECORD_OP, RECORD_POSITION, RECORD_SIGNED,
-    RECORD_VALUE, RECORD_WORDS,
+    CheckParams, FiniteParams, RECORD_LIMIT, RECORD_NONFINITE, RECORD_OP, RECORD_POSITION, RECORD_SIGNED, RECORD_VALUE,
+    RECORD_WORDS,
 };
 
 /// Twin of `check_indices`: records the first index `>= limit` that is not the ignored value,

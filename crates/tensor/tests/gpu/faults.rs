@@ -145,7 +145,9 @@ fn check_indices_matches_the_twin() {
     let dev = fault_dev();
     let mut r = rng(41);
     for n in [1usize, 7, 33, 257, 1000, 100_003] {
-        for (limit, ignore, bad_count) in [(10usize, None, 0usize), (10, None, 3), (1000, Some(5u32), 2), (3, Some(7), 1)] {
+        for (limit, ignore, bad_count) in
+            [(10usize, None, 0usize), (10, None, 3), (1000, Some(5u32), 2), (3, Some(7), 1)]
+        {
             let mut ids: Vec<u32> = (0..n).map(|_| r.random_range(0..limit as u32)).collect();
             for _ in 0..bad_count {
                 let at = r.random_range(0..n);

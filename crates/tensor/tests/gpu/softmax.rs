@@ -86,7 +86,13 @@ fn cross_entropy_matches_the_twin_with_weights_and_smoothing() {
         let tup = Tensor::from_slice(dev(), &up, &[n]).unwrap();
         for (weighted, eps) in [(false, 0.0), (false, 0.1), (true, 0.0), (true, 0.25)] {
             let o = XentOptions { class_weights: weighted.then_some(&tw), label_smoothing: eps, ignore_index: None };
-            let p = XentParams { n: n as u32, c: c as u32, has_weights: weighted as u32, smoothing: eps, ..Default::default() };
+            let p = XentParams {
+                n: n as u32,
+                c: c as u32,
+                has_weights: weighted as u32,
+                smoothing: eps,
+                ..Default::default()
+            };
             let wref = weighted.then_some(w.as_slice());
             let (loss, wy) = tx.cross_entropy_parts(&ty, &o).unwrap();
             let (want_loss, want_wy) = reference::xent_forward(&p, &x, &labels, wref);

@@ -229,7 +229,14 @@ impl Loss for SparseCategoricalCrossEntropy {
 /// weights `s` (1 without), and `k_i` the kept sample's class weight (1 without class weights)
 /// or 0: the mean over kept samples. The sum of `k` is kept from 0 (a batch of ignored labels
 /// gives loss 0; its numerator is 0 too).
-fn kept_mean(name: &str, per_sample: Var, w: Option<&Tensor>, hot: &Tensor, cw: Option<&Tensor>, n: usize) -> Result<Var> {
+fn kept_mean(
+    name: &str,
+    per_sample: Var,
+    w: Option<&Tensor>,
+    hot: &Tensor,
+    cw: Option<&Tensor>,
+    n: usize,
+) -> Result<Var> {
     let kept = match cw {
         Some(cw) => hot.matmul(&cw.reshape(&[cw.len(), 1])?)?.reshape(&[n])?,
         None => hot.sum(&[-1], false)?,

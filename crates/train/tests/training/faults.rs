@@ -27,11 +27,7 @@ impl Callback for CountBatches {
 
 /// A 2 -> 8 -> 3 classifier.
 fn classifier(dev: &Device, loss: SparseCategoricalCrossEntropy) -> Model {
-    let net = Sequential::new(dev, &[2])
-        .seed(1)
-        .add(Dense::new(8).relu())
-        .and_then(|s| s.add(Dense::new(3)))
-        .unwrap();
+    let net = Sequential::new(dev, &[2]).seed(1).add(Dense::new(8).relu()).and_then(|s| s.add(Dense::new(3))).unwrap();
     let mut model = Model::new(net).with_seed(2);
     model.compile(Sgd::new(0.1), loss, vec![]);
     model
@@ -78,7 +74,10 @@ fn the_probabilities_path_refuses_bad_labels_too() {
         let out = loss.forward(&Var::constant(probs.clone()), &y, None).unwrap();
         match out.item() {
             Err(wgtrain::autograd::AutogradError::Tensor(TensorError::IndexOutOfRange {
-                op, value: v, position: p, ..
+                op,
+                value: v,
+                position: p,
+                ..
             })) => assert_eq!((op, v, p), ("sparse_categorical_crossentropy", value, position)),
             other => panic!("expected a label fault, got {other:?}"),
         }
@@ -141,7 +140,8 @@ fn poisoned(dev: &Device, check_numerics: bool) -> (Model, String, FitOptions) {
     target.var.data().assign(&Tensor::full(dev, &shape, f32::NAN).unwrap()).unwrap();
     let first_layer = params[0].name.split('/').next().unwrap().to_string();
     model.freeze(&first_layer).unwrap();
-    let o = FitOptions { epochs: 1, batch_size: 4, shuffle: false, verbose: false, check_numerics, ..Default::default() };
+    let o =
+        FitOptions { epochs: 1, batch_size: 4, shuffle: false, verbose: false, check_numerics, ..Default::default() };
     (model, target.name.clone(), o)
 }
 
