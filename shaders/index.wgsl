@@ -1,7 +1,8 @@
 // Index ops: embedding gather and its gradient, gather along an axis and its gradient (scatter
 // add), one_hot. Indices are 32-bit words: u32, or i32 bound as u32 (a negative i32 reads as a
-// huge u32, so it is out of range). An out-of-range index reads as zero in the gathers and adds
-// nothing in the gradients: the host cannot check indices without a read-back.
+// huge u32, so it is out of range). The forward ops' indices are checked before they run
+// (fault.wgsl's check_indices, reported at the host's next read-back); these kernels still never
+// read out of range: an out-of-range index reads as zero and adds nothing to a gradient.
 //
 // Gradients are scatter-adds done without atomics: each thread owns output elements and scans,
 // in index order, every position that can hit them, so sums are bit-for-bit repeatable.
@@ -20,6 +21,10 @@ struct IndexParams {
     axis_in: u32,   // gather: extent of the axis in x
     axis_out: u32,  // gather: extent of the axis in idx
     inner: u32,     // gather: product of the dimensions after the axis
+    has_ignore: u32,  // one_hot: 1 when the label `ignore` gives a zero row
+    ignore: u32,      // one_hot: the ignored label's bits
+    _pad0: u32,
+    _pad1: u32,
 }
 
 // Vocabulary rows one embedding-gradient thread owns (its private accumulators).
@@ -103,12 +108,15 @@ fn gather_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
     dst[i] = acc;
 }
 
-// out[r, c] = 1 if labels[r] == c else 0 (an out-of-range label gives a zero row).
+// out[r, c] = 1 if labels[r] == c else 0 (the ignored label, and one out of range, give a zero
+// row).
 @compute @workgroup_size(256)
 fn one_hot_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                    @builtin(local_invocation_index) lid: u32) {
     let i = linear(wid, nwg, lid);
     if (i >= p.n) { return; }
     let r = i / p.dim;
-    hot[i] = select(0.0, 1.0, ids[r] == i - r * p.dim);
+    let y = ids[r];
+    let ignored = p.has_ignore != 0u && y == p.ignore;
+    hot[i] = select(0.0, 1.0, y == i - r * p.dim && !ignored);
 }

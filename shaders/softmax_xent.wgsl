@@ -6,8 +6,10 @@
 //   wy_i   = w_y   (the weighted mean is sum_i loss_i / sum_i wy_i)
 //   dlogits_ij = up_i (p_j W_i - t_j w_j),   p_j = exp(logp_j),   W_i = sum_k t_k w_k
 //              = up_i (p_j W_i - t_j w_j)   with W_i = (1 - eps) w_y + (eps / c) sum_k w_k
-// A label >= c (e.g. -100 as i32 bits) is ignored, like PyTorch's ignore_index: loss 0, wy 0
-// and a zero gradient row. One 256-thread workgroup per sample with fixed-order trees, or (the
+// The label equal to `ignore` (when has_ignore != 0; e.g. -100 as i32 bits, PyTorch's
+// ignore_index) is skipped: loss 0, wy 0 and a zero gradient row. Any other label outside 0..c
+// is refused by the check that runs before these kernels (fault.wgsl, reported at the next
+// read-back); here it reads nothing out of range and gets the same zero row. One 256-thread workgroup per sample with fixed-order trees, or (the
 // `_rows` entry points at the end, for narrow rows) one invocation per sample.
 // Parameters match `XentParams` in crates/kernels/src/ops/softmax_xent.rs.
 
@@ -16,6 +18,10 @@ struct XentParams {
     c: u32,
     has_weights: u32,
     smoothing: f32,
+    has_ignore: u32,
+    ignore: u32,
+    _pad0: u32,
+    _pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: XentParams;
@@ -26,6 +32,11 @@ struct XentParams {
 @group(0) @binding(5) var<storage, read_write> wy: array<f32>;
 @group(0) @binding(4) var<storage, read> upstream: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dlogits: array<f32>;
+
+// Whether sample label y contributes nothing: the ignored label, or one out of range.
+fn skipped(y: u32) -> bool {
+    return y >= p.c || (p.has_ignore != 0u && y == p.ignore);
+}
 
 fn weight(j: u32) -> f32 {
     if (p.has_weights != 0u) { return weights[j]; }
@@ -50,7 +61,7 @@ fn row_lse_parts(valid: bool, base: u32, lid: u32) -> vec2<f32> {
 // Sample i's loss and label weight from its log-sum-exp and (with smoothing) sum_j w_j logp_j.
 fn write_loss(i: u32, base: u32, lse: f32, smooth_sum: f32) {
     let y = labels[i];
-    if (y >= p.c) {
+    if (skipped(y)) {
         loss[i] = 0.0;
         wy[i] = 0.0;
         return;
@@ -100,7 +111,7 @@ fn xent_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     }
     if (!valid) { return; }
     let y = labels[i];
-    if (y >= p.c) {
+    if (skipped(y)) {
         for (var j = lid; j < p.c; j += WG) { dlogits[base + j] = 0.0; }
         return;
     }
@@ -150,7 +161,7 @@ fn xent_backward_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgr
     if (i >= p.n) { return; }
     let base = i * p.c;
     let y = labels[i];
-    if (y >= p.c) {
+    if (skipped(y)) {
         for (var j = 0u; j < p.c; j++) { dlogits[base + j] = 0.0; }
         return;
     }

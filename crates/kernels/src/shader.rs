@@ -39,6 +39,8 @@ pub enum Shader {
     CastF16,
     /// Embedding, gather, their scatter-add gradients and one-hot (`index.wgsl`).
     Index,
+    /// Index and finiteness checks reported through the fault record (`fault.wgsl`).
+    Fault,
     /// Fused in-place optimizer updates (`optim.wgsl`).
     Optim,
     /// Fixed-order reductions and arg-reductions (`reduce.wgsl`).
@@ -76,6 +78,7 @@ impl Shader {
         Shader::Conv2d,
         Shader::CastF16,
         Shader::Index,
+        Shader::Fault,
         Shader::Optim,
         Shader::Reduce,
         Shader::ReduceSubgroup,
@@ -105,6 +108,7 @@ impl Shader {
             Shader::Conv2d => "conv2d.wgsl",
             Shader::CastF16 => "cast_f16.wgsl",
             Shader::Index => "index.wgsl",
+            Shader::Fault => "fault.wgsl",
             Shader::Optim => "optim.wgsl",
             Shader::Reduce => "reduce.wgsl",
             Shader::ReduceSubgroup => "reduce_subgroup.wgsl",
@@ -136,6 +140,7 @@ impl Shader {
             Shader::Conv2d => &[src::GEMM_CORE, src::NAN, src::MATH, src::CONV2D],
             Shader::CastF16 => &[src::CAST_F16, src::MAP_COMMON],
             Shader::Index => &[src::INDEX],
+            Shader::Fault => &[src::FAULT],
             Shader::Optim => &[src::LINEAR_TEXTURE, src::OPTIM],
             Shader::Reduce => &[src::LINEAR_TEXTURE, src::NAN, src::REDUCE],
             Shader::ReduceSubgroup => &[src::LINEAR_TEXTURE, src::NAN, src::REDUCE, src::REDUCE_SUBGROUP],

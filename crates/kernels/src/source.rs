@@ -48,6 +48,8 @@ pub const CONV2D: &str = include_str!("../shaders/conv2d.wgsl");
 pub const CAST_F16: &str = include_str!("../shaders/cast_f16.wgsl");
 /// Embedding, gather, their gradients and one-hot.
 pub const INDEX: &str = include_str!("../shaders/index.wgsl");
+/// Device-side index and finiteness checks that report through the fault record.
+pub const FAULT: &str = include_str!("../shaders/fault.wgsl");
 /// Fused optimizer updates.
 pub const OPTIM: &str = include_str!("../shaders/optim.wgsl");
 /// Reductions over the middle axis of `[outer, r, inner]`.
@@ -93,6 +95,7 @@ pub const FILES: &[(&str, &str)] = &[
     ("conv2d.wgsl", CONV2D),
     ("cast_f16.wgsl", CAST_F16),
     ("index.wgsl", INDEX),
+    ("fault.wgsl", FAULT),
     ("optim.wgsl", OPTIM),
     ("reduce.wgsl", REDUCE),
     ("reduce_subgroup.wgsl", REDUCE_SUBGROUP),

@@ -19,6 +19,7 @@ use wgtrain_kernels::{Access, Launch, PipelineCache};
 use crate::adapter::{self, AdapterChoice, AdapterSummary};
 use crate::batch::{Batch, FLUSH_EVERY};
 use crate::error::{Result, TensorError};
+use crate::fault::{self, FaultRecord, RECORD_BYTES};
 use crate::pool::{BufferPool, PoolStats, size_class};
 use crate::profile::{KernelTime, Profile};
 use crate::texture::TexturePool;
@@ -89,6 +90,8 @@ pub(crate) struct DeviceInner {
     pub(crate) batch: Mutex<Batch>,
     pool: Mutex<BufferPool>,
     pub(crate) textures: Mutex<TexturePool>,
+    /// Where device-side checks report bad input; read with every read-back (`fault.rs`).
+    pub(crate) faults: FaultRecord,
     errors: Arc<Mutex<Vec<String>>>,
     lost: Arc<Mutex<Option<String>>>,
 }
@@ -173,6 +176,7 @@ impl Device {
         };
         Ok(Device {
             inner: Arc::new(DeviceInner {
+                faults: FaultRecord::new(&device),
                 pipelines: PipelineCache::new(device.clone()),
                 device,
                 queue,
@@ -551,20 +555,30 @@ impl Device {
         self.inner.queue.write_buffer(buffer, 0, bytes);
     }
 
-    /// Copies `len` bytes at `offset` of `buffer` to the host: the one place that waits.
+    /// Copies `len` bytes at `offset` of `buffer` to the host: the one place that waits. The
+    /// fault record (`fault.rs`) travels in the same copy and submission, and is cleared: a
+    /// fault recorded since the last read-back is returned here as the error, once.
     pub(crate) fn read(&self, buffer: &wgpu::Buffer, offset: u64, len: u64) -> Result<Vec<u8>> {
         self.check_alive()?;
         let start = offset / 4 * 4;
         let size = (offset + len).next_multiple_of(4) - start;
+        let faults = &self.inner.faults;
+        let with_record = faults.take_armed();
+        let record_at = size.next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT);
         let staging = self.inner.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("wgtrain read-back"),
-            size: size.max(4),
+            size: (record_at + if with_record { RECORD_BYTES } else { 0 }).max(4),
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
         {
             let mut batch = lock(&self.inner.batch);
-            batch.encoder(&self.inner.device).copy_buffer_to_buffer(buffer, start, &staging, 0, size);
+            let encoder = batch.encoder(&self.inner.device);
+            encoder.copy_buffer_to_buffer(buffer, start, &staging, 0, size);
+            if with_record {
+                encoder.copy_buffer_to_buffer(&faults.buffer, 0, &staging, record_at, RECORD_BYTES);
+                encoder.clear_buffer(&faults.buffer, 0, None);
+            }
         }
         self.flush()?;
         let (tx, rx) = std::sync::mpsc::channel();
@@ -574,6 +588,13 @@ impl Device {
         self.wait()?;
         rx.recv().map_err(|e| TensorError::Gpu(e.to_string()))?.map_err(|e| TensorError::Gpu(e.to_string()))?;
         let view = staging.slice(..).get_mapped_range().map_err(|e| TensorError::Gpu(e.to_string()))?;
+        if with_record {
+            let words: Vec<u32> =
+                bytemuck::pod_collect_to_vec(&view[record_at as usize..(record_at + RECORD_BYTES) as usize]);
+            if let Some(fault) = fault::decode(&words) {
+                return Err(fault);
+            }
+        }
         let skip = (offset - start) as usize;
         Ok(view[skip..skip + len as usize].to_vec())
     }

@@ -121,4 +121,47 @@ pub enum TensorError {
     /// A shader failed to parse, validate or specialize.
     #[error(transparent)]
     Kernel(#[from] wgtrain_kernels::KernelError),
+    /// A label or index given to an op on the device was out of range. Found by a device-side
+    /// check and reported by the next read-back (of any tensor), once (see `fault.rs`).
+    #[error(
+        "{op}: {what} {value} at position {position} is out of range 0..{limit}{}",
+        if matches!(.what, IndexKind::Label) { " (to skip a padding label, set ignore_index to it)" } else { "" }
+    )]
+    IndexOutOfRange {
+        /// The op that took the indices.
+        op: &'static str,
+        /// Whether they were class labels or indices.
+        what: IndexKind,
+        /// The first bad value (i32 labels shown signed).
+        value: i64,
+        /// Its position in the (flattened) index tensor.
+        position: u64,
+        /// The bound: classes, table rows or the axis extent.
+        limit: u64,
+    },
+    /// A tensor checked with [`Tensor::check_finite`](crate::Tensor::check_finite) held a NaN or
+    /// an infinity; `tag` is the smallest tag flagged since the last read-back.
+    #[error("a tensor checked with tag {tag} holds NaN or infinity")]
+    NonFinite {
+        /// The tag the check was given.
+        tag: u32,
+    },
+}
+
+/// What an out-of-range value was to its op.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexKind {
+    /// A class label (cross-entropy, one_hot).
+    Label,
+    /// An index into a tensor (embedding ids, gather indices).
+    Index,
+}
+
+impl std::fmt::Display for IndexKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            IndexKind::Label => "label",
+            IndexKind::Index => "index",
+        })
+    }
 }

@@ -37,6 +37,7 @@ mod custom;
 mod device;
 mod dtype;
 mod error;
+mod fault;
 pub mod ops;
 mod pool;
 pub mod profile;
@@ -48,7 +49,7 @@ pub use adapter::{AdapterChoice, AdapterSummary};
 pub use custom::{CustomKernel, KernelArg};
 pub use device::{Device, GemmPath};
 pub use dtype::{DType, Element};
-pub use error::{Result, TensorError};
+pub use error::{IndexKind, Result, TensorError};
 pub use ops::{
     AdagradParams, AdamParams, AugmentOptions, BatchNormOutput, Conv2dOptions, LayerNormOutput, MatmulOptions,
     MaxPool2dOutput, NormGrads, Pool2dOptions, ReduceOp, RmspropParams, SgdParams, XentOptions, adagrad_step,
@@ -57,4 +58,5 @@ pub use ops::{
 pub use pool::PoolStats;
 pub use profile::KernelTime;
 pub use tensor::Tensor;
+pub use wgtrain_kernels::ops::fault::FaultOp;
 pub use wgtrain_kernels::ops::map::{BinaryOp, TernaryOp, UnaryOp};

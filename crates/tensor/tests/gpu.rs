@@ -8,6 +8,7 @@ mod gpu {
     mod elementwise;
     mod errors;
     mod execution;
+    mod faults;
     pub mod harness;
     mod index;
     mod matmul;

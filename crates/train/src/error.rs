@@ -74,6 +74,18 @@ pub enum TrainError {
         /// What happened, and what to do.
         why: String,
     },
+    /// `fit` with `check_numerics` found a parameter or its gradient non-finite (NaN or
+    /// infinity) at a read-back: training stopped there.
+    #[error(
+        "fit: parameter {param} or its gradient holds NaN or infinity (check_numerics, found at the \
+         read-back after step {step}); lower the learning rate, clip gradients, or check the data"
+    )]
+    NonFinite {
+        /// The first parameter concerned, by its name in the model (`dense_1/kernel`).
+        param: String,
+        /// The global step count when it was read back (it went bad at or before this step).
+        step: u64,
+    },
     /// Reading or writing a file failed.
     #[error("{file}: {source}")]
     Io {

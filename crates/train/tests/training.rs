@@ -9,6 +9,7 @@ mod training {
     mod callbacks;
     mod checkpoint_bad_input;
     mod device_loss;
+    mod faults;
     mod large_data;
     mod learning;
     mod losses_metrics;

@@ -36,8 +36,9 @@ impl Var {
     }
 
     /// Softmax cross-entropy of logits `[n, c]` (self) against integer `labels` `[n]`, in one
-    /// fused kernel each way (PyTorch's `cross_entropy`: class weights, label smoothing, labels
-    /// out of range ignored). The gradient is `softmax - target`, never through a log of 0.
+    /// fused kernel each way (PyTorch's `cross_entropy`: class weights, label smoothing, an
+    /// optional `ignore_index`; any other label out of range is reported by the next
+    /// read-back). The gradient is `softmax - target`, never through a log of 0.
     pub fn cross_entropy(&self, labels: &Tensor, o: &XentOptions, reduction: Reduction) -> Result<Var> {
         let (loss, wy) = self.data().cross_entropy_parts(labels, o)?;
         let n = loss.len();
@@ -49,7 +50,7 @@ impl Var {
                 (loss.sum_all()?.div(&wsum)?, Some(wsum))
             }
         };
-        let smoothing = o.label_smoothing;
+        let (smoothing, ignore_index) = (o.label_smoothing, o.ignore_index);
         let has_weights = o.class_weights.is_some();
         let mut saved = vec![self.data().clone(), labels.clone()];
         saved.extend(norm);
@@ -63,7 +64,7 @@ impl Var {
                 Reduction::Mean => c.grad.div(&c.saved[2])?.broadcast_to(&[n])?,
             };
             let weights = if has_weights { c.saved.last() } else { None };
-            let o = XentOptions { class_weights: weights, label_smoothing: smoothing };
+            let o = XentOptions { class_weights: weights, label_smoothing: smoothing, ignore_index };
             Ok(vec![Some(logits.cross_entropy_grad(labels, &up, &o)?)])
         }))
     }

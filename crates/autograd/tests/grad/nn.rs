@@ -115,7 +115,8 @@ fn fused_cross_entropy_gradients_for_every_reduction_with_weights_and_smoothing(
     let w64: Vec<f64> = w_h.iter().map(|&v| v as f64).collect();
     for reduction in [Reduction::Mean, Reduction::Sum, Reduction::None] {
         for (weighted, smoothing) in [(false, 0.0), (true, 0.1)] {
-            let o = XentOptions { class_weights: weighted.then_some(&w), label_smoothing: smoothing };
+            let o =
+                XentOptions { class_weights: weighted.then_some(&w), label_smoothing: smoothing, ignore_index: None };
             check(
                 &format!("cross_entropy {reduction:?} weighted={weighted}"),
                 &[input(16, &[n, c], -3.0, 3.0)],

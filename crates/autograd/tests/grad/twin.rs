@@ -172,7 +172,8 @@ pub fn cross_entropy(
     smoothing: f32,
 ) -> (Vec<f64>, Vec<f64>) {
     let n = labels.len();
-    let p = XentParams { n: n as u32, c: c as u32, has_weights: weights.is_some() as u32, smoothing };
+    let p =
+        XentParams { n: n as u32, c: c as u32, has_weights: weights.is_some() as u32, smoothing, ..Default::default() };
     r::xent_forward::<f64>(&p, logits, labels, weights)
 }
 

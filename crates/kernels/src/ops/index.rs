@@ -1,6 +1,8 @@
 //! Launchers of `index.wgsl`: embedding gather and gradient, gather along an axis and its
 //! scatter-add gradient, one_hot. Every operand is contiguous from element 0; indices are 32-bit
-//! words (u32, or i32 whose negatives read as out of range).
+//! words (u32, or i32 whose negatives read as out of range). The tensor layer checks the
+//! forward ops' indices with `ops::fault::check_indices` first; these kernels never read out of
+//! range either way (an out-of-range index reads as zero).
 //!
 //! Shape contract (see the shader): embedding ids `[rows]`, table `[vocab, dim]`, out
 //! `[rows, dim]`; gather x `[outer, axis_in, inner]`, idx and out `[outer, axis_out, inner]`;
@@ -31,6 +33,12 @@ pub struct IndexParams {
     pub axis_out: u32,
     /// Gather: product of the dimensions after the axis.
     pub inner: u32,
+    /// one_hot: 1 when the label `ignore` gives a zero row.
+    pub has_ignore: u32,
+    /// one_hot: the ignored label's bits.
+    pub ignore: u32,
+    /// Padding to 16 bytes.
+    pub _pad: [u32; 2],
 }
 
 /// Vocabulary rows one embedding-gradient thread accumulates (`VOCAB_BLOCK` in the shader).
@@ -87,6 +95,10 @@ impl IndexParams {
     /// one_hot (bindings: labels, out).
     pub fn one_hot(rows: usize, classes: usize) -> Self {
         IndexParams { n: (rows * classes) as u32, rows: rows as u32, dim: classes as u32, ..Self::default() }
+    }
+    /// one_hot whose label `ignore` (bits), if given, gives a zero row.
+    pub fn one_hot_ignoring(rows: usize, classes: usize, ignore: Option<u32>) -> Self {
+        IndexParams { has_ignore: ignore.is_some() as u32, ignore: ignore.unwrap_or(0), ..Self::one_hot(rows, classes) }
     }
 }
 

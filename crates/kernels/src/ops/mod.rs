@@ -11,6 +11,7 @@ pub mod conv_gemm;
 pub mod conv_shift;
 pub mod conv_texture;
 pub mod conv_uniform;
+pub mod fault;
 pub mod fill;
 pub mod gemm_texture;
 pub mod gemm_uniform;

@@ -4,8 +4,10 @@
 //!
 //! Shape contract: logits contiguous `[n, c]`, labels u32 `[n]`, weights `[c]` (any buffer when
 //! `has_weights == 0`), upstream `[n]`, all from element 0. Forward writes loss `[n]` and the
-//! label's weight `[n]`; backward writes dlogits `[n, c]`. Labels `>= c` are ignored (zero loss,
-//! weight and gradient), like PyTorch's `ignore_index`.
+//! label's weight `[n]`; backward writes dlogits `[n, c]`. The label `ignore` (when
+//! `has_ignore`) gets zero loss, weight and gradient, like PyTorch's `ignore_index`; other
+//! labels outside `0..c` are refused by `ops::fault::check_indices`, run before these kernels,
+//! and read nothing out of range here (the same zero row).
 
 use bytemuck::{Pod, Zeroable};
 
@@ -14,7 +16,7 @@ use crate::{Access, KernelSpec, Launch, Shader};
 
 /// Parameters of `softmax_xent.wgsl`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq, Default)]
 pub struct XentParams {
     /// Samples (rows of the logits).
     pub n: u32,
@@ -24,6 +26,19 @@ pub struct XentParams {
     pub has_weights: u32,
     /// Label smoothing eps in [0, 1].
     pub smoothing: f32,
+    /// 1 when samples labelled `ignore` are skipped.
+    pub has_ignore: u32,
+    /// The skipped label's bits (an i32 such as -100 as its two's complement).
+    pub ignore: u32,
+    /// Padding to 16 bytes.
+    pub _pad: [u32; 2],
+}
+
+impl XentParams {
+    /// Whether label `y` (bits) contributes nothing: the ignored label, or one outside `0..c`.
+    pub fn skips(&self, y: u32) -> bool {
+        y >= self.c || (self.has_ignore != 0 && y == self.ignore)
+    }
 }
 
 const R: Access = Access::Read;

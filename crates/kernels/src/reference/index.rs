@@ -1,5 +1,6 @@
-//! Twins of `index.wgsl`, written from the definitions: out-of-range indices read as zero and
-//! add nothing; gradients sum contributions in increasing index order, accumulating in f64.
+//! Twins of `index.wgsl`, written from the definitions: out-of-range indices (which the tensor
+//! layer reports as faults, see `reference::check_indices`) read as zero and add nothing;
+//! gradients sum contributions in increasing index order, accumulating in f64.
 
 use super::Float;
 use crate::ops::index::IndexParams;
@@ -63,12 +64,13 @@ pub fn gather_grad<T: Float>(p: &IndexParams, idx: &[u32], dy: &[T]) -> Vec<T> {
     acc.into_iter().map(T::from_f64).collect()
 }
 
-/// `out[r, c] = 1` where `labels[r] == c`, else 0.
+/// `out[r, c] = 1` where `labels[r] == c`, else 0; the ignored label gives a zero row.
 pub fn one_hot(p: &IndexParams, labels: &[u32]) -> Vec<f32> {
     let classes = p.dim as usize;
     let mut out = vec![0.0f32; p.rows as usize * classes];
     for (r, &l) in labels[..p.rows as usize].iter().enumerate() {
-        if (l as usize) < classes {
+        let ignored = p.has_ignore != 0 && l == p.ignore;
+        if (l as usize) < classes && !ignored {
             out[r * classes + l as usize] = 1.0;
         }
     }

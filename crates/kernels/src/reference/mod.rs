@@ -4,6 +4,7 @@
 
 mod augment;
 mod conv;
+mod fault;
 mod float;
 mod index;
 mod map;
@@ -17,6 +18,7 @@ mod softmax;
 
 pub use augment::augment_images;
 pub use conv::{conv2d_forward, conv2d_grad_input, conv2d_grad_weight};
+pub use fault::{check_finite, check_indices};
 pub use float::{Float, erf};
 pub use index::{embedding, embedding_grad, gather, gather_grad, one_hot};
 pub use map::{binary, strided_copy, ternary, unary, unary_scalar};

@@ -49,17 +49,17 @@ fn target_weight<T: Float>(p: &XentParams, weights: Option<&[T]>, y: usize, j: u
 }
 
 /// Twin of `xent_forward`: per sample loss_i = -sum_j t_j w_j logp_j and wy_i = w_{y_i};
-/// samples with a label >= c get (0, 0).
+/// samples whose label is skipped (the ignored label, or one outside 0..c) get (0, 0).
 pub fn xent_forward<T: Float>(p: &XentParams, logits: &[T], labels: &[u32], weights: Option<&[T]>) -> (Vec<T>, Vec<T>) {
     let c = p.c as usize;
     let (mut loss, mut wy) = (Vec::new(), Vec::new());
     for (row, &y) in rows(logits, c).zip(labels).take(p.n as usize) {
-        let y = y as usize;
-        if y >= c {
+        if p.skips(y) {
             loss.push(T::from_f64(0.0));
             wy.push(T::from_f64(0.0));
             continue;
         }
+        let y = y as usize;
         let lse = logsumexp(&row);
         let l: f64 = (0..c)
             .map(|j| {
@@ -85,11 +85,11 @@ pub fn xent_backward<T: Float>(
     let c = p.c as usize;
     let mut out = Vec::with_capacity(logits.len());
     for ((row, &y), up) in rows(logits, c).zip(labels).zip(upstream).take(p.n as usize) {
-        let y = y as usize;
-        if y >= c {
+        if p.skips(y) {
             out.extend((0..c).map(|_| T::from_f64(0.0)));
             continue;
         }
+        let y = y as usize;
         let lse = logsumexp(&row);
         let big_w: f64 = (0..c)
             .map(|k| {

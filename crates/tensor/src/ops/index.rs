@@ -2,15 +2,20 @@
 //! gradient, `one_hot` (kernels of `index.wgsl`), and `concat` and `pad`, which are composed from
 //! a fill and strided copies into slice views of the output (no kernel of their own).
 //!
-//! Indices are u32 or i32 tensors. They live on the device, so they are not range-checked: an
-//! out-of-range (or negative) index reads as zero and contributes nothing to a gradient.
-//! Gradients are deterministic scatter-adds (no atomics; contributions summed in index order).
+//! Indices are u32 or i32 tensors. They live on the device, so the forward ops check them there
+//! (`fault.rs`): an out-of-range (or negative) index makes the next read-back fail with
+//! [`TensorError::IndexOutOfRange`] naming the op, the first bad value and its position. The
+//! kernels never read out of range meanwhile (such an index reads as zero). The gradients take
+//! the indices their forward op already checked. Gradients are deterministic scatter-adds (no
+//! atomics; contributions summed in index order).
 
 use wgtrain_kernels::KernelSpec;
+use wgtrain_kernels::ops::fault::FaultOp;
 use wgtrain_kernels::ops::index::{self, IndexParams};
 
 use crate::dtype::DType;
 use crate::error::{Result, TensorError};
+use crate::fault::ignore_bits;
 use crate::shape::{axis, check_rank};
 use crate::tensor::Tensor;
 
@@ -37,7 +42,8 @@ fn split(shape: &[usize], a: usize) -> (usize, usize) {
 
 impl Tensor {
     /// Rows of `table` `[vocab, dim]` picked by `ids` (u32 or i32, any shape): output
-    /// `ids.shape + [dim]`. An id outside `0..vocab` gives a zero row.
+    /// `ids.shape + [dim]`. An id outside `0..vocab` makes the next read-back fail with
+    /// [`TensorError::IndexOutOfRange`] (its row reads as zeros meanwhile).
     pub fn embedding(ids: &Tensor, table: &Tensor) -> Result<Tensor> {
         let op = "embedding";
         ids.same_device(op, table)?;
@@ -50,7 +56,9 @@ impl Tensor {
         shape.push(dim);
         check_rank(op, &shape)?;
         let out = Tensor::empty(ids.device(), &shape, DType::F32)?;
-        run(&index::EMBEDDING_FORWARD, &IndexParams::embedding(ids.len(), vocab, dim), ids, table, &out)?;
+        let ids = ids.dense()?;
+        ids.check_indices(FaultOp::Embedding, vocab, None)?;
+        run(&index::EMBEDDING_FORWARD, &IndexParams::embedding(ids.len(), vocab, dim), &ids, table, &out)?;
         Ok(out)
     }
 
@@ -87,7 +95,8 @@ impl Tensor {
 
     /// `torch.gather`: `out[..., j, ...] = self[..., index[..., j, ...], ...]` along `axis`;
     /// `index` (u32/i32) has this tensor's rank, extents <= its extents off the axis, and gives
-    /// the output shape. An index outside the axis reads as zero.
+    /// the output shape. An index outside the axis makes the next read-back fail with
+    /// [`TensorError::IndexOutOfRange`] (it reads as zero meanwhile).
     pub fn gather(&self, ax: isize, index: &Tensor) -> Result<Tensor> {
         let op = "gather";
         self.same_device(op, index)?;
@@ -100,13 +109,10 @@ impl Tensor {
         }
         let (outer, inner) = split(&index.shape, a);
         let out = Tensor::empty(self.device(), &index.shape, DType::F32)?;
-        run(
-            &index::GATHER_FORWARD,
-            &IndexParams::gather(outer, self.shape[a], index.shape[a], inner),
-            index,
-            &x,
-            &out,
-        )?;
+        let index = index.dense()?;
+        index.check_indices(FaultOp::Gather, self.shape[a], None)?;
+        let p = IndexParams::gather(outer, self.shape[a], index.shape[a], inner);
+        run(&index::GATHER_FORWARD, &p, &index, &x, &out)?;
         Ok(out)
     }
 
@@ -136,20 +142,32 @@ impl Tensor {
     }
 
     /// One-hot rows: labels (u32/i32, any shape) -> f32 `labels.shape + [classes]`. A label
-    /// outside `0..classes` gives a zero row.
+    /// outside `0..classes` makes the next read-back fail with [`TensorError::IndexOutOfRange`]
+    /// (its row reads as zeros meanwhile).
     pub fn one_hot(&self, classes: usize) -> Result<Tensor> {
-        let op = "one_hot";
-        expect_index(op, self)?;
+        self.one_hot_with(classes, None, FaultOp::OneHot)
+    }
+
+    /// [`one_hot`](Self::one_hot) whose label `ignore_index`, if given, gives a zero row rather
+    /// than a fault, with faults reported under `op`'s name (a loss built on one_hot names
+    /// itself: [`FaultOp::SparseCrossEntropy`]). The sum of a row is then 1 for a kept label
+    /// and 0 for the ignored one: the mask of kept samples.
+    pub fn one_hot_with(&self, classes: usize, ignore_index: Option<i64>, op: FaultOp) -> Result<Tensor> {
+        let name = "one_hot";
+        expect_index(name, self)?;
         if classes == 0 {
-            return Err(TensorError::Argument { op, why: "the class count is 0; it must be at least 1".into() });
+            let why = "the class count is 0; it must be at least 1".into();
+            return Err(TensorError::Argument { op: name, why });
         }
         let mut shape = self.shape.clone();
         shape.push(classes);
-        check_rank(op, &shape)?;
+        check_rank(name, &shape)?;
         let out = Tensor::empty(self.device(), &shape, DType::F32)?;
-        let p = IndexParams::one_hot(self.len(), classes);
+        let ignore = ignore_bits(ignore_index, self.dtype());
+        let labels = self.dense()?;
+        labels.check_indices(op, classes, ignore)?;
+        let p = IndexParams::one_hot_ignoring(self.len(), classes, ignore);
         if p.n > 0 {
-            let labels = self.dense()?;
             self.device().dispatch(&index::launch(&index::ONE_HOT, &p), &[labels.binding(), out.binding()])?;
         }
         Ok(out)

@@ -4,7 +4,9 @@
 //! Shape contract: the kernels work on contiguous `[rows, cols]` over the last axis. Another
 //! axis is moved last (permute + one contiguous copy), and the result is permuted back, so it is
 //! a (non-contiguous) view with the input's shape. Cross-entropy takes logits `[n, c]` and
-//! labels `[n]` (u32, or i32 whose negative values such as -100 are ignored).
+//! labels `[n]` (u32 or i32). Only the label named by `ignore_index` is skipped; any other
+//! label outside `0..c` (a negative i32, `u32::MAX`, `c`) is refused: a device-side check
+//! records it and the next read-back returns [`TensorError::IndexOutOfRange`] naming it.
 //!
 //! ```no_run
 //! use wgtrain_tensor::{Device, Tensor, XentOptions};
@@ -12,7 +14,7 @@
 //! let dev = Device::new()?;
 //! let logits = Tensor::from_slice(&dev, &[2.0f32, 0.5, -1.0, 0.0, 3.0, 1.0], &[2, 3])?;
 //! let labels = Tensor::from_slice(&dev, &[0u32, 1], &[2])?;
-//! let opts = XentOptions { class_weights: None, label_smoothing: 0.1 };
+//! let opts = XentOptions { label_smoothing: 0.1, ..XentOptions::default() };
 //! let loss = logits.cross_entropy_mean(&labels, &opts)?; // shape []
 //! let up = Tensor::full(&dev, &[2], 0.5)?; // d mean / d loss_i = 1 / n
 //! let dlogits = logits.cross_entropy_grad(&labels, &up, &opts)?; // [2, 3]
@@ -21,24 +23,33 @@
 //! ```
 
 use wgtrain_kernels::KernelSpec;
+use wgtrain_kernels::ops::fault::FaultOp;
 use wgtrain_kernels::ops::softmax::{self as sm, SoftmaxParams};
 use wgtrain_kernels::ops::softmax_xent::{self as xent, XentParams};
 
 use crate::dtype::DType;
 use crate::error::{Result, TensorError};
+use crate::fault::ignore_bits;
 use crate::shape::axis;
 use crate::tensor::Tensor;
 
 /// Dense logits and labels, dense class weights if any, and the kernel params.
 type XentInputs = (Tensor, Tensor, Option<Tensor>, XentParams);
 
-/// Options of the cross-entropy ops (PyTorch semantics). `Default`: no weights, no smoothing.
+/// Options of the cross-entropy ops (PyTorch semantics). `Default`: no weights, no smoothing,
+/// no ignored label.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct XentOptions<'a> {
     /// Per-class weights `[c]`: `loss_i` is scaled by `w[y_i]` (and the smoothing term by `w_j`).
     pub class_weights: Option<&'a Tensor>,
     /// eps in [0, 1]: the target is (1 - eps) one_hot(y) + eps / c.
     pub label_smoothing: f32,
+    /// The one label value to skip (zero loss, weight and gradient; the mean is over the other
+    /// samples), e.g. a padding label. `None` (the default, as Keras' `ignore_class`) skips
+    /// nothing. PyTorch's default is -100; we default to `None` because a Keras user does not
+    /// expect any label to vanish silently, and -100 in i32 labels is usually a bug, which is
+    /// then reported. A value no label of the dtype can equal (e.g. -100 for u32) skips nothing.
+    pub ignore_index: Option<i64>,
 }
 
 impl Tensor {
@@ -135,12 +146,27 @@ impl Tensor {
             }
             None => None,
         };
-        let p = XentParams { n: n as u32, c: c as u32, has_weights: w.is_some() as u32, smoothing: o.label_smoothing };
-        Ok((self.dense()?, labels.dense()?, w, p))
+        let ignore = ignore_bits(o.ignore_index, labels.dtype());
+        let p = XentParams {
+            n: n as u32,
+            c: c as u32,
+            has_weights: w.is_some() as u32,
+            smoothing: o.label_smoothing,
+            has_ignore: ignore.is_some() as u32,
+            ignore: ignore.unwrap_or(0),
+            _pad: [0; 2],
+        };
+        let labels = labels.dense()?;
+        if c > 0 {
+            labels.check_indices(FaultOp::CrossEntropy, c, ignore)?;
+        }
+        Ok((self.dense()?, labels, w, p))
     }
 
     /// Per-sample losses `[n]` and the weight of each sample's label `[n]` (1 without class
-    /// weights, 0 for ignored labels): the weighted mean loss is sum(loss) / sum(weight).
+    /// weights, 0 for the ignored label): the weighted mean loss is sum(loss) / sum(weight).
+    /// A label outside `0..c` other than `ignore_index` makes the next read-back fail with
+    /// [`TensorError::IndexOutOfRange`] (the check runs on the device: nothing waits here).
     pub fn cross_entropy_parts(&self, labels: &Tensor, o: &XentOptions) -> Result<(Tensor, Tensor)> {
         let (x, y, w, p) = self.xent_inputs(labels, o, "cross_entropy")?;
         let loss = Tensor::empty(self.device(), &[p.n as usize], DType::F32)?;
@@ -158,8 +184,9 @@ impl Tensor {
 
     /// Per-sample cross-entropy `[n]` of logits `[n, c]` (self) against `labels` `[n]`:
     /// loss_i = -sum_j t_j w_j log_softmax(x_i)_j with t = (1 - eps) one_hot(y_i) + eps / c.
-    /// A label >= c (or negative, as i32) is ignored: loss 0, weight 0, gradient 0. That is
-    /// PyTorch's `ignore_index` behaviour; the GPU cannot raise an error without a read-back.
+    /// The label `ignore_index` gets loss 0, weight 0, gradient 0; any other label outside
+    /// `0..c` (or negative, as i32) is reported by the next read-back, as
+    /// [`cross_entropy_parts`](Self::cross_entropy_parts) says.
     pub fn cross_entropy_with_logits(&self, labels: &Tensor, o: &XentOptions) -> Result<Tensor> {
         Ok(self.cross_entropy_parts(labels, o)?.0)
     }

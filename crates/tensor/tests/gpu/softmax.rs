@@ -85,8 +85,14 @@ fn cross_entropy_matches_the_twin_with_weights_and_smoothing() {
         let tw = Tensor::from_slice(dev(), &w, &[c]).unwrap();
         let tup = Tensor::from_slice(dev(), &up, &[n]).unwrap();
         for (weighted, eps) in [(false, 0.0), (false, 0.1), (true, 0.0), (true, 0.25)] {
-            let o = XentOptions { class_weights: weighted.then_some(&tw), label_smoothing: eps };
-            let p = XentParams { n: n as u32, c: c as u32, has_weights: weighted as u32, smoothing: eps };
+            let o = XentOptions { class_weights: weighted.then_some(&tw), label_smoothing: eps, ignore_index: None };
+            let p = XentParams {
+                n: n as u32,
+                c: c as u32,
+                has_weights: weighted as u32,
+                smoothing: eps,
+                ..Default::default()
+            };
             let wref = weighted.then_some(w.as_slice());
             let (loss, wy) = tx.cross_entropy_parts(&ty, &o).unwrap();
             let (want_loss, want_wy) = reference::xent_forward(&p, &x, &labels, wref);
@@ -108,7 +114,7 @@ fn cross_entropy_gradient_matches_finite_differences_in_f64() {
     let (n, c) = (3, 5);
     let (x, labels, w) = xent_case(n, c, 90);
     let up = [0.5f32, -1.5, 2.0];
-    let p = XentParams { n: n as u32, c: c as u32, has_weights: 1, smoothing: 0.2 };
+    let p = XentParams { n: n as u32, c: c as u32, has_weights: 1, smoothing: 0.2, ..Default::default() };
     let x64: Vec<f64> = x.iter().map(|&v| v as f64).collect();
     let w64: Vec<f64> = w.iter().map(|&v| v as f64).collect();
     // L(x) = sum_i up_i loss_i(x), differentiated by central differences on the f64 twin.
@@ -129,30 +135,40 @@ fn cross_entropy_gradient_matches_finite_differences_in_f64() {
     let ty = Tensor::from_slice(dev(), &labels, &[n]).unwrap();
     let tw = Tensor::from_slice(dev(), &w, &[c]).unwrap();
     let tup = Tensor::from_slice(dev(), &up, &[n]).unwrap();
-    let o = XentOptions { class_weights: Some(&tw), label_smoothing: 0.2 };
+    let o = XentOptions { class_weights: Some(&tw), label_smoothing: 0.2, ignore_index: None };
     let got = tx.cross_entropy_grad(&ty, &tup, &o).unwrap().to_vec::<f32>().unwrap();
     assert_close(&got, &fd, 1e-5, 1e-4, "GPU gradient vs finite differences");
 }
 
 #[test]
-fn out_of_range_labels_are_ignored() {
+fn only_the_ignore_index_label_is_skipped() {
     let (n, c) = (4, 7);
     let x = data(95, n * c, -3.0, 3.0);
     let tx = Tensor::from_slice(dev(), &x, &[n, c]).unwrap();
-    let labels = [2u32, 7, u32::MAX, 6];
+    // u32 labels, ignoring a label inside 0..c (a padding class, as PyTorch allows).
+    let labels = [2u32, 5, 5, 6];
     let ty = Tensor::from_slice(dev(), &labels, &[n]).unwrap();
-    let o = XentOptions { class_weights: None, label_smoothing: 0.1 };
+    let o = XentOptions { label_smoothing: 0.1, ignore_index: Some(5), ..XentOptions::default() };
     let (loss, wy) = tx.cross_entropy_parts(&ty, &o).unwrap();
     let (loss, wy) = (loss.to_vec::<f32>().unwrap(), wy.to_vec::<f32>().unwrap());
     assert_eq!((loss[1], loss[2], wy), (0.0, 0.0, vec![1.0, 0.0, 0.0, 1.0]));
     assert!(loss[0] > 0.0 && loss[3] > 0.0);
+    let p = XentParams { n: n as u32, c: c as u32, smoothing: 0.1, has_ignore: 1, ignore: 5, ..Default::default() };
+    let (want, _) = reference::xent_forward(&p, &x, &labels, None);
+    assert_close(&loss, &want, 1e-6, 1e-5, "twin with ignore_index");
     let up = Tensor::ones(dev(), &[n], DType::F32).unwrap();
     let g = tx.cross_entropy_grad(&ty, &up, &o).unwrap().to_vec::<f32>().unwrap();
     assert!(g[c..3 * c].iter().all(|&v| v == 0.0), "ignored rows must have zero gradient");
-    // i32 labels: -100 (PyTorch's ignore_index) is ignored too; the mean skips it.
+    assert_close(&g, &reference::xent_backward(&p, &x, &labels, None, &[1.0; 4]), 1e-6, 1e-5, "grad twin");
+    // i32 labels with PyTorch's -100: the mean is over the kept samples.
     let ti = Tensor::from_slice(dev(), &[2i32, -100, -100, 6], &[n]).unwrap();
+    let o = XentOptions { ignore_index: Some(-100), ..o };
     let mean = tx.cross_entropy_mean(&ti, &o).unwrap().item::<f32>().unwrap();
     assert_close(&[mean], &[(loss[0] + loss[3]) / 2.0], 1e-6, 1e-5, "mean over kept samples");
+    // An ignore_index no u32 label can equal skips nothing.
+    let o = XentOptions { ignore_index: Some(-100), label_smoothing: 0.1, ..XentOptions::default() };
+    let all = tx.cross_entropy_parts(&ty, &o).unwrap().1.to_vec::<f32>().unwrap();
+    assert_eq!(all, vec![1.0; 4]);
 }
 
 #[test]
@@ -163,10 +179,10 @@ fn cross_entropy_reports_bad_shapes_and_options() {
     assert!(e.contains("cross_entropy") && e.contains("labels of shape [4]") && e.contains("[5]"), "{e}");
     let ty = Tensor::zeros(dev(), &[4], DType::U32).unwrap();
     let tw = Tensor::ones(dev(), &[4], DType::F32).unwrap();
-    let o = XentOptions { class_weights: Some(&tw), label_smoothing: 0.0 };
+    let o = XentOptions { class_weights: Some(&tw), label_smoothing: 0.0, ignore_index: None };
     let e = tx.cross_entropy_with_logits(&ty, &o).unwrap_err().to_string();
     assert!(e.contains("class weights of shape [3]") && e.contains("[4]"), "{e}");
-    let o = XentOptions { class_weights: None, label_smoothing: 1.5 };
+    let o = XentOptions { class_weights: None, label_smoothing: 1.5, ignore_index: None };
     let e = tx.cross_entropy_with_logits(&ty, &o).unwrap_err().to_string();
     assert!(e.contains("label_smoothing 1.5"), "{e}");
     let flat = Tensor::zeros(dev(), &[12], DType::F32).unwrap();

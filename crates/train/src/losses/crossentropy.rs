@@ -1,9 +1,9 @@
 //! Cross-entropies: binary, categorical, sparse categorical (the fused kernel), focal.
 
 use wgtrain_autograd::{Reduction, Var};
-use wgtrain_tensor::{DType, Tensor, XentOptions};
+use wgtrain_tensor::{DType, FaultOp, Tensor, XentOptions};
 
-use super::{EPS, Loss, reduce, same_shape, weighted_mean};
+use super::{EPS, Loss, reduce, same_shape, weighted_mean, weighted_sum};
 use crate::error::{Result, TrainError};
 
 /// Binary cross-entropy of probabilities (clamped to [1e-7, 1 - 1e-7], Keras) or, with
@@ -129,8 +129,16 @@ impl Loss for CategoricalCrossEntropy {
 }
 
 /// Cross-entropy against integer labels `[n]` (u32 or i32). From logits it runs the fused
-/// softmax + cross-entropy kernels (class weights, label smoothing, labels outside 0..c
-/// ignored, as PyTorch); from probabilities, `-log p[label]`.
+/// softmax + cross-entropy kernels (class weights, label smoothing, as PyTorch); from
+/// probabilities, `-log p[label]` through a one-hot mask.
+///
+/// Labels are checked on the device: a label outside `0..c` makes the next read-back (in `fit`,
+/// the loss every `log_every` steps) fail with an error naming the first bad label and its
+/// position. Only [`ignore_index`](Self::ignore_index) is skipped (Keras' `ignore_class`,
+/// PyTorch's `ignore_index`; off by default, as in Keras): ignored samples add nothing, and the
+/// loss is the mean over the kept ones (weighted by class weight when there are class weights,
+/// as PyTorch). A batch of nothing but ignored labels gives loss 0, as Keras, not PyTorch's NaN,
+/// so one padding-only batch cannot turn the weights into NaN.
 #[derive(Debug, Clone, Default)]
 pub struct SparseCategoricalCrossEntropy {
     /// Predictions are logits `[n, c]` (the fused kernel) rather than probabilities.
@@ -140,6 +148,8 @@ pub struct SparseCategoricalCrossEntropy {
     /// Per-class weights `[c]` (default none); the mean is then weighted by each sample's class
     /// weight, as PyTorch. Needs `from_logits`.
     pub class_weights: Option<Tensor>,
+    /// The one label value to skip (e.g. a padding label such as -100); `None` skips nothing.
+    pub ignore_index: Option<i64>,
 }
 
 impl SparseCategoricalCrossEntropy {
@@ -161,6 +171,11 @@ impl SparseCategoricalCrossEntropy {
         self.class_weights = Some(w);
         self
     }
+    /// Skips samples labelled `label` (and only those): Keras' `ignore_class`.
+    pub fn ignore_index(mut self, label: i64) -> Self {
+        self.ignore_index = Some(label);
+        self
+    }
 }
 
 impl Loss for SparseCategoricalCrossEntropy {
@@ -177,19 +192,55 @@ impl Loss for SparseCategoricalCrossEntropy {
                 got: target.shape().to_vec(),
             });
         }
-        if self.from_logits {
-            let o = XentOptions { class_weights: self.class_weights.as_ref(), label_smoothing: self.label_smoothing };
-            return match w {
-                None => Ok(pred.cross_entropy(target, &o, Reduction::Mean)?),
-                Some(_) => weighted_mean(name, pred.cross_entropy(target, &o, Reduction::None)?, w),
-            };
-        }
-        if self.label_smoothing > 0.0 || self.class_weights.is_some() {
+        if !self.from_logits && (self.label_smoothing > 0.0 || self.class_weights.is_some()) {
             let why = "label smoothing and class weights need from_logits (the fused kernel)";
             return Err(TrainError::config(name, why));
         }
-        let idx = target.reshape(&[pred.shape()[0], 1])?;
-        let logp = pred.clamp(EPS, 1.0)?.log()?.gather(1, &idx)?.reshape(&[pred.shape()[0]])?;
-        weighted_mean(name, logp.neg()?, w)
+        let (n, c) = (pred.shape()[0], pred.shape()[1]);
+        // The one-hot mask (zero rows for the ignored label) also checks the labels, under this
+        // loss's name; the logits path needs it only to count the kept samples.
+        let hot = match (self.from_logits, self.ignore_index) {
+            (true, None) => None,
+            (_, ignore) => Some(target.one_hot_with(c, ignore, FaultOp::SparseCrossEntropy)?),
+        };
+        let per_sample = if self.from_logits {
+            let o = XentOptions {
+                class_weights: self.class_weights.as_ref(),
+                label_smoothing: self.label_smoothing,
+                ignore_index: self.ignore_index,
+            };
+            if hot.is_none() && w.is_none() {
+                return Ok(pred.cross_entropy(target, &o, Reduction::Mean)?);
+            }
+            pred.cross_entropy(target, &o, Reduction::None)?
+        } else {
+            let hot = hot.as_ref().expect("the probabilities path always builds the mask");
+            let logp = pred.clamp(EPS, 1.0)?.log()?;
+            Var::constant(hot.clone()).mul(&logp)?.sum(&[-1], false)?.neg()?
+        };
+        match (&hot, self.ignore_index) {
+            (Some(hot), Some(_)) => kept_mean(name, per_sample, w, hot, self.class_weights.as_ref(), n),
+            _ => weighted_mean(name, per_sample, w),
+        }
     }
+}
+
+/// `sum_i s_i l_i / sum_i k_i` over per-sample losses `l` (0 for ignored samples), sample
+/// weights `s` (1 without), and `k_i` the kept sample's class weight (1 without class weights)
+/// or 0: the mean over kept samples. The sum of `k` is kept from 0 (a batch of ignored labels
+/// gives loss 0; its numerator is 0 too).
+fn kept_mean(
+    name: &str,
+    per_sample: Var,
+    w: Option<&Tensor>,
+    hot: &Tensor,
+    cw: Option<&Tensor>,
+    n: usize,
+) -> Result<Var> {
+    let kept = match cw {
+        Some(cw) => hot.matmul(&cw.reshape(&[cw.len(), 1])?)?.reshape(&[n])?,
+        None => hot.sum(&[-1], false)?,
+    };
+    let total = kept.sum_all()?.clamp(f32::MIN_POSITIVE, f32::MAX)?;
+    Ok(weighted_sum(name, per_sample, w)?.div(&Var::constant(total))?)
 }

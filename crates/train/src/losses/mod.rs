@@ -52,17 +52,28 @@ pub(crate) fn reduce(loss: &str, elements: Var, sample_weight: Option<&Tensor>) 
 pub(crate) fn weighted_mean(loss: &str, per_sample: Var, sample_weight: Option<&Tensor>) -> Result<Var> {
     match sample_weight {
         None => Ok(per_sample.mean_all()?),
-        Some(w) => {
-            if w.shape() != per_sample.shape() {
-                return Err(TrainError::Shape {
-                    layer: loss.to_string(),
-                    expected: format!("sample weights of shape {:?} (one per sample)", per_sample.shape()),
-                    got: w.shape().to_vec(),
-                });
-            }
-            Ok(per_sample.mul(&Var::constant(w.clone()))?.mean_all()?)
-        }
+        Some(w) => Ok(weighted(loss, per_sample, w)?.mean_all()?),
     }
+}
+
+/// `sum(w_i l_i)` of per-sample losses `[n]` (the numerator of a mean over fewer than n).
+pub(crate) fn weighted_sum(loss: &str, per_sample: Var, sample_weight: Option<&Tensor>) -> Result<Var> {
+    match sample_weight {
+        None => Ok(per_sample.sum_all()?),
+        Some(w) => Ok(weighted(loss, per_sample, w)?.sum_all()?),
+    }
+}
+
+/// `w_i l_i`, after checking there is one weight per sample.
+fn weighted(loss: &str, per_sample: Var, w: &Tensor) -> Result<Var> {
+    if w.shape() != per_sample.shape() {
+        return Err(TrainError::Shape {
+            layer: loss.to_string(),
+            expected: format!("sample weights of shape {:?} (one per sample)", per_sample.shape()),
+            got: w.shape().to_vec(),
+        });
+    }
+    Ok(per_sample.mul(&Var::constant(w.clone()))?)
 }
 
 /// A boxed loss is a loss (choose one at run time, then `compile`).

@@ -10,8 +10,8 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
-use wgtrain_autograd::{Var, no_grad};
-use wgtrain_tensor::{AugmentOptions, DType, Tensor};
+use wgtrain_autograd::{AutogradError, Var, no_grad};
+use wgtrain_tensor::{AugmentOptions, DType, Tensor, TensorError};
 
 use super::Model;
 use super::batches::{self, RowTable};
@@ -46,6 +46,11 @@ pub struct FitOptions {
     /// GPU augmentation of each training batch's images (the first input), drawn anew every
     /// step from the model's seed: random padded crop, flips, normalization.
     pub augment: Option<AugmentOptions>,
+    /// Check every parameter and gradient for NaN and infinity after each step (off by
+    /// default). The check runs on the device and is read with the loss, every `log_every`
+    /// steps; a hit stops `fit` with [`TrainError::NonFinite`] naming the first parameter
+    /// concerned. Costs two small dispatches per parameter tensor per step.
+    pub check_numerics: bool,
 }
 
 impl FitOptions {
@@ -75,6 +80,7 @@ impl Default for FitOptions {
             log_every: 50,
             initial_epoch: 0,
             augment: None,
+            check_numerics: false,
         }
     }
 }
@@ -226,8 +232,23 @@ impl Model {
         Ok(logs)
     }
 
-    /// The training loop shared by every `fit`.
-    fn run_fit(
+    /// The training loop shared by every `fit`, with `check_numerics` on for its steps; a
+    /// non-finite flag read back anywhere in the run is reported with the parameter's name.
+    fn run_fit(&mut self, source: Source<'_>, validation: Option<Validation<'_>>, o: FitOptions) -> Result<History> {
+        self.check_numerics = o.check_numerics;
+        let result = self.run_epochs(source, validation, o);
+        self.check_numerics = false;
+        result.map_err(|e| match non_finite_tag(&e) {
+            Some(tag) => {
+                let params = self.net.params();
+                let param = params.get(tag as usize).map_or_else(|| format!("#{tag}"), |p| p.name.clone());
+                TrainError::NonFinite { param, step: self.global_step }
+            }
+            None => e,
+        })
+    }
+
+    fn run_epochs(
         &mut self,
         source: Source<'_>,
         validation: Option<Validation<'_>>,
@@ -421,6 +442,15 @@ impl Model {
             logs.set(m.name(), m.result()?);
         }
         Ok(logs)
+    }
+}
+
+/// The tag of a non-finite flag (`check_numerics`) that `e` carries, if it is one.
+fn non_finite_tag(e: &TrainError) -> Option<u32> {
+    match e {
+        TrainError::Tensor(TensorError::NonFinite { tag })
+        | TrainError::Autograd(AutogradError::Tensor(TensorError::NonFinite { tag })) => Some(*tag),
+        _ => None,
     }
 }
 

@@ -43,6 +43,9 @@ pub struct Model {
     pub(crate) resume_from: Option<usize>,
     /// Every `train_step`'s global gradient norm (device scalars), while recording.
     pub(crate) grad_norms: Option<Vec<Tensor>>,
+    /// `fit`'s `check_numerics`: each `train_step` flags a non-finite parameter or gradient on
+    /// the device (tagged by its position in `params()`), read with the next read-back.
+    pub(crate) check_numerics: bool,
     /// The states of `fit`'s callbacks (by position) while it commits an epoch, so a `save`
     /// then keeps them; empty otherwise.
     pub(crate) callback_states: Vec<(usize, crate::callbacks::CallbackState)>,
@@ -64,6 +67,7 @@ impl Model {
             epochs_done: 0,
             resume_from: None,
             grad_norms: None,
+            check_numerics: false,
             callback_states: Vec::new(),
             restored_callbacks: None,
         }
@@ -184,6 +188,9 @@ impl Model {
             log.push(norm);
         }
         self.compiled("train_step")?.optimizer.step(&params)?;
+        if self.check_numerics {
+            check_finite(&params)?;
+        }
         params.iter().for_each(|p| p.var.zero_grad());
         self.global_step += 1;
         Ok((loss.data().clone(), pred.data().clone()))
@@ -340,6 +347,22 @@ pub(crate) fn check_targets(what: &str, n: usize, y: &Tensor) -> Result<()> {
     if y.rank() == 0 || y.shape()[0] != n {
         let expected = format!("targets with {n} rows (one per sample)");
         return Err(TrainError::Shape { layer: what.to_string(), expected, got: y.shape().to_vec() });
+    }
+    Ok(())
+}
+
+/// Flags, on the device, every parameter whose gradient or updated value holds a NaN or an
+/// infinity, tagged by its position in `params` (the record keeps the smallest): no read-back.
+fn check_finite(params: &[Param]) -> Result<()> {
+    for (i, p) in params.iter().enumerate() {
+        let value = p.var.data();
+        if value.dtype() != DType::F32 {
+            continue;
+        }
+        if let Some(g) = p.var.grad() {
+            g.check_finite(i as u32)?;
+        }
+        value.check_finite(i as u32)?;
     }
     Ok(())
 }
