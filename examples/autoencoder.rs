@@ -48,7 +48,7 @@ fn main() -> Result<()> {
         .add(Dense::new(128).relu())?
         .add(Dense::new(PIXELS).activation(Activation::Sigmoid))?;
     let mut model = Model::new(net).with_seed(4);
-    model.compile(Adam::new(2e-3), MeanSquaredError, vec![]);
+    model.compile(Adam::new(2e-3), MeanSquaredError, vec![])?;
     println!("{}", model.summary());
     let options = FitOptions { epochs: 30, batch_size: 64, verbose: false, ..Default::default() }.validation(&vx, &vx);
     let history = model.fit(&x, &x, options)?;

@@ -34,7 +34,7 @@ fn main() -> Result<()> {
         .add(Dense::new(1))?;
     let mut model = Model::new(net).with_seed(4);
     // Logits out, so the accuracy threshold is 0 (a probability of 0.5).
-    model.compile(Adam::new(0.01), BinaryCrossEntropy::from_logits(), vec![Box::new(BinaryAccuracy::new(0.0))]);
+    model.compile(Adam::new(0.01), BinaryCrossEntropy::from_logits(), vec![Box::new(BinaryAccuracy::new(0.0))])?;
     println!("{}", model.summary());
 
     let options = FitOptions { epochs: 20, batch_size: 64, verbose: false, ..Default::default() }.validation(&vx, &vy);

@@ -269,7 +269,7 @@ pub fn run(a: Args) -> Result<()> {
         optimizer(&a),
         SparseCategoricalCrossEntropy::from_logits(),
         vec![Box::new(SparseCategoricalAccuracy::new())],
-    );
+    )?;
 
     // batch_size >= 1 (checked with the flags); saturating: a huge --epochs must not overflow.
     let steps = train.len().div_ceil(a.batch_size).saturating_mul(a.epochs) as u64;

@@ -39,7 +39,7 @@ fn main() -> Result<()> {
             Adam::new(0.01),
             SparseCategoricalCrossEntropy::from_logits(),
             vec![Box::new(SparseCategoricalAccuracy::new())],
-        );
+        )?;
         let history =
             model.fit(&x, &y, FitOptions { epochs: 40, batch_size: 50, verbose: false, ..Default::default() })?;
         let acc = model.evaluate(&vx, &vy, 400)?.get("accuracy").unwrap_or(f32::NAN);

@@ -51,7 +51,7 @@ fn main() -> Result<()> {
             opt,
             SparseCategoricalCrossEntropy::from_logits(),
             vec![Box::new(SparseCategoricalAccuracy::new())],
-        );
+        )?;
         let history =
             model.fit(&x, &y, FitOptions { epochs: 25, batch_size: 64, verbose: false, ..Default::default() })?;
         let acc = model.evaluate(&vx, &vy, 500)?.get("accuracy").unwrap_or(f32::NAN);

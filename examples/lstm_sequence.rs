@@ -31,7 +31,7 @@ fn main() -> Result<()> {
         Adam::new(0.01),
         SparseCategoricalCrossEntropy::from_logits(),
         vec![Box::new(SparseCategoricalAccuracy::new())],
-    );
+    )?;
     println!("{}", model.summary());
     let options = FitOptions { epochs: 15, batch_size: 64, verbose: false, ..Default::default() }.validation(&vx, &vy);
     let history = model.fit(&x, &y, options)?;

@@ -29,7 +29,7 @@ fn fit_line(
     clean: &(Tensor, Tensor),
 ) -> Result<(f32, f32, Vec<f32>)> {
     let mut model = Model::new(Sequential::new(dev, &[1]).seed(7).add(Dense::new(1))?).with_seed(8);
-    model.compile(Sgd::new(0.05).momentum(0.9), loss, vec![Box::new(MeanAbsoluteErrorMetric::new())]);
+    model.compile(Sgd::new(0.05).momentum(0.9), loss, vec![Box::new(MeanAbsoluteErrorMetric::new())])?;
     let options =
         FitOptions { epochs: 30, batch_size: 32, verbose: false, ..Default::default() }.validation(&clean.0, &clean.1);
     let history = model.fit(&data.0, &data.1, options)?;

@@ -46,7 +46,7 @@ fn cnn(dev: &Device) -> Result<Model> {
         .add(Dense::new(64).relu())?
         .add(Dense::new(10))?;
     let mut m = Model::new(net);
-    m.compile(Adam::new(1e-3), SparseCategoricalCrossEntropy::from_logits(), vec![]);
+    m.compile(Adam::new(1e-3), SparseCategoricalCrossEntropy::from_logits(), vec![])?;
     Ok(m)
 }
 
@@ -54,7 +54,7 @@ fn mlp(dev: &Device) -> Result<Model> {
     let net =
         Sequential::new(dev, &[784]).add(Dense::new(256).relu())?.add(Dense::new(256).relu())?.add(Dense::new(10))?;
     let mut m = Model::new(net);
-    m.compile(Adam::new(1e-3), SparseCategoricalCrossEntropy::from_logits(), vec![]);
+    m.compile(Adam::new(1e-3), SparseCategoricalCrossEntropy::from_logits(), vec![])?;
     Ok(m)
 }
 

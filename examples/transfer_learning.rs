@@ -43,7 +43,7 @@ fn cnn(dev: &Device, classes: usize, seed: u64) -> Result<Model> {
         Adam::new(5e-3),
         SparseCategoricalCrossEntropy::from_logits(),
         vec![Box::new(SparseCategoricalAccuracy::new())],
-    );
+    )?;
     Ok(model)
 }
 

@@ -19,7 +19,7 @@
 //! let y = x.sum(&[1], false)?.gt_scalar(0.0)?.cast(DType::U32)?; // label: x0 + x1 > 0
 //! let net = Sequential::new(&dev, &[2]).add(Dense::new(16).relu())?.add(Dense::new(2))?;
 //! let mut model = Model::new(net);
-//! model.compile(Adam::new(1e-2), SparseCategoricalCrossEntropy::from_logits(), vec![Box::new(SparseCategoricalAccuracy::new())]);
+//! model.compile(Adam::new(1e-2), SparseCategoricalCrossEntropy::from_logits(), vec![Box::new(SparseCategoricalAccuracy::new())])?;
 //! let history = model.fit(&x, &y, FitOptions { epochs: 10, batch_size: 32, ..Default::default() })?;
 //! println!("{}", model.summary());
 //! println!("accuracy {:?}", history.get("accuracy").last());

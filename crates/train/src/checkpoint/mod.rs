@@ -89,7 +89,7 @@ impl Model {
     /// let build = || -> wgtrain::Result<Model> {
     ///     let net = Sequential::new(&dev, &[4]).add(Dense::new(8).relu())?.add(Dense::new(3))?;
     ///     let mut model = Model::new(net);
-    ///     model.compile(Adam::new(1e-3), SparseCategoricalCrossEntropy::from_logits(), vec![]);
+    ///     model.compile(Adam::new(1e-3), SparseCategoricalCrossEntropy::from_logits(), vec![])?;
     ///     Ok(model)
     /// };
     /// let mut model = build()?;

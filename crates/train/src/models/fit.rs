@@ -127,7 +127,7 @@ impl Model {
     /// # let (x, y) = (Tensor::zeros(&dev, &[64, 2], DType::F32)?, Tensor::zeros(&dev, &[64], DType::U32)?);
     /// let net = Sequential::new(&dev, &[2]).add(Dense::new(16).relu())?.add(Dense::new(2))?;
     /// let mut model = Model::new(net);
-    /// model.compile(Adam::new(1e-2), SparseCategoricalCrossEntropy::from_logits(), vec![Box::new(SparseCategoricalAccuracy::new())]);
+    /// model.compile(Adam::new(1e-2), SparseCategoricalCrossEntropy::from_logits(), vec![Box::new(SparseCategoricalAccuracy::new())])?;
     /// let history = model.fit(&x, &y, FitOptions { epochs: 5, batch_size: 16, ..Default::default() })?;
     /// println!("final loss {:?}", history.get("loss").last());
     /// # Ok(()) }

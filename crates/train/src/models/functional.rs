@@ -60,7 +60,7 @@ struct Node {
 ///
 /// // Train it like any network, feeding the inputs in declaration order.
 /// let mut model = Model::new(g);
-/// model.compile(Adam::new(1e-3), MeanSquaredError, vec![]);
+/// model.compile(Adam::new(1e-3), MeanSquaredError, vec![])?;
 /// let left = Tensor::rand_uniform(&dev, &[256, 8], -1.0, 1.0, 1)?;
 /// let right = Tensor::rand_uniform(&dev, &[256, 8], -1.0, 1.0, 2)?;
 /// let y = left.sub(&right)?.abs()?.sum(&[1], true)?; // [256, 1]

@@ -113,7 +113,7 @@ impl Model {
     ///     Adam::new(1e-2),
     ///     SparseCategoricalCrossEntropy::from_logits(),
     ///     vec![Box::new(SparseCategoricalAccuracy::new())],
-    /// );
+    /// )?;
     /// let history = model.fit(
     ///     &x,
     ///     &y,
@@ -130,13 +130,18 @@ impl Model {
     /// println!("loss {:?}", logs.get("loss"));
     /// # Ok(()) }
     /// ```
+    ///
+    /// An optimizer whose hyper-parameters make no sense (a NaN or negative learning rate, a
+    /// beta outside [0, 1), ...) is refused here, naming the parameter and its value.
     pub fn compile(
         &mut self,
         optimizer: impl Optimizer + 'static,
         loss: impl Loss + 'static,
         metrics: Vec<Box<dyn Metric>>,
-    ) {
+    ) -> Result<()> {
+        optimizer.validate()?;
         self.compiled = Some(Compiled { optimizer: Box::new(optimizer), loss: Box::new(loss), metrics });
+        Ok(())
     }
     pub(crate) fn compiled(&mut self, what: &str) -> Result<&mut Compiled> {
         self.compiled

@@ -24,11 +24,13 @@ fn the_cnn_learns_synthetic_cifar_through_the_real_loader_and_checkpoints() {
     let test = Cifar10::load(&dir, Split::Test).unwrap();
 
     let mut model = zoo::cifar10_cnn(&dev, 3).unwrap().with_seed(4);
-    model.compile(
-        Adam::new(2e-3),
-        SparseCategoricalCrossEntropy::from_logits(),
-        vec![Box::new(SparseCategoricalAccuracy::new())],
-    );
+    model
+        .compile(
+            Adam::new(2e-3),
+            SparseCategoricalCrossEntropy::from_logits(),
+            vec![Box::new(SparseCategoricalAccuracy::new())],
+        )
+        .unwrap();
     let test_loader = DataLoader::new(test, 64).unwrap();
     let initial = model.evaluate_loader(&test_loader).unwrap().get("loss").unwrap();
     let best = dir.join("best");

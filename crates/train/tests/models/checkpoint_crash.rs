@@ -26,7 +26,7 @@ const TRIALS: usize = 50;
 fn model() -> Model {
     let net = Sequential::new(dev(), &[256]).add(Dense::new(512)).unwrap().add(Dense::new(10)).unwrap();
     let mut m = Model::new(net);
-    m.compile(Adam::new(1e-3), SparseCategoricalCrossEntropy::from_logits(), vec![]);
+    m.compile(Adam::new(1e-3), SparseCategoricalCrossEntropy::from_logits(), vec![]).unwrap();
     m
 }
 

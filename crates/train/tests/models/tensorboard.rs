@@ -136,7 +136,7 @@ fn fit_writes_weight_and_gradient_norm_histograms() {
     let x = Tensor::rand_uniform(dev(), &[40, 3], -1.0, 1.0, 1).unwrap();
     let y = Tensor::rand_uniform(dev(), &[40, 1], -1.0, 1.0, 2).unwrap();
     let mut model = Model::new(Sequential::new(dev(), &[3]).seed(3).add(Dense::new(1)).unwrap());
-    model.compile(Sgd::new(0.1), MeanSquaredError, vec![]);
+    model.compile(Sgd::new(0.1), MeanSquaredError, vec![]).unwrap();
     let tb = TensorBoard::new(&dir).histogram_freq(2);
     let o =
         FitOptions { epochs: 4, batch_size: 10, verbose: false, callbacks: vec![Box::new(tb)], ..Default::default() };
@@ -168,7 +168,7 @@ fn recorded_gradient_norms_match_the_host_gradient() {
     let x = Tensor::from_slice(dev(), &xs, &[n, d]).unwrap();
     let y = Tensor::from_slice(dev(), &ys, &[n, 1]).unwrap();
     let mut model = Model::new(Sequential::new(dev(), &[d]).seed(5).add(Dense::new(1).use_bias(false)).unwrap());
-    model.compile(Sgd::new(0.0), MeanSquaredError, vec![]);
+    model.compile(Sgd::new(0.0), MeanSquaredError, vec![]).unwrap();
     let w = model.params()[0].var.to_vec().unwrap();
     model.record_grad_norms(true);
     model.train_step(&x, &y).unwrap();

@@ -10,7 +10,7 @@ use crate::harness::dev;
 fn model() -> Model {
     let net = Sequential::new(dev(), &[4]).seed(1).add(Dense::new(3)).unwrap();
     let mut m = Model::new(net).with_seed(1);
-    m.compile(Sgd::new(0.1), SparseCategoricalCrossEntropy::from_logits(), vec![]);
+    m.compile(Sgd::new(0.1), SparseCategoricalCrossEntropy::from_logits(), vec![]).unwrap();
     m
 }
 

@@ -17,7 +17,8 @@ pub fn model(seed: u64) -> Model {
         Adam::new(0.01),
         SparseCategoricalCrossEntropy::from_logits(),
         vec![Box::new(SparseCategoricalAccuracy::new())],
-    );
+    )
+    .unwrap();
     m
 }
 

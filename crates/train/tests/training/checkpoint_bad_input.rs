@@ -7,24 +7,12 @@ use rand::{Rng, SeedableRng};
 use wgtrain::TrainError;
 use wgtrain::prelude::*;
 
-use super::callbacks::{data, model, weights};
+use super::callbacks::{model, weights};
+use super::resume::{file_of, saved};
 use crate::harness::scratch;
-
-fn saved(name: &str) -> std::path::PathBuf {
-    let (x, y) = data();
-    let dir = scratch(name);
-    let mut a = model(5);
-    a.fit(&x, &y, FitOptions { epochs: 1, batch_size: 32, verbose: false, ..Default::default() }).unwrap();
-    a.save(&dir).unwrap();
-    dir
-}
 
 fn manifest(dir: &std::path::Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(dir.join("training.json")).unwrap()).unwrap()
-}
-
-fn file_of(dir: &std::path::Path, role: &str) -> std::path::PathBuf {
-    dir.join(manifest(dir)["files"][role]["name"].as_str().unwrap())
 }
 
 /// `load` (folder) or `load_weights` (file) fails with a typed error mentioning `word`, and

@@ -29,7 +29,7 @@ impl Callback for CountBatches {
 fn classifier(dev: &Device, loss: SparseCategoricalCrossEntropy) -> Model {
     let net = Sequential::new(dev, &[2]).seed(1).add(Dense::new(8).relu()).and_then(|s| s.add(Dense::new(3))).unwrap();
     let mut model = Model::new(net).with_seed(2);
-    model.compile(Sgd::new(0.1), loss, vec![]);
+    model.compile(Sgd::new(0.1), loss, vec![]).unwrap();
     model
 }
 

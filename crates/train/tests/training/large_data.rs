@@ -13,7 +13,8 @@ fn model(dev: &Device) -> Model {
         Adam::new(0.01),
         SparseCategoricalCrossEntropy::from_logits(),
         vec![Box::new(SparseCategoricalAccuracy::new())],
-    );
+    )
+    .unwrap();
     m
 }
 

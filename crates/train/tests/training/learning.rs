@@ -35,11 +35,13 @@ fn an_mlp_separates_two_spirals() {
         .and_then(|s| s.add(Dense::new(2)))
         .unwrap();
     let mut model = Model::new(net).with_seed(4);
-    model.compile(
-        Adam::new(0.01),
-        SparseCategoricalCrossEntropy::from_logits(),
-        vec![Box::new(SparseCategoricalAccuracy::new())],
-    );
+    model
+        .compile(
+            Adam::new(0.01),
+            SparseCategoricalCrossEntropy::from_logits(),
+            vec![Box::new(SparseCategoricalAccuracy::new())],
+        )
+        .unwrap();
     let h = model.fit(&x, &y, quiet(60, 50)).unwrap();
     let logs = model.evaluate(&vx, &vy, 200).unwrap();
     let acc = logs.get("accuracy").unwrap();
@@ -77,11 +79,13 @@ fn a_small_cnn_learns_where_the_blob_is() {
         .and_then(|s| s.add(Dense::new(4)))
         .unwrap();
     let mut model = Model::new(net).with_seed(8);
-    model.compile(
-        Adam::new(0.01),
-        SparseCategoricalCrossEntropy::from_logits(),
-        vec![Box::new(SparseCategoricalAccuracy::new())],
-    );
+    model
+        .compile(
+            Adam::new(0.01),
+            SparseCategoricalCrossEntropy::from_logits(),
+            vec![Box::new(SparseCategoricalAccuracy::new())],
+        )
+        .unwrap();
     model.fit(&x, &y, quiet(6, 32)).unwrap();
     let acc = model.evaluate(&vx, &vy, 128).unwrap().get("accuracy").unwrap();
     assert!(acc >= 0.9, "held-out accuracy {acc}");
@@ -102,11 +106,13 @@ fn an_lstm_remembers_the_first_bit_of_a_sequence() {
     let (vx, vy) = first_bit(256, 10);
     let net = Sequential::new(dev(), &[6, 1]).seed(11).add(Lstm::new(16)).and_then(|s| s.add(Dense::new(2))).unwrap();
     let mut model = Model::new(net).with_seed(12);
-    model.compile(
-        Adam::new(0.02),
-        SparseCategoricalCrossEntropy::from_logits(),
-        vec![Box::new(SparseCategoricalAccuracy::new())],
-    );
+    model
+        .compile(
+            Adam::new(0.02),
+            SparseCategoricalCrossEntropy::from_logits(),
+            vec![Box::new(SparseCategoricalAccuracy::new())],
+        )
+        .unwrap();
     let h = model.fit(&x, &y, quiet(12, 32)).unwrap();
     let acc = model.evaluate(&vx, &vy, 256).unwrap().get("accuracy").unwrap();
     assert!(acc >= 0.95, "held-out accuracy {acc}, losses {:?}", h.get("loss"));
@@ -132,7 +138,7 @@ fn a_functional_two_input_model_with_a_shared_layer_and_a_skip_learns() {
     let out = g.apply(Dense::new(1), skip).unwrap();
     g.set_outputs(&[out]).unwrap();
     let mut model = Model::new(g).with_seed(15);
-    model.compile(Adam::new(0.01), MeanSquaredError, vec![]);
+    model.compile(Adam::new(0.01), MeanSquaredError, vec![]).unwrap();
     let inputs = [ta, tb];
     let before = model.evaluate_inputs(&inputs, &tt, 64).unwrap().get("loss").unwrap();
     model.fit_inputs(&inputs, &tt, quiet(15, 32)).unwrap();

@@ -89,7 +89,7 @@ fn early_stopping_resumes_with_its_patience_and_best_weights() {
 }
 
 /// A saved, trained, Adam-compiled model and its checkpoint folder.
-fn saved(name: &str) -> std::path::PathBuf {
+pub fn saved(name: &str) -> std::path::PathBuf {
     let (x, y) = data();
     let dir = scratch(name);
     let mut a = model(5);
@@ -105,7 +105,7 @@ fn edit_manifest(dir: &std::path::Path, edit: impl FnOnce(&mut serde_json::Value
     std::fs::write(&path, serde_json::to_vec(&meta).unwrap()).unwrap();
 }
 
-fn file_of(dir: &std::path::Path, role: &str) -> std::path::PathBuf {
+pub fn file_of(dir: &std::path::Path, role: &str) -> std::path::PathBuf {
     let meta: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("training.json")).unwrap()).unwrap();
     dir.join(meta["files"][role]["name"].as_str().unwrap())
 }
@@ -131,7 +131,7 @@ fn a_failed_load_changes_nothing() {
     let dir = saved("load-optimizer");
     // Another kind of optimizer.
     let mut sgd = model(9);
-    sgd.compile(Sgd::new(0.1), SparseCategoricalCrossEntropy::from_logits(), vec![]);
+    sgd.compile(Sgd::new(0.1), SparseCategoricalCrossEntropy::from_logits(), vec![]).unwrap();
     refused(&dir, sgd, &["Adam", "SGD"]);
     // A truncated optimizer file, then a missing one.
     let opt = file_of(&dir, "optimizer");
