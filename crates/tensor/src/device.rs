@@ -33,7 +33,7 @@ pub enum GemmPath {
     /// The workgroup-tiled core (`matmul.wgsl`): the right design for real GPUs.
     Tiled,
     /// Packed panels read through uniform windows (`gemm_uniform.wgsl`): CPU adapters, where
-    /// storage loads with per-lane addresses are scalar loops (ARCHITECTURE.md, lavapipe).
+    /// storage loads with per-lane addresses are scalar loops (docs/lavapipe-journal.md).
     Uniform,
     /// CPU adapters' default: matmul reads whole operands from textures (`gemm_texture.wgsl`:
     /// no pack, one dispatch for all of K) wherever their strides allow, and takes the uniform

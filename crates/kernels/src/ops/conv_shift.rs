@@ -56,7 +56,7 @@ pub static SHIFT: KernelSpec =
 
 /// The least share of the padded grid's pixels that must be output pixels for a pass to skip
 /// its pack: below it the dropped pixels cost the GEMM more than the pack did (measured on
-/// lavapipe: see ARCHITECTURE.md, "Stride-1 convolutions read shifted copies").
+/// lavapipe: see docs/lavapipe-journal.md, "Stride-1 convolutions read shifted copies").
 pub const MIN_OUTPUT_SHARE: f64 = 0.6;
 
 /// Forward and grad input keep their packs below this depth (taps per group) when their packed

@@ -35,7 +35,7 @@ pub const WG: u32 = 8;
 pub const MAX_SIDE: u32 = 4096;
 
 /// The cost model [`GemmPlan::new`] minimizes, in microseconds, with rates measured on
-/// lavapipe (2 cores; ARCHITECTURE.md): the fixed cost of a dispatch, a C element stored (or
+/// lavapipe (2 cores; docs/lavapipe-journal.md): the fixed cost of a dispatch, a C element stored (or
 /// read back and stored again, once per chunk of K), an operand element packed, and a
 /// multiply-add pair at the inner loop's rate. Only the ratios matter; a real GPU takes the
 /// tiled path, not this one.
