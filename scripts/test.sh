@@ -8,6 +8,13 @@ source scripts/vulkan.sh
 # Tests pick a Vulkan adapter (a GPU if one exists, else lavapipe), never the GL fallback.
 export WGTRAIN_ADAPTER="${WGTRAIN_ADAPTER:-vulkan}"
 cargo test --workspace "$@"
+# The GPU-vs-twin suite again under each execution path the adapter does not take by default
+# (lavapipe takes the texture path), so the path real GPUs take (tiled) and the uniform windows
+# are checked for every op family on every push: about 35 s (issue 21, item 4).
+for path in tiled uniform; do
+    echo "== GPU-vs-twin suite, WGTRAIN_GEMM=$path"
+    WGTRAIN_GEMM=$path cargo test -q -p wgtrain-tensor --test gpu "$@"
+done
 # Benchmarks and the report examples are compiled, not run (they take minutes on a software
 # adapter); the CIFAR-10 trainer has its smoke test among the tests.
 cargo bench --workspace --no-run
