@@ -47,14 +47,17 @@ struct Caches {
 /// Creates pipelines on first use and hands out the cached ones afterwards.
 pub struct PipelineCache {
     device: wgpu::Device,
+    /// The driver's cache of compiled pipelines (kept on disk by the tensor crate), if any.
+    driver_cache: Option<wgpu::PipelineCache>,
     caches: Mutex<Caches>,
     created: std::sync::atomic::AtomicU64,
 }
 
 impl PipelineCache {
-    /// An empty cache for `device`; nothing is compiled until first use.
-    pub fn new(device: wgpu::Device) -> Self {
-        PipelineCache { device, caches: Mutex::new(Caches::default()), created: 0.into() }
+    /// An empty cache for `device`; nothing is compiled until first use. Pipelines are built
+    /// through `driver_cache` when given, so a driver can reuse a previous run's compilations.
+    pub fn new(device: wgpu::Device, driver_cache: Option<wgpu::PipelineCache>) -> Self {
+        PipelineCache { device, driver_cache, caches: Mutex::new(Caches::default()), created: 0.into() }
     }
 
     /// Number of compute pipelines created so far (flat after warm-up; tests check it).
@@ -92,7 +95,7 @@ impl PipelineCache {
                 // Every kernel writes workgroup memory before reading it.
                 zero_initialize_workgroup_memory: false,
             },
-            cache: None,
+            cache: self.driver_cache.as_ref(),
         });
         self.created.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let cached = CachedPipeline { pipeline, layout: bgl };

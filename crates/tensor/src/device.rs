@@ -20,6 +20,7 @@ use crate::adapter::{self, AdapterChoice, AdapterSummary};
 use crate::batch::{Batch, FLUSH_EVERY};
 use crate::error::{Result, TensorError};
 use crate::fault::{self, FaultRecord, RECORD_BYTES};
+use crate::pipeline_file::{self, PipelineCacheDir, PipelineCacheStatus, PipelineFile};
 use crate::pool::{BufferPool, PoolStats, size_class};
 use crate::profile::{KernelTime, Profile};
 use crate::texture::TexturePool;
@@ -92,8 +93,42 @@ pub(crate) struct DeviceInner {
     pub(crate) textures: Mutex<TexturePool>,
     /// Where device-side checks report bad input; read with every read-back (`fault.rs`).
     pub(crate) faults: FaultRecord,
+    /// The driver's pipeline cache and the file it is kept in (`pipeline_file.rs`).
+    driver_cache: Option<wgpu::PipelineCache>,
+    pipeline_file: Mutex<Option<PipelineFile>>,
+    pipeline_cache_status: PipelineCacheStatus,
     errors: Arc<Mutex<Vec<String>>>,
     lost: Arc<Mutex<Option<String>>>,
+}
+
+/// How to open a [`Device`]: which adapter, and where its compiled pipelines are cached.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeviceOptions {
+    /// Which adapter (default: `WGTRAIN_ADAPTER`, else the best one).
+    pub adapter: AdapterChoice,
+    /// The pipeline cache's folder (default: the user's cache folder; see `PipelineCacheDir`).
+    pub pipeline_cache: PipelineCacheDir,
+}
+
+impl DeviceInner {
+    fn save_pipeline_cache(&self) -> std::io::Result<()> {
+        match (&self.driver_cache, lock(&self.pipeline_file).as_mut()) {
+            (Some(cache), Some(file)) => file.save(cache),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Drop for DeviceInner {
+    /// Keeps what this run compiled for the next one (best effort: a run must not fail on it).
+    fn drop(&mut self) {
+        if lock(&self.lost).is_some() {
+            return;
+        }
+        if let Err(e) = self.save_pipeline_cache() {
+            eprintln!("wgtrain: warning: the pipeline cache was not saved: {e}");
+        }
+    }
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -134,10 +169,18 @@ impl Device {
     /// Opens an adapter chosen as `choice` says, with the optional features wgtrain can use
     /// (`SHADER_F16`, `SUBGROUP`, `TIMESTAMP_QUERY`) and the largest limits it allows.
     pub fn with_adapter(choice: AdapterChoice) -> Result<Device> {
-        let adapter = adapter::choose(&choice)?;
+        Device::with_options(DeviceOptions { adapter: choice, ..Default::default() })
+    }
+
+    /// [`Device::with_adapter`] with the pipeline cache's folder chosen too.
+    pub fn with_options(options: DeviceOptions) -> Result<Device> {
+        let adapter = adapter::choose(&options.adapter)?;
         let info = adapter.get_info();
         let summary = adapter::summary(&info);
-        let wanted = wgpu::Features::SHADER_F16 | wgpu::Features::SUBGROUP | wgpu::Features::TIMESTAMP_QUERY;
+        let wanted = wgpu::Features::SHADER_F16
+            | wgpu::Features::SUBGROUP
+            | wgpu::Features::TIMESTAMP_QUERY
+            | wgpu::Features::PIPELINE_CACHE;
         let features = adapter.features() & wanted;
         let limits = adapter.limits();
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
@@ -174,10 +217,15 @@ impl Device {
             _ if cpu && uniform_gemm_fits(&limits) => GemmPath::Uniform,
             _ => GemmPath::Tiled,
         };
+        let (driver_cache, pipeline_file, pipeline_cache_status) =
+            pipeline_file::open(&device, &info, &options.pipeline_cache);
         Ok(Device {
             inner: Arc::new(DeviceInner {
                 faults: FaultRecord::new(&device),
-                pipelines: PipelineCache::new(device.clone()),
+                pipelines: PipelineCache::new(device.clone(), driver_cache.clone()),
+                driver_cache,
+                pipeline_file: Mutex::new(pipeline_file),
+                pipeline_cache_status,
                 device,
                 queue,
                 summary,
@@ -298,6 +346,18 @@ impl Device {
         let freed = lock(&self.inner.batch).submit(&self.inner.queue);
         lock(&self.inner.pool).put(freed);
         self.check_errors()
+    }
+
+    /// Where the pipeline cache on disk stands: off, cold (no file yet), warm (loaded) or
+    /// ignored (a corrupt or foreign file, with the reason).
+    pub fn pipeline_cache_status(&self) -> &PipelineCacheStatus {
+        &self.inner.pipeline_cache_status
+    }
+
+    /// Writes the pipeline cache to its file now (it is also written when the device is
+    /// dropped); nothing when the cache is off or has not grown.
+    pub fn save_pipeline_cache(&self) -> Result<()> {
+        self.inner.save_pipeline_cache().map_err(|e| TensorError::Gpu(format!("saving the pipeline cache: {e}")))
     }
 
     /// Destroys the device as a driver reset would, for testing what a program does when its

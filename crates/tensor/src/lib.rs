@@ -39,6 +39,7 @@ mod dtype;
 mod error;
 mod fault;
 pub mod ops;
+mod pipeline_file;
 mod pool;
 pub mod profile;
 pub mod shape;
@@ -47,7 +48,7 @@ mod texture;
 
 pub use adapter::{AdapterChoice, AdapterSummary};
 pub use custom::{CustomKernel, KernelArg};
-pub use device::{Device, GemmPath};
+pub use device::{Device, DeviceOptions, GemmPath};
 pub use dtype::{DType, Element};
 pub use error::{IndexKind, Result, TensorError};
 pub use ops::{
@@ -55,6 +56,7 @@ pub use ops::{
     MaxPool2dOutput, NormGrads, Pool2dOptions, ReduceOp, RmspropParams, SgdParams, XentOptions, adagrad_step,
     adam_step, rmsprop_step, sgd_step,
 };
+pub use pipeline_file::{PipelineCacheDir, PipelineCacheStatus};
 pub use pool::PoolStats;
 pub use profile::KernelTime;
 pub use tensor::Tensor;

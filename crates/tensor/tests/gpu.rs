@@ -14,6 +14,7 @@ mod gpu {
     mod matmul;
     mod norm;
     mod optim;
+    mod pipeline_cache;
     mod pool;
     mod random_cast;
     mod reduce;
