@@ -36,7 +36,7 @@ fn ascii(img: &[f32]) -> Vec<String> {
 
 fn main() -> Result<()> {
     let dev = Device::new()?;
-    println!("adapter: {}", dev.adapter());
+    println!("adapter: {}, strategy: {}", dev.adapter(), dev.strategy());
     let (train, test) = (blobs(3000, 1), blobs(500, 2));
     let x = Tensor::from_slice(&dev, &train, &[3000, PIXELS])?;
     let vx = Tensor::from_slice(&dev, &test, &[500, PIXELS])?;

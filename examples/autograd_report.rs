@@ -66,7 +66,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn main() -> Result<()> {
     let quick = std::env::args().any(|a| a == "--quick");
     let dev = Device::new()?;
-    println!("adapter: {}", dev.adapter());
+    println!("adapter: {}, strategy: {}", dev.adapter(), dev.strategy());
     let batch = 128;
     let mlp = Mlp::new(&dev, &[784, 256, 256, 10])?;
     let x = Var::constant(Tensor::rand_uniform(&dev, &[batch, 784], 0.0, 1.0, 7)?);

@@ -23,7 +23,7 @@ fn circles(dev: &Device, n: usize, seed: u64) -> Result<(Tensor, Tensor)> {
 
 fn main() -> Result<()> {
     let dev = Device::new()?;
-    println!("adapter: {}", dev.adapter());
+    println!("adapter: {}, strategy: {}", dev.adapter(), dev.strategy());
     let (x, y) = circles(&dev, 2000, 1)?;
     let (vx, vy) = circles(&dev, 500, 2)?;
 

@@ -249,7 +249,7 @@ pub fn run(a: Args) -> Result<()> {
         Some(name) => Device::with_adapter(AdapterChoice::Named(name.clone()))?,
         None => Device::new()?,
     };
-    println!("adapter: {}", dev.adapter());
+    println!("adapter: {}, strategy: {}", dev.adapter(), dev.strategy());
     // At least 10 images (checked with the flags): a tenth, at least 1, is held out.
     let val = train.split_off(train.len() - (train.len() / 10).max(1));
     println!(

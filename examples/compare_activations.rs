@@ -25,7 +25,7 @@ fn spirals(dev: &Device, n: usize, seed: u64) -> Result<(Tensor, Tensor)> {
 
 fn main() -> Result<()> {
     let dev = Device::new()?;
-    println!("adapter: {}", dev.adapter());
+    println!("adapter: {}, strategy: {}", dev.adapter(), dev.strategy());
     let (x, y) = spirals(&dev, 1000, 1)?;
     let (vx, vy) = spirals(&dev, 400, 2)?;
     let mut curves = Vec::new();

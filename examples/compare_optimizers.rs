@@ -29,7 +29,7 @@ fn bands(dev: &Device, n: usize, seed: u64) -> Result<(Tensor, Tensor)> {
 
 fn main() -> Result<()> {
     let dev = Device::new()?;
-    println!("adapter: {}", dev.adapter());
+    println!("adapter: {}, strategy: {}", dev.adapter(), dev.strategy());
     let (x, y) = bands(&dev, 2000, 1)?;
     let (vx, vy) = bands(&dev, 500, 2)?;
     let optimizers: Vec<(&str, Box<dyn Optimizer>)> = vec![

@@ -41,7 +41,7 @@ fn main() -> Result<()> {
     let n: usize =
         args.iter().position(|a| a == "--images").and_then(|i| args.get(i + 1)?.parse().ok()).unwrap_or(2000);
     let dev = Device::new()?;
-    println!("adapter: {}", dev.adapter());
+    println!("adapter: {}, strategy: {}", dev.adapter(), dev.strategy());
     let x = Tensor::rand_uniform(&dev, &[n, 1, 28, 28], 0.0, 1.0, 1)?;
     let y: Vec<u32> = (0..n as u32).map(|i| i % 10).collect();
     let y = Tensor::from_slice(&dev, &y, &[n])?;

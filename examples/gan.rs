@@ -31,7 +31,7 @@ fn step(loss: &Var, opt: &mut dyn Optimizer, params: &[Param], models: [&Model; 
 
 fn main() -> Result<()> {
     let dev = Device::new()?;
-    println!("adapter: {}", dev.adapter());
+    println!("adapter: {}, strategy: {}", dev.adapter(), dev.strategy());
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);
     let mut generator = Model::new(
         Sequential::new(&dev, &[NOISE])

@@ -60,7 +60,7 @@ fn main() -> Result<()> {
     let quick = std::env::args().any(|a| a == "--quick");
     let dev = Device::new()?;
     println!("adapter: {}", dev.adapter());
-    println!("gemm path: {:?}, tiles: {:?}", dev.gemm_path(), dev.gemm_tiles());
+    println!("strategy: {}, tiles: {:?}", dev.strategy(), dev.gemm_tiles());
     warm_up(&dev)?;
     // A software adapter takes about a second per large repetition: fewer of them keep the
     // report under two minutes (the JSON says how many).

@@ -22,7 +22,7 @@ fn halves(dev: &Device, n: usize, seed: u64) -> Result<(Tensor, Tensor)> {
 
 fn main() -> Result<()> {
     let dev = Device::new()?;
-    println!("adapter: {}", dev.adapter());
+    println!("adapter: {}, strategy: {}", dev.adapter(), dev.strategy());
     let (x, y) = halves(&dev, 2000, 1)?;
     let (vx, vy) = halves(&dev, 500, 2)?;
     let net = Sequential::new(&dev, &[STEPS, 1]).seed(3).add(Lstm::new(32))?.add(Dense::new(2))?;

@@ -39,7 +39,7 @@ fn fit_line(
 
 fn main() -> Result<()> {
     let dev = Device::new()?;
-    println!("adapter: {}", dev.adapter());
+    println!("adapter: {}, strategy: {}", dev.adapter(), dev.strategy());
     let data = line(&dev, 1000, true, 1)?;
     let clean = line(&dev, 300, false, 2)?;
     let (ms, mi, mse_mae) = fit_line(&dev, MeanSquaredError, &data, &clean)?;

@@ -68,7 +68,7 @@ fn main() -> Result<()> {
     let quick = args.iter().any(|a| a == "--quick");
     let long: usize = args.iter().position(|a| a == "--steps").and_then(|i| args.get(i + 1)?.parse().ok()).unwrap_or(0);
     let dev = Device::new()?;
-    println!("adapter: {}", dev.adapter());
+    println!("adapter: {}, strategy: {}", dev.adapter(), dev.strategy());
     let reps = if quick {
         3
     } else if dev.is_cpu() {

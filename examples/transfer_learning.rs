@@ -54,7 +54,7 @@ fn fit(model: &mut Model, x: &Tensor, y: &Tensor, epochs: usize) -> Result<()> {
 
 fn main() -> Result<()> {
     let dev = Device::new()?;
-    println!("adapter: {}", dev.adapter());
+    println!("adapter: {}, strategy: {}", dev.adapter(), dev.strategy());
     let side = |q: &[u32]| -> Result<Tensor> {
         Ok(Tensor::from_slice(&dev, &q.iter().map(|v| v % 2).collect::<Vec<u32>>(), &[q.len()])?)
     };

@@ -73,10 +73,7 @@ export WGTRAIN_ADAPTER="${WGTRAIN_ADAPTER:-vulkan}"
 if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then export NODEVICE_SELECT="${NODEVICE_SELECT:-1}"; fi
 case "$strategy" in
     "") ;;
-    # WGTRAIN_GEMM names today's paths; WGTRAIN_STRATEGY is read once the planner lands.
-    gpu) export WGTRAIN_STRATEGY=gpu WGTRAIN_GEMM=tiled ;;
-    cpu-textures) export WGTRAIN_STRATEGY=cpu-textures WGTRAIN_GEMM=texture ;;
-    cpu-windows) export WGTRAIN_STRATEGY=cpu-windows WGTRAIN_GEMM=uniform ;;
+    gpu|cpu-textures|cpu-windows) export WGTRAIN_STRATEGY="$strategy" ;;
     *) echo "gpu_report: --strategy is gpu, cpu-textures or cpu-windows" >&2; exit 2 ;;
 esac
 
@@ -130,7 +127,7 @@ passed = sum(int(m) for m in re.findall(r"(\d+) passed", tests))
 failed = sum(int(m) for m in re.findall(r"(\d+) failed", tests))
 kernel = log("kernel_report")
 adapter = re.search(r"^(?:test )?adapter: (.*)$", kernel + tests, re.M)
-path = re.search(r"^(?:strategy|gemm path): (\w+)", kernel, re.M)
+path = re.search(r"^(?:strategy|gemm path): ([\w-]+)", kernel, re.M)
 cifar = log("cifar10")
 epochs = [float(s) for s in re.findall(r"^Epoch \d+/\d+ - ([\d.]+)s", cifar, re.M)]
 rate = re.search(r"trained \d+ epochs in [\d.]+s: ([\d.]+) images/s", cifar)

@@ -9,11 +9,11 @@ source scripts/vulkan.sh
 export WGTRAIN_ADAPTER="${WGTRAIN_ADAPTER:-vulkan}"
 cargo test --workspace "$@"
 # The GPU-vs-twin suite again under each execution path the adapter does not take by default
-# (lavapipe takes the texture path), so the path real GPUs take (tiled) and the uniform windows
+# (lavapipe takes cpu-textures), so the path real GPUs take (gpu) and the uniform windows
 # are checked for every op family on every push: about 35 s (issue 21, item 4).
-for path in tiled uniform; do
-    echo "== GPU-vs-twin suite, WGTRAIN_GEMM=$path"
-    WGTRAIN_GEMM=$path cargo test -q -p wgtrain-tensor --test gpu "$@"
+for path in gpu cpu-windows; do
+    echo "== GPU-vs-twin suite, WGTRAIN_STRATEGY=$path"
+    WGTRAIN_STRATEGY=$path cargo test -q -p wgtrain-tensor --test gpu "$@"
 done
 # Benchmarks and the report examples are compiled, not run (they take minutes on a software
 # adapter); the CIFAR-10 trainer has its smoke test among the tests.

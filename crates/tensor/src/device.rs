@@ -23,34 +23,11 @@ use crate::fault::{self, FaultRecord, RECORD_BYTES};
 use crate::pipeline_file::{self, PipelineCacheDir, PipelineCacheStatus, PipelineFile};
 use crate::pool::{BufferPool, PoolStats, size_class};
 use crate::profile::{KernelTime, Profile};
+use crate::strategy::Strategy;
 use crate::texture::TexturePool;
 
 /// Default of [`Device::max_pack_bytes`]: keeps the pool from holding huge im2col buffers.
 const DEFAULT_MAX_PACK_BYTES: u64 = 64 << 20;
-
-/// Which GEMM implementation matmul uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GemmPath {
-    /// The workgroup-tiled core (`matmul.wgsl`): the right design for real GPUs.
-    Tiled,
-    /// Packed panels read through uniform windows (`gemm_uniform.wgsl`): CPU adapters, where
-    /// storage loads with per-lane addresses are scalar loops (docs/lavapipe-journal.md).
-    Uniform,
-    /// CPU adapters' default: matmul reads whole operands from textures (`gemm_texture.wgsl`:
-    /// no pack, one dispatch for all of K) wherever their strides allow, and takes the uniform
-    /// windows otherwise; convolutions take the uniform windows.
-    Texture,
-}
-
-impl GemmPath {
-    /// Every path, indexed by `path as usize` (how the device stores its choice).
-    const ALL: [GemmPath; 3] = [GemmPath::Tiled, GemmPath::Uniform, GemmPath::Texture];
-
-    /// Whether this path runs on the CPU-adapter kernels (uniform windows or textures).
-    pub fn is_cpu(self) -> bool {
-        self != GemmPath::Tiled
-    }
-}
 
 /// One buffer binding: the buffer, the byte offset the binding starts at, and its size.
 pub type BufferRange<'a> = (&'a wgpu::Buffer, u64, u64);
@@ -79,8 +56,8 @@ pub(crate) struct DeviceInner {
     pipelines: PipelineCache,
     tiles: GemmTiles,
     cpu: bool,
-    /// A [`GemmPath`] as `path as u8`.
-    gemm_path: AtomicU8,
+    /// A [`Strategy`] as `strategy as u8`.
+    strategy: AtomicU8,
     max_pack_bytes: AtomicU64,
     /// The largest storage binding a dispatch may use: the adapter's limit, or less (see
     /// [`Device::set_max_binding_bytes`]).
@@ -209,13 +186,15 @@ impl Device {
         // Kernels index bindings with u32 element counts and offsets: a binding (Metal allows
         // max_buffer_size) is capped at 4 GiB so that no count can wrap.
         let max_binding_bytes = limits.max_storage_buffer_binding_size.min(u32::MAX as u64);
-        let gemm_path = match std::env::var("WGTRAIN_GEMM").as_deref() {
-            Ok("tiled") => GemmPath::Tiled,
-            Ok("uniform") if uniform_gemm_fits(&limits) => GemmPath::Uniform,
-            Ok("texture") if texture_gemm_fits(&limits) => GemmPath::Texture,
-            _ if cpu && texture_gemm_fits(&limits) => GemmPath::Texture,
-            _ if cpu && uniform_gemm_fits(&limits) => GemmPath::Uniform,
-            _ => GemmPath::Tiled,
+        // `WGTRAIN_STRATEGY` (or its older name `WGTRAIN_GEMM`) forces a strategy the adapter
+        // can run; otherwise software adapters take their textures (or windows), GPUs theirs.
+        let strategy = match Strategy::from_env() {
+            Some(Strategy::CpuTextures) if texture_gemm_fits(&limits) => Strategy::CpuTextures,
+            Some(Strategy::CpuWindows) if uniform_gemm_fits(&limits) => Strategy::CpuWindows,
+            Some(Strategy::Gpu) => Strategy::Gpu,
+            _ if cpu && texture_gemm_fits(&limits) => Strategy::CpuTextures,
+            _ if cpu && uniform_gemm_fits(&limits) => Strategy::CpuWindows,
+            _ => Strategy::Gpu,
         };
         let (driver_cache, pipeline_file, pipeline_cache_status) =
             pipeline_file::open(&device, &info, &options.pipeline_cache);
@@ -233,7 +212,7 @@ impl Device {
                 limits,
                 tiles,
                 cpu,
-                gemm_path: (gemm_path as u8).into(),
+                strategy: (strategy as u8).into(),
                 max_pack_bytes: DEFAULT_MAX_PACK_BYTES.into(),
                 max_binding_bytes: max_binding_bytes.into(),
                 profiling: profiling.into(),
@@ -271,18 +250,19 @@ impl Device {
     pub fn gemm_tiles(&self) -> GemmTiles {
         self.inner.tiles
     }
-    /// The GEMM path matmul and the convolutions take: [`GemmPath::Texture`] on CPU adapters,
-    /// else [`GemmPath::Tiled`]; `WGTRAIN_GEMM=tiled|uniform|texture` overrides it at device
-    /// creation.
-    pub fn gemm_path(&self) -> GemmPath {
-        GemmPath::ALL[self.inner.gemm_path.load(Ordering::Relaxed) as usize]
+    /// The execution strategy: [`Strategy::CpuTextures`] on software adapters, else
+    /// [`Strategy::Gpu`]; `WGTRAIN_STRATEGY=gpu|cpu-textures|cpu-windows` (or the older
+    /// `WGTRAIN_GEMM=tiled|texture|uniform`) forces one at device creation.
+    pub fn strategy(&self) -> Strategy {
+        Strategy::ALL[self.inner.strategy.load(Ordering::Relaxed) as usize]
     }
-    /// Chooses the GEMM path (tests run all three on one adapter). The CPU-adapter paths need
-    /// 15 uniform buffers per stage of 64 KiB each, and textures 4096 texels wide.
-    pub fn set_gemm_path(&self, path: GemmPath) -> Result<()> {
-        if path == GemmPath::Texture && !texture_gemm_fits(&self.inner.limits) {
+    /// Chooses the strategy (tests run every one on one adapter). The software-adapter
+    /// strategies need 15 uniform buffers per stage of 64 KiB each, and textures 4096 texels
+    /// wide.
+    pub fn set_strategy(&self, path: Strategy) -> Result<()> {
+        if path == Strategy::CpuTextures && !texture_gemm_fits(&self.inner.limits) {
             return Err(TensorError::Argument {
-                op: "set_gemm_path",
+                op: "set_strategy",
                 why: format!(
                     "the texture GEMM needs textures {TEXTURE_WIDTH} texels wide (max_texture_dimension_2d is {})",
                     self.inner.limits.max_texture_dimension_2d
@@ -291,14 +271,14 @@ impl Device {
         }
         if path.is_cpu() && !uniform_gemm_fits(&self.inner.limits) {
             return Err(TensorError::Argument {
-                op: "set_gemm_path",
+                op: "set_strategy",
                 why: format!(
                     "the uniform GEMM needs {UNIFORM_BINDINGS} uniform buffers of {} bytes per stage",
                     WINDOW_FLOATS * 4
                 ),
             });
         }
-        self.inner.gemm_path.store(path as u8, Ordering::Relaxed);
+        self.inner.strategy.store(path as u8, Ordering::Relaxed);
         Ok(())
     }
     /// The largest packed (im2col) operand of a convolution on the uniform GEMM path, in

@@ -43,12 +43,13 @@ mod pipeline_file;
 mod pool;
 pub mod profile;
 pub mod shape;
+mod strategy;
 mod tensor;
 mod texture;
 
 pub use adapter::{AdapterChoice, AdapterSummary};
 pub use custom::{CustomKernel, KernelArg};
-pub use device::{Device, DeviceOptions, GemmPath};
+pub use device::{Device, DeviceOptions};
 pub use dtype::{DType, Element};
 pub use error::{IndexKind, Result, TensorError};
 pub use ops::{
@@ -59,6 +60,7 @@ pub use ops::{
 pub use pipeline_file::{PipelineCacheDir, PipelineCacheStatus};
 pub use pool::PoolStats;
 pub use profile::KernelTime;
+pub use strategy::Strategy;
 pub use tensor::Tensor;
 pub use wgtrain_kernels::ops::fault::FaultOp;
 pub use wgtrain_kernels::ops::map::{BinaryOp, TernaryOp, UnaryOp};

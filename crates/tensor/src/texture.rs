@@ -1,4 +1,4 @@
-//! Linear operand textures of the CPU-adapter path ([`crate::GemmPath::Texture`]): the texture
+//! Linear operand textures of the CPU-adapter path ([`crate::Strategy::CpuTextures`]): the texture
 //! GEMM's operands, the conv packs' sources, and the inputs of the streaming kernels (maps,
 //! Adam, reductions, max pooling), which read texels far faster than storage buffers there.
 //! rgba32float (or rgba32uint for indices), [`TEXTURE_WIDTH`] texels wide, filled by a linear
@@ -18,8 +18,9 @@ use wgtrain_kernels::ops::gemm_texture::TEXTURE_WIDTH;
 
 use wgtrain_kernels::Launch;
 
-use crate::device::{Device, GemmPath, Resource, lock};
+use crate::device::{Device, Resource, lock};
 use crate::error::{Result, TensorError};
+use crate::strategy::Strategy;
 use crate::tensor::Tensor;
 
 /// The fewest elements a streaming kernel reads through a texture: below this the copy and the
@@ -126,7 +127,7 @@ impl Device {
     /// whose storage-buffer loads are scalar loops per lane and cost 4-5x a texture load plus
     /// its copy), for operands of at least [`MIN_STREAM_ELEMENTS`].
     pub(crate) fn streams_textures(&self, n: usize) -> bool {
-        self.gemm_path() == GemmPath::Texture && n >= MIN_STREAM_ELEMENTS
+        self.strategy() == Strategy::CpuTextures && n >= MIN_STREAM_ELEMENTS
     }
 
     /// Records `launch` with `inputs` (contiguous tensors) copied whole into linear textures as its first bindings (in the format the kernel declares for each), then

@@ -2,7 +2,7 @@
 //! pass of [`super::conv_gemm`] with its operands packed by `conv_pack.wgsl` straight into the
 //! window layout and C written in NCHW by the GEMM's store. The texture GEMM's version,
 //! [`super::conv_texture`], is the default on CPU adapters; this one serves
-//! `GemmPath::Uniform`.
+//! `Strategy::CpuWindows`.
 
 use super::c_layout::CLayout;
 use super::conv::ConvParams;

@@ -1,8 +1,8 @@
 //! 2-D convolution (NCHW) forward, both backward passes, and conv_transpose2d. On GPUs all run
 //! on the implicit-GEMM kernels of `conv2d.wgsl` (see that file for why implicit GEMM); on the
 //! CPU-adapter GEMM paths as an explicit im2col pack (for most stride-1 passes, shifted copies
-//! of the source instead) plus the texture GEMM (`conv_texture`, `GemmPath::Texture`) or the
-//! uniform-window GEMM (`conv_uniform`, `GemmPath::Uniform`).
+//! of the source instead) plus the texture GEMM (`conv_texture`, `Strategy::CpuTextures`) or the
+//! uniform-window GEMM (`conv_uniform`, `Strategy::CpuWindows`).
 //! Inputs are made contiguous first.
 
 use wgtrain_kernels::ops::conv::{self, ConvGeometry, ConvParams, out_extent};
@@ -12,9 +12,9 @@ use wgtrain_kernels::ops::matmul::fusable_activation;
 
 use super::conv_texture::conv_texture;
 use super::conv_uniform::conv_uniform;
-use crate::device::GemmPath;
 use crate::dtype::DType;
 use crate::error::{Result, TensorError};
+use crate::strategy::Strategy;
 use crate::tensor::Tensor;
 
 /// Geometry and epilogue of a convolution. `Default` is stride 1, no padding, dilation 1, one
@@ -94,10 +94,10 @@ fn cpu_conv(
     bias: Option<&Tensor>,
     out: &Tensor,
 ) -> Result<bool> {
-    match out.device().gemm_path() {
-        GemmPath::Tiled => return Ok(false),
-        GemmPath::Texture => conv_texture(op, p, pass, operands, bias, out)?,
-        GemmPath::Uniform => conv_uniform(op, p, pass, operands, bias, out)?,
+    match out.device().strategy() {
+        Strategy::Gpu => return Ok(false),
+        Strategy::CpuTextures => conv_texture(op, p, pass, operands, bias, out)?,
+        Strategy::CpuWindows => conv_uniform(op, p, pass, operands, bias, out)?,
     }
     Ok(true)
 }

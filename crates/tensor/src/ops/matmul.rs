@@ -4,7 +4,7 @@
 //! materializes the transpose; batch dimensions broadcast (NumPy `matmul` rules) and are
 //! passed as one batch stride when they collapse to one, else copied once.
 //!
-//! Three GEMM paths share this contract (`Device::gemm_path`): the workgroup-tiled core on real
+//! Three GEMM paths share this contract (`Device::strategy`): the workgroup-tiled core on real
 //! GPUs; on CPU adapters whole operands copied into textures (`gemm_texture`) where their
 //! strides allow, else packed panels read through uniform windows (`gemm_uniform`).
 
@@ -14,10 +14,11 @@ use wgtrain_kernels::ops::gemm_uniform::{GemmPlan, GemmStep, PAIRS, WINDOW_FLOAT
 use wgtrain_kernels::ops::map::{Operand, UnaryOp, collapse};
 use wgtrain_kernels::ops::matmul::{self, MatmulParams, fusable_activation};
 
-use crate::device::{GemmPath, Resource};
+use crate::device::Resource;
 use crate::dtype::DType;
 use crate::error::{Result, TensorError};
 use crate::shape::broadcast_shapes;
+use crate::strategy::Strategy;
 use crate::tensor::Tensor;
 
 /// Epilogue of [`Tensor::matmul_with`].
@@ -126,8 +127,8 @@ impl Tensor {
         };
         // With no bias, any buffer fills the unused binding.
         let bias_binding = bias.as_ref().unwrap_or(&a).binding();
-        let path = self.device().gemm_path();
-        if path == GemmPath::Texture {
+        let path = self.device().strategy();
+        if path == Strategy::CpuTextures {
             let max_height = self.device().limits().max_texture_dimension_2d;
             if let Some(plan) = TexturePlan::new(&p, max_height) {
                 texture_gemm(&plan, &a, &b, bias_binding, &out)?;

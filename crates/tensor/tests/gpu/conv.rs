@@ -9,7 +9,7 @@ use wgtrain_kernels::ops::conv_gemm::ConvPass;
 use wgtrain_kernels::ops::map::UnaryOp;
 use wgtrain_kernels::ops::{conv_shift, conv_texture};
 use wgtrain_kernels::reference;
-use wgtrain_tensor::{Conv2dOptions, Device, GemmPath, Tensor};
+use wgtrain_tensor::{Conv2dOptions, Device, Strategy, Tensor};
 
 use super::harness::{assert_close, data, gemm_devs, gemm_tol};
 
@@ -142,9 +142,9 @@ fn check_passes(c: &Case, dev: &Device, ctx: &str) {
 
 /// A private device on `path` whose packed operands are capped at `limit` bytes (the shared
 /// devices serve other tests concurrently).
-fn limited(path: GemmPath, limit: u64) -> Device {
+fn limited(path: Strategy, limit: u64) -> Device {
     let dev = Device::new().unwrap();
-    dev.set_gemm_path(path).unwrap();
+    dev.set_strategy(path).unwrap();
     dev.set_max_pack_bytes(limit);
     dev
 }
@@ -160,14 +160,14 @@ fn deep_reductions_and_image_chunks_match_the_twins() {
     }
     let (_, p) = setup(&c);
     let limit = 80_000;
-    check_passes(&c, &limited(GemmPath::Uniform, limit), "uniform, chunks");
+    check_passes(&c, &limited(Strategy::CpuWindows, limit), "uniform, chunks");
     // On textures: two chunks of grad weight, the first split along K (partials summed into
     // dw), the second too shallow to split (the GEMM adds to dw itself).
     let per_call = conv_texture::images_per_call(&p, ConvPass::GradWeight, limit, 16384).unwrap();
     assert!(per_call > 1 && per_call < p.batch, "{per_call}");
     assert!(conv_texture::conv_texture(&p, ConvPass::GradWeight, 0, per_call).texture.splits > 1);
     assert_eq!(conv_texture::conv_texture(&p, ConvPass::GradWeight, per_call, p.batch - per_call).texture.splits, 1);
-    check_passes(&c, &limited(GemmPath::Texture, limit), "texture, chunks");
+    check_passes(&c, &limited(Strategy::CpuTextures, limit), "texture, chunks");
 }
 #[test]
 fn stride_one_passes_read_shifted_copies_and_match_the_twins() {
@@ -184,7 +184,7 @@ fn stride_one_passes_read_shifted_copies_and_match_the_twins() {
     for (i, (c, small)) in cases.iter().zip([60_000, 60_000, 12_000]).enumerate() {
         let (_, p) = setup(c);
         for limit in [64 << 20, small] {
-            let dev = limited(GemmPath::Texture, limit);
+            let dev = limited(Strategy::CpuTextures, limit);
             dev.set_profiling(true);
             check_passes(c, &dev, &format!("case {i}, pack limit {limit}"));
             let kernels: Vec<String> = dev.profile().iter().map(|t| t.kernel.to_string()).collect();

@@ -128,7 +128,7 @@ fn large_contiguous_maps_read_textures_only_from_texel_aligned_offsets() {
     let (x, y) = (data(21, n, -3.0, 3.0), data(22, n, -3.0, 3.0));
     let tx = Tensor::from_slice(&private, &x, &[n]).unwrap();
     let ty = Tensor::from_slice(&private, &y, &[n]).unwrap();
-    let textured = private.gemm_path() == wgtrain_tensor::GemmPath::Texture;
+    let textured = private.strategy() == wgtrain_tensor::Strategy::CpuTextures;
     for (start, aligned) in [(4usize, true), (3, false), (0, true)] {
         let len = n - start - 1;
         let (va, vb) = (tx.slice(0, start, start + len, 1).unwrap(), ty.slice(0, start, start + len, 1).unwrap());

@@ -4,7 +4,7 @@
 use std::sync::OnceLock;
 
 use rand::{Rng, SeedableRng};
-use wgtrain_tensor::{Device, GemmPath};
+use wgtrain_tensor::{Device, Strategy};
 
 /// The device every test in this binary shares: Vulkan (lavapipe in CI) unless
 /// `WGTRAIN_ADAPTER` says otherwise.
@@ -20,13 +20,13 @@ pub fn dev() -> &'static Device {
 /// One device per GEMM path (matmul and convolutions), each forced whatever the adapter's
 /// default, so the tests cover the tiled core, the uniform windows and the texture GEMM on one
 /// adapter.
-pub fn gemm_devs() -> [(&'static Device, GemmPath); 3] {
-    const PATHS: [GemmPath; 3] = [GemmPath::Tiled, GemmPath::Uniform, GemmPath::Texture];
+pub fn gemm_devs() -> [(&'static Device, Strategy); 3] {
+    const PATHS: [Strategy; 3] = [Strategy::Gpu, Strategy::CpuWindows, Strategy::CpuTextures];
     static DEVS: OnceLock<[Device; 3]> = OnceLock::new();
     let devs = DEVS.get_or_init(|| {
         PATHS.map(|p| {
             let d = Device::new().expect("a GPU adapter");
-            d.set_gemm_path(p).expect("the adapter supports this GEMM path");
+            d.set_strategy(p).expect("the adapter supports this GEMM path");
             d
         })
     });

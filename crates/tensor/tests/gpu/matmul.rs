@@ -10,7 +10,7 @@ use wgtrain_kernels::ops::matmul::MatmulParams;
 use wgtrain_kernels::reference;
 use wgtrain_tensor::{MatmulOptions, Tensor};
 
-use wgtrain_tensor::{Device, GemmPath};
+use wgtrain_tensor::{Device, Strategy};
 
 use super::harness::{assert_close, data, gemm_devs, gemm_tol};
 
@@ -161,7 +161,7 @@ fn bias_and_activation_are_fused_on(dev: &Device) {
 #[test]
 fn texture_path_matches_the_twin_in_every_layout() {
     let [.., (dev, path)] = gemm_devs();
-    assert_eq!(path, GemmPath::Texture);
+    assert_eq!(path, Strategy::CpuTextures);
     let max = dev.limits().max_texture_dimension_2d;
     // (m, k, n, A stored transposed, B stored transposed)
     let cases = [
@@ -235,7 +235,7 @@ fn texture_path_matches_the_twin_in_every_layout() {
 #[test]
 fn misaligned_operands_are_copied_into_the_texture_path() {
     let dev = Device::new().unwrap();
-    dev.set_gemm_path(GemmPath::Texture).unwrap();
+    dev.set_strategy(Strategy::CpuTextures).unwrap();
     // (batch, m, k, n, A stored transposed, B stored transposed, A broadcast)
     let cases = [
         (1, 128, 256, 10, false, false, false), // x . w
