@@ -1,18 +1,21 @@
 //! The one declaration of every elementwise unary and binary op. Each row gives the op's Rust
 //! name and shader code (the `case` in `math.wgsl` / `binary.wgsl`), the method that exposes it
 //! (whose name is also the op's name in the WGSL comments, errors and graph labels), and a
-//! body with what the kernels crate needs: whether the GEMM epilogues fuse it, whether NaN in
-//! gives NaN out, the CPU twin `f` (f64), and the derivative `df` the fused gradient kernel
-//! computes (`fused(..)`), or `composed` where autograd builds the gradient from other ops.
+//! body: `activation` (the layer `Activation` variant and Keras name of the ops a model can use
+//! as an activation, and which the GEMM and convolution epilogues therefore fuse; `none` for
+//! the rest), `nan_out` (whether NaN in gives NaN out), the CPU twin `f` (f64), and the
+//! derivative `df` that the fused gradient kernel computes (`fused(..)`), or `composed` where
+//! autograd builds the gradient from other ops (a rule in its `unary_rule`).
 //!
 //! Why a macro: the table is expanded by callbacks, one per consumer, so each crate generates
 //! its part where its names live: [`UnaryOp`] and its properties here, the twin dispatch in
 //! `reference::map`, the `Tensor` methods in `wgtrain-tensor`, the `Var` methods in
-//! `wgtrain-autograd`. Adding a row adds the op everywhere; the shaders stay hand-written WGSL,
-//! and a test (`op_table/wgsl_codes.rs`) checks their `case` codes and names against the table.
+//! `wgtrain-autograd`, the `Activation` enum in `wgtrain`. Adding a row (and its WGSL `case`s)
+//! adds the op everywhere; the shaders stay hand-written WGSL, and a test
+//! (`op_table/wgsl_codes.rs`) checks their `case` codes and names against the table.
 //!
-//! A callback receives, per unary row,
-//! `$(#[doc])* Name = code, fn method(args) { epilogue: bool, nan_out: bool, f: .., df: .. }`
+//! A callback receives any tokens given after its name, then, per unary row,
+//! `$(#[doc])* Name = code, fn method(args) { activation: .., nan_out: bool, f: .., df: .. }`
 //! (0, 1 or 2 `args`, each an `f32` passed as the op's alpha, then beta: see [`scalar_args`]),
 //! and per binary row `$(#[doc])* Name = code, fn method { f: |u, v| .. }`. The twin
 //! expressions name helpers of `reference::map` (`max_nan`, `sigmoid`, `phi`, `b2f`, ...): only
@@ -21,162 +24,163 @@
 /// Calls `$callback! { rows }` with every unary op row, in code order (see the module docs).
 #[macro_export]
 macro_rules! for_each_unary_op {
-    ($callback:ident) => {
+    ($callback:ident $(, $($prefix:tt)*)?) => {
         $callback! {
+            $($($prefix)*)?
             /// -x.
             Neg = 0, fn neg() {
-                epilogue: false, nan_out: true, f: |x, _, _| -x, df: fused(|_, _| -1.0),
+                activation: none, nan_out: true, f: |x, _, _| -x, df: fused(|_, _| -1.0),
             }
             /// |x|; the gradient at 0 is 0.
             Abs = 1, fn abs() {
-                epilogue: false, nan_out: true, f: |x, _, _| x.abs(), df: fused(|x, _| sign(x)),
+                activation: none, nan_out: true, f: |x, _, _| x.abs(), df: fused(|x, _| sign(x)),
             }
             /// e^x.
             Exp = 2, fn exp() {
-                epilogue: false, nan_out: true, f: |x, _, _| x.exp(), df: fused(|x, _| x.exp()),
+                activation: none, nan_out: true, f: |x, _, _| x.exp(), df: fused(|x, _| x.exp()),
             }
             /// Natural logarithm.
             Log = 3, fn log() {
-                epilogue: false, nan_out: true, f: |x, _, _| x.ln(), df: fused(|x, _| 1.0 / x),
+                activation: none, nan_out: true, f: |x, _, _| x.ln(), df: fused(|x, _| 1.0 / x),
             }
             /// Square root (NaN below 0).
             Sqrt = 4, fn sqrt() {
-                epilogue: false, nan_out: true, f: |x, _, _| x.sqrt(), df: fused(|x, _| 0.5 / x.sqrt()),
+                activation: none, nan_out: true, f: |x, _, _| x.sqrt(), df: fused(|x, _| 0.5 / x.sqrt()),
             }
             /// 1 / sqrt(x).
             Rsqrt = 5, fn rsqrt() {
-                epilogue: false, nan_out: true, f: |x, _, _| 1.0 / x.sqrt(),
+                activation: none, nan_out: true, f: |x, _, _| 1.0 / x.sqrt(),
                 // -1/2 x^(-3/2), NaN for x < 0 (powf(-Inf, -1.5) would give 0).
                 df: fused(|x, _| -0.5 / (x.sqrt() * x)),
             }
             /// x^2.
             Square = 6, fn square() {
-                epilogue: false, nan_out: true, f: |x, _, _| x * x, df: fused(|x, _| 2.0 * x),
+                activation: none, nan_out: true, f: |x, _, _| x * x, df: fused(|x, _| 2.0 * x),
             }
             /// max(x, 0); the gradient at 0 is 0.
             Relu = 7, fn relu() {
-                epilogue: true, nan_out: true, f: |x, _, _| max_nan(x, 0.0), df: fused(|x, _| b2f(x > 0.0)),
+                activation: Relu "relu", nan_out: true, f: |x, _, _| max_nan(x, 0.0), df: fused(|x, _| b2f(x > 0.0)),
             }
-            /// x for x > 0, else s x.
+            /// x for x > 0, else s x (Keras' default slope is 0.3, PyTorch's 0.01).
             LeakyRelu = 8, fn leaky_relu(s) {
-                epilogue: true, nan_out: true,
+                activation: LeakyRelu "leaky_relu", nan_out: true,
                 f: |x, a, _| if x > 0.0 { x } else { a * x },
                 df: fused(|x, a| if x > 0.0 { 1.0 } else { a }),
             }
-            /// x for x > 0, else s (e^x - 1).
+            /// x for x > 0, else s (e^x - 1) (Keras' and PyTorch's default s is 1.0).
             Elu = 9, fn elu(s) {
-                epilogue: true, nan_out: true,
+                activation: Elu "elu", nan_out: true,
                 f: |x, a, _| if x > 0.0 { x } else { a * x.exp_m1() },
                 df: fused(|x, a| if x > 0.0 { 1.0 } else { a * x.exp() }),
             }
             /// SELU with the fixed alpha 1.6733 and scale 1.0507 (self-normalizing networks).
             Selu = 10, fn selu() {
-                epilogue: true, nan_out: true,
+                activation: Selu "selu", nan_out: true,
                 f: |x, _, _| SELU_SCALE * if x > 0.0 { x } else { SELU_ALPHA * x.exp_m1() },
                 df: fused(|x, _| SELU_SCALE * if x > 0.0 { 1.0 } else { SELU_ALPHA * x.exp() }),
             }
             /// Exact GELU, x Phi(x) (Keras `approximate=False`, PyTorch's default).
             Gelu = 11, fn gelu() {
-                epilogue: true, nan_out: true, f: |x, _, _| x * phi(x),
+                activation: Gelu "gelu", nan_out: true, f: |x, _, _| x * phi(x),
                 // d/dx x Phi(x) = Phi(x) + x phi(x)
                 df: fused(|x, _| phi(x) + x * (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt()),
             }
             /// 1 / (1 + e^-x).
             Sigmoid = 12, fn sigmoid() {
-                epilogue: true, nan_out: true, f: |x, _, _| sigmoid(x),
+                activation: Sigmoid "sigmoid", nan_out: true, f: |x, _, _| sigmoid(x),
                 // d/dx sigmoid = s (1 - s)
                 df: fused(|x, _| sigmoid(x) * (1.0 - sigmoid(x))),
             }
             /// Hyperbolic tangent.
             Tanh = 13, fn tanh() {
-                epilogue: true, nan_out: true, f: |x, _, _| x.tanh(),
+                activation: Tanh "tanh", nan_out: true, f: |x, _, _| x.tanh(),
                 // d/dx tanh = 1 - tanh^2
                 df: fused(|x, _| 1.0 - x.tanh() * x.tanh()),
             }
             /// ln(1 + e^x), computed without overflow for large x.
             Softplus = 14, fn softplus() {
-                epilogue: true, nan_out: true,
+                activation: Softplus "softplus", nan_out: true,
                 f: |x, _, _| x.max(0.0) + (-x.abs()).exp().ln_1p(),
                 df: fused(|x, _| sigmoid(x)),
             }
             /// x sigmoid(x), also called swish.
             Silu = 15, fn silu() {
-                epilogue: true, nan_out: true, f: |x, _, _| x * sigmoid(x),
+                activation: Swish "swish", nan_out: true, f: |x, _, _| x * sigmoid(x),
                 df: fused(|x, _| sigmoid(x) * (1.0 + x * (1.0 - sigmoid(x)))),
             }
             /// clamp(x / 6 + 1/2, 0, 1), as PyTorch and Keras 3.
             HardSigmoid = 16, fn hard_sigmoid() {
-                epilogue: true, nan_out: true,
+                activation: HardSigmoid "hard_sigmoid", nan_out: true,
                 f: |x, _, _| (x / 6.0 + 0.5).clamp(0.0, 1.0),
                 df: fused(|x, _| if x > -3.0 && x < 3.0 { 1.0 / 6.0 } else { 0.0 }),
             }
             /// x + s.
             AddScalar = 17, fn add_scalar(s) {
-                epilogue: false, nan_out: true, f: |x, a, _| x + a, df: composed,
+                activation: none, nan_out: true, f: |x, a, _| x + a, df: composed,
             }
             /// x * s.
             MulScalar = 18, fn mul_scalar(s) {
-                epilogue: false, nan_out: true, f: |x, a, _| x * a, df: composed,
+                activation: none, nan_out: true, f: |x, a, _| x * a, df: composed,
             }
             /// x^s (pow(NaN, 0) = 1, as PyTorch).
             PowScalar = 19, fn pow_scalar(s) {
-                epilogue: false, nan_out: false, f: |x, a, _| x.powf(a), df: composed,
+                activation: none, nan_out: false, f: |x, a, _| x.powf(a), df: composed,
             }
             /// clamp(x, low, high); the gradient passes where `low <= x <= high`.
             Clamp = 20, fn clamp(low, high) {
-                epilogue: false, nan_out: true, f: |x, a, b| min_nan(max_nan(x, a), b), df: composed,
+                activation: none, nan_out: true, f: |x, a, b| min_nan(max_nan(x, a), b), df: composed,
             }
             /// 1 / x.
             Recip = 21, fn recip() {
-                epilogue: false, nan_out: true, f: |x, _, _| 1.0 / x, df: composed,
+                activation: none, nan_out: true, f: |x, _, _| 1.0 / x, df: composed,
             }
             /// -1, 0 or 1 by the sign of x (no gradient).
             Sign = 22, fn sign() {
-                epilogue: false, nan_out: true, f: |x, _, _| sign(x), df: composed,
+                activation: none, nan_out: true, f: |x, _, _| sign(x), df: composed,
             }
             /// s - x.
             RsubScalar = 23, fn rsub_scalar(s) {
-                epilogue: false, nan_out: true, f: |x, a, _| a - x, df: composed,
+                activation: none, nan_out: true, f: |x, a, _| a - x, df: composed,
             }
             /// x, copied (the no-op epilogue of the GEMMs).
             Identity = 24, fn identity() {
-                epilogue: true, nan_out: true, f: |x, _, _| x, df: composed,
+                activation: Linear "linear", nan_out: true, f: |x, _, _| x, df: composed,
             }
             /// 1.0 where x > s, else 0.0 (no gradient), as every comparison.
             GtScalar = 25, fn gt_scalar(s) {
-                epilogue: false, nan_out: false, f: |x, a, _| b2f(x > a), df: composed,
+                activation: none, nan_out: false, f: |x, a, _| b2f(x > a), df: composed,
             }
             /// 1.0 where x >= s, else 0.0.
             GeScalar = 26, fn ge_scalar(s) {
-                epilogue: false, nan_out: false, f: |x, a, _| b2f(x >= a), df: composed,
+                activation: none, nan_out: false, f: |x, a, _| b2f(x >= a), df: composed,
             }
             /// 1.0 where x < s, else 0.0.
             LtScalar = 27, fn lt_scalar(s) {
-                epilogue: false, nan_out: false, f: |x, a, _| b2f(x < a), df: composed,
+                activation: none, nan_out: false, f: |x, a, _| b2f(x < a), df: composed,
             }
             /// 1.0 where x <= s, else 0.0.
             LeScalar = 28, fn le_scalar(s) {
-                epilogue: false, nan_out: false, f: |x, a, _| b2f(x <= a), df: composed,
+                activation: none, nan_out: false, f: |x, a, _| b2f(x <= a), df: composed,
             }
             /// 1.0 where x == s, else 0.0.
             EqScalar = 29, fn eq_scalar(s) {
-                epilogue: false, nan_out: false, f: |x, a, _| b2f(x == a), df: composed,
+                activation: none, nan_out: false, f: |x, a, _| b2f(x == a), df: composed,
             }
             /// 1.0 where x != s, else 0.0 (NaN is unequal to everything).
             NeScalar = 30, fn ne_scalar(s) {
-                epilogue: false, nan_out: false, f: |x, a, _| b2f(x != a), df: composed,
+                activation: none, nan_out: false, f: |x, a, _| b2f(x != a), df: composed,
             }
             /// max(x, s); the gradient passes where x >= s.
             MaxScalar = 31, fn maximum_scalar(s) {
-                epilogue: false, nan_out: true, f: |x, a, _| max_nan(x, a), df: composed,
+                activation: none, nan_out: true, f: |x, a, _| max_nan(x, a), df: composed,
             }
             /// min(x, s); the gradient passes where x <= s.
             MinScalar = 32, fn minimum_scalar(s) {
-                epilogue: false, nan_out: true, f: |x, a, _| min_nan(x, a), df: composed,
+                activation: none, nan_out: true, f: |x, a, _| min_nan(x, a), df: composed,
             }
             /// s / x.
             RdivScalar = 33, fn rdiv_scalar(s) {
-                epilogue: false, nan_out: true, f: |x, a, _| a / x, df: composed,
+                activation: none, nan_out: true, f: |x, a, _| a / x, df: composed,
             }
         }
     };
@@ -228,8 +232,10 @@ pub fn scalar_args(args: &[f32]) -> (f32, f32) {
 macro_rules! unary_enum {
     (@fused fused) => { true };
     (@fused composed) => { false };
+    (@activation none) => { false };
+    (@activation $variant:ident $keras:literal) => { true };
     ($($(#[$doc:meta])* $name:ident = $code:literal, fn $method:ident($($arg:ident),*) {
-        epilogue: $epilogue:literal, nan_out: $nan_out:literal, f: $f:expr, df: $df_kind:ident $(($df:expr))? $(,)?
+        activation: $activation:ident $($keras:literal)?, nan_out: $nan_out:literal, f: $f:expr, df: $df_kind:ident $(($df:expr))? $(,)?
     })*) => {
         /// Unary op codes (the `switch` in `math.wgsl`'s `unary_op`), declared in
         /// [`for_each_unary_op`]. Scalar arguments: `alpha`, `beta`.
@@ -253,9 +259,10 @@ macro_rules! unary_enum {
                 match self { $(UnaryOp::$name => <[&str]>::len(&[$(stringify!($arg)),*]),)* }
             }
 
-            /// Whether the GEMM and convolution epilogues may apply the op (they pass alpha only).
+            /// Whether the GEMM and convolution epilogues may apply the op (they pass alpha
+            /// only): the activations.
             pub fn fuses_into_epilogue(self) -> bool {
-                match self { $(UnaryOp::$name => $epilogue,)* }
+                match self { $(UnaryOp::$name => unary_enum!(@activation $activation $($keras)?),)* }
             }
 
             /// Whether a NaN input gives NaN (all but pow and the comparisons, as PyTorch).

@@ -35,7 +35,7 @@ macro_rules! unary_twins {
     (@df fused($df:expr)) => { Some($df) };
     (@df composed) => { None };
     ($($(#[$doc:meta])* $name:ident = $code:literal, fn $method:ident($($arg:ident),*) {
-        epilogue: $epilogue:literal, nan_out: $nan_out:literal, f: $f:expr, df: $df_kind:ident $(($df:expr))? $(,)?
+        activation: $activation:ident $($keras:literal)?, nan_out: $nan_out:literal, f: $f:expr, df: $df_kind:ident $(($df:expr))? $(,)?
     })*) => {
         /// f(x, alpha, beta) of each unary op: the `f` of its row in the op table.
         fn value_of(op: UnaryOp) -> fn(f64, f64, f64) -> f64 {
