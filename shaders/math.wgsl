@@ -97,6 +97,7 @@ fn unary_value(op: u32, v: f32, alpha: f32, beta: f32) -> f32 {
         case 31u: { return max_nan(v, alpha); } // maximum_scalar
         case 32u: { return min_nan(v, alpha); } // minimum_scalar
         case 33u: { return alpha / v; } // rdiv_scalar
+        case 34u: { return v * clamp(v + 3.0, 0.0, 6.0) / 6.0; } // hard_swish
         default: { return v; }
     }
 }
@@ -124,6 +125,7 @@ fn unary_derivative(k: u32, v: f32, alpha: f32) -> f32 {
         case 14u: { return sigmoid_(v); } // softplus
         case 15u: { let s = sigmoid_(v); return s + v * s * (1.0 - s); } // silu
         case 16u: { return select(0.0, 1.0 / 6.0, v > -3.0 && v < 3.0); } // hard_sigmoid
+        case 34u: { return select(select(1.0, v / 3.0 + 0.5, v <= 3.0), 0.0, v < -3.0); } // hard_swish
         default: { return 0.0; }
     }
 }

@@ -182,6 +182,13 @@ macro_rules! for_each_unary_op {
             RdivScalar = 33, fn rdiv_scalar(s) {
                 activation: none, nan_out: true, f: |x, a, _| a / x, df: composed,
             }
+            /// x relu6(x + 3) / 6 (PyTorch's `hardswish`, Keras 3's `hard_swish`); the gradient is
+            /// x / 3 + 1/2 on [-3, 3] (PyTorch's, ends included), 0 below and 1 above.
+            HardSwish = 34, fn hard_swish() {
+                activation: HardSwish "hard_swish", nan_out: true,
+                f: |x, _, _| x * (x + 3.0).clamp(0.0, 6.0) / 6.0,
+                df: fused(|x, _| if x < -3.0 { 0.0 } else if x <= 3.0 { x / 3.0 + 0.5 } else { 1.0 }),
+            }
         }
     };
 }
@@ -348,10 +355,12 @@ mod tests {
     }
 
     #[test]
-    fn every_activation_after_hard_sigmoid_is_judged_by_its_row() {
-        // The old `has_fused_grad` was `code <= HardSigmoid`: an activation added after it was
-        // silently composed. Now the row decides.
-        assert!(UnaryOp::Relu.has_fused_grad() && !UnaryOp::Clamp.has_fused_grad());
-        assert!(UnaryOp::Identity.fuses_into_epilogue() && !UnaryOp::Clamp.fuses_into_epilogue());
+    fn an_activation_added_after_hard_sigmoid_keeps_its_fused_gradient() {
+        // The old `has_fused_grad` was `code <= HardSigmoid`: HardSwish (34) would have been
+        // silently composed, and autograd has no composed rule for it. Now its row decides.
+        assert!(UnaryOp::HardSwish as u32 > UnaryOp::HardSigmoid as u32);
+        assert!(UnaryOp::HardSwish.has_fused_grad() && UnaryOp::HardSwish.fuses_into_epilogue());
+        assert!(!UnaryOp::Clamp.has_fused_grad() && !UnaryOp::Clamp.fuses_into_epilogue());
+        assert!(UnaryOp::Identity.fuses_into_epilogue() && !UnaryOp::Identity.has_fused_grad());
     }
 }

@@ -181,4 +181,19 @@ mod tests {
             assert!(g.iter().all(|v| v.is_nan()), "d{op:?}: {g:?}");
         }
     }
+
+    #[test]
+    fn hard_swish_follows_pytorch() {
+        // hardswish(x) = x relu6(x + 3) / 6; its gradient is x / 3 + 1/2 on [-3, 3].
+        for (x, y, dy) in [(-4.0, 0.0, 0.0), (-3.0, 0.0, -0.5), (-1.0, -1.0 / 3.0, 1.0 / 6.0), (0.0, 0.0, 0.5)]
+            .into_iter()
+            .chain([(1.0, 2.0 / 3.0, 5.0 / 6.0), (3.0, 3.0, 1.5), (4.0, 4.0, 1.0)])
+        {
+            let (got_y, got_dy) =
+                (unary_scalar(UnaryOp::HardSwish, x, 0.0, 0.0), derivative(UnaryOp::HardSwish, x, 0.0));
+            assert!((got_y - y).abs() < 1e-15, "hard_swish({x}) = {got_y}, want {y}");
+            assert!((got_dy - dy).abs() < 1e-15, "hard_swish'({x}) = {got_dy}, want {dy}");
+        }
+        assert!(unary_scalar(UnaryOp::HardSwish, f64::NAN, 0.0, 0.0).is_nan());
+    }
 }
