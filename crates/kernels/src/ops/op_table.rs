@@ -245,7 +245,7 @@ macro_rules! unary_enum {
         activation: $activation:ident $($keras:literal)?, nan_out: $nan_out:literal, f: $f:expr, df: $df_kind:ident $(($df:expr))? $(,)?
     })*) => {
         /// Unary op codes (the `switch` in `math.wgsl`'s `unary_op`), declared in
-        /// [`for_each_unary_op`]. Scalar arguments: `alpha`, `beta`.
+        /// [`for_each_unary_op!`](crate::for_each_unary_op). Scalar arguments: `alpha`, `beta`.
         #[repr(u32)]
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum UnaryOp {
@@ -287,8 +287,8 @@ macro_rules! unary_enum {
 
 macro_rules! binary_enum {
     ($($(#[$doc:meta])* $name:ident = $code:literal, fn $method:ident { f: $f:expr })*) => {
-        /// Binary op codes (`binary.wgsl`), declared in [`for_each_binary_op`]. Comparisons
-        /// give 1.0 or 0.0.
+        /// Binary op codes (`binary.wgsl`), declared in
+        /// [`for_each_binary_op!`](crate::for_each_binary_op). Comparisons give 1.0 or 0.0.
         #[repr(u32)]
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum BinaryOp {

@@ -178,3 +178,20 @@ impl Layer for PRelu {
         json!({ "per_channel": self.per_channel })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn activations_come_from_the_op_table_with_their_keras_names() {
+        assert_eq!(Activation::HardSwish.unary(), Some((UnaryOp::HardSwish, 0.0)));
+        assert_eq!(Activation::HardSwish.name(), "hard_swish");
+        assert_eq!(Activation::Swish.unary(), Some((UnaryOp::Silu, 0.0)));
+        assert_eq!(Activation::Linear.unary(), Some((UnaryOp::Identity, 0.0)));
+        assert_eq!(Activation::LeakyRelu(0.2).unary(), Some((UnaryOp::LeakyRelu, 0.2)));
+        assert_eq!(Activation::LeakyRelu(0.2).name(), "leaky_relu(0.2)");
+        assert_eq!(Activation::Elu(1.0).name(), "elu(1)");
+        assert_eq!((Activation::Softmax.unary(), Activation::Softmax.name()), (None, "softmax".to_string()));
+    }
+}
