@@ -11,20 +11,20 @@
 
 fn apply(op: u32, u: f32, v: f32) -> f32 {
     switch op {
-        case 0u: { return u + v; }
-        case 1u: { return u - v; }
-        case 2u: { return u * v; }
-        case 3u: { return u / v; }
-        case 4u: { return pow_(u, v); }
-        case 5u: { return max_nan(u, v); }
-        case 6u: { return min_nan(u, v); }
-        case 7u: { return select(0.0, 1.0, u == v); }
-        case 8u: { return select(0.0, 1.0, u != v || is_nan(u) || is_nan(v)); }
-        case 9u: { return select(0.0, 1.0, u < v); }
-        case 10u: { return select(0.0, 1.0, u <= v); }
-        case 11u: { return select(0.0, 1.0, u > v); }
-        case 12u: { return select(0.0, 1.0, u >= v); }
-        case 13u: { return select(v * u, u, u > 0.0); }
+        case 0u: { return u + v; } // add
+        case 1u: { return u - v; } // sub
+        case 2u: { return u * v; } // mul
+        case 3u: { return u / v; } // div
+        case 4u: { return pow_(u, v); } // pow
+        case 5u: { return max_nan(u, v); } // maximum
+        case 6u: { return min_nan(u, v); } // minimum
+        case 7u: { return select(0.0, 1.0, u == v); } // eq
+        case 8u: { return select(0.0, 1.0, u != v || is_nan(u) || is_nan(v)); } // ne
+        case 9u: { return select(0.0, 1.0, u < v); } // lt
+        case 10u: { return select(0.0, 1.0, u <= v); } // le
+        case 11u: { return select(0.0, 1.0, u > v); } // gt
+        case 12u: { return select(0.0, 1.0, u >= v); } // ge
+        case 13u: { return select(v * u, u, u > 0.0); } // prelu
         default: { return keep_nan(keep_nan(v * unary_derivative(op - 100u, u, p.alpha), u), v); }
     }
 }

@@ -1,5 +1,5 @@
 // Elementwise unary ops: strided f32 input, contiguous f32 output. The pipeline constant
-// OP selects the op (codes match `UnaryOp` in crates/kernels/src/ops/map.rs).
+// OP selects the op (codes: the unary op table, crates/kernels/src/ops/op_table.rs).
 
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;

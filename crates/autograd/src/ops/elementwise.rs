@@ -1,6 +1,7 @@
 //! Elementwise ops with NumPy broadcasting. A broadcast operand's gradient is summed back to
 //! its shape (`sum_to`).
 
+use wgtrain_kernels::ops::op_table::scalar_args;
 use wgtrain_tensor::{BinaryOp, DType, Tensor, TernaryOp, UnaryOp};
 
 use super::sum_to;
@@ -41,130 +42,29 @@ fn unary_rule(op: UnaryOp, a: f32, b: f32, saved: &Tensor, dy: &Tensor) -> Resul
     })
 }
 
+// The methods `relu()`, `leaky_relu(s)`, `clamp(low, high)`, `add(rhs)`, ... are generated from
+// the op table (`wgtrain_kernels::ops::op_table`), as `Tensor`'s are: one per row.
 macro_rules! unary_vars {
-    ($($(#[$doc:meta])* $name:ident => $op:ident;)*) => {
+    ($($(#[$doc:meta])* $name:ident = $code:literal, fn $method:ident($($arg:ident),*) $body:tt)*) => {
         impl Var {
-            $($(#[$doc])* pub fn $name(&self) -> Result<Var> { self.unary(UnaryOp::$op, 0.0, 0.0) })*
-        }
-    };
-}
-
-macro_rules! scalar_vars {
-    ($($(#[$doc:meta])* $name:ident => $op:ident;)*) => {
-        impl Var {
-            $($(#[$doc])* pub fn $name(&self, s: f32) -> Result<Var> { self.unary(UnaryOp::$op, s, 0.0) })*
+            $($(#[$doc])* pub fn $method(&self $(, $arg: f32)*) -> Result<Var> {
+                let (alpha, beta) = scalar_args(&[$($arg),*]);
+                self.unary(UnaryOp::$name, alpha, beta)
+            })*
         }
     };
 }
 
 macro_rules! binary_vars {
-    ($($(#[$doc:meta])* $name:ident => $op:ident;)*) => {
+    ($($(#[$doc:meta])* $name:ident = $code:literal, fn $method:ident $body:tt)*) => {
         impl Var {
-            $($(#[$doc])* pub fn $name(&self, rhs: &Var) -> Result<Var> { self.binary(BinaryOp::$op, rhs) })*
+            $($(#[$doc])* pub fn $method(&self, rhs: &Var) -> Result<Var> { self.binary(BinaryOp::$name, rhs) })*
         }
     };
 }
 
-unary_vars! {
-    /// -x.
-    neg => Neg;
-    /// |x|; the gradient at 0 is 0.
-    abs => Abs;
-    /// e^x.
-    exp => Exp;
-    /// Natural logarithm.
-    log => Log;
-    /// Square root.
-    sqrt => Sqrt;
-    /// 1 / sqrt(x).
-    rsqrt => Rsqrt;
-    /// x^2.
-    square => Square;
-    /// max(x, 0); the gradient at 0 is 0.
-    relu => Relu;
-    /// SELU with the fixed alpha 1.6733 and scale 1.0507.
-    selu => Selu;
-    /// Exact GELU.
-    gelu => Gelu;
-    /// 1 / (1 + e^-x).
-    sigmoid => Sigmoid;
-    /// Hyperbolic tangent.
-    tanh => Tanh;
-    /// ln(1 + e^x).
-    softplus => Softplus;
-    /// x sigmoid(x) (swish).
-    silu => Silu;
-    /// clamp(x / 6 + 1/2, 0, 1).
-    hard_sigmoid => HardSigmoid;
-    /// 1 / x.
-    recip => Recip;
-    /// -1, 0 or 1 by the sign of x (no gradient).
-    sign => Sign;
-}
-
-scalar_vars! {
-    /// x + s
-    add_scalar => AddScalar;
-    /// x * s
-    mul_scalar => MulScalar;
-    /// x^s
-    pow_scalar => PowScalar;
-    /// s - x
-    rsub_scalar => RsubScalar;
-    /// s / x
-    rdiv_scalar => RdivScalar;
-    /// max(x, s); the gradient passes where x >= s.
-    maximum_scalar => MaxScalar;
-    /// min(x, s); the gradient passes where x <= s.
-    minimum_scalar => MinScalar;
-    /// x for x > 0, else s x.
-    leaky_relu => LeakyRelu;
-    /// x for x > 0, else s (e^x - 1).
-    elu => Elu;
-    /// 1.0 where x > s (no gradient), as every comparison.
-    gt_scalar => GtScalar;
-    /// 1.0 where x >= s, else 0.0.
-    ge_scalar => GeScalar;
-    /// 1.0 where x < s, else 0.0.
-    lt_scalar => LtScalar;
-    /// 1.0 where x <= s, else 0.0.
-    le_scalar => LeScalar;
-    /// 1.0 where x == s, else 0.0.
-    eq_scalar => EqScalar;
-    /// 1.0 where x != s, else 0.0.
-    ne_scalar => NeScalar;
-}
-
-binary_vars! {
-    /// self + rhs.
-    add => Add;
-    /// self - rhs.
-    sub => Sub;
-    /// self * rhs, elementwise.
-    mul => Mul;
-    /// self / rhs.
-    div => Div;
-    /// self^rhs.
-    pow => Pow;
-    /// Elementwise maximum; on ties each operand gets half the gradient (PyTorch).
-    maximum => Maximum;
-    /// Elementwise minimum; on ties each operand gets half the gradient.
-    minimum => Minimum;
-    /// PReLU: x (self) where x > 0, else slope * x; the slope broadcasts against x.
-    prelu => Prelu;
-    /// 1.0 where equal (no gradient), as every comparison.
-    eq => Eq;
-    /// 1.0 where self != rhs, else 0.0.
-    ne => Ne;
-    /// 1.0 where self < rhs, else 0.0.
-    lt => Lt;
-    /// 1.0 where self <= rhs, else 0.0.
-    le => Le;
-    /// 1.0 where self > rhs, else 0.0.
-    gt => Gt;
-    /// 1.0 where self >= rhs, else 0.0.
-    ge => Ge;
-}
+wgtrain_kernels::for_each_unary_op!(unary_vars);
+wgtrain_kernels::for_each_binary_op!(binary_vars);
 
 impl Var {
     /// Any unary op with its scalar arguments.
@@ -176,15 +76,10 @@ impl Var {
             UnaryOp::Recip => vec![y.clone()],
             _ => vec![self.data().clone()],
         };
-        Ok(record(op_name(op), y, &[self], saved, move |c| {
+        Ok(record(op.name(), y, &[self], saved, move |c| {
             let saved = c.saved.first().unwrap_or(c.grad);
             Ok(vec![Some(unary_rule(op, a, b, saved, c.grad)?)])
         }))
-    }
-
-    /// `clamp(x, low, high)`; the gradient passes where `low <= x <= high`.
-    pub fn clamp(&self, low: f32, high: f32) -> Result<Var> {
-        self.unary(UnaryOp::Clamp, low, high)
     }
 
     /// Any binary op, broadcasting both operands.
@@ -257,39 +152,4 @@ fn binary_rule(
         ),
         Eq | Ne | Lt | Le | Gt | Ge => (when(na, &|| zeros_like(a))?, when(nb, &|| zeros_like(b))?),
     })
-}
-
-fn op_name(op: UnaryOp) -> &'static str {
-    use UnaryOp::*;
-    match op {
-        Neg => "neg",
-        Abs => "abs",
-        Exp => "exp",
-        Log => "log",
-        Sqrt => "sqrt",
-        Rsqrt => "rsqrt",
-        Square => "square",
-        Relu => "relu",
-        LeakyRelu => "leaky_relu",
-        Elu => "elu",
-        Selu => "selu",
-        Gelu => "gelu",
-        Sigmoid => "sigmoid",
-        Tanh => "tanh",
-        Softplus => "softplus",
-        Silu => "silu",
-        HardSigmoid => "hard_sigmoid",
-        AddScalar => "add_scalar",
-        MulScalar => "mul_scalar",
-        PowScalar => "pow_scalar",
-        Clamp => "clamp",
-        Recip => "recip",
-        Sign => "sign",
-        RsubScalar => "rsub_scalar",
-        Identity => "identity",
-        GtScalar | GeScalar | LtScalar | LeScalar | EqScalar | NeScalar => "compare_scalar",
-        MaxScalar => "maximum_scalar",
-        MinScalar => "minimum_scalar",
-        RdivScalar => "rdiv_scalar",
-    }
 }

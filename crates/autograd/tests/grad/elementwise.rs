@@ -25,6 +25,8 @@ fn domain(op: UnaryOp) -> (f32, f32, f32, f32) {
         MaxScalar => (0.2, 0.0, -1.0, 1.0),
         MinScalar => (-0.1, 0.0, -1.0, 1.0),
         GtScalar | GeScalar | LtScalar | LeScalar | EqScalar | NeScalar => (0.1, 0.0, -1.0, 1.0),
+        // Any other activation in the op table: wide enough to cross its kinks.
+        _ if op.fuses_into_epilogue() => (0.0, 0.0, -4.0, 4.0),
         _ => (0.0, 0.0, -1.0, 1.0),
     }
 }

@@ -48,10 +48,9 @@ pub struct MatmulParams {
     pub alpha: f32,
 }
 
-/// Epilogue activations the GEMM kernels fuse.
+/// Epilogue activations the GEMM kernels fuse (`epilogue: true` in the op table).
 pub fn fusable_activation(op: UnaryOp) -> bool {
-    use UnaryOp::*;
-    matches!(op, Identity | Relu | LeakyRelu | Elu | Selu | Gelu | Sigmoid | Tanh | Silu | Softplus | HardSigmoid)
+    op.fuses_into_epilogue()
 }
 
 /// Tiled batched GEMM on real GPUs: (a, b, bias, c); see [`launch`].

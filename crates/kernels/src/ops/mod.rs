@@ -19,6 +19,7 @@ pub mod index;
 pub mod map;
 pub mod matmul;
 pub mod norm;
+pub mod op_table;
 pub mod optim;
 pub mod pool;
 pub mod random;

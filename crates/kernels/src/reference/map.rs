@@ -21,123 +21,63 @@ fn b2f(c: bool) -> f64 {
     if c { 1.0 } else { 0.0 }
 }
 
-/// f(x) of a unary op with scalar arguments a (alpha) and b (beta). NaN in gives NaN out
-/// (PyTorch) for every op but the comparisons (NaN compares false, unequal to everything) and
-/// pow (pow(NaN, 0) = 1).
-pub fn unary_scalar(op: UnaryOp, x: f64, a: f64, b: f64) -> f64 {
-    use UnaryOp::*;
-    let propagates = !matches!(op, PowScalar | GtScalar | GeScalar | LtScalar | LeScalar | EqScalar | NeScalar);
-    if propagates && x.is_nan() {
-        return x;
-    }
-    match op {
-        Neg => -x,
-        Abs => x.abs(),
-        Exp => x.exp(),
-        Log => x.ln(),
-        Sqrt => x.sqrt(),
-        Rsqrt => 1.0 / x.sqrt(),
-        Square => x * x,
-        Relu => max_nan(x, 0.0),
-        LeakyRelu => {
-            if x > 0.0 {
-                x
-            } else {
-                a * x
-            }
-        }
-        Elu => {
-            if x > 0.0 {
-                x
-            } else {
-                a * x.exp_m1()
-            }
-        }
-        Selu => SELU_SCALE * if x > 0.0 { x } else { SELU_ALPHA * x.exp_m1() },
-        Gelu => x * phi(x),
-        Sigmoid => sigmoid(x),
-        Tanh => x.tanh(),
-        Softplus => x.max(0.0) + (-x.abs()).exp().ln_1p(),
-        Silu => x * sigmoid(x),
-        HardSigmoid => (x / 6.0 + 0.5).clamp(0.0, 1.0),
-        AddScalar => x + a,
-        MulScalar => x * a,
-        PowScalar => x.powf(a),
-        Clamp => min_nan(max_nan(x, a), b),
-        Recip => 1.0 / x,
-        Sign => {
-            if x > 0.0 {
-                1.0
-            } else if x < 0.0 {
-                -1.0
-            } else {
-                0.0
-            }
-        }
-        RsubScalar => a - x,
-        Identity => x,
-        GtScalar => b2f(x > a),
-        GeScalar => b2f(x >= a),
-        LtScalar => b2f(x < a),
-        LeScalar => b2f(x <= a),
-        EqScalar => b2f(x == a),
-        NeScalar => b2f(x != a),
-        MaxScalar => max_nan(x, a),
-        MinScalar => min_nan(x, a),
-        RdivScalar => a / x,
+fn sign(x: f64) -> f64 {
+    if x > 0.0 {
+        1.0
+    } else if x < 0.0 {
+        -1.0
+    } else {
+        0.0
     }
 }
 
-/// f'(x) of a unary op (for the fused gradients); NaN at NaN (see `binary.wgsl` for why).
+macro_rules! unary_twins {
+    (@df fused($df:expr)) => { Some($df) };
+    (@df composed) => { None };
+    ($($(#[$doc:meta])* $name:ident = $code:literal, fn $method:ident($($arg:ident),*) {
+        activation: $activation:ident $($keras:literal)?, nan_out: $nan_out:literal, f: $f:expr, df: $df_kind:ident $(($df:expr))? $(,)?
+    })*) => {
+        /// f(x, alpha, beta) of each unary op: the `f` of its row in the op table.
+        fn value_of(op: UnaryOp) -> fn(f64, f64, f64) -> f64 {
+            match op { $(UnaryOp::$name => $f,)* }
+        }
+
+        /// f'(x, alpha) of the ops with a fused gradient: the `df` of their rows.
+        fn derivative_of(op: UnaryOp) -> Option<fn(f64, f64) -> f64> {
+            match op { $(UnaryOp::$name => unary_twins!(@df $df_kind $(($df))?),)* }
+        }
+    };
+}
+
+macro_rules! binary_twins {
+    ($($(#[$doc:meta])* $name:ident = $code:literal, fn $method:ident { f: $f:expr })*) => {
+        /// f(a, b) of each binary op: the `f` of its row in the op table.
+        fn binary_value_of(op: BinaryOp) -> fn(f64, f64) -> f64 {
+            match op { $(BinaryOp::$name => $f,)* }
+        }
+    };
+}
+
+crate::for_each_unary_op!(unary_twins);
+crate::for_each_binary_op!(binary_twins);
+
+/// f(x) of a unary op with scalar arguments a (alpha) and b (beta). NaN in gives NaN out
+/// (PyTorch) for every op but the comparisons (NaN compares false, unequal to everything) and
+/// pow (pow(NaN, 0) = 1): the rows with `nan_out: false`.
+pub fn unary_scalar(op: UnaryOp, x: f64, a: f64, b: f64) -> f64 {
+    if op.nan_in_nan_out() && x.is_nan() {
+        return x;
+    }
+    value_of(op)(x, a, b)
+}
+
+/// f'(x) of a unary op (for the fused gradients); NaN at NaN (see `binary.wgsl` for why), 0
+/// for an op without a fused gradient (the shader's `default`).
 fn derivative(op: UnaryOp, x: f64, a: f64) -> f64 {
-    use UnaryOp::*;
     if x.is_nan() {
         return x;
     }
-    match op {
-        Neg => -1.0,
-        Abs => {
-            if x > 0.0 {
-                1.0
-            } else if x < 0.0 {
-                -1.0
-            } else {
-                0.0
-            }
-        }
-        Exp => x.exp(),
-        Log => 1.0 / x,
-        Sqrt => 0.5 / x.sqrt(),
-        // -1/2 x^(-3/2), NaN for x < 0 (powf(-Inf, -1.5) would give 0).
-        Rsqrt => -0.5 / (x.sqrt() * x),
-        Square => 2.0 * x,
-        Relu => b2f(x > 0.0),
-        LeakyRelu => {
-            if x > 0.0 {
-                1.0
-            } else {
-                a
-            }
-        }
-        Elu => {
-            if x > 0.0 {
-                1.0
-            } else {
-                a * x.exp()
-            }
-        }
-        Selu => SELU_SCALE * if x > 0.0 { 1.0 } else { SELU_ALPHA * x.exp() },
-        // d/dx x Phi(x) = Phi(x) + x phi(x)
-        Gelu => phi(x) + x * (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt(),
-        // d/dx sigmoid = s (1 - s)
-        Sigmoid => sigmoid(x) * (1.0 - sigmoid(x)),
-        // d/dx tanh = 1 - tanh^2
-        Tanh => 1.0 - x.tanh() * x.tanh(),
-        Softplus => sigmoid(x),
-        Silu => sigmoid(x) * (1.0 + x * (1.0 - sigmoid(x))),
-        HardSigmoid if x > -3.0 && x < 3.0 => 1.0 / 6.0,
-        _ => 0.0,
-    }
+    derivative_of(op).map_or(0.0, |df| df(x, a))
 }
 
 fn gather<T: Float>(p: &MapParams, s: usize, data: &[T], i: usize) -> f64 {
@@ -154,34 +94,12 @@ pub fn unary<T: Float>(p: &MapParams, x: &[T]) -> Vec<T> {
 
 /// Twin of `binary_map` (codes >= 100 are fused unary gradients `b * f'(a)`).
 pub fn binary<T: Float>(p: &MapParams, a: &[T], b: &[T]) -> Vec<T> {
-    use BinaryOp::*;
     let f = |u: f64, v: f64| -> f64 {
         if p.op >= 100 {
             let op = UnaryOp::from_code(p.op - 100).expect("gradient op code");
             return v * derivative(op, u, p.alpha as f64);
         }
-        match BinaryOp::ALL.iter().copied().find(|o| *o as u32 == p.op).expect("binary op code") {
-            Add => u + v,
-            Sub => u - v,
-            Mul => u * v,
-            Div => u / v,
-            Pow => u.powf(v),
-            Maximum => max_nan(u, v),
-            Minimum => min_nan(u, v),
-            Eq => b2f(u == v),
-            Ne => b2f(u != v),
-            Lt => b2f(u < v),
-            Le => b2f(u <= v),
-            Gt => b2f(u > v),
-            Ge => b2f(u >= v),
-            Prelu => {
-                if u > 0.0 {
-                    u
-                } else {
-                    v * u
-                }
-            }
-        }
+        binary_value_of(BinaryOp::from_code(p.op).expect("binary op code"))(u, v)
     };
     (0..p.n as usize).map(|i| T::from_f64(f(gather(p, 0, a, i), gather(p, 1, b, i)))).collect()
 }
@@ -262,5 +180,20 @@ mod tests {
             let g = binary(&params(grad_code(op), 3, 2), &x, &dy);
             assert!(g.iter().all(|v| v.is_nan()), "d{op:?}: {g:?}");
         }
+    }
+
+    #[test]
+    fn hard_swish_follows_pytorch() {
+        // hardswish(x) = x relu6(x + 3) / 6; its gradient is x / 3 + 1/2 on [-3, 3].
+        for (x, y, dy) in [(-4.0, 0.0, 0.0), (-3.0, 0.0, -0.5), (-1.0, -1.0 / 3.0, 1.0 / 6.0), (0.0, 0.0, 0.5)]
+            .into_iter()
+            .chain([(1.0, 2.0 / 3.0, 5.0 / 6.0), (3.0, 3.0, 1.5), (4.0, 4.0, 1.0)])
+        {
+            let (got_y, got_dy) =
+                (unary_scalar(UnaryOp::HardSwish, x, 0.0, 0.0), derivative(UnaryOp::HardSwish, x, 0.0));
+            assert!((got_y - y).abs() < 1e-15, "hard_swish({x}) = {got_y}, want {y}");
+            assert!((got_dy - dy).abs() < 1e-15, "hard_swish'({x}) = {got_dy}, want {dy}");
+        }
+        assert!(unary_scalar(UnaryOp::HardSwish, f64::NAN, 0.0, 0.0).is_nan());
     }
 }

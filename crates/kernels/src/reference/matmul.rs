@@ -8,22 +8,7 @@ use crate::ops::matmul::MatmulParams;
 /// `C[b, i, j] = act(sum_k A[b, i, k] B[b, k, j] + bias[j])`, contiguous `[batch, m, n]`.
 pub fn matmul<T: Float>(p: &MatmulParams, a: &[T], b: &[T], bias: Option<&[T]>) -> Vec<T> {
     let (m, n, k) = (p.m as usize, p.n as usize, p.k as usize);
-    let act = [
-        UnaryOp::Identity,
-        UnaryOp::Relu,
-        UnaryOp::LeakyRelu,
-        UnaryOp::Elu,
-        UnaryOp::Selu,
-        UnaryOp::Gelu,
-        UnaryOp::Sigmoid,
-        UnaryOp::Tanh,
-        UnaryOp::Silu,
-        UnaryOp::Softplus,
-        UnaryOp::HardSigmoid,
-    ]
-    .into_iter()
-    .find(|o| *o as u32 == p.act)
-    .expect("fusable activation");
+    let act = UnaryOp::from_code(p.act).filter(|o| o.fuses_into_epilogue()).expect("fusable activation");
     let mut c = vec![T::default(); p.batch as usize * m * n];
     for bt in 0..p.batch as usize {
         for i in 0..m {

@@ -6,6 +6,7 @@
 //! three-operand ops broadcast and fail with [`TensorError::Incompatible`] when shapes do not.
 
 use wgtrain_kernels::ops::map::{self, BinaryOp, MapParams, TernaryOp, UnaryOp, grad_code};
+use wgtrain_kernels::ops::op_table::scalar_args;
 
 use super::operand;
 use crate::dtype::DType;
@@ -13,130 +14,29 @@ use crate::error::{Result, TensorError};
 use crate::shape::broadcast_shapes;
 use crate::tensor::Tensor;
 
+// The methods `relu()`, `leaky_relu(s)`, `clamp(low, high)`, `add(rhs)`, ... are generated from
+// the op table (`wgtrain_kernels::ops::op_table`): one per row, with the row's docs.
 macro_rules! unary_methods {
-    ($($(#[$doc:meta])* $name:ident => $op:ident;)*) => {
+    ($($(#[$doc:meta])* $name:ident = $code:literal, fn $method:ident($($arg:ident),*) $body:tt)*) => {
         impl Tensor {
-            $($(#[$doc])* pub fn $name(&self) -> Result<Tensor> { self.unary(UnaryOp::$op, 0.0, 0.0) })*
-        }
-    };
-}
-
-macro_rules! scalar_methods {
-    ($($(#[$doc:meta])* $name:ident => $op:ident;)*) => {
-        impl Tensor {
-            $($(#[$doc])* pub fn $name(&self, s: f32) -> Result<Tensor> { self.unary(UnaryOp::$op, s, 0.0) })*
+            $($(#[$doc])* pub fn $method(&self $(, $arg: f32)*) -> Result<Tensor> {
+                let (alpha, beta) = scalar_args(&[$($arg),*]);
+                self.unary(UnaryOp::$name, alpha, beta)
+            })*
         }
     };
 }
 
 macro_rules! binary_methods {
-    ($($(#[$doc:meta])* $name:ident => $op:ident;)*) => {
+    ($($(#[$doc:meta])* $name:ident = $code:literal, fn $method:ident $body:tt)*) => {
         impl Tensor {
-            $($(#[$doc])* pub fn $name(&self, rhs: &Tensor) -> Result<Tensor> { self.binary(BinaryOp::$op, rhs) })*
+            $($(#[$doc])* pub fn $method(&self, rhs: &Tensor) -> Result<Tensor> { self.binary(BinaryOp::$name, rhs) })*
         }
     };
 }
 
-unary_methods! {
-    /// -x.
-    neg => Neg;
-    /// |x|.
-    abs => Abs;
-    /// e^x.
-    exp => Exp;
-    /// Natural logarithm.
-    log => Log;
-    /// Square root (NaN below 0).
-    sqrt => Sqrt;
-    /// 1 / sqrt(x).
-    rsqrt => Rsqrt;
-    /// x^2.
-    square => Square;
-    /// max(x, 0).
-    relu => Relu;
-    /// SELU with the fixed alpha 1.6733 and scale 1.0507 (self-normalizing networks).
-    selu => Selu;
-    /// Exact GELU, x Phi(x) (Keras `approximate=False`, PyTorch's default).
-    gelu => Gelu;
-    /// 1 / (1 + e^-x).
-    sigmoid => Sigmoid;
-    /// Hyperbolic tangent.
-    tanh => Tanh;
-    /// ln(1 + e^x), computed without overflow for large x.
-    softplus => Softplus;
-    /// x sigmoid(x), also called swish.
-    silu => Silu;
-    /// clamp(x / 6 + 1/2, 0, 1).
-    hard_sigmoid => HardSigmoid;
-    /// 1 / x.
-    recip => Recip;
-    /// -1, 0 or 1 by the sign of x.
-    sign => Sign;
-}
-
-scalar_methods! {
-    /// x + s
-    add_scalar => AddScalar;
-    /// x * s
-    mul_scalar => MulScalar;
-    /// x^s
-    pow_scalar => PowScalar;
-    /// s - x
-    rsub_scalar => RsubScalar;
-    /// s / x
-    rdiv_scalar => RdivScalar;
-    /// 1.0 where x > s, else 0.0.
-    gt_scalar => GtScalar;
-    /// 1.0 where x >= s, else 0.0.
-    ge_scalar => GeScalar;
-    /// 1.0 where x < s, else 0.0.
-    lt_scalar => LtScalar;
-    /// 1.0 where x <= s, else 0.0.
-    le_scalar => LeScalar;
-    /// 1.0 where x == s, else 0.0.
-    eq_scalar => EqScalar;
-    /// 1.0 where x != s, else 0.0.
-    ne_scalar => NeScalar;
-    /// max(x, s)
-    maximum_scalar => MaxScalar;
-    /// min(x, s)
-    minimum_scalar => MinScalar;
-    /// x for x > 0, else s x.
-    leaky_relu => LeakyRelu;
-    /// x for x > 0, else s (e^x - 1).
-    elu => Elu;
-}
-
-binary_methods! {
-    /// self + rhs.
-    add => Add;
-    /// self - rhs.
-    sub => Sub;
-    /// self * rhs, elementwise.
-    mul => Mul;
-    /// self / rhs.
-    div => Div;
-    /// self^rhs.
-    pow => Pow;
-    /// Elementwise max(self, rhs).
-    maximum => Maximum;
-    /// Elementwise min(self, rhs).
-    minimum => Minimum;
-    /// 1.0 where equal, else 0.0 (as every comparison).
-    eq => Eq;
-    /// 1.0 where self != rhs, else 0.0.
-    ne => Ne;
-    /// 1.0 where self < rhs, else 0.0.
-    lt => Lt;
-    /// 1.0 where self <= rhs, else 0.0.
-    le => Le;
-    /// 1.0 where self > rhs, else 0.0.
-    gt => Gt;
-    /// 1.0 where self >= rhs, else 0.0.
-    ge => Ge;
-    /// PReLU with a learned slope tensor broadcast against x.
-    prelu => Prelu;
-}
+wgtrain_kernels::for_each_unary_op!(unary_methods);
+wgtrain_kernels::for_each_binary_op!(binary_methods);
 
 impl Tensor {
     /// Any unary op with its scalar arguments.
@@ -155,11 +55,6 @@ impl Tensor {
             dev.dispatch(&map::launch(&map::UNARY, &p), &[self.binding(), out.binding()])?;
         }
         Ok(out)
-    }
-
-    /// clamp(x, low, high).
-    pub fn clamp(&self, low: f32, high: f32) -> Result<Tensor> {
-        self.unary(UnaryOp::Clamp, low, high)
     }
 
     /// Any binary op, broadcasting both operands.

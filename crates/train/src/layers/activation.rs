@@ -2,6 +2,7 @@
 
 use serde_json::json;
 use wgtrain_autograd::Var;
+use wgtrain_kernels::ops::op_table::scalar_args;
 use wgtrain_tensor::UnaryOp;
 
 use super::{BuildCtx, Ctx, Layer, built, param, shape_error};
@@ -9,55 +10,68 @@ use crate::error::Result;
 use crate::init::Initializer;
 use crate::param::Param;
 
-/// An elementwise (or, for softmax, row-wise) nonlinearity.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Activation {
-    /// Identity (no activation).
-    Linear,
-    /// max(x, 0).
-    Relu,
-    /// Slope for x < 0 (Keras' default 0.3 is `LeakyRelu(0.3)`; PyTorch's is 0.01).
-    LeakyRelu(f32),
-    /// x for x > 0, else alpha (e^x - 1), with this alpha (Keras' and PyTorch's default is 1.0).
-    Elu(f32),
-    /// Scaled ELU with the fixed self-normalizing constants.
-    Selu,
-    /// Exact GELU.
-    Gelu,
-    /// 1 / (1 + e^-x).
-    Sigmoid,
-    /// Hyperbolic tangent.
-    Tanh,
-    /// Softmax over the last axis.
-    Softmax,
-    /// x sigmoid(x).
-    Swish,
-    /// ln(1 + e^x).
-    Softplus,
-    /// clamp(x / 6 + 1/2, 0, 1).
-    HardSigmoid,
+// `Activation` is generated from the op table (`wgtrain_kernels::ops::op_table`): one variant
+// per row with an `activation:` name, carrying an f32 where the op takes a scalar, plus
+// `Softmax`. `activation_rows!` keeps those rows; `activation_enum!` writes the enum.
+macro_rules! activation_rows {
+    ([$($kept:tt)*]) => { activation_enum! { $($kept)* } };
+    ([$($kept:tt)*] $(#[$doc:meta])* $op:ident = $code:literal, fn $method:ident($($arg:ident),*) {
+        activation: none, $($body:tt)*
+    } $($rows:tt)*) => { activation_rows! { [$($kept)*] $($rows)* } };
+    ([$($kept:tt)*] $(#[$doc:meta])* $op:ident = $code:literal, fn $method:ident($($arg:ident),*) {
+        activation: $variant:ident $keras:literal, $($body:tt)*
+    } $($rows:tt)*) => {
+        activation_rows! { [$($kept)* $(#[$doc])* $variant = $op, $keras, ($($arg),*);] $($rows)* }
+    };
+}
+
+/// `f32`, the payload type of a variant whose op takes scalar `$arg`.
+macro_rules! scalar_type {
+    ($arg:ident) => {
+        f32
+    };
+}
+
+macro_rules! activation_enum {
+    ($($(#[$doc:meta])* $variant:ident = $op:ident, $keras:literal, ($($arg:ident),*);)*) => {
+        /// An elementwise (or, for softmax, row-wise) nonlinearity.
+        #[derive(Debug, Clone, Copy, PartialEq)]
+        pub enum Activation {
+            $($(#[$doc])* $variant $((scalar_type!($arg)))*,)*
+            /// Softmax over the last axis.
+            Softmax,
+        }
+
+        impl Activation {
+            /// The unary op and its scalar, for the elementwise activations.
+            pub fn unary(self) -> Option<(UnaryOp, f32)> {
+                match self {
+                    $(Activation::$variant $(($arg))* => Some((UnaryOp::$op, scalar_args(&[$($arg),*]).0)),)*
+                    Activation::Softmax => None,
+                }
+            }
+
+            /// The Keras name, with the scalar in parentheses where there is one (`elu(1)`).
+            pub fn name(self) -> String {
+                match self {
+                    $(Activation::$variant $(($arg))* => keras_name($keras, &[$($arg),*]),)*
+                    Activation::Softmax => "softmax".into(),
+                }
+            }
+        }
+    };
+}
+
+wgtrain_kernels::for_each_unary_op!(activation_rows, []);
+
+fn keras_name(name: &str, args: &[f32]) -> String {
+    match args {
+        [] => name.into(),
+        _ => format!("{name}({})", args.iter().map(f32::to_string).collect::<Vec<_>>().join(", ")),
+    }
 }
 
 impl Activation {
-    /// The unary op and its scalar, for the elementwise activations.
-    pub fn unary(self) -> Option<(UnaryOp, f32)> {
-        use Activation::*;
-        Some(match self {
-            Linear => (UnaryOp::Identity, 0.0),
-            Relu => (UnaryOp::Relu, 0.0),
-            LeakyRelu(a) => (UnaryOp::LeakyRelu, a),
-            Elu(a) => (UnaryOp::Elu, a),
-            Selu => (UnaryOp::Selu, 0.0),
-            Gelu => (UnaryOp::Gelu, 0.0),
-            Sigmoid => (UnaryOp::Sigmoid, 0.0),
-            Tanh => (UnaryOp::Tanh, 0.0),
-            Swish => (UnaryOp::Silu, 0.0),
-            Softplus => (UnaryOp::Softplus, 0.0),
-            HardSigmoid => (UnaryOp::HardSigmoid, 0.0),
-            Softmax => return None,
-        })
-    }
-
     /// Applies the activation to `x` (softmax over its last axis), recording it for autograd.
     pub fn apply(self, x: &Var) -> Result<Var> {
         Ok(match self.unary() {
@@ -65,25 +79,6 @@ impl Activation {
             Some((op, a)) => x.unary(op, a, 0.0)?,
             None => x.softmax(-1)?,
         })
-    }
-
-    /// The Keras name.
-    pub fn name(self) -> String {
-        use Activation::*;
-        match self {
-            Linear => "linear".into(),
-            Relu => "relu".into(),
-            LeakyRelu(a) => format!("leaky_relu({a})"),
-            Elu(a) => format!("elu({a})"),
-            Selu => "selu".into(),
-            Gelu => "gelu".into(),
-            Sigmoid => "sigmoid".into(),
-            Tanh => "tanh".into(),
-            Softmax => "softmax".into(),
-            Swish => "swish".into(),
-            Softplus => "softplus".into(),
-            HardSigmoid => "hard_sigmoid".into(),
-        }
     }
 }
 
@@ -181,5 +176,22 @@ impl Layer for PRelu {
     }
     fn config(&self) -> serde_json::Value {
         json!({ "per_channel": self.per_channel })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn activations_come_from_the_op_table_with_their_keras_names() {
+        assert_eq!(Activation::HardSwish.unary(), Some((UnaryOp::HardSwish, 0.0)));
+        assert_eq!(Activation::HardSwish.name(), "hard_swish");
+        assert_eq!(Activation::Swish.unary(), Some((UnaryOp::Silu, 0.0)));
+        assert_eq!(Activation::Linear.unary(), Some((UnaryOp::Identity, 0.0)));
+        assert_eq!(Activation::LeakyRelu(0.2).unary(), Some((UnaryOp::LeakyRelu, 0.2)));
+        assert_eq!(Activation::LeakyRelu(0.2).name(), "leaky_relu(0.2)");
+        assert_eq!(Activation::Elu(1.0).name(), "elu(1)");
+        assert_eq!((Activation::Softmax.unary(), Activation::Softmax.name()), (None, "softmax".to_string()));
     }
 }
