@@ -24,6 +24,15 @@ fn spirals(n: usize, seed: u64) -> (Tensor, Tensor) {
     (Tensor::from_slice(dev(), &x, &[n, 2]).unwrap(), Tensor::from_slice(dev(), &y, &[n]).unwrap())
 }
 
+/// `net` compiled as every classifier here is: Adam at 0.01, sparse cross-entropy on logits,
+/// accuracy.
+fn classifier(net: Sequential, seed: u64) -> Model {
+    let mut model = Model::new(net).with_seed(seed);
+    let accuracy: Vec<Box<dyn Metric>> = vec![Box::new(SparseCategoricalAccuracy::new())];
+    model.compile(Adam::new(0.01), SparseCategoricalCrossEntropy::from_logits(), accuracy).unwrap();
+    model
+}
+
 #[test]
 fn an_mlp_separates_two_spirals() {
     let (x, y) = spirals(1000, 1);
@@ -34,14 +43,7 @@ fn an_mlp_separates_two_spirals() {
         .and_then(|s| s.add(Dense::new(64).relu()))
         .and_then(|s| s.add(Dense::new(2)))
         .unwrap();
-    let mut model = Model::new(net).with_seed(4);
-    model
-        .compile(
-            Adam::new(0.01),
-            SparseCategoricalCrossEntropy::from_logits(),
-            vec![Box::new(SparseCategoricalAccuracy::new())],
-        )
-        .unwrap();
+    let mut model = classifier(net, 4);
     let h = model.fit(&x, &y, quiet(60, 50)).unwrap();
     let logs = model.evaluate(&vx, &vy, 200).unwrap();
     let acc = logs.get("accuracy").unwrap();
@@ -78,14 +80,7 @@ fn a_small_cnn_learns_where_the_blob_is() {
         .and_then(|s| s.add(Flatten::new()))
         .and_then(|s| s.add(Dense::new(4)))
         .unwrap();
-    let mut model = Model::new(net).with_seed(8);
-    model
-        .compile(
-            Adam::new(0.01),
-            SparseCategoricalCrossEntropy::from_logits(),
-            vec![Box::new(SparseCategoricalAccuracy::new())],
-        )
-        .unwrap();
+    let mut model = classifier(net, 8);
     model.fit(&x, &y, quiet(6, 32)).unwrap();
     let acc = model.evaluate(&vx, &vy, 128).unwrap().get("accuracy").unwrap();
     assert!(acc >= 0.9, "held-out accuracy {acc}");
