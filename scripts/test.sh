@@ -15,6 +15,8 @@ for path in gpu cpu-windows; do
     echo "== GPU-vs-twin suite, WGTRAIN_STRATEGY=$path"
     WGTRAIN_STRATEGY=$path cargo test -q -p wgtrain-tensor --test gpu "$@"
 done
+# The API docs build without a broken link.
+RUSTDOCFLAGS="-D warnings" cargo doc -q --workspace --no-deps
 # Benchmarks and the report examples are compiled, not run (they take minutes on a software
 # adapter); the CIFAR-10 trainer has its smoke test among the tests.
 cargo bench --workspace --no-run

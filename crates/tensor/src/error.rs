@@ -108,7 +108,7 @@ pub enum TensorError {
         /// Size of the failed allocation.
         bytes: u64,
     },
-    /// The device was lost (driver reset, GPU removed, or [`Device::simulate_loss`]); its
+    /// The device was lost (driver reset, GPU removed, or [`crate::Device::simulate_loss`]); its
     /// tensors are unusable, and every later op on it fails with this error.
     #[error(
         "the GPU device was lost ({0}): its tensors and the work since the last read-back are gone; \

@@ -269,7 +269,7 @@ impl GemmPlan {
     /// Geometry for `p` with window offsets aligned to `align_bytes`
     /// (`min_uniform_buffer_offset_alignment`): K cut into equal windows of `kc` steps, C into
     /// tiles as large as those windows allow (at most [`MAX_SIDE`]). `kc` is chosen by a cost
-    /// model (see [`cost`]) rather than timed: a deep window makes narrow tiles (more
+    /// model (see `cost`) rather than timed: a deep window makes narrow tiles (more
     /// dispatches), a shallow one makes more chunks of K (C stored more often), and a tile that
     /// is one workgroup wide leaves a core idle. So a shallow K spreads over all [`PAIRS`]
     /// windows of one dispatch, a small deep product takes deep windows, and large squares
