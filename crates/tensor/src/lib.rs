@@ -40,6 +40,7 @@ mod error;
 mod fault;
 pub mod ops;
 mod pipeline_file;
+mod plan;
 mod pool;
 pub mod profile;
 pub mod shape;

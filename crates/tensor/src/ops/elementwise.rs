@@ -11,6 +11,7 @@ use wgtrain_kernels::ops::op_table::scalar_args;
 use super::operand;
 use crate::dtype::DType;
 use crate::error::{Result, TensorError};
+use crate::plan::{Streaming, TexturedForm};
 use crate::shape::broadcast_shapes;
 use crate::tensor::Tensor;
 
@@ -47,13 +48,13 @@ impl Tensor {
             return Ok(out);
         }
         let p = MapParams::new(&self.shape, &[operand(self)], op as u32, alpha, beta);
-        let dev = self.device();
-        if dev.streams_textures(out.len()) && p.texel_aligned(1) {
-            let launch = map::launch_texture(&map::UNARY_TEXTURE, &p);
-            dev.dispatch_textured(&launch, &[self], &[out.vec4_binding()])?;
-        } else {
-            dev.dispatch(&map::launch(&map::UNARY, &p), &[self.binding(), out.binding()])?;
-        }
+        let textured = p.texel_aligned(1).then(|| TexturedForm {
+            launch: map::launch_texture(&map::UNARY_TEXTURE, &p),
+            inputs: vec![self],
+            outputs: vec![out.vec4_binding()],
+        });
+        let gpu = (map::launch(&map::UNARY, &p), vec![self.binding(), out.binding()]);
+        self.device().run_streaming(Streaming { gpu, textured, elements: out.len() })?;
         Ok(out)
     }
 
@@ -81,13 +82,13 @@ impl Tensor {
             return Ok(out);
         }
         let p = MapParams::new(&shape, &[operand(&a), operand(&b)], code, alpha, 0.0);
-        let dev = self.device();
-        if dev.streams_textures(out.len()) && p.texel_aligned(2) {
-            let launch = map::launch_texture(&map::BINARY_TEXTURE, &p);
-            dev.dispatch_textured(&launch, &[&a, &b], &[out.vec4_binding()])?;
-        } else {
-            dev.dispatch(&map::launch(&map::BINARY, &p), &[a.binding(), b.binding(), out.binding()])?;
-        }
+        let textured = p.texel_aligned(2).then(|| TexturedForm {
+            launch: map::launch_texture(&map::BINARY_TEXTURE, &p),
+            inputs: vec![&a, &b],
+            outputs: vec![out.vec4_binding()],
+        });
+        let gpu = (map::launch(&map::BINARY, &p), vec![a.binding(), b.binding(), out.binding()]);
+        self.device().run_streaming(Streaming { gpu, textured, elements: out.len() })?;
         Ok(out)
     }
 

@@ -14,6 +14,7 @@ pub use wgtrain_kernels::ops::optim::{AdagradParams, AdamParams, RmspropParams, 
 
 use crate::dtype::DType;
 use crate::error::{Result, TensorError};
+use crate::plan::{Streaming, TexturedForm};
 use crate::tensor::Tensor;
 
 /// Checks `t` (named `what`) against the parameter: device, dtype, shape, dense layout.
@@ -83,16 +84,18 @@ pub fn sgd_step(param: &Tensor, grad: &Tensor, momentum_buf: Option<&Tensor>, hp
 /// One Adam (or AdamW, `hp.decoupled`) step on the first and second moments `m` and `v`.
 pub fn adam_step(param: &Tensor, grad: &Tensor, m: &Tensor, v: &Tensor, hp: &AdamParams) -> Result<()> {
     let p = hp.kernel_params(param.len());
-    let dev = param.device();
-    let textures = dev.streams_textures(param.len()) && dev.limits().max_storage_textures_per_shader_stage >= 4;
-    match optim::launch_adam_texture(&p).filter(|_| textures) {
-        Some(launch) => {
-            validate("adam_step", param, grad, &[("m", m), ("v", v)])?;
-            [param, m, v].iter().for_each(|t| t.mark_modified());
-            dev.dispatch_textured(&launch, &[param, grad, m, v], &[param.binding(), m.binding(), v.binding()])
-        }
-        None => step("adam_step", &optim::ADAM, &p, param, grad, &[("m", m), ("v", v)]),
+    validate("adam_step", param, grad, &[("m", m), ("v", v)])?;
+    if param.is_empty() {
+        return Ok(());
     }
+    [param, m, v].iter().for_each(|t| t.mark_modified());
+    let textured = optim::launch_adam_texture(&p).map(|launch| TexturedForm {
+        launch,
+        inputs: vec![param, grad, m, v],
+        outputs: vec![param.binding(), m.binding(), v.binding()],
+    });
+    let gpu = (optim::launch(&optim::ADAM, &p), vec![param.binding(), grad.binding(), m.binding(), v.binding()]);
+    param.device().run_streaming(Streaming { gpu, textured, elements: param.len() })
 }
 
 /// One RMSprop step. `momentum_buf` is required when `hp.momentum > 0`, `grad_avg` when

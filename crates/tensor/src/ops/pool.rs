@@ -13,6 +13,7 @@ use wgtrain_kernels::ops::pool::{self, PoolParams};
 
 use crate::dtype::DType;
 use crate::error::{Result, TensorError};
+use crate::plan::{Streaming, TexturedForm};
 use crate::tensor::Tensor;
 
 /// Window geometry of a 2-D pooling.
@@ -105,12 +106,13 @@ impl Tensor {
         let indices = Tensor::empty(dev, &out_shape(xd, &p), DType::U32)?;
         if !y.is_empty() {
             let x = self.dense()?;
-            if p.disjoint() && dev.streams_textures(x.len()) {
-                let outputs = [y.vec4_binding(), indices.vec4_binding()];
-                dev.dispatch_textured(&pool::texture_forward(&p), &[&x], &outputs)?;
-            } else {
-                dev.dispatch(&pool::forward(&pool::MAX_FORWARD, &p), &[x.binding(), y.binding(), indices.binding()])?;
-            }
+            let textured = p.disjoint().then(|| TexturedForm {
+                launch: pool::texture_forward(&p),
+                inputs: vec![&x],
+                outputs: vec![y.vec4_binding(), indices.vec4_binding()],
+            });
+            let gpu = (pool::forward(&pool::MAX_FORWARD, &p), vec![x.binding(), y.binding(), indices.binding()]);
+            dev.run_streaming(Streaming { gpu, textured, elements: x.len() })?;
         }
         Ok(MaxPool2dOutput { y, indices })
     }
@@ -134,12 +136,13 @@ impl Tensor {
         let dev = self.device();
         let dx = Tensor::empty(dev, &input_shape, DType::F32)?;
         if !dx.is_empty() {
-            if p.disjoint() && dev.streams_textures(dx.len()) {
-                let inputs = [&dy, &idx];
-                dev.dispatch_textured(&pool::texture_backward(&p), &inputs, &[dx.vec4_binding()])?;
-            } else {
-                dev.dispatch(&pool::backward(&pool::MAX_BACKWARD, &p), &[dy.binding(), idx.binding(), dx.binding()])?;
-            }
+            let textured = p.disjoint().then(|| TexturedForm {
+                launch: pool::texture_backward(&p),
+                inputs: vec![&dy, &idx],
+                outputs: vec![dx.vec4_binding()],
+            });
+            let gpu = (pool::backward(&pool::MAX_BACKWARD, &p), vec![dy.binding(), idx.binding(), dx.binding()]);
+            dev.run_streaming(Streaming { gpu, textured, elements: dx.len() })?;
         }
         Ok(dx)
     }
