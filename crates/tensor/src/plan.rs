@@ -1,4 +1,5 @@
-//! The planner's first family: streaming kernels (elementwise maps, max pooling, Adam), which
+//! The planner's first family: streaming kernels (elementwise maps, max pooling, Adam, the
+//! first pass of reductions), which
 //! have a GPU form reading storage buffers and, for software adapters, a form reading its
 //! inputs from linear textures. An op describes both forms and never asks which adapter it
 //! runs on; [`Device::run_streaming`] picks the first form the device's strategy takes, and a
@@ -29,16 +30,32 @@ pub(crate) struct Streaming<'a> {
     pub elements: usize,
 }
 
+/// Which form of a streaming kernel the planner picked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Form {
+    /// Storage buffers: every strategy can run it.
+    Gpu,
+    /// Inputs through linear textures: software adapters.
+    Textured,
+}
+
 impl Device {
-    /// Runs the first form of `s` this device's strategy takes: the texture form under
-    /// `CpuTextures` when the call is large enough and the form exists, else the GPU form.
-    pub(crate) fn run_streaming(&self, s: Streaming<'_>) -> Result<()> {
-        // A form declines where the adapter cannot bind its textures.
+    /// The form for a call over `elements` elements whose texture form, if it has one, reads
+    /// `texture_inputs` textures: the texture form under `CpuTextures` when the call is large
+    /// enough and the adapter can bind that many textures, else the GPU form.
+    pub(crate) fn streaming_form(&self, elements: usize, texture_inputs: Option<usize>) -> Form {
         let max_textures = self.limits().max_storage_textures_per_shader_stage as usize;
-        let textured = s.textured.filter(|t| t.inputs.len() <= max_textures && self.streams_textures(s.elements));
-        match textured {
-            Some(t) => self.dispatch_textured(&t.launch, &t.inputs, &t.outputs),
-            None => self.dispatch(&s.gpu.0, &s.gpu.1),
+        match texture_inputs {
+            Some(n) if n <= max_textures && self.streams_textures(elements) => Form::Textured,
+            _ => Form::Gpu,
+        }
+    }
+
+    /// Runs the form of `s` that [`Device::streaming_form`] picks.
+    pub(crate) fn run_streaming(&self, s: Streaming<'_>) -> Result<()> {
+        match (self.streaming_form(s.elements, s.textured.as_ref().map(|t| t.inputs.len())), s.textured) {
+            (Form::Textured, Some(t)) => self.dispatch_textured(&t.launch, &t.inputs, &t.outputs),
+            _ => self.dispatch(&s.gpu.0, &s.gpu.1),
         }
     }
 }

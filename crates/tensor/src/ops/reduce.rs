@@ -29,6 +29,7 @@ use wgtrain_kernels::ops::reduce::{self, ReduceParams};
 
 use crate::dtype::DType;
 use crate::error::{Result, TensorError};
+use crate::plan::{Form, Streaming, TexturedForm};
 use crate::shape::axis;
 use crate::tensor::Tensor;
 
@@ -84,8 +85,9 @@ fn layout(t: &Tensor, axes: &[usize], keepdim: bool) -> Result<Layout> {
 /// use the subgroup kernel when `subgroups` (checked against the adapter by the caller).
 fn run(op: ReduceOp, l: &Layout, aux: Option<&Tensor>, divisor: f32, subgroups: bool) -> Result<Tensor> {
     let dev = l.x.device();
-    // On CPU adapters the value ops' first pass reads x from a texture, one thread per row.
-    let textured = !op.is_arg() && dev.streams_textures(l.x.len());
+    // The value ops' first pass has a texture form (one thread per row), which the planner
+    // picks on software adapters; the passes are planned for the form it picks.
+    let textured = !op.is_arg() && dev.streaming_form(l.x.len(), Some(1)) == Form::Textured;
     let rows_min = if textured { reduce::TEXTURE_ROWS_MIN } else { reduce::ROWS_MIN };
     let passes: Vec<ReduceParams> = reduce::plan_with(op, l.outer, l.r, l.inner, l.x.offset, divisor, rows_min);
     let dtype = if op.is_arg() { DType::U32 } else { DType::F32 };
@@ -104,10 +106,10 @@ fn run(op: ReduceOp, l: &Layout, aux: Option<&Tensor>, divisor: f32, subgroups: 
         } else {
             None
         };
-        match texture_pass {
-            Some(launch) => dev.dispatch_textured(&launch, &[&l.x], &[b2, out.binding()])?,
-            None => dev.dispatch(&reduce::launch_with(p, subgroups), &[b1, b2, out.binding()])?,
-        }
+        let textured =
+            texture_pass.map(|launch| TexturedForm { launch, inputs: vec![&l.x], outputs: vec![b2, out.binding()] });
+        let gpu = (reduce::launch_with(p, subgroups), vec![b1, b2, out.binding()]);
+        dev.run_streaming(Streaming { gpu, textured, elements: l.x.len() })?;
         prev = Some(out);
     }
     prev.ok_or_else(|| TensorError::Argument { op: "reduce", why: "no passes".into() })
