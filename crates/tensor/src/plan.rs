@@ -1,4 +1,7 @@
-//! The planner's first family: streaming kernels (elementwise maps, max pooling, Adam, the
+//! The planner: ops describe the forms they can take, and the device, from its
+//! [`Strategy`](crate::Strategy), says which to try in which order.
+//!
+//! Streaming kernels (elementwise maps, max pooling, Adam, the
 //! first pass of reductions), which
 //! have a GPU form reading storage buffers and, for software adapters, a form reading its
 //! inputs from linear textures. An op describes both forms and never asks which adapter it
@@ -10,6 +13,7 @@ use wgtrain_kernels::Launch;
 
 use crate::device::Device;
 use crate::error::Result;
+use crate::strategy::Strategy;
 use crate::tensor::Tensor;
 
 /// The texture form of a streaming kernel: `inputs` become linear textures (its first
@@ -57,5 +61,36 @@ impl Device {
             (Form::Textured, Some(t)) => self.dispatch_textured(&t.launch, &t.inputs, &t.outputs),
             _ => self.dispatch(&s.gpu.0, &s.gpu.1),
         }
+    }
+}
+
+/// The GEMM forms of matmul and the convolutions, in the order a strategy tries them; a form
+/// that cannot serve a call declines and the op tries the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum GemmForm {
+    /// The workgroup-tiled core (`matmul.wgsl`) and the implicit-GEMM convolutions: GPUs.
+    Tiled,
+    /// Operands through read-only textures (`gemm_texture.wgsl`); matmul declines operands it
+    /// cannot read even after a copy.
+    Textures,
+    /// Packed panels through uniform windows (`gemm_uniform.wgsl`): serves every call.
+    Windows,
+}
+
+impl Device {
+    /// The GEMM forms to try, in order.
+    pub(crate) fn gemm_forms(&self) -> &'static [GemmForm] {
+        match self.strategy() {
+            Strategy::Gpu => &[GemmForm::Tiled],
+            Strategy::CpuTextures => &[GemmForm::Textures, GemmForm::Windows],
+            Strategy::CpuWindows => &[GemmForm::Windows],
+        }
+    }
+
+    /// The most K-splits of a convolution's weight gradient on the tiled GEMM: a CPU adapter
+    /// (running the GPU strategy in tests) has a few cores, which more partial sums only
+    /// slow; a GPU fills its many cores with them.
+    pub(crate) fn max_grad_weight_splits(&self) -> u32 {
+        if self.is_cpu() { 4 } else { 512 }
     }
 }

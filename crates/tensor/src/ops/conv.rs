@@ -1,8 +1,8 @@
 //! 2-D convolution (NCHW) forward, both backward passes, and conv_transpose2d. On GPUs all run
 //! on the implicit-GEMM kernels of `conv2d.wgsl` (see that file for why implicit GEMM); on the
 //! CPU-adapter GEMM paths as an explicit im2col pack (for most stride-1 passes, shifted copies
-//! of the source instead) plus the texture GEMM (`conv_texture`, `Strategy::CpuTextures`) or the
-//! uniform-window GEMM (`conv_uniform`, `Strategy::CpuWindows`).
+//! of the source instead) plus the texture GEMM (`conv_texture`, the GEMM form `Textures`) or the
+//! uniform-window GEMM (`conv_uniform`, the form `Windows`).
 //! Inputs are made contiguous first.
 
 use wgtrain_kernels::ops::conv::{self, ConvGeometry, ConvParams, out_extent};
@@ -14,7 +14,7 @@ use super::conv_texture::conv_texture;
 use super::conv_uniform::conv_uniform;
 use crate::dtype::DType;
 use crate::error::{Result, TensorError};
-use crate::strategy::Strategy;
+use crate::plan::GemmForm;
 use crate::tensor::Tensor;
 
 /// Geometry and epilogue of a convolution. `Default` is stride 1, no padding, dilation 1, one
@@ -94,10 +94,11 @@ fn cpu_conv(
     bias: Option<&Tensor>,
     out: &Tensor,
 ) -> Result<bool> {
-    match out.device().strategy() {
-        Strategy::Gpu => return Ok(false),
-        Strategy::CpuTextures => conv_texture(op, p, pass, operands, bias, out)?,
-        Strategy::CpuWindows => conv_uniform(op, p, pass, operands, bias, out)?,
+    // The first form serves every convolution: the texture form falls back to windows itself.
+    match out.device().gemm_forms()[0] {
+        GemmForm::Tiled => return Ok(false),
+        GemmForm::Textures => conv_texture(op, p, pass, operands, bias, out)?,
+        GemmForm::Windows => conv_uniform(op, p, pass, operands, bias, out)?,
     }
     Ok(true)
 }
@@ -189,7 +190,7 @@ impl Tensor {
         if cpu_conv(op, &p, ConvPass::GradWeight, [&dy, &x], None, &out)? {
             return Ok(out);
         }
-        let splits = conv::grad_weight_splits(&p, tiles, if dev.is_cpu() { 4 } else { 512 });
+        let splits = conv::grad_weight_splits(&p, tiles, dev.max_grad_weight_splits());
         let launch = conv::grad_weight(&mut p, tiles, splits);
         if p.splits == 1 {
             dev.dispatch(&launch, &[dy.binding(), x.binding(), dy.binding(), out.binding()])?;

@@ -1,4 +1,4 @@
-//! Convolutions on the texture GEMM path (`Strategy::CpuTextures`, the CPU-adapter default): per
+//! Convolutions on the texture GEMM path (the `Textures` GEMM form, the CPU-adapter default): per
 //! image chunk, each operand is written by a "pack" (an im2col pack into a plain k-major
 //! matrix, or for stride-1 passes the shifted copies of `conv_shift`), copied into a texture,
 //! and one `gemm_texture` dispatch computes the pass with C stored in NCHW (see

@@ -1,4 +1,4 @@
-//! Convolutions on the uniform-window GEMM path (`Strategy::CpuWindows`): each pass is an explicit
+//! Convolutions on the uniform-window GEMM path (the `Windows` GEMM form): each pass is an explicit
 //! im2col pack into uniform windows plus the uniform-window GEMM (see
 //! `wgtrain_kernels::ops::conv_gemm` for the formulation and why). The packs read their
 //! sources from textures (llvmpipe loads those as vectors; storage loads are per-lane loops).

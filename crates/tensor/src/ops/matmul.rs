@@ -4,7 +4,7 @@
 //! materializes the transpose; batch dimensions broadcast (NumPy `matmul` rules) and are
 //! passed as one batch stride when they collapse to one, else copied once.
 //!
-//! Three GEMM paths share this contract (`Device::strategy`): the workgroup-tiled core on real
+//! Three GEMM forms share this contract (the planner orders them: `plan.rs`): the workgroup-tiled core on real
 //! GPUs; on CPU adapters whole operands copied into textures (`gemm_texture`) where their
 //! strides allow, else packed panels read through uniform windows (`gemm_uniform`).
 
@@ -17,8 +17,8 @@ use wgtrain_kernels::ops::matmul::{self, MatmulParams, fusable_activation};
 use crate::device::Resource;
 use crate::dtype::DType;
 use crate::error::{Result, TensorError};
+use crate::plan::GemmForm;
 use crate::shape::broadcast_shapes;
-use crate::strategy::Strategy;
 use crate::tensor::Tensor;
 
 /// Epilogue of [`Tensor::matmul_with`].
@@ -127,25 +127,33 @@ impl Tensor {
         };
         // With no bias, any buffer fills the unused binding.
         let bias_binding = bias.as_ref().unwrap_or(&a).binding();
-        let path = self.device().strategy();
-        if path == Strategy::CpuTextures {
-            let max_height = self.device().limits().max_texture_dimension_2d;
-            if let Some(plan) = TexturePlan::new(&p, max_height) {
-                texture_gemm(&plan, &a, &b, bias_binding, &out)?;
-                return Ok(out);
-            }
-            if let Some(([a_layout, b_layout], plan)) = realigned(&p, max_height) {
-                texture_gemm(&plan, &a_layout.copy(&a)?, &b_layout.copy(&b)?, bias_binding, &out)?;
-                return Ok(out);
+        let dev = self.device();
+        for form in dev.gemm_forms() {
+            match form {
+                GemmForm::Textures => {
+                    let max_height = dev.limits().max_texture_dimension_2d;
+                    if let Some(plan) = TexturePlan::new(&p, max_height) {
+                        texture_gemm(&plan, &a, &b, bias_binding, &out)?;
+                        return Ok(out);
+                    }
+                    if let Some(([a_layout, b_layout], plan)) = realigned(&p, max_height) {
+                        texture_gemm(&plan, &a_layout.copy(&a)?, &b_layout.copy(&b)?, bias_binding, &out)?;
+                        return Ok(out);
+                    }
+                    // Declined: operands no copy makes texel-aligned; the next form takes them.
+                }
+                GemmForm::Windows => {
+                    uniform_gemm(&p, &a, &b, bias_binding, &out)?;
+                    return Ok(out);
+                }
+                GemmForm::Tiled => {
+                    let launch = matmul::launch(&p, dev.gemm_tiles());
+                    dev.dispatch(&launch, &[a.binding(), b.binding(), bias_binding, out.binding()])?;
+                    return Ok(out);
+                }
             }
         }
-        if path.is_cpu() {
-            uniform_gemm(&p, &a, &b, bias_binding, &out)?;
-            return Ok(out);
-        }
-        let launch = matmul::launch(&p, self.device().gemm_tiles());
-        self.device().dispatch(&launch, &[a.binding(), b.binding(), bias_binding, out.binding()])?;
-        Ok(out)
+        Err(TensorError::Argument { op, why: "no GEMM form of this device serves this call".into() })
     }
 }
 
