@@ -74,3 +74,17 @@ fn take_rows_copies_the_rows_asked_for_and_refuses_bad_ones() {
     let odd = Tensor::zeros(&dev, &[4, 3], DType::F16).unwrap();
     assert!(odd.take_rows(&[0]).unwrap_err().to_string().contains("4-byte"));
 }
+
+#[test]
+fn predict_returns_outputs_larger_than_one_binding() {
+    // An autoencoder-shaped model: its output is as large as its input, over the limit.
+    let dev = Device::new().unwrap();
+    let (x, _) = data(&dev);
+    let net = Sequential::new(&dev, &[18]).seed(4).add(Dense::new(18)).unwrap();
+    let mut m = Model::new(net);
+    let want = m.predict(&x, 256).unwrap().to_vec::<f32>().unwrap();
+    dev.set_max_binding_bytes(LIMIT);
+    let got = m.predict(&x, 256).unwrap();
+    assert!(!got.fits_one_binding(), "the output must exceed the lowered limit");
+    assert_eq!(got.to_vec::<f32>().unwrap(), want);
+}
