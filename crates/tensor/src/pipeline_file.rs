@@ -88,11 +88,12 @@ pub(crate) fn open(
     // release starts cold rather than feeding the driver another build's data.
     let identity =
         format!("{} | {} {} | wgtrain {}", info.name, info.driver, info.driver_info, env!("CARGO_PKG_VERSION"));
-    let (data, status) = match std::fs::read(&path) {
+    let file = std::fs::read(&path);
+    let (data, status) = match &file {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => (None, PipelineCacheStatus::Cold),
         Err(e) => (None, PipelineCacheStatus::Ignored(format!("{}: {e}", path.display()))),
-        Ok(bytes) => match unwrap(&bytes, &identity) {
-            Ok(payload) => (Some(payload.to_vec()), PipelineCacheStatus::Warm(bytes.len() as u64)),
+        Ok(bytes) => match unwrap(bytes, &identity) {
+            Ok(payload) => (Some(payload), PipelineCacheStatus::Warm(bytes.len() as u64)),
             Err(why) => (None, PipelineCacheStatus::Ignored(format!("{}: {why}", path.display()))),
         },
     };
@@ -107,7 +108,7 @@ pub(crate) fn open(
     let cache = unsafe {
         device.create_pipeline_cache(&wgpu::PipelineCacheDescriptor {
             label: Some("wgtrain pipelines"),
-            data: data.as_deref(),
+            data,
             fallback: true,
         })
     };

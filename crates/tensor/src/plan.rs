@@ -25,11 +25,14 @@ pub(crate) struct TexturedForm<'a> {
 }
 
 /// Both forms of one streaming dispatch over `elements` elements.
-pub(crate) struct Streaming<'a> {
+pub(crate) struct Streaming<'a, 'b, F: FnOnce() -> TexturedForm<'a>> {
     /// The GPU form: storage buffers in the kernel's binding order. Every strategy can run it.
-    pub gpu: (Launch, Vec<(&'a wgpu::Buffer, u64)>),
-    /// The software adapters' texture form, or `None` where this call has none.
-    pub textured: Option<TexturedForm<'a>>,
+    pub gpu: (Launch, &'b [(&'a wgpu::Buffer, u64)]),
+    /// Builds the software adapters' texture form (only when it is picked), or `None` where
+    /// this call has none.
+    pub textured: Option<F>,
+    /// How many inputs the texture form reads as textures.
+    pub texture_inputs: usize,
     /// Elements streamed: small calls stay on buffers (a texture copy costs more than it saves).
     pub elements: usize,
 }
@@ -56,10 +59,14 @@ impl Device {
     }
 
     /// Runs the form of `s` that [`Device::streaming_form`] picks.
-    pub(crate) fn run_streaming(&self, s: Streaming<'_>) -> Result<()> {
-        match (self.streaming_form(s.elements, s.textured.as_ref().map(|t| t.inputs.len())), s.textured) {
-            (Form::Textured, Some(t)) => self.dispatch_textured(&t.launch, &t.inputs, &t.outputs),
-            _ => self.dispatch(&s.gpu.0, &s.gpu.1),
+    pub(crate) fn run_streaming<'a, F: FnOnce() -> TexturedForm<'a>>(&self, s: Streaming<'a, '_, F>) -> Result<()> {
+        let inputs = s.textured.as_ref().map(|_| s.texture_inputs);
+        match (self.streaming_form(s.elements, inputs), s.textured) {
+            (Form::Textured, Some(build)) => {
+                let t = build();
+                self.dispatch_textured(&t.launch, &t.inputs, &t.outputs)
+            }
+            _ => self.dispatch(&s.gpu.0, s.gpu.1),
         }
     }
 }

@@ -3,7 +3,7 @@
 //! orthogonal one (recurrent kernels) is a one-time QR on the host.
 
 use rand::{Rng, SeedableRng};
-use wgtrain_tensor::{DType, Device, Tensor};
+use wgtrain_tensor::{DType, Device, Tensor, TensorError};
 
 use crate::error::{Result, TrainError};
 
@@ -75,9 +75,17 @@ impl Initializer {
             }
             Initializer::HeNormal { gain } => Tensor::rand_normal(dev, shape, 0.0, gain / fan_in.sqrt(), seed)?,
             Initializer::Orthogonal { gain } => {
-                // The basis is built on the host: allocate on the device first, so a weight the
-                // device cannot hold is refused before gigabytes of host memory are spent on it.
-                drop(Tensor::zeros(dev, shape, DType::F32)?);
+                // The basis is built on the host: a weight the device cannot hold is refused
+                // before gigabytes of host memory are spent on it.
+                let bytes = shape.iter().try_fold(4u64, |b, &d| b.checked_mul(d as u64)).unwrap_or(u64::MAX);
+                let limit = dev.limits().max_buffer_size;
+                if bytes > limit {
+                    let what = format!("an orthogonal weight of shape {shape:?}");
+                    let limit_name = "max_buffer_size";
+                    return Err(
+                        TensorError::Limit { op: "orthogonal initializer", what, bytes, limit, limit_name }.into()
+                    );
+                }
                 Tensor::from_slice(dev, &orthogonal(shape, gain, seed)?, shape)?
             }
         };

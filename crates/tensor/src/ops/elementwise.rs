@@ -48,13 +48,13 @@ impl Tensor {
             return Ok(out);
         }
         let p = MapParams::new(&self.shape, &[operand(self)], op as u32, alpha, beta);
-        let textured = p.texel_aligned(1).then(|| TexturedForm {
+        let textured = p.texel_aligned(1).then_some(|| TexturedForm {
             launch: map::launch_texture(&map::UNARY_TEXTURE, &p),
             inputs: vec![self],
             outputs: vec![out.vec4_binding()],
         });
-        let gpu = (map::launch(&map::UNARY, &p), vec![self.binding(), out.binding()]);
-        self.device().run_streaming(Streaming { gpu, textured, elements: out.len() })?;
+        let gpu = (map::launch(&map::UNARY, &p), &[self.binding(), out.binding()][..]);
+        self.device().run_streaming(Streaming { gpu, textured, texture_inputs: 1, elements: out.len() })?;
         Ok(out)
     }
 
@@ -82,13 +82,13 @@ impl Tensor {
             return Ok(out);
         }
         let p = MapParams::new(&shape, &[operand(&a), operand(&b)], code, alpha, 0.0);
-        let textured = p.texel_aligned(2).then(|| TexturedForm {
+        let textured = p.texel_aligned(2).then_some(|| TexturedForm {
             launch: map::launch_texture(&map::BINARY_TEXTURE, &p),
             inputs: vec![&a, &b],
             outputs: vec![out.vec4_binding()],
         });
-        let gpu = (map::launch(&map::BINARY, &p), vec![a.binding(), b.binding(), out.binding()]);
-        self.device().run_streaming(Streaming { gpu, textured, elements: out.len() })?;
+        let gpu = (map::launch(&map::BINARY, &p), &[a.binding(), b.binding(), out.binding()][..]);
+        self.device().run_streaming(Streaming { gpu, textured, texture_inputs: 2, elements: out.len() })?;
         Ok(out)
     }
 

@@ -89,13 +89,15 @@ pub fn adam_step(param: &Tensor, grad: &Tensor, m: &Tensor, v: &Tensor, hp: &Ada
         return Ok(());
     }
     [param, m, v].iter().for_each(|t| t.mark_modified());
-    let textured = optim::launch_adam_texture(&p).map(|launch| TexturedForm {
-        launch,
-        inputs: vec![param, grad, m, v],
-        outputs: vec![param.binding(), m.binding(), v.binding()],
+    let textured = optim::launch_adam_texture(&p).map(|launch| {
+        move || TexturedForm {
+            launch,
+            inputs: vec![param, grad, m, v],
+            outputs: vec![param.binding(), m.binding(), v.binding()],
+        }
     });
-    let gpu = (optim::launch(&optim::ADAM, &p), vec![param.binding(), grad.binding(), m.binding(), v.binding()]);
-    param.device().run_streaming(Streaming { gpu, textured, elements: param.len() })
+    let gpu = (optim::launch(&optim::ADAM, &p), &[param.binding(), grad.binding(), m.binding(), v.binding()][..]);
+    param.device().run_streaming(Streaming { gpu, textured, texture_inputs: 4, elements: param.len() })
 }
 
 /// One RMSprop step. `momentum_buf` is required when `hp.momentum > 0`, `grad_avg` when

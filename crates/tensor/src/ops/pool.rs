@@ -106,13 +106,13 @@ impl Tensor {
         let indices = Tensor::empty(dev, &out_shape(xd, &p), DType::U32)?;
         if !y.is_empty() {
             let x = self.dense()?;
-            let textured = p.disjoint().then(|| TexturedForm {
+            let textured = p.disjoint().then_some(|| TexturedForm {
                 launch: pool::texture_forward(&p),
                 inputs: vec![&x],
                 outputs: vec![y.vec4_binding(), indices.vec4_binding()],
             });
-            let gpu = (pool::forward(&pool::MAX_FORWARD, &p), vec![x.binding(), y.binding(), indices.binding()]);
-            dev.run_streaming(Streaming { gpu, textured, elements: x.len() })?;
+            let gpu = (pool::forward(&pool::MAX_FORWARD, &p), &[x.binding(), y.binding(), indices.binding()][..]);
+            dev.run_streaming(Streaming { gpu, textured, texture_inputs: 1, elements: x.len() })?;
         }
         Ok(MaxPool2dOutput { y, indices })
     }
@@ -136,13 +136,13 @@ impl Tensor {
         let dev = self.device();
         let dx = Tensor::empty(dev, &input_shape, DType::F32)?;
         if !dx.is_empty() {
-            let textured = p.disjoint().then(|| TexturedForm {
+            let textured = p.disjoint().then_some(|| TexturedForm {
                 launch: pool::texture_backward(&p),
                 inputs: vec![&dy, &idx],
                 outputs: vec![dx.vec4_binding()],
             });
-            let gpu = (pool::backward(&pool::MAX_BACKWARD, &p), vec![dy.binding(), idx.binding(), dx.binding()]);
-            dev.run_streaming(Streaming { gpu, textured, elements: dx.len() })?;
+            let gpu = (pool::backward(&pool::MAX_BACKWARD, &p), &[dy.binding(), idx.binding(), dx.binding()][..]);
+            dev.run_streaming(Streaming { gpu, textured, texture_inputs: 2, elements: dx.len() })?;
         }
         Ok(dx)
     }

@@ -106,10 +106,11 @@ fn run(op: ReduceOp, l: &Layout, aux: Option<&Tensor>, divisor: f32, subgroups: 
         } else {
             None
         };
-        let textured =
-            texture_pass.map(|launch| TexturedForm { launch, inputs: vec![&l.x], outputs: vec![b2, out.binding()] });
-        let gpu = (reduce::launch_with(p, subgroups), vec![b1, b2, out.binding()]);
-        dev.run_streaming(Streaming { gpu, textured, elements: l.x.len() })?;
+        let out_binding = out.binding();
+        let textured = texture_pass
+            .map(|launch| move || TexturedForm { launch, inputs: vec![&l.x], outputs: vec![b2, out_binding] });
+        let gpu = (reduce::launch_with(p, subgroups), &[b1, b2, out_binding][..]);
+        dev.run_streaming(Streaming { gpu, textured, texture_inputs: 1, elements: l.x.len() })?;
         prev = Some(out);
     }
     prev.ok_or_else(|| TensorError::Argument { op: "reduce", why: "no passes".into() })

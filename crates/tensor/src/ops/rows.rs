@@ -67,8 +67,8 @@ impl Tensor {
 
     /// Fills this new contiguous tensor with `parts` one after another along dimension 0 by
     /// buffer copies, when every part is contiguous at a 4-byte-aligned offset and a whole
-    /// number of 4-byte words; `Ok(false)` (nothing done) otherwise, for the caller's kernel.
-    pub(crate) fn copy_rows_from(&self, parts: &[&Tensor]) -> Result<bool> {
+    /// number of 4-byte words; `false` (nothing done) otherwise, for the caller's kernel.
+    pub(crate) fn copy_rows_from(&self, parts: &[&Tensor]) -> bool {
         let size = self.dtype().size();
         let aligned = |t: &Tensor| {
             t.is_contiguous()
@@ -76,7 +76,7 @@ impl Tensor {
                 && (t.len() * size).is_multiple_of(COPY_ALIGN)
         };
         if !self.is_contiguous() || self.offset != 0 || !parts.iter().all(|t| aligned(t)) {
-            return Ok(false);
+            return false;
         }
         let mut to = 0u64;
         for t in parts.iter().filter(|t| !t.is_empty()) {
@@ -85,6 +85,6 @@ impl Tensor {
             to += bytes;
         }
         self.mark_modified();
-        Ok(true)
+        true
     }
 }
