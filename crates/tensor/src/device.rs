@@ -188,14 +188,11 @@ impl Device {
         let max_binding_bytes = limits.max_storage_buffer_binding_size.min(u32::MAX as u64);
         // `WGTRAIN_STRATEGY` (or its older name `WGTRAIN_GEMM`) forces a strategy the adapter
         // can run; otherwise software adapters take their textures (or windows), GPUs theirs.
-        let strategy = match Strategy::from_env() {
-            Some(Strategy::CpuTextures) if texture_gemm_fits(&limits) => Strategy::CpuTextures,
-            Some(Strategy::CpuWindows) if uniform_gemm_fits(&limits) => Strategy::CpuWindows,
-            Some(Strategy::Gpu) => Strategy::Gpu,
-            _ if cpu && texture_gemm_fits(&limits) => Strategy::CpuTextures,
-            _ if cpu && uniform_gemm_fits(&limits) => Strategy::CpuWindows,
-            _ => Strategy::Gpu,
-        };
+        let fits = |s: &Strategy| unfit(&limits, *s).is_none();
+        let preferred: &[Strategy] =
+            if cpu { &[Strategy::CpuTextures, Strategy::CpuWindows, Strategy::Gpu] } else { &[Strategy::Gpu] };
+        let strategy =
+            Strategy::from_env().filter(fits).or_else(|| preferred.iter().copied().find(fits)).unwrap_or(Strategy::Gpu);
         let (driver_cache, pipeline_file, pipeline_cache_status) =
             pipeline_file::open(&device, &info, &options.pipeline_cache);
         Ok(Device {
@@ -260,23 +257,8 @@ impl Device {
     /// strategies need 15 uniform buffers per stage of 64 KiB each, and textures 4096 texels
     /// wide.
     pub fn set_strategy(&self, path: Strategy) -> Result<()> {
-        if path == Strategy::CpuTextures && !texture_gemm_fits(&self.inner.limits) {
-            return Err(TensorError::Argument {
-                op: "set_strategy",
-                why: format!(
-                    "the texture GEMM needs textures {TEXTURE_WIDTH} texels wide (max_texture_dimension_2d is {})",
-                    self.inner.limits.max_texture_dimension_2d
-                ),
-            });
-        }
-        if path.is_cpu() && !uniform_gemm_fits(&self.inner.limits) {
-            return Err(TensorError::Argument {
-                op: "set_strategy",
-                why: format!(
-                    "the uniform GEMM needs {UNIFORM_BINDINGS} uniform buffers of {} bytes per stage",
-                    WINDOW_FLOATS * 4
-                ),
-            });
+        if let Some(why) = unfit(&self.inner.limits, path) {
+            return Err(TensorError::Argument { op: "set_strategy", why });
         }
         self.inner.strategy.store(path as u8, Ordering::Relaxed);
         Ok(())
@@ -638,6 +620,23 @@ impl Device {
         let skip = (offset - start) as usize;
         Ok(view[skip..skip + len as usize].to_vec())
     }
+}
+
+/// Why an adapter with `limits` cannot run strategy `s`, or `None` when it can: the
+/// software-adapter strategies need 15 uniform buffers of 64 KiB per stage (the windows, which
+/// also take what textures cannot), and `CpuTextures` textures 4096 texels wide.
+fn unfit(limits: &wgpu::Limits, s: Strategy) -> Option<String> {
+    if s == Strategy::CpuTextures && !texture_gemm_fits(limits) {
+        let height = limits.max_texture_dimension_2d;
+        return Some(format!(
+            "the texture GEMM needs textures {TEXTURE_WIDTH} texels wide (max_texture_dimension_2d is {height})"
+        ));
+    }
+    if s.is_cpu() && !uniform_gemm_fits(limits) {
+        let bytes = WINDOW_FLOATS * 4;
+        return Some(format!("the uniform GEMM needs {UNIFORM_BINDINGS} uniform buffers of {bytes} bytes per stage"));
+    }
+    None
 }
 
 /// Whether the adapter allows the texture GEMM's operand textures (and its fallback, the
