@@ -12,6 +12,7 @@
 
 #![warn(missing_docs)]
 
+pub mod cpu;
 mod error;
 pub mod launch;
 pub mod ops;

@@ -20,18 +20,18 @@ pub enum Shader {
     Random,
     /// Batched matmul with fused bias and activation on the tiled GEMM core (`matmul.wgsl`).
     Matmul,
-    /// CPU-adapter GEMM that reads its operands through uniform windows (`gemm_uniform.wgsl`).
+    /// CPU-adapter GEMM that reads its operands through uniform windows (`cpu/gemm_uniform.wgsl`).
     GemmUniform,
-    /// Packs a GEMM operand into the uniform windows of [`Shader::GemmUniform`] (`gemm_pack.wgsl`).
+    /// Packs a GEMM operand into the uniform windows of [`Shader::GemmUniform`] (`cpu/gemm_pack.wgsl`).
     GemmPack,
-    /// CPU-adapter GEMM that reads whole operands from textures (`gemm_texture.wgsl`).
+    /// CPU-adapter GEMM that reads whole operands from textures (`cpu/gemm_texture.wgsl`).
     GemmTexture,
-    /// Adds up the partial C blocks of a split-K [`Shader::GemmTexture`] (`gemm_split_sum.wgsl`).
+    /// Adds up the partial C blocks of a split-K [`Shader::GemmTexture`] (`cpu/gemm_split_sum.wgsl`).
     GemmSplitSum,
-    /// Packs a convolution operand (explicit im2col) into uniform windows (`conv_pack.wgsl`).
+    /// Packs a convolution operand (explicit im2col) into uniform windows (`cpu/conv_pack.wgsl`).
     ConvPack,
     /// Shifted copies of a stride-1 convolution's padded source, which the texture GEMM reads
-    /// as im2col (`conv_shift.wgsl`).
+    /// as im2col (`cpu/conv_shift.wgsl`).
     ConvShift,
     /// Implicit-GEMM 2-D convolution: forward, input and weight gradients (`conv2d.wgsl`).
     Conv2d,
@@ -57,6 +57,16 @@ pub enum Shader {
     Pool,
     /// Random crop, flips and normalization of image batches (`augment.wgsl`).
     Augment,
+    /// [`Shader::Unary`] reading its operand from a linear texture (`cpu/unary_texture.wgsl`).
+    UnaryTexture,
+    /// [`Shader::Binary`] reading its operands from linear textures (`cpu/binary_texture.wgsl`).
+    BinaryTexture,
+    /// The vec4 Adam step reading its inputs from linear textures (`cpu/optim_texture.wgsl`).
+    OptimTexture,
+    /// The max-pool passes reading from linear textures (`cpu/pool_texture.wgsl`).
+    PoolTexture,
+    /// The value reductions reading x from a linear texture (`cpu/reduce_texture.wgsl`).
+    ReduceTexture,
 }
 
 impl Shader {
@@ -87,6 +97,11 @@ impl Shader {
         Shader::Norm,
         Shader::Pool,
         Shader::Augment,
+        Shader::UnaryTexture,
+        Shader::BinaryTexture,
+        Shader::OptimTexture,
+        Shader::PoolTexture,
+        Shader::ReduceTexture,
     ];
 
     /// The module's name: its op file.
@@ -99,12 +114,12 @@ impl Shader {
             Shader::Fill => "fill.wgsl",
             Shader::Random => "random.wgsl",
             Shader::Matmul => "matmul.wgsl",
-            Shader::GemmUniform => "gemm_uniform.wgsl",
-            Shader::GemmPack => "gemm_pack.wgsl",
-            Shader::GemmTexture => "gemm_texture.wgsl",
-            Shader::GemmSplitSum => "gemm_split_sum.wgsl",
-            Shader::ConvPack => "conv_pack.wgsl",
-            Shader::ConvShift => "conv_shift.wgsl",
+            Shader::GemmUniform => "cpu/gemm_uniform.wgsl",
+            Shader::GemmPack => "cpu/gemm_pack.wgsl",
+            Shader::GemmTexture => "cpu/gemm_texture.wgsl",
+            Shader::GemmSplitSum => "cpu/gemm_split_sum.wgsl",
+            Shader::ConvPack => "cpu/conv_pack.wgsl",
+            Shader::ConvShift => "cpu/conv_shift.wgsl",
             Shader::Conv2d => "conv2d.wgsl",
             Shader::CastF16 => "cast_f16.wgsl",
             Shader::Index => "index.wgsl",
@@ -117,6 +132,11 @@ impl Shader {
             Shader::Norm => "norm.wgsl",
             Shader::Pool => "pool.wgsl",
             Shader::Augment => "augment.wgsl",
+            Shader::UnaryTexture => "cpu/unary_texture.wgsl",
+            Shader::BinaryTexture => "cpu/binary_texture.wgsl",
+            Shader::OptimTexture => "cpu/optim_texture.wgsl",
+            Shader::PoolTexture => "cpu/pool_texture.wgsl",
+            Shader::ReduceTexture => "cpu/reduce_texture.wgsl",
         }
     }
 
@@ -124,32 +144,45 @@ impl Shader {
     /// then shared parts, then the op file.
     pub fn parts(self) -> &'static [&'static str] {
         match self {
-            Shader::Unary => &[src::MAP_COMMON, src::LINEAR_TEXTURE, src::NAN, src::MATH, src::UNARY],
-            Shader::Binary => &[src::MAP_COMMON, src::LINEAR_TEXTURE, src::NAN, src::MATH, src::BINARY],
+            Shader::Unary => &[src::MAP_COMMON, src::NAN, src::MATH, src::UNARY],
+            Shader::Binary => &[src::MAP_COMMON, src::NAN, src::MATH, src::BINARY],
             Shader::Ternary => &[src::MAP_COMMON, src::TERNARY],
             Shader::Copy => &[src::MAP_COMMON, src::COPY],
             Shader::Fill => &[src::FILL],
             Shader::Random => &[src::NAN, src::RANDOM],
-            Shader::Matmul => &[src::GEMM_CORE, src::NAN, src::MATH, src::MATMUL],
+            Shader::Matmul => &[src::GEMM_TILED, src::NAN, src::MATH, src::MATMUL],
             Shader::GemmUniform => &[src::NAN, src::MATH, src::GEMM_BLOCK, src::GEMM_UNIFORM],
             Shader::GemmTexture => &[src::LINEAR_TEXTURE, src::NAN, src::MATH, src::GEMM_BLOCK, src::GEMM_TEXTURE],
             Shader::GemmSplitSum => &[src::GEMM_SPLIT_SUM],
             Shader::GemmPack => &[src::GEMM_PACK],
             Shader::ConvPack => &[src::LINEAR_TEXTURE, src::CONV_PACK],
             Shader::ConvShift => &[src::LINEAR_TEXTURE, src::CONV_SHIFT],
-            Shader::Conv2d => &[src::GEMM_CORE, src::NAN, src::MATH, src::CONV2D],
+            Shader::Conv2d => &[src::GEMM_TILED, src::NAN, src::MATH, src::CONV2D],
             Shader::CastF16 => &[src::CAST_F16, src::MAP_COMMON],
             Shader::Index => &[src::INDEX],
             Shader::Fault => &[src::FAULT],
-            Shader::Optim => &[src::LINEAR_TEXTURE, src::OPTIM],
-            Shader::Reduce => &[src::LINEAR_TEXTURE, src::NAN, src::REDUCE],
-            Shader::ReduceSubgroup => &[src::LINEAR_TEXTURE, src::NAN, src::REDUCE, src::REDUCE_SUBGROUP],
+            Shader::Optim => &[src::OPTIM],
+            Shader::Reduce => &[src::NAN, src::REDUCE],
+            Shader::ReduceSubgroup => &[src::NAN, src::REDUCE, src::REDUCE_SUBGROUP],
             Shader::Softmax => &[src::NAN, src::ROW_TREE, src::SOFTMAX],
             Shader::SoftmaxXent => &[src::NAN, src::ROW_TREE, src::SOFTMAX_XENT],
             Shader::Norm => &[src::NORM],
-            Shader::Pool => &[src::LINEAR_TEXTURE, src::NAN, src::POOL],
+            Shader::Pool => &[src::NAN, src::POOL],
             Shader::Augment => &[src::NAN, src::AUGMENT],
+            Shader::UnaryTexture => &[src::MAP_COMMON, src::NAN, src::MATH, src::LINEAR_TEXTURE, src::UNARY_TEXTURE],
+            Shader::BinaryTexture => {
+                &[src::MAP_COMMON, src::NAN, src::MATH, src::BINARY, src::LINEAR_TEXTURE, src::BINARY_TEXTURE]
+            }
+            Shader::OptimTexture => &[src::OPTIM, src::LINEAR_TEXTURE, src::OPTIM_TEXTURE],
+            Shader::PoolTexture => &[src::NAN, src::POOL, src::LINEAR_TEXTURE, src::POOL_TEXTURE],
+            Shader::ReduceTexture => &[src::NAN, src::REDUCE, src::LINEAR_TEXTURE, src::REDUCE_TEXTURE],
         }
+    }
+
+    /// Whether the module belongs to the software-adapter wing (`shaders/cpu/`): GPUs never
+    /// compile it.
+    pub fn is_cpu_wing(self) -> bool {
+        self.name().starts_with("cpu/")
     }
 
     /// The composed WGSL text of the module.

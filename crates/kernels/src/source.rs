@@ -4,9 +4,15 @@
 //! A shader *module* is one file, or a small shared file followed by the op's file: WGSL has no
 //! `#include`, and the tiled GEMM core is shared by matmul and the three convolution passes.
 //! Every composed module is validated by naga in the tests, exactly as it is compiled.
+//!
+//! `shaders/` holds what every adapter runs; `shaders/cpu/` is the software-adapter wing: the
+//! GEMMs and packs of the CPU strategies, and the texture forms of streaming kernels, each
+//! composed *after* the GPU file it reads from (its params and helpers), so a GPU never
+//! compiles them.
 
-/// Shared register-blocked GEMM tile core (workgroup tiles and the inner product loop).
-pub const GEMM_CORE: &str = include_str!("../shaders/gemm_core.wgsl");
+/// The GPU GEMM: workgroup tiles and the register-blocked inner product loop, shared by matmul
+/// and the convolutions.
+pub const GEMM_TILED: &str = include_str!("../shaders/gemm_tiled.wgsl");
 /// Elementwise unary ops; the `OP` pipeline constant selects one.
 pub const UNARY: &str = include_str!("../shaders/unary.wgsl");
 /// Broadcasting binary ops and unary-op gradients.
@@ -26,23 +32,23 @@ pub const COPY: &str = include_str!("../shaders/copy.wgsl");
 pub const FILL: &str = include_str!("../shaders/fill.wgsl");
 /// Philox4x32-10 random fills and dropout.
 pub const RANDOM: &str = include_str!("../shaders/random.wgsl");
-/// Batched matmul entry points on [`GEMM_CORE`].
+/// Batched matmul entry points on [`GEMM_TILED`].
 pub const MATMUL: &str = include_str!("../shaders/matmul.wgsl");
 /// CPU-adapter GEMM over uniform windows, and the pack that fills them.
-pub const GEMM_UNIFORM: &str = include_str!("../shaders/gemm_uniform.wgsl");
+pub const GEMM_UNIFORM: &str = include_str!("../shaders/cpu/gemm_uniform.wgsl");
 /// The 8 x 16 register block and its outer product, shared by the CPU-adapter GEMMs.
-pub const GEMM_BLOCK: &str = include_str!("../shaders/gemm_block.wgsl");
+pub const GEMM_BLOCK: &str = include_str!("../shaders/cpu/gemm_block.wgsl");
 /// CPU-adapter GEMM over whole operands copied into textures.
-pub const GEMM_TEXTURE: &str = include_str!("../shaders/gemm_texture.wgsl");
+pub const GEMM_TEXTURE: &str = include_str!("../shaders/cpu/gemm_texture.wgsl");
 /// Adds up the partial C blocks of a split-K [`GEMM_TEXTURE`].
-pub const GEMM_SPLIT_SUM: &str = include_str!("../shaders/gemm_split_sum.wgsl");
+pub const GEMM_SPLIT_SUM: &str = include_str!("../shaders/cpu/gemm_split_sum.wgsl");
 /// Packs a GEMM operand into the uniform windows of [`GEMM_UNIFORM`].
-pub const GEMM_PACK: &str = include_str!("../shaders/gemm_pack.wgsl");
+pub const GEMM_PACK: &str = include_str!("../shaders/cpu/gemm_pack.wgsl");
 /// Packs a convolution operand (explicit im2col) into the uniform windows of [`GEMM_UNIFORM`].
-pub const CONV_PACK: &str = include_str!("../shaders/conv_pack.wgsl");
+pub const CONV_PACK: &str = include_str!("../shaders/cpu/conv_pack.wgsl");
 /// Shifted copies of a stride-1 convolution's padded source, read by [`GEMM_TEXTURE`] as im2col.
-pub const CONV_SHIFT: &str = include_str!("../shaders/conv_shift.wgsl");
-/// Implicit-GEMM convolution passes on [`GEMM_CORE`].
+pub const CONV_SHIFT: &str = include_str!("../shaders/cpu/conv_shift.wgsl");
+/// Implicit-GEMM convolution passes on [`GEMM_TILED`].
 pub const CONV2D: &str = include_str!("../shaders/conv2d.wgsl");
 /// f16 casts and copies (starts with `enable f16;`).
 pub const CAST_F16: &str = include_str!("../shaders/cast_f16.wgsl");
@@ -65,16 +71,26 @@ pub const SOFTMAX_XENT: &str = include_str!("../shaders/softmax_xent.wgsl");
 /// Layer and batch norm.
 pub const NORM: &str = include_str!("../shaders/norm.wgsl");
 /// The texel addressing of operands copied linearly into textures (streaming kernels).
-pub const LINEAR_TEXTURE: &str = include_str!("../shaders/linear_texture.wgsl");
+pub const LINEAR_TEXTURE: &str = include_str!("../shaders/cpu/linear_texture.wgsl");
 /// 2-D pooling.
 pub const POOL: &str = include_str!("../shaders/pool.wgsl");
 /// Image batch augmentation.
 pub const AUGMENT: &str = include_str!("../shaders/augment.wgsl");
+/// [`UNARY`] reading its operand from a linear texture (software adapters).
+pub const UNARY_TEXTURE: &str = include_str!("../shaders/cpu/unary_texture.wgsl");
+/// [`BINARY`] reading its operands from linear textures (software adapters).
+pub const BINARY_TEXTURE: &str = include_str!("../shaders/cpu/binary_texture.wgsl");
+/// The vec4 Adam step of [`OPTIM`] reading its inputs from linear textures (software adapters).
+pub const OPTIM_TEXTURE: &str = include_str!("../shaders/cpu/optim_texture.wgsl");
+/// The max-pool passes of [`POOL`] reading from linear textures (software adapters).
+pub const POOL_TEXTURE: &str = include_str!("../shaders/cpu/pool_texture.wgsl");
+/// The value reductions of [`REDUCE`] reading x from a linear texture (software adapters).
+pub const REDUCE_TEXTURE: &str = include_str!("../shaders/cpu/reduce_texture.wgsl");
 
-/// Every WGSL file, by name, for the validation test (which fails if this list is empty or
+/// Every WGSL file, by its path under `shaders/`, for the validation test (which fails if this list is empty or
 /// misses a file in `shaders/`).
 pub const FILES: &[(&str, &str)] = &[
-    ("gemm_core.wgsl", GEMM_CORE),
+    ("gemm_tiled.wgsl", GEMM_TILED),
     ("unary.wgsl", UNARY),
     ("binary.wgsl", BINARY),
     ("ternary.wgsl", TERNARY),
@@ -85,13 +101,13 @@ pub const FILES: &[(&str, &str)] = &[
     ("fill.wgsl", FILL),
     ("random.wgsl", RANDOM),
     ("matmul.wgsl", MATMUL),
-    ("gemm_uniform.wgsl", GEMM_UNIFORM),
-    ("gemm_pack.wgsl", GEMM_PACK),
-    ("gemm_block.wgsl", GEMM_BLOCK),
-    ("gemm_texture.wgsl", GEMM_TEXTURE),
-    ("gemm_split_sum.wgsl", GEMM_SPLIT_SUM),
-    ("conv_pack.wgsl", CONV_PACK),
-    ("conv_shift.wgsl", CONV_SHIFT),
+    ("cpu/gemm_uniform.wgsl", GEMM_UNIFORM),
+    ("cpu/gemm_pack.wgsl", GEMM_PACK),
+    ("cpu/gemm_block.wgsl", GEMM_BLOCK),
+    ("cpu/gemm_texture.wgsl", GEMM_TEXTURE),
+    ("cpu/gemm_split_sum.wgsl", GEMM_SPLIT_SUM),
+    ("cpu/conv_pack.wgsl", CONV_PACK),
+    ("cpu/conv_shift.wgsl", CONV_SHIFT),
     ("conv2d.wgsl", CONV2D),
     ("cast_f16.wgsl", CAST_F16),
     ("index.wgsl", INDEX),
@@ -104,6 +120,11 @@ pub const FILES: &[(&str, &str)] = &[
     ("softmax_xent.wgsl", SOFTMAX_XENT),
     ("norm.wgsl", NORM),
     ("pool.wgsl", POOL),
-    ("linear_texture.wgsl", LINEAR_TEXTURE),
+    ("cpu/linear_texture.wgsl", LINEAR_TEXTURE),
     ("augment.wgsl", AUGMENT),
+    ("cpu/unary_texture.wgsl", UNARY_TEXTURE),
+    ("cpu/binary_texture.wgsl", BINARY_TEXTURE),
+    ("cpu/optim_texture.wgsl", OPTIM_TEXTURE),
+    ("cpu/pool_texture.wgsl", POOL_TEXTURE),
+    ("cpu/reduce_texture.wgsl", REDUCE_TEXTURE),
 ];

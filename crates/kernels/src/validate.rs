@@ -52,16 +52,20 @@ mod tests {
     #[test]
     fn every_wgsl_file_on_disk_is_embedded_and_used_by_a_module() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders");
-        let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
-            .expect("shaders/ is readable")
-            .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        let mut on_disk: Vec<String> = ["", "cpu/"]
+            .iter()
+            .flat_map(|sub| {
+                std::fs::read_dir(dir.join(sub))
+                    .expect("shaders/ and shaders/cpu/ are readable")
+                    .filter_map(move |e| e.ok().map(|e| format!("{sub}{}", e.file_name().to_string_lossy())))
+            })
             .filter(|n| n.ends_with(".wgsl"))
             .collect();
         on_disk.sort();
         assert!(!on_disk.is_empty(), "no .wgsl files found in {}", dir.display());
         let mut embedded: Vec<String> = FILES.iter().map(|(n, _)| n.to_string()).collect();
         embedded.sort();
-        assert_eq!(on_disk, embedded, "source.rs FILES must list exactly the files in shaders/");
+        assert_eq!(on_disk, embedded, "source.rs FILES must list exactly the files in shaders/ and shaders/cpu/");
         for (name, text) in FILES {
             assert!(
                 Shader::ALL.iter().any(|s| s.parts().iter().any(|p| p == text)),
@@ -69,6 +73,14 @@ mod tests {
             );
             let on_disk = std::fs::read_to_string(dir.join(name)).expect("readable");
             assert_eq!(&on_disk, text, "{name}: embedded text differs from the file");
+        }
+    }
+
+    #[test]
+    fn only_the_software_adapter_wing_reads_textures() {
+        for &s in Shader::ALL {
+            let reads_textures = s.source().contains("texture_storage_2d");
+            assert!(!reads_textures || s.is_cpu_wing(), "{}: texture reads belong in shaders/cpu/", s.name());
         }
     }
 
@@ -84,15 +96,15 @@ mod tests {
 
     #[test]
     fn cpu_gemm_constants_resolve() {
-        use crate::ops::gemm_uniform::{GEMM, PACK, WG};
-        use crate::ops::{conv_gemm, gemm_texture};
+        use crate::cpu::gemm_uniform::{GEMM, PACK, WG};
+        use crate::cpu::{conv_im2col, gemm_texture};
         let epilogue = Constants::new(&[("WG", WG), ("FIRST", 0), ("LAST", 1), ("BIAS", 2), ("ACT", 7)]);
         let texture =
             Constants::new(&[("WG", 8), ("CG", 2), ("FIRST", 0), ("A_KC", 0), ("B_KC", 1), ("BIAS", 2), ("ACT", 7)]);
         for (k, c) in [
             (&GEMM, epilogue),
             (&PACK, Constants::default()),
-            (&conv_gemm::PACK, Constants::new(&[("MODE", 3)])),
+            (&conv_im2col::PACK, Constants::new(&[("MODE", 3)])),
             (&gemm_texture::GEMM, texture),
             (&gemm_texture::SPLIT_SUM, Constants::new(&[("ACCUMULATE", 1)])),
         ] {

@@ -8,11 +8,9 @@
 //! of the current batch, and records one compute pass. Submits happen in batches (`batch.rs`);
 //! only read-backs wait for the GPU.
 
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use wgtrain_kernels::ops::gemm_texture::TEXTURE_WIDTH;
-use wgtrain_kernels::ops::gemm_uniform::{UNIFORM_BINDINGS, WINDOW_FLOATS};
 use wgtrain_kernels::ops::tiles::GemmTiles;
 use wgtrain_kernels::{Access, Launch, PipelineCache};
 
@@ -21,13 +19,9 @@ use crate::batch::{Batch, FLUSH_EVERY};
 use crate::error::{Result, TensorError};
 use crate::fault::{self, FaultRecord, RECORD_BYTES};
 use crate::pipeline_file::{self, PipelineCacheDir, PipelineCacheStatus, PipelineFile};
-use crate::pool::{BufferPool, PoolStats, size_class};
+use crate::pool::{BufferKind, BufferPool, PoolStats, size_class};
 use crate::profile::{KernelTime, Profile};
-use crate::strategy::Strategy;
-use crate::texture::TexturePool;
-
-/// Default of [`Device::max_pack_bytes`]: keeps the pool from holding huge im2col buffers.
-const DEFAULT_MAX_PACK_BYTES: u64 = 64 << 20;
+use crate::strategy::{Execution, Strategy};
 
 /// One buffer binding: the buffer, the byte offset the binding starts at, and its size.
 pub type BufferRange<'a> = (&'a wgpu::Buffer, u64, u64);
@@ -56,9 +50,8 @@ pub(crate) struct DeviceInner {
     pipelines: PipelineCache,
     tiles: GemmTiles,
     cpu: bool,
-    /// A [`Strategy`] as `strategy as u8`.
-    strategy: AtomicU8,
-    max_pack_bytes: AtomicU64,
+    /// The strategy in force and the software-adapter wing's state (`strategy.rs`).
+    pub(crate) exec: Execution,
     /// The largest storage binding a dispatch may use: the adapter's limit, or less (see
     /// [`Device::set_max_binding_bytes`]).
     max_binding_bytes: AtomicU64,
@@ -67,7 +60,6 @@ pub(crate) struct DeviceInner {
     profile: Mutex<Option<Profile>>,
     pub(crate) batch: Mutex<Batch>,
     pool: Mutex<BufferPool>,
-    pub(crate) textures: Mutex<TexturePool>,
     /// Where device-side checks report bad input; read with every read-back (`fault.rs`).
     pub(crate) faults: FaultRecord,
     /// The driver's pipeline cache and the file it is kept in (`pipeline_file.rs`).
@@ -186,13 +178,7 @@ impl Device {
         // Kernels index bindings with u32 element counts and offsets: a binding (Metal allows
         // max_buffer_size) is capped at 4 GiB so that no count can wrap.
         let max_binding_bytes = limits.max_storage_buffer_binding_size.min(u32::MAX as u64);
-        // `WGTRAIN_STRATEGY` (or its older name `WGTRAIN_GEMM`) forces a strategy the adapter
-        // can run; otherwise software adapters take their textures (or windows), GPUs theirs.
-        let fits = |s: &Strategy| unfit(&limits, *s).is_none();
-        let preferred: &[Strategy] =
-            if cpu { &[Strategy::CpuTextures, Strategy::CpuWindows, Strategy::Gpu] } else { &[Strategy::Gpu] };
-        let strategy =
-            Strategy::from_env().filter(fits).or_else(|| preferred.iter().copied().find(fits)).unwrap_or(Strategy::Gpu);
+        let strategy = Strategy::choose(&limits, cpu);
         let (driver_cache, pipeline_file, pipeline_cache_status) =
             pipeline_file::open(&device, &info, &options.pipeline_cache);
         Ok(Device {
@@ -209,14 +195,12 @@ impl Device {
                 limits,
                 tiles,
                 cpu,
-                strategy: (strategy as u8).into(),
-                max_pack_bytes: DEFAULT_MAX_PACK_BYTES.into(),
+                exec: Execution::new(strategy),
                 max_binding_bytes: max_binding_bytes.into(),
                 profiling: profiling.into(),
                 profile: Mutex::new(profiling.then(Profile::default)),
                 batch: Mutex::new(batch),
                 pool: Mutex::new(BufferPool::default()),
-                textures: Mutex::new(TexturePool::default()),
                 errors,
                 lost,
             }),
@@ -251,29 +235,17 @@ impl Device {
     /// [`Strategy::Gpu`]; `WGTRAIN_STRATEGY=gpu|cpu-textures|cpu-windows` (or the older
     /// `WGTRAIN_GEMM=tiled|texture|uniform`) forces one at device creation.
     pub fn strategy(&self) -> Strategy {
-        Strategy::ALL[self.inner.strategy.load(Ordering::Relaxed) as usize]
+        self.inner.exec.strategy()
     }
     /// Chooses the strategy (tests run every one on one adapter). The software-adapter
     /// strategies need 15 uniform buffers per stage of 64 KiB each, and textures 4096 texels
     /// wide.
     pub fn set_strategy(&self, path: Strategy) -> Result<()> {
-        if let Some(why) = unfit(&self.inner.limits, path) {
+        if let Some(why) = path.unfit(&self.inner.limits) {
             return Err(TensorError::Argument { op: "set_strategy", why });
         }
-        self.inner.strategy.store(path as u8, Ordering::Relaxed);
+        self.inner.exec.set_strategy(path);
         Ok(())
-    }
-    /// The largest packed (im2col) operand of a convolution on the uniform GEMM path, in
-    /// bytes; a batch whose packs would be larger runs in image chunks.
-    pub fn max_pack_bytes(&self) -> u64 {
-        let limits = &self.inner.limits;
-        let binding = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
-        self.inner.max_pack_bytes.load(Ordering::Relaxed).min(binding)
-    }
-    /// Sets [`Device::max_pack_bytes`] (default 64 MiB): larger packs mean fewer dispatches and
-    /// more pooled memory.
-    pub fn set_max_pack_bytes(&self, bytes: u64) {
-        self.inner.max_pack_bytes.store(bytes, Ordering::Relaxed);
     }
     /// Turns per-kernel timing on (clearing earlier totals) or off. While on, every dispatch
     /// runs alone and is waited for: see [`crate::profile`]. `WGTRAIN_PROFILE=1` turns it on
@@ -365,8 +337,8 @@ impl Device {
         Err(TensorError::Gpu(all))
     }
 
-    /// A storage buffer of at least `bytes` bytes, from the pool when one is free.
-    pub(crate) fn alloc(&self, bytes: u64) -> Result<wgpu::Buffer> {
+    /// A buffer of `kind` of at least `bytes` bytes, from the pool when one is free.
+    pub(crate) fn alloc(&self, bytes: u64, kind: BufferKind) -> Result<wgpu::Buffer> {
         self.check_alive()?;
         let class = size_class(bytes);
         if class > self.inner.limits.max_buffer_size {
@@ -378,18 +350,14 @@ impl Device {
                 limit_name: "max_buffer_size",
             });
         }
-        if let Some(b) = lock(&self.inner.pool).take(class) {
+        if let Some(b) = lock(&self.inner.pool).take(class, kind) {
             return Ok(b);
         }
         let scope = self.inner.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let buffer = self.inner.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("wgtrain tensor"),
             size: class,
-            // UNIFORM: the CPU-adapter GEMM binds windows of packed tensors as uniforms.
-            usage: wgpu::BufferUsages::STORAGE
-                | wgpu::BufferUsages::UNIFORM
-                | wgpu::BufferUsages::COPY_SRC
-                | wgpu::BufferUsages::COPY_DST,
+            usage: kind.usages(),
             mapped_at_creation: false,
         });
         if pollster::block_on(scope.pop()).is_some() {
@@ -446,7 +414,11 @@ impl Device {
         self.check_alive()?;
         let limits = &self.inner.limits;
         for (r, a) in bindings.iter().zip(access) {
-            let Resource::Buffer((_, _, bytes)) = *r else { continue };
+            let Resource::Buffer((buffer, _, bytes)) = *r else { continue };
+            if *a == Access::Uniform && !buffer.usage().contains(wgpu::BufferUsages::UNIFORM) {
+                let why = "a uniform binding needs a buffer made for windows (BufferKind::Windows)".into();
+                return Err(TensorError::Argument { op, why });
+            }
             let (limit, limit_name) = match a {
                 Access::Uniform => (limits.max_uniform_buffer_binding_size, "max_uniform_buffer_binding_size"),
                 _ => (self.max_binding_bytes(), "max_storage_buffer_binding_size"),
@@ -620,33 +592,4 @@ impl Device {
         let skip = (offset - start) as usize;
         Ok(view[skip..skip + len as usize].to_vec())
     }
-}
-
-/// Why an adapter with `limits` cannot run strategy `s`, or `None` when it can: the
-/// software-adapter strategies need 15 uniform buffers of 64 KiB per stage (the windows, which
-/// also take what textures cannot), and `CpuTextures` textures 4096 texels wide.
-fn unfit(limits: &wgpu::Limits, s: Strategy) -> Option<String> {
-    if s == Strategy::CpuTextures && !texture_gemm_fits(limits) {
-        let height = limits.max_texture_dimension_2d;
-        return Some(format!(
-            "the texture GEMM needs textures {TEXTURE_WIDTH} texels wide (max_texture_dimension_2d is {height})"
-        ));
-    }
-    if s.is_cpu() && !uniform_gemm_fits(limits) {
-        let bytes = WINDOW_FLOATS * 4;
-        return Some(format!("the uniform GEMM needs {UNIFORM_BINDINGS} uniform buffers of {bytes} bytes per stage"));
-    }
-    None
-}
-
-/// Whether the adapter allows the texture GEMM's operand textures (and its fallback, the
-/// uniform GEMM).
-fn texture_gemm_fits(limits: &wgpu::Limits) -> bool {
-    limits.max_texture_dimension_2d >= TEXTURE_WIDTH && uniform_gemm_fits(limits)
-}
-
-/// Whether the adapter allows the uniform GEMM's bindings.
-fn uniform_gemm_fits(limits: &wgpu::Limits) -> bool {
-    limits.max_uniform_buffers_per_shader_stage >= UNIFORM_BINDINGS
-        && limits.max_uniform_buffer_binding_size >= WINDOW_FLOATS * 4
 }

@@ -32,12 +32,15 @@
 
 mod adapter;
 mod batch;
+mod cpu;
 mod creation;
 mod custom;
 mod device;
 mod dtype;
 mod error;
 mod fault;
+#[cfg(test)]
+mod layering;
 pub mod ops;
 mod pipeline_file;
 mod plan;
@@ -46,7 +49,6 @@ pub mod profile;
 pub mod shape;
 mod strategy;
 mod tensor;
-mod texture;
 
 pub use adapter::{AdapterChoice, AdapterSummary};
 pub use custom::{CustomKernel, KernelArg};

@@ -1,9 +1,8 @@
 //! The planner: ops describe the forms they can take, and the device, from its
 //! [`Strategy`](crate::Strategy), says which to try in which order.
 //!
-//! Streaming kernels (elementwise maps, max pooling, Adam, the
-//! first pass of reductions), which
-//! have a GPU form reading storage buffers and, for software adapters, a form reading its
+//! Streaming kernels (elementwise maps, max pooling, Adam, the first pass of reductions) have
+//! a GPU form reading storage buffers and, for software adapters, a form reading its
 //! inputs from linear textures. An op describes both forms and never asks which adapter it
 //! runs on; [`Device::run_streaming`] picks the first form the device's strategy takes, and a
 //! form that cannot serve the call (misaligned operands, a kernel with no texture variant)
@@ -12,9 +11,13 @@
 use wgtrain_kernels::Launch;
 
 use crate::device::Device;
-use crate::error::Result;
+use crate::error::{Result, TensorError};
 use crate::strategy::Strategy;
 use crate::tensor::Tensor;
+
+/// The fewest elements a streaming kernel reads through a texture: below this the copy and the
+/// pooled texture cost about what the storage loads they replace do.
+const MIN_STREAM_ELEMENTS: usize = 4096;
 
 /// The texture form of a streaming kernel: `inputs` become linear textures (its first
 /// bindings), `outputs` stay buffers.
@@ -48,12 +51,15 @@ pub(crate) enum Form {
 
 impl Device {
     /// The form for a call over `elements` elements whose texture form, if it has one, reads
-    /// `texture_inputs` textures: the texture form under `CpuTextures` when the call is large
-    /// enough and the adapter can bind that many textures, else the GPU form.
+    /// `texture_inputs` textures: the texture form under `CpuTextures` (whose storage-buffer
+    /// loads are scalar loops per lane and cost 4-5x a texture load plus its copy) when the
+    /// call has at least [`MIN_STREAM_ELEMENTS`] and the adapter can bind that many textures,
+    /// else the GPU form.
     pub(crate) fn streaming_form(&self, elements: usize, texture_inputs: Option<usize>) -> Form {
         let max_textures = self.limits().max_storage_textures_per_shader_stage as usize;
+        let textures = self.strategy() == Strategy::CpuTextures && elements >= MIN_STREAM_ELEMENTS;
         match texture_inputs {
-            Some(n) if n <= max_textures && self.streams_textures(elements) => Form::Textured,
+            Some(n) if n <= max_textures && textures => Form::Textured,
             _ => Form::Gpu,
         }
     }
@@ -92,6 +98,19 @@ impl Device {
             Strategy::CpuTextures => &[GemmForm::Textures, GemmForm::Windows],
             Strategy::CpuWindows => &[GemmForm::Windows],
         }
+    }
+
+    /// Records a GEMM call in the first of [`Device::gemm_forms`] that serves it: `serve(form)`
+    /// records the call in that form and returns `Ok(true)`, or declines with `Ok(false)` and
+    /// the next form is tried.
+    pub(crate) fn serve_gemm(&self, op: &'static str, mut serve: impl FnMut(GemmForm) -> Result<bool>) -> Result<()> {
+        for &form in self.gemm_forms() {
+            if serve(form)? {
+                return Ok(());
+            }
+        }
+        let why = format!("no GEMM form of the {} strategy serves this call", self.strategy());
+        Err(TensorError::Argument { op, why })
     }
 
     /// The most K-splits of a convolution's weight gradient on the tiled GEMM: a CPU adapter

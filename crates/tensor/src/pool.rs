@@ -23,6 +23,32 @@ pub fn size_class(bytes: u64) -> u64 {
     b.div_ceil(step) * step
 }
 
+/// What a pooled buffer may be bound as. Buffers are pooled per kind, so a buffer asks only
+/// for the usages its binding needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum BufferKind {
+    /// Storage bindings and copies: every tensor.
+    Storage,
+    /// Also uniform bindings: the packed operands the `cpu-windows` GEMM reads through 64 KiB
+    /// uniform windows (`cpu/matmul.rs`).
+    Windows,
+}
+
+impl BufferKind {
+    /// The usages a buffer of this kind is created with.
+    pub(crate) fn usages(self) -> wgpu::BufferUsages {
+        let storage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
+        match self {
+            BufferKind::Storage => storage,
+            BufferKind::Windows => storage | wgpu::BufferUsages::UNIFORM,
+        }
+    }
+
+    fn of(buffer: &wgpu::Buffer) -> BufferKind {
+        if buffer.usage().contains(wgpu::BufferUsages::UNIFORM) { BufferKind::Windows } else { BufferKind::Storage }
+    }
+}
+
 /// Counters for tests and reports.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PoolStats {
@@ -38,14 +64,14 @@ pub struct PoolStats {
 
 #[derive(Default)]
 pub(crate) struct BufferPool {
-    free: HashMap<u64, Vec<wgpu::Buffer>>,
+    free: HashMap<(u64, BufferKind), Vec<wgpu::Buffer>>,
     pub(crate) stats: PoolStats,
 }
 
 impl BufferPool {
-    /// A free buffer of this class, if any.
-    pub(crate) fn take(&mut self, class: u64) -> Option<wgpu::Buffer> {
-        let b = self.free.get_mut(&class)?.pop()?;
+    /// A free buffer of this class and kind, if any.
+    pub(crate) fn take(&mut self, class: u64, kind: BufferKind) -> Option<wgpu::Buffer> {
+        let b = self.free.get_mut(&(class, kind))?.pop()?;
         self.stats.pooled_bytes -= class;
         self.stats.live_bytes += class;
         Some(b)
@@ -64,7 +90,7 @@ impl BufferPool {
             let class = b.size();
             self.stats.pooled_bytes += class;
             self.stats.live_bytes -= class;
-            self.free.entry(class).or_default().push(b);
+            self.free.entry((class, BufferKind::of(&b))).or_default().push(b);
         }
     }
 

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::device::Device;
 use crate::dtype::DType;
 use crate::error::{Result, TensorError};
+use crate::pool::BufferKind;
 use crate::shape::{axis, broadcast_shapes, check_rank, contiguous_strides};
 
 /// A device buffer owned by the tensors that view it; released to the pool on drop.
@@ -26,7 +27,7 @@ pub struct Storage {
 }
 
 impl Storage {
-    pub(crate) fn new(device: &Device, len: usize, dtype: DType) -> Result<Storage> {
+    pub(crate) fn new(device: &Device, len: usize, dtype: DType, kind: BufferKind) -> Result<Storage> {
         // Checked: an element count that fits in usize may still overflow as bytes.
         let bytes = len.checked_mul(dtype.size()).ok_or_else(|| TensorError::Limit {
             op: "alloc",
@@ -36,7 +37,7 @@ impl Storage {
             limit_name: "max_buffer_size",
         })?;
         let bytes = bytes.max(4) as u64;
-        let buffer = device.alloc(bytes)?;
+        let buffer = device.alloc(bytes, kind)?;
         Ok(Storage { device: device.clone(), buffer: Some(buffer), len, dtype, version: AtomicU64::new(0) })
     }
     pub(crate) fn buffer(&self) -> &wgpu::Buffer {
@@ -74,8 +75,13 @@ impl std::fmt::Debug for Tensor {
 impl Tensor {
     /// A new, uninitialized contiguous tensor (every kernel writes all of its output).
     pub(crate) fn empty(device: &Device, shape: &[usize], dtype: DType) -> Result<Tensor> {
+        Tensor::empty_of(device, shape, dtype, BufferKind::Storage)
+    }
+
+    /// [`Tensor::empty`] in a buffer of `kind`.
+    pub(crate) fn empty_of(device: &Device, shape: &[usize], dtype: DType, kind: BufferKind) -> Result<Tensor> {
         check_rank("empty", shape)?;
-        let storage = Storage::new(device, shape.iter().product(), dtype)?;
+        let storage = Storage::new(device, shape.iter().product(), dtype, kind)?;
         Ok(Tensor { storage: Arc::new(storage), shape: shape.to_vec(), strides: contiguous_strides(shape), offset: 0 })
     }
 

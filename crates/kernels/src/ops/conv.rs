@@ -12,6 +12,17 @@ use super::tiles::GemmTiles;
 use crate::launch::grid_1d;
 use crate::{Access, KernelSpec, Launch, Shader};
 
+/// Which pass of a convolution a call computes (the strategies' forms take it as one value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConvPass {
+    /// y from x and w (A packed from w, B from x, in the CPU forms).
+    Forward,
+    /// dx from dy and w (A packed from w, B from dy).
+    GradInput,
+    /// dw from dy and x (A packed from dy, B from x).
+    GradWeight,
+}
+
 /// Parameters of `conv2d.wgsl`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq)]

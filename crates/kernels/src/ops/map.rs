@@ -170,10 +170,10 @@ pub static BINARY: KernelSpec = KernelSpec { shader: Shader::Binary, entry: "bin
 /// [`UNARY`] reading its operand from a linear texture, four elements per invocation, for
 /// contiguous operands on CPU adapters ([`MapParams::texel_aligned`]): (x texture, out).
 pub static UNARY_TEXTURE: KernelSpec =
-    KernelSpec { shader: Shader::Unary, entry: "unary_map_texture", bindings: &[T, W] };
+    KernelSpec { shader: Shader::UnaryTexture, entry: "unary_map_texture", bindings: &[T, W] };
 /// [`BINARY`] reading both operands from linear textures: (a texture, b texture, out).
 pub static BINARY_TEXTURE: KernelSpec =
-    KernelSpec { shader: Shader::Binary, entry: "binary_map_texture", bindings: &[T, T, W] };
+    KernelSpec { shader: Shader::BinaryTexture, entry: "binary_map_texture", bindings: &[T, T, W] };
 /// [`TernaryOp`] over three broadcast operands: (a, b, c, out).
 pub static TERNARY: KernelSpec = KernelSpec { shader: Shader::Ternary, entry: "ternary_map", bindings: &[R, R, R, W] };
 /// Strided copy of raw 32-bit words (f32, i32 or u32): (src, dst); dst may be a strided view.

@@ -1,20 +1,14 @@
 //! Launchers, one module per op family: each defines the family's params struct (the exact
 //! layout of its WGSL struct), its op codes, and functions that turn params into a [`Launch`].
-//! The CPU twins in [`crate::reference`] take the same params structs.
+//! The CPU twins in [`crate::reference`] take the same params structs. The software-adapter
+//! strategies' own launchers (their GEMMs, packs and convolution forms) are in [`crate::cpu`].
 //!
 //! [`Launch`]: crate::Launch
 
 pub mod augment;
-pub mod c_layout;
 pub mod conv;
-pub mod conv_gemm;
-pub mod conv_shift;
-pub mod conv_texture;
-pub mod conv_uniform;
 pub mod fault;
 pub mod fill;
-pub mod gemm_texture;
-pub mod gemm_uniform;
 pub mod index;
 pub mod map;
 pub mod matmul;

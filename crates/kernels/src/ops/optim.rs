@@ -219,7 +219,7 @@ pub static ADAM4: KernelSpec =
 /// `ADAM4` reading param, grad and the moments from linear textures (CPU adapters): (param,
 /// grad, exp_avg, exp_avg_sq textures; param, exp_avg, exp_avg_sq outputs).
 pub static ADAM_TEXTURE: KernelSpec = KernelSpec {
-    shader: Shader::Optim,
+    shader: Shader::OptimTexture,
     entry: "adam_update_texture",
     bindings: &[Texture, Texture, Texture, Texture, ReadWrite, ReadWrite, ReadWrite],
 };

@@ -90,12 +90,12 @@ pub static MAX_BACKWARD: KernelSpec =
 /// `MAX_FORWARD` for disjoint windows with x read from a linear texture (CPU adapters), four
 /// outputs an invocation ([`texture_forward`]): (x texture, y, argmax), both bound in whole vec4s.
 pub static MAX_FORWARD_TEXTURE: KernelSpec =
-    KernelSpec { shader: Shader::Pool, entry: "max_pool_forward_texture", bindings: &[Access::Texture, W, W] };
+    KernelSpec { shader: Shader::PoolTexture, entry: "max_pool_forward_texture", bindings: &[Access::Texture, W, W] };
 /// `MAX_BACKWARD` for disjoint windows with dy and the indices read from linear textures, four
 /// input elements an invocation ([`texture_backward`]): (dy texture, argmax texture, dx in
 /// whole vec4s).
 pub static MAX_BACKWARD_TEXTURE: KernelSpec = KernelSpec {
-    shader: Shader::Pool,
+    shader: Shader::PoolTexture,
     entry: "max_pool_backward_texture",
     bindings: &[Access::Texture, Access::TextureU32, W],
 };

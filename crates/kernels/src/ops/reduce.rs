@@ -119,10 +119,10 @@ pub static REDUCE_ROWS_SUBGROUP: KernelSpec =
 /// A thread per row segment (inner == 1) folding whole texels of x read from a linear texture
 /// (CPU adapters): (x texture, aux, out).
 pub static REDUCE_ROWS_TEXTURE: KernelSpec =
-    KernelSpec { shader: Shader::Reduce, entry: "reduce_rows_texture", bindings: &[Access::Texture, R, W] };
+    KernelSpec { shader: Shader::ReduceTexture, entry: "reduce_rows_texture", bindings: &[Access::Texture, R, W] };
 /// `REDUCE_COLS` reading x from a linear texture (CPU adapters): (x texture, aux, out).
 pub static REDUCE_COLS_TEXTURE: KernelSpec =
-    KernelSpec { shader: Shader::Reduce, entry: "reduce_cols_texture", bindings: &[Access::Texture, R, W] };
+    KernelSpec { shader: Shader::ReduceTexture, entry: "reduce_cols_texture", bindings: &[Access::Texture, R, W] };
 /// Arg reduction, a workgroup per row: (x, candidates, out).
 pub static ARGREDUCE_ROWS: KernelSpec =
     KernelSpec { shader: Shader::Reduce, entry: "argreduce_rows", bindings: &[R, R, W] };

@@ -1,17 +1,16 @@
 //! 2-D convolution (NCHW) forward, both backward passes, and conv_transpose2d. On GPUs all run
-//! on the implicit-GEMM kernels of `conv2d.wgsl` (see that file for why implicit GEMM); on the
-//! CPU-adapter GEMM paths as an explicit im2col pack (for most stride-1 passes, shifted copies
-//! of the source instead) plus the texture GEMM (`conv_texture`, the GEMM form `Textures`) or the
-//! uniform-window GEMM (`conv_uniform`, the form `Windows`).
+//! on the implicit-GEMM kernels of `conv2d.wgsl` (see that file for why implicit GEMM); on
+//! software adapters, in the `cpu` wing, as an explicit im2col pack (for most stride-1 passes,
+//! shifted copies of the source instead) plus the texture GEMM (the GEMM form `Textures`) or
+//! the uniform-window GEMM (the form `Windows`). The planner orders the forms.
 //! Inputs are made contiguous first.
 
+use wgtrain_kernels::ops::conv::ConvPass;
 use wgtrain_kernels::ops::conv::{self, ConvGeometry, ConvParams, out_extent};
-use wgtrain_kernels::ops::conv_gemm::ConvPass;
 use wgtrain_kernels::ops::map::UnaryOp;
 use wgtrain_kernels::ops::matmul::fusable_activation;
 
-use super::conv_texture::conv_texture;
-use super::conv_uniform::conv_uniform;
+use crate::cpu;
 use crate::dtype::DType;
 use crate::error::{Result, TensorError};
 use crate::plan::GemmForm;
@@ -84,23 +83,25 @@ fn params(op: &'static str, x: [usize; 4], w: [usize; 4], o: &Conv2dOptions) -> 
     Ok(p)
 }
 
-/// Runs `pass` on the device's CPU-adapter GEMM path, if it has one: `Ok(false)` on the tiled
-/// path (real GPUs), where the caller launches the implicit GEMM instead.
-fn cpu_conv(
+/// Runs `pass` in the first GEMM form of the device that serves it: `tiled` records the
+/// implicit GEMM of `conv2d.wgsl` (GPUs); the software adapters' forms are in the `cpu` wing.
+/// `operands` are the sources of the A and B packs there: (w, x) forward, (w, dy) grad input,
+/// (dy, x) grad weight.
+fn run_pass(
     op: &'static str,
     p: &ConvParams,
     pass: ConvPass,
     operands: [&Tensor; 2],
     bias: Option<&Tensor>,
     out: &Tensor,
-) -> Result<bool> {
-    // The first form serves every convolution: the texture form falls back to windows itself.
-    match out.device().gemm_forms()[0] {
-        GemmForm::Tiled => return Ok(false),
-        GemmForm::Textures => conv_texture(op, p, pass, operands, bias, out)?,
-        GemmForm::Windows => conv_uniform(op, p, pass, operands, bias, out)?,
-    }
-    Ok(true)
+    tiled: impl FnOnce() -> Result<()>,
+) -> Result<()> {
+    let mut tiled = Some(tiled);
+    out.device().serve_gemm(op, |form| match form {
+        GemmForm::Tiled => tiled.take().map_or(Ok(false), |record| record().map(|()| true)),
+        GemmForm::Textures => cpu::conv_texture(p, pass, operands, bias, out),
+        GemmForm::Windows => cpu::conv_uniform(op, p, pass, operands, bias, out).map(|()| true),
+    })
 }
 
 fn check_bias(op: &'static str, bias: Option<&Tensor>, channels: usize) -> Result<Option<Tensor>> {
@@ -126,12 +127,11 @@ impl Tensor {
         if out.is_empty() {
             return Ok(out);
         }
-        if cpu_conv(op, &p, ConvPass::Forward, [&w, &x], bias.as_ref(), &out)? {
-            return Ok(out);
-        }
-        let launch = conv::forward(&p, self.device().gemm_tiles());
-        let b = bias.as_ref().unwrap_or(&w).binding();
-        self.device().dispatch(&launch, &[x.binding(), w.binding(), b, out.binding()])?;
+        run_pass(op, &p, ConvPass::Forward, [&w, &x], bias.as_ref(), &out, || {
+            let launch = conv::forward(&p, self.device().gemm_tiles());
+            let b = bias.as_ref().unwrap_or(&w).binding();
+            self.device().dispatch(&launch, &[x.binding(), w.binding(), b, out.binding()])
+        })?;
         Ok(out)
     }
 
@@ -161,12 +161,11 @@ impl Tensor {
         if out.is_empty() {
             return Ok(out);
         }
-        if cpu_conv("conv2d_grad_input", p, ConvPass::GradInput, [&w, &dy], bias.as_ref(), &out)? {
-            return Ok(out);
-        }
-        let launch = conv::grad_input(p, self.device().gemm_tiles());
-        let b = bias.as_ref().unwrap_or(&w).binding();
-        self.device().dispatch(&launch, &[dy.binding(), w.binding(), b, out.binding()])?;
+        run_pass("conv2d_grad_input", p, ConvPass::GradInput, [&w, &dy], bias.as_ref(), &out, || {
+            let launch = conv::grad_input(p, self.device().gemm_tiles());
+            let b = bias.as_ref().unwrap_or(&w).binding();
+            self.device().dispatch(&launch, &[dy.binding(), w.binding(), b, out.binding()])
+        })?;
         Ok(out)
     }
 
@@ -175,7 +174,7 @@ impl Tensor {
     pub fn conv2d_grad_weight(&self, x: &Tensor, weight_shape: [usize; 4], o: &Conv2dOptions) -> Result<Tensor> {
         let op = "conv2d_grad_weight";
         self.same_device(op, x)?;
-        let mut p = params(op, dims4(op, "input", x)?, weight_shape, o)?;
+        let p = params(op, dims4(op, "input", x)?, weight_shape, o)?;
         let want = [p.batch, p.out_c, p.out_h, p.out_w].map(|v| v as usize);
         if dims4(op, "gradient", self)? != want {
             return Err(TensorError::Shape { op, expected: format!("dy of shape {want:?}"), got: self.shape.clone() });
@@ -187,19 +186,18 @@ impl Tensor {
         if out.is_empty() {
             return Ok(out);
         }
-        if cpu_conv(op, &p, ConvPass::GradWeight, [&dy, &x], None, &out)? {
-            return Ok(out);
-        }
-        let splits = conv::grad_weight_splits(&p, tiles, dev.max_grad_weight_splits());
-        let launch = conv::grad_weight(&mut p, tiles, splits);
-        if p.splits == 1 {
-            dev.dispatch(&launch, &[dy.binding(), x.binding(), dy.binding(), out.binding()])?;
-            return Ok(out);
-        }
-        let partial = Tensor::empty(dev, &[p.splits as usize, p.weight_len()], DType::F32)?;
-        dev.dispatch(&launch, &[dy.binding(), x.binding(), dy.binding(), partial.binding()])?;
-        let sum = conv::splitk_sum(&p, tiles);
-        dev.dispatch(&sum, &[partial.binding(), partial.binding(), partial.binding(), out.binding()])?;
+        run_pass(op, &p, ConvPass::GradWeight, [&dy, &x], None, &out, || {
+            let mut p = p;
+            let splits = conv::grad_weight_splits(&p, tiles, dev.max_grad_weight_splits());
+            let launch = conv::grad_weight(&mut p, tiles, splits);
+            if p.splits == 1 {
+                return dev.dispatch(&launch, &[dy.binding(), x.binding(), dy.binding(), out.binding()]);
+            }
+            let partial = Tensor::empty(dev, &[p.splits as usize, p.weight_len()], DType::F32)?;
+            dev.dispatch(&launch, &[dy.binding(), x.binding(), dy.binding(), partial.binding()])?;
+            let sum = conv::splitk_sum(&p, tiles);
+            dev.dispatch(&sum, &[partial.binding(), partial.binding(), partial.binding(), out.binding()])
+        })?;
         Ok(out)
     }
 

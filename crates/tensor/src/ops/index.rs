@@ -13,9 +13,9 @@ use wgtrain_kernels::KernelSpec;
 use wgtrain_kernels::ops::fault::FaultOp;
 use wgtrain_kernels::ops::index::{self, IndexParams};
 
+use super::ignore_bits;
 use crate::dtype::DType;
 use crate::error::{Result, TensorError};
-use crate::fault::ignore_bits;
 use crate::shape::{axis, check_rank};
 use crate::tensor::Tensor;
 

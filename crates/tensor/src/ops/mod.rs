@@ -2,9 +2,8 @@
 //! shapes on mismatch), then records its kernel(s); none waits for the GPU.
 
 mod augment;
+mod checks;
 mod conv;
-mod conv_texture;
-mod conv_uniform;
 mod copy;
 mod elementwise;
 mod index;
@@ -17,6 +16,7 @@ mod rows;
 mod softmax;
 
 pub use augment::AugmentOptions;
+pub(crate) use checks::ignore_bits;
 pub use conv::Conv2dOptions;
 pub use matmul::MatmulOptions;
 pub use norm::{BatchNormOutput, LayerNormOutput, NormGrads};

@@ -27,9 +27,9 @@ use wgtrain_kernels::ops::fault::FaultOp;
 use wgtrain_kernels::ops::softmax::{self as sm, SoftmaxParams};
 use wgtrain_kernels::ops::softmax_xent::{self as xent, XentParams};
 
+use super::ignore_bits;
 use crate::dtype::DType;
 use crate::error::{Result, TensorError};
-use crate::fault::ignore_bits;
 use crate::shape::axis;
 use crate::tensor::Tensor;
 

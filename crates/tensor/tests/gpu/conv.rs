@@ -4,10 +4,9 @@
 //! paths: the implicit GEMM, and the CPU adapters' im2col packs read through uniform windows or
 //! copied into textures.
 
-use wgtrain_kernels::ops::conv::{ConvGeometry, ConvParams, out_extent};
-use wgtrain_kernels::ops::conv_gemm::ConvPass;
+use wgtrain_kernels::cpu::{conv_shift, conv_texture};
+use wgtrain_kernels::ops::conv::{ConvGeometry, ConvParams, ConvPass, out_extent};
 use wgtrain_kernels::ops::map::UnaryOp;
-use wgtrain_kernels::ops::{conv_shift, conv_texture};
 use wgtrain_kernels::reference;
 use wgtrain_tensor::{Conv2dOptions, Device, Strategy, Tensor};
 
@@ -169,6 +168,20 @@ fn deep_reductions_and_image_chunks_match_the_twins() {
     assert_eq!(conv_texture::conv_texture(&p, ConvPass::GradWeight, per_call, p.batch - per_call).texture.splits, 1);
     check_passes(&c, &limited(Strategy::CpuTextures, limit), "texture, chunks");
 }
+#[test]
+fn an_image_too_large_for_any_pack_is_refused_by_the_last_form_that_tried_it() {
+    // The texture form declines an image whose packs exceed the limit, the windows form takes
+    // the call and refuses it by name: an error, never a silent fallback or a panic.
+    for strategy in [Strategy::CpuTextures, Strategy::CpuWindows] {
+        let dev = limited(strategy, 1024);
+        let x = Tensor::from_slice(&dev, &data(1, 2 * 3 * 16 * 16, -1.0, 1.0), &[2, 3, 16, 16]).unwrap();
+        let w = Tensor::from_slice(&dev, &data(2, 4 * 3 * 3 * 3, -1.0, 1.0), &[4, 3, 3, 3]).unwrap();
+        let e = x.conv2d(&w, None, &Conv2dOptions { padding: [1, 1], ..Default::default() }).unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains("conv2d") && msg.contains("exceeds 1024 bytes"), "{strategy}: {msg}");
+    }
+}
+
 #[test]
 fn stride_one_passes_read_shifted_copies_and_match_the_twins() {
     // Stride-1 passes whose padded grid is mostly output skip the im2col pack on the texture

@@ -4,7 +4,7 @@
 //! adapter; shapes the texture plan declines fall back to uniform windows there, so the last
 //! test picks shapes it accepts.
 
-use wgtrain_kernels::ops::gemm_texture::TexturePlan;
+use wgtrain_kernels::cpu::gemm_texture::TexturePlan;
 use wgtrain_kernels::ops::map::UnaryOp;
 use wgtrain_kernels::ops::matmul::MatmulParams;
 use wgtrain_kernels::reference;

@@ -3,18 +3,18 @@
 //! read-only storage texture, which llvmpipe loads through its image path: 1.4x the uniform
 //! gathers of [`super::gemm_uniform`] in the same inner loop, and no 64 KiB window. So one
 //! dispatch covers all of K (C is stored once, with its epilogue) and a matmul needs no pack.
-//! Same contract as [`super::matmul`]; a [`TexturePlan`] exists only where the strides let four
+//! Same contract as [`crate::ops::matmul`]; a [`TexturePlan`] exists only where the strides let four
 //! consecutive elements of the contiguous dimension form one texel, else the caller takes the
 //! uniform-window path ([`super::gemm_uniform`]). [`TextureGemm`] is the dispatch itself, also
-//! used by the convolutions ([`super::conv_texture`]): C placed by a [`CLayout`], and K split
+//! used by the convolutions ([`super::conv_texture`]): C placed by a [`OutputLayout`], and K split
 //! across workgroups where C has too few tiles to keep the threads busy.
 
 use bytemuck::{Pod, Zeroable};
 
-use super::c_layout::{CLayout, PixelGrid};
-use super::map::UnaryOp;
-use super::matmul::MatmulParams;
+use super::output_layout::{OutputLayout, PixelGrid};
 use crate::launch::grid_1d;
+use crate::ops::map::UnaryOp;
+use crate::ops::matmul::MatmulParams;
 use crate::{Access, Constants, KernelSpec, Launch, Shader};
 
 /// Texels per texture row (the shader's `t & 4095`, `t >> 12`).
@@ -55,13 +55,13 @@ pub struct GemmTextureParams {
     pub alpha: f32,
     /// Bias elements between batches.
     pub bias_batch: u32,
-    /// Element offset of C ([`CLayout::base`]).
+    /// Element offset of C ([`OutputLayout::base`]).
     pub c_off: u32,
     /// Elements between batches of C.
     pub c_batch: u32,
-    /// C columns per contiguous run ([`CLayout::inner`]).
+    /// C columns per contiguous run ([`OutputLayout::inner`]).
     pub c_inner: u32,
-    /// Elements between runs of C ([`CLayout::outer`]).
+    /// Elements between runs of C ([`OutputLayout::outer`]).
     pub c_outer: u32,
     /// K splits (workgroup z is batch * splits + split).
     pub splits: u32,
@@ -276,7 +276,7 @@ impl TexturePlan {
         if (a.k_contiguous || b.k_contiguous) && !p.k.is_multiple_of(4) || a.height().max(b.height()) > max_height {
             return None;
         }
-        let gemm = TextureGemm::new(p, &a, &b, &CLayout::matmul(p), false);
+        let gemm = TextureGemm::new(p, &a, &b, &OutputLayout::matmul(p), false);
         Some(TexturePlan { a, b, launch: gemm.launch })
     }
 }
@@ -299,7 +299,13 @@ impl TextureGemm {
     /// storing C as `c`. With `may_split`, a product with too few tiles for the adapter's
     /// threads and a deep K is split along K; that needs a plain contiguous C, no bias and no
     /// activation (a convolution's grad weight), and is not done otherwise.
-    pub fn new(p: &MatmulParams, a: &TextureOperand, b: &TextureOperand, c: &CLayout, may_split: bool) -> TextureGemm {
+    pub fn new(
+        p: &MatmulParams,
+        a: &TextureOperand,
+        b: &TextureOperand,
+        c: &OutputLayout,
+        may_split: bool,
+    ) -> TextureGemm {
         let batch = p.batch.max(1);
         let (wg, cg) = shape(p.m, p.n, batch);
         let (tile_rows, tile_cols) = tile(wg, cg);
@@ -463,7 +469,7 @@ mod tests {
     fn c_is_stored_as_vec4_only_where_every_run_of_four_is_aligned() {
         let p = params(64, 10_816, 288);
         let (a, b) = (TextureOperand::packed(64, 288, 1), TextureOperand::packed(10_816, 288, 1));
-        let nchw = |inner, base| CLayout {
+        let nchw = |inner, base| OutputLayout {
             base,
             batch_stride: 0,
             inner,
@@ -473,8 +479,8 @@ mod tests {
             accumulate: false,
             grid: None,
         };
-        let entry = |c: &CLayout| TextureGemm::new(&p, &a, &b, c, false).launch.kernel.entry;
-        assert_eq!(entry(&CLayout::matmul(&p)), "gemm_texture_vec4");
+        let entry = |c: &OutputLayout| TextureGemm::new(&p, &a, &b, c, false).launch.kernel.entry;
+        assert_eq!(entry(&OutputLayout::matmul(&p)), "gemm_texture_vec4");
         // 13 x 13 images: a run of four columns can straddle two images.
         assert_eq!(entry(&nchw(169, 0)), "gemm_texture");
         assert_eq!(entry(&nchw(16, 0)), "gemm_texture_vec4");
@@ -485,7 +491,7 @@ mod tests {
     fn only_a_plain_deep_product_with_few_tiles_splits_k() {
         let p = MatmulParams { act: UnaryOp::Identity as u32, ..params(32, 27, 57_600) };
         let (a, b) = (TextureOperand::packed(32, 57_600, 1), TextureOperand::packed(28, 57_600, 1));
-        let c = CLayout::matmul(&p);
+        let c = OutputLayout::matmul(&p);
         let g = TextureGemm::new(&p, &a, &b, &c, true);
         assert_eq!(g.splits, PARALLEL, "one 32 x 32 tile: split until {PARALLEL} workgroups");
         assert_eq!(g.launch.workgroups, [1, 1, PARALLEL], "8 invocations of 8 x 16: one 32 x 32 tile");
@@ -495,7 +501,7 @@ mod tests {
         assert_eq!(TextureGemm::new(&bias, &a, &b, &c, true).splits, 1, "an epilogue cannot run on partials");
         let shallow = MatmulParams { k: 64, ..p };
         assert_eq!(TextureGemm::new(&shallow, &a, &b, &c, true).splits, 1, "too shallow to pay for partials");
-        let nchw = CLayout { inner: 9, outer: 100, ..c };
+        let nchw = OutputLayout { inner: 9, outer: 100, ..c };
         assert_eq!(TextureGemm::new(&p, &a, &b, &nchw, true).splits, 1, "partials are plain matrices");
     }
 }

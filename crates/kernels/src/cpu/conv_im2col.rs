@@ -16,11 +16,11 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::c_layout::CLayout;
-use super::conv::ConvParams;
 use super::gemm_uniform::Panel;
-use super::map::UnaryOp;
-use super::matmul::MatmulParams;
+use super::output_layout::OutputLayout;
+use crate::ops::conv::{ConvParams, ConvPass};
+use crate::ops::map::UnaryOp;
+use crate::ops::matmul::MatmulParams;
 use crate::{Access, Constants, KernelSpec, Launch, Shader};
 
 /// Parameters of `conv_pack.wgsl`.
@@ -101,17 +101,6 @@ pub struct Pack {
     mode: u32,
 }
 
-/// Which pass of the convolution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConvPass {
-    /// A packed from w, B from x.
-    Forward,
-    /// A packed from w, B from dy.
-    GradInput,
-    /// A packed from dy, B from x.
-    GradWeight,
-}
-
 /// One conv pass as a GEMM, before any operand layout is chosen.
 #[derive(Debug, Clone, Copy)]
 pub struct PassGemm {
@@ -120,7 +109,7 @@ pub struct PassGemm {
     /// How A and B are gathered from their sources ([`ConvPass`] says which tensors).
     pub packs: [Pack; 2],
     /// Where C goes: NCHW rows of y or dx, or dw (accumulated after the first image chunk).
-    pub layout: CLayout,
+    pub layout: OutputLayout,
 }
 
 impl Pack {
@@ -215,7 +204,7 @@ pub fn pass_gemm(p: &ConvParams, pass: ConvPass, first: u32, count: u32) -> Pass
         ConvPass::Forward => (
             Pack::strided(0, ocg * icg * taps, icg * taps, [1, icg * taps, 0]),
             Pack::image(IM2COL, first * x_image, icg * hw, [p.in_c, p.in_h, p.in_w], [p.out_h, p.out_w], p),
-            CLayout {
+            OutputLayout {
                 base: first * y_image,
                 batch_stride: ocg * ohw,
                 inner: ohw,
@@ -236,7 +225,7 @@ pub fn pass_gemm(p: &ConvParams, pass: ConvPass, first: u32, count: u32) -> Pass
                 [p.in_h, p.in_w],
                 p,
             ),
-            CLayout {
+            OutputLayout {
                 base: first * x_image,
                 batch_stride: icg * hw,
                 inner: hw,
@@ -250,7 +239,7 @@ pub fn pass_gemm(p: &ConvParams, pass: ConvPass, first: u32, count: u32) -> Pass
         ConvPass::GradWeight => (
             Pack::strided(first * y_image, ocg * ohw, ohw, [1, ohw, y_image]),
             Pack::image(IM2COL_TAP_ROWS, first * x_image, icg * hw, [p.in_c, p.in_h, p.in_w], [p.out_h, p.out_w], p),
-            CLayout {
+            OutputLayout {
                 base: 0,
                 batch_stride: ocg * icg * taps,
                 inner: icg * taps,

@@ -1,4 +1,4 @@
-//! Linear operand textures of the CPU-adapter path ([`crate::Strategy::CpuTextures`]): the texture
+//! Linear operand textures of the software-adapter wing ([`crate::Strategy::CpuTextures`]): the texture
 //! GEMM's operands, the conv packs' sources, and the inputs of the streaming kernels (maps,
 //! Adam, reductions, max pooling), which read texels far faster than storage buffers there.
 //! rgba32float (or rgba32uint for indices), [`TEXTURE_WIDTH`] texels wide, filled by a linear
@@ -12,49 +12,16 @@
 //! compute pass and orders the copy after the reads). Buffers need retiring instead because
 //! `write_buffer` runs ahead of the whole submit.
 
-use std::collections::HashMap;
-
-use wgtrain_kernels::ops::gemm_texture::TEXTURE_WIDTH;
-
 use wgtrain_kernels::Launch;
+use wgtrain_kernels::cpu::gemm_texture::TEXTURE_WIDTH;
 
+use super::state::{OperandTexture, height_class};
 use crate::device::{Device, Resource, lock};
 use crate::error::{Result, TensorError};
-use crate::strategy::Strategy;
 use crate::tensor::Tensor;
-
-/// The fewest elements a streaming kernel reads through a texture: below this the copy and the
-/// pooled texture cost about what the storage loads they replace do.
-const MIN_STREAM_ELEMENTS: usize = 4096;
 
 /// Bytes of one texture row (the copy's `bytes_per_row`; a multiple of 256 as copies require).
 const ROW_BYTES: u64 = TEXTURE_WIDTH as u64 * 16;
-
-/// An operand texture and the view its dispatches bind (made once, pooled with it).
-pub(crate) struct OperandTexture {
-    texture: wgpu::Texture,
-    pub(crate) view: wgpu::TextureView,
-}
-
-/// Free operand textures by format and height.
-#[derive(Default)]
-pub(crate) struct TexturePool {
-    free: HashMap<(wgpu::TextureFormat, u32), Vec<OperandTexture>>,
-    /// Textures created since the device opened (flat once a workload is warm).
-    pub(crate) created: u64,
-}
-
-/// The height a texture of `rows` rows is allocated with: powers of two up to 16, then steps
-/// of 1/16 of the next power of two (under 12.5 % slack), capped at `max`.
-fn height_class(rows: u32, max: u32) -> u32 {
-    let class = if rows <= 16 {
-        rows.max(1).next_power_of_two()
-    } else {
-        let step = rows.next_power_of_two() / 16;
-        rows.div_ceil(step) * step
-    };
-    class.min(max)
-}
 
 impl Device {
     /// A pooled texture holding all of `t`'s buffer from element 0 (the conv packs read their
@@ -122,14 +89,6 @@ impl Device {
         Ok(operand)
     }
 
-    /// Whether streaming kernels (elementwise maps, optimizer updates, pooling) read contiguous
-    /// operands of `n` elements through linear textures: on the texture path (CPU adapters,
-    /// whose storage-buffer loads are scalar loops per lane and cost 4-5x a texture load plus
-    /// its copy), for operands of at least [`MIN_STREAM_ELEMENTS`].
-    pub(crate) fn streams_textures(&self, n: usize) -> bool {
-        self.strategy() == Strategy::CpuTextures && n >= MIN_STREAM_ELEMENTS
-    }
-
     /// Records `launch` with `inputs` (contiguous tensors) copied whole into linear textures as its first bindings (in the format the kernel declares for each), then
     /// `buffers` as the rest. A texture starts at the tensor's offset rounded down to a texel,
     /// so element `k` of the tensor is element `offset % 4 + k` of its texture.
@@ -167,16 +126,16 @@ impl Device {
     /// Hands an operand texture back once its dispatch is recorded (see the module docs).
     pub(crate) fn recycle_texture(&self, operand: OperandTexture) {
         let key = (operand.texture.format(), operand.texture.height());
-        lock(&self.inner.textures).free.entry(key).or_default().push(operand);
+        lock(&self.inner.exec.wing.textures).free.entry(key).or_default().push(operand);
     }
 
     /// Operand textures created so far (flat once a workload is warm).
     pub fn textures_created(&self) -> u64 {
-        lock(&self.inner.textures).created
+        lock(&self.inner.exec.wing.textures).created
     }
 
     fn take_texture(&self, format: wgpu::TextureFormat, height: u32) -> Result<OperandTexture> {
-        if let Some(t) = lock(&self.inner.textures).free.get_mut(&(format, height)).and_then(Vec::pop) {
+        if let Some(t) = lock(&self.inner.exec.wing.textures).free.get_mut(&(format, height)).and_then(Vec::pop) {
             return Ok(t);
         }
         let scope = self.inner.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
@@ -193,23 +152,8 @@ impl Device {
         if pollster::block_on(scope.pop()).is_some() {
             return Err(TensorError::OutOfMemory { bytes: height as u64 * ROW_BYTES });
         }
-        lock(&self.inner.textures).created += 1;
+        lock(&self.inner.exec.wing.textures).created += 1;
         let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
         Ok(OperandTexture { texture, view })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn height_classes_cover_requests_with_bounded_slack() {
-        for rows in [1u32, 2, 3, 5, 16, 17, 100, 1000, 4097, 16384] {
-            let c = height_class(rows, 16384);
-            assert!(c >= rows && c <= (rows + rows / 8).max(rows.next_power_of_two().min(16)), "{rows} -> {c}");
-            assert_eq!(height_class(c, 16384), c, "classes are fixed points");
-        }
-        assert_eq!(height_class(9000, 8192), 8192, "capped at the adapter's limit");
     }
 }

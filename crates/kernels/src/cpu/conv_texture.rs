@@ -1,5 +1,5 @@
 //! Convolution on CPU adapters over the texture GEMM ([`super::gemm_texture`]), the default
-//! there: each pass of [`super::conv_gemm`] packs A and B with `conv_pack.wgsl` into plain
+//! there: each pass of [`super::conv_im2col`] packs A and B with `conv_pack.wgsl` into plain
 //! k-major matrices (one tile spanning all rows, so the window layout degenerates to
 //! `(k, row)` at `k * rows + row`; a B wider than 512 columns in k-major panels of 128 columns
 //! instead, see [`TextureOperand::paneled`]), the caller copies each into a texture, and one
@@ -12,15 +12,16 @@
 //! dispatches of a CNN training step become one per pass and image chunk. A grad weight, whose
 //! C is small and whose K (every pixel of every image) is deep, splits K across workgroups.
 
-use super::c_layout::CLayout;
-use super::conv::ConvParams;
-use super::conv_gemm::{ConvPass, PassGemm, chunk_images, pass_gemm};
+use super::conv_im2col::{PassGemm, chunk_images, pass_gemm};
 use super::conv_shift::{Copies, shifted_pass};
 use super::gemm_texture::{PANEL_SHIFT, TextureGemm, TextureOperand};
 use super::gemm_uniform::Panel;
-use super::matmul::MatmulParams;
+use super::output_layout::OutputLayout;
 use crate::Launch;
 use crate::launch::MAX_GROUPS_PER_DIM;
+use crate::ops::conv::ConvParams;
+use crate::ops::conv::ConvPass;
+use crate::ops::matmul::MatmulParams;
 
 /// One conv pass over images `first .. first + count` on the texture GEMM: run `packs[i]`
 /// (bindings: the source's buffer copied linearly into a texture from element 0, a buffer of
@@ -32,7 +33,7 @@ pub struct ConvTexture {
     /// write zeros past the real K).
     pub gemm: MatmulParams,
     /// Where C goes.
-    pub layout: CLayout,
+    pub layout: OutputLayout,
     /// Packs of A and B.
     pub packs: [Launch; 2],
     /// Elements of the buffers the packs write.
@@ -134,8 +135,8 @@ pub fn images_per_call(p: &ConvParams, pass: ConvPass, max_bytes: u64, max_heigh
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cpu::gemm_texture::NO_PANELS;
     use crate::ops::conv::ConvGeometry;
-    use crate::ops::gemm_texture::NO_PANELS;
 
     fn params(x: [usize; 4], w: [usize; 4], g: &ConvGeometry) -> ConvParams {
         ConvParams::with_output_extent(x, w, g)

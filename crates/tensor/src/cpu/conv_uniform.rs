@@ -1,16 +1,15 @@
 //! Convolutions on the uniform-window GEMM path (the `Windows` GEMM form): each pass is an explicit
 //! im2col pack into uniform windows plus the uniform-window GEMM (see
-//! `wgtrain_kernels::ops::conv_gemm` for the formulation and why). The packs read their
+//! `wgtrain_kernels::cpu::conv_im2col` for the formulation and why). The packs read their
 //! sources from textures (llvmpipe loads those as vectors; storage loads are per-lane loops).
 
+use wgtrain_kernels::cpu::conv_uniform::{conv_gemm, images_per_call};
+use wgtrain_kernels::cpu::gemm_uniform::Panel;
 use wgtrain_kernels::ops::conv::ConvParams;
-use wgtrain_kernels::ops::conv_gemm::ConvPass;
-use wgtrain_kernels::ops::conv_uniform::{conv_gemm, images_per_call};
-use wgtrain_kernels::ops::gemm_uniform::Panel;
+use wgtrain_kernels::ops::conv::ConvPass;
 
-use super::matmul::run_steps;
+use super::matmul::{packed, run_steps};
 use crate::device::Resource;
-use crate::dtype::DType;
 use crate::error::{Result, TensorError};
 use crate::tensor::Tensor;
 
@@ -46,7 +45,7 @@ pub(crate) fn conv_uniform(
         let count = per_call.min(p.batch - first);
         let c = conv_gemm(p, pass, first, count, align);
         let pack = |launch, src: &wgpu::TextureView, elements| -> Result<Tensor> {
-            let dst = Tensor::empty(dev, &[elements as usize], DType::F32)?;
+            let dst = packed(dev, elements)?;
             let (buffer, bytes) = dst.binding();
             dev.dispatch_resources(launch, &[Resource::Texture(src), Resource::Buffer((buffer, 0, bytes))])?;
             Ok(dst)

@@ -1,6 +1,6 @@
 //! The CPU-adapter GEMM: `pack` lays A and B out in 64 KiB windows, `gemm_uniform` reads them
 //! through uniform-buffer bindings (llvmpipe gathers those as vectors; storage loads with
-//! per-lane addresses are scalar loops there). Same contract as [`super::matmul`]: operands
+//! per-lane addresses are scalar loops there). Same contract as [`crate::ops::matmul`]: operands
 //! are read through row, column and batch strides, C is contiguous `[batch, m, n]`, the bias +
 //! activation epilogue is fused.
 //!
@@ -13,9 +13,9 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::c_layout::CLayout;
-use super::map::UnaryOp;
-use super::matmul::MatmulParams;
+use super::output_layout::OutputLayout;
+use crate::ops::map::UnaryOp;
+use crate::ops::matmul::MatmulParams;
 use crate::{Access, Constants, KernelSpec, Launch, Shader};
 
 /// f32 elements of one uniform window (64 KiB, the `maxUniformBufferRange` of most adapters).
@@ -70,15 +70,15 @@ pub struct GemmUniformParams {
     pub pairs: u32,
     /// k steps in the last used window (the K remainder).
     pub k_last: u32,
-    /// Element offset of this batch's C (see [`CLayout`]).
+    /// Element offset of this batch's C (see [`OutputLayout`]).
     pub c_off: u32,
     /// Element offset of this batch's bias.
     pub bias_off: u32,
     /// Scalar argument of the epilogue activation.
     pub alpha: f32,
-    /// C columns per contiguous run ([`CLayout::inner`]).
+    /// C columns per contiguous run ([`OutputLayout::inner`]).
     pub c_inner: u32,
-    /// Elements between runs of C ([`CLayout::outer`]).
+    /// Elements between runs of C ([`OutputLayout::outer`]).
     pub c_outer: u32,
     /// Padding to the WGSL struct's size.
     pub _pad: u32,
@@ -301,7 +301,7 @@ impl GemmPlan {
 
     /// Every GEMM dispatch, in order (k chunks of one tile are consecutive: first writes C,
     /// last applies the epilogue), C placed by `c`.
-    pub fn steps(&self, p: &MatmulParams, c: &CLayout) -> Vec<GemmStep> {
+    pub fn steps(&self, p: &MatmulParams, c: &OutputLayout) -> Vec<GemmStep> {
         debug_assert!(c.grid.is_none(), "pixel grids are the texture GEMM's only");
         let (a, b) = (&self.a, &self.b);
         let chunks = a.kws.div_ceil(PAIRS as u32);
@@ -382,7 +382,7 @@ mod tests {
             assert!(a.r as u64 * a.kc as u64 <= WINDOW_FLOATS && b.r as u64 * b.kc as u64 <= WINDOW_FLOATS);
             assert!(a.wstride % 64 == 0 && a.wstride >= (a.r * a.kc) as u64, "{plan:?}");
             assert_eq!((a.batches, b.batches), (batch, 1));
-            let steps = plan.steps(&p, &CLayout::matmul(&p));
+            let steps = plan.steps(&p, &OutputLayout::matmul(&p));
             let chunks = a.kws.div_ceil(PAIRS as u32);
             assert_eq!(steps.len() as u32, batch * a.tiles * b.tiles * chunks);
             for s in &steps {
@@ -399,13 +399,13 @@ mod tests {
         let p = params(32, 57600, 27, 1);
         let plan = GemmPlan::new(&p, 256);
         assert_eq!(plan.a.kws, PAIRS as u32, "{plan:?}");
-        assert!(plan.steps(&p, &CLayout::matmul(&p)).len() <= 16, "{plan:?}");
+        assert!(plan.steps(&p, &OutputLayout::matmul(&p)).len() <= 16, "{plan:?}");
         // A small deep product (that conv's weight gradient) takes deep windows: fewer chunks.
         let p = params(32, 32, 57600, 1);
         let plan = GemmPlan::new(&p, 256);
-        assert!(plan.a.kc >= 256 && plan.steps(&p, &CLayout::matmul(&p)).len() <= 20, "{plan:?}");
+        assert!(plan.a.kc >= 256 && plan.steps(&p, &OutputLayout::matmul(&p)).len() <= 20, "{plan:?}");
         // The MLP's first-layer weight gradient: whole-width tiles, at most two dispatches.
         let p = params(784, 256, 128, 1);
-        assert!(GemmPlan::new(&p, 256).steps(&p, &CLayout::matmul(&p)).len() <= 2);
+        assert!(GemmPlan::new(&p, 256).steps(&p, &OutputLayout::matmul(&p)).len() <= 2);
     }
 }

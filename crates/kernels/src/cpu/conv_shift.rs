@@ -17,11 +17,11 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::c_layout::PixelGrid;
-use super::conv::ConvParams;
-use super::conv_gemm::ConvPass;
 use super::gemm_texture::{NO_PANELS, TapShift, TextureOperand};
+use super::output_layout::PixelGrid;
 use crate::launch::grid_1d;
+use crate::ops::conv::ConvParams;
+use crate::ops::conv::ConvPass;
 use crate::{Access, Constants, KernelSpec, Launch, Shader};
 
 /// Parameters of `conv_shift.wgsl`.

@@ -1,4 +1,4 @@
-// CPU-adapter GEMM over whole operands held in rgba32float textures (ARCHITECTURE.md, "The
+// CPU-adapter GEMM over whole operands held in rgba32float textures (docs/lavapipe-journal.md, "The
 // texture GEMM"): C[batch] = act(A[batch] . B[batch] + bias), one dispatch for all of K.
 //
 // The operands are read-only storage textures: llvmpipe loads those through its image path,

@@ -1,5 +1,5 @@
 // Packs one operand of a convolution's GEMM into the 64 KiB uniform windows `gemm_uniform.wgsl`
-// reads (CPU adapters; see ARCHITECTURE.md, "Performance notes: lavapipe"). This is the explicit
+// reads (CPU adapters; see docs/lavapipe-journal.md, "Performance notes: lavapipe"). This is the explicit
 // im2col of the conv passes, written straight into the window layout of `gemm_pack.wgsl`
 // (window (batch, tile, kw) starts at vec4 ((batch * tiles + tile) * kws + kw) * wstride4; vec4
 // j = kk * r4 + r / 4 holds rows r .. r + 3 at k = kw * kc + kk; rows and k past the operand
@@ -16,11 +16,11 @@
 //     t = (oc, i, j): dy at ((h + pad_h - i dil_h) / stride_h, (w + pad_w - j dil_w) / stride_w)
 //     where both divide exactly and land inside dy, else zero.
 // The source is read from a read-only storage texture holding its buffer linearly from element
-// 0 (`crates/tensor/src/texture.rs`): llvmpipe's image loads are vectorized, its storage-buffer
-// loads a per-lane loop (ARCHITECTURE.md, "The texture GEMM").
+// 0 (`crates/tensor/src/cpu/texture.rs`): llvmpipe's image loads are vectorized, its storage-buffer
+// loads a per-lane loop (docs/lavapipe-journal.md, "The texture GEMM").
 // An invocation fills one vec4 (four rows at one k), decomposing its first row once and
 // stepping the other three. Grid: (kc * r4 / 64, tiles * kws, batches). Parameters match
-// `ConvPackParams` in ops/conv_uniform.rs.
+// `ConvPackParams` in crates/kernels/src/cpu/conv_im2col.rs.
 
 struct ConvPackParams {
     rows: u32,

@@ -1,5 +1,5 @@
 // The B operand of a stride-1 convolution pass as four shifted copies of its padded source, so
-// the texture GEMM reads im2col without an im2col being written (ARCHITECTURE.md, "Stride-1
+// the texture GEMM reads im2col without an im2col being written (docs/lavapipe-journal.md, "Stride-1
 // convolutions read shifted copies"; the plan is `ops/conv_shift.rs`).
 //
 // Z is the source laid out channel-major on a padded pixel grid: element c s + (n plane + y wp + x)

@@ -1,7 +1,7 @@
 // Operands copied linearly into an rgba32float texture 4096 texels wide (crates/tensor/src/
-// texture.rs): texel t holds elements 4 t .. 4 t + 3 of the operand, at (t % 4096, t / 4096).
+// cpu/texture.rs): texel t holds elements 4 t .. 4 t + 3 of the operand, at (t % 4096, t / 4096).
 // CPU adapters load storage textures through their vectorized image path, where a storage
-// buffer load is a scalar loop per lane (ARCHITECTURE.md, "Streaming kernels read textures").
+// buffer load is a scalar loop per lane (docs/lavapipe-journal.md, "Streaming kernels read textures").
 
 // Where texel `t` of a linear texture lies.
 fn linear_texel(t: u32) -> vec2<u32> {

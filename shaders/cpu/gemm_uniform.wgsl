@@ -1,4 +1,4 @@
-// CPU-adapter GEMM (see ARCHITECTURE.md, "Performance notes: lavapipe"): C tile += A panel .
+// CPU-adapter GEMM (see docs/lavapipe-journal.md, "Performance notes: lavapipe"): C tile += A panel .
 // B panel, reading the panels only through uniform-buffer windows, which llvmpipe loads with real
 // vector gathers (storage and workgroup loads with per-lane addresses are scalar loops there).
 //

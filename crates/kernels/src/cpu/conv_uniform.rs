@@ -1,15 +1,16 @@
 //! Convolution on CPU adapters over the uniform-window GEMM ([`super::gemm_uniform`]): each
-//! pass of [`super::conv_gemm`] with its operands packed by `conv_pack.wgsl` straight into the
+//! pass of [`super::conv_im2col`] with its operands packed by `conv_pack.wgsl` straight into the
 //! window layout and C written in NCHW by the GEMM's store. The texture GEMM's version,
 //! [`super::conv_texture`], is the default on CPU adapters; this one serves
 //! `Strategy::CpuWindows`.
 
-use super::c_layout::CLayout;
-use super::conv::ConvParams;
-use super::conv_gemm::{ConvPass, PassGemm, chunk_images, pass_gemm};
+use super::conv_im2col::{PassGemm, chunk_images, pass_gemm};
 use super::gemm_uniform::GemmPlan;
-use super::matmul::MatmulParams;
+use super::output_layout::OutputLayout;
 use crate::Launch;
+use crate::ops::conv::ConvParams;
+use crate::ops::conv::ConvPass;
+use crate::ops::matmul::MatmulParams;
 
 /// One conv pass over images `first .. first + count` as a uniform-window GEMM: `packs[0]`
 /// packs A, `packs[1]` B (bindings: the source's buffer copied linearly into a texture from
@@ -22,7 +23,7 @@ pub struct ConvGemm {
     /// Window geometry of the packed operands.
     pub plan: GemmPlan,
     /// Where C goes: NCHW rows of y or dx, or dw (accumulated after the first image chunk).
-    pub layout: CLayout,
+    pub layout: OutputLayout,
     /// Packs of A and B, to run before [`GemmPlan::steps`].
     pub packs: [Launch; 2],
 }

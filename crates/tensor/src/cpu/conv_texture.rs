@@ -2,42 +2,36 @@
 //! image chunk, each operand is written by a "pack" (an im2col pack into a plain k-major
 //! matrix, or for stride-1 passes the shifted copies of `conv_shift`), copied into a texture,
 //! and one `gemm_texture` dispatch computes the pass with C stored in NCHW (see
-//! `wgtrain_kernels::ops::conv_texture` for the formulation and why).
+//! `wgtrain_kernels::cpu::conv_texture` for the formulation and why).
 
 use wgtrain_kernels::Launch;
+use wgtrain_kernels::cpu::conv_texture::{conv_texture as plan, images_per_call};
+use wgtrain_kernels::cpu::gemm_texture::TextureOperand;
 use wgtrain_kernels::ops::conv::ConvParams;
-use wgtrain_kernels::ops::conv_gemm::ConvPass;
-use wgtrain_kernels::ops::conv_texture::{conv_texture as plan, images_per_call};
-use wgtrain_kernels::ops::gemm_texture::{TEXTURE_WIDTH, TextureOperand};
+use wgtrain_kernels::ops::conv::ConvPass;
 
+use super::state::OperandTexture;
 use crate::device::{Device, Resource};
 use crate::dtype::DType;
-use crate::error::{Result, TensorError};
+use crate::error::Result;
 use crate::tensor::Tensor;
-use crate::texture::OperandTexture;
 
 /// Runs `pass` of `p` into `out` (contiguous, offset 0). `operands` are the sources of the A
 /// and B packs, dense: (w, x) forward, (w, dy) grad input, (dy, x) grad weight; `bias` is per
-/// output channel.
+/// output channel. `Ok(false)`: declined, because one image's packs exceed the pack limit or
+/// the tallest texture (the `Windows` form may still take it, in smaller windows).
 pub(crate) fn conv_texture(
-    op: &'static str,
     p: &ConvParams,
     pass: ConvPass,
     operands: [&Tensor; 2],
     bias: Option<&Tensor>,
     out: &Tensor,
-) -> Result<()> {
+) -> Result<bool> {
     let dev = out.device();
     let max_bytes = dev.max_pack_bytes();
     let max_height = dev.limits().max_texture_dimension_2d;
     let Some(per_call) = images_per_call(p, pass, max_bytes, max_height) else {
-        let texels = max_height as u64 * TEXTURE_WIDTH as u64;
-        return Err(TensorError::Argument {
-            op,
-            why: format!(
-                "one image's im2col exceeds {max_bytes} bytes or {texels} texels (the largest packed operand)"
-            ),
-        });
+        return Ok(false);
     };
     let [a_src, b_src] = operands;
     // With no bias, any buffer but the output fills the unused binding.
@@ -89,7 +83,7 @@ pub(crate) fn conv_texture(
         dev.recycle_texture(texture);
     }
     sources.into_iter().for_each(|t| dev.recycle_texture(t));
-    Ok(())
+    Ok(true)
 }
 
 /// Runs `pack` (source texture, a new buffer of `elements` floats) and copies its result into

@@ -2,14 +2,14 @@
 //! contiguous `[batch, m, n]`, or a convolution's NCHW output, whose columns are (image, pixel)
 //! and whose rows are channels, so the GEMM writes y, dx or dw in place with no transpose.
 
-use super::matmul::MatmulParams;
+use crate::ops::matmul::MatmulParams;
 
 /// Where C's elements go and how the bias applies (`store4` in `gemm_uniform.wgsl` and
 /// `gemm_texture.wgsl`):
 /// column `col` of row `row` in batch `b` lives at
 /// `base + b * batch_stride + (col / inner) * outer + row * inner + col % inner`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CLayout {
+pub struct OutputLayout {
     /// Element offset of C's first element.
     pub base: u32,
     /// Elements between batches of C.
@@ -45,10 +45,10 @@ pub struct PixelGrid {
     pub out_w: u32,
 }
 
-impl CLayout {
+impl OutputLayout {
     /// Contiguous `[batch, m, n]`, bias per column: a plain matmul.
-    pub fn matmul(p: &MatmulParams) -> CLayout {
-        CLayout {
+    pub fn matmul(p: &MatmulParams) -> OutputLayout {
+        OutputLayout {
             base: 0,
             batch_stride: p.m * p.n,
             inner: p.n.max(1),
