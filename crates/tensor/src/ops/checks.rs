@@ -35,7 +35,7 @@ impl Tensor {
 
     /// Flags this f32 tensor on the device when any element is NaN or infinite, naming it by
     /// `tag`: the next read-back (of any tensor on the device) then fails with
-    /// [`TensorError::NonFinite`] carrying the smallest tag flagged since the last read-back.
+    /// [`TensorError::NonFinite`](crate::TensorError::NonFinite) carrying the smallest tag flagged since the last read-back.
     /// Nothing waits: this is how `fit`'s `check_numerics` watches every parameter each step.
     ///
     /// ```no_run
