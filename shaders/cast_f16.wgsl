@@ -2,7 +2,7 @@
 // parameter struct and indexing as the other elementwise modules: operand 0 is the source,
 // operand 1 the destination. Each entry point uses one source and one destination binding;
 // bindings of the same number but another element type belong to other entry points.
-enable f16;
+// Composed after enable_f16.wgsl.
 
 @group(0) @binding(1) var<storage, read> src32: array<f32>;
 @group(0) @binding(1) var<storage, read> src16: array<f16>;

@@ -2,6 +2,10 @@
 // batch strides, so a transposed operand is a stride swap (never materialized) and a broadcast
 // batch is a zero batch stride. Output C is contiguous [batch, m, n]. Grid: (n / BN, m / BM,
 // batch). Parameters match `MatmulParams` in crates/kernels/src/ops/matmul.rs.
+//
+// The element types are the module's: a `gemm_in_*.wgsl` part declares A (lhs), B (rhs) and
+// the bias with `load_*` functions that return f32, a `gemm_out_*.wgsl` part declares C (out)
+// with `store_out`. Staging, products, sums, bias and activation are f32 in every module.
 
 struct MatmulParams {
     m: u32,
@@ -23,10 +27,6 @@ struct MatmulParams {
 }
 
 @group(0) @binding(0) var<uniform> p: MatmulParams;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> c: array<f32>;
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn matmul_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
@@ -49,7 +49,7 @@ fn matmul_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup
             let gm = row0 + m;
             let gk = k0 + kk;
             var v = 0.0;
-            if (gm < p.m && gk < p.k) { v = a[a_base + gm * p.a_rs + gk * p.a_cs]; }
+            if (gm < p.m && gk < p.k) { v = load_lhs(a_base + gm * p.a_rs + gk * p.a_cs); }
             tile_a[kk * BM + m] = v;
         }
         for (var e = tid; e < BK * BN; e += THREADS) {
@@ -59,7 +59,7 @@ fn matmul_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup
             let gn = col0 + n;
             let gk = k0 + kk;
             var v = 0.0;
-            if (gn < p.n && gk < p.k) { v = b[b_base + gk * p.b_rs + gn * p.b_cs]; }
+            if (gn < p.n && gk < p.k) { v = load_rhs(b_base + gk * p.b_rs + gn * p.b_cs); }
             tile_b[kk * BN + n] = v;
         }
         workgroupBarrier();
@@ -75,8 +75,8 @@ fn matmul_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup
             let gn = col0 + tx + j * WG_X;
             if (gn >= p.n) { continue; }
             var v = r[j];
-            if (p.has_bias != 0u) { v += bias[p.bias_off + gn]; }
-            c[c_base + gm * p.n + gn] = unary_op(p.act, v, p.alpha, 0.0);
+            if (p.has_bias != 0u) { v += load_bias(p.bias_off + gn); }
+            store_out(c_base + gm * p.n + gn, unary_op(p.act, v, p.alpha, 0.0));
         }
     }
 }

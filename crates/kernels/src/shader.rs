@@ -20,6 +20,12 @@ pub enum Shader {
     Random,
     /// Batched matmul with fused bias and activation on the tiled GEMM core (`matmul.wgsl`).
     Matmul,
+    /// [`Shader::Matmul`] on f16 operands, accumulating in f32, storing f16; needs
+    /// `SHADER_F16` (`matmul.wgsl` with `gemm_in_f16.wgsl`, `gemm_out_f16.wgsl`).
+    MatmulF16,
+    /// [`Shader::Matmul`] on f16 operands, accumulating and storing f32 (a gradient that feeds
+    /// an f32 master weight); needs `SHADER_F16`.
+    MatmulF16F32,
     /// CPU-adapter GEMM that reads its operands through uniform windows (`cpu/gemm_uniform.wgsl`).
     GemmUniform,
     /// Packs a GEMM operand into the uniform windows of [`Shader::GemmUniform`] (`cpu/gemm_pack.wgsl`).
@@ -79,6 +85,8 @@ impl Shader {
         Shader::Fill,
         Shader::Random,
         Shader::Matmul,
+        Shader::MatmulF16,
+        Shader::MatmulF16F32,
         Shader::GemmUniform,
         Shader::GemmPack,
         Shader::GemmTexture,
@@ -114,6 +122,8 @@ impl Shader {
             Shader::Fill => "fill.wgsl",
             Shader::Random => "random.wgsl",
             Shader::Matmul => "matmul.wgsl",
+            Shader::MatmulF16 => "matmul.wgsl (f16)",
+            Shader::MatmulF16F32 => "matmul.wgsl (f16 -> f32)",
             Shader::GemmUniform => "cpu/gemm_uniform.wgsl",
             Shader::GemmPack => "cpu/gemm_pack.wgsl",
             Shader::GemmTexture => "cpu/gemm_texture.wgsl",
@@ -150,7 +160,25 @@ impl Shader {
             Shader::Copy => &[src::MAP_COMMON, src::COPY],
             Shader::Fill => &[src::FILL],
             Shader::Random => &[src::NAN, src::RANDOM],
-            Shader::Matmul => &[src::GEMM_TILED, src::NAN, src::MATH, src::MATMUL],
+            Shader::Matmul => &[src::GEMM_TILED, src::NAN, src::MATH, src::MATMUL, src::GEMM_IN_F32, src::GEMM_OUT_F32],
+            Shader::MatmulF16 => &[
+                src::ENABLE_F16,
+                src::GEMM_TILED,
+                src::NAN,
+                src::MATH,
+                src::MATMUL,
+                src::GEMM_IN_F16,
+                src::GEMM_OUT_F16,
+            ],
+            Shader::MatmulF16F32 => &[
+                src::ENABLE_F16,
+                src::GEMM_TILED,
+                src::NAN,
+                src::MATH,
+                src::MATMUL,
+                src::GEMM_IN_F16,
+                src::GEMM_OUT_F32,
+            ],
             Shader::GemmUniform => &[src::NAN, src::MATH, src::GEMM_BLOCK, src::GEMM_UNIFORM],
             Shader::GemmTexture => &[src::LINEAR_TEXTURE, src::NAN, src::MATH, src::GEMM_BLOCK, src::GEMM_TEXTURE],
             Shader::GemmSplitSum => &[src::GEMM_SPLIT_SUM],
@@ -158,7 +186,7 @@ impl Shader {
             Shader::ConvPack => &[src::LINEAR_TEXTURE, src::CONV_PACK],
             Shader::ConvShift => &[src::LINEAR_TEXTURE, src::CONV_SHIFT],
             Shader::Conv2d => &[src::GEMM_TILED, src::NAN, src::MATH, src::CONV2D],
-            Shader::CastF16 => &[src::CAST_F16, src::MAP_COMMON],
+            Shader::CastF16 => &[src::ENABLE_F16, src::CAST_F16, src::MAP_COMMON],
             Shader::Index => &[src::INDEX],
             Shader::Fault => &[src::FAULT],
             Shader::Optim => &[src::OPTIM],
@@ -192,7 +220,7 @@ impl Shader {
 
     /// Whether the module uses `enable f16;` and so needs `SHADER_F16`.
     pub fn needs_f16(self) -> bool {
-        matches!(self, Shader::CastF16)
+        self.parts().first() == Some(&src::ENABLE_F16)
     }
 
     /// Whether the module uses subgroup operations and so needs `SUBGROUP`.

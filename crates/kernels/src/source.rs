@@ -32,7 +32,18 @@ pub const COPY: &str = include_str!("../shaders/copy.wgsl");
 pub const FILL: &str = include_str!("../shaders/fill.wgsl");
 /// Philox4x32-10 random fills and dropout.
 pub const RANDOM: &str = include_str!("../shaders/random.wgsl");
-/// Batched matmul entry points on [`GEMM_TILED`].
+/// `enable f16;`, first in every module that reads or writes f16.
+pub const ENABLE_F16: &str = include_str!("../shaders/enable_f16.wgsl");
+/// A GEMM's operands and bias as f32.
+pub const GEMM_IN_F32: &str = include_str!("../shaders/gemm_in_f32.wgsl");
+/// A GEMM's operands and bias as f16, widened to f32 as they are read.
+pub const GEMM_IN_F16: &str = include_str!("../shaders/gemm_in_f16.wgsl");
+/// A GEMM's output stored as f32.
+pub const GEMM_OUT_F32: &str = include_str!("../shaders/gemm_out_f32.wgsl");
+/// A GEMM's output rounded to f16.
+pub const GEMM_OUT_F16: &str = include_str!("../shaders/gemm_out_f16.wgsl");
+/// Batched matmul entry points on [`GEMM_TILED`], reading and writing through a `GEMM_IN_*`
+/// and a `GEMM_OUT_*` part.
 pub const MATMUL: &str = include_str!("../shaders/matmul.wgsl");
 /// CPU-adapter GEMM over uniform windows, and the pack that fills them.
 pub const GEMM_UNIFORM: &str = include_str!("../shaders/cpu/gemm_uniform.wgsl");
@@ -50,7 +61,7 @@ pub const CONV_PACK: &str = include_str!("../shaders/cpu/conv_pack.wgsl");
 pub const CONV_SHIFT: &str = include_str!("../shaders/cpu/conv_shift.wgsl");
 /// Implicit-GEMM convolution passes on [`GEMM_TILED`].
 pub const CONV2D: &str = include_str!("../shaders/conv2d.wgsl");
-/// f16 casts and copies (starts with `enable f16;`).
+/// f16 casts and copies (composed after [`ENABLE_F16`]).
 pub const CAST_F16: &str = include_str!("../shaders/cast_f16.wgsl");
 /// Embedding, gather, their gradients and one-hot.
 pub const INDEX: &str = include_str!("../shaders/index.wgsl");
@@ -101,6 +112,11 @@ pub const FILES: &[(&str, &str)] = &[
     ("fill.wgsl", FILL),
     ("random.wgsl", RANDOM),
     ("matmul.wgsl", MATMUL),
+    ("enable_f16.wgsl", ENABLE_F16),
+    ("gemm_in_f32.wgsl", GEMM_IN_F32),
+    ("gemm_in_f16.wgsl", GEMM_IN_F16),
+    ("gemm_out_f32.wgsl", GEMM_OUT_F32),
+    ("gemm_out_f16.wgsl", GEMM_OUT_F16),
     ("cpu/gemm_uniform.wgsl", GEMM_UNIFORM),
     ("cpu/gemm_pack.wgsl", GEMM_PACK),
     ("cpu/gemm_block.wgsl", GEMM_BLOCK),

@@ -86,17 +86,18 @@ pub(crate) enum GemmForm {
     /// Operands through read-only textures (`gemm_texture.wgsl`); matmul declines operands it
     /// cannot read even after a copy.
     Textures,
-    /// Packed panels through uniform windows (`gemm_uniform.wgsl`): serves every call.
+    /// Packed panels through uniform windows (`gemm_uniform.wgsl`): serves every f32 call.
     Windows,
 }
 
 impl Device {
-    /// The GEMM forms to try, in order.
+    /// The GEMM forms to try, in order. The software adapters' forms are f32 only, so the
+    /// tiled form comes last there: it serves what they decline (f16 operands).
     pub(crate) fn gemm_forms(&self) -> &'static [GemmForm] {
         match self.strategy() {
             Strategy::Gpu => &[GemmForm::Tiled],
-            Strategy::CpuTextures => &[GemmForm::Textures, GemmForm::Windows],
-            Strategy::CpuWindows => &[GemmForm::Windows],
+            Strategy::CpuTextures => &[GemmForm::Textures, GemmForm::Windows, GemmForm::Tiled],
+            Strategy::CpuWindows => &[GemmForm::Windows, GemmForm::Tiled],
         }
     }
 

@@ -12,6 +12,7 @@ mod gpu {
     pub mod harness;
     mod index;
     mod matmul;
+    mod matmul_f16;
     mod norm;
     mod optim;
     mod pipeline_cache;

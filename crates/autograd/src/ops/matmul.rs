@@ -58,7 +58,7 @@ impl Var {
         let rows = lead.iter().product::<usize>();
         let x2 = self.data().reshape(&[rows, self.shape()[self.rank() - 1]])?;
         let (fused, after) = split_activation(act, alpha);
-        let opts = MatmulOptions { bias: b.map(Var::data), activation: Some(fused), alpha };
+        let opts = MatmulOptions { bias: b.map(Var::data), activation: Some(fused), alpha, ..Default::default() };
         let y2 = x2.matmul_with(w.data(), opts)?;
         let mut out_shape = lead;
         out_shape.push(n);

@@ -3,6 +3,10 @@
 //! Shape contract: A is read at `a_off + b * a_bs + m * a_rs + k * a_cs` (so A^T is a stride
 //! swap and a broadcast batch has `a_bs = 0`), B likewise; C is contiguous `[batch, m, n]`;
 //! `bias`, when present, has `n` elements added to every row before the activation.
+//!
+//! Precision: operands and bias are f32, or f16 (mixed precision); whatever they are, the
+//! products, their sum, the bias and the activation are f32, and C is rounded once to the
+//! type asked for ([`GemmPrecision`]).
 
 use bytemuck::{Pod, Zeroable};
 
@@ -53,15 +57,36 @@ pub fn fusable_activation(op: UnaryOp) -> bool {
     op.fuses_into_epilogue()
 }
 
-/// Tiled batched GEMM on real GPUs: (a, b, bias, c); see [`launch`].
-pub static MATMUL: KernelSpec = KernelSpec {
-    shader: Shader::Matmul,
-    entry: "matmul_tiled",
-    bindings: &[Access::Read, Access::Read, Access::Read, Access::ReadWrite],
-};
+/// The element types a GEMM reads and writes. Accumulation is f32 in every one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GemmPrecision {
+    /// f32 operands, bias and output.
+    F32,
+    /// f16 operands and bias, f16 output (rounded once, after the epilogue).
+    F16,
+    /// f16 operands and bias, f32 output: a product that feeds f32 (a master weight's
+    /// gradient).
+    F16ToF32,
+}
 
-/// Launch of `matmul_tiled` with bindings (a, b, bias, c).
-pub fn launch(p: &MatmulParams, tiles: GemmTiles) -> Launch {
+const GEMM_BINDINGS: &[Access] = &[Access::Read, Access::Read, Access::Read, Access::ReadWrite];
+
+/// Tiled batched GEMM: (a, b, bias, c), all f32; see [`launch`].
+pub static MATMUL: KernelSpec = KernelSpec { shader: Shader::Matmul, entry: "matmul_tiled", bindings: GEMM_BINDINGS };
+/// [`MATMUL`] on f16 operands and bias, storing f16.
+pub static MATMUL_F16: KernelSpec =
+    KernelSpec { shader: Shader::MatmulF16, entry: "matmul_tiled", bindings: GEMM_BINDINGS };
+/// [`MATMUL`] on f16 operands and bias, storing f32.
+pub static MATMUL_F16_F32: KernelSpec =
+    KernelSpec { shader: Shader::MatmulF16F32, entry: "matmul_tiled", bindings: GEMM_BINDINGS };
+
+/// Launch of `matmul_tiled` in `precision` with bindings (a, b, bias, c).
+pub fn launch(p: &MatmulParams, tiles: GemmTiles, precision: GemmPrecision) -> Launch {
+    let kernel = match precision {
+        GemmPrecision::F32 => &MATMUL,
+        GemmPrecision::F16 => &MATMUL_F16,
+        GemmPrecision::F16ToF32 => &MATMUL_F16_F32,
+    };
     let grid = [p.n.div_ceil(tiles.bn()).max(1), p.m.div_ceil(tiles.bm()).max(1), p.batch.max(1)];
-    Launch::new(&MATMUL, p, grid).with_constants(tiles.constants())
+    Launch::new(kernel, p, grid).with_constants(tiles.constants())
 }

@@ -1,6 +1,6 @@
 //! The float trait the twins are generic over, and special functions the std library lacks.
 
-/// f32 or f64, for the twins.
+/// f16, f32 or f64, for the twins.
 pub trait Float: Copy + PartialOrd + std::fmt::Debug + Default + Send + Sync + 'static {
     /// Rounds an f64 to this type.
     fn from_f64(v: f64) -> Self;
@@ -14,6 +14,16 @@ impl Float for f32 {
     }
     fn to_f64(self) -> f64 {
         self as f64
+    }
+}
+
+/// f16 twins round once, where the kernel stores f16 (their sums are f64).
+impl Float for half::f16 {
+    fn from_f64(v: f64) -> Self {
+        half::f16::from_f64(v)
+    }
+    fn to_f64(self) -> f64 {
+        self.to_f64()
     }
 }
 

@@ -10,7 +10,7 @@
 //! windows (both in the `cpu` wing).
 
 use wgtrain_kernels::ops::map::{Operand, UnaryOp, collapse};
-use wgtrain_kernels::ops::matmul::{self, MatmulParams, fusable_activation};
+use wgtrain_kernels::ops::matmul::{self, GemmPrecision, MatmulParams, fusable_activation};
 
 use crate::cpu;
 use crate::dtype::DType;
@@ -28,6 +28,9 @@ pub struct MatmulOptions<'a> {
     pub activation: Option<UnaryOp>,
     /// The activation's scalar (leaky_relu slope, elu alpha).
     pub alpha: f32,
+    /// The output's dtype: by default the operands'. f16 operands may ask for f32, for a
+    /// product that feeds f32 (a master weight's gradient); the sum is f32 either way.
+    pub out_dtype: Option<DType>,
 }
 
 impl Tensor {
@@ -36,12 +39,14 @@ impl Tensor {
         self.matmul_with(rhs, MatmulOptions::default())
     }
 
-    /// `act(self @ rhs + bias)` in one kernel.
+    /// `act(self @ rhs + bias)` in one kernel. Operands (and the bias) are f32, or f16 for
+    /// mixed precision (the adapter needs `SHADER_F16`): products and sums are f32 either way,
+    /// and the output is rounded once to [`MatmulOptions::out_dtype`].
     pub fn matmul_with(&self, rhs: &Tensor, opts: MatmulOptions<'_>) -> Result<Tensor> {
         let op = "matmul";
         self.same_device(op, rhs)?;
-        self.expect_dtype(op, DType::F32)?;
-        rhs.expect_dtype(op, DType::F32)?;
+        let precision = precision(op, self, rhs, opts.out_dtype)?;
+        let out_dtype = opts.out_dtype.unwrap_or(self.dtype());
         if self.rank() < 2 || rhs.rank() < 2 {
             return Err(TensorError::Incompatible {
                 op,
@@ -76,7 +81,7 @@ impl Tensor {
         }
         let mut out_shape = batch_shape.clone();
         out_shape.extend([m, n]);
-        let out = Tensor::empty(self.device(), &out_shape, DType::F32)?;
+        let out = Tensor::empty(self.device(), &out_shape, out_dtype)?;
         if out.is_empty() {
             return Ok(out);
         }
@@ -89,7 +94,7 @@ impl Tensor {
                         got: bias.shape.clone(),
                     });
                 }
-                bias.expect_dtype(op, DType::F32)?;
+                bias.expect_dtype(op, self.dtype())?;
                 Some(bias.contiguous()?)
             }
             None => None,
@@ -99,10 +104,10 @@ impl Tensor {
             // apply. The GEMM kernels assume k >= 1.
             let zero = Tensor::zeros(self.device(), &out_shape, DType::F32)?;
             let pre = match &bias {
-                Some(bias) => zero.add(bias)?,
+                Some(bias) => zero.add(&bias.cast(DType::F32)?)?,
                 None => zero,
             };
-            return pre.unary(act, opts.alpha, 0.0);
+            return pre.unary(act, opts.alpha, 0.0)?.cast(out_dtype);
         }
         let (ar, br) = (a.rank(), b.rank());
         let p = MatmulParams {
@@ -128,15 +133,41 @@ impl Tensor {
         let dev = self.device();
         dev.serve_gemm(op, |form| match form {
             GemmForm::Tiled => {
-                let launch = matmul::launch(&p, dev.gemm_tiles());
+                let launch = matmul::launch(&p, dev.gemm_tiles(), precision);
                 dev.dispatch(&launch, &[a.binding(), b.binding(), bias_binding, out.binding()])?;
                 Ok(true)
             }
-            GemmForm::Textures => cpu::matmul_textures(&p, &a, &b, bias_binding, &out),
-            GemmForm::Windows => cpu::matmul_windows(&p, &a, &b, bias_binding, &out).map(|()| true),
+            // The software adapters' GEMMs are f32 only: they decline f16, which the tiled
+            // form then serves.
+            GemmForm::Textures if precision == GemmPrecision::F32 => {
+                cpu::matmul_textures(&p, &a, &b, bias_binding, &out)
+            }
+            GemmForm::Windows if precision == GemmPrecision::F32 => {
+                cpu::matmul_windows(&p, &a, &b, bias_binding, &out).map(|()| true)
+            }
+            GemmForm::Textures | GemmForm::Windows => Ok(false),
         })?;
         Ok(out)
     }
+}
+
+/// The precision of `lhs @ rhs` stored as `out` (default: the operands' dtype): both operands
+/// f32, or both f16 on an adapter with `SHADER_F16`, storing f16 or f32.
+fn precision(op: &'static str, lhs: &Tensor, rhs: &Tensor, out: Option<DType>) -> Result<GemmPrecision> {
+    rhs.expect_dtype(op, lhs.dtype())?;
+    let precision = match (lhs.dtype(), out.unwrap_or(lhs.dtype())) {
+        (DType::F32, DType::F32) => GemmPrecision::F32,
+        (DType::F16, DType::F16) => GemmPrecision::F16,
+        (DType::F16, DType::F32) => GemmPrecision::F16ToF32,
+        (input, output) => {
+            let why = format!("{input:?} operands give f32, or (f16 operands) f16 or f32, not {output:?}");
+            return Err(TensorError::Argument { op, why });
+        }
+    };
+    if precision != GemmPrecision::F32 && !lhs.device().has_f16() {
+        return Err(TensorError::Feature { op, feature: "SHADER_F16" });
+    }
+    Ok(precision)
 }
 
 /// `t` with its batch dimensions broadcast to `batch_shape`, and the single stride that steps

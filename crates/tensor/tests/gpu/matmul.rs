@@ -144,7 +144,7 @@ fn bias_and_activation_are_fused_on(dev: &Device) {
         let tb = Tensor::from_slice(dev, &b, &[k, n]).unwrap();
         let tbias = Tensor::from_slice(dev, &bias, &[n]).unwrap();
         for &act in acts {
-            let opts = MatmulOptions { bias: Some(&tbias), activation: Some(act), alpha: 0.1 };
+            let opts = MatmulOptions { bias: Some(&tbias), activation: Some(act), alpha: 0.1, ..Default::default() };
             let got = ta.matmul_with(&tb, opts).unwrap().to_vec::<f32>().unwrap();
             let mut p = params(&ta, &tb, 1, 0, 0);
             (p.has_bias, p.act, p.alpha) = (1, act as u32, 0.1);
@@ -203,7 +203,8 @@ fn texture_path_matches_the_twin_in_every_layout() {
     let mut p = params(&ta, &tb, bt, (m + 3) * k, 0);
     (p.has_bias, p.act, p.alpha) = (1, UnaryOp::LeakyRelu as u32, 0.1);
     assert!(TexturePlan::new(&p, max).is_some(), "the batch case must take the texture path");
-    let opts = MatmulOptions { bias: Some(&tbias), activation: Some(UnaryOp::LeakyRelu), alpha: 0.1 };
+    let opts =
+        MatmulOptions { bias: Some(&tbias), activation: Some(UnaryOp::LeakyRelu), alpha: 0.1, ..Default::default() };
     let got = ta.matmul_with(&tb, opts).unwrap().to_vec::<f32>().unwrap();
     let want = reference::matmul(&p, &a, &b, Some(&bias));
     assert_close(&got, &want, gemm_tol(k), gemm_tol(k), "texture batch, offset view, bias + leaky relu");
@@ -286,7 +287,7 @@ fn a_nan_operand_survives_the_fused_activation_on_every_path() {
         let tb = Tensor::from_slice(d, &b, &[k, n]).unwrap();
         let tbias = Tensor::from_slice(d, &bias, &[n]).unwrap();
         for act in [UnaryOp::Relu, UnaryOp::Tanh, UnaryOp::Sigmoid, UnaryOp::HardSigmoid] {
-            let opts = MatmulOptions { bias: Some(&tbias), activation: Some(act), alpha: 0.1 };
+            let opts = MatmulOptions { bias: Some(&tbias), activation: Some(act), alpha: 0.1, ..Default::default() };
             let got = ta.matmul_with(&tb, opts).unwrap().to_vec::<f32>().unwrap();
             let mut p = params(&ta, &tb, 1, 0, 0);
             (p.has_bias, p.act, p.alpha) = (1, act as u32, 0.1);
