@@ -12,6 +12,10 @@
 // conv_transpose2d's forward is the grad-input pass. Parameters match `ConvParams` in
 // crates/kernels/src/ops/conv.rs. The launcher keeps THREADS a multiple of BN, so the column an
 // invocation stages is the same in every K slice and its decomposition is hoisted.
+//
+// As in matmul.wgsl, the element types are the module's: a `gemm_in_*.wgsl` part declares lhs,
+// rhs and the bias with `load_*` functions returning f32, a `gemm_out_*.wgsl` part declares out
+// with `store_out`; everything in between is f32.
 
 struct ConvParams {
     batch: u32,
@@ -41,10 +45,6 @@ struct ConvParams {
 }
 
 @group(0) @binding(0) var<uniform> p: ConvParams;
-@group(0) @binding(1) var<storage, read> lhs: array<f32>;
-@group(0) @binding(2) var<storage, read> rhs: array<f32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
 fn inv(v: u32) -> f32 {
     return 1.0 / f32(v);
@@ -65,8 +65,8 @@ fn store_nchw(acc: Acc, tx: u32, ty: u32, row0: u32, col0: u32, rows: u32, cols:
             if (r >= rows) { continue; }
             let ch = row_base + r;
             var v = acc_row(acc, i)[j];
-            if (p.has_bias != 0u) { v += bias[ch]; }
-            out[(n * chans + ch) * hw + pix] = unary_op(p.act, v, p.alpha, 0.0);
+            if (p.has_bias != 0u) { v += load_bias(ch); }
+            store_out((n * chans + ch) * hw + pix, unary_op(p.act, v, p.alpha, 0.0));
         }
     }
 }
@@ -106,7 +106,7 @@ fn conv2d_forward(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgro
             let row = row0 + m;
             let k = k0 + kk;
             var v = 0.0;
-            if (row < ocg && k < kdim) { v = rhs[w_base + row * kdim + k]; }
+            if (row < ocg && k < kdim) { v = load_rhs(w_base + row * kdim + k); }
             tile_a[kk * BM + m] = v;
         }
         for (var e = tid; e < BK * BN; e += THREADS) {
@@ -121,7 +121,7 @@ fn conv2d_forward(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgro
                 let ih = ih0 + i32(kh * p.dil_h);
                 let iw = iw0 + i32(kw * p.dil_w);
                 if (ih >= 0 && ih < i32(p.in_h) && iw >= 0 && iw < i32(p.in_w)) {
-                    v = lhs[x_base + (c * p.in_h + u32(ih)) * p.in_w + u32(iw)];
+                    v = load_lhs(x_base + (c * p.in_h + u32(ih)) * p.in_w + u32(iw));
                 }
             }
             tile_b[kk * BN + tid % BN] = v;
@@ -170,7 +170,7 @@ fn conv2d_grad_input(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(work
             if (row < icg && k < kdim) {
                 let oc = div_fast(k, khw, inv_khw);
                 let t = k - oc * khw;
-                v = rhs[((g * ocg + oc) * icg + row) * khw + t];
+                v = load_rhs(((g * ocg + oc) * icg + row) * khw + t);
             }
             tile_a[kk * BM + m] = v;
         }
@@ -190,7 +190,7 @@ fn conv2d_grad_input(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(work
                     let oh = div_fast(u32(th), p.stride_h, inv_sh);
                     let ow = div_fast(u32(tw), p.stride_w, inv_sw);
                     if (oh * p.stride_h == u32(th) && ow * p.stride_w == u32(tw) && oh < p.out_h && ow < p.out_w) {
-                        v = lhs[dy_base + (oc * p.out_h + oh) * p.out_w + ow];
+                        v = load_lhs(dy_base + (oc * p.out_h + oh) * p.out_w + ow);
                     }
                 }
             }
@@ -242,7 +242,7 @@ fn conv2d_grad_weight(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(wor
             var v = 0.0;
             if (row < ocg && k < k_end) {
                 let n = div_fast(k, ohw, inv_ohw);
-                v = lhs[(n * p.out_c + g * ocg + row) * ohw + (k - n * ohw)];
+                v = load_lhs((n * p.out_c + g * ocg + row) * ohw + (k - n * ohw));
             }
             tile_a[kk * BM + m] = v;
         }
@@ -258,7 +258,7 @@ fn conv2d_grad_weight(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(wor
                 let ih = i32(oh * p.stride_h) + h_off;
                 let iw = i32(ow * p.stride_w) + w_off;
                 if (ih >= 0 && ih < i32(p.in_h) && iw >= 0 && iw < i32(p.in_w)) {
-                    v = rhs[((n * p.in_c + g * icg + cc) * p.in_h + u32(ih)) * p.in_w + u32(iw)];
+                    v = load_rhs(((n * p.in_c + g * icg + cc) * p.in_h + u32(ih)) * p.in_w + u32(iw));
                 }
             }
             tile_b[kk * BN + tid % BN] = v;
@@ -274,18 +274,18 @@ fn conv2d_grad_weight(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(wor
         let row = acc_row(acc, i);
         for (var j = 0u; j < TN; j++) {
             let cj = col0 + tx + j * WG_X;
-            if (cj < cols) { out[out_base + (g * ocg + r) * cols + cj] = row[j]; }
+            if (cj < cols) { store_out(out_base + (g * ocg + r) * cols + cj, row[j]); }
         }
     }
 }
 
-// out[i] = sum over s of lhs[s * len + i], in order of s (deterministic). len = p.k_split here.
+// out[i] = sum over s of load_lhs(s * len + i), in order of s (deterministic). len = p.k_split here.
 @compute @workgroup_size(256)
 fn conv2d_splitk_sum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                      @builtin(local_invocation_index) li: u32) {
     let i = (wid.x + wid.y * nwg.x) * 256u + li;
     if (i >= p.k_split) { return; }
     var sum = 0.0;
-    for (var s = 0u; s < p.splits; s++) { sum += lhs[s * p.k_split + i]; }
-    out[i] = sum;
+    for (var s = 0u; s < p.splits; s++) { sum += load_lhs(s * p.k_split + i); }
+    store_out(i, sum);
 }

@@ -1,6 +1,6 @@
-// The operands of a GEMM (matmul.wgsl) as f16, widened to f32 as they are staged: the products
-// and their sum are f32 (mixed precision: f16 storage, f32 accumulation). Composed after
-// enable_f16.wgsl.
+// The operands of a GEMM (matmul.wgsl, conv2d.wgsl) as f16, widened to f32 as they are staged:
+// the products and their sum are f32 (mixed precision: f16 storage, f32 accumulation).
+// Composed after enable_f16.wgsl.
 
 @group(0) @binding(1) var<storage, read> lhs: array<f16>;
 @group(0) @binding(2) var<storage, read> rhs: array<f16>;

@@ -1,4 +1,4 @@
-// The operands of a GEMM (matmul.wgsl) as f32: lhs, rhs and the bias, read as f32.
+// The operands of a GEMM (matmul.wgsl, conv2d.wgsl) as f32: lhs, rhs and the bias, read as f32.
 
 @group(0) @binding(1) var<storage, read> lhs: array<f32>;
 @group(0) @binding(2) var<storage, read> rhs: array<f32>;

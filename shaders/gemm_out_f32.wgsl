@@ -1,4 +1,4 @@
-// The output of a GEMM (matmul.wgsl) stored as f32.
+// The output of a GEMM (matmul.wgsl, conv2d.wgsl) stored as f32.
 
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 

@@ -41,6 +41,10 @@ pub enum Shader {
     ConvShift,
     /// Implicit-GEMM 2-D convolution: forward, input and weight gradients (`conv2d.wgsl`).
     Conv2d,
+    /// [`Shader::Conv2d`] on f16 operands, accumulating in f32, storing f16; needs `SHADER_F16`.
+    Conv2dF16,
+    /// [`Shader::Conv2d`] on f16 operands, accumulating and storing f32; needs `SHADER_F16`.
+    Conv2dF16F32,
     /// Casts and copies involving f16; needs `SHADER_F16` (`cast_f16.wgsl`).
     CastF16,
     /// Embedding, gather, their scatter-add gradients and one-hot (`index.wgsl`).
@@ -94,6 +98,8 @@ impl Shader {
         Shader::ConvPack,
         Shader::ConvShift,
         Shader::Conv2d,
+        Shader::Conv2dF16,
+        Shader::Conv2dF16F32,
         Shader::CastF16,
         Shader::Index,
         Shader::Fault,
@@ -131,6 +137,8 @@ impl Shader {
             Shader::ConvPack => "cpu/conv_pack.wgsl",
             Shader::ConvShift => "cpu/conv_shift.wgsl",
             Shader::Conv2d => "conv2d.wgsl",
+            Shader::Conv2dF16 => "conv2d.wgsl (f16)",
+            Shader::Conv2dF16F32 => "conv2d.wgsl (f16 -> f32)",
             Shader::CastF16 => "cast_f16.wgsl",
             Shader::Index => "index.wgsl",
             Shader::Fault => "fault.wgsl",
@@ -185,7 +193,25 @@ impl Shader {
             Shader::GemmPack => &[src::GEMM_PACK],
             Shader::ConvPack => &[src::LINEAR_TEXTURE, src::CONV_PACK],
             Shader::ConvShift => &[src::LINEAR_TEXTURE, src::CONV_SHIFT],
-            Shader::Conv2d => &[src::GEMM_TILED, src::NAN, src::MATH, src::CONV2D],
+            Shader::Conv2d => &[src::GEMM_TILED, src::NAN, src::MATH, src::CONV2D, src::GEMM_IN_F32, src::GEMM_OUT_F32],
+            Shader::Conv2dF16 => &[
+                src::ENABLE_F16,
+                src::GEMM_TILED,
+                src::NAN,
+                src::MATH,
+                src::CONV2D,
+                src::GEMM_IN_F16,
+                src::GEMM_OUT_F16,
+            ],
+            Shader::Conv2dF16F32 => &[
+                src::ENABLE_F16,
+                src::GEMM_TILED,
+                src::NAN,
+                src::MATH,
+                src::CONV2D,
+                src::GEMM_IN_F16,
+                src::GEMM_OUT_F32,
+            ],
             Shader::CastF16 => &[src::ENABLE_F16, src::CAST_F16, src::MAP_COMMON],
             Shader::Index => &[src::INDEX],
             Shader::Fault => &[src::FAULT],

@@ -95,7 +95,10 @@ mod tests {
             &conv::GRAD_INPUT,
             &conv::GRAD_WEIGHT,
             &conv::SPLITK_SUM,
-        ] {
+        ]
+        .into_iter()
+        .chain(conv::MIXED.iter().flatten())
+        {
             if let Err(e) = resolve_overrides(k.shader, k.entry, &t.constants()) {
                 panic!("{e}");
             }

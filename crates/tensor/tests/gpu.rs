@@ -5,6 +5,7 @@ mod gpu {
     mod augment;
     mod bad_input;
     mod conv;
+    mod conv_f16;
     mod elementwise;
     mod errors;
     mod execution;

@@ -85,6 +85,7 @@ fn conv2d_gradients_over_stride_padding_dilation_and_groups() {
             groups: g,
             activation: relu.then_some(UnaryOp::Relu),
             alpha: 0.0,
+            ..Default::default()
         };
         let geometry = twin::conv_geometry(s, p, d, g);
         let seed = 20 + 3 * i as u64;

@@ -8,6 +8,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
+use super::matmul::GemmPrecision;
 use super::tiles::GemmTiles;
 use crate::launch::grid_1d;
 use crate::{Access, KernelSpec, Launch, Shader};
@@ -152,31 +153,56 @@ impl ConvParams {
 
 const R: Access = Access::Read;
 const W: Access = Access::ReadWrite;
-/// Bindings of the three GEMM passes: (lhs, rhs, bias, out).
-pub static FORWARD: KernelSpec =
-    KernelSpec { shader: Shader::Conv2d, entry: "conv2d_forward", bindings: &[R, R, R, W] };
-/// Grad input, and conv_transpose2d forward: (dy, w, bias, dx). See [`grad_input`].
-pub static GRAD_INPUT: KernelSpec =
-    KernelSpec { shader: Shader::Conv2d, entry: "conv2d_grad_input", bindings: &[R, R, R, W] };
-/// Grad weight into split-K partials: (dy, x, unused, partials). See [`grad_weight`].
-pub static GRAD_WEIGHT: KernelSpec =
-    KernelSpec { shader: Shader::Conv2d, entry: "conv2d_grad_weight", bindings: &[R, R, R, W] };
-/// Fixed-order sum of the grad-weight partials: (partials, unused, unused, dw). See [`splitk_sum`].
-pub static SPLITK_SUM: KernelSpec =
-    KernelSpec { shader: Shader::Conv2d, entry: "conv2d_splitk_sum", bindings: &[R, R, R, W] };
 
-/// Forward: bindings (x, w, bias, y).
-pub fn forward(p: &ConvParams, t: GemmTiles) -> Launch {
-    let cols = p.batch * p.out_h * p.out_w;
-    let grid = [cols.div_ceil(t.bn()), p.ocg().div_ceil(t.bm()), p.groups];
-    Launch::new(&FORWARD, p, grid).with_constants(t.constants())
+/// An entry point of a convolution module; every one binds (lhs, rhs, bias, out).
+const fn pass(shader: Shader, entry: &'static str) -> KernelSpec {
+    KernelSpec { shader, entry, bindings: &[R, R, R, W] }
 }
 
-/// Grad input (and conv_transpose2d forward): bindings (dy, w, bias, dx).
-pub fn grad_input(p: &ConvParams, t: GemmTiles) -> Launch {
+/// Forward: (x, w, bias, y). See [`forward`].
+pub static FORWARD: KernelSpec = pass(Shader::Conv2d, "conv2d_forward");
+/// Grad input, and conv_transpose2d forward: (dy, w, bias, dx). See [`grad_input`].
+pub static GRAD_INPUT: KernelSpec = pass(Shader::Conv2d, "conv2d_grad_input");
+/// Grad weight into split-K partials: (dy, x, unused, partials). See [`grad_weight`].
+pub static GRAD_WEIGHT: KernelSpec = pass(Shader::Conv2d, "conv2d_grad_weight");
+/// Fixed-order sum of the grad-weight partials: (partials, unused, unused, dw). See [`splitk_sum`].
+pub static SPLITK_SUM: KernelSpec = pass(Shader::Conv2d, "conv2d_splitk_sum");
+
+/// The three GEMM passes on f16 operands storing f16, and storing f32 (mixed precision).
+pub static MIXED: [[KernelSpec; 3]; 2] = [
+    [
+        pass(Shader::Conv2dF16, "conv2d_forward"),
+        pass(Shader::Conv2dF16, "conv2d_grad_input"),
+        pass(Shader::Conv2dF16, "conv2d_grad_weight"),
+    ],
+    [
+        pass(Shader::Conv2dF16F32, "conv2d_forward"),
+        pass(Shader::Conv2dF16F32, "conv2d_grad_input"),
+        pass(Shader::Conv2dF16F32, "conv2d_grad_weight"),
+    ],
+];
+
+/// Pass `index` (0 forward, 1 grad input, 2 grad weight) in `precision`'s module.
+fn kernel(index: usize, precision: GemmPrecision) -> &'static KernelSpec {
+    match precision {
+        GemmPrecision::F32 => [&FORWARD, &GRAD_INPUT, &GRAD_WEIGHT][index],
+        GemmPrecision::F16 => &MIXED[0][index],
+        GemmPrecision::F16ToF32 => &MIXED[1][index],
+    }
+}
+
+/// Forward in `precision`: bindings (x, w, bias, y).
+pub fn forward(p: &ConvParams, t: GemmTiles, precision: GemmPrecision) -> Launch {
+    let cols = p.batch * p.out_h * p.out_w;
+    let grid = [cols.div_ceil(t.bn()), p.ocg().div_ceil(t.bm()), p.groups];
+    Launch::new(kernel(0, precision), p, grid).with_constants(t.constants())
+}
+
+/// Grad input (and conv_transpose2d forward) in `precision`: bindings (dy, w, bias, dx).
+pub fn grad_input(p: &ConvParams, t: GemmTiles, precision: GemmPrecision) -> Launch {
     let cols = p.batch * p.in_h * p.in_w;
     let grid = [cols.div_ceil(t.bn()), p.icg().div_ceil(t.bm()), p.groups];
-    Launch::new(&GRAD_INPUT, p, grid).with_constants(t.constants())
+    Launch::new(kernel(1, precision), p, grid).with_constants(t.constants())
 }
 
 /// How many K splits the grad-weight pass uses so that about `target_groups` workgroups run.
@@ -188,18 +214,19 @@ pub fn grad_weight_splits(p: &ConvParams, t: GemmTiles, target_groups: u32) -> u
     (target_groups / tiles.max(1)).clamp(1, max_splits).min(65_535 / p.groups.max(1))
 }
 
-/// Grad weight into `splits` partial copies of dw: bindings (dy, x, unused, partials).
-/// Sets `p.splits` and `p.k_split`.
-pub fn grad_weight(p: &mut ConvParams, t: GemmTiles, splits: u32) -> Launch {
+/// Grad weight into `splits` partial copies of dw, in `precision`: bindings (dy, x, unused,
+/// partials). Sets `p.splits` and `p.k_split`. The split-K sum is f32 only: partials that are
+/// summed must be stored f32.
+pub fn grad_weight(p: &mut ConvParams, t: GemmTiles, splits: u32, precision: GemmPrecision) -> Launch {
     let k = p.batch * p.out_h * p.out_w;
     p.splits = splits.max(1);
     p.k_split = k.div_ceil(p.splits);
     let cols = p.icg() * p.k_h * p.k_w;
     let grid = [cols.div_ceil(t.bn()), p.ocg().div_ceil(t.bm()), p.groups * p.splits];
-    Launch::new(&GRAD_WEIGHT, p, grid).with_constants(t.constants())
+    Launch::new(kernel(2, precision), p, grid).with_constants(t.constants())
 }
 
-/// Sum of the split partials into dw: bindings (partials, unused, unused, dw).
+/// Sum of the f32 split partials into an f32 dw: bindings (partials, unused, unused, dw).
 pub fn splitk_sum(p: &ConvParams, t: GemmTiles) -> Launch {
     let mut q = *p;
     q.k_split = p.weight_len() as u32;

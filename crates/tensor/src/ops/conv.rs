@@ -8,8 +8,9 @@
 use wgtrain_kernels::ops::conv::ConvPass;
 use wgtrain_kernels::ops::conv::{self, ConvGeometry, ConvParams, out_extent};
 use wgtrain_kernels::ops::map::UnaryOp;
-use wgtrain_kernels::ops::matmul::fusable_activation;
+use wgtrain_kernels::ops::matmul::{GemmPrecision, fusable_activation};
 
+use super::gemm_precision;
 use crate::cpu;
 use crate::dtype::DType;
 use crate::error::{Result, TensorError};
@@ -32,11 +33,22 @@ pub struct Conv2dOptions {
     pub activation: Option<UnaryOp>,
     /// Scalar argument of `activation` (e.g. the leaky-ReLU slope).
     pub alpha: f32,
+    /// The output's dtype: by default the operands'. f16 operands (mixed precision) may ask
+    /// for f32, for a weight gradient that feeds an f32 master weight; sums are f32 either way.
+    pub out_dtype: Option<DType>,
 }
 
 impl Default for Conv2dOptions {
     fn default() -> Self {
-        Conv2dOptions { stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1, activation: None, alpha: 0.0 }
+        Conv2dOptions {
+            stride: [1, 1],
+            padding: [0, 0],
+            dilation: [1, 1],
+            groups: 1,
+            activation: None,
+            alpha: 0.0,
+            out_dtype: None,
+        }
     }
 }
 
@@ -47,7 +59,6 @@ impl Conv2dOptions {
 }
 
 fn dims4(op: &'static str, what: &str, t: &Tensor) -> Result<[usize; 4]> {
-    t.expect_dtype(op, DType::F32)?;
     <[usize; 4]>::try_from(t.shape.as_slice()).map_err(|_| TensorError::Shape {
         op,
         expected: format!("a rank-4 {what}"),
@@ -87,26 +98,32 @@ fn params(op: &'static str, x: [usize; 4], w: [usize; 4], o: &Conv2dOptions) -> 
 /// implicit GEMM of `conv2d.wgsl` (GPUs); the software adapters' forms are in the `cpu` wing.
 /// `operands` are the sources of the A and B packs there: (w, x) forward, (w, dy) grad input,
 /// (dy, x) grad weight.
+/// The software adapters' forms are f32 only: they decline other precisions, which the tiled
+/// form then serves.
+#[allow(clippy::too_many_arguments)]
 fn run_pass(
     op: &'static str,
     p: &ConvParams,
     pass: ConvPass,
+    precision: GemmPrecision,
     operands: [&Tensor; 2],
     bias: Option<&Tensor>,
     out: &Tensor,
     tiled: impl FnOnce() -> Result<()>,
 ) -> Result<()> {
     let mut tiled = Some(tiled);
+    let f32 = precision == GemmPrecision::F32;
     out.device().serve_gemm(op, |form| match form {
         GemmForm::Tiled => tiled.take().map_or(Ok(false), |record| record().map(|()| true)),
-        GemmForm::Textures => cpu::conv_texture(p, pass, operands, bias, out),
-        GemmForm::Windows => cpu::conv_uniform(op, p, pass, operands, bias, out).map(|()| true),
+        GemmForm::Textures if f32 => cpu::conv_texture(p, pass, operands, bias, out),
+        GemmForm::Windows if f32 => cpu::conv_uniform(op, p, pass, operands, bias, out).map(|()| true),
+        GemmForm::Textures | GemmForm::Windows => Ok(false),
     })
 }
 
-fn check_bias(op: &'static str, bias: Option<&Tensor>, channels: usize) -> Result<Option<Tensor>> {
+fn check_bias(op: &'static str, bias: Option<&Tensor>, channels: usize, dtype: DType) -> Result<Option<Tensor>> {
     let Some(b) = bias else { return Ok(None) };
-    b.expect_dtype(op, DType::F32)?;
+    b.expect_dtype(op, dtype)?;
     if b.shape != [channels] {
         return Err(TensorError::Shape { op, expected: format!("bias of shape [{channels}]"), got: b.shape.clone() });
     }
@@ -118,17 +135,18 @@ impl Tensor {
     pub fn conv2d(&self, w: &Tensor, bias: Option<&Tensor>, o: &Conv2dOptions) -> Result<Tensor> {
         let op = "conv2d";
         self.same_device(op, w)?;
+        let precision = gemm_precision(op, self, w, o.out_dtype)?;
         let mut p = params(op, dims4(op, "input", self)?, dims4(op, "weight", w)?, o)?;
-        let bias = check_bias(op, bias, w.shape[0])?;
+        let bias = check_bias(op, bias, w.shape[0], self.dtype())?;
         p.has_bias = bias.is_some() as u32;
         let (x, w) = (self.dense()?, w.dense()?);
         let shape = [p.batch, p.out_c, p.out_h, p.out_w].map(|v| v as usize);
-        let out = Tensor::empty(self.device(), &shape, DType::F32)?;
+        let out = Tensor::empty(self.device(), &shape, o.out_dtype.unwrap_or(x.dtype()))?;
         if out.is_empty() {
             return Ok(out);
         }
-        run_pass(op, &p, ConvPass::Forward, [&w, &x], bias.as_ref(), &out, || {
-            let launch = conv::forward(&p, self.device().gemm_tiles());
+        run_pass(op, &p, ConvPass::Forward, precision, [&w, &x], bias.as_ref(), &out, || {
+            let launch = conv::forward(&p, self.device().gemm_tiles(), precision);
             let b = bias.as_ref().unwrap_or(&w).binding();
             self.device().dispatch(&launch, &[x.binding(), w.binding(), b, out.binding()])
         })?;
@@ -139,6 +157,7 @@ impl Tensor {
     /// `input_shape` and weight `w`.
     pub fn conv2d_grad_input(&self, w: &Tensor, input_shape: [usize; 4], o: &Conv2dOptions) -> Result<Tensor> {
         let op = "conv2d_grad_input";
+        self.same_device(op, w)?;
         let mut o = *o;
         o.activation = None;
         let p = params(op, input_shape, dims4(op, "weight", w)?, &o)?;
@@ -146,23 +165,27 @@ impl Tensor {
         if dims4(op, "gradient", self)? != want {
             return Err(TensorError::Shape { op, expected: format!("dy of shape {want:?}"), got: self.shape.clone() });
         }
-        self.grad_input_pass(w, &p, None, input_shape)
+        self.grad_input_pass(op, w, &p, None, input_shape, o.out_dtype)
     }
 
+    /// The grad-input pass (also conv_transpose2d's forward) into a new tensor of `out_shape`.
     fn grad_input_pass(
         &self,
+        op: &'static str,
         w: &Tensor,
         p: &ConvParams,
         bias: Option<Tensor>,
         out_shape: [usize; 4],
+        out_dtype: Option<DType>,
     ) -> Result<Tensor> {
+        let precision = gemm_precision(op, self, w, out_dtype)?;
         let (dy, w) = (self.dense()?, w.dense()?);
-        let out = Tensor::empty(self.device(), &out_shape, DType::F32)?;
+        let out = Tensor::empty(self.device(), &out_shape, out_dtype.unwrap_or(dy.dtype()))?;
         if out.is_empty() {
             return Ok(out);
         }
-        run_pass("conv2d_grad_input", p, ConvPass::GradInput, [&w, &dy], bias.as_ref(), &out, || {
-            let launch = conv::grad_input(p, self.device().gemm_tiles());
+        run_pass(op, p, ConvPass::GradInput, precision, [&w, &dy], bias.as_ref(), &out, || {
+            let launch = conv::grad_input(p, self.device().gemm_tiles(), precision);
             let b = bias.as_ref().unwrap_or(&w).binding();
             self.device().dispatch(&launch, &[dy.binding(), w.binding(), b, out.binding()])
         })?;
@@ -174,6 +197,7 @@ impl Tensor {
     pub fn conv2d_grad_weight(&self, x: &Tensor, weight_shape: [usize; 4], o: &Conv2dOptions) -> Result<Tensor> {
         let op = "conv2d_grad_weight";
         self.same_device(op, x)?;
+        let precision = gemm_precision(op, self, x, o.out_dtype)?;
         let p = params(op, dims4(op, "input", x)?, weight_shape, o)?;
         let want = [p.batch, p.out_c, p.out_h, p.out_w].map(|v| v as usize);
         if dims4(op, "gradient", self)? != want {
@@ -182,21 +206,30 @@ impl Tensor {
         let (dy, x) = (self.dense()?, x.dense()?);
         let dev = self.device();
         let tiles = dev.gemm_tiles();
-        let out = Tensor::empty(dev, &weight_shape, DType::F32)?;
+        let out = Tensor::empty(dev, &weight_shape, o.out_dtype.unwrap_or(dy.dtype()))?;
         if out.is_empty() {
             return Ok(out);
         }
-        run_pass(op, &p, ConvPass::GradWeight, [&dy, &x], None, &out, || {
+        run_pass(op, &p, ConvPass::GradWeight, precision, [&dy, &x], None, &out, || {
             let mut p = p;
             let splits = conv::grad_weight_splits(&p, tiles, dev.max_grad_weight_splits());
-            let launch = conv::grad_weight(&mut p, tiles, splits);
-            if p.splits == 1 {
+            if splits == 1 {
+                let launch = conv::grad_weight(&mut p, tiles, 1, precision);
                 return dev.dispatch(&launch, &[dy.binding(), x.binding(), dy.binding(), out.binding()]);
             }
+            // Partials are f32 whatever the operands (f16 ones write them through the
+            // f16 -> f32 module), summed in f32, and rounded to f16 after the sum if asked.
+            let partial_precision = if precision == GemmPrecision::F32 { precision } else { GemmPrecision::F16ToF32 };
+            let launch = conv::grad_weight(&mut p, tiles, splits, partial_precision);
             let partial = Tensor::empty(dev, &[p.splits as usize, p.weight_len()], DType::F32)?;
             dev.dispatch(&launch, &[dy.binding(), x.binding(), dy.binding(), partial.binding()])?;
             let sum = conv::splitk_sum(&p, tiles);
-            dev.dispatch(&sum, &[partial.binding(), partial.binding(), partial.binding(), out.binding()])
+            if out.dtype() == DType::F32 {
+                return dev.dispatch(&sum, &[partial.binding(), partial.binding(), partial.binding(), out.binding()]);
+            }
+            let dw = Tensor::empty(dev, &weight_shape, DType::F32)?;
+            dev.dispatch(&sum, &[partial.binding(), partial.binding(), partial.binding(), dw.binding()])?;
+            out.assign(&dw.cast(out.dtype())?)
         })?;
         Ok(out)
     }
@@ -257,8 +290,8 @@ impl Tensor {
             );
             return Err(TensorError::Argument { op, why });
         }
-        let bias = check_bias(op, bias, c_out)?;
+        let bias = check_bias(op, bias, c_out, self.dtype())?;
         p.has_bias = bias.is_some() as u32;
-        self.grad_input_pass(w, &p, bias, conv_input)
+        self.grad_input_pass(op, w, &p, bias, conv_input, o.out_dtype)
     }
 }

@@ -12,6 +12,7 @@
 use wgtrain_kernels::ops::map::{Operand, UnaryOp, collapse};
 use wgtrain_kernels::ops::matmul::{self, GemmPrecision, MatmulParams, fusable_activation};
 
+use super::gemm_precision;
 use crate::cpu;
 use crate::dtype::DType;
 use crate::error::{Result, TensorError};
@@ -45,7 +46,7 @@ impl Tensor {
     pub fn matmul_with(&self, rhs: &Tensor, opts: MatmulOptions<'_>) -> Result<Tensor> {
         let op = "matmul";
         self.same_device(op, rhs)?;
-        let precision = precision(op, self, rhs, opts.out_dtype)?;
+        let precision = gemm_precision(op, self, rhs, opts.out_dtype)?;
         let out_dtype = opts.out_dtype.unwrap_or(self.dtype());
         if self.rank() < 2 || rhs.rank() < 2 {
             return Err(TensorError::Incompatible {
@@ -149,25 +150,6 @@ impl Tensor {
         })?;
         Ok(out)
     }
-}
-
-/// The precision of `lhs @ rhs` stored as `out` (default: the operands' dtype): both operands
-/// f32, or both f16 on an adapter with `SHADER_F16`, storing f16 or f32.
-fn precision(op: &'static str, lhs: &Tensor, rhs: &Tensor, out: Option<DType>) -> Result<GemmPrecision> {
-    rhs.expect_dtype(op, lhs.dtype())?;
-    let precision = match (lhs.dtype(), out.unwrap_or(lhs.dtype())) {
-        (DType::F32, DType::F32) => GemmPrecision::F32,
-        (DType::F16, DType::F16) => GemmPrecision::F16,
-        (DType::F16, DType::F32) => GemmPrecision::F16ToF32,
-        (input, output) => {
-            let why = format!("{input:?} operands give f32, or (f16 operands) f16 or f32, not {output:?}");
-            return Err(TensorError::Argument { op, why });
-        }
-    };
-    if precision != GemmPrecision::F32 && !lhs.device().has_f16() {
-        return Err(TensorError::Feature { op, feature: "SHADER_F16" });
-    }
-    Ok(precision)
 }
 
 /// `t` with its batch dimensions broadcast to `batch_shape`, and the single stride that steps

@@ -26,10 +26,38 @@ pub use reduce::ReduceOp;
 pub use softmax::XentOptions;
 
 use wgtrain_kernels::ops::map::Operand;
+use wgtrain_kernels::ops::matmul::GemmPrecision;
 
+use crate::dtype::DType;
+use crate::error::{Result, TensorError};
 use crate::tensor::Tensor;
 
 /// The strided operand of `t` viewed with `shape`'s rank (t already broadcast to `shape`).
 pub(crate) fn operand(t: &Tensor) -> Operand {
     Operand { offset: t.offset, strides: t.strides.clone() }
+}
+
+/// The precision of a GEMM-shaped op (matmul, the convolutions) on `lhs` and `rhs` storing
+/// `out` (default: the operands' dtype): both operands f32, or both f16 on an adapter with
+/// `SHADER_F16`, storing f16 or f32.
+pub(crate) fn gemm_precision(
+    op: &'static str,
+    lhs: &Tensor,
+    rhs: &Tensor,
+    out: Option<DType>,
+) -> Result<GemmPrecision> {
+    rhs.expect_dtype(op, lhs.dtype())?;
+    let precision = match (lhs.dtype(), out.unwrap_or(lhs.dtype())) {
+        (DType::F32, DType::F32) => GemmPrecision::F32,
+        (DType::F16, DType::F16) => GemmPrecision::F16,
+        (DType::F16, DType::F32) => GemmPrecision::F16ToF32,
+        (input, output) => {
+            let why = format!("{input:?} operands give f32, or (f16 operands) f16 or f32, not {output:?}");
+            return Err(TensorError::Argument { op, why });
+        }
+    };
+    if precision != GemmPrecision::F32 && !lhs.device().has_f16() {
+        return Err(TensorError::Feature { op, feature: "SHADER_F16" });
+    }
+    Ok(precision)
 }

@@ -131,6 +131,7 @@ impl ConvCore {
             groups: self.groups,
             activation: Some(fused),
             alpha,
+            ..Default::default()
         };
         let y = x.conv2d(w, self.bias.as_ref(), &o)?;
         if self.activation == Activation::Softmax { Ok(y.softmax(1)?) } else { Ok(y) }
