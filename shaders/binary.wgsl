@@ -1,13 +1,13 @@
-// Elementwise binary ops with NumPy broadcasting: strided f32 operands a (s = 0) and b (s = 1),
-// contiguous f32 output. Codes < 100 match `BinaryOp`; code 100 + k is the gradient of unary
+// Elementwise binary ops with NumPy broadcasting: strided operands a (s = 0) and b (s = 1),
+// contiguous output, all of the module's `elem` type (computed in f32). Codes < 100 match `BinaryOp`; code 100 + k is the gradient of unary
 // op k: out = b * f_k'(a), with a = the op's input x and b = the upstream gradient.
 // NaN: maximum and minimum propagate it (PyTorch); a gradient is NaN where x or the upstream
 // gradient is. That is stricter than PyTorch, whose relu backward masks a NaN upstream
 // gradient where x <= 0 and passes dy where x is NaN: here no NaN is ever hidden.
 
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<storage, read> a: array<elem>;
+@group(0) @binding(2) var<storage, read> b: array<elem>;
+@group(0) @binding(3) var<storage, read_write> out: array<elem>;
 
 fn apply(op: u32, u: f32, v: f32) -> f32 {
     switch op {
@@ -34,5 +34,5 @@ fn binary_map(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
               @builtin(local_invocation_index) lid: u32) {
     let i = linear_id(wid, nwg, lid);
     if (i >= p.n) { return; }
-    out[i] = apply(OP, a[strided_index(i, 0u)], b[strided_index(i, 1u)]);
+    out[i] = elem(apply(OP, f32(a[strided_index(i, 0u)]), f32(b[strided_index(i, 1u)])));
 }

@@ -12,6 +12,12 @@ pub enum Shader {
     Binary,
     /// Three-operand ops: `where` and the PReLU gradients (`ternary.wgsl`).
     Ternary,
+    /// [`Shader::Unary`] on f16 tensors (computing in f32); needs `SHADER_F16`.
+    UnaryF16,
+    /// [`Shader::Binary`] on f16 tensors (computing in f32); needs `SHADER_F16`.
+    BinaryF16,
+    /// [`Shader::Ternary`] on f16 tensors (computing in f32); needs `SHADER_F16`.
+    TernaryF16,
     /// Strided copies and casts between the 4-byte dtypes (`copy.wgsl`).
     Copy,
     /// Constant fills and arange (`fill.wgsl`).
@@ -85,6 +91,9 @@ impl Shader {
         Shader::Unary,
         Shader::Binary,
         Shader::Ternary,
+        Shader::UnaryF16,
+        Shader::BinaryF16,
+        Shader::TernaryF16,
         Shader::Copy,
         Shader::Fill,
         Shader::Random,
@@ -124,6 +133,9 @@ impl Shader {
             Shader::Unary => "unary.wgsl",
             Shader::Binary => "binary.wgsl",
             Shader::Ternary => "ternary.wgsl",
+            Shader::UnaryF16 => "unary.wgsl (f16)",
+            Shader::BinaryF16 => "binary.wgsl (f16)",
+            Shader::TernaryF16 => "ternary.wgsl (f16)",
             Shader::Copy => "copy.wgsl",
             Shader::Fill => "fill.wgsl",
             Shader::Random => "random.wgsl",
@@ -162,9 +174,12 @@ impl Shader {
     /// then shared parts, then the op file.
     pub fn parts(self) -> &'static [&'static str] {
         match self {
-            Shader::Unary => &[src::MAP_COMMON, src::NAN, src::MATH, src::UNARY],
-            Shader::Binary => &[src::MAP_COMMON, src::NAN, src::MATH, src::BINARY],
-            Shader::Ternary => &[src::MAP_COMMON, src::TERNARY],
+            Shader::Unary => &[src::ELEM_F32, src::MAP_COMMON, src::NAN, src::MATH, src::UNARY],
+            Shader::Binary => &[src::ELEM_F32, src::MAP_COMMON, src::NAN, src::MATH, src::BINARY],
+            Shader::Ternary => &[src::ELEM_F32, src::MAP_COMMON, src::TERNARY],
+            Shader::UnaryF16 => &[src::ENABLE_F16, src::ELEM_F16, src::MAP_COMMON, src::NAN, src::MATH, src::UNARY],
+            Shader::BinaryF16 => &[src::ENABLE_F16, src::ELEM_F16, src::MAP_COMMON, src::NAN, src::MATH, src::BINARY],
+            Shader::TernaryF16 => &[src::ENABLE_F16, src::ELEM_F16, src::MAP_COMMON, src::TERNARY],
             Shader::Copy => &[src::MAP_COMMON, src::COPY],
             Shader::Fill => &[src::FILL],
             Shader::Random => &[src::NAN, src::RANDOM],
@@ -224,9 +239,15 @@ impl Shader {
             Shader::Pool => &[src::NAN, src::POOL],
             Shader::Augment => &[src::NAN, src::AUGMENT],
             Shader::UnaryTexture => &[src::MAP_COMMON, src::NAN, src::MATH, src::LINEAR_TEXTURE, src::UNARY_TEXTURE],
-            Shader::BinaryTexture => {
-                &[src::MAP_COMMON, src::NAN, src::MATH, src::BINARY, src::LINEAR_TEXTURE, src::BINARY_TEXTURE]
-            }
+            Shader::BinaryTexture => &[
+                src::ELEM_F32,
+                src::MAP_COMMON,
+                src::NAN,
+                src::MATH,
+                src::BINARY,
+                src::LINEAR_TEXTURE,
+                src::BINARY_TEXTURE,
+            ],
             Shader::OptimTexture => &[src::OPTIM, src::LINEAR_TEXTURE, src::OPTIM_TEXTURE],
             Shader::PoolTexture => &[src::NAN, src::POOL, src::LINEAR_TEXTURE, src::POOL_TEXTURE],
             Shader::ReduceTexture => &[src::NAN, src::REDUCE, src::LINEAR_TEXTURE, src::REDUCE_TEXTURE],

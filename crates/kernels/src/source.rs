@@ -32,6 +32,10 @@ pub const COPY: &str = include_str!("../shaders/copy.wgsl");
 pub const FILL: &str = include_str!("../shaders/fill.wgsl");
 /// Philox4x32-10 random fills and dropout.
 pub const RANDOM: &str = include_str!("../shaders/random.wgsl");
+/// The element type of the elementwise modules: f32.
+pub const ELEM_F32: &str = include_str!("../shaders/elem_f32.wgsl");
+/// The element type of the elementwise modules: f16.
+pub const ELEM_F16: &str = include_str!("../shaders/elem_f16.wgsl");
 /// `enable f16;`, first in every module that reads or writes f16.
 pub const ENABLE_F16: &str = include_str!("../shaders/enable_f16.wgsl");
 /// A GEMM's operands and bias as f32.
@@ -113,6 +117,8 @@ pub const FILES: &[(&str, &str)] = &[
     ("random.wgsl", RANDOM),
     ("matmul.wgsl", MATMUL),
     ("enable_f16.wgsl", ENABLE_F16),
+    ("elem_f32.wgsl", ELEM_F32),
+    ("elem_f16.wgsl", ELEM_F16),
     ("gemm_in_f32.wgsl", GEMM_IN_F32),
     ("gemm_in_f16.wgsl", GEMM_IN_F16),
     ("gemm_out_f32.wgsl", GEMM_OUT_F32),

@@ -159,6 +159,16 @@ impl Tensor {
         Ok(())
     }
 
+    /// Checks this is a float tensor (f32, or f16 on an adapter with `SHADER_F16`) and says
+    /// whether it is f16.
+    pub(crate) fn expect_float(&self, op: &'static str) -> Result<bool> {
+        match self.dtype() {
+            DType::F16 if !self.device().has_f16() => Err(TensorError::Feature { op, feature: "SHADER_F16" }),
+            DType::F16 => Ok(true),
+            _ => self.expect_dtype(op, DType::F32).map(|()| false),
+        }
+    }
+
     pub(crate) fn same_device(&self, op: &'static str, other: &Tensor) -> Result<()> {
         if self.device() != other.device() {
             return Err(TensorError::DeviceMismatch { op });

@@ -7,6 +7,7 @@ mod gpu {
     mod conv;
     mod conv_f16;
     mod elementwise;
+    mod elementwise_f16;
     mod errors;
     mod execution;
     mod faults;

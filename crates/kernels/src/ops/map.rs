@@ -143,6 +143,11 @@ pub enum TernaryOp {
     PreluGradSlope = 2,
 }
 
+impl TernaryOp {
+    /// Every ternary op.
+    pub const ALL: [TernaryOp; 3] = [TernaryOp::Where, TernaryOp::PreluGradX, TernaryOp::PreluGradSlope];
+}
+
 /// Casts between 4-byte dtypes (`copy.wgsl: cast_word`).
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -176,6 +181,13 @@ pub static BINARY_TEXTURE: KernelSpec =
     KernelSpec { shader: Shader::BinaryTexture, entry: "binary_map_texture", bindings: &[T, T, W] };
 /// [`TernaryOp`] over three broadcast operands: (a, b, c, out).
 pub static TERNARY: KernelSpec = KernelSpec { shader: Shader::Ternary, entry: "ternary_map", bindings: &[R, R, R, W] };
+/// [`UNARY`] on f16 tensors (computing in f32).
+pub static UNARY_F16: KernelSpec = KernelSpec { shader: Shader::UnaryF16, entry: "unary_map", bindings: &[R, W] };
+/// [`BINARY`] on f16 tensors (computing in f32).
+pub static BINARY_F16: KernelSpec = KernelSpec { shader: Shader::BinaryF16, entry: "binary_map", bindings: &[R, R, W] };
+/// [`TERNARY`] on f16 tensors (computing in f32).
+pub static TERNARY_F16: KernelSpec =
+    KernelSpec { shader: Shader::TernaryF16, entry: "ternary_map", bindings: &[R, R, R, W] };
 /// Strided copy of raw 32-bit words (f32, i32 or u32): (src, dst); dst may be a strided view.
 pub static COPY: KernelSpec = KernelSpec { shader: Shader::Copy, entry: "copy_strided", bindings: &[R, W] };
 /// [`WordCast`] between the 4-byte dtypes: (src, dst).

@@ -1,15 +1,16 @@
-//! Elementwise ops on f32 tensors with NumPy broadcasting. Inputs may be any strided view
+//! Elementwise ops on float tensors with NumPy broadcasting. Inputs may be any strided view
 //! (the kernels index through strides; broadcast dimensions have stride 0); outputs are
-//! contiguous.
+//! contiguous, of the operands' dtype.
 //!
-//! Every op needs f32 operands (else [`TensorError::DType`]) on one device; two- and
-//! three-operand ops broadcast and fail with [`TensorError::Incompatible`] when shapes do not.
+//! Operands are all f32, or all f16 (mixed precision: the op computes in f32 and rounds each
+//! result to f16 once; the adapter needs `SHADER_F16`), else [`TensorError::DType`], on one
+//! device; two- and three-operand ops broadcast and fail with [`TensorError::Incompatible`]
+//! when shapes do not.
 
 use wgtrain_kernels::ops::map::{self, BinaryOp, MapParams, TernaryOp, UnaryOp, grad_code};
 use wgtrain_kernels::ops::op_table::scalar_args;
 
 use super::operand;
-use crate::dtype::DType;
 use crate::error::{Result, TensorError};
 use crate::plan::{Streaming, TexturedForm};
 use crate::shape::broadcast_shapes;
@@ -42,18 +43,20 @@ wgtrain_kernels::for_each_binary_op!(binary_methods);
 impl Tensor {
     /// Any unary op with its scalar arguments.
     pub fn unary(&self, op: UnaryOp, alpha: f32, beta: f32) -> Result<Tensor> {
-        self.expect_dtype("unary", DType::F32)?;
-        let out = Tensor::empty(self.device(), &self.shape, DType::F32)?;
+        let f16 = self.expect_float("unary")?;
+        let out = Tensor::empty(self.device(), &self.shape, self.dtype())?;
         if out.is_empty() {
             return Ok(out);
         }
         let p = MapParams::new(&self.shape, &[operand(self)], op as u32, alpha, beta);
-        let textured = p.texel_aligned(1).then_some(|| TexturedForm {
+        // The texture forms read f32 texels only.
+        let textured = (p.texel_aligned(1) && !f16).then_some(|| TexturedForm {
             launch: map::launch_texture(&map::UNARY_TEXTURE, &p),
             inputs: vec![self],
             outputs: vec![out.vec4_binding()],
         });
-        let gpu = (map::launch(&map::UNARY, &p), &[self.binding(), out.binding()][..]);
+        let kernel = if f16 { &map::UNARY_F16 } else { &map::UNARY };
+        let gpu = (map::launch(kernel, &p), &[self.binding(), out.binding()][..]);
         self.device().run_streaming(Streaming { gpu, textured, texture_inputs: 1, elements: out.len() })?;
         Ok(out)
     }
@@ -73,21 +76,22 @@ impl Tensor {
 
     fn map2(&self, code: u32, rhs: &Tensor, alpha: f32, name: &'static str) -> Result<Tensor> {
         self.same_device(name, rhs)?;
-        self.expect_dtype(name, DType::F32)?;
-        rhs.expect_dtype(name, DType::F32)?;
+        let f16 = self.expect_float(name)?;
+        rhs.expect_dtype(name, self.dtype())?;
         let shape = broadcast_shapes(name, &self.shape, &rhs.shape)?;
         let (a, b) = (self.broadcast_to(&shape)?, rhs.broadcast_to(&shape)?);
-        let out = Tensor::empty(self.device(), &shape, DType::F32)?;
+        let out = Tensor::empty(self.device(), &shape, self.dtype())?;
         if out.is_empty() {
             return Ok(out);
         }
         let p = MapParams::new(&shape, &[operand(&a), operand(&b)], code, alpha, 0.0);
-        let textured = p.texel_aligned(2).then_some(|| TexturedForm {
+        let textured = (p.texel_aligned(2) && !f16).then_some(|| TexturedForm {
             launch: map::launch_texture(&map::BINARY_TEXTURE, &p),
             inputs: vec![&a, &b],
             outputs: vec![out.vec4_binding()],
         });
-        let gpu = (map::launch(&map::BINARY, &p), &[a.binding(), b.binding(), out.binding()][..]);
+        let kernel = if f16 { &map::BINARY_F16 } else { &map::BINARY };
+        let gpu = (map::launch(kernel, &p), &[a.binding(), b.binding(), out.binding()][..]);
         self.device().run_streaming(Streaming { gpu, textured, texture_inputs: 2, elements: out.len() })?;
         Ok(out)
     }
@@ -97,18 +101,19 @@ impl Tensor {
         let name = "ternary";
         a.same_device(name, b)?;
         a.same_device(name, c)?;
-        for t in [a, b, c] {
-            t.expect_dtype(name, DType::F32)?;
+        let f16 = a.expect_float(name)?;
+        for t in [b, c] {
+            t.expect_dtype(name, a.dtype())?;
         }
         let shape = broadcast_shapes(name, &broadcast_shapes(name, &a.shape, &b.shape)?, &c.shape)?;
         let (a, b, c) = (a.broadcast_to(&shape)?, b.broadcast_to(&shape)?, c.broadcast_to(&shape)?);
-        let out = Tensor::empty(a.device(), &shape, DType::F32)?;
+        let out = Tensor::empty(a.device(), &shape, a.dtype())?;
         if out.is_empty() {
             return Ok(out);
         }
         let p = MapParams::new(&shape, &[operand(&a), operand(&b), operand(&c)], op as u32, 0.0, 0.0);
-        a.device()
-            .dispatch(&map::launch(&map::TERNARY, &p), &[a.binding(), b.binding(), c.binding(), out.binding()])?;
+        let kernel = if f16 { &map::TERNARY_F16 } else { &map::TERNARY };
+        a.device().dispatch(&map::launch(kernel, &p), &[a.binding(), b.binding(), c.binding(), out.binding()])?;
         Ok(out)
     }
 
