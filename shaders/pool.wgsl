@@ -37,13 +37,13 @@ override KW: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> p: PoolParams;
 // Forward: (x, y[, argmax]); backward: (dy[, argmax], dx).
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(1) var<storage, read> x: array<elem>;
+@group(0) @binding(2) var<storage, read_write> y: array<elem>;
 @group(0) @binding(3) var<storage, read_write> argmax: array<u32>;
-@group(0) @binding(1) var<storage, read> dy: array<f32>;
+@group(0) @binding(1) var<storage, read> dy: array<elem>;
 @group(0) @binding(2) var<storage, read> argmax_in: array<u32>;
-@group(0) @binding(3) var<storage, read_write> dx_max: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dx_max: array<elem>;
+@group(0) @binding(2) var<storage, read_write> dx: array<elem>;
 
 // The shape, as pipeline constants set by the launcher (0: read the parameters). Divisions by
 // them index every element, and a division by a runtime value is scalarized on a CPU adapter.
@@ -107,32 +107,32 @@ fn max_pool_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
     let base = plane * in_h() * in_w();
     // Start from the first in-bounds element (the host guarantees pad <= k / 2, so there is one).
     var best_i = ih0 * in_w() + iw0;
-    var best = x[base + best_i];
+    var best = f32(x[base + best_i]);
     if (KH != 0u) {
         for (var kh = 0u; kh < KH; kh++) {
             for (var kw = 0u; kw < KW; kw++) {
                 let at = (ih0 + kh) * in_w() + iw0 + kw;
-                let v = x[base + at];
+                let v = f32(x[base + at]);
                 if (wins(v, best)) {
                     best = v;
                     best_i = at;
                 }
             }
         }
-        y[o] = best;
+        y[o] = elem(best);
         argmax[o] = best_i;
         return;
     }
     for (var ih = ih0; ih < ih1; ih++) {
         for (var iw = iw0; iw < iw1; iw++) {
-            let v = x[base + ih * in_w() + iw];
+            let v = f32(x[base + ih * in_w() + iw]);
             if (wins(v, best)) {
                 best = v;
                 best_i = ih * in_w() + iw;
             }
         }
     }
-    y[o] = best;
+    y[o] = elem(best);
     argmax[o] = best_i;
 }
 
@@ -183,7 +183,7 @@ fn max_pool_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
     if (KH != 0u) {
         let w = owner(i);
         let won = w.covered && argmax_in[w.o] == i % (in_h() * in_w());
-        dx_max[i] = select(0.0, dy[w.o], won);
+        dx_max[i] = elem(select(0.0, f32(dy[w.o]), won));
         return;
     }
     let cv = covering(i);
@@ -191,10 +191,10 @@ fn max_pool_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
     for (var oh = cv.hs.x; oh < cv.hs.y; oh++) {
         for (var ow = cv.ws.x; ow < cv.ws.y; ow++) {
             let o = cv.base + oh * out_w() + ow;
-            if (argmax_in[o] == cv.local) { acc += dy[o]; }
+            if (argmax_in[o] == cv.local) { acc += f32(dy[o]); }
         }
     }
-    dx_max[i] = acc;
+    dx_max[i] = elem(acc);
 }
 
 // An invocation per output: the window sum (padding contributes zeros) over k_h * k_w.
@@ -214,17 +214,17 @@ fn avg_pool_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
     if (KH != 0u) {
         let at = base + u32(h0) * in_w() + u32(w0);
         for (var kh = 0u; kh < KH; kh++) {
-            for (var kw = 0u; kw < KW; kw++) { acc += x[at + kh * in_w() + kw]; }
+            for (var kw = 0u; kw < KW; kw++) { acc += f32(x[at + kh * in_w() + kw]); }
         }
-        y[o] = acc / f32(KH * KW);
+        y[o] = elem(acc / f32(KH * KW));
         return;
     }
     for (var ih = u32(max(h0, 0)); ih < ih1; ih++) {
         for (var iw = u32(max(w0, 0)); iw < iw1; iw++) {
-            acc += x[base + ih * in_w() + iw];
+            acc += f32(x[base + ih * in_w() + iw]);
         }
     }
-    y[o] = acc / f32(p.k_h * p.k_w);
+    y[o] = elem(acc / f32(p.k_h * p.k_w));
 }
 
 // An invocation per input element: the sum of dy over the windows containing it, / (k_h k_w).
@@ -235,17 +235,17 @@ fn avg_pool_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
     if (i >= p.planes * in_h() * in_w()) { return; }
     if (KH != 0u) {
         let w = owner(i);
-        dx[i] = select(0.0, dy[w.o] / f32(KH * KW), w.covered);
+        dx[i] = elem(select(0.0, f32(dy[w.o]) / f32(KH * KW), w.covered));
         return;
     }
     let cv = covering(i);
     var acc = 0.0;
     for (var oh = cv.hs.x; oh < cv.hs.y; oh++) {
         for (var ow = cv.ws.x; ow < cv.ws.y; ow++) {
-            acc += dy[cv.base + oh * out_w() + ow];
+            acc += f32(dy[cv.base + oh * out_w() + ow]);
         }
     }
-    dx[i] = acc / f32(p.k_h * p.k_w);
+    dx[i] = elem(acc / f32(p.k_h * p.k_w));
 }
 
 // A workgroup per plane: the mean of its in_h * in_w elements by a fixed-shape tree.
@@ -256,14 +256,14 @@ fn global_avg_pool_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_w
     if (plane >= p.planes) { return; }
     let hw = in_h() * in_w();
     var s = 0.0;
-    for (var j = lid; j < hw; j += WG) { s += x[plane * hw + j]; }
+    for (var j = lid; j < hw; j += WG) { s += f32(x[plane * hw + j]); }
     red[lid] = s;
     workgroupBarrier();
     for (var k = WG / 2u; k > 0u; k >>= 1u) {
         if (lid < k) { red[lid] += red[lid + k]; }
         workgroupBarrier();
     }
-    if (lid == 0u) { y[plane] = red[0] / f32(hw); }
+    if (lid == 0u) { y[plane] = elem(red[0] / f32(hw)); }
 }
 
 // dx = dy[plane] / (in_h in_w), an invocation per input element.
@@ -273,5 +273,5 @@ fn global_avg_pool_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_
     let i = linear_id(wid, nwg, lid);
     let hw = in_h() * in_w();
     if (i >= p.planes * hw) { return; }
-    dx[i] = dy[i / hw] / f32(hw);
+    dx[i] = elem(f32(dy[i / hw]) / f32(hw));
 }

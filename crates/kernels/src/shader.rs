@@ -71,6 +71,8 @@ pub enum Shader {
     Norm,
     /// Max, average and global average pooling, forward and backward (`pool.wgsl`).
     Pool,
+    /// [`Shader::Pool`] on f16 tensors (comparing and summing in f32); needs `SHADER_F16`.
+    PoolF16,
     /// Random crop, flips and normalization of image batches (`augment.wgsl`).
     Augment,
     /// [`Shader::Unary`] reading its operand from a linear texture (`cpu/unary_texture.wgsl`).
@@ -119,6 +121,7 @@ impl Shader {
         Shader::SoftmaxXent,
         Shader::Norm,
         Shader::Pool,
+        Shader::PoolF16,
         Shader::Augment,
         Shader::UnaryTexture,
         Shader::BinaryTexture,
@@ -161,6 +164,7 @@ impl Shader {
             Shader::SoftmaxXent => "softmax_xent.wgsl",
             Shader::Norm => "norm.wgsl",
             Shader::Pool => "pool.wgsl",
+            Shader::PoolF16 => "pool.wgsl (f16)",
             Shader::Augment => "augment.wgsl",
             Shader::UnaryTexture => "cpu/unary_texture.wgsl",
             Shader::BinaryTexture => "cpu/binary_texture.wgsl",
@@ -236,7 +240,8 @@ impl Shader {
             Shader::Softmax => &[src::NAN, src::ROW_TREE, src::SOFTMAX],
             Shader::SoftmaxXent => &[src::NAN, src::ROW_TREE, src::SOFTMAX_XENT],
             Shader::Norm => &[src::NORM],
-            Shader::Pool => &[src::NAN, src::POOL],
+            Shader::Pool => &[src::ELEM_F32, src::NAN, src::POOL],
+            Shader::PoolF16 => &[src::ENABLE_F16, src::ELEM_F16, src::NAN, src::POOL],
             Shader::Augment => &[src::NAN, src::AUGMENT],
             Shader::UnaryTexture => &[src::MAP_COMMON, src::NAN, src::MATH, src::LINEAR_TEXTURE, src::UNARY_TEXTURE],
             Shader::BinaryTexture => &[
@@ -249,7 +254,7 @@ impl Shader {
                 src::BINARY_TEXTURE,
             ],
             Shader::OptimTexture => &[src::OPTIM, src::LINEAR_TEXTURE, src::OPTIM_TEXTURE],
-            Shader::PoolTexture => &[src::NAN, src::POOL, src::LINEAR_TEXTURE, src::POOL_TEXTURE],
+            Shader::PoolTexture => &[src::ELEM_F32, src::NAN, src::POOL, src::LINEAR_TEXTURE, src::POOL_TEXTURE],
             Shader::ReduceTexture => &[src::NAN, src::REDUCE, src::LINEAR_TEXTURE, src::REDUCE_TEXTURE],
         }
     }

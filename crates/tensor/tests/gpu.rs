@@ -19,6 +19,7 @@ mod gpu {
     mod optim;
     mod pipeline_cache;
     mod pool;
+    mod pool_f16;
     mod random_cast;
     mod reduce;
     mod softmax;

@@ -81,12 +81,33 @@ impl PoolParams {
 const R: Access = Access::Read;
 const W: Access = Access::ReadWrite;
 
+/// A pooling entry point in the modules of both element types (`pool.wgsl` on f32 tensors,
+/// and on f16 ones, comparing and summing in f32).
+pub struct PoolKernel {
+    /// The entry point on f32 tensors.
+    pub f32: KernelSpec,
+    /// The entry point on f16 tensors (needs `SHADER_F16`).
+    pub f16: KernelSpec,
+}
+
+impl PoolKernel {
+    const fn new(entry: &'static str, bindings: &'static [Access]) -> PoolKernel {
+        PoolKernel {
+            f32: KernelSpec { shader: Shader::Pool, entry, bindings },
+            f16: KernelSpec { shader: Shader::PoolF16, entry, bindings },
+        }
+    }
+
+    /// The entry point for f16 tensors when `f16`, else for f32 ones.
+    pub fn of(&'static self, f16: bool) -> &'static KernelSpec {
+        if f16 { &self.f16 } else { &self.f32 }
+    }
+}
+
 /// (x, y, argmax).
-pub static MAX_FORWARD: KernelSpec =
-    KernelSpec { shader: Shader::Pool, entry: "max_pool_forward", bindings: &[R, W, W] };
+pub static MAX_FORWARD: PoolKernel = PoolKernel::new("max_pool_forward", &[R, W, W]);
 /// (dy, argmax, dx).
-pub static MAX_BACKWARD: KernelSpec =
-    KernelSpec { shader: Shader::Pool, entry: "max_pool_backward", bindings: &[R, R, W] };
+pub static MAX_BACKWARD: PoolKernel = PoolKernel::new("max_pool_backward", &[R, R, W]);
 /// `MAX_FORWARD` for disjoint windows with x read from a linear texture (CPU adapters), four
 /// outputs an invocation ([`texture_forward`]): (x texture, y, argmax), both bound in whole vec4s.
 pub static MAX_FORWARD_TEXTURE: KernelSpec =
@@ -100,16 +121,13 @@ pub static MAX_BACKWARD_TEXTURE: KernelSpec = KernelSpec {
     bindings: &[Access::Texture, Access::TextureU32, W],
 };
 /// (x, y).
-pub static AVG_FORWARD: KernelSpec = KernelSpec { shader: Shader::Pool, entry: "avg_pool_forward", bindings: &[R, W] };
+pub static AVG_FORWARD: PoolKernel = PoolKernel::new("avg_pool_forward", &[R, W]);
 /// (dy, dx).
-pub static AVG_BACKWARD: KernelSpec =
-    KernelSpec { shader: Shader::Pool, entry: "avg_pool_backward", bindings: &[R, W] };
+pub static AVG_BACKWARD: PoolKernel = PoolKernel::new("avg_pool_backward", &[R, W]);
 /// (x, y).
-pub static GLOBAL_AVG_FORWARD: KernelSpec =
-    KernelSpec { shader: Shader::Pool, entry: "global_avg_pool_forward", bindings: &[R, W] };
+pub static GLOBAL_AVG_FORWARD: PoolKernel = PoolKernel::new("global_avg_pool_forward", &[R, W]);
 /// (dy, dx).
-pub static GLOBAL_AVG_BACKWARD: KernelSpec =
-    KernelSpec { shader: Shader::Pool, entry: "global_avg_pool_backward", bindings: &[R, W] };
+pub static GLOBAL_AVG_BACKWARD: PoolKernel = PoolKernel::new("global_avg_pool_backward", &[R, W]);
 
 impl PoolParams {
     /// Whether windows neither overlap nor reach into padding (stride >= k, pad = 0), so each
@@ -151,12 +169,12 @@ pub fn texture_forward(p: &PoolParams) -> Launch {
 pub fn texture_backward(p: &PoolParams) -> Launch {
     Launch::new(&MAX_BACKWARD_TEXTURE, p, grid_1d(p.input_len().div_ceil(4), 256)).with_constants(window_constants(p))
 }
-/// Global average forward: a workgroup per plane.
-pub fn global_forward(p: &PoolParams) -> Launch {
-    Launch::new(&GLOBAL_AVG_FORWARD, p, grid_1d(p.planes as usize, 1))
+/// Global average forward (on f16 tensors when `f16`): a workgroup per plane.
+pub fn global_forward(p: &PoolParams, f16: bool) -> Launch {
+    Launch::new(GLOBAL_AVG_FORWARD.of(f16), p, grid_1d(p.planes as usize, 1))
 }
-/// Global average backward: an invocation per input element. No shape constants: its one
-/// division per element does not pay for a pipeline per input size.
-pub fn global_backward(p: &PoolParams) -> Launch {
-    Launch::new(&GLOBAL_AVG_BACKWARD, p, grid_1d(p.input_len(), 256))
+/// Global average backward (on f16 tensors when `f16`): an invocation per input element. No
+/// shape constants: its one division per element does not pay for a pipeline per input size.
+pub fn global_backward(p: &PoolParams, f16: bool) -> Launch {
+    Launch::new(GLOBAL_AVG_BACKWARD.of(f16), p, grid_1d(p.input_len(), 256))
 }

@@ -1,8 +1,9 @@
 //! 2-D max / average pooling and global average pooling, NCHW, forward and backward
 //! (`pool.wgsl`). Inputs are made contiguous at offset 0 first.
 //!
-//! Shape contract: x `[n, c, h, w]` f32; y `[n, c, out_h, out_w]` with
-//! `out = (in + 2 padding - kernel) / stride + 1` (floor, no ceil mode); `padding <= kernel / 2`.
+//! Shape contract: x `[n, c, h, w]`, f32 or f16 (compared and summed in f32); y of x's dtype,
+//! `[n, c, out_h, out_w]` with `out = (in + 2 padding - kernel) / stride + 1` (floor, no ceil
+//! mode); `padding <= kernel / 2`.
 //! Max pooling also returns u32 `indices` of y's shape: the flat index `h * w_in + w` of each
 //! window's maximum within its input plane (padding never wins; the first maximum in row-major
 //! window order wins ties; NaN propagates). Average pooling counts padded positions as zeros and
@@ -43,8 +44,7 @@ pub struct MaxPool2dOutput {
     pub indices: Tensor,
 }
 
-fn dims4(op: &'static str, what: &str, t: &Tensor, dtype: DType) -> Result<[usize; 4]> {
-    t.expect_dtype(op, dtype)?;
+fn dims4(op: &'static str, what: &str, t: &Tensor) -> Result<[usize; 4]> {
     <[usize; 4]>::try_from(t.shape.as_slice()).map_err(|_| TensorError::Shape {
         op,
         expected: format!("a rank-4 {what} [n, c, h, w]"),
@@ -75,9 +75,9 @@ fn out_shape(x: [usize; 4], p: &PoolParams) -> [usize; 4] {
     [x[0], x[1], p.out_h as usize, p.out_w as usize]
 }
 
-/// Checks dy against the output shape the forward would produce.
+/// Checks dy (f32 or f16) against the output shape the forward would produce.
 fn check_dy(op: &'static str, dy: &Tensor, want: &[usize]) -> Result<Tensor> {
-    dy.expect_dtype(op, DType::F32)?;
+    dy.expect_float(op)?;
     if dy.shape != want {
         return Err(TensorError::Shape { op, expected: format!("dy of shape {want:?}"), got: dy.shape.clone() });
     }
@@ -99,19 +99,22 @@ impl Tensor {
     /// ```
     pub fn max_pool2d(&self, o: &Pool2dOptions) -> Result<MaxPool2dOutput> {
         let op = "max_pool2d";
-        let xd = dims4(op, "input", self, DType::F32)?;
+        let f16 = self.expect_float(op)?;
+        let xd = dims4(op, "input", self)?;
         let p = params(op, xd, o)?;
         let dev = self.device();
-        let y = Tensor::empty(dev, &out_shape(xd, &p), DType::F32)?;
+        let y = Tensor::empty(dev, &out_shape(xd, &p), self.dtype())?;
         let indices = Tensor::empty(dev, &out_shape(xd, &p), DType::U32)?;
         if !y.is_empty() {
             let x = self.dense()?;
-            let textured = p.disjoint().then_some(|| TexturedForm {
+            // The texture forms read f32 texels only.
+            let textured = (p.disjoint() && !f16).then_some(|| TexturedForm {
                 launch: pool::texture_forward(&p),
                 inputs: vec![&x],
                 outputs: vec![y.vec4_binding(), indices.vec4_binding()],
             });
-            let gpu = (pool::forward(&pool::MAX_FORWARD, &p), &[x.binding(), y.binding(), indices.binding()][..]);
+            let gpu =
+                (pool::forward(pool::MAX_FORWARD.of(f16), &p), &[x.binding(), y.binding(), indices.binding()][..]);
             dev.run_streaming(Streaming { gpu, textured, texture_inputs: 1, elements: x.len() })?;
         }
         Ok(MaxPool2dOutput { y, indices })
@@ -125,7 +128,8 @@ impl Tensor {
         let p = params(op, input_shape, o)?;
         let want = out_shape(input_shape, &p);
         let dy = check_dy(op, self, &want)?;
-        if dims4(op, "indices", indices, DType::U32)? != want {
+        indices.expect_dtype(op, DType::U32)?;
+        if dims4(op, "indices", indices)? != want {
             return Err(TensorError::Shape {
                 op,
                 expected: format!("indices of shape {want:?}"),
@@ -134,14 +138,16 @@ impl Tensor {
         }
         let idx = indices.dense()?;
         let dev = self.device();
-        let dx = Tensor::empty(dev, &input_shape, DType::F32)?;
+        let f16 = dy.dtype() == DType::F16;
+        let dx = Tensor::empty(dev, &input_shape, dy.dtype())?;
         if !dx.is_empty() {
-            let textured = p.disjoint().then_some(|| TexturedForm {
+            let textured = (p.disjoint() && !f16).then_some(|| TexturedForm {
                 launch: pool::texture_backward(&p),
                 inputs: vec![&dy, &idx],
                 outputs: vec![dx.vec4_binding()],
             });
-            let gpu = (pool::backward(&pool::MAX_BACKWARD, &p), &[dy.binding(), idx.binding(), dx.binding()][..]);
+            let gpu =
+                (pool::backward(pool::MAX_BACKWARD.of(f16), &p), &[dy.binding(), idx.binding(), dx.binding()][..]);
             dev.run_streaming(Streaming { gpu, textured, texture_inputs: 2, elements: dx.len() })?;
         }
         Ok(dx)
@@ -150,12 +156,13 @@ impl Tensor {
     /// 2-D average pooling of self `[n, c, h, w]` (padding counts as zeros, divisor k_h k_w).
     pub fn avg_pool2d(&self, o: &Pool2dOptions) -> Result<Tensor> {
         let op = "avg_pool2d";
-        let xd = dims4(op, "input", self, DType::F32)?;
+        let f16 = self.expect_float(op)?;
+        let xd = dims4(op, "input", self)?;
         let p = params(op, xd, o)?;
-        let y = Tensor::empty(self.device(), &out_shape(xd, &p), DType::F32)?;
+        let y = Tensor::empty(self.device(), &out_shape(xd, &p), self.dtype())?;
         if !y.is_empty() {
             let x = self.dense()?;
-            self.device().dispatch(&pool::forward(&pool::AVG_FORWARD, &p), &[x.binding(), y.binding()])?;
+            self.device().dispatch(&pool::forward(pool::AVG_FORWARD.of(f16), &p), &[x.binding(), y.binding()])?;
         }
         Ok(y)
     }
@@ -165,9 +172,11 @@ impl Tensor {
         let op = "avg_pool2d_backward";
         let p = params(op, input_shape, o)?;
         let dy = check_dy(op, self, &out_shape(input_shape, &p))?;
-        let dx = Tensor::empty(self.device(), &input_shape, DType::F32)?;
+        let f16 = dy.dtype() == DType::F16;
+        let dx = Tensor::empty(self.device(), &input_shape, dy.dtype())?;
         if !dx.is_empty() {
-            self.device().dispatch(&pool::backward(&pool::AVG_BACKWARD, &p), &[dy.binding(), dx.binding()])?;
+            let launch = pool::backward(pool::AVG_BACKWARD.of(f16), &p);
+            self.device().dispatch(&launch, &[dy.binding(), dx.binding()])?;
         }
         Ok(dx)
     }
@@ -175,15 +184,16 @@ impl Tensor {
     /// Mean over each `[h, w]` plane: `[n, c, h, w]` to `[n, c]`.
     pub fn global_avg_pool2d(&self) -> Result<Tensor> {
         let op = "global_avg_pool2d";
-        let xd = dims4(op, "input", self, DType::F32)?;
+        let f16 = self.expect_float(op)?;
+        let xd = dims4(op, "input", self)?;
         if xd[2] * xd[3] == 0 {
             return Err(TensorError::Argument { op, why: format!("empty planes in input of shape {:?}", self.shape) });
         }
         let p = PoolParams::global(xd[0] * xd[1], [xd[2], xd[3]]);
-        let y = Tensor::empty(self.device(), &xd[..2], DType::F32)?;
+        let y = Tensor::empty(self.device(), &xd[..2], self.dtype())?;
         if !y.is_empty() {
             let x = self.dense()?;
-            self.device().dispatch(&pool::global_forward(&p), &[x.binding(), y.binding()])?;
+            self.device().dispatch(&pool::global_forward(&p, f16), &[x.binding(), y.binding()])?;
         }
         Ok(y)
     }
@@ -193,9 +203,10 @@ impl Tensor {
         let op = "global_avg_pool2d_backward";
         let dy = check_dy(op, self, &input_shape[..2])?;
         let p = PoolParams::global(input_shape[0] * input_shape[1], [input_shape[2], input_shape[3]]);
-        let dx = Tensor::empty(self.device(), &input_shape, DType::F32)?;
+        let f16 = dy.dtype() == DType::F16;
+        let dx = Tensor::empty(self.device(), &input_shape, dy.dtype())?;
         if !dx.is_empty() {
-            self.device().dispatch(&pool::global_backward(&p), &[dy.binding(), dx.binding()])?;
+            self.device().dispatch(&pool::global_backward(&p, f16), &[dy.binding(), dx.binding()])?;
         }
         Ok(dx)
     }
