@@ -44,12 +44,14 @@ struct AugmentParams {
 }
 
 @group(0) @binding(0) var<uniform> p: AugmentParams;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
+// Images in and out are of the module's `elem` type (elem_f32.wgsl or elem_f16.wgsl); every
+// stage computes in f32.
+@group(0) @binding(1) var<storage, read> x: array<elem>;
 // [2, c]: means, then reciprocal standard deviations.
 @group(0) @binding(2) var<storage, read> stats: array<f32>;
 // [n, c]: every source image's channel means (read only with COLOR).
 @group(0) @binding(3) var<storage, read> means: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<elem>;
 
 // A 32-bit integer hash (PCG output permutation of an LCG step).
 fn pcg(v: u32) -> u32 {
@@ -76,7 +78,7 @@ fn sym(i: u32, k: u32, r: f32) -> f32 {
 // Source pixel (sr, sq) of channel `ch` of image `i`, zero outside the image.
 fn texel(i: u32, ch: u32, sr: i32, sq: i32) -> f32 {
     if (sr < 0 || sq < 0 || sr >= i32(p.h) || sq >= i32(p.w)) { return 0.0; }
-    return x[((i * p.c + ch) * p.h + u32(sr)) * p.w + u32(sq)];
+    return f32(x[((i * p.c + ch) * p.h + u32(sr)) * p.w + u32(sq)]);
 }
 
 // Stage 1: the geometric transform of output pixel (row, col) of channel `ch`.
@@ -168,5 +170,5 @@ fn augment_images(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
         let dc = i32(col) - left;
         if (dr >= 0 && dc >= 0 && dr < i32(p.cutout) && dc < i32(p.cutout)) { v = 0.0; }
     }
-    y[o] = v;
+    y[o] = elem(v);
 }

@@ -16,8 +16,9 @@ struct RandomParams {
 
 @group(0) @binding(0) var<uniform> p: RandomParams;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+// Dropout's x and y are of the module's `elem` type (elem_f32.wgsl or elem_f16.wgsl); fills are f32.
+@group(0) @binding(1) var<storage, read> x: array<elem>;
+@group(0) @binding(2) var<storage, read_write> y: array<elem>;
 
 // High and low 32 bits of the 64-bit product a * b, from 16-bit halves (WGSL has no u64).
 fn mulhilo(a: u32, b: u32) -> vec2<u32> {
@@ -123,5 +124,6 @@ fn dropout_apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let i = (wid.x + wid.y * nwg.x) * 256u + lid;
     if (i >= p.n) { return; }
     let w = philox(vec4<u32>(i, 0u, 0u, 0u), p.seed_lo, p.seed_hi);
-    y[i] = keep_nan(select(0.0, x[i] * p.scale, unit(w.x) >= p.a), x[i]);
+    let v = f32(x[i]);
+    y[i] = elem(keep_nan(select(0.0, v * p.scale, unit(w.x) >= p.a), v));
 }

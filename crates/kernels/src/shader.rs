@@ -75,6 +75,10 @@ pub enum Shader {
     PoolF16,
     /// Random crop, flips and normalization of image batches (`augment.wgsl`).
     Augment,
+    /// [`Shader::Random`] with dropout on f16 tensors; needs `SHADER_F16`.
+    RandomF16,
+    /// [`Shader::Augment`] on f16 images (computing in f32); needs `SHADER_F16`.
+    AugmentF16,
     /// [`Shader::Unary`] reading its operand from a linear texture (`cpu/unary_texture.wgsl`).
     UnaryTexture,
     /// [`Shader::Binary`] reading its operands from linear textures (`cpu/binary_texture.wgsl`).
@@ -123,6 +127,8 @@ impl Shader {
         Shader::Pool,
         Shader::PoolF16,
         Shader::Augment,
+        Shader::RandomF16,
+        Shader::AugmentF16,
         Shader::UnaryTexture,
         Shader::BinaryTexture,
         Shader::OptimTexture,
@@ -166,6 +172,8 @@ impl Shader {
             Shader::Pool => "pool.wgsl",
             Shader::PoolF16 => "pool.wgsl (f16)",
             Shader::Augment => "augment.wgsl",
+            Shader::RandomF16 => "random.wgsl (f16)",
+            Shader::AugmentF16 => "augment.wgsl (f16)",
             Shader::UnaryTexture => "cpu/unary_texture.wgsl",
             Shader::BinaryTexture => "cpu/binary_texture.wgsl",
             Shader::OptimTexture => "cpu/optim_texture.wgsl",
@@ -186,7 +194,8 @@ impl Shader {
             Shader::TernaryF16 => &[src::ENABLE_F16, src::ELEM_F16, src::MAP_COMMON, src::TERNARY],
             Shader::Copy => &[src::MAP_COMMON, src::COPY],
             Shader::Fill => &[src::FILL],
-            Shader::Random => &[src::NAN, src::RANDOM],
+            Shader::Random => &[src::ELEM_F32, src::NAN, src::RANDOM],
+            Shader::RandomF16 => &[src::ENABLE_F16, src::ELEM_F16, src::NAN, src::RANDOM],
             Shader::Matmul => &[src::GEMM_TILED, src::NAN, src::MATH, src::MATMUL, src::GEMM_IN_F32, src::GEMM_OUT_F32],
             Shader::MatmulF16 => &[
                 src::ENABLE_F16,
@@ -242,7 +251,8 @@ impl Shader {
             Shader::Norm => &[src::NORM],
             Shader::Pool => &[src::ELEM_F32, src::NAN, src::POOL],
             Shader::PoolF16 => &[src::ENABLE_F16, src::ELEM_F16, src::NAN, src::POOL],
-            Shader::Augment => &[src::NAN, src::AUGMENT],
+            Shader::Augment => &[src::ELEM_F32, src::NAN, src::AUGMENT],
+            Shader::AugmentF16 => &[src::ENABLE_F16, src::ELEM_F16, src::NAN, src::AUGMENT],
             Shader::UnaryTexture => &[src::MAP_COMMON, src::NAN, src::MATH, src::LINEAR_TEXTURE, src::UNARY_TEXTURE],
             Shader::BinaryTexture => &[
                 src::ELEM_F32,

@@ -146,16 +146,18 @@ impl Tensor {
     /// Inverted dropout: zeroes each element with probability `p` and scales the rest by
     /// `1 / (1 - p)`. The mask is recomputed from `seed`, so the gradient is `dropout` of the
     /// upstream gradient with the same seed: no mask is stored.
+    /// f32 or f16 (the same mask either way).
     pub fn dropout(&self, p: f32, seed: u64) -> Result<Tensor> {
-        self.expect_dtype("dropout", DType::F32)?;
+        let f16 = self.expect_float("dropout")?;
         if !(0.0..1.0).contains(&p) {
             return Err(TensorError::Argument { op: "dropout", why: format!("probability {p} is not in [0, 1)") });
         }
         // The kernel indexes from element 0 of its input binding.
         let x = self.dense()?;
-        let out = Tensor::empty(self.device(), &self.shape, DType::F32)?;
+        let out = Tensor::empty(self.device(), &self.shape, self.dtype())?;
         let params = random::RandomParams::dropout(x.len(), seed, p);
-        self.device().dispatch(&random::launch(&random::DROPOUT, &params), &[x.binding(), out.binding()])?;
+        let kernel = if f16 { &random::DROPOUT_F16 } else { &random::DROPOUT };
+        self.device().dispatch(&random::launch(kernel, &params), &[x.binding(), out.binding()])?;
         Ok(out)
     }
 }

@@ -21,6 +21,7 @@ mod gpu {
     mod pool;
     mod pool_f16;
     mod random_cast;
+    mod random_f16;
     mod reduce;
     mod softmax;
     mod views;

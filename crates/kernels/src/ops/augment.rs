@@ -65,6 +65,12 @@ pub static AUGMENT_IMAGES: KernelSpec = KernelSpec {
     entry: "augment_images",
     bindings: &[Access::Read, Access::Read, Access::Read, Access::ReadWrite],
 };
+/// [`AUGMENT_IMAGES`] on f16 images in and out (every stage computes in f32).
+pub static AUGMENT_IMAGES_F16: KernelSpec = KernelSpec {
+    shader: Shader::AugmentF16,
+    entry: "augment_images",
+    bindings: &[Access::Read, Access::Read, Access::Read, Access::ReadWrite],
+};
 
 /// The stages `p` turns on, as the shader's pipeline constants.
 pub fn constants(p: &AugmentParams) -> Constants {
@@ -76,9 +82,11 @@ pub fn constants(p: &AugmentParams) -> Constants {
     ])
 }
 
-/// The augmentation of `p.total` elements: an invocation per output element.
-pub fn launch(p: &AugmentParams) -> Launch {
-    Launch::new(&AUGMENT_IMAGES, p, grid_1d(p.total as usize, 256)).with_constants(constants(p))
+/// The augmentation of `p.total` elements (f16 images when `f16`): an invocation per output
+/// element.
+pub fn launch(p: &AugmentParams, f16: bool) -> Launch {
+    let kernel = if f16 { &AUGMENT_IMAGES_F16 } else { &AUGMENT_IMAGES };
+    Launch::new(kernel, p, grid_1d(p.total as usize, 256)).with_constants(constants(p))
 }
 
 /// The hash the kernel draws from (PCG's output permutation of an LCG step).

@@ -57,6 +57,9 @@ pub static RANDOM_FILL: KernelSpec =
 /// Zeroes each element with probability `a` and scales the kept ones by `scale`: (x, out).
 pub static DROPOUT: KernelSpec =
     KernelSpec { shader: Shader::Random, entry: "dropout_apply", bindings: &[Access::Read, Access::ReadWrite] };
+/// [`DROPOUT`] on f16 tensors (the same mask; the scaling is f32, rounded once).
+pub static DROPOUT_F16: KernelSpec =
+    KernelSpec { shader: Shader::RandomF16, entry: "dropout_apply", bindings: &[Access::Read, Access::ReadWrite] };
 
 /// Launch of a random kernel over `p.n` elements.
 pub fn launch(kernel: &'static KernelSpec, p: &RandomParams) -> Launch {

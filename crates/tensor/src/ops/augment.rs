@@ -73,12 +73,13 @@ impl AugmentOptions {
 }
 
 impl Tensor {
-    /// Augments a batch of f32 images `[n, c, h, w]` in one kernel: crop, flips, rotation, zoom,
+    /// Augments a batch of f32 or f16 images `[n, c, h, w]` (into the same dtype; every stage
+    /// computes in f32) in one kernel: crop, flips, rotation, zoom,
     /// translation (bilinear, zero fill), colour jitter, noise, normalization, cutout, in that
     /// order; a colour-jittered batch first takes its images' channel means (one reduction).
     pub fn augment_images(&self, o: &AugmentOptions) -> Result<Tensor> {
         let op = "augment_images";
-        self.expect_dtype(op, DType::F32)?;
+        let f16 = self.expect_float(op)?;
         let [n, c, h, w] = <[usize; 4]>::try_from(self.shape.as_slice()).map_err(|_| TensorError::Shape {
             op,
             expected: "images [n, channels, height, width]".into(),
@@ -97,16 +98,17 @@ impl Tensor {
         let mut stats = mean;
         stats.extend(std.iter().map(|s| 1.0 / s));
         let stats = Tensor::from_slice(self.device(), &stats, &[2, c])?;
-        let out = Tensor::empty(self.device(), &self.shape, DType::F32)?;
+        let out = Tensor::empty(self.device(), &self.shape, self.dtype())?;
         if out.is_empty() {
             return Ok(out);
         }
         let p = o.params([n, c, h, w]);
         let x = self.dense()?;
-        // Only the colour stage reads the channel means; otherwise any buffer fills the slot.
-        let means = if p.color() { x.mean(&[2, 3], false)? } else { stats.clone() };
+        // Only the colour stage reads the channel means (taken in f32); otherwise any buffer
+        // fills the slot.
+        let means = if p.color() { x.cast(DType::F32)?.mean(&[2, 3], false)? } else { stats.clone() };
         let bindings = [x.binding(), stats.binding(), means.binding(), out.binding()];
-        self.device().dispatch(&augment::launch(&p), &bindings)?;
+        self.device().dispatch(&augment::launch(&p, f16), &bindings)?;
         Ok(out)
     }
 }
