@@ -169,6 +169,12 @@ impl Tensor {
         }
     }
 
+    /// This float tensor as f32 (a cast when it is f16): how the ops that compute in f32
+    /// whatever their input (reductions, softmax, cross-entropy, norms) take f16 tensors.
+    pub(crate) fn widened(&self, op: &'static str) -> Result<Tensor> {
+        if self.expect_float(op)? { self.cast(DType::F32) } else { Ok(self.clone()) }
+    }
+
     pub(crate) fn same_device(&self, op: &'static str, other: &Tensor) -> Result<()> {
         if self.device() != other.device() {
             return Err(TensorError::DeviceMismatch { op });

@@ -25,4 +25,5 @@ mod gpu {
     mod reduce;
     mod softmax;
     mod views;
+    mod wide_f16;
 }

@@ -2,6 +2,9 @@
 //! offset 0 first; the outputs are new contiguous tensors except batch norm's running statistics,
 //! which `batch_norm_train` updates in place.
 //!
+//! Mixed precision: an f16 input is normalized in f32 (statistics, running statistics,
+//! gamma, beta and their gradients stay f32) and y or dx is rounded back to f16.
+//!
 //! Shape contract:
 //! - layer norm: x `[..., *normalized_shape]`, gamma and beta `normalized_shape`, the saved mean
 //!   and rstd `x.shape[..rank - normalized rank]` (one per row of `d = prod(normalized_shape)`).
@@ -96,6 +99,11 @@ impl Tensor {
         eps: f32,
     ) -> Result<LayerNormOutput> {
         let op = "layer_norm";
+        if self.dtype() == DType::F16 {
+            // f16 input: statistics and normalization in f32, y rounded back to f16.
+            let out = self.widened(op)?.layer_norm(normalized_shape, gamma, beta, eps)?;
+            return Ok(LayerNormOutput { y: out.y.cast(DType::F16)?, ..out });
+        }
         self.expect_dtype(op, DType::F32)?;
         let lead = self.rank().checked_sub(normalized_shape.len()).filter(|&l| self.shape[l..] == *normalized_shape);
         let (Some(lead), false) = (lead, normalized_shape.is_empty()) else {
@@ -143,6 +151,10 @@ impl Tensor {
         rstd: &Tensor,
     ) -> Result<NormGrads> {
         let op = "layer_norm_backward";
+        if x.dtype() == DType::F16 || self.dtype() == DType::F16 {
+            let grads = self.widened(op)?.layer_norm_backward(&x.widened(op)?, gamma, mean, rstd)?;
+            return Ok(NormGrads { dx: grads.dx.cast(x.dtype())?, ..grads });
+        }
         x.expect_dtype(op, DType::F32)?;
         let lead = mean.rank();
         if lead >= x.rank() || x.shape[..lead] != mean.shape {
@@ -223,6 +235,13 @@ impl Tensor {
         eps: f32,
     ) -> Result<BatchNormOutput> {
         let op = "batch_norm_train";
+        if self.dtype() == DType::F16 {
+            // f16 input: batch statistics, running statistics and normalization in f32, y
+            // rounded back to f16.
+            let wide = self.widened(op)?;
+            let out = wide.batch_norm_train(gamma, beta, running_mean, running_var, momentum, eps)?;
+            return Ok(BatchNormOutput { y: out.y.cast(DType::F16)?, ..out });
+        }
         let [n, c, hw] = batch_dims(op, self)?;
         let gamma = optional(op, "gamma", gamma, &[c], self)?;
         let beta = optional(op, "beta", beta, &[c], self)?;
@@ -265,6 +284,10 @@ impl Tensor {
         eps: f32,
     ) -> Result<Tensor> {
         let op = "batch_norm_eval";
+        if self.dtype() == DType::F16 {
+            let y = self.widened(op)?.batch_norm_eval(gamma, beta, running_mean, running_var, eps)?;
+            return y.cast(DType::F16);
+        }
         let [n, c, hw] = batch_dims(op, self)?;
         let gamma = optional(op, "gamma", gamma, &[c], self)?;
         let beta = optional(op, "beta", beta, &[c], self)?;
@@ -310,6 +333,10 @@ impl Tensor {
         rstd: &Tensor,
     ) -> Result<NormGrads> {
         let op = "batch_norm_backward";
+        if x.dtype() == DType::F16 || self.dtype() == DType::F16 {
+            let grads = self.widened(op)?.batch_norm_backward(&x.widened(op)?, gamma, mean, rstd)?;
+            return Ok(NormGrads { dx: grads.dx.cast(x.dtype())?, ..grads });
+        }
         let [n, c, hw] = batch_dims(op, x)?;
         let dy = operand(op, "dy", self, &x.shape, x)?;
         let mean = operand(op, "mean", mean, &[c], x)?;

@@ -118,7 +118,7 @@ fn run(op: ReduceOp, l: &Layout, aux: Option<&Tensor>, divisor: f32, subgroups: 
 
 impl Tensor {
     /// Reduces `axes` (negative count from the end; at least one, no repeats) with `op`.
-    /// f32 input; the result is f32, or u32 for `ArgMax` / `ArgMin`. `VarDev` is not a
+    /// f32 or f16 input, reduced in f32; the result is f32, or u32 for `ArgMax` / `ArgMin`. `VarDev` is not a
     /// user-level op: use [`var`](Self::var).
     /// Uses the subgroup row kernel where the adapter has `SUBGROUP`.
     pub fn reduce(&self, op: ReduceOp, axes: &[isize], keepdim: bool) -> Result<Tensor> {
@@ -129,6 +129,9 @@ impl Tensor {
     /// portable shared-memory tree, `true` the subgroup variant (an error without `SUBGROUP`).
     pub fn reduce_with(&self, op: ReduceOp, axes: &[isize], keepdim: bool, subgroups: bool) -> Result<Tensor> {
         let name = op_name(op);
+        if self.dtype() == DType::F16 {
+            return self.widened(name)?.reduce_with(op, axes, keepdim, subgroups);
+        }
         if subgroups && !self.device().has_subgroups() {
             return Err(TensorError::Feature { op: name, feature: "SUBGROUP" });
         }
@@ -227,6 +230,9 @@ impl Tensor {
     /// variance. Two passes over the data (mean first), so large means do not cancel.
     pub fn var(&self, axes: &[isize], correction: f32, keepdim: bool) -> Result<Tensor> {
         let name = "var";
+        if self.dtype() == DType::F16 {
+            return self.widened(name)?.var(axes, correction, keepdim);
+        }
         self.expect_dtype(name, DType::F32)?;
         let axes = normalize_axes(name, axes, &self.shape)?;
         let l = layout(self, &axes, keepdim)?;

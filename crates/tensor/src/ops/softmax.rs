@@ -8,6 +8,9 @@
 //! label outside `0..c` (a negative i32, `u32::MAX`, `c`) is refused: a device-side check
 //! records it and the next read-back returns [`TensorError::IndexOutOfRange`] naming it.
 //!
+//! Mixed precision: f16 inputs are read in f32, and softmax, log-softmax, their gradients,
+//! the losses and the logits' gradient are f32 (as under PyTorch's autocast).
+//!
 //! ```no_run
 //! use wgtrain_tensor::{Device, Tensor, XentOptions};
 //! # fn main() -> wgtrain_tensor::Result<()> {
@@ -61,6 +64,12 @@ impl Tensor {
         kernel: &'static KernelSpec,
         name: &'static str,
     ) -> Result<Tensor> {
+        if inputs.iter().any(|t| t.dtype() == DType::F16) {
+            // f16 rows are softmaxed in f32 (and stay f32, as under PyTorch's autocast).
+            let wide: Vec<Tensor> = inputs.iter().map(|t| t.widened(name)).collect::<Result<_>>()?;
+            let refs: Vec<&Tensor> = wide.iter().collect();
+            return Tensor::along_axis(&refs, ax, log, kernel, name);
+        }
         let x = inputs[0];
         for t in inputs {
             t.expect_dtype(name, DType::F32)?;
@@ -115,8 +124,9 @@ impl Tensor {
     }
 
     /// Validates logits (self), labels and options; returns dense operands and the params.
+    /// f16 logits are read in f32 (a cast): the loss and its gradient are f32.
     fn xent_inputs(&self, labels: &Tensor, o: &XentOptions, name: &'static str) -> Result<XentInputs> {
-        self.expect_dtype(name, DType::F32)?;
+        self.expect_float(name)?;
         self.same_device(name, labels)?;
         let [n, c] = <[usize; 2]>::try_from(self.shape.as_slice()).map_err(|_| TensorError::Shape {
             op: name,
@@ -160,7 +170,7 @@ impl Tensor {
         if c > 0 {
             labels.check_indices(FaultOp::CrossEntropy, c, ignore)?;
         }
-        Ok((self.dense()?, labels, w, p))
+        Ok((self.widened(name)?.dense()?, labels, w, p))
     }
 
     /// Per-sample losses `[n]` and the weight of each sample's label `[n]` (1 without class
