@@ -6,8 +6,14 @@
 //!
 //! `cargo run --release --example kernel_report` (add `-- --quick` for fewer repetitions,
 //! `--matmul-only` to stop after the matmul rows, `--conv-only` to run just the conv rows;
-//! `WGTRAIN_GEMM=tiled|uniform|texture` picks the matmul path, default texture on CPU adapters). The
-//! last row is the fixed cost of one dispatch (1,000 tiny dependent ops: total ms = us each).
+//! `WGTRAIN_STRATEGY=gpu|cpu-windows|cpu-textures` picks the strategy, default cpu-textures on
+//! CPU adapters). The last row is the fixed cost of one dispatch (1,000 tiny dependent ops:
+//! total ms = us each).
+//!
+//! Mixed precision: where the adapter has `SHADER_F16`, `matmul_f16` and `conv2d_f16` rows
+//! (f16 operands, f32 sums, f16 output) follow the f32 ones. Software adapters have no f16
+//! arithmetic and run f16 on the tiled GEMM (their own GEMMs are f32 only), so there the f16
+//! rows stop at n = 1024 and take one repetition unless `--f16-full` is given.
 
 use std::time::Instant;
 
@@ -85,6 +91,16 @@ fn main() -> Result<()> {
         let ms = median_ms(&dev, reps, n < 2048 || !quick, || a.matmul(&b).map(drop))?;
         row("matmul", "n", &n.to_string(), reps, ms, Some(2.0 * (n as f64).powi(3)));
     }
+    let f16 = dev.has_f16() && !std::env::args().any(|a| a == "--no-f16");
+    let f16_full = !dev.is_cpu() || std::env::args().any(|a| a == "--f16-full");
+    let f16_reps = if f16_full { heavy_reps } else { 1 };
+    for n in [256usize, 512, 1024, 2048].into_iter().filter(|&n| f16 && !conv_only && (f16_full || n < 2048)) {
+        let a = Tensor::rand_uniform(&dev, &[n, n], -1.0, 1.0, 1)?.cast(DType::F16)?;
+        let b = Tensor::rand_uniform(&dev, &[n, n], -1.0, 1.0, 2)?.cast(DType::F16)?;
+        let reps = if n < 1024 { 5 } else { f16_reps };
+        let ms = median_ms(&dev, reps, true, || a.matmul(&b).map(drop))?;
+        row("matmul_f16", "n", &n.to_string(), reps, ms, Some(2.0 * (n as f64).powi(3)));
+    }
     if !conv_only {
         mlp_rows(&dev)?;
     }
@@ -106,6 +122,18 @@ fn main() -> Result<()> {
         dy.conv2d_grad_weight(&x, [64, 64, 3, 3], &o).map(drop)
     })?;
     row("conv2d", "pass", "forward+backward", reps, ms, Some(3.0 * flops));
+    if f16 {
+        let [x, w, bias, dy] = [&x, &w, &bias, &dy].map(|t| t.cast(DType::F16));
+        let (x, w, bias, dy) = (x?, w?, bias?, dy?);
+        let ms = median_ms(&dev, f16_reps, true, || x.conv2d(&w, Some(&bias), &o).map(drop))?;
+        row("conv2d_f16", "pass", "forward", f16_reps, ms, Some(flops));
+        let ms = median_ms(&dev, f16_reps, true, || {
+            x.conv2d(&w, Some(&bias), &o)?;
+            dy.conv2d_grad_input(&w, [32, 64, 32, 32], &o)?;
+            dy.conv2d_grad_weight(&x, [64, 64, 3, 3], &o).map(drop)
+        })?;
+        row("conv2d_f16", "pass", "forward+backward", f16_reps, ms, Some(3.0 * flops));
+    }
     drop((x, w, dy));
     if conv_only {
         return Ok(());
