@@ -49,7 +49,7 @@ impl Mlp {
             let params = self.layers.iter().flat_map(|(w, b)| [w, b]);
             for (p, (m, v)) in params.zip(&self.moments) {
                 if let Some(g) = p.grad() {
-                    adam_step(p.data(), &g, m, v, &hp)?;
+                    adam_step(p.data(), &g, m, v, &hp, None)?;
                 }
                 p.zero_grad();
             }

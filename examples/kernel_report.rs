@@ -153,7 +153,7 @@ fn main() -> Result<()> {
             (t(9)?, t(10)?, Tensor::zeros(&dev, &[n], DType::F32)?, Tensor::zeros(&dev, &[n], DType::F32)?);
         let hp =
             AdamParams { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, decoupled: false, step: 1 };
-        let ms = median_ms(&dev, 5, true, || adam_step(&param, &grad, &m, &v, &hp))?;
+        let ms = median_ms(&dev, 5, true, || adam_step(&param, &grad, &m, &v, &hp, None))?;
         bandwidth_row("adam_step", if n % 4 == 0 { "4M vec4" } else { "4M+1" }, ms, 28.0 * n as f64);
     }
     // The fixed cost of a dispatch: 1,000 dependent elementwise ops on 256 elements, one submit.

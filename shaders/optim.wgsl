@@ -4,11 +4,17 @@
 // scalars (Adam's bias corrections, SGD's first step) are computed on the host per step.
 //
 // All tensors are contiguous f32 of the same length `n`, from element 0.
+//
+// Every entry point first reads the guard (binding 1; the texture form binds it last): the
+// state of a dynamic loss scale (loss_scale.wgsl), whose word 1 says the gradients of this step
+// held a non-finite value and the update is skipped, and whose word 3 counts the steps skipped
+// so far. Unscaled training binds a zero word there. Adam's bias corrections count only the
+// steps taken: once any step was skipped they are computed here from `t` minus the skips.
 
 struct OptimParams {
     n: u32,
     flags: u32,        // FLAG_* below
-    _pad0: u32,
+    t: u32,            // Adam: the host's step count (saturating), skipped steps included
     _pad1: u32,
     lr: f32,
     weight_decay: f32,
@@ -31,11 +37,33 @@ const FLAG_CENTERED: u32 = 8u;    // RMSprop
 const FLAG_MOMENTUM: u32 = 16u;   // RMSprop: momentum > 0, the buffer is bound
 
 @group(0) @binding(0) var<uniform> p: OptimParams;
-@group(0) @binding(1) var<storage, read_write> param: array<f32>;
-@group(0) @binding(2) var<storage, read> grad: array<f32>;
-@group(0) @binding(3) var<storage, read_write> s1: array<f32>;  // momentum buf / m / square_avg / sum
-@group(0) @binding(4) var<storage, read_write> s2: array<f32>;  // v / RMSprop momentum buf
-@group(0) @binding(5) var<storage, read_write> s3: array<f32>;  // RMSprop grad_avg
+@group(0) @binding(1) var<storage, read> guard: array<u32>;
+@group(0) @binding(2) var<storage, read_write> param: array<f32>;
+@group(0) @binding(3) var<storage, read> grad: array<f32>;
+@group(0) @binding(4) var<storage, read_write> s1: array<f32>;  // momentum buf / m / square_avg / sum
+@group(0) @binding(5) var<storage, read_write> s2: array<f32>;  // v / RMSprop momentum buf
+@group(0) @binding(6) var<storage, read_write> s3: array<f32>;  // RMSprop grad_avg
+
+// Guard words (loss_scale.wgsl): 1 = this step's gradients are not finite, 3 = steps skipped.
+const GUARD_SKIP: u32 = 1u;
+const GUARD_SKIPPED: u32 = 3u;
+
+// 1 when a loss scale guards the update. Unguarded pipelines (0) fold every guard test away,
+// so plain training runs exactly the arithmetic it ran before guards existed.
+override GUARDED: u32 = 0u;
+
+// Whether the guard says to skip this step.
+fn skip(word: u32) -> bool {
+    return GUARDED != 0u && word != 0u;
+}
+
+// Adam's (step_size, bc2_sqrt): the host's, unless steps were skipped; then from the steps
+// taken (at least this one).
+fn adam_scalars(skipped: u32) -> vec2<f32> {
+    if (GUARDED == 0u || skipped == 0u) { return vec2<f32>(p.step_size, p.bc2_sqrt); }
+    let t = f32(max(p.t - min(skipped, p.t), 1u));
+    return vec2<f32>(p.lr / (1.0 - pow(p.beta1, t)), sqrt(1.0 - pow(p.beta2, t)));
+}
 
 fn linear(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
     return (wid.x + wid.y * nwg.x) * 256u + lid;
@@ -50,7 +78,7 @@ fn has(flag: u32) -> bool {
 fn sgd_plain(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
              @builtin(local_invocation_index) lid: u32) {
     let i = linear(wid, nwg, lid);
-    if (i >= p.n) { return; }
+    if (i >= p.n || skip(guard[GUARD_SKIP])) { return; }
     let x = param[i];
     param[i] = x - p.lr * (grad[i] + p.weight_decay * x);
 }
@@ -61,7 +89,7 @@ fn sgd_plain(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
 fn sgd_momentum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                 @builtin(local_invocation_index) lid: u32) {
     let i = linear(wid, nwg, lid);
-    if (i >= p.n) { return; }
+    if (i >= p.n || skip(guard[GUARD_SKIP])) { return; }
     let x = param[i];
     let d = grad[i] + p.weight_decay * x;
     var b = d;
@@ -77,7 +105,7 @@ fn sgd_momentum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
 fn adam_update(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                @builtin(local_invocation_index) lid: u32) {
     let i = linear(wid, nwg, lid);
-    if (i >= p.n) { return; }
+    if (i >= p.n || skip(guard[GUARD_SKIP])) { return; }
     var x = param[i];
     var g = grad[i];
     if (has(FLAG_DECOUPLED)) { x = x * (1.0 - p.lr * p.weight_decay); } else { g = g + p.weight_decay * x; }
@@ -85,7 +113,8 @@ fn adam_update(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     let v = p.beta2 * s2[i] + (1.0 - p.beta2) * g * g;
     s1[i] = m;
     s2[i] = v;
-    param[i] = x - p.step_size * m / (sqrt(v) / p.bc2_sqrt + p.eps);
+    let c = adam_scalars(guard[GUARD_SKIPPED]);
+    param[i] = x - c.x * m / (sqrt(v) / c.y + p.eps);
 }
 
 // RMSprop: g += wd p; sq = alpha sq + (1 - alpha) g^2; centered: ga = alpha ga + (1 - alpha) g,
@@ -95,7 +124,7 @@ fn adam_update(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
 fn rmsprop_update(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                   @builtin(local_invocation_index) lid: u32) {
     let i = linear(wid, nwg, lid);
-    if (i >= p.n) { return; }
+    if (i >= p.n || skip(guard[GUARD_SKIP])) { return; }
     let x = param[i];
     let g = grad[i] + p.weight_decay * x;
     let sq = p.alpha * s1[i] + (1.0 - p.alpha) * g * g;
@@ -121,7 +150,7 @@ fn rmsprop_update(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
 fn adagrad_update(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                   @builtin(local_invocation_index) lid: u32) {
     let i = linear(wid, nwg, lid);
-    if (i >= p.n) { return; }
+    if (i >= p.n || skip(guard[GUARD_SKIP])) { return; }
     let x = param[i];
     let g = grad[i] + p.weight_decay * x;
     let s = s1[i] + g * g;
@@ -133,17 +162,17 @@ fn adagrad_update(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
 // Same arithmetic per element as the scalar entry points, so the results are identical; on a
 // CPU adapter a vec4 access costs about what a scalar one does, and these kernels are nothing
 // but memory traffic.
-@group(0) @binding(1) var<storage, read_write> param4: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> grad4: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> s1_4: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> s2_4: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> param4: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> grad4: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> s1_4: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> s2_4: array<vec4<f32>>;
 
 @compute @workgroup_size(256)
 fn adam_update4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                 @builtin(local_invocation_index) lid: u32) {
     let i = linear(wid, nwg, lid);
-    if (i >= p.n / 4u) { return; }
-    let r = adam4(param4[i], grad4[i], s1_4[i], s2_4[i]);
+    if (i >= p.n / 4u || skip(guard[GUARD_SKIP])) { return; }
+    let r = adam4(param4[i], grad4[i], s1_4[i], s2_4[i], adam_scalars(guard[GUARD_SKIPPED]));
     s1_4[i] = r.m;
     s2_4[i] = r.v;
     param4[i] = r.x;
@@ -156,11 +185,11 @@ struct Adam4 {
     v: vec4<f32>,
 }
 
-fn adam4(x0: vec4<f32>, g0: vec4<f32>, m0: vec4<f32>, v0: vec4<f32>) -> Adam4 {
+fn adam4(x0: vec4<f32>, g0: vec4<f32>, m0: vec4<f32>, v0: vec4<f32>, c: vec2<f32>) -> Adam4 {
     var x = x0;
     var g = g0;
     if (has(FLAG_DECOUPLED)) { x = x * (1.0 - p.lr * p.weight_decay); } else { g = g + p.weight_decay * x; }
     let m = p.beta1 * m0 + (1.0 - p.beta1) * g;
     let v = p.beta2 * v0 + (1.0 - p.beta2) * g * g;
-    return Adam4(x - p.step_size * m / (sqrt(v) / p.bc2_sqrt + p.eps), m, v);
+    return Adam4(x - c.x * m / (sqrt(v) / c.y + p.eps), m, v);
 }

@@ -59,6 +59,8 @@ pub enum Shader {
     Fault,
     /// Fused in-place optimizer updates (`optim.wgsl`).
     Optim,
+    /// Dynamic loss scaling: gradient unscaling and the scale's update (`loss_scale.wgsl`).
+    LossScale,
     /// Fixed-order reductions and arg-reductions (`reduce.wgsl`).
     Reduce,
     /// Subgroup variant of the row reduction; needs `SUBGROUP` (`reduce_subgroup.wgsl`).
@@ -119,6 +121,7 @@ impl Shader {
         Shader::Index,
         Shader::Fault,
         Shader::Optim,
+        Shader::LossScale,
         Shader::Reduce,
         Shader::ReduceSubgroup,
         Shader::Softmax,
@@ -164,6 +167,7 @@ impl Shader {
             Shader::Index => "index.wgsl",
             Shader::Fault => "fault.wgsl",
             Shader::Optim => "optim.wgsl",
+            Shader::LossScale => "loss_scale.wgsl",
             Shader::Reduce => "reduce.wgsl",
             Shader::ReduceSubgroup => "reduce_subgroup.wgsl",
             Shader::Softmax => "softmax.wgsl",
@@ -244,6 +248,7 @@ impl Shader {
             Shader::Index => &[src::INDEX],
             Shader::Fault => &[src::FAULT],
             Shader::Optim => &[src::OPTIM],
+            Shader::LossScale => &[src::LOSS_SCALE],
             Shader::Reduce => &[src::NAN, src::REDUCE],
             Shader::ReduceSubgroup => &[src::NAN, src::REDUCE, src::REDUCE_SUBGROUP],
             Shader::Softmax => &[src::NAN, src::ROW_TREE, src::SOFTMAX],

@@ -71,6 +71,8 @@ pub const CAST_F16: &str = include_str!("../shaders/cast_f16.wgsl");
 pub const INDEX: &str = include_str!("../shaders/index.wgsl");
 /// Device-side index and finiteness checks that report through the fault record.
 pub const FAULT: &str = include_str!("../shaders/fault.wgsl");
+/// Dynamic loss scaling: unscaling gradients and updating the scale on the device.
+pub const LOSS_SCALE: &str = include_str!("../shaders/loss_scale.wgsl");
 /// Fused optimizer updates.
 pub const OPTIM: &str = include_str!("../shaders/optim.wgsl");
 /// Reductions over the middle axis of `[outer, r, inner]`.
@@ -135,6 +137,7 @@ pub const FILES: &[(&str, &str)] = &[
     ("index.wgsl", INDEX),
     ("fault.wgsl", FAULT),
     ("optim.wgsl", OPTIM),
+    ("loss_scale.wgsl", LOSS_SCALE),
     ("reduce.wgsl", REDUCE),
     ("reduce_subgroup.wgsl", REDUCE_SUBGROUP),
     ("row_tree.wgsl", ROW_TREE),

@@ -106,6 +106,18 @@ mod tests {
     }
 
     #[test]
+    fn optimizer_guard_constants_resolve() {
+        use crate::ops::optim::{ADAGRAD, ADAM, ADAM_TEXTURE, ADAM4, RMSPROP, SGD_MOMENTUM, SGD_PLAIN};
+        for k in [&SGD_PLAIN, &SGD_MOMENTUM, &ADAM, &ADAM4, &ADAM_TEXTURE, &RMSPROP, &ADAGRAD] {
+            for guarded in [0, 1] {
+                if let Err(e) = resolve_overrides(k.shader, k.entry, &Constants::new(&[("GUARDED", guarded)])) {
+                    panic!("{e}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn cpu_gemm_constants_resolve() {
         use crate::cpu::gemm_uniform::{GEMM, PACK, WG};
         use crate::cpu::{conv_im2col, gemm_texture};

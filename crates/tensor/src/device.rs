@@ -62,6 +62,8 @@ pub(crate) struct DeviceInner {
     pool: Mutex<BufferPool>,
     /// Where device-side checks report bad input; read with every read-back (`fault.rs`).
     pub(crate) faults: FaultRecord,
+    /// Four zero words: the guard of an optimizer update that no loss scale guards.
+    zero_word: wgpu::Buffer,
     /// The driver's pipeline cache and the file it is kept in (`pipeline_file.rs`).
     driver_cache: Option<wgpu::PipelineCache>,
     pipeline_file: Mutex<Option<PipelineFile>>,
@@ -184,6 +186,13 @@ impl Device {
         Ok(Device {
             inner: Arc::new(DeviceInner {
                 faults: FaultRecord::new(&device),
+                // wgpu zero-initializes buffers.
+                zero_word: device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("wgtrain zero guard"),
+                    size: 16,
+                    usage: wgpu::BufferUsages::STORAGE,
+                    mapped_at_creation: false,
+                }),
                 pipelines: PipelineCache::new(device.clone(), driver_cache.clone()),
                 driver_cache,
                 pipeline_file: Mutex::new(pipeline_file),
@@ -396,6 +405,11 @@ impl Device {
         }
         let pipeline = self.inner.pipelines.builtin(kernel, &launch.constants);
         self.record(&pipeline, kernel.entry, kernel.bindings, &launch.params, launch.workgroups, bindings)
+    }
+
+    /// Four zero words, bound as the guard of an unguarded optimizer update.
+    pub(crate) fn zero_word(&self) -> &wgpu::Buffer {
+        &self.inner.zero_word
     }
 
     pub(crate) fn pipelines(&self) -> &PipelineCache {

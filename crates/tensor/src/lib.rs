@@ -56,9 +56,9 @@ pub use device::{Device, DeviceOptions};
 pub use dtype::{DType, Element};
 pub use error::{IndexKind, Result, TensorError};
 pub use ops::{
-    AdagradParams, AdamParams, AugmentOptions, BatchNormOutput, Conv2dOptions, LayerNormOutput, MatmulOptions,
-    MaxPool2dOutput, NormGrads, Pool2dOptions, ReduceOp, RmspropParams, SgdParams, XentOptions, adagrad_step,
-    adam_step, rmsprop_step, sgd_step,
+    AdagradParams, AdamParams, AugmentOptions, BatchNormOutput, Conv2dOptions, LayerNormOutput, LossScale,
+    LossScaleState, MatmulOptions, MaxPool2dOutput, NormGrads, Pool2dOptions, ReduceOp, RmspropParams, SgdParams,
+    XentOptions, adagrad_step, adam_step, rmsprop_step, sgd_step,
 };
 pub use pipeline_file::{PipelineCacheDir, PipelineCacheStatus};
 pub use pool::PoolStats;

@@ -13,6 +13,7 @@ mod gpu {
     mod faults;
     pub mod harness;
     mod index;
+    mod loss_scale;
     mod matmul;
     mod matmul_f16;
     mod norm;

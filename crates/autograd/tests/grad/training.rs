@@ -63,7 +63,7 @@ fn sgd(params: &[&Var], lr: f32) {
     let hp = SgdParams { lr, momentum: 0.0, dampening: 0.0, weight_decay: 0.0, nesterov: false, step: 1 };
     no_grad(|| {
         for p in params {
-            sgd_step(p.data(), &p.grad().unwrap(), None, &hp).unwrap();
+            sgd_step(p.data(), &p.grad().unwrap(), None, &hp, None).unwrap();
             p.zero_grad();
         }
     });

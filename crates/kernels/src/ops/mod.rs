@@ -10,6 +10,7 @@ pub mod conv;
 pub mod fault;
 pub mod fill;
 pub mod index;
+pub mod loss_scale;
 pub mod map;
 pub mod matmul;
 pub mod norm;

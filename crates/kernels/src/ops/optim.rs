@@ -9,7 +9,7 @@
 use bytemuck::{Pod, Zeroable};
 
 use crate::launch::grid_1d;
-use crate::{Access, KernelSpec, Launch, Shader};
+use crate::{Access, Constants, KernelSpec, Launch, Shader};
 
 /// Parameters of `optim.wgsl`.
 #[repr(C)]
@@ -19,8 +19,11 @@ pub struct OptimParams {
     pub n: u32,
     /// `FLAG_*` bits.
     pub flags: u32,
+    /// Adam: the step count (saturating), from which a guarded update recomputes the bias
+    /// corrections once steps were skipped.
+    pub t: u32,
     /// Padding to the WGSL struct's layout.
-    pub _pad0: [u32; 2],
+    pub _pad0: u32,
     /// Learning rate.
     pub lr: f32,
     /// Weight decay: L2 added to the gradient, or decoupled with [`FLAG_DECOUPLED`].
@@ -149,6 +152,7 @@ impl AdamParams {
         OptimParams {
             n: n as u32,
             flags: if self.decoupled { FLAG_DECOUPLED } else { 0 },
+            t: self.step.min(u32::MAX as u64) as u32,
             lr: self.lr,
             weight_decay: self.weight_decay,
             beta1: self.beta1,
@@ -193,50 +197,70 @@ impl AdagradParams {
 
 use Access::{Read, ReadWrite, Texture};
 
-/// SGD without momentum: (param, grad).
+// Every kernel's first binding is its guard: a loss scale's state (`loss_scale.wgsl`), or a
+// zero word when the update is unguarded.
+
+/// SGD without momentum: (guard, param, grad).
 pub static SGD_PLAIN: KernelSpec =
-    KernelSpec { shader: Shader::Optim, entry: "sgd_plain", bindings: &[ReadWrite, Read] };
-/// SGD with momentum: (param, grad, momentum buffer).
+    KernelSpec { shader: Shader::Optim, entry: "sgd_plain", bindings: &[Read, ReadWrite, Read] };
+/// SGD with momentum: (guard, param, grad, momentum buffer).
 pub static SGD_MOMENTUM: KernelSpec =
-    KernelSpec { shader: Shader::Optim, entry: "sgd_momentum", bindings: &[ReadWrite, Read, ReadWrite] };
-/// Adam / AdamW: (param, grad, exp_avg, exp_avg_sq).
-pub static ADAM: KernelSpec =
-    KernelSpec { shader: Shader::Optim, entry: "adam_update", bindings: &[ReadWrite, Read, ReadWrite, ReadWrite] };
-/// Bindings: param, grad, square_avg, momentum buffer, grad_avg (unused ones get a placeholder).
+    KernelSpec { shader: Shader::Optim, entry: "sgd_momentum", bindings: &[Read, ReadWrite, Read, ReadWrite] };
+/// Adam / AdamW: (guard, param, grad, exp_avg, exp_avg_sq).
+pub static ADAM: KernelSpec = KernelSpec {
+    shader: Shader::Optim,
+    entry: "adam_update",
+    bindings: &[Read, ReadWrite, Read, ReadWrite, ReadWrite],
+};
+/// Bindings: guard, param, grad, square_avg, momentum buffer, grad_avg (unused ones get a
+/// placeholder).
 pub static RMSPROP: KernelSpec = KernelSpec {
     shader: Shader::Optim,
     entry: "rmsprop_update",
-    bindings: &[ReadWrite, Read, ReadWrite, ReadWrite, ReadWrite],
+    bindings: &[Read, ReadWrite, Read, ReadWrite, ReadWrite, ReadWrite],
 };
-/// Adagrad: (param, grad, squared-gradient sum).
+/// Adagrad: (guard, param, grad, squared-gradient sum).
 pub static ADAGRAD: KernelSpec =
-    KernelSpec { shader: Shader::Optim, entry: "adagrad_update", bindings: &[ReadWrite, Read, ReadWrite] };
+    KernelSpec { shader: Shader::Optim, entry: "adagrad_update", bindings: &[Read, ReadWrite, Read, ReadWrite] };
 
 /// `ADAM` four elements an invocation (vec4 bindings), for lengths divisible by 4.
-pub static ADAM4: KernelSpec =
-    KernelSpec { shader: Shader::Optim, entry: "adam_update4", bindings: &[ReadWrite, Read, ReadWrite, ReadWrite] };
+pub static ADAM4: KernelSpec = KernelSpec {
+    shader: Shader::Optim,
+    entry: "adam_update4",
+    bindings: &[Read, ReadWrite, Read, ReadWrite, ReadWrite],
+};
 
 /// `ADAM4` reading param, grad and the moments from linear textures (CPU adapters): (param,
-/// grad, exp_avg, exp_avg_sq textures; param, exp_avg, exp_avg_sq outputs).
+/// grad, exp_avg, exp_avg_sq textures; param, exp_avg, exp_avg_sq outputs; the guard last,
+/// since texture inputs come first).
 pub static ADAM_TEXTURE: KernelSpec = KernelSpec {
     shader: Shader::OptimTexture,
     entry: "adam_update_texture",
-    bindings: &[Texture, Texture, Texture, Texture, ReadWrite, ReadWrite, ReadWrite],
+    bindings: &[Texture, Texture, Texture, Texture, ReadWrite, ReadWrite, ReadWrite, Read],
 };
+
+/// The pipeline constant that turns the guard on (see `optim.wgsl`).
+fn guard_constants(guarded: bool) -> Constants {
+    Constants::new(&[("GUARDED", guarded as u32)])
+}
 
 /// Launch of [`ADAM_TEXTURE`], when `p.n` is a multiple of 4 (its stores are whole vec4s, so
 /// a tail would write past a parameter that is a view of a longer buffer).
-pub fn launch_adam_texture(p: &OptimParams) -> Option<Launch> {
-    p.n.is_multiple_of(4).then(|| Launch::new(&ADAM_TEXTURE, p, grid_1d(p.n as usize / 4, 256)))
+pub fn launch_adam_texture(p: &OptimParams, guarded: bool) -> Option<Launch> {
+    p.n.is_multiple_of(4)
+        .then(|| Launch::new(&ADAM_TEXTURE, p, grid_1d(p.n as usize / 4, 256)).with_constants(guard_constants(guarded)))
 }
 
-/// Launch of an optimizer kernel over `p.n` elements: its vec4 variant when there is one and
-/// `p.n` is a multiple of 4 (same results; a quarter of the memory accesses).
-pub fn launch(kernel: &'static KernelSpec, p: &OptimParams) -> Launch {
-    if p.n.is_multiple_of(4) && std::ptr::eq(kernel, &ADAM) {
-        return Launch::new(&ADAM4, p, grid_1d(p.n as usize / 4, 256));
-    }
-    Launch::new(kernel, p, grid_1d(p.n as usize, 256))
+/// Launch of an optimizer kernel over `p.n` elements, `guarded` by a loss scale or not: its
+/// vec4 variant when there is one and `p.n` is a multiple of 4 (same results; a quarter of
+/// the memory accesses).
+pub fn launch(kernel: &'static KernelSpec, p: &OptimParams, guarded: bool) -> Launch {
+    let launch = if p.n.is_multiple_of(4) && std::ptr::eq(kernel, &ADAM) {
+        Launch::new(&ADAM4, p, grid_1d(p.n as usize / 4, 256))
+    } else {
+        Launch::new(kernel, p, grid_1d(p.n as usize, 256))
+    };
+    launch.with_constants(guard_constants(guarded))
 }
 
 #[cfg(test)]

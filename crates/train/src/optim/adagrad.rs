@@ -59,7 +59,7 @@ impl Optimizer for Adagrad {
             // each parameter's sums are.
             self.slots.tick(p);
             let s = self.slots.of(p, SLOTS, self.initial)?;
-            adagrad_step(p.var.data(), &g, &s[0], &self.hp)?;
+            adagrad_step(p.var.data(), &g, &s[0], &self.hp, None)?;
         }
         Ok(())
     }

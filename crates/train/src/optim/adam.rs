@@ -73,7 +73,7 @@ impl Optimizer for Adam {
         for (p, g) in updatable(params) {
             let hp = AdamParams { step: self.slots.tick(p), ..self.hp };
             let s = self.slots.of(p, SLOTS, 0.0)?;
-            adam_step(p.var.data(), &g, &s[0], &s[1], &hp)?;
+            adam_step(p.var.data(), &g, &s[0], &s[1], &hp, None)?;
         }
         Ok(())
     }

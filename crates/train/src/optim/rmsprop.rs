@@ -70,7 +70,7 @@ impl Optimizer for Rmsprop {
             let s = self.slots.of(p, SLOTS, 0.0)?;
             let buf = (self.hp.momentum > 0.0).then_some(&s[1]);
             let avg = self.hp.centered.then_some(&s[2]);
-            rmsprop_step(p.var.data(), &g, &s[0], buf, avg, &self.hp)?;
+            rmsprop_step(p.var.data(), &g, &s[0], buf, avg, &self.hp, None)?;
         }
         Ok(())
     }

@@ -61,10 +61,10 @@ impl Optimizer for Sgd {
         for (p, g) in updatable(params) {
             let hp = SgdParams { step: self.slots.tick(p), ..self.hp };
             if hp.momentum == 0.0 {
-                sgd_step(p.var.data(), &g, None, &hp)?;
+                sgd_step(p.var.data(), &g, None, &hp, None)?;
             } else {
                 let buf = &self.slots.of(p, SLOTS, 0.0)?[0];
-                sgd_step(p.var.data(), &g, Some(buf), &hp)?;
+                sgd_step(p.var.data(), &g, Some(buf), &hp, None)?;
             }
         }
         Ok(())
