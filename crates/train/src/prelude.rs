@@ -21,8 +21,8 @@ pub use crate::metrics::{
 };
 pub use crate::models::{FitOptions, Functional, Model, Network, Sequential};
 pub use crate::optim::{
-    Adagrad, Adam, AdamW, CosineAnnealing, ExponentialDecay, GradClip, LrSchedule, OneCycle, Optimizer, Rmsprop, Sgd,
-    StepDecay, Warmup,
+    Adagrad, Adam, AdamW, CosineAnnealing, ExponentialDecay, GradClip, LossScaleOptimizer, LrSchedule, OneCycle,
+    Optimizer, Rmsprop, Sgd, StepDecay, Warmup,
 };
 pub use crate::plot::{Curve, plot_curves, plot_history};
 pub use crate::{History, Logs, Param, Result, StopReason, TrainError};

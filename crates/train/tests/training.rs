@@ -12,6 +12,7 @@ mod training {
     mod faults;
     mod large_data;
     mod learning;
+    mod loss_scale;
     mod losses_metrics;
     mod nan;
     mod optimizers;

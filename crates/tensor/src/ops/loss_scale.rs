@@ -106,6 +106,11 @@ impl LossScale {
         Ok(LossScaleState { scale: words[SCALE], good_steps: words[GOOD].to_bits(), skipped: words[SKIPPED].to_bits() })
     }
 
+    /// The device the state lives on.
+    pub fn device(&self) -> &Device {
+        self.state.device()
+    }
+
     /// Finite steps after which the scale doubles.
     pub fn growth_interval(&self) -> u32 {
         self.growth_interval

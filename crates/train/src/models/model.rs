@@ -185,8 +185,17 @@ impl Model {
         let pred = self.forward_inputs(&vars, true)?;
         let c = self.compiled("train_step")?;
         let loss = c.loss.forward(&pred, y, None)?;
-        loss.backward()?;
+        // With a loss scale (mixed precision), backward runs on the scaled loss; the loss
+        // returned and logged stays unscaled.
+        match c.optimizer.loss_scale() {
+            Some(scale) => loss.mul(&Var::constant(scale.scale()?))?.backward()?,
+            None => loss.backward()?,
+        }
         let params = self.net.params();
+        if self.grad_norms.is_some() {
+            // Norms are of the true gradients.
+            self.compiled("train_step")?.optimizer.unscale_grads(&params)?;
+        }
         if let Some(log) = &mut self.grad_norms
             && let Some(norm) = global_norm(&params)?
         {

@@ -8,6 +8,7 @@ use super::slots::Slots;
 use super::{GradClip, Optimizer, OptimizerState, check, updatable};
 use crate::error::Result;
 use crate::param::Param;
+use wgtrain_tensor::LossScale;
 
 const SLOTS: &[&str] = &["sum"];
 
@@ -51,6 +52,9 @@ impl Adagrad {
 
 impl Optimizer for Adagrad {
     fn step(&mut self, params: &[Param]) -> Result<()> {
+        self.step_guarded(params, None)
+    }
+    fn step_guarded(&mut self, params: &[Param], guard: Option<&LossScale>) -> Result<()> {
         self.validate()?;
         clip(params, self.clip)?;
         self.step += 1;
@@ -59,7 +63,7 @@ impl Optimizer for Adagrad {
             // each parameter's sums are.
             self.slots.tick(p);
             let s = self.slots.of(p, SLOTS, self.initial)?;
-            adagrad_step(p.var.data(), &g, &s[0], &self.hp, None)?;
+            adagrad_step(p.var.data(), &g, &s[0], &self.hp, guard)?;
         }
         Ok(())
     }

@@ -8,6 +8,7 @@ use super::slots::Slots;
 use super::{GradClip, Optimizer, OptimizerState, check, updatable};
 use crate::error::Result;
 use crate::param::Param;
+use wgtrain_tensor::LossScale;
 
 const SLOTS: &[&str] = &["m", "v"];
 
@@ -67,13 +68,16 @@ impl Adam {
 
 impl Optimizer for Adam {
     fn step(&mut self, params: &[Param]) -> Result<()> {
+        self.step_guarded(params, None)
+    }
+    fn step_guarded(&mut self, params: &[Param], guard: Option<&LossScale>) -> Result<()> {
         self.validate()?;
         clip(params, self.clip)?;
         self.step += 1;
         for (p, g) in updatable(params) {
             let hp = AdamParams { step: self.slots.tick(p), ..self.hp };
             let s = self.slots.of(p, SLOTS, 0.0)?;
-            adam_step(p.var.data(), &g, &s[0], &s[1], &hp, None)?;
+            adam_step(p.var.data(), &g, &s[0], &s[1], &hp, guard)?;
         }
         Ok(())
     }

@@ -35,6 +35,7 @@ mod adagrad;
 mod adam;
 mod check;
 mod clip;
+mod loss_scale;
 mod rmsprop;
 mod schedule;
 mod sgd;
@@ -43,15 +44,16 @@ mod slots;
 pub use adagrad::Adagrad;
 pub use adam::{Adam, AdamW};
 pub use clip::{GradClip, global_norm};
+pub use loss_scale::LossScaleOptimizer;
 pub use rmsprop::Rmsprop;
 pub use schedule::{
     Constant, CosineAnnealing, ExponentialDecay, InverseTimeDecay, OneCycle, PiecewiseConstant, StepDecay, Warmup,
 };
 pub use sgd::Sgd;
 
-use wgtrain_tensor::Tensor;
+use wgtrain_tensor::{LossScale, Tensor};
 
-use crate::error::Result;
+use crate::error::{Result, TrainError};
 use crate::param::Param;
 
 /// Updates parameters from their gradients.
@@ -85,6 +87,31 @@ pub trait Optimizer: Send {
     /// one fused dispatch per tensor, after this optimizer's gradient clipping. Never reads
     /// anything back to the host.
     fn step(&mut self, params: &[Param]) -> Result<()>;
+    /// [`step`](Self::step) guarded by a loss scale: each update skips itself on the device
+    /// when the scale flagged this step's gradients as not finite ([`LossScaleOptimizer`]
+    /// passes its scale here). The built-in optimizers pass the guard to their fused kernels;
+    /// the default runs `step` unguarded and refuses a guard.
+    fn step_guarded(&mut self, params: &[Param], guard: Option<&LossScale>) -> Result<()> {
+        match guard {
+            None => self.step(params),
+            Some(_) => Err(TrainError::Config {
+                what: "optimizer".into(),
+                why: "this optimizer cannot skip a step on the device (no step_guarded): wrap a built-in one".into(),
+            }),
+        }
+    }
+    /// The loss scale this optimizer applies, if any (mixed precision): `train_step` and `fit`
+    /// multiply the loss by it before `backward`.
+    fn loss_scale(&self) -> Option<&LossScale> {
+        None
+    }
+    /// Unscales the gradients in place ahead of [`step`](Self::step), for code that reads them
+    /// first (gradient-norm logging, clipping by hand); `step` then does not unscale them
+    /// again. Nothing to do without a loss scale.
+    fn unscale_grads(&mut self, params: &[Param]) -> Result<()> {
+        let _ = params;
+        Ok(())
+    }
     /// The current learning rate.
     fn learning_rate(&self) -> f32;
     /// Sets the learning rate used by the next `step` (schedules and callbacks call this); a
@@ -138,6 +165,15 @@ pub(crate) fn updatable(params: &[Param]) -> impl Iterator<Item = (&Param, Tenso
 impl<T: Optimizer + ?Sized> Optimizer for Box<T> {
     fn step(&mut self, params: &[Param]) -> Result<()> {
         (**self).step(params)
+    }
+    fn step_guarded(&mut self, params: &[Param], guard: Option<&LossScale>) -> Result<()> {
+        (**self).step_guarded(params, guard)
+    }
+    fn loss_scale(&self) -> Option<&LossScale> {
+        (**self).loss_scale()
+    }
+    fn unscale_grads(&mut self, params: &[Param]) -> Result<()> {
+        (**self).unscale_grads(params)
     }
     fn learning_rate(&self) -> f32 {
         (**self).learning_rate()

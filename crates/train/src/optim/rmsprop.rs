@@ -8,6 +8,7 @@ use super::slots::Slots;
 use super::{GradClip, Optimizer, OptimizerState, check, updatable};
 use crate::error::Result;
 use crate::param::Param;
+use wgtrain_tensor::LossScale;
 
 const SLOTS: &[&str] = &["square_avg", "momentum", "grad_avg"];
 
@@ -60,6 +61,9 @@ impl Rmsprop {
 
 impl Optimizer for Rmsprop {
     fn step(&mut self, params: &[Param]) -> Result<()> {
+        self.step_guarded(params, None)
+    }
+    fn step_guarded(&mut self, params: &[Param], guard: Option<&LossScale>) -> Result<()> {
         self.validate()?;
         clip(params, self.clip)?;
         self.step += 1;
@@ -70,7 +74,7 @@ impl Optimizer for Rmsprop {
             let s = self.slots.of(p, SLOTS, 0.0)?;
             let buf = (self.hp.momentum > 0.0).then_some(&s[1]);
             let avg = self.hp.centered.then_some(&s[2]);
-            rmsprop_step(p.var.data(), &g, &s[0], buf, avg, &self.hp, None)?;
+            rmsprop_step(p.var.data(), &g, &s[0], buf, avg, &self.hp, guard)?;
         }
         Ok(())
     }

@@ -8,6 +8,7 @@ use super::slots::Slots;
 use super::{GradClip, Optimizer, OptimizerState, check, updatable};
 use crate::error::Result;
 use crate::param::Param;
+use wgtrain_tensor::LossScale;
 
 const SLOTS: &[&str] = &["momentum"];
 
@@ -55,16 +56,19 @@ impl Sgd {
 
 impl Optimizer for Sgd {
     fn step(&mut self, params: &[Param]) -> Result<()> {
+        self.step_guarded(params, None)
+    }
+    fn step_guarded(&mut self, params: &[Param], guard: Option<&LossScale>) -> Result<()> {
         self.validate()?;
         clip(params, self.clip)?;
         self.step += 1;
         for (p, g) in updatable(params) {
             let hp = SgdParams { step: self.slots.tick(p), ..self.hp };
             if hp.momentum == 0.0 {
-                sgd_step(p.var.data(), &g, None, &hp, None)?;
+                sgd_step(p.var.data(), &g, None, &hp, guard)?;
             } else {
                 let buf = &self.slots.of(p, SLOTS, 0.0)?[0];
-                sgd_step(p.var.data(), &g, Some(buf), &hp, None)?;
+                sgd_step(p.var.data(), &g, Some(buf), &hp, guard)?;
             }
         }
         Ok(())
