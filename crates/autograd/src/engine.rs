@@ -5,6 +5,10 @@
 //! popped. No recursion, so deep graphs cannot overflow the stack. Gradients wait in a map
 //! until their value is popped and are dropped right after; each node is dropped as soon as it
 //! has run (unless the graph is retained), freeing its saved tensors mid-pass.
+//!
+//! A gradient has its value's dtype: one that arrives in another (an f32 loss gradient for
+//! f16 logits, under mixed precision) is cast on arrival, so no backward rule mixes dtypes and
+//! a cast's own rule is the identity.
 
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
@@ -20,7 +24,7 @@ pub(crate) fn backward(root: &Arc<Meta>, seed: Tensor, retain_graph: bool) -> Re
     }
     let mut pending: HashMap<u64, (Arc<Meta>, Tensor)> = HashMap::new();
     let mut heap = BinaryHeap::new();
-    pending.insert(root.id, (root.clone(), seed));
+    pending.insert(root.id, (root.clone(), in_dtype(seed, root)?));
     heap.push(root.id);
     while let Some(id) = heap.pop() {
         let Some((meta, mut grad)) = pending.remove(&id) else { continue };
@@ -59,6 +63,7 @@ pub(crate) fn backward(root: &Arc<Meta>, seed: Tensor, retain_graph: bool) -> Re
         drop(grad);
         for (input, g) in node.inputs.iter().zip(grads) {
             let (Some(input), Some(g)) = (input, g) else { continue };
+            let g = in_dtype(g, input)?;
             match pending.get_mut(&input.id) {
                 Some((_, acc)) => *acc = acc.add(&g)?,
                 None => {
@@ -69,6 +74,11 @@ pub(crate) fn backward(root: &Arc<Meta>, seed: Tensor, retain_graph: bool) -> Re
         }
     }
     Ok(())
+}
+
+/// `grad` in the dtype of the value it is the gradient of.
+fn in_dtype(grad: Tensor, meta: &Meta) -> Result<Tensor> {
+    if grad.dtype() == meta.dtype { Ok(grad) } else { Ok(grad.cast(meta.dtype)?) }
 }
 
 /// Adds `grad` to a leaf's gradient. Stored row-major at element 0 of its storage, since the

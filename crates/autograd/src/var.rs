@@ -34,6 +34,8 @@ pub(crate) enum Origin {
 pub(crate) struct Meta {
     pub(crate) id: u64,
     pub(crate) shape: Vec<usize>,
+    /// The value's dtype: its gradient is kept in it (the engine casts what arrives).
+    pub(crate) dtype: DType,
     requires_grad: AtomicBool,
     pub(crate) origin: Mutex<Origin>,
     pub(crate) grad: Mutex<Option<Tensor>>,
@@ -47,10 +49,11 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Meta {
-    fn new(shape: &[usize], requires_grad: bool, origin: Origin) -> Arc<Meta> {
+    fn new(shape: &[usize], dtype: DType, requires_grad: bool, origin: Origin) -> Arc<Meta> {
         Arc::new(Meta {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             shape: shape.to_vec(),
+            dtype,
             requires_grad: AtomicBool::new(requires_grad),
             origin: Mutex::new(origin),
             grad: Mutex::new(None),
@@ -104,11 +107,11 @@ impl Var {
     }
     /// A leaf that does or does not need a gradient.
     pub fn leaf(data: Tensor, requires_grad: bool) -> Var {
-        let meta = Meta::new(data.shape(), requires_grad, Origin::Leaf);
+        let meta = Meta::new(data.shape(), data.dtype(), requires_grad, Origin::Leaf);
         Var { data, meta }
     }
     pub(crate) fn from_node(data: Tensor, node: Arc<Node>) -> Var {
-        let meta = Meta::new(data.shape(), true, Origin::Op(node));
+        let meta = Meta::new(data.shape(), data.dtype(), true, Origin::Op(node));
         Var { data, meta }
     }
     pub(crate) fn meta(&self) -> &Arc<Meta> {

@@ -41,6 +41,7 @@ pub mod models;
 pub mod optim;
 mod param;
 pub mod plot;
+pub mod policy;
 pub mod prelude;
 pub mod tensorboard;
 

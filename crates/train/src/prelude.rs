@@ -25,6 +25,7 @@ pub use crate::optim::{
     Optimizer, Rmsprop, Sgd, StepDecay, Warmup,
 };
 pub use crate::plot::{Curve, plot_curves, plot_history};
+pub use crate::policy::Policy;
 pub use crate::{History, Logs, Param, Result, StopReason, TrainError};
 pub use wgtrain_autograd::{Var, no_grad};
 pub use wgtrain_tensor::{AugmentOptions, DType, Device, Tensor, UnaryOp};

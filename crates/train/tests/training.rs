@@ -14,6 +14,7 @@ mod training {
     mod learning;
     mod loss_scale;
     mod losses_metrics;
+    mod mixed_precision;
     mod nan;
     mod optimizers;
     mod resume;

@@ -16,6 +16,17 @@ impl Var {
         Ok(record("reshape", y, &[self], vec![], move |c| Ok(vec![Some(c.grad.reshape(&back)?)])))
     }
 
+    /// This value in `dtype` (f32 <-> f16 for mixed precision: an f32 master weight cast to an
+    /// f16 copy for a layer's compute, an f16 output cast to f32 for the loss). Its gradient
+    /// comes back in the input's dtype (the engine casts it).
+    pub fn cast(&self, dtype: DType) -> Result<Var> {
+        if dtype == self.dtype() {
+            return Ok(self.clone());
+        }
+        let y = self.data().cast(dtype)?;
+        Ok(record("cast", y, &[self], vec![], |c| Ok(vec![Some(c.grad.clone())])))
+    }
+
     /// `[d0, d1, ...]` to `[d0, d1 * ...]`: one row per sample.
     pub fn flatten(&self) -> Result<Var> {
         let rows = self.shape().first().copied().unwrap_or(1);

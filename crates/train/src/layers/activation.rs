@@ -169,7 +169,8 @@ impl Layer for PRelu {
         Ok(input.to_vec())
     }
     fn forward(&self, x: &Var, _: &mut Ctx) -> Result<Var> {
-        Ok(x.prelu(built(&self.slope, &self.name)?)?)
+        // The slope in the input's dtype (an f32 master under a mixed-precision policy).
+        Ok(x.prelu(&built(&self.slope, &self.name)?.cast(x.dtype())?)?)
     }
     fn params(&self) -> Vec<Param> {
         param(&self.name, "slope", &self.slope).into_iter().collect()

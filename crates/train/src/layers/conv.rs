@@ -2,7 +2,7 @@
 
 use serde_json::json;
 use wgtrain_autograd::Var;
-use wgtrain_tensor::Conv2dOptions;
+use wgtrain_tensor::{Conv2dOptions, DType};
 
 use super::{Activation, BuildCtx, Ctx, Layer, built, param, shape_error};
 use crate::error::{Result, TrainError};
@@ -116,8 +116,9 @@ impl ConvCore {
         Ok(vec![self.filters, out[0], out[1]])
     }
 
-    fn forward(&self, x: &Var) -> Result<Var> {
-        let w = built(&self.weight, &self.name)?;
+    fn forward(&self, x: &Var, ctx: &Ctx) -> Result<Var> {
+        let (x, w) = (ctx.compute(x)?, ctx.compute(built(&self.weight, &self.name)?)?);
+        let bias = self.bias.as_ref().map(|b| ctx.compute(b)).transpose()?;
         let x = if self.extra_pad != [(0, 0); 2] {
             x.pad(&[(0, 0), (0, 0), self.extra_pad[0], self.extra_pad[1]], 0.0)?
         } else {
@@ -133,7 +134,7 @@ impl ConvCore {
             alpha,
             ..Default::default()
         };
-        let y = x.conv2d(w, self.bias.as_ref(), &o)?;
+        let y = x.conv2d(&w, bias.as_ref(), &o)?;
         if self.activation == Activation::Softmax { Ok(y.softmax(1)?) } else { Ok(y) }
     }
 
@@ -207,14 +208,17 @@ macro_rules! conv_layer {
                 self.prepare(input);
                 self.0.build(input, ctx)
             }
-            fn forward(&self, x: &Var, _: &mut Ctx) -> Result<Var> {
-                self.0.forward(x)
+            fn forward(&self, x: &Var, ctx: &mut Ctx) -> Result<Var> {
+                self.0.forward(x, ctx)
             }
             fn params(&self) -> Vec<Param> {
                 self.0.params()
             }
             fn config(&self) -> serde_json::Value {
                 self.0.config()
+            }
+            fn compute_dtype(&self, policy: DType) -> Option<DType> {
+                Some(policy)
             }
         }
     };
@@ -317,6 +321,9 @@ impl Layer for ConvTranspose2d {
     fn kind(&self) -> &'static str {
         "Conv2DTranspose"
     }
+    fn compute_dtype(&self, policy: DType) -> Option<DType> {
+        Some(policy)
+    }
     fn name(&self) -> &str {
         &self.name
     }
@@ -347,7 +354,9 @@ impl Layer for ConvTranspose2d {
         self.bias = Some(Var::parameter(Initializer::Zeros.create(ctx.device, &[self.filters], (1, 1), 0)?));
         Ok(vec![self.filters, out[0], out[1]])
     }
-    fn forward(&self, x: &Var, _: &mut Ctx) -> Result<Var> {
+    fn forward(&self, x: &Var, ctx: &mut Ctx) -> Result<Var> {
+        let (x, w) = (ctx.compute(x)?, ctx.compute(built(&self.weight, &self.name)?)?);
+        let bias = self.bias.as_ref().map(|b| ctx.compute(b)).transpose()?;
         let (fused, alpha) = self.activation.unary().unwrap_or((wgtrain_tensor::UnaryOp::Identity, 0.0));
         let o = Conv2dOptions {
             stride: self.stride,
@@ -356,7 +365,7 @@ impl Layer for ConvTranspose2d {
             alpha,
             ..Default::default()
         };
-        let y = x.conv_transpose2d(built(&self.weight, &self.name)?, self.bias.as_ref(), &o, self.output_padding)?;
+        let y = x.conv_transpose2d(&w, bias.as_ref(), &o, self.output_padding)?;
         if self.activation == Activation::Softmax { Ok(y.softmax(1)?) } else { Ok(y) }
     }
     fn params(&self) -> Vec<Param> {

@@ -2,6 +2,7 @@
 
 use serde_json::json;
 use wgtrain_autograd::Var;
+use wgtrain_tensor::DType;
 
 use super::{Activation, BuildCtx, Ctx, Layer, built, param, shape_error};
 use crate::error::Result;
@@ -90,12 +91,13 @@ impl Layer for Dense {
         *out.last_mut().expect("checked non-empty") = self.units;
         Ok(out)
     }
-    fn forward(&self, x: &Var, _: &mut Ctx) -> Result<Var> {
-        let w = built(&self.kernel, &self.name)?;
-        let b = self.bias.as_ref();
+    fn forward(&self, x: &Var, ctx: &mut Ctx) -> Result<Var> {
+        let (x, w) = (ctx.compute(x)?, ctx.compute(built(&self.kernel, &self.name)?)?);
+        let b = self.bias.as_ref().map(|b| ctx.compute(b)).transpose()?;
+        let b = b.as_ref();
         Ok(match self.activation.unary() {
-            Some((op, alpha)) => x.linear(w, b, Some(op), alpha)?,
-            None => self.activation.apply(&x.linear(w, b, None, 0.0)?)?,
+            Some((op, alpha)) => x.linear(&w, b, Some(op), alpha)?,
+            None => self.activation.apply(&x.linear(&w, b, None, 0.0)?)?,
         })
     }
     fn params(&self) -> Vec<Param> {
@@ -103,5 +105,8 @@ impl Layer for Dense {
     }
     fn config(&self) -> serde_json::Value {
         json!({ "units": self.units, "activation": self.activation.name(), "use_bias": self.use_bias })
+    }
+    fn compute_dtype(&self, policy: DType) -> Option<DType> {
+        Some(policy)
     }
 }

@@ -2,6 +2,7 @@
 
 use serde_json::json;
 use wgtrain_autograd::Var;
+use wgtrain_tensor::DType;
 
 use super::{BuildCtx, Ctx, Layer, built, param};
 use crate::error::{Result, TrainError};
@@ -52,5 +53,9 @@ impl Layer for Embedding {
     }
     fn config(&self) -> serde_json::Value {
         json!({ "input_dim": self.vocab, "output_dim": self.dim })
+    }
+    /// A lookup in the f32 table: the next layer casts what it computes in.
+    fn compute_dtype(&self, _: DType) -> Option<DType> {
+        Some(DType::F32)
     }
 }

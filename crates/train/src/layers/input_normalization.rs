@@ -60,7 +60,8 @@ impl Layer for Normalization {
         let (Some(shift), Some(scale)) = (&self.shift, &self.scale) else {
             return Err(TrainError::config(&self.name, "used before it was built (add it to a model first)"));
         };
-        Ok(x.sub(shift)?.mul(scale)?)
+        // The constants in the input's dtype (f16 after an f16 layer).
+        Ok(x.sub(&shift.cast(x.dtype())?)?.mul(&scale.cast(x.dtype())?)?)
     }
     fn config(&self) -> serde_json::Value {
         json!({ "mean": self.mean, "std": self.std })

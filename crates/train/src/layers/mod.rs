@@ -27,23 +27,44 @@ pub use recurrent::{Cell, Gru, Lstm, Recurrent, SimpleRnn};
 pub use reshape::{Flatten, Reshape};
 
 use wgtrain_autograd::Var;
-use wgtrain_tensor::{Device, Tensor};
+use wgtrain_tensor::{DType, Device, Tensor};
 
 use crate::error::{Result, TrainError};
 use crate::param::Param;
 
-/// State of one forward pass: the mode, and a seed source for stochastic layers.
+/// State of one forward pass: the mode, a seed source for stochastic layers, and the dtype
+/// layers compute in (the model's [`Policy`](crate::policy::Policy)).
 #[derive(Debug, Clone)]
 pub struct Ctx {
     /// Training mode (dropout active, batch norm on batch statistics) or inference.
     pub training: bool,
     seed: u64,
+    compute: DType,
 }
 
 impl Ctx {
-    /// A pass in training (`true`) or inference mode, its stochastic layers seeded from `seed`.
+    /// A pass in training (`true`) or inference mode, its stochastic layers seeded from `seed`,
+    /// computing in f32.
     pub fn new(training: bool, seed: u64) -> Self {
-        Ctx { training, seed }
+        Ctx { training, seed, compute: DType::F32 }
+    }
+    /// This pass computing in `dtype` (f16 under a mixed-precision policy).
+    pub fn with_compute_dtype(mut self, dtype: DType) -> Self {
+        self.compute = dtype;
+        self
+    }
+    /// The dtype layers with weights compute in.
+    pub fn compute_dtype(&self) -> DType {
+        self.compute
+    }
+    /// A float value (a layer's input or weight) in the compute dtype: a cast, whose gradient
+    /// flows back in the value's own dtype (so f32 weights stay the masters). Other dtypes
+    /// (indices, labels) pass through.
+    pub fn compute(&self, v: &Var) -> Result<Var> {
+        match v.dtype() {
+            DType::F32 | DType::F16 if v.dtype() != self.compute => Ok(v.cast(self.compute)?),
+            _ => Ok(v.clone()),
+        }
     }
     /// A fresh seed for a stochastic layer; each call of a pass gets another.
     pub fn next_seed(&mut self) -> u64 {
@@ -96,6 +117,13 @@ pub trait Layer: Send {
     }
     /// The layer's settings, for the architecture JSON of a checkpoint and `summary()`.
     fn config(&self) -> serde_json::Value;
+    /// The dtype the layer computes in when the model's policy computes in `policy` (see
+    /// [`Ctx::compute`]), or `None` when it runs in whatever dtype reaches it (activations,
+    /// pooling, norms: their statistics are f32 inside). `summary()` shows it.
+    fn compute_dtype(&self, policy: DType) -> Option<DType> {
+        let _ = policy;
+        None
+    }
 }
 
 /// The parameter of a built layer, or an error if the model was not built.

@@ -165,6 +165,9 @@ impl Recurrent {
 }
 
 impl Layer for Recurrent {
+    fn compute_dtype(&self, _: DType) -> Option<DType> {
+        Some(DType::F32)
+    }
     fn kind(&self) -> &'static str {
         match self.cell {
             Cell::Simple => "SimpleRNN",
@@ -210,8 +213,10 @@ impl Layer for Recurrent {
         }
         Ok(if self.return_sequences { vec![steps, u] } else { vec![u] })
     }
+    /// Recurrent layers compute in f32 under every policy: a state carried over many steps
+    /// is where f16's 11 bits would show.
     fn forward(&self, x: &Var, _: &mut Ctx) -> Result<Var> {
-        Ok(self.forward_with_state(x, None, None)?.0)
+        Ok(self.forward_with_state(&x.cast(DType::F32)?, None, None)?.0)
     }
     fn params(&self) -> Vec<Param> {
         [

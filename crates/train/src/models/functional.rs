@@ -296,10 +296,10 @@ impl Network for Functional {
         self.nodes
             .iter()
             .map(|n| {
-                let (kind, trainable, non_trainable) = match &n.op {
-                    Op::Input(_) => ("InputLayer".to_string(), 0, 0),
-                    Op::Add(_) => ("Add".to_string(), 0, 0),
-                    Op::Concat(..) => ("Concatenate".to_string(), 0, 0),
+                let (kind, trainable, non_trainable, mixed_compute) = match &n.op {
+                    Op::Input(_) => ("InputLayer".to_string(), 0, 0, None),
+                    Op::Add(_) => ("Add".to_string(), 0, 0, None),
+                    Op::Concat(..) => ("Concatenate".to_string(), 0, 0, None),
                     Op::Call(l, _) => {
                         let layer = &self.layers[*l];
                         // A shared layer's weights count once, at its first call.
@@ -308,10 +308,17 @@ impl Network for Functional {
                         let t = ps.iter().filter(|p| p.var.requires_grad()).map(|p| p.var.len()).sum();
                         let f = ps.iter().filter(|p| !p.var.requires_grad()).map(|p| p.var.len()).sum::<usize>()
                             + if first { layer.buffers().iter().map(|(_, b)| b.len()).sum() } else { 0 };
-                        (layer.kind().to_string(), t, f)
+                        (layer.kind().to_string(), t, f, layer.compute_dtype(wgtrain_tensor::DType::F16))
                     }
                 };
-                SummaryRow { name: n.name.clone(), kind, output: n.shape.clone(), trainable, non_trainable }
+                SummaryRow {
+                    name: n.name.clone(),
+                    kind,
+                    output: n.shape.clone(),
+                    trainable,
+                    non_trainable,
+                    mixed_compute,
+                }
             })
             .collect()
     }

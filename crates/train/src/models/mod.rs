@@ -34,6 +34,9 @@ pub struct SummaryRow {
     pub trainable: usize,
     /// Non-trainable count: frozen parameters and buffers (elements).
     pub non_trainable: usize,
+    /// What the layer computes in under a mixed-precision policy (`Layer::compute_dtype` of
+    /// f16): f16, f32, or `None` for whatever reaches it.
+    pub mixed_compute: Option<wgtrain_tensor::DType>,
 }
 
 /// A trainable function of a batch: its layers' parameters and how a batch flows through them.

@@ -9,8 +9,9 @@ use crate::layers::Ctx;
 use crate::logs::Logs;
 use crate::losses::Loss;
 use crate::metrics::Metric;
-use crate::optim::{Optimizer, global_norm};
+use crate::optim::{LossScaleOptimizer, Optimizer, global_norm};
 use crate::param::Param;
+use crate::policy::Policy;
 
 /// What `compile` sets: how to learn and what to report.
 pub struct Compiled {
@@ -52,6 +53,8 @@ pub struct Model {
     /// Callback states read by the last `load`, restored by `fit` when a callback loaded the
     /// checkpoint in `on_train_begin` (a resume).
     pub(crate) restored_callbacks: Option<std::collections::BTreeMap<usize, crate::checkpoint::SavedCallback>>,
+    /// The dtypes layers compute in and keep variables in (`set_policy`).
+    pub(crate) policy: Policy,
 }
 
 impl Model {
@@ -70,7 +73,30 @@ impl Model {
             check_numerics: false,
             callback_states: Vec::new(),
             restored_callbacks: None,
+            policy: Policy::float32(),
         }
+    }
+    /// Sets the mixed-precision policy (Keras' `mixed_precision.set_global_policy`, per model):
+    /// under [`Policy::mixed_float16`] layers with weights compute in f16 while the weights stay
+    /// f32, the model's output is f32, and the optimizer gets a dynamic loss scale (one that
+    /// `compile` was given, or a [`LossScaleOptimizer`] wrapped around it). Needs the adapter's
+    /// `SHADER_F16`: without it the call fails and the policy stays as it was.
+    pub fn set_policy(&mut self, policy: Policy) -> Result<()> {
+        if policy.is_mixed() && !self.device().has_f16() {
+            let why =
+                format!("{} needs an adapter with SHADER_F16 ({} has none)", policy.name(), self.device().adapter());
+            return Err(TrainError::config("set_policy", why));
+        }
+        self.policy = policy;
+        let device = self.device().clone();
+        if let Some(c) = self.compiled.as_mut() {
+            c.optimizer = with_loss_scale(std::mem::replace(&mut c.optimizer, Box::new(NoOptimizer)), policy, &device)?;
+        }
+        Ok(())
+    }
+    /// The mixed-precision policy (default float32).
+    pub fn policy(&self) -> Policy {
+        self.policy
     }
     /// The seed of shuffling and dropout (default 0).
     pub fn with_seed(mut self, seed: u64) -> Self {
@@ -140,7 +166,8 @@ impl Model {
         metrics: Vec<Box<dyn Metric>>,
     ) -> Result<()> {
         optimizer.validate()?;
-        self.compiled = Some(Compiled { optimizer: Box::new(optimizer), loss: Box::new(loss), metrics });
+        let optimizer = with_loss_scale(Box::new(optimizer), self.policy, self.device())?;
+        self.compiled = Some(Compiled { optimizer, loss: Box::new(loss), metrics });
         Ok(())
     }
     pub(crate) fn compiled(&mut self, what: &str) -> Result<&mut Compiled> {
@@ -169,8 +196,11 @@ impl Model {
     }
     /// `forward` for a network with several inputs (in declaration order).
     pub fn forward_inputs(&mut self, xs: &[Var], training: bool) -> Result<Var> {
-        let mut ctx = Ctx::new(training, self.seed ^ self.global_step.wrapping_mul(0x2545_f491_4f6c_dd1d));
-        self.net.forward_inputs(xs, &mut ctx)
+        let mut ctx = Ctx::new(training, self.seed ^ self.global_step.wrapping_mul(0x2545_f491_4f6c_dd1d))
+            .with_compute_dtype(self.policy.compute_dtype());
+        let out = self.net.forward_inputs(xs, &mut ctx)?;
+        // The loss, the metrics and `predict` see f32 whatever the layers computed in.
+        if out.dtype() == DType::F16 { Ok(out.cast(DType::F32)?) } else { Ok(out) }
     }
 
     /// One optimization step on a batch (forward, loss, backward, optimizer step, zero grads):
@@ -352,7 +382,7 @@ impl Model {
 
     /// The Keras-style table of layers, output shapes and parameter counts.
     pub fn summary(&self) -> String {
-        summary::format("model", &self.net.summary_rows())
+        summary::format("model", &self.net.summary_rows(), self.policy)
     }
 }
 
@@ -379,4 +409,40 @@ fn check_finite(params: &[Param]) -> Result<()> {
         value.check_finite(i as u32)?;
     }
     Ok(())
+}
+
+/// `optimizer`, wrapped in a [`LossScaleOptimizer`] when `policy` computes in f16 and it has
+/// no loss scale of its own.
+fn with_loss_scale(optimizer: Box<dyn Optimizer>, policy: Policy, device: &Device) -> Result<Box<dyn Optimizer>> {
+    if policy.is_mixed() && optimizer.loss_scale().is_none() {
+        return Ok(Box::new(LossScaleOptimizer::new(optimizer, device)?));
+    }
+    Ok(optimizer)
+}
+
+/// A placeholder that holds a model's optimizer slot for the moment it is being rewrapped.
+struct NoOptimizer;
+
+impl Optimizer for NoOptimizer {
+    fn step(&mut self, _: &[Param]) -> Result<()> {
+        Err(TrainError::config("optimizer", "no optimizer"))
+    }
+    fn learning_rate(&self) -> f32 {
+        0.0
+    }
+    fn set_learning_rate(&mut self, _: f32) -> Result<()> {
+        Ok(())
+    }
+    fn state(&self) -> crate::optim::OptimizerState {
+        crate::optim::OptimizerState {
+            kind: "none".into(),
+            step: 0,
+            param_steps: Vec::new(),
+            hyper: serde_json::Value::Null,
+            tensors: Vec::new(),
+        }
+    }
+    fn load_state(&mut self, _: &crate::optim::OptimizerState) -> Result<()> {
+        Ok(())
+    }
 }

@@ -153,6 +153,7 @@ impl Network for Sequential {
                     output: shape.clone(),
                     trainable: count(false),
                     non_trainable: count(true) + buffers,
+                    mixed_compute: l.compute_dtype(wgtrain_tensor::DType::F16),
                 }
             })
             .collect()

@@ -10,7 +10,7 @@ fn quiet(epochs: usize, batch_size: usize) -> FitOptions {
 }
 
 /// Two interleaved spirals: `n` points `[n, 2]` and labels 0/1.
-fn spirals(n: usize, seed: u64) -> (Tensor, Tensor) {
+pub(super) fn spirals(n: usize, seed: u64) -> (Tensor, Tensor) {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let (mut x, mut y) = (Vec::new(), Vec::new());
     for i in 0..n {
@@ -51,7 +51,7 @@ fn an_mlp_separates_two_spirals() {
 }
 
 /// 1x12x12 images with one bright 4x4 blob in a quadrant (the label) over noise.
-fn quadrants(n: usize, seed: u64) -> (Tensor, Tensor) {
+pub(super) fn quadrants(n: usize, seed: u64) -> (Tensor, Tensor) {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let (mut x, mut y) = (Vec::with_capacity(n * 144), Vec::with_capacity(n));
     for _ in 0..n {
