@@ -119,6 +119,10 @@ pub struct Args {
     /// No progress bars.
     #[arg(long)]
     quiet: bool,
+    /// Mixed precision (Keras' mixed_float16): layers compute in f16, weights stay f32, with a
+    /// dynamic loss scale. Needs an adapter with SHADER_F16.
+    #[arg(long)]
+    mixed_precision: bool,
 }
 
 // Flag checks: each returns the message clap prints after "invalid value 'V' for '--flag'".
@@ -264,6 +268,9 @@ pub fn run(a: Args) -> Result<()> {
         Arch::Resnet => zoo::cifar10_resnet(&dev, a.seed)?,
     }
     .with_seed(a.seed);
+    if a.mixed_precision {
+        model.set_policy(Policy::mixed_float16())?;
+    }
     println!("{}", model.summary());
     model.compile(
         optimizer(&a),

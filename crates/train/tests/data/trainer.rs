@@ -92,6 +92,18 @@ fn help_lists_the_mirror_flag_and_its_variable() {
 }
 
 #[test]
+fn the_trainer_trains_in_mixed_precision() {
+    let out = scratch("trainer-mixed");
+    let dir = out.to_str().unwrap();
+    let a =
+        args(&["--synthetic", "40", "--epochs", "2", "--mixed-precision", "--quiet", "--plot", "false", "--out", dir]);
+    let (got, _) = within(Duration::from_secs(300), move || trainer_bin::run(a).map_err(|e| e.to_string()));
+    got.unwrap();
+    let manifest = std::fs::read_to_string(out.join("best").join("training.json")).unwrap();
+    assert!(manifest.contains("loss_scale"), "the checkpoint keeps the loss scale: {manifest}");
+}
+
+#[test]
 fn the_largest_seed_does_not_overflow() {
     let a = args(&["--synthetic", "10", "--seed", &u64::MAX.to_string(), "--quiet"]);
     let (train, test, synthetic) = trainer_bin::data(&a).unwrap();
