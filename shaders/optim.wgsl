@@ -58,7 +58,12 @@ fn skip(word: u32) -> bool {
 }
 
 // Adam's (step_size, bc2_sqrt): the host's, unless steps were skipped; then from the steps
-// taken (at least this one).
+// taken (at least this one). The skips are the model's, the step count `t` the parameter's:
+// exact when every parameter is updated every step. A parameter first updated after skips (one
+// unfrozen later) counts them too, which the max(.., 1) keeps from dividing by zero; its first
+// updates then take step 1's larger correction. SGD's first-step rule (the momentum buffer
+// starts as the gradient) is decided on the host and does not see a skipped first step, which
+// differs only with dampening != 0.
 fn adam_scalars(skipped: u32) -> vec2<f32> {
     if (GUARDED == 0u || skipped == 0u) { return vec2<f32>(p.step_size, p.bc2_sqrt); }
     let t = f32(max(p.t - min(skipped, p.t), 1u));

@@ -12,6 +12,7 @@ mod grad {
     mod elementwise;
     mod graph;
     mod linalg;
+    mod mixed;
     mod nn;
     mod reduce;
     mod shape;

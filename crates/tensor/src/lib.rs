@@ -60,6 +60,7 @@ pub use ops::{
     LossScaleState, MatmulOptions, MaxPool2dOutput, NormGrads, Pool2dOptions, ReduceOp, RmspropParams, SgdParams,
     XentOptions, adagrad_step, adam_step, rmsprop_step, sgd_step,
 };
+pub use ops::{DEFAULT_GROWTH_INTERVAL, DEFAULT_INITIAL_SCALE};
 pub use pipeline_file::{PipelineCacheDir, PipelineCacheStatus};
 pub use pool::PoolStats;
 pub use profile::KernelTime;

@@ -101,11 +101,13 @@ impl Var {
 
     /// `cond != 0 ? a : b` elementwise with broadcasting (`cond` needs no gradient).
     pub fn where_(cond: &Tensor, a: &Var, b: &Var) -> Result<Var> {
+        // The condition in the operands' dtype (f16 under mixed precision): nonzero stays so.
+        let cond = &cond.cast(a.dtype())?;
         let y = cond.where_(a.data(), b.data())?;
         let saved = vec![cond.clone(), a.data().clone(), b.data().clone()];
         Ok(record("where", y, &[a, b], saved, |c| {
             let (cond, a, b, dy) = (&c.saved[0], &c.saved[1], &c.saved[2], c.grad);
-            let zero = Tensor::zeros(dy.device(), &[], DType::F32)?;
+            let zero = Tensor::zeros(dy.device(), &[], dy.dtype())?;
             let da = c.needs(0).then(|| sum_to(&cond.where_(dy, &zero)?, a.shape())).transpose()?;
             let db = c.needs(1).then(|| sum_to(&cond.where_(&zero, dy)?, b.shape())).transpose()?;
             Ok(vec![da, db])
@@ -135,7 +137,7 @@ fn binary_rule(
         Pow => (
             when(na, &|| Ok(a.pow(&b.add_scalar(-1.0)?)?.mul(b)?.mul(dy)?))?,
             when(nb, &|| {
-                let zero = Tensor::zeros(dy.device(), &[], DType::F32)?;
+                let zero = Tensor::zeros(dy.device(), &[], dy.dtype())?;
                 let ln = a.gt_scalar(0.0)?.where_(&a.log()?, &zero)?;
                 Ok(y.mul(&ln)?.mul(dy)?)
             })?,

@@ -92,7 +92,8 @@ impl Var {
         let shape = self.shape().to_vec();
         let count = ax.iter().map(|&a| shape[a]).product::<usize>() as f32;
         Ok(record("var", y, &[self], vec![self.data().clone()], move |c| {
-            let x = &c.saved[0];
+            // f16 x is reduced in f32 (the output's dtype): its gradient is taken there too.
+            let x = &c.saved[0].cast(wgtrain_tensor::DType::F32)?;
             let axes: Vec<isize> = ax.iter().map(|&a| a as isize).collect();
             let centered = x.sub(&x.mean(&axes, true)?)?;
             let dy = expand_reduced(c.grad, &ax, keepdim, &shape)?;
@@ -107,7 +108,7 @@ impl Var {
         let shape = self.shape().to_vec();
         let saved = vec![self.data().clone(), y.clone()];
         Ok(record("norm_l2", y, &[self], saved, move |c| {
-            let (x, norm) = (&c.saved[0], &c.saved[1]);
+            let (x, norm) = (&c.saved[0].cast(wgtrain_tensor::DType::F32)?, &c.saved[1]);
             let one = Tensor::ones(norm.device(), &[], wgtrain_tensor::DType::F32)?;
             let safe = norm.eq_scalar(0.0)?.where_(&one, norm)?;
             let scale = expand_reduced(&c.grad.div(&safe)?, &ax, keepdim, &shape)?;
@@ -122,7 +123,7 @@ impl Var {
         let shape = self.shape().to_vec();
         Ok(record("sum_sq", y, &[self], vec![self.data().clone()], move |c| {
             let dy = expand_reduced(c.grad, &ax, keepdim, &shape)?;
-            Ok(vec![Some(c.saved[0].mul(&dy)?.mul_scalar(2.0)?)])
+            Ok(vec![Some(c.saved[0].cast(wgtrain_tensor::DType::F32)?.mul(&dy)?.mul_scalar(2.0)?)])
         }))
     }
 }

@@ -55,7 +55,7 @@ impl Var {
         let y = self.data().slice(axis, start, end, step)?;
         let shape = self.shape().to_vec();
         Ok(record("slice", y, &[self], vec![], move |c| {
-            let g = Tensor::zeros(c.grad.device(), &shape, DType::F32)?;
+            let g = Tensor::zeros(c.grad.device(), &shape, c.grad.dtype())?;
             g.slice(axis, start, end, step)?.assign(c.grad)?;
             Ok(vec![Some(g)])
         }))

@@ -4,7 +4,9 @@
 //! (Adam's bias corrections, SGD's first step) computed on the host.
 //!
 //! Shape contract: param, grad and every state tensor are contiguous f32 of `n` elements from
-//! element 0. Bindings: param (read-write), grad (read), then the optimizer's state tensors.
+//! element 0. Bindings: the guard (read: a loss scale's state, or a zero word), param
+//! (read-write), grad (read), then the optimizer's state tensors; the texture form binds its
+//! texture inputs first and the guard last.
 
 use bytemuck::{Pod, Zeroable};
 

@@ -29,8 +29,8 @@ pub struct MatmulOptions<'a> {
     pub activation: Option<UnaryOp>,
     /// The activation's scalar (leaky_relu slope, elu alpha).
     pub alpha: f32,
-    /// The output's dtype: by default the operands'. f16 operands may ask for f32, for a
-    /// product that feeds f32 (a master weight's gradient); the sum is f32 either way.
+    /// The output's dtype: by default the operands'. f16 operands may ask for f32 (a product
+    /// kept in f32 for what follows); the sum is f32 either way.
     pub out_dtype: Option<DType>,
 }
 

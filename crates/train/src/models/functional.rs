@@ -245,14 +245,15 @@ impl Functional {
                 }
                 Op::Call(l, x) => self.layers[*l].forward(&get(x), ctx)?,
                 Op::Add(parts) => {
-                    let mut acc = get(&parts[0]);
-                    for p in &parts[1..] {
-                        acc = acc.add(&get(p))?;
+                    let vars = common_dtype(parts.iter().map(&get).collect(), ctx)?;
+                    let mut acc = vars[0].clone();
+                    for v in &vars[1..] {
+                        acc = acc.add(v)?;
                     }
                     acc
                 }
                 Op::Concat(parts, axis) => {
-                    let vars: Vec<Var> = parts.iter().map(get).collect();
+                    let vars = common_dtype(parts.iter().map(&get).collect(), ctx)?;
                     let refs: Vec<&Var> = vars.iter().collect();
                     Var::concat(&refs, *axis)?
                 }
@@ -341,4 +342,13 @@ impl Network for Functional {
         json!({ "class_name": "Functional", "layers": layers, "nodes": nodes,
                 "outputs": self.outputs.iter().map(|s| s.0).collect::<Vec<_>>() })
     }
+}
+
+/// Merge inputs in one dtype: as they are when they agree, else each in the pass's compute
+/// dtype (under a mixed policy an f16 branch can meet an f32 one: an input, an embedding).
+fn common_dtype(vars: Vec<Var>, ctx: &Ctx) -> Result<Vec<Var>> {
+    if vars.iter().all(|v| v.dtype() == vars[0].dtype()) {
+        return Ok(vars);
+    }
+    vars.iter().map(|v| ctx.compute(v)).collect()
 }

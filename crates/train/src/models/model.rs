@@ -87,11 +87,17 @@ impl Model {
                 format!("{} needs an adapter with SHADER_F16 ({} has none)", policy.name(), self.device().adapter());
             return Err(TrainError::config("set_policy", why));
         }
-        self.policy = policy;
         let device = self.device().clone();
-        if let Some(c) = self.compiled.as_mut() {
-            c.optimizer = with_loss_scale(std::mem::replace(&mut c.optimizer, Box::new(NoOptimizer)), policy, &device)?;
+        if let Some(c) = self.compiled.as_mut()
+            && policy.is_mixed()
+            && c.optimizer.loss_scale().is_none()
+        {
+            // The fallible part first, so a failure leaves the optimizer and policy as they were.
+            let scale = wgtrain_tensor::LossScale::new(&device)?;
+            let inner = std::mem::replace(&mut c.optimizer, Box::new(NoOptimizer));
+            c.optimizer = Box::new(LossScaleOptimizer::from_parts(inner, scale));
         }
+        self.policy = policy;
         Ok(())
     }
     /// The mixed-precision policy (default float32).
@@ -233,7 +239,10 @@ impl Model {
         }
         self.compiled("train_step")?.optimizer.step(&params)?;
         if self.check_numerics {
-            check_finite(&params)?;
+            // Under a loss scale an overflowing gradient is expected: the step was skipped on
+            // the device and the scale halved. The weights are what must stay finite.
+            let scaled = self.compiled("train_step")?.optimizer.loss_scale().is_some();
+            check_finite(&params, !scaled)?;
         }
         params.iter().for_each(|p| p.var.zero_grad());
         self.global_step += 1;
@@ -397,13 +406,13 @@ pub(crate) fn check_targets(what: &str, n: usize, y: &Tensor) -> Result<()> {
 
 /// Flags, on the device, every parameter whose gradient or updated value holds a NaN or an
 /// infinity, tagged by its position in `params` (the record keeps the smallest): no read-back.
-fn check_finite(params: &[Param]) -> Result<()> {
+fn check_finite(params: &[Param], grads: bool) -> Result<()> {
     for (i, p) in params.iter().enumerate() {
         let value = p.var.data();
         if value.dtype() != DType::F32 {
             continue;
         }
-        if let Some(g) = p.var.grad() {
+        if let Some(g) = p.var.grad().filter(|_| grads) {
             g.check_finite(i as u32)?;
         }
         value.check_finite(i as u32)?;

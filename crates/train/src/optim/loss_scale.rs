@@ -63,6 +63,11 @@ impl LossScaleOptimizer {
         Ok(LossScaleOptimizer { inner: Box::new(inner), scale, unscaled: false })
     }
 
+    /// `inner` with `scale` (built already, so wrapping cannot fail).
+    pub(crate) fn from_parts(inner: Box<dyn Optimizer>, scale: LossScale) -> LossScaleOptimizer {
+        LossScaleOptimizer { inner, scale, unscaled: false }
+    }
+
     /// `loss` times the scale: call `backward` on this one.
     pub fn scale(&self, loss: &wgtrain_autograd::Var) -> Result<wgtrain_autograd::Var> {
         Ok(loss.mul(&wgtrain_autograd::Var::constant(self.scale.scale()?))?)
@@ -97,9 +102,14 @@ fn saved_scale(state: &OptimizerState) -> Result<Option<(LossScaleState, u32)>> 
 
 impl Optimizer for LossScaleOptimizer {
     fn step(&mut self, params: &[Param]) -> Result<()> {
+        // Whatever happens, the next step's gradients are unscaled afresh.
+        let unscaled = std::mem::replace(&mut self.unscaled, false);
         self.inner.validate()?;
-        self.unscale_grads(params)?;
-        self.unscaled = false;
+        if !unscaled {
+            for (_, g) in updatable(params) {
+                self.scale.unscale(&g)?;
+            }
+        }
         self.inner.step_guarded(params, Some(&self.scale))?;
         Ok(self.scale.update()?)
     }
@@ -138,15 +148,14 @@ impl Optimizer for LossScaleOptimizer {
         state
     }
     fn load_state(&mut self, state: &OptimizerState) -> Result<()> {
-        let saved = saved_scale(state)?;
-        let scale = match saved {
-            Some((s, interval)) => Some(LossScale::with_state(self.scale.device(), s, interval)?),
-            None => None,
-        };
+        // A checkpoint of an f32 run has no scale: resume with a fresh one (same interval).
+        let (s, interval) = saved_scale(state)?.unwrap_or((
+            LossScaleState { scale: wgtrain_tensor::DEFAULT_INITIAL_SCALE, good_steps: 0, skipped: 0 },
+            self.scale.growth_interval(),
+        ));
+        let scale = LossScale::with_state(self.scale.device(), s, interval)?;
         self.inner.load_state(state)?;
-        if let Some(scale) = scale {
-            self.scale = scale;
-        }
+        self.scale = scale;
         self.unscaled = false;
         Ok(())
     }

@@ -154,3 +154,23 @@ fn an_optimizer_without_a_guarded_step_is_refused_under_a_loss_scale() {
     let e = opt.step(&params).unwrap_err();
     assert!(e.to_string().contains("cannot skip a step on the device"), "{e}");
 }
+
+#[test]
+fn check_numerics_tolerates_an_overflow_the_loss_scale_skipped() {
+    // Under mixed precision, a scale past f16's range makes every gradient of the f16 logits
+    // overflow: `check_numerics` must not stop `fit` on gradients the guard skipped, while the
+    // weights stay finite.
+    if !dev().has_f16() {
+        return;
+    }
+    let scaled = LossScaleOptimizer::with_scale(Adam::new(0.01), dev(), 1e10, 50).unwrap();
+    let (x, y) = data(200, 41);
+    let mut model = Model::new(mlp(42)).with_seed(43);
+    model.set_policy(Policy::mixed_float16()).unwrap();
+    model.compile(scaled, SparseCategoricalCrossEntropy::from_logits(), vec![]).unwrap();
+    let o = FitOptions { epochs: 2, batch_size: 50, verbose: false, check_numerics: true, ..Default::default() };
+    model.fit(&x, &y, o).unwrap();
+    let s = model.optimizer().unwrap().loss_scale().unwrap().read().unwrap();
+    assert!(s.skipped == 8 && s.scale == 1e10 / 256.0, "all 8 overflowing steps were skipped: {s:?}");
+    assert!(model.params().iter().all(|p| p.var.to_vec().unwrap().iter().all(|v| v.is_finite())));
+}

@@ -82,3 +82,34 @@ fn a_small_cnn_learns_as_well_in_mixed_precision() {
     let scale = model.optimizer().unwrap().loss_scale().unwrap().read().unwrap();
     assert!(scale.scale >= 1.0, "compile gave the optimizer a loss scale: {scale:?}");
 }
+
+#[test]
+fn a_functional_graph_merges_f16_and_f32_branches_and_set_policy_after_compile_wraps_the_optimizer() {
+    if !dev().has_f16() {
+        return;
+    }
+    // The concatenation meets an f16 branch (a Dense) and an f32 one (the raw input), as a
+    // skip connection does under a mixed policy.
+    let mut g = Functional::new(dev()).seed(31);
+    let (ia, ib) = (g.input("a", &[4]), g.input("b", &[4]));
+    let shared = g.layer(Dense::new(8).relu());
+    let (ha, hb) = (g.call(shared, ia).unwrap(), g.call(shared, ib).unwrap());
+    let merged = g.add(&[ha, hb]).unwrap();
+    let skip = g.concatenate(&[merged, ia, ib], -1).unwrap();
+    let out = g.apply(Dense::new(1), skip).unwrap();
+    g.set_outputs(&[out]).unwrap();
+    let mut model = Model::new(g).with_seed(32);
+    model.compile(Adam::new(0.01), MeanSquaredError, vec![]).unwrap();
+    assert!(model.optimizer().unwrap().loss_scale().is_none());
+    model.set_policy(Policy::mixed_float16()).unwrap();
+    assert!(model.optimizer().unwrap().loss_scale().is_some(), "set_policy after compile adds a loss scale");
+    let a = Tensor::rand_uniform(dev(), &[128, 4], -1.0, 1.0, 33).unwrap();
+    let b = Tensor::rand_uniform(dev(), &[128, 4], -1.0, 1.0, 34).unwrap();
+    let t = a.sub(&b).unwrap().sum(&[1], true).unwrap();
+    let inputs = [a, b];
+    let before = model.evaluate_inputs(&inputs, &t, 64).unwrap().get("loss").unwrap();
+    let o = FitOptions { epochs: 15, batch_size: 32, verbose: false, check_numerics: true, ..Default::default() };
+    model.fit_inputs(&inputs, &t, o).unwrap();
+    let after = model.evaluate_inputs(&inputs, &t, 64).unwrap().get("loss").unwrap();
+    assert!(after < 0.5 * before, "loss {before} -> {after}");
+}
