@@ -3,6 +3,17 @@
 
 use crate::source as src;
 
+/// The parts of a module on the tiled GEMM core: the op's file (matmul or conv2d) between the
+/// core and its element parts (`gemm_in_*`, `gemm_out_*`), after `enable f16;` when `f16:`.
+macro_rules! gemm_module {
+    ($op:expr, $input:expr, $output:expr) => {
+        &[src::GEMM_TILED, src::NAN, src::MATH, $op, $input, $output]
+    };
+    (f16: $op:expr, $input:expr, $output:expr) => {
+        &[src::ENABLE_F16, src::GEMM_TILED, src::NAN, src::MATH, $op, $input, $output]
+    };
+}
+
 /// A WGSL module: one op family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Shader {
@@ -200,50 +211,18 @@ impl Shader {
             Shader::Fill => &[src::FILL],
             Shader::Random => &[src::ELEM_F32, src::NAN, src::RANDOM],
             Shader::RandomF16 => &[src::ENABLE_F16, src::ELEM_F16, src::NAN, src::RANDOM],
-            Shader::Matmul => &[src::GEMM_TILED, src::NAN, src::MATH, src::MATMUL, src::GEMM_IN_F32, src::GEMM_OUT_F32],
-            Shader::MatmulF16 => &[
-                src::ENABLE_F16,
-                src::GEMM_TILED,
-                src::NAN,
-                src::MATH,
-                src::MATMUL,
-                src::GEMM_IN_F16,
-                src::GEMM_OUT_F16,
-            ],
-            Shader::MatmulF16F32 => &[
-                src::ENABLE_F16,
-                src::GEMM_TILED,
-                src::NAN,
-                src::MATH,
-                src::MATMUL,
-                src::GEMM_IN_F16,
-                src::GEMM_OUT_F32,
-            ],
+            Shader::Matmul => gemm_module!(src::MATMUL, src::GEMM_IN_F32, src::GEMM_OUT_F32),
+            Shader::MatmulF16 => gemm_module!(f16: src::MATMUL, src::GEMM_IN_F16, src::GEMM_OUT_F16),
+            Shader::MatmulF16F32 => gemm_module!(f16: src::MATMUL, src::GEMM_IN_F16, src::GEMM_OUT_F32),
             Shader::GemmUniform => &[src::NAN, src::MATH, src::GEMM_BLOCK, src::GEMM_UNIFORM],
             Shader::GemmTexture => &[src::LINEAR_TEXTURE, src::NAN, src::MATH, src::GEMM_BLOCK, src::GEMM_TEXTURE],
             Shader::GemmSplitSum => &[src::GEMM_SPLIT_SUM],
             Shader::GemmPack => &[src::GEMM_PACK],
             Shader::ConvPack => &[src::LINEAR_TEXTURE, src::CONV_PACK],
             Shader::ConvShift => &[src::LINEAR_TEXTURE, src::CONV_SHIFT],
-            Shader::Conv2d => &[src::GEMM_TILED, src::NAN, src::MATH, src::CONV2D, src::GEMM_IN_F32, src::GEMM_OUT_F32],
-            Shader::Conv2dF16 => &[
-                src::ENABLE_F16,
-                src::GEMM_TILED,
-                src::NAN,
-                src::MATH,
-                src::CONV2D,
-                src::GEMM_IN_F16,
-                src::GEMM_OUT_F16,
-            ],
-            Shader::Conv2dF16F32 => &[
-                src::ENABLE_F16,
-                src::GEMM_TILED,
-                src::NAN,
-                src::MATH,
-                src::CONV2D,
-                src::GEMM_IN_F16,
-                src::GEMM_OUT_F32,
-            ],
+            Shader::Conv2d => gemm_module!(src::CONV2D, src::GEMM_IN_F32, src::GEMM_OUT_F32),
+            Shader::Conv2dF16 => gemm_module!(f16: src::CONV2D, src::GEMM_IN_F16, src::GEMM_OUT_F16),
+            Shader::Conv2dF16F32 => gemm_module!(f16: src::CONV2D, src::GEMM_IN_F16, src::GEMM_OUT_F32),
             Shader::CastF16 => &[src::ENABLE_F16, src::CAST_F16, src::MAP_COMMON],
             Shader::Index => &[src::INDEX],
             Shader::Fault => &[src::FAULT],
