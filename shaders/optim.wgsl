@@ -14,7 +14,7 @@
 struct OptimParams {
     n: u32,
     flags: u32,        // FLAG_* below
-    t: u32,            // Adam: the host's step count (saturating), skipped steps included
+    t: u32,            // Adam, SGD: the host's step count (saturating), skipped steps included
     _pad1: u32,
     lr: f32,
     weight_decay: f32,
@@ -57,13 +57,19 @@ fn skip(word: u32) -> bool {
     return GUARDED != 0u && word != 0u;
 }
 
+// SGD's first step (the momentum buffer starts as the gradient): the host's flag, unless steps
+// were skipped; then whether this is the first step taken (`t` minus the skips).
+fn first_step(skipped: u32) -> bool {
+    if (GUARDED == 0u || skipped == 0u) { return has(FLAG_FIRST); }
+    return p.t <= skipped + 1u;
+}
+
 // Adam's (step_size, bc2_sqrt): the host's, unless steps were skipped; then from the steps
 // taken (at least this one). The skips are the model's, the step count `t` the parameter's:
 // exact when every parameter is updated every step. A parameter first updated after skips (one
 // unfrozen later) counts them too, which the max(.., 1) keeps from dividing by zero; its first
-// updates then take step 1's larger correction. SGD's first-step rule (the momentum buffer
-// starts as the gradient) is decided on the host and does not see a skipped first step, which
-// differs only with dampening != 0.
+// updates then take step 1's larger correction. SGD's first-step rule counts the same way
+// (`first_step`).
 fn adam_scalars(skipped: u32) -> vec2<f32> {
     if (GUARDED == 0u || skipped == 0u) { return vec2<f32>(p.step_size, p.bc2_sqrt); }
     let t = f32(max(p.t - min(skipped, p.t), 1u));
@@ -98,7 +104,7 @@ fn sgd_momentum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
     let x = param[i];
     let d = grad[i] + p.weight_decay * x;
     var b = d;
-    if (!has(FLAG_FIRST)) { b = p.momentum * s1[i] + (1.0 - p.dampening) * d; }
+    if (!first_step(guard[GUARD_SKIPPED])) { b = p.momentum * s1[i] + (1.0 - p.dampening) * d; }
     s1[i] = b;
     let step = select(b, d + p.momentum * b, has(FLAG_NESTEROV));
     param[i] = x - p.lr * step;

@@ -21,8 +21,8 @@ pub struct OptimParams {
     pub n: u32,
     /// `FLAG_*` bits.
     pub flags: u32,
-    /// Adam: the step count (saturating), from which a guarded update recomputes the bias
-    /// corrections once steps were skipped.
+    /// Adam and SGD: the step count (saturating), from which a guarded update recomputes
+    /// Adam's bias corrections or SGD's first step once steps were skipped.
     pub t: u32,
     /// Padding to the WGSL struct's layout.
     pub _pad0: u32,
@@ -134,6 +134,7 @@ impl SgdParams {
         OptimParams {
             n: n as u32,
             flags,
+            t: self.step.min(u32::MAX as u64) as u32,
             lr: self.lr,
             weight_decay: self.weight_decay,
             momentum: self.momentum,

@@ -155,3 +155,23 @@ fn after_a_skipped_step_adam_counts_only_the_steps_taken() {
     // From zero moments, step 1 moves each weight by lr, step 2 by about 0.74 lr.
     assert!(moved(&want) > 1.3 * moved(&unguarded), "step 1's correction moves further than step 2's");
 }
+
+#[test]
+fn after_a_skipped_first_step_sgd_starts_its_momentum_as_a_first_step_does() {
+    // With dampening, PyTorch's first step sets the buffer to the gradient, later ones to
+    // momentum buf + (1 - dampening) g: a skipped first step must not turn the first taken
+    // step into a later one.
+    let n = 9;
+    let guard = LossScale::with_state(dev(), state(4.0, 0, 0), 2000).unwrap();
+    let (x, g) = (data(50, n, -1.0, 1.0), data(51, n, -1.0, 1.0));
+    let (p, buf) = (up(&x), up(&vec![0.0; n]));
+    let hp = SgdParams { lr: 0.1, momentum: 0.9, dampening: 0.5, weight_decay: 0.0, nesterov: false, step: 1 };
+    let bad = up(&vec![f32::INFINITY; n]);
+    guard.unscale(&bad).unwrap();
+    sgd_step(&p, &bad, Some(&buf), &hp, Some(&guard)).unwrap();
+    guard.update().unwrap();
+    sgd_step(&p, &up(&g), Some(&buf), &SgdParams { step: 2, ..hp }, Some(&guard)).unwrap();
+    assert_eq!(down(&buf), g, "the buffer starts as the gradient");
+    let want: Vec<f32> = x.iter().zip(&g).map(|(x, g)| x - 0.1 * g).collect();
+    assert_close(&down(&p), &want, 1e-7, 1e-6, "one first step");
+}
