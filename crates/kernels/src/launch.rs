@@ -49,6 +49,71 @@ pub struct KernelSpec {
     pub bindings: &'static [Access],
 }
 
+/// One entry point in the modules of both element types: the module on f32 tensors, and its
+/// twin on f16 ones (the same WGSL text through an `elem_f16.wgsl` part: f32 arithmetic, one
+/// rounding per result).
+#[derive(Debug)]
+pub struct ElemKernel {
+    /// The entry point on f32 tensors.
+    pub f32: KernelSpec,
+    /// The entry point on f16 tensors (needs `SHADER_F16`).
+    pub f16: KernelSpec,
+}
+
+impl ElemKernel {
+    /// `entry` with `bindings` in module `f32` and in its f16 twin `f16`.
+    pub const fn new(f32: crate::Shader, f16: crate::Shader, entry: &'static str, bindings: &'static [Access]) -> Self {
+        ElemKernel {
+            f32: KernelSpec { shader: f32, entry, bindings },
+            f16: KernelSpec { shader: f16, entry, bindings },
+        }
+    }
+
+    /// The entry point for f16 tensors when `f16`, else for f32 ones.
+    pub fn of(&'static self, f16: bool) -> &'static KernelSpec {
+        if f16 { &self.f16 } else { &self.f32 }
+    }
+}
+
+/// One GEMM entry point (matmul, a convolution pass) in the modules of each
+/// [`GemmPrecision`](crate::ops::matmul::GemmPrecision).
+#[derive(Debug)]
+pub struct GemmKernel {
+    /// f32 operands and output.
+    pub f32: KernelSpec,
+    /// f16 operands and output.
+    pub f16: KernelSpec,
+    /// f16 operands, f32 output.
+    pub f16_to_f32: KernelSpec,
+}
+
+impl GemmKernel {
+    /// `entry` in the modules `[f32, f16, f16 -> f32]`, each binding (lhs, rhs, bias, out).
+    pub const fn new(modules: [crate::Shader; 3], entry: &'static str) -> Self {
+        const GEMM: &[Access] = &[Access::Read, Access::Read, Access::Read, Access::ReadWrite];
+        GemmKernel {
+            f32: KernelSpec { shader: modules[0], entry, bindings: GEMM },
+            f16: KernelSpec { shader: modules[1], entry, bindings: GEMM },
+            f16_to_f32: KernelSpec { shader: modules[2], entry, bindings: GEMM },
+        }
+    }
+
+    /// The entry point of `precision`.
+    pub fn of(&'static self, precision: crate::ops::matmul::GemmPrecision) -> &'static KernelSpec {
+        use crate::ops::matmul::GemmPrecision;
+        match precision {
+            GemmPrecision::F32 => &self.f32,
+            GemmPrecision::F16 => &self.f16,
+            GemmPrecision::F16ToF32 => &self.f16_to_f32,
+        }
+    }
+
+    /// Every variant (for validation).
+    pub fn all(&'static self) -> [&'static KernelSpec; 3] {
+        [&self.f32, &self.f16, &self.f16_to_f32]
+    }
+}
+
 impl KernelSpec {
     /// The pipeline label, `file:entry`.
     pub fn label(&self) -> String {

@@ -23,6 +23,6 @@ pub mod source;
 pub mod validate;
 
 pub use error::{KernelError, Result};
-pub use launch::{Access, Constants, KernelSpec, Launch, MAX_RANK, PARAMS_SLOT_BYTES};
+pub use launch::{Access, Constants, ElemKernel, GemmKernel, KernelSpec, Launch, MAX_RANK, PARAMS_SLOT_BYTES};
 pub use pipeline::PipelineCache;
 pub use shader::Shader;

@@ -87,18 +87,8 @@ mod tests {
     #[test]
     fn gemm_tile_constants_resolve_for_every_gemm_entry_point() {
         let t = GemmTiles::choose(256, 16384);
-        for k in [
-            &matmul::MATMUL,
-            &matmul::MATMUL_F16,
-            &matmul::MATMUL_F16_F32,
-            &conv::FORWARD,
-            &conv::GRAD_INPUT,
-            &conv::GRAD_WEIGHT,
-            &conv::SPLITK_SUM,
-        ]
-        .into_iter()
-        .chain(conv::MIXED.iter().flatten())
-        {
+        let gemms = [&matmul::MATMUL, &conv::FORWARD, &conv::GRAD_INPUT, &conv::GRAD_WEIGHT];
+        for k in gemms.into_iter().flat_map(|g| g.all()).chain([&conv::SPLITK_SUM]) {
             if let Err(e) = resolve_overrides(k.shader, k.entry, &t.constants()) {
                 panic!("{e}");
             }

@@ -156,8 +156,7 @@ impl Tensor {
         let x = self.dense()?;
         let out = Tensor::empty(self.device(), &self.shape, self.dtype())?;
         let params = random::RandomParams::dropout(x.len(), seed, p);
-        let kernel = if f16 { &random::DROPOUT_F16 } else { &random::DROPOUT };
-        self.device().dispatch(&random::launch(kernel, &params), &[x.binding(), out.binding()])?;
+        self.device().dispatch(&random::launch(random::DROPOUT.of(f16), &params), &[x.binding(), out.binding()])?;
         Ok(out)
     }
 }

@@ -5,7 +5,7 @@
 use bytemuck::{Pod, Zeroable};
 
 use crate::launch::grid_1d;
-use crate::{Access, Constants, KernelSpec, Launch, Shader};
+use crate::{Access, Constants, ElemKernel, Launch, Shader};
 
 /// Parameters of `augment_images` (the WGSL `AugmentParams`).
 #[repr(C)]
@@ -60,17 +60,12 @@ impl AugmentParams {
 
 /// Bindings (x, stats `[2, c]`: means then 1 / std, the source images' channel means `[n, c]`
 /// (read only by the colour stage), y).
-pub static AUGMENT_IMAGES: KernelSpec = KernelSpec {
-    shader: Shader::Augment,
-    entry: "augment_images",
-    bindings: &[Access::Read, Access::Read, Access::Read, Access::ReadWrite],
-};
-/// [`AUGMENT_IMAGES`] on f16 images in and out (every stage computes in f32).
-pub static AUGMENT_IMAGES_F16: KernelSpec = KernelSpec {
-    shader: Shader::AugmentF16,
-    entry: "augment_images",
-    bindings: &[Access::Read, Access::Read, Access::Read, Access::ReadWrite],
-};
+pub static AUGMENT_IMAGES: ElemKernel = ElemKernel::new(
+    Shader::Augment,
+    Shader::AugmentF16,
+    "augment_images",
+    &[Access::Read, Access::Read, Access::Read, Access::ReadWrite],
+);
 
 /// The stages `p` turns on, as the shader's pipeline constants.
 pub fn constants(p: &AugmentParams) -> Constants {
@@ -85,8 +80,7 @@ pub fn constants(p: &AugmentParams) -> Constants {
 /// The augmentation of `p.total` elements (f16 images when `f16`): an invocation per output
 /// element.
 pub fn launch(p: &AugmentParams, f16: bool) -> Launch {
-    let kernel = if f16 { &AUGMENT_IMAGES_F16 } else { &AUGMENT_IMAGES };
-    Launch::new(kernel, p, grid_1d(p.total as usize, 256)).with_constants(constants(p))
+    Launch::new(AUGMENT_IMAGES.of(f16), p, grid_1d(p.total as usize, 256)).with_constants(constants(p))
 }
 
 /// The hash the kernel draws from (PCG's output permutation of an LCG step).

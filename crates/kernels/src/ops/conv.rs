@@ -11,7 +11,7 @@ use bytemuck::{Pod, Zeroable};
 use super::matmul::GemmPrecision;
 use super::tiles::GemmTiles;
 use crate::launch::grid_1d;
-use crate::{Access, KernelSpec, Launch, Shader};
+use crate::{Access, GemmKernel, KernelSpec, Launch, Shader};
 
 /// Which pass of a convolution a call computes (the strategies' forms take it as one value).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,58 +151,35 @@ impl ConvParams {
     }
 }
 
-const R: Access = Access::Read;
-const W: Access = Access::ReadWrite;
+/// The modules of the three precisions.
+const MODULES: [Shader; 3] = [Shader::Conv2d, Shader::Conv2dF16, Shader::Conv2dF16F32];
 
-/// An entry point of a convolution module; every one binds (lhs, rhs, bias, out).
-const fn pass(shader: Shader, entry: &'static str) -> KernelSpec {
-    KernelSpec { shader, entry, bindings: &[R, R, R, W] }
-}
-
-/// Forward: (x, w, bias, y). See [`forward`].
-pub static FORWARD: KernelSpec = pass(Shader::Conv2d, "conv2d_forward");
+/// Forward in each precision: (x, w, bias, y). See [`forward`].
+pub static FORWARD: GemmKernel = GemmKernel::new(MODULES, "conv2d_forward");
 /// Grad input, and conv_transpose2d forward: (dy, w, bias, dx). See [`grad_input`].
-pub static GRAD_INPUT: KernelSpec = pass(Shader::Conv2d, "conv2d_grad_input");
+pub static GRAD_INPUT: GemmKernel = GemmKernel::new(MODULES, "conv2d_grad_input");
 /// Grad weight into split-K partials: (dy, x, unused, partials). See [`grad_weight`].
-pub static GRAD_WEIGHT: KernelSpec = pass(Shader::Conv2d, "conv2d_grad_weight");
-/// Fixed-order sum of the grad-weight partials: (partials, unused, unused, dw). See [`splitk_sum`].
-pub static SPLITK_SUM: KernelSpec = pass(Shader::Conv2d, "conv2d_splitk_sum");
-
-/// The three GEMM passes on f16 operands storing f16, and storing f32 (mixed precision).
-pub static MIXED: [[KernelSpec; 3]; 2] = [
-    [
-        pass(Shader::Conv2dF16, "conv2d_forward"),
-        pass(Shader::Conv2dF16, "conv2d_grad_input"),
-        pass(Shader::Conv2dF16, "conv2d_grad_weight"),
-    ],
-    [
-        pass(Shader::Conv2dF16F32, "conv2d_forward"),
-        pass(Shader::Conv2dF16F32, "conv2d_grad_input"),
-        pass(Shader::Conv2dF16F32, "conv2d_grad_weight"),
-    ],
-];
-
-/// Pass `index` (0 forward, 1 grad input, 2 grad weight) in `precision`'s module.
-fn kernel(index: usize, precision: GemmPrecision) -> &'static KernelSpec {
-    match precision {
-        GemmPrecision::F32 => [&FORWARD, &GRAD_INPUT, &GRAD_WEIGHT][index],
-        GemmPrecision::F16 => &MIXED[0][index],
-        GemmPrecision::F16ToF32 => &MIXED[1][index],
-    }
-}
+pub static GRAD_WEIGHT: GemmKernel = GemmKernel::new(MODULES, "conv2d_grad_weight");
+/// Fixed-order sum of the f32 grad-weight partials: (partials, unused, unused, dw). See
+/// [`splitk_sum`].
+pub static SPLITK_SUM: KernelSpec = KernelSpec {
+    shader: Shader::Conv2d,
+    entry: "conv2d_splitk_sum",
+    bindings: &[Access::Read, Access::Read, Access::Read, Access::ReadWrite],
+};
 
 /// Forward in `precision`: bindings (x, w, bias, y).
 pub fn forward(p: &ConvParams, t: GemmTiles, precision: GemmPrecision) -> Launch {
     let cols = p.batch * p.out_h * p.out_w;
     let grid = [cols.div_ceil(t.bn()), p.ocg().div_ceil(t.bm()), p.groups];
-    Launch::new(kernel(0, precision), p, grid).with_constants(t.constants())
+    Launch::new(FORWARD.of(precision), p, grid).with_constants(t.constants())
 }
 
 /// Grad input (and conv_transpose2d forward) in `precision`: bindings (dy, w, bias, dx).
 pub fn grad_input(p: &ConvParams, t: GemmTiles, precision: GemmPrecision) -> Launch {
     let cols = p.batch * p.in_h * p.in_w;
     let grid = [cols.div_ceil(t.bn()), p.icg().div_ceil(t.bm()), p.groups];
-    Launch::new(kernel(1, precision), p, grid).with_constants(t.constants())
+    Launch::new(GRAD_INPUT.of(precision), p, grid).with_constants(t.constants())
 }
 
 /// How many K splits the grad-weight pass uses so that about `target_groups` workgroups run.
@@ -223,7 +200,7 @@ pub fn grad_weight(p: &mut ConvParams, t: GemmTiles, splits: u32, precision: Gem
     p.k_split = k.div_ceil(p.splits);
     let cols = p.icg() * p.k_h * p.k_w;
     let grid = [cols.div_ceil(t.bn()), p.ocg().div_ceil(t.bm()), p.groups * p.splits];
-    Launch::new(kernel(2, precision), p, grid).with_constants(t.constants())
+    Launch::new(GRAD_WEIGHT.of(precision), p, grid).with_constants(t.constants())
 }
 
 /// Sum of the f32 split partials into an f32 dw: bindings (partials, unused, unused, dw).

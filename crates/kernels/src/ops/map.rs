@@ -8,7 +8,7 @@
 use bytemuck::{Pod, Zeroable};
 
 use crate::launch::{grid_1d, pack_dims};
-use crate::{Access, Constants, KernelSpec, Launch, MAX_RANK, Shader};
+use crate::{Access, Constants, ElemKernel, KernelSpec, Launch, MAX_RANK, Shader};
 
 pub use super::op_table::{BinaryOp, UnaryOp};
 
@@ -168,10 +168,10 @@ const R: Access = Access::Read;
 const W: Access = Access::ReadWrite;
 const T: Access = Access::Texture;
 
-/// [`UnaryOp`] over one strided operand: (x, out).
-pub static UNARY: KernelSpec = KernelSpec { shader: Shader::Unary, entry: "unary_map", bindings: &[R, W] };
+/// [`UnaryOp`] over one strided operand, on f32 or f16 tensors: (x, out).
+pub static UNARY: ElemKernel = ElemKernel::new(Shader::Unary, Shader::UnaryF16, "unary_map", &[R, W]);
 /// [`BinaryOp`] or a fused unary gradient over two broadcast operands: (a, b, out).
-pub static BINARY: KernelSpec = KernelSpec { shader: Shader::Binary, entry: "binary_map", bindings: &[R, R, W] };
+pub static BINARY: ElemKernel = ElemKernel::new(Shader::Binary, Shader::BinaryF16, "binary_map", &[R, R, W]);
 /// [`UNARY`] reading its operand from a linear texture, four elements per invocation, for
 /// contiguous operands on CPU adapters ([`MapParams::texel_aligned`]): (x texture, out).
 pub static UNARY_TEXTURE: KernelSpec =
@@ -180,14 +180,7 @@ pub static UNARY_TEXTURE: KernelSpec =
 pub static BINARY_TEXTURE: KernelSpec =
     KernelSpec { shader: Shader::BinaryTexture, entry: "binary_map_texture", bindings: &[T, T, W] };
 /// [`TernaryOp`] over three broadcast operands: (a, b, c, out).
-pub static TERNARY: KernelSpec = KernelSpec { shader: Shader::Ternary, entry: "ternary_map", bindings: &[R, R, R, W] };
-/// [`UNARY`] on f16 tensors (computing in f32).
-pub static UNARY_F16: KernelSpec = KernelSpec { shader: Shader::UnaryF16, entry: "unary_map", bindings: &[R, W] };
-/// [`BINARY`] on f16 tensors (computing in f32).
-pub static BINARY_F16: KernelSpec = KernelSpec { shader: Shader::BinaryF16, entry: "binary_map", bindings: &[R, R, W] };
-/// [`TERNARY`] on f16 tensors (computing in f32).
-pub static TERNARY_F16: KernelSpec =
-    KernelSpec { shader: Shader::TernaryF16, entry: "ternary_map", bindings: &[R, R, R, W] };
+pub static TERNARY: ElemKernel = ElemKernel::new(Shader::Ternary, Shader::TernaryF16, "ternary_map", &[R, R, R, W]);
 /// Strided copy of raw 32-bit words (f32, i32 or u32): (src, dst); dst may be a strided view.
 pub static COPY: KernelSpec = KernelSpec { shader: Shader::Copy, entry: "copy_strided", bindings: &[R, W] };
 /// [`WordCast`] between the 4-byte dtypes: (src, dst).

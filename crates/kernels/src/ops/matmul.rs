@@ -12,7 +12,7 @@ use bytemuck::{Pod, Zeroable};
 
 use super::map::UnaryOp;
 use super::tiles::GemmTiles;
-use crate::{Access, KernelSpec, Launch, Shader};
+use crate::{GemmKernel, Launch, Shader};
 
 /// Parameters of `matmul.wgsl`.
 #[repr(C)]
@@ -69,24 +69,12 @@ pub enum GemmPrecision {
     F16ToF32,
 }
 
-const GEMM_BINDINGS: &[Access] = &[Access::Read, Access::Read, Access::Read, Access::ReadWrite];
-
-/// Tiled batched GEMM: (a, b, bias, c), all f32; see [`launch`].
-pub static MATMUL: KernelSpec = KernelSpec { shader: Shader::Matmul, entry: "matmul_tiled", bindings: GEMM_BINDINGS };
-/// [`MATMUL`] on f16 operands and bias, storing f16.
-pub static MATMUL_F16: KernelSpec =
-    KernelSpec { shader: Shader::MatmulF16, entry: "matmul_tiled", bindings: GEMM_BINDINGS };
-/// [`MATMUL`] on f16 operands and bias, storing f32.
-pub static MATMUL_F16_F32: KernelSpec =
-    KernelSpec { shader: Shader::MatmulF16F32, entry: "matmul_tiled", bindings: GEMM_BINDINGS };
+/// Tiled batched GEMM in each precision: (a, b, bias, c); see [`launch`].
+pub static MATMUL: GemmKernel =
+    GemmKernel::new([Shader::Matmul, Shader::MatmulF16, Shader::MatmulF16F32], "matmul_tiled");
 
 /// Launch of `matmul_tiled` in `precision` with bindings (a, b, bias, c).
 pub fn launch(p: &MatmulParams, tiles: GemmTiles, precision: GemmPrecision) -> Launch {
-    let kernel = match precision {
-        GemmPrecision::F32 => &MATMUL,
-        GemmPrecision::F16 => &MATMUL_F16,
-        GemmPrecision::F16ToF32 => &MATMUL_F16_F32,
-    };
     let grid = [p.n.div_ceil(tiles.bn()).max(1), p.m.div_ceil(tiles.bm()).max(1), p.batch.max(1)];
-    Launch::new(kernel, p, grid).with_constants(tiles.constants())
+    Launch::new(MATMUL.of(precision), p, grid).with_constants(tiles.constants())
 }

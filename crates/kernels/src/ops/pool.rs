@@ -8,7 +8,7 @@
 use bytemuck::{Pod, Zeroable};
 
 use crate::launch::grid_1d;
-use crate::{Access, Constants, KernelSpec, Launch, Shader};
+use crate::{Access, Constants, ElemKernel, KernelSpec, Launch, Shader};
 
 /// Parameters of `pool.wgsl`. `planes` = n * c.
 #[repr(C)]
@@ -81,33 +81,15 @@ impl PoolParams {
 const R: Access = Access::Read;
 const W: Access = Access::ReadWrite;
 
-/// A pooling entry point in the modules of both element types (`pool.wgsl` on f32 tensors,
-/// and on f16 ones, comparing and summing in f32).
-pub struct PoolKernel {
-    /// The entry point on f32 tensors.
-    pub f32: KernelSpec,
-    /// The entry point on f16 tensors (needs `SHADER_F16`).
-    pub f16: KernelSpec,
-}
-
-impl PoolKernel {
-    const fn new(entry: &'static str, bindings: &'static [Access]) -> PoolKernel {
-        PoolKernel {
-            f32: KernelSpec { shader: Shader::Pool, entry, bindings },
-            f16: KernelSpec { shader: Shader::PoolF16, entry, bindings },
-        }
-    }
-
-    /// The entry point for f16 tensors when `f16`, else for f32 ones.
-    pub fn of(&'static self, f16: bool) -> &'static KernelSpec {
-        if f16 { &self.f16 } else { &self.f32 }
-    }
+/// A pooling entry point on f32 and f16 tensors (compared and summed in f32).
+const fn pool(entry: &'static str, bindings: &'static [Access]) -> ElemKernel {
+    ElemKernel::new(Shader::Pool, Shader::PoolF16, entry, bindings)
 }
 
 /// (x, y, argmax).
-pub static MAX_FORWARD: PoolKernel = PoolKernel::new("max_pool_forward", &[R, W, W]);
+pub static MAX_FORWARD: ElemKernel = pool("max_pool_forward", &[R, W, W]);
 /// (dy, argmax, dx).
-pub static MAX_BACKWARD: PoolKernel = PoolKernel::new("max_pool_backward", &[R, R, W]);
+pub static MAX_BACKWARD: ElemKernel = pool("max_pool_backward", &[R, R, W]);
 /// `MAX_FORWARD` for disjoint windows with x read from a linear texture (CPU adapters), four
 /// outputs an invocation ([`texture_forward`]): (x texture, y, argmax), both bound in whole vec4s.
 pub static MAX_FORWARD_TEXTURE: KernelSpec =
@@ -121,13 +103,13 @@ pub static MAX_BACKWARD_TEXTURE: KernelSpec = KernelSpec {
     bindings: &[Access::Texture, Access::TextureU32, W],
 };
 /// (x, y).
-pub static AVG_FORWARD: PoolKernel = PoolKernel::new("avg_pool_forward", &[R, W]);
+pub static AVG_FORWARD: ElemKernel = pool("avg_pool_forward", &[R, W]);
 /// (dy, dx).
-pub static AVG_BACKWARD: PoolKernel = PoolKernel::new("avg_pool_backward", &[R, W]);
+pub static AVG_BACKWARD: ElemKernel = pool("avg_pool_backward", &[R, W]);
 /// (x, y).
-pub static GLOBAL_AVG_FORWARD: PoolKernel = PoolKernel::new("global_avg_pool_forward", &[R, W]);
+pub static GLOBAL_AVG_FORWARD: ElemKernel = pool("global_avg_pool_forward", &[R, W]);
 /// (dy, dx).
-pub static GLOBAL_AVG_BACKWARD: PoolKernel = PoolKernel::new("global_avg_pool_backward", &[R, W]);
+pub static GLOBAL_AVG_BACKWARD: ElemKernel = pool("global_avg_pool_backward", &[R, W]);
 
 impl PoolParams {
     /// Whether windows neither overlap nor reach into padding (stride >= k, pad = 0), so each

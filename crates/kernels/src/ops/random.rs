@@ -4,7 +4,7 @@
 use bytemuck::{Pod, Zeroable};
 
 use crate::launch::grid_1d;
-use crate::{Access, KernelSpec, Launch, Shader};
+use crate::{Access, ElemKernel, KernelSpec, Launch, Shader};
 
 /// Parameters of `random.wgsl`.
 #[repr(C)]
@@ -54,12 +54,10 @@ impl RandomParams {
 /// Uniform or normal fill: (out).
 pub static RANDOM_FILL: KernelSpec =
     KernelSpec { shader: Shader::Random, entry: "random_fill", bindings: &[Access::ReadWrite] };
-/// Zeroes each element with probability `a` and scales the kept ones by `scale`: (x, out).
-pub static DROPOUT: KernelSpec =
-    KernelSpec { shader: Shader::Random, entry: "dropout_apply", bindings: &[Access::Read, Access::ReadWrite] };
-/// [`DROPOUT`] on f16 tensors (the same mask; the scaling is f32, rounded once).
-pub static DROPOUT_F16: KernelSpec =
-    KernelSpec { shader: Shader::RandomF16, entry: "dropout_apply", bindings: &[Access::Read, Access::ReadWrite] };
+/// Zeroes each element with probability `a` and scales the kept ones by `scale`, on f32 or f16
+/// tensors (the same mask either way): (x, out).
+pub static DROPOUT: ElemKernel =
+    ElemKernel::new(Shader::Random, Shader::RandomF16, "dropout_apply", &[Access::Read, Access::ReadWrite]);
 
 /// Launch of a random kernel over `p.n` elements.
 pub fn launch(kernel: &'static KernelSpec, p: &RandomParams) -> Launch {

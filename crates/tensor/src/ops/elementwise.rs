@@ -55,8 +55,7 @@ impl Tensor {
             inputs: vec![self],
             outputs: vec![out.vec4_binding()],
         });
-        let kernel = if f16 { &map::UNARY_F16 } else { &map::UNARY };
-        let gpu = (map::launch(kernel, &p), &[self.binding(), out.binding()][..]);
+        let gpu = (map::launch(map::UNARY.of(f16), &p), &[self.binding(), out.binding()][..]);
         self.device().run_streaming(Streaming { gpu, textured, texture_inputs: 1, elements: out.len() })?;
         Ok(out)
     }
@@ -90,8 +89,7 @@ impl Tensor {
             inputs: vec![&a, &b],
             outputs: vec![out.vec4_binding()],
         });
-        let kernel = if f16 { &map::BINARY_F16 } else { &map::BINARY };
-        let gpu = (map::launch(kernel, &p), &[a.binding(), b.binding(), out.binding()][..]);
+        let gpu = (map::launch(map::BINARY.of(f16), &p), &[a.binding(), b.binding(), out.binding()][..]);
         self.device().run_streaming(Streaming { gpu, textured, texture_inputs: 2, elements: out.len() })?;
         Ok(out)
     }
@@ -112,8 +110,10 @@ impl Tensor {
             return Ok(out);
         }
         let p = MapParams::new(&shape, &[operand(&a), operand(&b), operand(&c)], op as u32, 0.0, 0.0);
-        let kernel = if f16 { &map::TERNARY_F16 } else { &map::TERNARY };
-        a.device().dispatch(&map::launch(kernel, &p), &[a.binding(), b.binding(), c.binding(), out.binding()])?;
+        a.device().dispatch(
+            &map::launch(map::TERNARY.of(f16), &p),
+            &[a.binding(), b.binding(), c.binding(), out.binding()],
+        )?;
         Ok(out)
     }
 

@@ -49,17 +49,15 @@ pub(crate) fn gemm_precision(
     out: Option<DType>,
 ) -> Result<GemmPrecision> {
     rhs.expect_dtype(op, lhs.dtype())?;
-    let precision = match (lhs.dtype(), out.unwrap_or(lhs.dtype())) {
-        (DType::F32, DType::F32) => GemmPrecision::F32,
-        (DType::F16, DType::F16) => GemmPrecision::F16,
-        (DType::F16, DType::F32) => GemmPrecision::F16ToF32,
-        (input, output) => {
-            let why = format!("{input:?} operands give f32, or (f16 operands) f16 or f32, not {output:?}");
+    let f16 = lhs.expect_float(op)?;
+    let precision = match (f16, out.unwrap_or(lhs.dtype())) {
+        (false, DType::F32) => GemmPrecision::F32,
+        (true, DType::F16) => GemmPrecision::F16,
+        (true, DType::F32) => GemmPrecision::F16ToF32,
+        (_, output) => {
+            let why = format!("{:?} operands give f32, or (f16 operands) f16 or f32, not {output:?}", lhs.dtype());
             return Err(TensorError::Argument { op, why });
         }
     };
-    if precision != GemmPrecision::F32 && !lhs.device().has_f16() {
-        return Err(TensorError::Feature { op, feature: "SHADER_F16" });
-    }
     Ok(precision)
 }

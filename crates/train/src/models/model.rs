@@ -1,7 +1,7 @@
 //! [`Model`]: a network plus what trains it.
 
 use wgtrain_autograd::{Var, no_grad};
-use wgtrain_tensor::{DType, Device, Tensor};
+use wgtrain_tensor::{DType, Device, LossScale, Tensor};
 
 use super::{Network, summary};
 use crate::error::{Result, TrainError};
@@ -87,15 +87,14 @@ impl Model {
                 format!("{} needs an adapter with SHADER_F16 ({} has none)", policy.name(), self.device().adapter());
             return Err(TrainError::config("set_policy", why));
         }
-        let device = self.device().clone();
-        if let Some(c) = self.compiled.as_mut()
-            && policy.is_mixed()
-            && c.optimizer.loss_scale().is_none()
-        {
-            // The fallible part first, so a failure leaves the optimizer and policy as they were.
-            let scale = wgtrain_tensor::LossScale::new(&device)?;
-            let inner = std::mem::replace(&mut c.optimizer, Box::new(NoOptimizer));
-            c.optimizer = Box::new(LossScaleOptimizer::from_parts(inner, scale));
+        let needs_scale = self.compiled.as_ref().is_some_and(|c| c.optimizer.loss_scale().is_none());
+        if policy.is_mixed() && needs_scale {
+            // The fallible part first: a failure leaves the optimizer and the policy as they were.
+            let scale = LossScale::new(self.device())?;
+            if let Some(Compiled { optimizer, loss, metrics }) = self.compiled.take() {
+                let optimizer = Box::new(LossScaleOptimizer::from_parts(optimizer, scale));
+                self.compiled = Some(Compiled { optimizer, loss, metrics });
+            }
         }
         self.policy = policy;
         Ok(())
@@ -424,34 +423,7 @@ fn check_finite(params: &[Param], grads: bool) -> Result<()> {
 /// no loss scale of its own.
 fn with_loss_scale(optimizer: Box<dyn Optimizer>, policy: Policy, device: &Device) -> Result<Box<dyn Optimizer>> {
     if policy.is_mixed() && optimizer.loss_scale().is_none() {
-        return Ok(Box::new(LossScaleOptimizer::new(optimizer, device)?));
+        return Ok(Box::new(LossScaleOptimizer::from_parts(optimizer, LossScale::new(device)?)));
     }
     Ok(optimizer)
-}
-
-/// A placeholder that holds a model's optimizer slot for the moment it is being rewrapped.
-struct NoOptimizer;
-
-impl Optimizer for NoOptimizer {
-    fn step(&mut self, _: &[Param]) -> Result<()> {
-        Err(TrainError::config("optimizer", "no optimizer"))
-    }
-    fn learning_rate(&self) -> f32 {
-        0.0
-    }
-    fn set_learning_rate(&mut self, _: f32) -> Result<()> {
-        Ok(())
-    }
-    fn state(&self) -> crate::optim::OptimizerState {
-        crate::optim::OptimizerState {
-            kind: "none".into(),
-            step: 0,
-            param_steps: Vec::new(),
-            hyper: serde_json::Value::Null,
-            tensors: Vec::new(),
-        }
-    }
-    fn load_state(&mut self, _: &crate::optim::OptimizerState) -> Result<()> {
-        Ok(())
-    }
 }

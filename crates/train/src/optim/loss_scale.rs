@@ -47,7 +47,7 @@ pub struct LossScaleOptimizer {
 impl LossScaleOptimizer {
     /// `inner` with Keras' dynamic loss scale on `device`.
     pub fn new(inner: impl Optimizer + 'static, device: &Device) -> Result<LossScaleOptimizer> {
-        Ok(LossScaleOptimizer { inner: Box::new(inner), scale: LossScale::new(device)?, unscaled: false })
+        Ok(LossScaleOptimizer::from_parts(Box::new(inner), LossScale::new(device)?))
     }
 
     /// `inner` with a loss scale starting at `initial` and doubling after `growth_interval`
@@ -59,8 +59,7 @@ impl LossScaleOptimizer {
         growth_interval: u32,
     ) -> Result<LossScaleOptimizer> {
         let state = LossScaleState { scale: initial, good_steps: 0, skipped: 0 };
-        let scale = LossScale::with_state(device, state, growth_interval)?;
-        Ok(LossScaleOptimizer { inner: Box::new(inner), scale, unscaled: false })
+        Ok(LossScaleOptimizer::from_parts(Box::new(inner), LossScale::with_state(device, state, growth_interval)?))
     }
 
     /// `inner` with `scale` (built already, so wrapping cannot fail).
@@ -76,6 +75,11 @@ impl LossScaleOptimizer {
     /// The scale and its counters (a read-back: call it when logging).
     pub fn scale_state(&self) -> Result<LossScaleState> {
         Ok(self.scale.read()?)
+    }
+
+    /// Divides every gradient `step` will use by the scale, flagging a non-finite one.
+    fn unscale_all(&self, params: &[Param]) -> Result<()> {
+        updatable(params).try_for_each(|(_, g)| Ok(self.scale.unscale(&g)?))
     }
 
     /// The wrapped optimizer.
@@ -106,9 +110,7 @@ impl Optimizer for LossScaleOptimizer {
         let unscaled = std::mem::replace(&mut self.unscaled, false);
         self.inner.validate()?;
         if !unscaled {
-            for (_, g) in updatable(params) {
-                self.scale.unscale(&g)?;
-            }
+            self.unscale_all(params)?;
         }
         self.inner.step_guarded(params, Some(&self.scale))?;
         Ok(self.scale.update()?)
@@ -118,9 +120,7 @@ impl Optimizer for LossScaleOptimizer {
     }
     fn unscale_grads(&mut self, params: &[Param]) -> Result<()> {
         if !self.unscaled {
-            for (_, g) in updatable(params) {
-                self.scale.unscale(&g)?;
-            }
+            self.unscale_all(params)?;
             self.unscaled = true;
         }
         Ok(())

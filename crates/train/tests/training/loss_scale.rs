@@ -36,20 +36,10 @@ fn a_forced_overflow_skips_the_step_halves_the_scale_and_training_goes_on() {
     let s = opt.scale_state().unwrap();
     assert_eq!((s.scale, s.good_steps, s.skipped), (1024.0, 3, 0));
     let (w_before, b_before) = (bits(&w), bits(&b));
-    let state_before: Vec<Vec<u32>> = opt
-        .state()
-        .tensors
-        .iter()
-        .map(|(_, t)| t.to_vec::<f32>().unwrap().iter().map(|v| v.to_bits()).collect())
-        .collect();
+    let state_before = state_bits(&opt);
     step(&mut opt, &huge);
     assert_eq!((bits(&w), bits(&b)), (w_before, b_before), "the overflow step left the weights bit-identical");
-    let state_after: Vec<Vec<u32>> = opt
-        .state()
-        .tensors
-        .iter()
-        .map(|(_, t)| t.to_vec::<f32>().unwrap().iter().map(|v| v.to_bits()).collect())
-        .collect();
+    let state_after = state_bits(&opt);
     assert_eq!(state_after, state_before, "and Adam's moments");
     let s = opt.scale_state().unwrap();
     assert_eq!((s.scale, s.good_steps, s.skipped), (512.0, 0, 1), "the scale halved and the skip is counted");
@@ -62,6 +52,12 @@ fn a_forced_overflow_skips_the_step_halves_the_scale_and_training_goes_on() {
     let s = opt.scale_state().unwrap();
     assert_eq!(s.skipped, 1);
     assert!(s.scale > 512.0, "finite steps doubled the scale again: {}", s.scale);
+}
+
+/// The bits of every state tensor of `opt` (Adam's moments).
+fn state_bits(opt: &LossScaleOptimizer) -> Vec<Vec<u32>> {
+    let tensors = opt.state().tensors;
+    tensors.iter().map(|(_, t)| t.to_vec::<f32>().unwrap().iter().map(|v| v.to_bits()).collect()).collect()
 }
 
 fn x_loss(x: &Tensor, w: &Var, b: &Var, y: &Var) -> Var {
