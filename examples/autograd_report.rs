@@ -9,7 +9,7 @@
 use std::time::Instant;
 
 use wgtrain_autograd::{Reduction, Result, Var, no_grad};
-use wgtrain_tensor::{AdamParams, DType, Device, Tensor, UnaryOp, XentOptions, adam_step};
+use wgtrain_tensor::{AdamParams, DType, Device, Tensor, UnaryOp, UpdateOptions, XentOptions, adam_step};
 
 struct Mlp {
     layers: Vec<(Var, Var)>,
@@ -49,7 +49,7 @@ impl Mlp {
             let params = self.layers.iter().flat_map(|(w, b)| [w, b]);
             for (p, (m, v)) in params.zip(&self.moments) {
                 if let Some(g) = p.grad() {
-                    adam_step(p.data(), &g, m, v, &hp, None)?;
+                    adam_step(p.data(), &g, m, v, &hp, UpdateOptions::default())?;
                 }
                 p.zero_grad();
             }

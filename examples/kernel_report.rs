@@ -17,7 +17,7 @@
 
 use std::time::Instant;
 
-use wgtrain_tensor::{AdamParams, Conv2dOptions, DType, Device, Result, Tensor, adam_step};
+use wgtrain_tensor::{AdamParams, Conv2dOptions, DType, Device, Result, Tensor, UpdateOptions, adam_step};
 
 /// Median of `reps` timed runs. `main` compiles most pipelines on small shapes first; a run here
 /// also fills the pool, and compiles the shape-specialized variants (the CPU GEMMs' workgroup
@@ -153,7 +153,7 @@ fn main() -> Result<()> {
             (t(9)?, t(10)?, Tensor::zeros(&dev, &[n], DType::F32)?, Tensor::zeros(&dev, &[n], DType::F32)?);
         let hp =
             AdamParams { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, decoupled: false, step: 1 };
-        let ms = median_ms(&dev, 5, true, || adam_step(&param, &grad, &m, &v, &hp, None))?;
+        let ms = median_ms(&dev, 5, true, || adam_step(&param, &grad, &m, &v, &hp, UpdateOptions::default()))?;
         bandwidth_row("adam_step", if n % 4 == 0 { "4M vec4" } else { "4M+1" }, ms, 28.0 * n as f64);
     }
     // The fixed cost of a dispatch: 1,000 dependent elementwise ops on 256 elements, one submit.

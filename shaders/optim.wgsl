@@ -10,6 +10,10 @@
 // held a non-finite value and the update is skipped, and whose word 3 counts the steps skipped
 // so far. Unscaled training binds a zero word there. Adam's bias corrections count only the
 // steps taken: once any step was skipped they are computed here from `t` minus the skips.
+//
+// Every update hands its new parameter to `refresh_copy` (a part composed before this file):
+// a no-op for plain training (optim_copy_none.wgsl), the store of the parameter's f16 copy
+// under mixed precision (optim_copy_f16.wgsl). A skipped update leaves both untouched.
 
 struct OptimParams {
     n: u32,
@@ -91,7 +95,9 @@ fn sgd_plain(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
     let i = linear(wid, nwg, lid);
     if (i >= p.n || skip(guard[GUARD_SKIP])) { return; }
     let x = param[i];
-    param[i] = x - p.lr * (grad[i] + p.weight_decay * x);
+    let y = x - p.lr * (grad[i] + p.weight_decay * x);
+    param[i] = y;
+    refresh_copy(i, y);
 }
 
 // SGD with momentum: d = g + wd p; buf = d (first step) or momentum buf + (1 - dampening) d;
@@ -107,7 +113,9 @@ fn sgd_momentum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
     if (!first_step(guard[GUARD_SKIPPED])) { b = p.momentum * s1[i] + (1.0 - p.dampening) * d; }
     s1[i] = b;
     let step = select(b, d + p.momentum * b, has(FLAG_NESTEROV));
-    param[i] = x - p.lr * step;
+    let y = x - p.lr * step;
+    param[i] = y;
+    refresh_copy(i, y);
 }
 
 // Adam / AdamW: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
@@ -125,7 +133,9 @@ fn adam_update(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     s1[i] = m;
     s2[i] = v;
     let c = adam_scalars(guard[GUARD_SKIPPED]);
-    param[i] = x - c.x * m / (sqrt(v) / c.y + p.eps);
+    let y = x - c.x * m / (sqrt(v) / c.y + p.eps);
+    param[i] = y;
+    refresh_copy(i, y);
 }
 
 // RMSprop: g += wd p; sq = alpha sq + (1 - alpha) g^2; centered: ga = alpha ga + (1 - alpha) g,
@@ -147,13 +157,14 @@ fn rmsprop_update(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
         var_ = sq - ga * ga;
     }
     let avg = sqrt(var_) + p.eps;
+    var y = x - p.lr * g / avg;
     if (has(FLAG_MOMENTUM)) {
         let b = p.momentum * s2[i] + g / avg;
         s2[i] = b;
-        param[i] = x - p.lr * b;
-    } else {
-        param[i] = x - p.lr * g / avg;
+        y = x - p.lr * b;
     }
+    param[i] = y;
+    refresh_copy(i, y);
 }
 
 // Adagrad: g += wd p; sum += g^2; p -= lr g / (sqrt(sum) + eps).
@@ -166,7 +177,9 @@ fn adagrad_update(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
     let g = grad[i] + p.weight_decay * x;
     let s = s1[i] + g * g;
     s1[i] = s;
-    param[i] = x - p.lr * g / (sqrt(s) + p.eps);
+    let y = x - p.lr * g / (sqrt(s) + p.eps);
+    param[i] = y;
+    refresh_copy(i, y);
 }
 
 // Vector variants, four elements an invocation (n a multiple of 4; the launcher picks them).
@@ -187,6 +200,7 @@ fn adam_update4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
     s1_4[i] = r.m;
     s2_4[i] = r.v;
     param4[i] = r.x;
+    refresh_copy4(i, r.x);
 }
 
 // Four elements of an Adam step: the new parameter and moments.

@@ -31,6 +31,7 @@
 
 #![warn(missing_docs)]
 
+mod cast_copy;
 mod custom;
 mod engine;
 mod error;

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use wgtrain_tensor::{DType, Device, Tensor};
 
+use crate::cast_copy::CastCopy;
 use crate::engine;
 use crate::error::{AutogradError, Result};
 use crate::node::Node;
@@ -40,6 +41,8 @@ pub(crate) struct Meta {
     pub(crate) origin: Mutex<Origin>,
     pub(crate) grad: Mutex<Option<Tensor>>,
     pub(crate) hooks: Mutex<Vec<Hook>>,
+    /// A leaf's copy in another dtype (`cast_copy.rs`).
+    pub(crate) cast_copy: Mutex<Option<CastCopy>>,
 }
 
 /// Locks a mutex, ignoring poisoning: every value behind these locks is replaced whole, so a
@@ -58,6 +61,7 @@ impl Meta {
             origin: Mutex::new(origin),
             grad: Mutex::new(None),
             hooks: Mutex::new(Vec::new()),
+            cast_copy: Mutex::new(None),
         })
     }
     pub(crate) fn requires_grad(&self) -> bool {

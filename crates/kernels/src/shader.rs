@@ -70,6 +70,9 @@ pub enum Shader {
     Fault,
     /// Fused in-place optimizer updates (`optim.wgsl`).
     Optim,
+    /// [`Shader::Optim`] that also stores each updated f32 parameter's f16 copy (mixed
+    /// precision); needs `SHADER_F16`.
+    OptimF16Copy,
     /// Dynamic loss scaling: gradient unscaling and the scale's update (`loss_scale.wgsl`).
     LossScale,
     /// Fixed-order reductions and arg-reductions (`reduce.wgsl`).
@@ -132,6 +135,7 @@ impl Shader {
         Shader::Index,
         Shader::Fault,
         Shader::Optim,
+        Shader::OptimF16Copy,
         Shader::LossScale,
         Shader::Reduce,
         Shader::ReduceSubgroup,
@@ -178,6 +182,7 @@ impl Shader {
             Shader::Index => "index.wgsl",
             Shader::Fault => "fault.wgsl",
             Shader::Optim => "optim.wgsl",
+            Shader::OptimF16Copy => "optim.wgsl (f16 copy)",
             Shader::LossScale => "loss_scale.wgsl",
             Shader::Reduce => "reduce.wgsl",
             Shader::ReduceSubgroup => "reduce_subgroup.wgsl",
@@ -226,7 +231,8 @@ impl Shader {
             Shader::CastF16 => &[src::ENABLE_F16, src::CAST_F16, src::MAP_COMMON],
             Shader::Index => &[src::INDEX],
             Shader::Fault => &[src::FAULT],
-            Shader::Optim => &[src::OPTIM],
+            Shader::Optim => &[src::OPTIM_COPY_NONE, src::OPTIM],
+            Shader::OptimF16Copy => &[src::ENABLE_F16, src::OPTIM_COPY_F16, src::OPTIM],
             Shader::LossScale => &[src::LOSS_SCALE],
             Shader::Reduce => &[src::NAN, src::REDUCE],
             Shader::ReduceSubgroup => &[src::NAN, src::REDUCE, src::REDUCE_SUBGROUP],
@@ -247,7 +253,7 @@ impl Shader {
                 src::LINEAR_TEXTURE,
                 src::BINARY_TEXTURE,
             ],
-            Shader::OptimTexture => &[src::OPTIM, src::LINEAR_TEXTURE, src::OPTIM_TEXTURE],
+            Shader::OptimTexture => &[src::OPTIM_COPY_NONE, src::OPTIM, src::LINEAR_TEXTURE, src::OPTIM_TEXTURE],
             Shader::PoolTexture => &[src::ELEM_F32, src::NAN, src::POOL, src::LINEAR_TEXTURE, src::POOL_TEXTURE],
             Shader::ReduceTexture => &[src::NAN, src::REDUCE, src::LINEAR_TEXTURE, src::REDUCE_TEXTURE],
         }

@@ -73,8 +73,12 @@ pub const INDEX: &str = include_str!("../shaders/index.wgsl");
 pub const FAULT: &str = include_str!("../shaders/fault.wgsl");
 /// Dynamic loss scaling: unscaling gradients and updating the scale on the device.
 pub const LOSS_SCALE: &str = include_str!("../shaders/loss_scale.wgsl");
-/// Fused optimizer updates.
+/// Fused optimizer updates, composed after an `OPTIM_COPY_*` part.
 pub const OPTIM: &str = include_str!("../shaders/optim.wgsl");
+/// The f16 copy an [`OPTIM`] update refreshes: none (plain training).
+pub const OPTIM_COPY_NONE: &str = include_str!("../shaders/optim_copy_none.wgsl");
+/// The f16 copy an [`OPTIM`] update refreshes: the parameter's, at binding 7 (mixed precision).
+pub const OPTIM_COPY_F16: &str = include_str!("../shaders/optim_copy_f16.wgsl");
 /// Reductions over the middle axis of `[outer, r, inner]`.
 pub const REDUCE: &str = include_str!("../shaders/reduce.wgsl");
 /// Subgroup row reduction, composed after `REDUCE`.
@@ -137,6 +141,8 @@ pub const FILES: &[(&str, &str)] = &[
     ("index.wgsl", INDEX),
     ("fault.wgsl", FAULT),
     ("optim.wgsl", OPTIM),
+    ("optim_copy_none.wgsl", OPTIM_COPY_NONE),
+    ("optim_copy_f16.wgsl", OPTIM_COPY_F16),
     ("loss_scale.wgsl", LOSS_SCALE),
     ("reduce.wgsl", REDUCE),
     ("reduce_subgroup.wgsl", REDUCE_SUBGROUP),

@@ -98,7 +98,8 @@ mod tests {
     #[test]
     fn optimizer_guard_constants_resolve() {
         use crate::ops::optim::{ADAGRAD, ADAM, ADAM_TEXTURE, ADAM4, RMSPROP, SGD_MOMENTUM, SGD_PLAIN};
-        for k in [&SGD_PLAIN, &SGD_MOMENTUM, &ADAM, &ADAM4, &ADAM_TEXTURE, &RMSPROP, &ADAGRAD] {
+        let updates = [&SGD_PLAIN, &SGD_MOMENTUM, &ADAM, &ADAM4, &RMSPROP, &ADAGRAD];
+        for k in updates.into_iter().flat_map(|u| u.all()).chain([&ADAM_TEXTURE]) {
             for guarded in [0, 1] {
                 if let Err(e) = resolve_overrides(k.shader, k.entry, &Constants::new(&[("GUARDED", guarded)])) {
                     panic!("{e}");

@@ -58,7 +58,7 @@ pub use error::{IndexKind, Result, TensorError};
 pub use ops::{
     AdagradParams, AdamParams, AugmentOptions, BatchNormOutput, Conv2dOptions, LayerNormOutput, LossScale,
     LossScaleState, MatmulOptions, MaxPool2dOutput, NormGrads, Pool2dOptions, ReduceOp, RmspropParams, SgdParams,
-    XentOptions, adagrad_step, adam_step, rmsprop_step, sgd_step,
+    UpdateOptions, XentOptions, adagrad_step, adam_step, rmsprop_step, sgd_step,
 };
 pub use ops::{DEFAULT_GROWTH_INTERVAL, DEFAULT_INITIAL_SCALE};
 pub use pipeline_file::{PipelineCacheDir, PipelineCacheStatus};

@@ -18,6 +18,7 @@ mod gpu {
     mod matmul_f16;
     mod norm;
     mod optim;
+    mod optim_f16_copy;
     mod pipeline_cache;
     mod pool;
     mod pool_f16;

@@ -3,7 +3,8 @@
 //!
 //! Under [`Policy::mixed_float16`] each layer with weights casts its float input and its
 //! weights to f16 for its compute (the f32 weights stay the masters the optimizer updates: the
-//! casts' gradients come back in f32), layers without weights run in whatever dtype reaches
+//! casts' gradients come back in f32; each weight keeps its f16 copy, which the optimizer's
+//! update rewrites in the same dispatch, so a step casts no weight), layers without weights run in whatever dtype reaches
 //! them, ops that must stay f32 do so inside (softmax, cross-entropy, norm statistics,
 //! reductions read f16 and compute in f32), and the model's output is cast to f32 for the loss
 //! and the metrics. `compile` wraps the optimizer in a [`LossScaleOptimizer`] so that small

@@ -18,12 +18,13 @@ impl Var {
 
     /// This value in `dtype` (f32 <-> f16 for mixed precision: an f32 master weight cast to an
     /// f16 copy for a layer's compute, an f16 output cast to f32 for the loss). Its gradient
-    /// comes back in the input's dtype (the engine casts it).
+    /// comes back in the input's dtype (the engine casts it). A leaf keeps its cast copy for
+    /// the next cast while its data is unchanged (`cast_copy.rs`).
     pub fn cast(&self, dtype: DType) -> Result<Var> {
         if dtype == self.dtype() {
             return Ok(self.clone());
         }
-        let y = self.data().cast(dtype)?;
+        let y = self.cast_data(dtype)?;
         Ok(record("cast", y, &[self], vec![], |c| Ok(vec![Some(c.grad.clone())])))
     }
 

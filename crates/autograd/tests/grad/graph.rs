@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use wgtrain_autograd::{AutogradError, BackwardOptions, Var, is_grad_enabled, no_grad};
-use wgtrain_tensor::{SgdParams, Tensor, sgd_step};
+use wgtrain_tensor::{SgdParams, Tensor, UpdateOptions, sgd_step};
 
 use crate::harness::{data, tensor};
 
@@ -150,7 +150,7 @@ fn an_in_place_update_of_a_saved_tensor_is_reported_at_backward() {
     // An optimizer step on w before backward: mul saved w's values.
     let g = tensor(&[1.0, 1.0], &[2]);
     let hp = SgdParams { lr: 0.1, momentum: 0.0, dampening: 0.0, weight_decay: 0.0, nesterov: false, step: 1 };
-    sgd_step(w.data(), &g, None, &hp, None).unwrap();
+    sgd_step(w.data(), &g, None, &hp, UpdateOptions::default()).unwrap();
     let e = loss.backward().unwrap_err();
     assert!(matches!(e, AutogradError::ModifiedInPlace { op: "binary", .. }), "{e}");
 }

@@ -2,7 +2,7 @@
 //! plain SGD, and flat device memory over 1000 training iterations.
 
 use wgtrain_autograd::{Reduction, Var, no_grad};
-use wgtrain_tensor::{Device, SgdParams, Tensor, UnaryOp, XentOptions, sgd_step};
+use wgtrain_tensor::{Device, SgdParams, Tensor, UnaryOp, UpdateOptions, XentOptions, sgd_step};
 
 use crate::harness::{dev, tensor};
 
@@ -63,7 +63,7 @@ fn sgd(params: &[&Var], lr: f32) {
     let hp = SgdParams { lr, momentum: 0.0, dampening: 0.0, weight_decay: 0.0, nesterov: false, step: 1 };
     no_grad(|| {
         for p in params {
-            sgd_step(p.data(), &p.grad().unwrap(), None, &hp, None).unwrap();
+            sgd_step(p.data(), &p.grad().unwrap(), None, &hp, UpdateOptions::default()).unwrap();
             p.zero_grad();
         }
     });

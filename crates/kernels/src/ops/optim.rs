@@ -203,35 +203,56 @@ use Access::{Read, ReadWrite, Texture};
 // Every kernel's first binding is its guard: a loss scale's state (`loss_scale.wgsl`), or a
 // zero word when the update is unguarded.
 
+/// The layout of every entry point that stores an f16 copy: guard, param, grad, the three
+/// state slots of the widest update (RMSprop's), and the copy at binding 7. Updates with less
+/// state bind placeholders there.
+const WITH_F16_COPY: &[Access] = &[Read, ReadWrite, Read, ReadWrite, ReadWrite, ReadWrite, ReadWrite];
+
+/// One optimizer update in both of its modules: on its own (`plain`, bindings as listed), and
+/// also storing the new parameter's f16 copy in the same dispatch (`f16_copy`, mixed precision:
+/// the layout [`WITH_F16_COPY`]; needs `SHADER_F16`).
+#[derive(Debug)]
+pub struct OptimKernel {
+    /// The update alone.
+    pub plain: KernelSpec,
+    /// The update and the f16 copy of the parameter.
+    pub f16_copy: KernelSpec,
+}
+
+impl OptimKernel {
+    const fn new(entry: &'static str, bindings: &'static [Access]) -> Self {
+        OptimKernel {
+            plain: KernelSpec { shader: Shader::Optim, entry, bindings },
+            f16_copy: KernelSpec { shader: Shader::OptimF16Copy, entry, bindings: WITH_F16_COPY },
+        }
+    }
+
+    /// The entry point that also stores the f16 copy when `f16_copy`, else the plain one.
+    pub fn of(&'static self, f16_copy: bool) -> &'static KernelSpec {
+        if f16_copy { &self.f16_copy } else { &self.plain }
+    }
+
+    /// Both variants (for validation).
+    pub fn all(&'static self) -> [&'static KernelSpec; 2] {
+        [&self.plain, &self.f16_copy]
+    }
+}
+
 /// SGD without momentum: (guard, param, grad).
-pub static SGD_PLAIN: KernelSpec =
-    KernelSpec { shader: Shader::Optim, entry: "sgd_plain", bindings: &[Read, ReadWrite, Read] };
+pub static SGD_PLAIN: OptimKernel = OptimKernel::new("sgd_plain", &[Read, ReadWrite, Read]);
 /// SGD with momentum: (guard, param, grad, momentum buffer).
-pub static SGD_MOMENTUM: KernelSpec =
-    KernelSpec { shader: Shader::Optim, entry: "sgd_momentum", bindings: &[Read, ReadWrite, Read, ReadWrite] };
+pub static SGD_MOMENTUM: OptimKernel = OptimKernel::new("sgd_momentum", &[Read, ReadWrite, Read, ReadWrite]);
 /// Adam / AdamW: (guard, param, grad, exp_avg, exp_avg_sq).
-pub static ADAM: KernelSpec = KernelSpec {
-    shader: Shader::Optim,
-    entry: "adam_update",
-    bindings: &[Read, ReadWrite, Read, ReadWrite, ReadWrite],
-};
+pub static ADAM: OptimKernel = OptimKernel::new("adam_update", &[Read, ReadWrite, Read, ReadWrite, ReadWrite]);
 /// Bindings: guard, param, grad, square_avg, momentum buffer, grad_avg (unused ones get a
 /// placeholder).
-pub static RMSPROP: KernelSpec = KernelSpec {
-    shader: Shader::Optim,
-    entry: "rmsprop_update",
-    bindings: &[Read, ReadWrite, Read, ReadWrite, ReadWrite, ReadWrite],
-};
+pub static RMSPROP: OptimKernel =
+    OptimKernel::new("rmsprop_update", &[Read, ReadWrite, Read, ReadWrite, ReadWrite, ReadWrite]);
 /// Adagrad: (guard, param, grad, squared-gradient sum).
-pub static ADAGRAD: KernelSpec =
-    KernelSpec { shader: Shader::Optim, entry: "adagrad_update", bindings: &[Read, ReadWrite, Read, ReadWrite] };
+pub static ADAGRAD: OptimKernel = OptimKernel::new("adagrad_update", &[Read, ReadWrite, Read, ReadWrite]);
 
 /// `ADAM` four elements an invocation (vec4 bindings), for lengths divisible by 4.
-pub static ADAM4: KernelSpec = KernelSpec {
-    shader: Shader::Optim,
-    entry: "adam_update4",
-    bindings: &[Read, ReadWrite, Read, ReadWrite, ReadWrite],
-};
+pub static ADAM4: OptimKernel = OptimKernel::new("adam_update4", &[Read, ReadWrite, Read, ReadWrite, ReadWrite]);
 
 /// `ADAM4` reading param, grad and the moments from linear textures (CPU adapters): (param,
 /// grad, exp_avg, exp_avg_sq textures; param, exp_avg, exp_avg_sq outputs; the guard last,
@@ -254,14 +275,14 @@ pub fn launch_adam_texture(p: &OptimParams, guarded: bool) -> Option<Launch> {
         .then(|| Launch::new(&ADAM_TEXTURE, p, grid_1d(p.n as usize / 4, 256)).with_constants(guard_constants(guarded)))
 }
 
-/// Launch of an optimizer kernel over `p.n` elements, `guarded` by a loss scale or not: its
-/// vec4 variant when there is one and `p.n` is a multiple of 4 (same results; a quarter of
-/// the memory accesses).
-pub fn launch(kernel: &'static KernelSpec, p: &OptimParams, guarded: bool) -> Launch {
+/// Launch of an optimizer kernel over `p.n` elements, `guarded` by a loss scale or not, storing
+/// the parameter's f16 copy or not: its vec4 variant when there is one and `p.n` is a multiple
+/// of 4 (same results; a quarter of the memory accesses).
+pub fn launch(kernel: &'static OptimKernel, p: &OptimParams, guarded: bool, f16_copy: bool) -> Launch {
     let launch = if p.n.is_multiple_of(4) && std::ptr::eq(kernel, &ADAM) {
-        Launch::new(&ADAM4, p, grid_1d(p.n as usize / 4, 256))
+        Launch::new(ADAM4.of(f16_copy), p, grid_1d(p.n as usize / 4, 256))
     } else {
-        Launch::new(kernel, p, grid_1d(p.n as usize, 256))
+        Launch::new(kernel.of(f16_copy), p, grid_1d(p.n as usize, 256))
     };
     launch.with_constants(guard_constants(guarded))
 }

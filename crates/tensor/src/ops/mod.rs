@@ -22,7 +22,9 @@ pub use conv::Conv2dOptions;
 pub use loss_scale::{DEFAULT_GROWTH_INTERVAL, DEFAULT_INITIAL_SCALE, LossScale, LossScaleState};
 pub use matmul::MatmulOptions;
 pub use norm::{BatchNormOutput, LayerNormOutput, NormGrads};
-pub use optim::{AdagradParams, AdamParams, RmspropParams, SgdParams, adagrad_step, adam_step, rmsprop_step, sgd_step};
+pub use optim::{
+    AdagradParams, AdamParams, RmspropParams, SgdParams, UpdateOptions, adagrad_step, adam_step, rmsprop_step, sgd_step,
+};
 pub use pool::{MaxPool2dOutput, Pool2dOptions};
 pub use reduce::ReduceOp;
 pub use softmax::XentOptions;

@@ -6,7 +6,9 @@
 use wgtrain_kernels::ops::loss_scale::next_state;
 use wgtrain_kernels::reference;
 use wgtrain_tensor::{AdagradParams, AdamParams, RmspropParams, SgdParams};
-use wgtrain_tensor::{LossScale, LossScaleState, Tensor, adagrad_step, adam_step, rmsprop_step, sgd_step};
+use wgtrain_tensor::{
+    LossScale, LossScaleState, Tensor, UpdateOptions, adagrad_step, adam_step, rmsprop_step, sgd_step,
+};
 
 use super::harness::{assert_close, data, dev};
 
@@ -85,22 +87,22 @@ fn every_optimizer_step(n: usize, grad: &Tensor, guard: &LossScale, step: u64) -
     let mut out = Vec::new();
     let (p, buf) = (init(1, false), init(2, false));
     let hp = SgdParams { lr: 0.1, momentum: 0.9, dampening: 0.0, weight_decay: 0.01, nesterov: true, step };
-    sgd_step(&p.0, grad, Some(&buf.0), &hp, Some(guard)).unwrap();
+    sgd_step(&p.0, grad, Some(&buf.0), &hp, UpdateOptions::guarded(guard)).unwrap();
     out.push(("sgd", vec![p, buf]));
     let (p, m, v) = (init(3, false), init(4, true), init(5, true));
     let hp = AdamParams { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, decoupled: true, step };
-    adam_step(&p.0, grad, &m.0, &v.0, &hp, Some(guard)).unwrap();
+    adam_step(&p.0, grad, &m.0, &v.0, &hp, UpdateOptions::guarded(guard)).unwrap();
     out.push(("adam", vec![p, m, v]));
     // A centered RMSprop needs square_avg > grad_avg^2: the average starts at half the values.
     let (p, sq, mb) = (init(6, false), init(7, true), init(8, false));
     let half_root: Vec<f32> = sq.1.iter().map(|v| v.sqrt() * 0.5).collect();
     let ga = (up(&half_root), half_root);
     let hp = RmspropParams { lr: 1e-2, alpha: 0.99, eps: 1e-8, weight_decay: 0.0, momentum: 0.9, centered: true };
-    rmsprop_step(&p.0, grad, &sq.0, Some(&mb.0), Some(&ga.0), &hp, Some(guard)).unwrap();
+    rmsprop_step(&p.0, grad, &sq.0, Some(&mb.0), Some(&ga.0), &hp, UpdateOptions::guarded(guard)).unwrap();
     out.push(("rmsprop", vec![p, sq, mb, ga]));
     let (p, sum) = (init(10, false), init(11, true));
     let hp = AdagradParams { lr: 1e-2, eps: 1e-10, weight_decay: 0.0 };
-    adagrad_step(&p.0, grad, &sum.0, &hp, Some(guard)).unwrap();
+    adagrad_step(&p.0, grad, &sum.0, &hp, UpdateOptions::guarded(guard)).unwrap();
     out.push(("adagrad", vec![p, sum]));
     out
 }
@@ -143,7 +145,7 @@ fn after_a_skipped_step_adam_counts_only_the_steps_taken() {
     let (p, m, v) = (up(&x), up(&vec![0.0; n]), up(&vec![0.0; n]));
     // The host's count is 2 (the skipped step included); the device takes 2 - 1 = 1.
     let hp = AdamParams { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, decoupled: false, step: 2 };
-    adam_step(&p, &up(&g), &m, &v, &hp, Some(&guard)).unwrap();
+    adam_step(&p, &up(&g), &m, &v, &hp, UpdateOptions::guarded(&guard)).unwrap();
     let first = AdamParams { step: 1, ..hp }.kernel_params(n);
     let (mut want, mut wm, mut wv) = (x.clone(), vec![0.0; n], vec![0.0; n]);
     reference::adam(&first, &mut want, &g, &mut wm, &mut wv);
@@ -168,9 +170,9 @@ fn after_a_skipped_first_step_sgd_starts_its_momentum_as_a_first_step_does() {
     let hp = SgdParams { lr: 0.1, momentum: 0.9, dampening: 0.5, weight_decay: 0.0, nesterov: false, step: 1 };
     let bad = up(&vec![f32::INFINITY; n]);
     guard.unscale(&bad).unwrap();
-    sgd_step(&p, &bad, Some(&buf), &hp, Some(&guard)).unwrap();
+    sgd_step(&p, &bad, Some(&buf), &hp, UpdateOptions::guarded(&guard)).unwrap();
     guard.update().unwrap();
-    sgd_step(&p, &up(&g), Some(&buf), &SgdParams { step: 2, ..hp }, Some(&guard)).unwrap();
+    sgd_step(&p, &up(&g), Some(&buf), &SgdParams { step: 2, ..hp }, UpdateOptions::guarded(&guard)).unwrap();
     assert_eq!(down(&buf), g, "the buffer starts as the gradient");
     let want: Vec<f32> = x.iter().zip(&g).map(|(x, g)| x - 0.1 * g).collect();
     assert_close(&down(&p), &want, 1e-7, 1e-6, "one first step");

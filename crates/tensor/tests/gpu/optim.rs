@@ -3,7 +3,7 @@
 
 use wgtrain_kernels::reference;
 use wgtrain_tensor::{AdagradParams, AdamParams, RmspropParams, SgdParams};
-use wgtrain_tensor::{DType, Tensor, adagrad_step, adam_step, rmsprop_step, sgd_step};
+use wgtrain_tensor::{DType, Tensor, UpdateOptions, adagrad_step, adam_step, rmsprop_step, sgd_step};
 
 use super::harness::{assert_close, data, dev};
 
@@ -49,7 +49,7 @@ fn sgd_matches_the_twin() {
             let (mut hp_, mut hb) = (p0.clone(), vec![0.0f32; n]);
             three_steps(n, c as u64, |step, g, gh| {
                 let hp = SgdParams { lr: 0.1, momentum, dampening, weight_decay, nesterov, step };
-                sgd_step(&param, g, Some(&buf), &hp, None).unwrap();
+                sgd_step(&param, g, Some(&buf), &hp, UpdateOptions::default()).unwrap();
                 let kp = hp.kernel_params(n);
                 reference::sgd(&kp, &mut hp_, gh, if momentum != 0.0 { Some(&mut hb) } else { None });
                 close(&param, &hp_, format!("sgd {c} n={n} step {step} param"));
@@ -72,7 +72,7 @@ fn adam_and_adamw_match_the_twin() {
             let (mut hp_, mut hm, mut hv) = (p0.clone(), vec![0.0f32; n], vec![0.0f32; n]);
             three_steps(n, 10 + c as u64, |step, g, gh| {
                 let hp = AdamParams { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay, decoupled, step };
-                adam_step(&param, g, &m, &v, &hp, None).unwrap();
+                adam_step(&param, g, &m, &v, &hp, UpdateOptions::default()).unwrap();
                 reference::adam(&hp.kernel_params(n), &mut hp_, gh, &mut hm, &mut hv);
                 let ctx = format!("adam decoupled={decoupled} wd={weight_decay} n={n} step {step}");
                 close(&param, &hp_, format!("{ctx} param"));
@@ -98,7 +98,7 @@ fn rmsprop_matches_the_twin() {
                 let hp = RmspropParams { lr: 1e-2, alpha: 0.99, eps: 1e-8, weight_decay, momentum, centered };
                 let b = (momentum > 0.0).then_some(&buf);
                 let a = centered.then_some(&ga);
-                rmsprop_step(&param, g, &sq, b, a, &hp, None).unwrap();
+                rmsprop_step(&param, g, &sq, b, a, &hp, UpdateOptions::default()).unwrap();
                 let hb_ = (momentum > 0.0).then_some(&mut hb[..]);
                 let hga_ = centered.then_some(&mut hga[..]);
                 reference::rmsprop(&hp.kernel_params(n), &mut hp_, gh, &mut hsq, hb_, hga_);
@@ -125,7 +125,7 @@ fn adagrad_matches_the_twin() {
             let (mut hp_, mut hs) = (p0.clone(), vec![init; n]);
             three_steps(n, 30 + c as u64, |step, g, gh| {
                 let hp = AdagradParams { lr: 0.1, eps: 1e-10, weight_decay };
-                adagrad_step(&param, g, &sum, &hp, None).unwrap();
+                adagrad_step(&param, g, &sum, &hp, UpdateOptions::default()).unwrap();
                 reference::adagrad(&hp.kernel_params(n), &mut hp_, gh, &mut hs);
                 close(&param, &hp_, format!("adagrad config {c} n={n} step {step} param"));
                 close(&sum, &hs, format!("adagrad config {c} n={n} step {step} sum"));
@@ -140,28 +140,31 @@ fn optimizer_steps_reject_mismatched_or_strided_state() {
     let g = Tensor::zeros(dev(), &[2, 3], DType::F32).unwrap();
     let bad = Tensor::zeros(dev(), &[3, 2], DType::F32).unwrap();
     let hp = AdamParams { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, decoupled: true, step: 1 };
-    let e = adam_step(&p, &g, &bad, &g.copy().unwrap(), &hp, None).unwrap_err().to_string();
+    let e = adam_step(&p, &g, &bad, &g.copy().unwrap(), &hp, UpdateOptions::default()).unwrap_err().to_string();
     assert!(e.contains("adam_step") && e.contains("[2, 3]") && e.contains("[3, 2]") && e.contains("m must"), "{e}");
-    let e = adam_step(&p, &bad, &g, &g, &hp, None).unwrap_err().to_string();
+    let e = adam_step(&p, &bad, &g, &g, &hp, UpdateOptions::default()).unwrap_err().to_string();
     assert!(e.contains("adam_step") && e.contains("[2, 3]") && e.contains("[3, 2]") && e.contains("grad"), "{e}");
-    let e = adam_step(&p, &g, &bad.transpose(0, 1).unwrap(), &g.copy().unwrap(), &hp, None).unwrap_err().to_string();
+    let e = adam_step(&p, &g, &bad.transpose(0, 1).unwrap(), &g.copy().unwrap(), &hp, UpdateOptions::default())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("adam_step") && e.contains("contiguous at offset 0"), "{e}");
-    let e =
-        adam_step(&p, &g, &Tensor::zeros(dev(), &[2, 3], DType::U32).unwrap(), &g, &hp, None).unwrap_err().to_string();
+    let e = adam_step(&p, &g, &Tensor::zeros(dev(), &[2, 3], DType::U32).unwrap(), &g, &hp, UpdateOptions::default())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("expected F32, got U32"), "{e}");
-    let e = adam_step(&p, &p, &g, &bad, &hp, None).unwrap_err().to_string();
+    let e = adam_step(&p, &p, &g, &bad, &hp, UpdateOptions::default()).unwrap_err().to_string();
     assert!(e.contains("grad shares the parameter's storage"), "{e}");
 
     let sgd = SgdParams { lr: 0.1, momentum: 0.9, dampening: 0.0, weight_decay: 0.0, nesterov: false, step: 1 };
-    let e = sgd_step(&p, &g, None, &sgd, None).unwrap_err().to_string();
+    let e = sgd_step(&p, &g, None, &sgd, UpdateOptions::default()).unwrap_err().to_string();
     assert!(e.contains("sgd_step") && e.contains("momentum buffer"), "{e}");
-    let e = sgd_step(&p, &g, Some(&bad), &sgd, None).unwrap_err().to_string();
+    let e = sgd_step(&p, &g, Some(&bad), &sgd, UpdateOptions::default()).unwrap_err().to_string();
     assert!(e.contains("sgd_step") && e.contains("[2, 3]") && e.contains("[3, 2]"), "{e}");
     let rms = RmspropParams { lr: 0.1, alpha: 0.99, eps: 1e-8, weight_decay: 0.0, momentum: 0.0, centered: true };
-    let e = rmsprop_step(&p, &g, &bad, None, None, &rms, None).unwrap_err().to_string();
+    let e = rmsprop_step(&p, &g, &bad, None, None, &rms, UpdateOptions::default()).unwrap_err().to_string();
     assert!(e.contains("rmsprop_step") && e.contains("grad_avg is required"), "{e}");
     let sum = Tensor::zeros(dev(), &[6], DType::F32).unwrap();
     let ada = AdagradParams { lr: 0.1, eps: 1e-10, weight_decay: 0.0 };
-    let e = adagrad_step(&p, &g, &sum, &ada, None).unwrap_err().to_string();
+    let e = adagrad_step(&p, &g, &sum, &ada, UpdateOptions::default()).unwrap_err().to_string();
     assert!(e.contains("adagrad_step") && e.contains("[2, 3]") && e.contains("[6]"), "{e}");
 }

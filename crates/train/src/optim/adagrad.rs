@@ -5,7 +5,7 @@ use wgtrain_tensor::{AdagradParams, adagrad_step};
 
 use super::clip::clip;
 use super::slots::Slots;
-use super::{GradClip, Optimizer, OptimizerState, check, updatable};
+use super::{GradClip, Optimizer, OptimizerState, check, updatable, update_in_place};
 use crate::error::Result;
 use crate::param::Param;
 use wgtrain_tensor::LossScale;
@@ -63,7 +63,7 @@ impl Optimizer for Adagrad {
             // each parameter's sums are.
             self.slots.tick(p);
             let s = self.slots.of(p, SLOTS, self.initial)?;
-            adagrad_step(p.var.data(), &g, &s[0], &self.hp, guard)?;
+            update_in_place(p, guard, |param, up| adagrad_step(param, &g, &s[0], &self.hp, up))?;
         }
         Ok(())
     }

@@ -5,7 +5,7 @@ use wgtrain_tensor::{AdamParams, adam_step};
 
 use super::clip::clip;
 use super::slots::Slots;
-use super::{GradClip, Optimizer, OptimizerState, check, updatable};
+use super::{GradClip, Optimizer, OptimizerState, check, updatable, update_in_place};
 use crate::error::Result;
 use crate::param::Param;
 use wgtrain_tensor::LossScale;
@@ -77,7 +77,7 @@ impl Optimizer for Adam {
         for (p, g) in updatable(params) {
             let hp = AdamParams { step: self.slots.tick(p), ..self.hp };
             let s = self.slots.of(p, SLOTS, 0.0)?;
-            adam_step(p.var.data(), &g, &s[0], &s[1], &hp, guard)?;
+            update_in_place(p, guard, |param, up| adam_step(param, &g, &s[0], &s[1], &hp, up))?;
         }
         Ok(())
     }

@@ -51,7 +51,7 @@ pub use schedule::{
 };
 pub use sgd::Sgd;
 
-use wgtrain_tensor::{LossScale, Tensor};
+use wgtrain_tensor::{DType, LossScale, Tensor, UpdateOptions};
 
 use crate::error::{Result, TrainError};
 use crate::param::Param;
@@ -159,6 +159,23 @@ pub trait LrSchedule: Send + Sync {
 /// The params `step` updates: trainable, with a gradient.
 pub(crate) fn updatable(params: &[Param]) -> impl Iterator<Item = (&Param, Tensor)> {
     params.iter().filter(|p| p.var.requires_grad()).filter_map(|p| p.var.grad().map(|g| (p, g)))
+}
+
+/// Updates `p` in place with `update` (a `*_step` of `wgtrain_tensor`), guarded by `guard`.
+/// When the parameter keeps a current f16 copy (its layers compute in f16: see
+/// `wgtrain_autograd`'s `cast_copy`), the same dispatch rewrites the copy, and the parameter is
+/// told so: the next forward pass casts no weight.
+pub(crate) fn update_in_place(
+    p: &Param,
+    guard: Option<&LossScale>,
+    update: impl FnOnce(&Tensor, UpdateOptions) -> wgtrain_tensor::Result<()>,
+) -> Result<()> {
+    let copy = p.var.current_copy(DType::F16);
+    update(p.var.data(), UpdateOptions { guard, f16_copy: copy.as_ref() })?;
+    if copy.is_some() {
+        p.var.copy_rewritten();
+    }
+    Ok(())
 }
 
 /// A boxed optimizer is an optimizer (choose one at run time, then `compile`).

@@ -5,7 +5,7 @@ use wgtrain_tensor::{RmspropParams, rmsprop_step};
 
 use super::clip::clip;
 use super::slots::Slots;
-use super::{GradClip, Optimizer, OptimizerState, check, updatable};
+use super::{GradClip, Optimizer, OptimizerState, check, updatable, update_in_place};
 use crate::error::Result;
 use crate::param::Param;
 use wgtrain_tensor::LossScale;
@@ -74,7 +74,7 @@ impl Optimizer for Rmsprop {
             let s = self.slots.of(p, SLOTS, 0.0)?;
             let buf = (self.hp.momentum > 0.0).then_some(&s[1]);
             let avg = self.hp.centered.then_some(&s[2]);
-            rmsprop_step(p.var.data(), &g, &s[0], buf, avg, &self.hp, guard)?;
+            update_in_place(p, guard, |param, up| rmsprop_step(param, &g, &s[0], buf, avg, &self.hp, up))?;
         }
         Ok(())
     }

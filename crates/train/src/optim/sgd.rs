@@ -5,7 +5,7 @@ use wgtrain_tensor::{SgdParams, sgd_step};
 
 use super::clip::clip;
 use super::slots::Slots;
-use super::{GradClip, Optimizer, OptimizerState, check, updatable};
+use super::{GradClip, Optimizer, OptimizerState, check, updatable, update_in_place};
 use crate::error::Result;
 use crate::param::Param;
 use wgtrain_tensor::LossScale;
@@ -64,12 +64,9 @@ impl Optimizer for Sgd {
         self.step += 1;
         for (p, g) in updatable(params) {
             let hp = SgdParams { step: self.slots.tick(p), ..self.hp };
-            if hp.momentum == 0.0 {
-                sgd_step(p.var.data(), &g, None, &hp, guard)?;
-            } else {
-                let buf = &self.slots.of(p, SLOTS, 0.0)?[0];
-                sgd_step(p.var.data(), &g, Some(buf), &hp, guard)?;
-            }
+            let state = if hp.momentum == 0.0 { None } else { Some(self.slots.of(p, SLOTS, 0.0)?) };
+            let buf = state.as_ref().map(|s| &s[0]);
+            update_in_place(p, guard, |param, up| sgd_step(param, &g, buf, &hp, up))?;
         }
         Ok(())
     }

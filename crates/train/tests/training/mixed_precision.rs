@@ -1,6 +1,7 @@
 //! Mixed precision learns as well as f32: an MLP and a small CNN trained from the same seed
 //! under `float32` and `mixed_float16` reach held-out accuracies within a point, with close
 //! loss curves; the weights stay f32 masters and the summary says what each layer computes in.
+//! A training step casts no weight: the update refreshes the f16 copies layers compute with.
 
 use wgtrain::prelude::*;
 
@@ -112,4 +113,59 @@ fn a_functional_graph_merges_f16_and_f32_branches_and_set_policy_after_compile_w
     model.fit_inputs(&inputs, &t, o).unwrap();
     let after = model.evaluate_inputs(&inputs, &t, 64).unwrap().get("loss").unwrap();
     assert!(after < 0.5 * before, "loss {before} -> {after}");
+}
+
+#[test]
+fn a_mixed_training_step_casts_no_weight_the_update_refreshes_the_f16_copies() {
+    // A device of its own: profiling counts every dispatch on it.
+    let dev = Device::new().unwrap();
+    if !dev.has_f16() {
+        return;
+    }
+    let net = Sequential::new(&dev, &[4])
+        .seed(5)
+        .add(Dense::new(16).relu())
+        .and_then(|s| s.add(Dense::new(16).relu()))
+        .and_then(|s| s.add(Dense::new(3)))
+        .unwrap();
+    let mut model = Model::new(net).with_seed(6);
+    model.set_policy(Policy::mixed_float16()).unwrap();
+    model.compile(Adam::new(0.01), SparseCategoricalCrossEntropy::from_logits(), vec![]).unwrap();
+    let x = Tensor::rand_uniform(&dev, &[32, 4], -1.0, 1.0, 7).unwrap();
+    let y = Tensor::from_slice(&dev, &(0..32u32).map(|i| i % 3).collect::<Vec<_>>(), &[32]).unwrap();
+    model.train_step(&x, &y).unwrap(); // the first forward casts each weight once, and keeps it
+    let params = model.params();
+    assert_eq!(params.len(), 6);
+    let copy = |p: &Param| p.var.current_copy(DType::F16).unwrap_or_else(|| panic!("{}: no current f16 copy", p.name));
+    let first: Vec<Tensor> = params.iter().map(copy).collect();
+    for _ in 0..2 {
+        model.train_step(&x, &y).unwrap();
+    }
+    // Widening f16 to f32 is exact, so equal f32 bits are equal f16 bits.
+    let bits = |t: &Tensor| {
+        t.cast(DType::F32).unwrap().to_vec::<f32>().unwrap().iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+    };
+    for (p, first) in params.iter().zip(&first) {
+        let now = copy(p);
+        assert!(
+            now.shares_storage(first),
+            "{}: the steps cast the weight again instead of refreshing its copy",
+            p.name
+        );
+        let fresh = p.var.data().cast(DType::F16).unwrap();
+        assert_eq!(bits(&now), bits(&fresh), "{}: the copy is the cast of the updated master", p.name);
+    }
+    let casts =
+        |dev: &Device| dev.profile().iter().filter(|k| k.kernel == "cast_f32_f16").map(|k| k.calls).sum::<u64>();
+    dev.set_profiling(true);
+    model.predict(&x, 32).unwrap();
+    assert_eq!(casts(&dev), 1, "a forward pass casts its input batch and no weight");
+    dev.set_profiling(false);
+    // A write by other means (a checkpoint load, an assign) retires the copy: the next cast is fresh.
+    let w = &params[0].var;
+    w.data().assign(&w.data().mul_scalar(0.5).unwrap()).unwrap();
+    assert!(w.current_copy(DType::F16).is_none(), "an assigned master has no current copy");
+    model.train_step(&x, &y).unwrap();
+    assert!(!copy(&params[0]).shares_storage(&first[0]), "the assigned weight was cast afresh");
+    assert!(copy(&params[1]).shares_storage(&first[1]), "the others were not");
 }
