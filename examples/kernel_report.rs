@@ -67,6 +67,7 @@ fn main() -> Result<()> {
     let dev = Device::new()?;
     println!("adapter: {}", dev.adapter());
     println!("strategy: {}, tiles: {:?}", dev.strategy(), dev.gemm_tiles());
+    println!("cooperative matrices: {}", dev.coop());
     warm_up(&dev)?;
     // A software adapter takes about a second per large repetition: fewer of them keep the
     // report under two minutes (the JSON says how many).

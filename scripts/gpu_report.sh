@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The one-shot GPU report: on whatever adapter wgtrain picks (a real GPU when there is one), run
 # the GPU-vs-twin tests, `kernel_report`, `train_report` and 2 epochs of the CIFAR-10 trainer on
-# synthetic data, then print one JSON summary (adapter, driver, strategy, GFLOP/s, images/s,
-# first-call times, epoch times, test counts) and write it to a file. Under 8 minutes on an H100.
+# synthetic data, then print one JSON summary (adapter, driver, strategy, whether f16 matmuls
+# ran on cooperative matrices, GFLOP/s, images/s, first-call times, epoch times, test counts)
+# and write it to a file. Under 8 minutes on an H100.
 #
 #   bash scripts/gpu_report.sh [--strategy gpu|cpu-textures|cpu-windows] [--quick]
 #                              [--bin DIR] [--out DIR]
@@ -13,7 +14,7 @@
 # --quick    fewer repetitions and a smaller trainer run (a software adapter takes minutes).
 # --bin DIR  use binaries made by --package (for a machine without a Rust toolchain: the device
 #   machines have none); otherwise they are built here with cargo, in release.
-# --out DIR  where the logs and `gpu_report.json` go (default runs/gpu_report): six files.
+# --out DIR  where the logs and `gpu_report.json` go (default runs/gpu_report): six files (seven where the f16 matmuls ran on cooperative matrices: their tiled rows too).
 #
 # On the device tool's GPU machine (no cargo there; both machines are x86-64): here, run
 # `bash scripts/gpu_report.sh --package .gpu-bin` and fetch the Vulkan loader into `.gl` as the
@@ -95,6 +96,11 @@ step() {
 start=$SECONDS
 step tests "$BIN_TESTS"
 step kernel_report "$BIN_KERNEL" "${quick_flag[@]}"
+# Where the f16 matmuls ran on cooperative matrices (tensor cores), the same rows on the tiled
+# GEMM, for the comparison.
+if grep -q '^cooperative matrices: on' "$out/kernel_report.log"; then
+    step kernel_report_tiled env WGTRAIN_COOP=0 "$BIN_KERNEL" --quick
+fi
 step train_report "$BIN_TRAIN" "${quick_flag[@]}"
 # The trainer's checkpoints and charts go to a scratch folder: $out holds only the report's
 # few files (the device tool brings back at most 8).
@@ -128,6 +134,7 @@ failed = sum(int(m) for m in re.findall(r"(\d+) failed", tests))
 kernel = log("kernel_report")
 adapter = re.search(r"^(?:test )?adapter: (.*)$", kernel + tests, re.M)
 path = re.search(r"^(?:strategy|gemm path): ([\w-]+)", kernel, re.M)
+coop = re.search(r"^cooperative matrices: (.*)$", kernel, re.M)
 cifar = log("cifar10")
 epochs = [float(s) for s in re.findall(r"^Epoch \d+/\d+ - ([\d.]+)s", cifar, re.M)]
 rate = re.search(r"trained \d+ epochs in [\d.]+s: ([\d.]+) images/s", cifar)
@@ -140,8 +147,10 @@ summary = {
     "driver": parts.group(4) if parts else None,
     "strategy": path.group(1) if path else None,
     "strategy_forced": forced or None,
+    "cooperative_matrices": coop.group(1) if coop else None,
     "tests": {"passed": passed, "failed": failed},
     "kernels": rows(kernel),
+    "kernels_without_cooperative_matrices": rows(log("kernel_report_tiled")),
     "training": rows(log("train_report")),
     "cifar10": {"epoch_seconds": epochs, "images_per_s": float(rate.group(1)) if rate else None},
     "steps": steps,

@@ -1,32 +1,11 @@
 // Batched C = act(A . B + bias) on the GEMM core. Operands are read through row, column and
 // batch strides, so a transposed operand is a stride swap (never materialized) and a broadcast
 // batch is a zero batch stride. Output C is contiguous [batch, m, n]. Grid: (n / BN, m / BM,
-// batch). Parameters match `MatmulParams` in crates/kernels/src/ops/matmul.rs.
+// batch). Parameters: `MatmulParams` (matmul_params.wgsl).
 //
 // The element types are the module's: a `gemm_in_*.wgsl` part declares A (lhs), B (rhs) and
 // the bias with `load_*` functions that return f32, a `gemm_out_*.wgsl` part declares C (out)
 // with `store_out`. Staging, products, sums, bias and activation are f32 in every module.
-
-struct MatmulParams {
-    m: u32,
-    n: u32,
-    k: u32,
-    batch: u32,
-    a_off: u32,
-    a_rs: u32,
-    a_cs: u32,
-    a_bs: u32,
-    b_off: u32,
-    b_rs: u32,
-    b_cs: u32,
-    b_bs: u32,
-    bias_off: u32,
-    has_bias: u32,
-    act: u32,
-    alpha: f32,
-}
-
-@group(0) @binding(0) var<uniform> p: MatmulParams;
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn matmul_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {

@@ -3,14 +3,30 @@
 
 use crate::source as src;
 
-/// The parts of a module on the tiled GEMM core: the op's file (matmul or conv2d) between the
+/// The parts of a module on the tiled GEMM core: the op's files (matmul or conv2d) between the
 /// core and its element parts (`gemm_in_*`, `gemm_out_*`), after `enable f16;` when `f16:`.
 macro_rules! gemm_module {
-    ($op:expr, $input:expr, $output:expr) => {
-        &[src::GEMM_TILED, src::NAN, src::MATH, $op, $input, $output]
+    ($($op:expr),+; $input:expr, $output:expr) => {
+        &[src::GEMM_TILED, src::NAN, src::MATH, $($op,)+ $input, $output]
     };
-    (f16: $op:expr, $input:expr, $output:expr) => {
-        &[src::ENABLE_F16, src::GEMM_TILED, src::NAN, src::MATH, $op, $input, $output]
+    (f16: $($op:expr),+; $input:expr, $output:expr) => {
+        &[src::ENABLE_F16, src::GEMM_TILED, src::NAN, src::MATH, $($op,)+ $input, $output]
+    };
+}
+
+/// The parts of a matmul on cooperative matrices, storing through `$output`.
+macro_rules! coop_module {
+    ($output:expr) => {
+        &[
+            src::ENABLE_F16,
+            src::ENABLE_COOP,
+            src::NAN,
+            src::MATH,
+            src::MATMUL_PARAMS,
+            src::MATMUL_COOP,
+            src::GEMM_IN_F16,
+            $output,
+        ]
     };
 }
 
@@ -43,6 +59,11 @@ pub enum Shader {
     /// [`Shader::Matmul`] on f16 operands, accumulating and storing f32 (a gradient that feeds
     /// an f32 master weight); needs `SHADER_F16`.
     MatmulF16F32,
+    /// Batched f16 matmul on cooperative matrices (tensor cores), f32 sums, storing f16
+    /// (`matmul_coop.wgsl`); needs `SHADER_F16` and `EXPERIMENTAL_COOPERATIVE_MATRIX`.
+    MatmulCoopF16,
+    /// [`Shader::MatmulCoopF16`] storing f32.
+    MatmulCoopF16F32,
     /// CPU-adapter GEMM that reads its operands through uniform windows (`cpu/gemm_uniform.wgsl`).
     GemmUniform,
     /// Packs a GEMM operand into the uniform windows of [`Shader::GemmUniform`] (`cpu/gemm_pack.wgsl`).
@@ -122,6 +143,8 @@ impl Shader {
         Shader::Matmul,
         Shader::MatmulF16,
         Shader::MatmulF16F32,
+        Shader::MatmulCoopF16,
+        Shader::MatmulCoopF16F32,
         Shader::GemmUniform,
         Shader::GemmPack,
         Shader::GemmTexture,
@@ -169,6 +192,8 @@ impl Shader {
             Shader::Matmul => "matmul.wgsl",
             Shader::MatmulF16 => "matmul.wgsl (f16)",
             Shader::MatmulF16F32 => "matmul.wgsl (f16 -> f32)",
+            Shader::MatmulCoopF16 => "matmul_coop.wgsl (f16)",
+            Shader::MatmulCoopF16F32 => "matmul_coop.wgsl (f16 -> f32)",
             Shader::GemmUniform => "cpu/gemm_uniform.wgsl",
             Shader::GemmPack => "cpu/gemm_pack.wgsl",
             Shader::GemmTexture => "cpu/gemm_texture.wgsl",
@@ -216,18 +241,24 @@ impl Shader {
             Shader::Fill => &[src::FILL],
             Shader::Random => &[src::ELEM_F32, src::NAN, src::RANDOM],
             Shader::RandomF16 => &[src::ENABLE_F16, src::ELEM_F16, src::NAN, src::RANDOM],
-            Shader::Matmul => gemm_module!(src::MATMUL, src::GEMM_IN_F32, src::GEMM_OUT_F32),
-            Shader::MatmulF16 => gemm_module!(f16: src::MATMUL, src::GEMM_IN_F16, src::GEMM_OUT_F16),
-            Shader::MatmulF16F32 => gemm_module!(f16: src::MATMUL, src::GEMM_IN_F16, src::GEMM_OUT_F32),
+            Shader::Matmul => gemm_module!(src::MATMUL_PARAMS, src::MATMUL; src::GEMM_IN_F32, src::GEMM_OUT_F32),
+            Shader::MatmulF16 => {
+                gemm_module!(f16: src::MATMUL_PARAMS, src::MATMUL; src::GEMM_IN_F16, src::GEMM_OUT_F16)
+            }
+            Shader::MatmulF16F32 => {
+                gemm_module!(f16: src::MATMUL_PARAMS, src::MATMUL; src::GEMM_IN_F16, src::GEMM_OUT_F32)
+            }
+            Shader::MatmulCoopF16 => coop_module!(src::GEMM_OUT_F16),
+            Shader::MatmulCoopF16F32 => coop_module!(src::GEMM_OUT_F32),
             Shader::GemmUniform => &[src::NAN, src::MATH, src::GEMM_BLOCK, src::GEMM_UNIFORM],
             Shader::GemmTexture => &[src::LINEAR_TEXTURE, src::NAN, src::MATH, src::GEMM_BLOCK, src::GEMM_TEXTURE],
             Shader::GemmSplitSum => &[src::GEMM_SPLIT_SUM],
             Shader::GemmPack => &[src::GEMM_PACK],
             Shader::ConvPack => &[src::LINEAR_TEXTURE, src::CONV_PACK],
             Shader::ConvShift => &[src::LINEAR_TEXTURE, src::CONV_SHIFT],
-            Shader::Conv2d => gemm_module!(src::CONV2D, src::GEMM_IN_F32, src::GEMM_OUT_F32),
-            Shader::Conv2dF16 => gemm_module!(f16: src::CONV2D, src::GEMM_IN_F16, src::GEMM_OUT_F16),
-            Shader::Conv2dF16F32 => gemm_module!(f16: src::CONV2D, src::GEMM_IN_F16, src::GEMM_OUT_F32),
+            Shader::Conv2d => gemm_module!(src::CONV2D; src::GEMM_IN_F32, src::GEMM_OUT_F32),
+            Shader::Conv2dF16 => gemm_module!(f16: src::CONV2D; src::GEMM_IN_F16, src::GEMM_OUT_F16),
+            Shader::Conv2dF16F32 => gemm_module!(f16: src::CONV2D; src::GEMM_IN_F16, src::GEMM_OUT_F32),
             Shader::CastF16 => &[src::ENABLE_F16, src::CAST_F16, src::MAP_COMMON],
             Shader::Index => &[src::INDEX],
             Shader::Fault => &[src::FAULT],
@@ -278,5 +309,11 @@ impl Shader {
     /// Whether the module uses subgroup operations and so needs `SUBGROUP`.
     pub fn needs_subgroups(self) -> bool {
         matches!(self, Shader::ReduceSubgroup)
+    }
+
+    /// Whether the module runs on cooperative matrices (wgpu's
+    /// `EXPERIMENTAL_COOPERATIVE_MATRIX`, with subgroups exactly 32 wide).
+    pub fn needs_coop(self) -> bool {
+        self.parts().contains(&src::ENABLE_COOP)
     }
 }

@@ -49,6 +49,14 @@ pub const GEMM_OUT_F16: &str = include_str!("../shaders/gemm_out_f16.wgsl");
 /// Batched matmul entry points on [`GEMM_TILED`], reading and writing through a `GEMM_IN_*`
 /// and a `GEMM_OUT_*` part.
 pub const MATMUL: &str = include_str!("../shaders/matmul.wgsl");
+/// The parameters of a batched matmul, shared by [`MATMUL`] and [`MATMUL_COOP`].
+pub const MATMUL_PARAMS: &str = include_str!("../shaders/matmul_params.wgsl");
+/// Batched f16 matmul on cooperative matrices (tensor cores), through `GEMM_IN_F16` and a
+/// `GEMM_OUT_*` part.
+pub const MATMUL_COOP: &str = include_str!("../shaders/matmul_coop.wgsl");
+/// `enable wgpu_cooperative_matrix;`, after [`ENABLE_F16`] in every module on cooperative
+/// matrices.
+pub const ENABLE_COOP: &str = include_str!("../shaders/enable_coop.wgsl");
 /// CPU-adapter GEMM over uniform windows, and the pack that fills them.
 pub const GEMM_UNIFORM: &str = include_str!("../shaders/cpu/gemm_uniform.wgsl");
 /// The 8 x 16 register block and its outer product, shared by the CPU-adapter GEMMs.
@@ -122,6 +130,9 @@ pub const FILES: &[(&str, &str)] = &[
     ("fill.wgsl", FILL),
     ("random.wgsl", RANDOM),
     ("matmul.wgsl", MATMUL),
+    ("matmul_params.wgsl", MATMUL_PARAMS),
+    ("matmul_coop.wgsl", MATMUL_COOP),
+    ("enable_coop.wgsl", ENABLE_COOP),
     ("enable_f16.wgsl", ENABLE_F16),
     ("elem_f32.wgsl", ELEM_F32),
     ("elem_f16.wgsl", ELEM_F16),

@@ -128,6 +128,26 @@ mod tests {
         }
     }
 
+    /// No adapter here has cooperative matrices, so the modules on them are also compiled to
+    /// SPIR-V, as wgpu's Vulkan backend compiles them: a construct naga validates but cannot
+    /// emit (a cooperative load from workgroup memory, say) fails here, not on a user's GPU.
+    #[test]
+    fn cooperative_matrix_modules_compile_to_spirv() {
+        let coop: Vec<Shader> = Shader::ALL.iter().copied().filter(|s| s.needs_coop()).collect();
+        assert_eq!(coop.len(), 2, "the f16 -> f16 and f16 -> f32 matmuls");
+        for s in coop {
+            let (module, info) = validate_shader(s).unwrap();
+            let options = naga::back::spv::Options { lang_version: (1, 6), ..Default::default() };
+            let entry = naga::back::spv::PipelineOptions {
+                shader_stage: naga::ShaderStage::Compute,
+                entry_point: crate::ops::matmul::MATMUL_COOP.f16.entry.to_string(),
+            };
+            let words = naga::back::spv::write_vec(&module, &info, &options, Some(&entry))
+                .unwrap_or_else(|e| panic!("{}: {e}", s.name()));
+            assert!(words.len() > 100, "{}: {} SPIR-V words", s.name(), words.len());
+        }
+    }
+
     #[test]
     fn a_broken_shader_is_reported_with_its_name() {
         let e = validate_wgsl("broken.wgsl", "fn f() -> u32 { return 1.0; }").unwrap_err();

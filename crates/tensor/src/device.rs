@@ -9,13 +9,14 @@
 //! only read-backs wait for the GPU.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use wgtrain_kernels::ops::tiles::GemmTiles;
 use wgtrain_kernels::{Access, Launch, PipelineCache};
 
 use crate::adapter::{self, AdapterChoice, AdapterSummary};
 use crate::batch::{Batch, FLUSH_EVERY};
+use crate::coop::{self, CoopStatus};
 use crate::error::{Result, TensorError};
 use crate::fault::{self, FaultRecord, RECORD_BYTES};
 use crate::pipeline_file::{self, PipelineCacheDir, PipelineCacheStatus, PipelineFile};
@@ -50,6 +51,9 @@ pub(crate) struct DeviceInner {
     pipelines: PipelineCache,
     tiles: GemmTiles,
     cpu: bool,
+    /// Whether the f16 matmul runs on cooperative matrices (`coop.rs`): set at creation when
+    /// the device did not ask for them, else by their check when the planner first asks.
+    pub(crate) coop: OnceLock<CoopStatus>,
     /// The strategy in force and the software-adapter wing's state (`strategy.rs`).
     pub(crate) exec: Execution,
     /// The largest storage binding a dispatch may use: the adapter's limit, or less (see
@@ -152,13 +156,26 @@ impl Device {
             | wgpu::Features::SUBGROUP
             | wgpu::Features::TIMESTAMP_QUERY
             | wgpu::Features::PIPELINE_CACHE;
-        let features = adapter.features() & wanted;
+        let coop_request = coop::request(&adapter);
+        let coop_feature = match coop_request {
+            Ok(()) => wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX,
+            Err(_) => wgpu::Features::empty(),
+        };
+        let features = adapter.features() & (wanted | coop_feature);
         let limits = adapter.limits();
+        // SAFETY: wgpu marks cooperative matrices experimental: their implementation may be
+        // wrong on some drivers. They are asked for only where the adapter reports the exact
+        // configuration `matmul_coop.wgsl` uses, and the planner picks that kernel only after
+        // it matched the tiled GEMM on this device (`coop_check.rs`).
+        let experimental = match coop_request {
+            Ok(()) => unsafe { wgpu::ExperimentalFeatures::enabled() },
+            Err(_) => wgpu::ExperimentalFeatures::disabled(),
+        };
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("wgtrain"),
             required_features: features,
             required_limits: limits.clone(),
-            experimental_features: wgpu::ExperimentalFeatures::disabled(),
+            experimental_features: experimental,
             memory_hints: wgpu::MemoryHints::Performance,
             trace: wgpu::Trace::Off,
         }))
@@ -183,8 +200,13 @@ impl Device {
         let strategy = Strategy::choose(&limits, cpu);
         let (driver_cache, pipeline_file, pipeline_cache_status) =
             pipeline_file::open(&device, &info, &options.pipeline_cache);
+        let coop = OnceLock::new();
+        if let Err(status) = coop_request {
+            let _ = coop.set(status);
+        }
         Ok(Device {
             inner: Arc::new(DeviceInner {
+                coop,
                 faults: FaultRecord::new(&device),
                 // wgpu zero-initializes buffers.
                 zero_word: device.create_buffer(&wgpu::BufferDescriptor {
@@ -402,6 +424,10 @@ impl Device {
         }
         if kernel.shader.needs_subgroups() && !self.has_subgroups() {
             return Err(TensorError::Feature { op: kernel.entry, feature: "SUBGROUP" });
+        }
+        if kernel.shader.needs_coop() && !self.inner.features.contains(wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX)
+        {
+            return Err(TensorError::Feature { op: kernel.entry, feature: "EXPERIMENTAL_COOPERATIVE_MATRIX" });
         }
         let pipeline = self.inner.pipelines.builtin(kernel, &launch.constants);
         self.record(&pipeline, kernel.entry, kernel.bindings, &launch.params, launch.workgroups, bindings)

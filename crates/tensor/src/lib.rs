@@ -32,6 +32,8 @@
 
 mod adapter;
 mod batch;
+mod coop;
+mod coop_check;
 mod cpu;
 mod creation;
 mod custom;
@@ -51,6 +53,7 @@ mod strategy;
 mod tensor;
 
 pub use adapter::{AdapterChoice, AdapterSummary};
+pub use coop::CoopStatus;
 pub use custom::{CustomKernel, KernelArg};
 pub use device::{Device, DeviceOptions};
 pub use dtype::{DType, Element};

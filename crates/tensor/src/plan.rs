@@ -10,6 +10,8 @@
 
 use wgtrain_kernels::Launch;
 
+use crate::coop::CoopStatus;
+use crate::coop_check;
 use crate::device::Device;
 use crate::error::{Result, TensorError};
 use crate::strategy::Strategy;
@@ -81,6 +83,9 @@ impl Device {
 /// that cannot serve a call declines and the op tries the next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum GemmForm {
+    /// Cooperative matrices (tensor cores, `matmul_coop.wgsl`): f16 matmuls on a GPU whose
+    /// device verified the kernel (`coop.rs`); f32 calls and convolutions decline.
+    Coop,
     /// The workgroup-tiled core (`matmul.wgsl`) and the implicit-GEMM convolutions: GPUs.
     Tiled,
     /// Operands through read-only textures (`gemm_texture.wgsl`); matmul declines operands it
@@ -92,9 +97,11 @@ pub(crate) enum GemmForm {
 
 impl Device {
     /// The GEMM forms to try, in order. The software adapters' forms are f32 only, so the
-    /// tiled form comes last there: it serves what they decline (f16 operands).
+    /// tiled form comes last there: it serves what they decline (f16 operands). On a GPU the
+    /// cooperative form comes first where the device verified it.
     pub(crate) fn gemm_forms(&self) -> &'static [GemmForm] {
         match self.strategy() {
+            Strategy::Gpu if matches!(self.coop(), CoopStatus::Verified { .. }) => &[GemmForm::Coop, GemmForm::Tiled],
             Strategy::Gpu => &[GemmForm::Tiled],
             Strategy::CpuTextures => &[GemmForm::Textures, GemmForm::Windows, GemmForm::Tiled],
             Strategy::CpuWindows => &[GemmForm::Windows, GemmForm::Tiled],
@@ -112,6 +119,13 @@ impl Device {
         }
         let why = format!("no GEMM form of the {} strategy serves this call", self.strategy());
         Err(TensorError::Argument { op, why })
+    }
+
+    /// Whether the f16 matmul runs on cooperative matrices (tensor cores), and if not, why. On
+    /// an adapter that has them, the first call checks the kernel against the tiled GEMM
+    /// (one small product and a read-back; see `coop.rs`).
+    pub fn coop(&self) -> &CoopStatus {
+        self.inner.coop.get_or_init(|| coop_check::verify(self))
     }
 
     /// The most K-splits of a convolution's weight gradient on the tiled GEMM: a CPU adapter

@@ -12,7 +12,7 @@ use bytemuck::{Pod, Zeroable};
 
 use super::map::UnaryOp;
 use super::tiles::GemmTiles;
-use crate::{GemmKernel, Launch, Shader};
+use crate::{Access, GemmKernel, KernelSpec, Launch, Shader};
 
 /// Parameters of `matmul.wgsl`.
 #[repr(C)]
@@ -77,4 +77,38 @@ pub static MATMUL: GemmKernel =
 pub fn launch(p: &MatmulParams, tiles: GemmTiles, precision: GemmPrecision) -> Launch {
     let grid = [p.n.div_ceil(tiles.bn()).max(1), p.m.div_ceil(tiles.bm()).max(1), p.batch.max(1)];
     Launch::new(MATMUL.of(precision), p, grid).with_constants(tiles.constants())
+}
+
+/// The f16 matmul on cooperative matrices (tensor cores): f16 -> f16 and f16 -> f32. Its
+/// workgroup is one subgroup of 32 invocations computing a 32 x 32 block of C.
+#[derive(Debug)]
+pub struct CoopKernel {
+    /// f16 operands and output.
+    pub f16: KernelSpec,
+    /// f16 operands, f32 output.
+    pub f16_to_f32: KernelSpec,
+}
+
+/// [`CoopKernel`]'s entry point (lhs, rhs, bias, out; as [`MATMUL`]).
+pub static MATMUL_COOP: CoopKernel = {
+    const GEMM: &[Access] = &[Access::Read, Access::Read, Access::Read, Access::ReadWrite];
+    CoopKernel {
+        f16: KernelSpec { shader: Shader::MatmulCoopF16, entry: "matmul_coop", bindings: GEMM },
+        f16_to_f32: KernelSpec { shader: Shader::MatmulCoopF16F32, entry: "matmul_coop", bindings: GEMM },
+    }
+};
+
+/// The side of the block of C one cooperative workgroup computes (`CB` in `matmul_coop.wgsl`).
+pub const COOP_BLOCK: u32 = 32;
+
+/// Launch of [`MATMUL_COOP`] for f16 operands storing `precision`'s output; `None` for f32
+/// operands, which cooperative matrices of f16 cannot take.
+pub fn launch_coop(p: &MatmulParams, precision: GemmPrecision) -> Option<Launch> {
+    let kernel = match precision {
+        GemmPrecision::F32 => return None,
+        GemmPrecision::F16 => &MATMUL_COOP.f16,
+        GemmPrecision::F16ToF32 => &MATMUL_COOP.f16_to_f32,
+    };
+    let grid = [p.n.div_ceil(COOP_BLOCK).max(1), p.m.div_ceil(COOP_BLOCK).max(1), p.batch.max(1)];
+    Some(Launch::new(kernel, p, grid))
 }

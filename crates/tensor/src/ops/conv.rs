@@ -117,7 +117,8 @@ fn run_pass(
         GemmForm::Tiled => tiled.take().map_or(Ok(false), |record| record().map(|()| true)),
         GemmForm::Textures if f32 => cpu::conv_texture(p, pass, operands, bias, out),
         GemmForm::Windows if f32 => cpu::conv_uniform(op, p, pass, operands, bias, out).map(|()| true),
-        GemmForm::Textures | GemmForm::Windows => Ok(false),
+        // Cooperative matrices serve matmul only: the convolutions stay on the tiled GEMM.
+        GemmForm::Coop | GemmForm::Textures | GemmForm::Windows => Ok(false),
     })
 }
 

@@ -4,10 +4,11 @@
 //! materializes the transpose; batch dimensions broadcast (NumPy `matmul` rules) and are
 //! passed as one batch stride when they collapse to one, else copied once.
 //!
-//! Three GEMM forms share this contract and the planner orders them (`plan.rs`): the
-//! workgroup-tiled core (`gemm_tiled.wgsl`) on GPUs; on software adapters whole operands
-//! copied into textures where their strides allow, else packed panels read through uniform
-//! windows (both in the `cpu` wing).
+//! Four GEMM forms share this contract and the planner orders them (`plan.rs`): the
+//! workgroup-tiled core (`gemm_tiled.wgsl`) on GPUs, after cooperative matrices
+//! (`matmul_coop.wgsl`, f16 only) where the device verified them; on software adapters whole
+//! operands copied into textures where their strides allow, else packed panels read through
+//! uniform windows (both in the `cpu` wing).
 
 use wgtrain_kernels::ops::map::{Operand, UnaryOp, collapse};
 use wgtrain_kernels::ops::matmul::{self, GemmPrecision, MatmulParams, fusable_activation};
@@ -133,6 +134,13 @@ impl Tensor {
         let bias_binding = bias.as_ref().unwrap_or(&a).binding();
         let dev = self.device();
         dev.serve_gemm(op, |form| match form {
+            GemmForm::Coop => match matmul::launch_coop(&p, precision) {
+                Some(launch) => {
+                    dev.dispatch(&launch, &[a.binding(), b.binding(), bias_binding, out.binding()])?;
+                    Ok(true)
+                }
+                None => Ok(false),
+            },
             GemmForm::Tiled => {
                 let launch = matmul::launch(&p, dev.gemm_tiles(), precision);
                 dev.dispatch(&launch, &[a.binding(), b.binding(), bias_binding, out.binding()])?;

@@ -2,13 +2,14 @@
 //! output rounded once to f16 (or kept f32). The twin takes the same f16 values, sums in f64
 //! and rounds as the kernel does; the tolerance is f32 summation (`gemm_tol`) plus one f16
 //! ulp of the result (WGSL lets a conversion round either way: relative 2^-10). Runs under
-//! every strategy: the software adapters' GEMMs decline f16, and the tiled form takes it.
+//! every strategy: the software adapters' GEMMs decline f16, and the tiled form takes it; on a
+//! GPU whose device verified cooperative matrices, the GPU strategy's f16 calls run on them.
 
 use half::f16;
 use wgtrain_kernels::ops::map::UnaryOp;
 use wgtrain_kernels::ops::matmul::MatmulParams;
 use wgtrain_kernels::reference;
-use wgtrain_tensor::{DType, Device, MatmulOptions, Tensor, TensorError};
+use wgtrain_tensor::{CoopStatus, DType, Device, MatmulOptions, Tensor, TensorError};
 
 use super::harness::{assert_close, data, gemm_devs, gemm_tol};
 
@@ -150,5 +151,20 @@ fn mixed_or_unsupported_dtypes_are_refused_by_name() {
         assert!(e.to_string().contains("matmul"), "{e}");
         let e = a16.matmul_with(&a16, MatmulOptions { out_dtype: Some(DType::U32), ..Default::default() }).unwrap_err();
         assert!(e.to_string().contains("not U32"), "{e}");
+    }
+}
+
+#[test]
+fn cooperative_matrices_serve_f16_matmuls_only_where_the_device_verified_them() {
+    for (d, strategy) in gemm_devs() {
+        let status = d.coop().clone();
+        eprintln!("cooperative matrices ({strategy:?}): {status}");
+        // A failed check means the kernel is wrong on this adapter: the report must say so.
+        assert!(!matches!(status, CoopStatus::Rejected(_)), "{status}");
+        if d.is_cpu() && std::env::var("WGTRAIN_COOP").is_err() {
+            // lavapipe has no cooperative matrices: the planner never picks the kernel, and the
+            // f16 tests above ran on the tiled GEMM.
+            assert!(matches!(&status, CoopStatus::Unavailable(why) if why.contains("COOPERATIVE")), "{status}");
+        }
     }
 }
