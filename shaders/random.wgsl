@@ -11,7 +11,7 @@ struct RandomParams {
     a: f32,
     b: f32,
     scale: f32,  // dropout: 1 / (1 - p), rounded on the host so the twin uses the same value
-    _pad: u32,
+    first: u32,  // the counter of element 0 (0 for a fill; a shard's offset for dropout)
 }
 
 @group(0) @binding(0) var<uniform> p: RandomParams;
@@ -99,7 +99,7 @@ fn ln_unit(u: f32) -> f32 {
 }
 
 fn sample(i: u32) -> f32 {
-    let w = philox(vec4<u32>(i, 0u, 0u, 0u), p.seed_lo, p.seed_hi);
+    let w = philox(vec4<u32>(p.first + i, 0u, 0u, 0u), p.seed_lo, p.seed_hi);
     if (p.op == 0u) {
         return p.a + (p.b - p.a) * unit(w.x);
     }
@@ -116,14 +116,15 @@ fn random_fill(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     if (i < p.n) { out[i] = sample(i); }
 }
 
-// y = x * mask / (1 - p). Its gradient is the same map applied to dy with the same seed. A NaN
+// y = x * mask / (1 - p), element i drawing counter `first + i`. Its gradient is the same map
+// applied to dy with the same seed and first. A NaN
 // stays NaN where it is dropped too (PyTorch multiplies by the mask: NaN * 0 = NaN).
 @compute @workgroup_size(256)
 fn dropout_apply(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                  @builtin(local_invocation_index) lid: u32) {
     let i = (wid.x + wid.y * nwg.x) * 256u + lid;
     if (i >= p.n) { return; }
-    let w = philox(vec4<u32>(i, 0u, 0u, 0u), p.seed_lo, p.seed_hi);
+    let w = philox(vec4<u32>(p.first + i, 0u, 0u, 0u), p.seed_lo, p.seed_hi);
     let v = f32(x[i]);
     y[i] = elem(keep_nan(select(0.0, v * p.scale, unit(w.x) >= p.a), v));
 }

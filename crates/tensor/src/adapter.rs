@@ -13,6 +13,10 @@ pub enum AdapterChoice {
     Auto,
     /// An adapter whose name or backend contains this text.
     Named(String),
+    /// The adapter of a data-parallel process with this local rank: among the best adapters
+    /// (those `WGTRAIN_ADAPTER` names, when set), in the order wgpu lists them, the one at
+    /// `local rank % how many`, so each process on a machine takes its own GPU.
+    LocalRank(usize),
 }
 
 /// What was chosen, for logs and reports.
@@ -67,7 +71,7 @@ fn matches(info: &wgpu::AdapterInfo, wanted: &str) -> bool {
 pub(crate) fn choose(choice: &AdapterChoice) -> Result<wgpu::Adapter> {
     let wanted = match choice {
         AdapterChoice::Named(s) => s.clone(),
-        AdapterChoice::Auto => std::env::var("WGTRAIN_ADAPTER").unwrap_or_default(),
+        AdapterChoice::Auto | AdapterChoice::LocalRank(_) => std::env::var("WGTRAIN_ADAPTER").unwrap_or_default(),
     };
     let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
         backends: wgpu::Backends::all(),
@@ -77,9 +81,18 @@ pub(crate) fn choose(choice: &AdapterChoice) -> Result<wgpu::Adapter> {
     let seen = adapters.iter().map(|a| summary(&a.get_info()).to_string()).collect::<Vec<_>>().join("; ");
     let mut candidates: Vec<wgpu::Adapter> =
         adapters.into_iter().filter(|a| wanted.is_empty() || matches(&a.get_info(), &wanted)).collect();
+    // Stable: adapters of one kind keep wgpu's order, the same in every process.
     candidates.sort_by_key(|a| rank(&a.get_info()));
+    let best = candidates.first().map(|a| rank(&a.get_info()));
+    let pick = match choice {
+        AdapterChoice::LocalRank(local) => {
+            let peers = candidates.iter().filter(|a| Some(rank(&a.get_info())) == best).count();
+            local % peers.max(1)
+        }
+        _ => 0,
+    };
     candidates
         .into_iter()
-        .next()
+        .nth(pick)
         .ok_or(TensorError::NoAdapter { wanted, seen: if seen.is_empty() { "none".into() } else { seen } })
 }

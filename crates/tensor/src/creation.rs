@@ -148,6 +148,13 @@ impl Tensor {
     /// upstream gradient with the same seed: no mask is stored.
     /// f32 or f16 (the same mask either way).
     pub fn dropout(&self, p: f32, seed: u64) -> Result<Tensor> {
+        self.dropout_at(p, seed, 0)
+    }
+
+    /// [`Tensor::dropout`] as the elements `first..first + len` of a longer stream draw it: a
+    /// data-parallel shard of a batch (rows from sample s, `first` = s x the sample's elements)
+    /// gets exactly the mask those rows get in the whole batch.
+    pub fn dropout_at(&self, p: f32, seed: u64, first: u64) -> Result<Tensor> {
         let f16 = self.expect_float("dropout")?;
         if !(0.0..1.0).contains(&p) {
             return Err(TensorError::Argument { op: "dropout", why: format!("probability {p} is not in [0, 1)") });
@@ -155,7 +162,11 @@ impl Tensor {
         // The kernel indexes from element 0 of its input binding.
         let x = self.dense()?;
         let out = Tensor::empty(self.device(), &self.shape, self.dtype())?;
-        let params = random::RandomParams::dropout(x.len(), seed, p);
+        if first + x.len() as u64 > u32::MAX as u64 {
+            let why = format!("the stream positions {first}..{} pass 2^32", first + x.len() as u64);
+            return Err(TensorError::Argument { op: "dropout", why });
+        }
+        let params = random::RandomParams::dropout(x.len(), seed, p, first as u32);
         self.device().dispatch(&random::launch(random::DROPOUT.of(f16), &params), &[x.binding(), out.binding()])?;
         Ok(out)
     }

@@ -31,6 +31,7 @@
 pub mod callbacks;
 pub mod checkpoint;
 pub mod data;
+pub mod distributed;
 mod error;
 pub mod init;
 pub mod layers;

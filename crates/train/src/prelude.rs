@@ -5,6 +5,7 @@ pub use crate::callbacks::{
     ReduceLrOnPlateau, TensorBoard, TerminateOnNan,
 };
 pub use crate::data::{Cifar10, DataLoader, Dataset, InMemory};
+pub use crate::distributed::Distributed;
 pub use crate::init::Initializer;
 pub use crate::layers::{
     Activation, ActivationLayer, AvgPool2d, BatchNorm, Conv2d, ConvTranspose2d, Dense, DepthwiseConv2d, Dropout,

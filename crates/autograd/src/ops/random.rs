@@ -9,7 +9,13 @@ impl Var {
     /// Inverted dropout with probability `p`; `seed` must differ between steps. d/dx: the same
     /// mask and scale applied to dy.
     pub fn dropout(&self, p: f32, seed: u64) -> Result<Var> {
-        let y = self.data().dropout(p, seed)?;
-        Ok(record("dropout", y, &[self], vec![], move |c| Ok(vec![Some(c.grad.dropout(p, seed)?)])))
+        self.dropout_at(p, seed, 0)
+    }
+
+    /// [`Var::dropout`] drawing the stream from position `first` (a shard of a batch: see
+    /// `Tensor::dropout_at`).
+    pub fn dropout_at(&self, p: f32, seed: u64, first: u64) -> Result<Var> {
+        let y = self.data().dropout_at(p, seed, first)?;
+        Ok(record("dropout", y, &[self], vec![], move |c| Ok(vec![Some(c.grad.dropout_at(p, seed, first)?)])))
     }
 }

@@ -138,7 +138,7 @@ fn fused_cross_entropy_gradients_for_every_reduction_with_weights_and_smoothing(
 fn dropout_gradient_reuses_the_forward_mask() {
     let (n, p, seed) = (257, 0.3, 42);
     // The twin's mask: dropout of ones is 0 or 1 / (1 - p) per element.
-    let mask = reference::dropout(&RandomParams::dropout(n, seed, p), &vec![1.0f32; n]);
+    let mask = reference::dropout(&RandomParams::dropout(n, seed, p, 0), &vec![1.0f32; n]);
     check(
         "dropout",
         &[input(17, &[n], -1.0, 1.0)],

@@ -24,8 +24,9 @@ pub struct RandomParams {
     pub b: f32,
     /// dropout: 1 / (1 - p)
     pub scale: f32,
-    /// Padding to the WGSL struct's size.
-    pub _pad: u32,
+    /// The stream position of element 0: element i draws counter `first + i`, so a slice of
+    /// a larger tensor (a data-parallel shard of a batch) can draw exactly the slice's values.
+    pub first: u32,
 }
 
 /// Distribution codes of `random_fill`: uniform samples.
@@ -42,12 +43,12 @@ impl RandomParams {
     pub fn normal(n: usize, seed: u64, mean: f32, std: f32) -> Self {
         Self::with(n, seed, NORMAL, mean, std, 0.0)
     }
-    /// Dropout with drop probability `p` in [0, 1).
-    pub fn dropout(n: usize, seed: u64, p: f32) -> Self {
-        Self::with(n, seed, 0, p, 0.0, 1.0 / (1.0 - p))
+    /// Dropout with drop probability `p` in [0, 1), element i drawing counter `first + i`.
+    pub fn dropout(n: usize, seed: u64, p: f32, first: u32) -> Self {
+        RandomParams { first, ..Self::with(n, seed, 0, p, 0.0, 1.0 / (1.0 - p)) }
     }
     fn with(n: usize, seed: u64, op: u32, a: f32, b: f32, scale: f32) -> Self {
-        RandomParams { n: n as u32, seed_lo: seed as u32, seed_hi: (seed >> 32) as u32, op, a, b, scale, _pad: 0 }
+        RandomParams { n: n as u32, seed_lo: seed as u32, seed_hi: (seed >> 32) as u32, op, a, b, scale, first: 0 }
     }
 }
 

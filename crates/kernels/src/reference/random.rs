@@ -18,7 +18,7 @@ pub fn philox4x32_10(counter: [u32; 4], key: [u32; 2]) -> [u32; 4] {
 }
 
 fn words(p: &RandomParams, i: usize) -> [u32; 4] {
-    philox4x32_10([i as u32, 0, 0, 0], [p.seed_lo, p.seed_hi])
+    philox4x32_10([p.first.wrapping_add(i as u32), 0, 0, 0], [p.seed_lo, p.seed_hi])
 }
 
 /// Top 24 bits as a uniform in [0, 1): exact in f32.

@@ -48,7 +48,7 @@ fn dropout_matches_the_twin_and_its_gradient_is_the_same_mask() {
         let x = data(n as u64, n, -2.0, 2.0);
         let t = Tensor::from_slice(dev(), &x, &[n]).unwrap();
         let got = t.dropout(p, 99).unwrap().to_vec::<f32>().unwrap();
-        let want = reference::dropout(&RandomParams::dropout(n, 99, p), &x);
+        let want = reference::dropout(&RandomParams::dropout(n, 99, p, 0), &x);
         assert_eq!(got, want, "dropout n={n} p={p}");
         let kept = got.iter().filter(|v| **v != 0.0).count() as f32 / n as f32;
         assert!((kept - (1.0 - p)).abs() < 0.1 + 3.0 / (n as f32).sqrt(), "kept {kept} for p={p}");
@@ -63,6 +63,20 @@ fn dropout_matches_the_twin_and_its_gradient_is_the_same_mask() {
 }
 
 #[test]
+fn a_shard_drawn_from_its_stream_position_gets_the_whole_batchs_mask() {
+    // A data-parallel rank holds rows 3..7 of an [8, 5] batch: from position 3 x 5 its mask is
+    // those rows' mask in the whole batch, and the twin agrees.
+    let x = data(9, 40, -2.0, 2.0);
+    let whole = Tensor::from_slice(dev(), &x, &[8, 5]).unwrap().dropout(0.4, 11).unwrap().to_vec::<f32>().unwrap();
+    let shard = Tensor::from_slice(dev(), &x[15..35], &[4, 5]).unwrap();
+    let got = shard.dropout_at(0.4, 11, 15).unwrap().to_vec::<f32>().unwrap();
+    assert_eq!(got, whole[15..35]);
+    assert_eq!(got, reference::dropout(&RandomParams::dropout(20, 11, 0.4, 15), &x[15..35]));
+    let e = shard.dropout_at(0.4, 11, u32::MAX as u64 - 3).unwrap_err().to_string();
+    assert!(e.contains("dropout") && e.contains("2^32"), "{e}");
+}
+
+#[test]
 fn dropout_keeps_nan_where_it_drops() {
     // PyTorch's dropout is x * mask / (1 - p): NaN * 0 is NaN, so a dropped NaN stays NaN.
     let n = 4099;
@@ -71,7 +85,7 @@ fn dropout_keeps_nan_where_it_drops() {
         x[k] = f32::NAN;
     }
     let got = Tensor::from_slice(dev(), &x, &[n]).unwrap().dropout(0.5, 7).unwrap().to_vec::<f32>().unwrap();
-    let want = reference::dropout(&RandomParams::dropout(n, 7, 0.5), &x);
+    let want = reference::dropout(&RandomParams::dropout(n, 7, 0.5, 0), &x);
     let bits = |v: &[f32]| v.iter().map(|x| if x.is_nan() { u32::MAX } else { x.to_bits() }).collect::<Vec<_>>();
     assert_eq!(bits(&got), bits(&want));
     assert!((0..n).step_by(3).all(|k| got[k].is_nan()), "a dropped NaN became 0");

@@ -31,7 +31,7 @@ fn f16_dropout_drops_what_f32_dropout_drops() {
         let x = rounded(&data(n as u64, n, -3.0, 3.0));
         let t = Tensor::from_slice(dev(), &halves(&x), &[n]).unwrap();
         let got = read(&t.dropout(p, 99).unwrap());
-        let want = rounded(&reference::dropout(&RandomParams::dropout(n, 99, p), &x));
+        let want = rounded(&reference::dropout(&RandomParams::dropout(n, 99, p, 0), &x));
         assert_close(&got, &want, 0.0, 1.0 / 1024.0, &format!("dropout n={n} p={p}"));
         let zeros = |v: &[f32]| v.iter().map(|&e| e == 0.0).collect::<Vec<_>>();
         assert_eq!(zeros(&got), zeros(&want), "the same mask, n={n}");

@@ -48,8 +48,9 @@ impl Callback for BackupAndRestore {
         self.saved = true;
         Ok(())
     }
-    fn on_train_end(&mut self, _: &mut Model, _: &Logs) -> Result<()> {
-        // Interrupted runs never get here; a stopped (early-stopping) run is complete too.
-        if self.saved { remove_checkpoint(&self.dir) } else { Ok(()) }
+    fn on_train_end(&mut self, model: &mut Model, _: &Logs) -> Result<()> {
+        // Interrupted runs never get here; a stopped (early-stopping) run is complete too. In a
+        // distributed run rank 0 saved it (`Model::save`) and removes it.
+        if self.saved && model.is_chief() { remove_checkpoint(&self.dir) } else { Ok(()) }
     }
 }

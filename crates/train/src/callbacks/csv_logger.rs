@@ -14,13 +14,15 @@ pub struct CsvLogger {
     path: PathBuf,
     append: bool,
     header: Option<Vec<String>>,
+    /// Whether this process writes (rank 0 of a distributed run, or a run alone).
+    active: bool,
 }
 
 impl CsvLogger {
     /// Logs to the CSV file at `path` (parent folders are created; an existing file is replaced
     /// unless [`append`](Self::append) is set).
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        CsvLogger { path: path.into(), append: false, header: None }
+        CsvLogger { path: path.into(), append: false, header: None, active: true }
     }
     /// Keep an existing file (resuming) instead of starting a new one.
     pub fn append(mut self, on: bool) -> Self {
@@ -33,8 +35,13 @@ impl CsvLogger {
 }
 
 impl Callback for CsvLogger {
-    fn on_train_begin(&mut self, _: &mut Model) -> Result<()> {
+    fn on_train_begin(&mut self, model: &mut Model) -> Result<()> {
         self.header = None;
+        // In a distributed run only rank 0 writes the log.
+        self.active = model.is_chief();
+        if !self.active {
+            return Ok(());
+        }
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| self.io(e))?;
         }
@@ -47,6 +54,9 @@ impl Callback for CsvLogger {
         Ok(())
     }
     fn on_epoch_end(&mut self, _: &mut Model, epoch: usize, logs: &Logs) -> Result<()> {
+        if !self.active {
+            return Ok(());
+        }
         let mut f = std::fs::OpenOptions::new().append(true).create(true).open(&self.path).map_err(|e| self.io(e))?;
         let names = self.header.get_or_insert_with(|| logs.iter().map(|(k, _)| k.to_string()).collect()).clone();
         if std::fs::metadata(&self.path).map(|m| m.len() == 0).unwrap_or(true) {

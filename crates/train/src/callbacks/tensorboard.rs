@@ -36,8 +36,11 @@ impl TensorBoard {
 
 impl Callback for TensorBoard {
     fn on_train_begin(&mut self, model: &mut Model) -> Result<()> {
-        self.train = Some(EventWriter::new(self.dir.join("train"))?);
-        self.validation = Some(EventWriter::new(self.dir.join("validation"))?);
+        // In a distributed run only rank 0 writes events (the others have no writers).
+        if model.is_chief() {
+            self.train = Some(EventWriter::new(self.dir.join("train"))?);
+            self.validation = Some(EventWriter::new(self.dir.join("validation"))?);
+        }
         // Recording the user already started is left on, and left alone at the end.
         self.recording = self.histogram_freq > 0 && model.grad_norms.is_none();
         if self.recording {

@@ -51,8 +51,12 @@ impl Model {
     }
 
     /// Saves parameters and buffers to a safetensors file, atomically (a synced temporary file
-    /// renamed over the old one).
+    /// renamed over the old one). In a distributed run only rank 0 writes (the replicas are
+    /// identical); on the others it does nothing.
     pub fn save_weights(&self, path: impl AsRef<Path>) -> Result<()> {
+        if !self.is_chief() {
+            return Ok(());
+        }
         let path = path.as_ref();
         let host = codec::to_host(&self.named_tensors(), path)?;
         write_atomic(path, &codec::encode(&host, path)?)
@@ -108,6 +112,10 @@ impl Model {
     /// # Ok(()) }
     /// ```
     pub fn save(&self, dir: impl AsRef<Path>) -> Result<()> {
+        // In a distributed run only rank 0 writes (the replicas are identical).
+        if !self.is_chief() {
+            return Ok(());
+        }
         let dir = dir.as_ref();
         // Everything is read back and encoded before the first byte is written.
         let weights = codec::encode(&codec::to_host(&self.named_tensors(), dir)?, dir)?;

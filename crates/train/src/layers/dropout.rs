@@ -40,7 +40,9 @@ impl Layer for Dropout {
         if !ctx.training || self.rate == 0.0 {
             return Ok(x.clone());
         }
-        Ok(x.dropout(self.rate, ctx.next_seed())?)
+        // In a data-parallel shard, the draws of its rows in the whole batch.
+        let per_sample = (x.len() / x.shape().first().copied().unwrap_or(1).max(1)) as u64;
+        Ok(x.dropout_at(self.rate, ctx.next_seed(), ctx.first_sample() * per_sample)?)
     }
     fn config(&self) -> serde_json::Value {
         json!({ "rate": self.rate })

@@ -40,13 +40,24 @@ pub struct Ctx {
     pub training: bool,
     seed: u64,
     compute: DType,
+    first_sample: u64,
 }
 
 impl Ctx {
     /// A pass in training (`true`) or inference mode, its stochastic layers seeded from `seed`,
     /// computing in f32.
     pub fn new(training: bool, seed: u64) -> Self {
-        Ctx { training, seed, compute: DType::F32 }
+        Ctx { training, seed, compute: DType::F32, first_sample: 0 }
+    }
+    /// This pass's batch as rows `first..` of a larger batch (a data-parallel shard): random
+    /// layers draw for those rows what the whole batch draws for them.
+    pub fn with_first_sample(mut self, first: u64) -> Self {
+        self.first_sample = first;
+        self
+    }
+    /// The row of the whole batch this pass's row 0 is (0 but in a data-parallel shard).
+    pub fn first_sample(&self) -> u64 {
+        self.first_sample
     }
     /// This pass computing in `dtype` (f16 under a mixed-precision policy).
     pub fn with_compute_dtype(mut self, dtype: DType) -> Self {

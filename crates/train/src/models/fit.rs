@@ -114,6 +114,21 @@ impl Source<'_> {
             Source::Loader(l) => l.len(),
         }
     }
+    /// The global batch size.
+    fn batch_size(&self) -> usize {
+        match self {
+            Source::Tensors { batch_size, .. } => *batch_size,
+            Source::Loader(l) => l.batch_size(),
+        }
+    }
+}
+
+/// Which rows of each global batch this process trains on: all of them, or its shard
+/// (`rank` of `size`).
+#[derive(Debug, Clone, Copy)]
+struct Sharding {
+    rank: usize,
+    size: usize,
 }
 
 impl Model {
@@ -284,13 +299,22 @@ impl Model {
         let mut history = History::default();
         let mut last = Logs::new();
         let steps = source.steps();
+        let sharding = self.dist.as_ref().map(|d| Sharding { rank: d.rank(), size: d.size() });
+        if let Some(d) = &self.dist {
+            d.check_batch("fit", source.batch_size())?;
+        }
+        // Only one process of a distributed run prints.
+        let verbose = o.verbose && self.is_chief();
         for epoch in start..o.epochs {
             for cb in &mut callbacks {
                 cb.on_epoch_begin(self, epoch)?;
             }
             let t0 = Instant::now();
-            let bar = progress(o.verbose, steps, epoch, o.epochs);
-            let mut batches = self.epoch_batches(&source, epoch)?;
+            let bar = progress(verbose, steps, epoch, o.epochs);
+            // A distributed run gathers only its shard, unless the whole batch is augmented
+            // first (its draws go by the sample's place in the batch).
+            let gather_shard = sharding.filter(|_| o.augment.is_none());
+            let mut batches = self.epoch_batches(&source, epoch, gather_shard)?;
             let mut loss_sum = Tensor::zeros(self.device(), &[], DType::F32)?;
             let mut seen = 0usize;
             self.compiled("fit")?.metrics.iter_mut().for_each(|m| m.reset());
@@ -300,18 +324,33 @@ impl Model {
                     cb.on_train_batch_begin(self, b)?;
                 }
                 let Some(batch) = batches.next() else { break };
-                let (mut xb, yb) = batch?;
+                let DeviceBatch { x: mut xb, y: yb, first, global } = batch?;
                 if let Some(a) = &o.augment {
                     // A fresh draw per step, repeatable from the model's seed.
                     let seed = (self.seed ^ self.global_step.wrapping_mul(0x9e37_79b9)) as u32;
                     xb[0] = xb[0].augment_images(&AugmentOptions { seed, ..a.clone() })?;
                 }
-                let count = yb.shape()[0];
-                let (loss, pred) = self.train_step_inputs(&xb, &yb)?;
-                loss_sum = loss_sum.add(&loss.mul_scalar(count as f32)?)?;
-                seen += count;
-                for m in &mut self.compiled("fit")?.metrics {
-                    m.update(&pred, &yb)?;
+                // A batch too small to give every process a sample (a last batch) is skipped
+                // alike by every process.
+                if sharding.is_none_or(|s| global >= s.size) {
+                    let (xb, yb, first) = match sharding {
+                        Some(s) if yb.shape()[0] == global => {
+                            let r = crate::distributed::shard(global, s.rank, s.size);
+                            let xs = xb.iter().map(|t| batches::rows(t, r.start, r.end)).collect::<Result<Vec<_>>>()?;
+                            (xs, batches::rows(&yb, r.start, r.end)?, r.start)
+                        }
+                        _ => (xb, yb, first),
+                    };
+                    let count = yb.shape()[0];
+                    self.shard = sharding.map(|_| (first as u64, count as f32 / global as f32));
+                    let step = self.train_step_inputs(&xb, &yb);
+                    self.shard = None;
+                    let (loss, pred) = step?;
+                    loss_sum = loss_sum.add(&loss.mul_scalar(count as f32)?)?;
+                    seen += count;
+                    for m in &mut self.compiled("fit")?.metrics {
+                        m.update(&pred, &yb)?;
+                    }
                 }
                 if (b + 1) % o.log_every == 0 || b + 1 == steps {
                     batch_logs = self.read_logs(&loss_sum, seen)?;
@@ -383,11 +422,12 @@ impl Model {
         result
     }
 
-    /// The batches of `epoch` on the device.
+    /// The batches of `epoch` on the device: whole, or only the rows of `shard`'s process.
     fn epoch_batches<'s>(
         &self,
         source: &'s Source<'_>,
         epoch: usize,
+        shard: Option<Sharding>,
     ) -> Result<Box<dyn Iterator<Item = Result<DeviceBatch>> + 's>> {
         let dev = self.device().clone();
         Ok(match source {
@@ -404,8 +444,11 @@ impl Model {
                 };
                 let bs = *batch_size;
                 Box::new((0..n.div_ceil(bs)).map(move |b| {
-                    let (s, e) = (b * bs, ((b + 1) * bs).min(n));
-                    Ok(match &order {
+                    let (s0, e0) = (b * bs, ((b + 1) * bs).min(n));
+                    let global = e0 - s0;
+                    let rows = shard.map_or(0..global, |d| crate::distributed::shard(global, d.rank, d.size));
+                    let (s, e) = (s0 + rows.start, s0 + rows.end);
+                    let (x, y) = match &order {
                         Some((order, on_device, x_tables, y_table)) => {
                             let ids = &order[s..e];
                             let device_ids = on_device.slice(0, s, e, 1)?;
@@ -416,12 +459,15 @@ impl Model {
                             let xb = x.iter().map(|t| batches::rows(t, s, e)).collect::<Result<Vec<_>>>()?;
                             (xb, batches::rows(y, s, e)?)
                         }
-                    })
+                    };
+                    Ok(DeviceBatch { x, y, first: rows.start, global })
                 }))
             }
+            // The loader assembles whole batches; `fit` cuts the shard.
             Source::Loader(l) => Box::new(l.iter(epoch).map(move |b| {
                 let (x, y) = b?.to_device(&dev)?;
-                Ok((vec![x], y))
+                let global = y.shape()[0];
+                Ok(DeviceBatch { x: vec![x], y, first: 0, global })
             })),
         })
     }
@@ -434,12 +480,25 @@ impl Model {
         order
     }
 
-    /// One read-back: the mean loss so far and every metric's result.
+    /// One read-back: the mean loss so far and every metric's result. In a distributed run,
+    /// of every process's samples: the loss sums and counts are summed over processes, and
+    /// each metric is the mean of the processes' results weighted by their samples (exact for
+    /// the metrics that are means over samples, as accuracy and the errors are).
     fn read_logs(&mut self, loss_sum: &Tensor, seen: usize) -> Result<Logs> {
-        let mut logs = Logs::new();
-        logs.set("loss", loss_sum.item::<f32>()? / seen.max(1) as f32);
+        let mut sums = vec![loss_sum.item::<f32>()? as f64, seen as f64];
+        let mut names = Vec::new();
         for m in &self.compiled("fit")?.metrics {
-            logs.set(m.name(), m.result()?);
+            names.push(m.name().to_string());
+            sums.push(m.result()? as f64 * seen as f64);
+        }
+        if let Some(d) = &self.dist {
+            d.collective().sum_f64(&mut sums);
+        }
+        let total = sums[1].max(1.0);
+        let mut logs = Logs::new();
+        logs.set("loss", (sums[0] / total) as f32);
+        for (name, sum) in names.into_iter().zip(&sums[2..]) {
+            logs.set(name, (sum / total) as f32);
         }
         Ok(logs)
     }
@@ -454,8 +513,14 @@ fn non_finite_tag(e: &TrainError) -> Option<u32> {
     }
 }
 
-/// A batch on the device: one tensor per input, and the targets.
-type DeviceBatch = (Vec<Tensor>, Tensor);
+/// A batch on the device: one tensor per input and the targets, rows `first..` of a global
+/// batch of `global` samples (all of it, unless a distributed run gathered its shard).
+struct DeviceBatch {
+    x: Vec<Tensor>,
+    y: Tensor,
+    first: usize,
+    global: usize,
+}
 
 fn progress(verbose: bool, steps: usize, epoch: usize, epochs: usize) -> ProgressBar {
     if !verbose {

@@ -4,6 +4,7 @@ use wgtrain_autograd::{Var, no_grad};
 use wgtrain_tensor::{DType, Device, LossScale, Tensor};
 
 use super::{Network, summary};
+use crate::distributed::{CommStats, Distributed};
 use crate::error::{Result, TrainError};
 use crate::layers::Ctx;
 use crate::logs::Logs;
@@ -55,6 +56,13 @@ pub struct Model {
     pub(crate) restored_callbacks: Option<std::collections::BTreeMap<usize, crate::checkpoint::SavedCallback>>,
     /// The dtypes layers compute in and keep variables in (`set_policy`).
     pub(crate) policy: Policy,
+    /// The processes training this model together (`distribute`), if any.
+    pub(crate) dist: Option<Distributed>,
+    /// Set by `fit` for the step it runs: the row of the global batch the step's shard
+    /// starts at, and the shard's share of the global batch (its gradient's weight).
+    pub(crate) shard: Option<(u64, f32)>,
+    /// Where the gradient all-reduces spent their time since the last `take_comm_stats`.
+    pub(crate) comm: CommStats,
 }
 
 impl Model {
@@ -74,7 +82,36 @@ impl Model {
             callback_states: Vec::new(),
             restored_callbacks: None,
             policy: Policy::float32(),
+            dist: None,
+            shard: None,
+            comm: CommStats::default(),
         }
+    }
+    /// Trains data-parallel with the processes of `dist` (see [`crate::distributed`]): checks
+    /// that every process built the same model (the error names the first difference), then
+    /// gives every process rank 0's weights, buffers, optimizer state, seed and counters. From
+    /// then on `fit` and `fit_loader` shard each global batch among the processes and sum the
+    /// gradients, `train_step` sums them too, and only rank 0 prints and writes files. Call it
+    /// on every process, after `compile` (and `set_policy`).
+    pub fn distribute(&mut self, dist: &Distributed) -> Result<()> {
+        self.compiled("distribute")?;
+        crate::distributed::agree(dist.collective(), self)?;
+        crate::distributed::broadcast_state(dist.collective(), self)?;
+        self.dist = Some(dist.clone());
+        Ok(())
+    }
+    /// The processes this model trains with, if `distribute` was called.
+    pub fn distribution(&self) -> Option<&Distributed> {
+        self.dist.as_ref()
+    }
+    /// Whether this process prints, logs and writes files: rank 0, or a model trained alone.
+    pub fn is_chief(&self) -> bool {
+        self.dist.as_ref().is_none_or(Distributed::is_chief)
+    }
+    /// Where the gradient all-reduces spent their time since the last call (zero when not
+    /// distributed), and resets it.
+    pub fn take_comm_stats(&mut self) -> CommStats {
+        std::mem::take(&mut self.comm)
     }
     /// Sets the mixed-precision policy (Keras' `mixed_precision.set_global_policy`, per model):
     /// under [`Policy::mixed_float16`] layers with weights compute in f16 while the weights stay
@@ -202,7 +239,8 @@ impl Model {
     /// `forward` for a network with several inputs (in declaration order).
     pub fn forward_inputs(&mut self, xs: &[Var], training: bool) -> Result<Var> {
         let mut ctx = Ctx::new(training, self.seed ^ self.global_step.wrapping_mul(0x2545_f491_4f6c_dd1d))
-            .with_compute_dtype(self.policy.compute_dtype());
+            .with_compute_dtype(self.policy.compute_dtype())
+            .with_first_sample(self.shard.map_or(0, |s| s.0));
         let out = self.net.forward_inputs(xs, &mut ctx)?;
         // The loss, the metrics and `predict` see f32 whatever the layers computed in.
         if out.dtype() == DType::F16 { Ok(out.cast(DType::F32)?) } else { Ok(out) }
@@ -227,6 +265,11 @@ impl Model {
             None => loss.backward()?,
         }
         let params = self.net.params();
+        if let Some(dist) = &self.dist {
+            // The gradient of the global batch: every shard's, weighted by its share.
+            let weight = self.shard.map_or(1.0 / dist.size() as f32, |s| s.1);
+            self.comm += dist.all_reduce_grads_weighted(&params, weight)?;
+        }
         if self.grad_norms.is_some() {
             // Norms are of the true gradients.
             self.compiled("train_step")?.optimizer.unscale_grads(&params)?;
