@@ -123,6 +123,11 @@ pub struct Args {
     /// dynamic loss scale. Needs an adapter with SHADER_F16.
     #[arg(long)]
     mixed_precision: bool,
+    /// Data-parallel training, one process per GPU, under `mpirun -np N` (see
+    /// scripts/cifar10_distributed.sh): --batch-size is the global batch, divided among the
+    /// processes. Needs the trainer built with `--features distributed`.
+    #[arg(long)]
+    distributed: bool,
 }
 
 // Flag checks: each returns the message clap prints after "invalid value 'V' for '--flag'".
@@ -241,28 +246,73 @@ fn main() {
     }
 }
 
-/// Trains and reports as `main` does; errors instead of exiting (the tests call it).
+/// The processes of a `--distributed` run (MPI), or `None` for a run alone.
+#[cfg(feature = "distributed")]
+fn processes(a: &Args) -> Result<Option<Distributed>> {
+    a.distributed.then(Distributed::init).transpose()
+}
+
+/// Without the feature, `--distributed` says how to get it.
+#[cfg(not(feature = "distributed"))]
+fn processes(a: &Args) -> Result<Option<Distributed>> {
+    if a.distributed {
+        let why = "this trainer was built without MPI: build it with `--features distributed` \
+                   (scripts/cifar10_distributed.sh does)";
+        return Err(TrainError::config("--distributed", why));
+    }
+    Ok(None)
+}
+
+/// Trains and reports as `main` does; errors instead of exiting (the tests call it). A process
+/// of a distributed run that fails ends the others (MPI's abort), which would otherwise wait
+/// for it.
 pub fn run(a: Args) -> Result<()> {
+    let dist = processes(&a)?;
+    let result = train_and_report(a, dist.as_ref());
+    if let (Err(e), Some(d)) = (&result, &dist)
+        && d.size() > 1
+    {
+        eprintln!("error on process {} of {}: {e}", d.rank(), d.size());
+        d.abort(1);
+    }
+    result
+}
+
+fn train_and_report(a: Args, dist: Option<&Distributed>) -> Result<()> {
+    let chief = dist.is_none_or(Distributed::is_chief);
     // The data first: a missing data set or a failed download is reported before the (slow on a
     // software adapter) device start.
     let (mut train, test, synthetic) = data(&a)?;
     if let Some(n) = a.limit {
         train = train.truncated(n);
     }
-    let dev = match &a.adapter {
-        Some(name) => Device::with_adapter(AdapterChoice::Named(name.clone()))?,
-        None => Device::new()?,
+    let dev = match (&a.adapter, dist) {
+        (Some(name), _) => Device::with_adapter(AdapterChoice::Named(name.clone()))?,
+        (None, Some(d)) => d.device()?,
+        (None, None) => Device::new()?,
     };
-    println!("adapter: {}, strategy: {}", dev.adapter(), dev.strategy());
+    match dist {
+        Some(d) => println!(
+            "process {} of {} ({}), adapter: {}, strategy: {}",
+            d.rank(),
+            d.size(),
+            d.transport(),
+            dev.adapter(),
+            dev.strategy()
+        ),
+        None => println!("adapter: {}, strategy: {}", dev.adapter(), dev.strategy()),
+    }
     // At least 10 images (checked with the flags): a tenth, at least 1, is held out.
     let val = train.split_off(train.len() - (train.len() / 10).max(1));
-    println!(
-        "data: {} training, {} validation, {} test images{}",
-        train.len(),
-        val.len(),
-        test.len(),
-        if synthetic { " (SYNTHETIC: labels follow the colour and a stripe, not CIFAR-10 classes)" } else { "" }
-    );
+    if chief {
+        println!(
+            "data: {} training, {} validation, {} test images{}",
+            train.len(),
+            val.len(),
+            test.len(),
+            if synthetic { " (SYNTHETIC: labels follow the colour and a stripe, not CIFAR-10 classes)" } else { "" }
+        );
+    }
     let mut model = match a.model {
         Arch::Cnn => zoo::cifar10_cnn(&dev, a.seed)?,
         Arch::Resnet => zoo::cifar10_resnet(&dev, a.seed)?,
@@ -271,12 +321,18 @@ pub fn run(a: Args) -> Result<()> {
     if a.mixed_precision {
         model.set_policy(Policy::mixed_float16())?;
     }
-    println!("{}", model.summary());
+    if chief {
+        println!("{}", model.summary());
+    }
     model.compile(
         optimizer(&a),
         SparseCategoricalCrossEntropy::from_logits(),
         vec![Box::new(SparseCategoricalAccuracy::new())],
     )?;
+    if let Some(d) = dist {
+        // Every process checks it built rank 0's model and takes rank 0's weights.
+        model.distribute(d)?;
+    }
 
     // batch_size >= 1 (checked with the flags); saturating: a huge --epochs must not overflow.
     let steps = train.len().div_ceil(a.batch_size).saturating_mul(a.epochs) as u64;
@@ -339,12 +395,29 @@ pub fn run(a: Args) -> Result<()> {
         ));
     }
     let secs = t0.elapsed().as_secs_f64();
+    // Every process went through every global batch (its shard of each): these are the run's
+    // images, whatever the number of processes.
     let images = train_n * history.epochs.len();
+    if !chief {
+        return Ok(());
+    }
+    let processes = dist.map_or(String::new(), |d| format!(" on {} processes", d.size()));
     println!(
-        "trained {} epochs in {secs:.1}s: {:.1} images/s (with validation)",
+        "trained {} epochs in {secs:.1}s{processes}: {:.1} images/s (with validation)",
         history.epochs.len(),
         images as f64 / secs
     );
+    if let Some(c) = dist.map(|_| model.take_comm_stats()) {
+        let steps = train_n.div_ceil(a.batch_size).saturating_mul(history.epochs.len()).max(1) as f64;
+        println!(
+            "per step: compute to the end of backward {:.2} ms; communication: read-back {:.2} ms, all-reduce {:.2} ms, write-back {:.2} ms, {:.2} MiB summed",
+            c.backward_wait.as_secs_f64() * 1e3 / steps,
+            c.read_back.as_secs_f64() * 1e3 / steps,
+            c.all_reduce.as_secs_f64() * 1e3 / steps,
+            c.write_back.as_secs_f64() * 1e3 / steps,
+            c.bytes as f64 / steps / (1 << 20) as f64
+        );
+    }
     if a.plot {
         let png = a.out.join("curves.png");
         // A chart is a convenience: failing to draw it must not lose the test-set report.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's test command: runs every test of the workspace on a Vulkan adapter (installing
-# lavapipe first when there is no Vulkan driver).
+# lavapipe first when there is no Vulkan driver, and Open MPI for the distributed tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/vulkan.sh
@@ -15,6 +15,10 @@ for path in gpu cpu-windows; do
     echo "== GPU-vs-twin suite, WGTRAIN_STRATEGY=$path"
     WGTRAIN_STRATEGY=$path cargo test -q -p wgtrain-tensor --test gpu "$@"
 done
+# Data parallelism on MPI (feature `distributed`): mpirun -np 2 on the one adapter, against
+# one process, and the bad setups (about 3 minutes, most of it building the feature).
+source scripts/mpi.sh
+cargo test -p wgtrain --features distributed --test distributed "$@"
 # The API docs build without a broken link.
 RUSTDOCFLAGS="-D warnings" cargo doc -q --workspace --no-deps
 # Benchmarks and the report examples are compiled, not run (they take minutes on a software

@@ -262,7 +262,7 @@ fn worker(out: &Path) {
             "loss": h.get("loss"),
             "accuracy": h.get("accuracy"),
             "transport": dist.transport(),
-            "comm": { "read_back_s": stats.read_back.as_secs_f64(), "all_reduce_s": stats.all_reduce.as_secs_f64(),
+            "comm": { "backward_wait_s": stats.backward_wait.as_secs_f64(), "read_back_s": stats.read_back.as_secs_f64(), "all_reduce_s": stats.all_reduce.as_secs_f64(),
                       "write_back_s": stats.write_back.as_secs_f64(), "bytes": stats.bytes, "buckets": stats.buckets },
         })),
     }

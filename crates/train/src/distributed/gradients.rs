@@ -20,7 +20,10 @@ pub const BUCKET_BYTES: usize = 4 << 20;
 /// Where one all-reduce spent its time, and what it moved.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct CommStats {
-    /// Reading the gradients back to the host (this waits for backward to finish).
+    /// Waiting for the device to finish backward (compute, not communication: measured apart
+    /// so that `read_back` is the copy alone).
+    pub backward_wait: Duration,
+    /// Reading the gradients back to the host.
     pub read_back: Duration,
     /// The sum over ranks.
     pub all_reduce: Duration,
@@ -34,6 +37,7 @@ pub struct CommStats {
 
 impl std::ops::AddAssign for CommStats {
     fn add_assign(&mut self, o: CommStats) {
+        self.backward_wait += o.backward_wait;
         self.read_back += o.read_back;
         self.all_reduce += o.all_reduce;
         self.write_back += o.write_back;
@@ -48,6 +52,11 @@ impl std::ops::AddAssign for CommStats {
 pub(crate) fn all_reduce(comm: &dyn Collective, params: &[Param], weight: f32) -> Result<CommStats> {
     let trainable: Vec<&Param> = params.iter().filter(|p| p.var.requires_grad()).collect();
     let mut stats = CommStats::default();
+    if let Some(p) = trainable.first() {
+        let t0 = Instant::now();
+        p.var.device().synchronize()?;
+        stats.backward_wait = t0.elapsed();
+    }
     for bucket in buckets(&trainable) {
         stats += all_reduce_bucket(comm, bucket, weight)?;
     }
@@ -107,6 +116,7 @@ fn all_reduce_bucket(comm: &dyn Collective, bucket: Vec<&Param>, weight: f32) ->
         write_back: t3 - t2,
         bytes: host.len() as u64 * 4,
         buckets: 1,
+        ..CommStats::default()
     })
 }
 

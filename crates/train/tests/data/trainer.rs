@@ -91,6 +91,13 @@ fn help_lists_the_mirror_flag_and_its_variable() {
     }
 }
 
+#[cfg(not(feature = "distributed"))]
+#[test]
+fn distributed_without_the_feature_says_how_to_build_it() {
+    let e = trainer_bin::run(args(&["--distributed", "--synthetic", "20", "--quiet"])).unwrap_err().to_string();
+    assert!(e.contains("--distributed") && e.contains("--features distributed"), "{e}");
+}
+
 #[test]
 fn the_trainer_trains_in_mixed_precision() {
     let out = scratch("trainer-mixed");
