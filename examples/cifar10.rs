@@ -281,8 +281,22 @@ pub fn run(a: Args) -> Result<()> {
 fn train_and_report(a: Args, dist: Option<&Distributed>) -> Result<()> {
     let chief = dist.is_none_or(Distributed::is_chief);
     // The data first: a missing data set or a failed download is reported before the (slow on a
-    // software adapter) device start.
-    let (mut train, test, synthetic) = data(&a)?;
+    // software adapter) device start. In a distributed run rank 0 fetches it first and the
+    // others then read what it wrote (they would race on one download otherwise).
+    let (mut train, test, synthetic) = match dist {
+        Some(d) if d.size() > 1 => {
+            let barrier = || d.collective().min_u64(0);
+            if d.is_chief() {
+                let got = data(&a);
+                barrier();
+                got
+            } else {
+                barrier();
+                data(&a)
+            }
+        }
+        _ => data(&a),
+    }?;
     if let Some(n) = a.limit {
         train = train.truncated(n);
     }

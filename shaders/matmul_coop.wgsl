@@ -12,7 +12,7 @@
 // the f32 epilogue (bias, activation), which stores only the elements inside C.
 //
 // The simplest form that uses the hardware: one subgroup per workgroup, no double buffering.
-// It is checked against the tiled GEMM when a device opens (see coop.rs in wgtrain-tensor);
+// A device checks it against the tiled GEMM at its first f16 matmul (coop.rs in wgtrain-tensor);
 // tuning it waits for a GPU that has it. Grid: (n / 32, m / 32, batch).
 
 const CT: u32 = 16u;   // a cooperative tile's side

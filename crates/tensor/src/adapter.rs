@@ -83,16 +83,16 @@ pub(crate) fn choose(choice: &AdapterChoice) -> Result<wgpu::Adapter> {
         adapters.into_iter().filter(|a| wanted.is_empty() || matches(&a.get_info(), &wanted)).collect();
     // Stable: adapters of one kind keep wgpu's order, the same in every process.
     candidates.sort_by_key(|a| rank(&a.get_info()));
-    let best = candidates.first().map(|a| rank(&a.get_info()));
-    let pick = match choice {
-        AdapterChoice::LocalRank(local) => {
-            let peers = candidates.iter().filter(|a| Some(rank(&a.get_info())) == best).count();
-            local % peers.max(1)
-        }
-        _ => 0,
-    };
+    // A data-parallel process takes its local rank's among its peers: the best kind on the
+    // best one's own backend (a GPU that Vulkan and DX12 both list is one GPU, not two).
+    if let AdapterChoice::LocalRank(local) = choice {
+        let best = candidates.first().map(|a| (rank(&a.get_info()), a.get_info().backend));
+        candidates.retain(|a| Some((rank(&a.get_info()), a.get_info().backend)) == best);
+        let n = candidates.len().max(1);
+        candidates.rotate_left(local % n);
+    }
     candidates
         .into_iter()
-        .nth(pick)
+        .next()
         .ok_or(TensorError::NoAdapter { wanted, seen: if seen.is_empty() { "none".into() } else { seen } })
 }

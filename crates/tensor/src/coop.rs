@@ -12,7 +12,7 @@
 //! both output precisions. Only a device whose check passed is [`CoopStatus::Verified`]; the
 //! planner then tries the cooperative form first for f16 matmuls (convolutions stay on the
 //! tiled GEMM). A failed check leaves the tiled GEMM serving everything and says why. The
-//! check (`coop_check.rs`) runs when the planner first considers the form, so a device that
+//! check (`coop_check.rs`) runs at the first f16 matmul (or `Device::coop`), so a device that
 //! never multiplies f16 matrices never pays for it.
 
 /// Whether the f16 matmul runs on cooperative matrices, and if not, why.
@@ -22,7 +22,7 @@ pub enum CoopStatus {
     Unavailable(String),
     /// `WGTRAIN_COOP=0` declined it.
     Declined,
-    /// Checked against the tiled GEMM when the device opened (the largest difference seen):
+    /// Checked against the tiled GEMM at the first f16 matmul (the largest difference seen):
     /// the planner picks it for f16 matmuls.
     Verified {
         /// The largest absolute difference from the tiled GEMM's f32 output.

@@ -101,7 +101,7 @@ impl Device {
     /// cooperative form comes first where the device verified it.
     pub(crate) fn gemm_forms(&self) -> &'static [GemmForm] {
         match self.strategy() {
-            Strategy::Gpu if matches!(self.coop(), CoopStatus::Verified { .. }) => &[GemmForm::Coop, GemmForm::Tiled],
+            Strategy::Gpu if self.coop_requested() => &[GemmForm::Coop, GemmForm::Tiled],
             Strategy::Gpu => &[GemmForm::Tiled],
             Strategy::CpuTextures => &[GemmForm::Textures, GemmForm::Windows, GemmForm::Tiled],
             Strategy::CpuWindows => &[GemmForm::Windows, GemmForm::Tiled],
@@ -123,9 +123,14 @@ impl Device {
 
     /// Whether the f16 matmul runs on cooperative matrices (tensor cores), and if not, why. On
     /// an adapter that has them, the first call checks the kernel against the tiled GEMM
-    /// (one small product and a read-back; see `coop.rs`).
+    /// (two small products and a read-back; see `coop.rs`): the first f16 matmul makes it.
     pub fn coop(&self) -> &CoopStatus {
         self.inner.coop.get_or_init(|| coop_check::verify(self))
+    }
+
+    /// Whether this device asked for cooperative matrices (checked or not yet).
+    pub(crate) fn coop_requested(&self) -> bool {
+        self.inner.coop.get().is_none_or(|s| matches!(s, CoopStatus::Verified { .. }))
     }
 
     /// The most K-splits of a convolution's weight gradient on the tiled GEMM: a CPU adapter

@@ -11,8 +11,13 @@
 //!   do), which is another computation than one process's, so its loss and accuracy are
 //!   compared instead; (c) a distributed run interrupted after two epochs and resumed from its
 //!   backup ends with the uninterrupted run's weights, bit for bit.
+//!   Both ranks log the same (global) loss and accuracy, and only rank 0 writes the CSV log.
+//! - `fit_loader`, a custom loop with a `DistributedOptimizer`, and mixed precision (the loss
+//!   scale's skip decided alike on both ranks) keep the replicas identical and learn as one
+//!   process does; the distributed CIFAR-10 trainer runs.
 //! - Bad setups fail on every rank, never hang: ranks that built different models, a global
-//!   batch that does not divide, and a rank that dies mid-run (mpirun ends the others).
+//!   batch that does not divide, a rank that dies mid-run (mpirun ends the others), and a rank
+//!   whose training fails alone (the run aborts).
 #![cfg(feature = "distributed")]
 
 use std::path::{Path, PathBuf};
@@ -20,8 +25,14 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use wgtrain::distributed::Distributed;
+use wgtrain::data::Label;
+use wgtrain::distributed::{Distributed, DistributedOptimizer};
 use wgtrain::prelude::*;
+
+/// The CIFAR-10 trainer (`examples/cifar10.rs`) as a module, run distributed by a worker.
+#[allow(dead_code)]
+#[path = "../../../examples/cifar10.rs"]
+mod trainer_bin;
 
 const RANKS: usize = 2;
 
@@ -61,6 +72,9 @@ fn mpirun(test: &str, mode: &str, out: &Path, limit: Duration) -> (bool, String)
             return (status.success(), text);
         }
         if start.elapsed() > limit {
+            // SIGTERM first: mpirun passes it on to its processes (a SIGKILL would orphan them).
+            let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+            std::thread::sleep(Duration::from_secs(3));
             let _ = child.kill();
             panic!("mpirun {test} ({mode}) still ran after {limit:?}: a hang");
         }
@@ -128,6 +142,21 @@ impl Callback for Die {
     fn on_train_batch_end(&mut self, model: &mut Model, batch: usize, _: &Logs) -> wgtrain::Result<()> {
         if batch == self.at && model.distribution().is_some_and(|d| d.rank() == self.rank) {
             std::process::exit(3);
+        }
+        Ok(())
+    }
+}
+
+/// Fails the run at step `at` on `rank` only.
+struct FailAlone {
+    rank: usize,
+    at: usize,
+}
+
+impl Callback for FailAlone {
+    fn on_train_batch_end(&mut self, model: &mut Model, batch: usize, _: &Logs) -> wgtrain::Result<()> {
+        if batch == self.at && model.distribution().is_some_and(|d| d.rank() == self.rank) {
+            return Err(TrainError::config("test", "this rank failed alone"));
         }
         Ok(())
     }
@@ -225,6 +254,10 @@ fn network(dev: &Device, which: &str, init_seed: u64) -> Sequential {
 /// `rank<r>.json` into `out`.
 fn worker(out: &Path) {
     let mode = std::env::var("WGTRAIN_DIST_MODE").unwrap();
+    if mode == "trainer" {
+        // The trainer initialises MPI itself.
+        return run_trainer(out);
+    }
     let dist = Distributed::init().unwrap();
     let dev = dist.device().unwrap();
     let rank = dist.rank();
@@ -235,7 +268,13 @@ fn worker(out: &Path) {
     let width = if rest == "mismatch" && rank == 1 { 33 } else { 32 };
     let net =
         if which == "mlp" { mlp(&dev, 100 + rank as u64, width) } else { network(&dev, which, 100 + rank as u64) };
+    if rest == "custom" {
+        return write(custom_loop(&dev, Some(&dist)));
+    }
     let mut model = compiled(net, 7 + rank as u64);
+    if rest == "mixed" {
+        model.set_policy(Policy::mixed_float16()).unwrap();
+    }
     if let Err(e) = model.distribute(&dist) {
         return write(json!({ "error": e.to_string() }));
     }
@@ -245,6 +284,12 @@ fn worker(out: &Path) {
     if rest == "die" {
         callbacks.push(Box::new(Die { rank: 1, at: 3 }));
     }
+    if rest == "fails" {
+        callbacks.push(Box::new(FailAlone { rank: 1, at: 3 }));
+    }
+    if rest.is_empty() {
+        callbacks.push(Box::new(CsvLogger::new(out.join("log.csv"))));
+    }
     if let Some(backup) = rest.strip_prefix("resume=") {
         callbacks.push(Box::new(BackupAndRestore::new(backup)));
         if !Path::new(backup).join("training.json").exists() {
@@ -252,7 +297,12 @@ fn worker(out: &Path) {
         }
     }
     let o = FitOptions { epochs: t.epochs, batch_size: batch, callbacks, verbose: false, ..Default::default() };
-    let result = model.fit(&t.data.0, &t.data.1, o);
+    let result = if rest == "loader" {
+        let loader = blob_loader(&t.data, batch);
+        model.fit_loader(&loader, None, o)
+    } else {
+        model.fit(&t.data.0, &t.data.1, o)
+    };
     let stats = model.take_comm_stats();
     match result {
         Err(e) => write(json!({ "error": e.to_string() })),
@@ -268,13 +318,79 @@ fn worker(out: &Path) {
     }
 }
 
+/// The MLP's data as a shuffling loader of global batches of `batch`.
+fn blob_loader(data: &(Tensor, Tensor), batch: usize) -> DataLoader {
+    let x = data.0.to_vec::<f32>().unwrap();
+    let labels = data.1.to_vec::<u32>().unwrap().into_iter().map(Label::Class).collect();
+    DataLoader::new(InMemory::new(x, &[2], labels).unwrap(), batch).unwrap().shuffle(9)
+}
+
+/// Linear regression by hand (Vars, an SGD with momentum in a `DistributedOptimizer`), each
+/// process taking its half of every global batch of 16; one process (`None`) takes it whole.
+/// Returns the final weights and loss.
+fn custom_loop(dev: &Device, dist: Option<&Distributed>) -> Value {
+    let n = 128;
+    let x = Tensor::rand_uniform(dev, &[n, 3], -1.0, 1.0, 11).unwrap();
+    let truth = Tensor::from_slice(dev, &[0.5f32, -2.0, 1.0], &[3, 1]).unwrap();
+    let y = x.matmul(&truth).unwrap().add_scalar(0.3).unwrap();
+    let w = Var::parameter(Tensor::zeros(dev, &[3, 1], DType::F32).unwrap());
+    let b = Var::parameter(Tensor::zeros(dev, &[1], DType::F32).unwrap());
+    let params = vec![Param::new("w", w.clone()), Param::new("b", b.clone())];
+    let sgd = Sgd::new(0.1).momentum(0.9);
+    let mut opt: Box<dyn Optimizer> = match dist {
+        Some(d) => Box::new(DistributedOptimizer::new(sgd, d)),
+        None => Box::new(sgd),
+    };
+    let (rank, size) = dist.map_or((0, 1), |d| (d.rank(), d.size()));
+    let mut loss = 0.0;
+    for epoch in 0..10 {
+        for start in (0..n).step_by(16) {
+            let (lo, hi) = (start + 16 * rank / size, start + 16 * (rank + 1) / size);
+            let xb = Var::constant(x.slice(0, lo, hi, 1).unwrap());
+            let yb = Var::constant(y.slice(0, lo, hi, 1).unwrap());
+            let err = xb.matmul(&w).unwrap().add(&b).unwrap().sub(&yb).unwrap();
+            let l = err.square().unwrap().mean_all().unwrap();
+            l.backward().unwrap();
+            opt.step(&params).unwrap();
+            params.iter().for_each(|p| p.var.zero_grad());
+            if epoch == 9 {
+                loss = l.item().unwrap();
+            }
+        }
+    }
+    json!({ "weights": [w.to_vec().unwrap(), b.to_vec().unwrap()], "loss": loss })
+}
+
+/// The distributed CIFAR-10 trainer on a little synthetic data, its output kept by mpirun.
+fn run_trainer(out: &Path) {
+    use clap::Parser;
+    let run = out.join("run");
+    let flags =
+        ["--distributed", "--synthetic", "60", "--epochs", "1", "--batch-size", "10", "--quiet", "--plot", "false"];
+    let mut args: Vec<String> = std::iter::once("cifar10").chain(flags).map(String::from).collect();
+    args.extend([
+        "--out".into(),
+        run.display().to_string(),
+        "--data".into(),
+        out.join("no-data").display().to_string(),
+    ]);
+    trainer_bin::run(trainer_bin::Args::try_parse_from(args).unwrap()).unwrap();
+}
+
 /// One process trained on the same global batches, its weights and logs.
 fn single_process(which: &str) -> (Vec<Vec<f32>>, Vec<f32>, Vec<f32>) {
     let dev = Device::new().unwrap();
+    let (which, loader) = match which.strip_suffix(":loader") {
+        Some(w) => (w, true),
+        None => (which, false),
+    };
     let t = task(&dev, which);
     let mut model = compiled(network(&dev, which, 100), 7);
     let o = FitOptions { epochs: t.epochs, batch_size: t.batch, verbose: false, ..Default::default() };
-    let h = model.fit(&t.data.0, &t.data.1, o).unwrap();
+    let h = match loader {
+        true => model.fit_loader(&blob_loader(&t.data, t.batch), None, o).unwrap(),
+        false => model.fit(&t.data.0, &t.data.1, o).unwrap(),
+    };
     (weights(&model), h.get("loss"), h.get("accuracy"))
 }
 
@@ -294,7 +410,13 @@ fn ranks_agree(out: &Path, what: &str) -> Value {
     assert!(steps >= 200, "{what}: {steps} steps");
     assert_eq!(r0["hashes"], r1["hashes"], "{what}: the ranks' weights differ after some step");
     assert_eq!(r0["weights"], r1["weights"]);
+    assert_eq!((&r0["loss"], &r0["accuracy"]), (&r1["loss"], &r1["accuracy"]), "{what}: both log the global figures");
     r0
+}
+
+/// The largest difference between two sets of weights.
+fn largest_difference(a: &[Vec<f32>], b: &[Vec<f32>]) -> f32 {
+    a.iter().flatten().zip(b.iter().flatten()).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
 }
 
 #[test]
@@ -329,6 +451,8 @@ fn a_cnn_with_batch_norm_and_dropout_keeps_its_replicas_identical_and_resumes_ex
     let (ok, log) = mpirun(test, "cnn", &out, Duration::from_secs(300));
     assert!(ok, "{log}");
     let r0 = ranks_agree(&out, "cnn");
+    let csv = std::fs::read_to_string(out.join("log.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 25, "one header and one row an epoch, from rank 0 alone:\n{csv}");
     // Per-rank batch statistics: not one process's computation, but as good a learner.
     let (_, loss, acc) = single_process("cnn");
     let (l2, a2) = (floats(&r0["loss"]), floats(&r0["accuracy"]));
@@ -339,9 +463,9 @@ fn a_cnn_with_batch_norm_and_dropout_keeps_its_replicas_identical_and_resumes_ex
     let backup = resumed.join("backup");
     let mode = format!("cnn:resume={}", backup.display());
     let (ok, log) = mpirun(test, &mode, &resumed, Duration::from_secs(300));
-    assert!(ok, "{log}");
-    let first = read_rank(&resumed, 0);
-    assert!(first["error"].as_str().is_some_and(|e| e.contains("interrupted")), "{first}");
+    // An error during a distributed fit ends every process: the run stops like a crash.
+    assert!(!ok && log.contains("interrupted"), "{log}");
+    assert!(!resumed.join("rank0.json").exists());
     assert!(backup.join("training.json").exists(), "rank 0 wrote the backup");
     let (ok, log) = mpirun(test, &mode, &resumed, Duration::from_secs(300));
     assert!(ok, "{log}");
@@ -392,7 +516,55 @@ fn bad_setups_fail_on_every_rank_and_never_hang() {
     assert!(!ok, "mpirun reports the dead rank: {log}");
     assert!(!out.join("rank0.json").exists(), "rank 0 did not finish training alone");
     eprintln!("a dead rank ended the run in {:.1} s", t0.elapsed().as_secs_f64());
-    for dir in ["mismatch", "odd", "die"] {
+    // Rank 1's training fails alone at its fourth step: it ends the run.
+    let out = scratch("fails");
+    let (ok, log) = mpirun(test, "mlp:fails", &out, Duration::from_secs(120));
+    assert!(!ok && log.contains("this rank failed alone") && log.contains("process 1 of 2"), "{log}");
+    assert!(!out.join("rank0.json").exists(), "rank 0 did not finish training alone");
+    for dir in ["mismatch", "odd", "die", "fails"] {
+        let _ = std::fs::remove_dir_all(scratch(dir));
+    }
+}
+
+#[test]
+fn a_loader_a_custom_loop_and_mixed_precision_train_data_parallel() {
+    if let Some(out) = worker_out() {
+        return worker(&out);
+    }
+    let test = "a_loader_a_custom_loop_and_mixed_precision_train_data_parallel";
+    // fit_loader: the loader's global batches, sharded.
+    let out = scratch("loader");
+    let (ok, log) = mpirun(test, "mlp:loader", &out, Duration::from_secs(300));
+    assert!(ok, "{log}");
+    let r0 = ranks_agree(&out, "loader");
+    let (want, _, _) = single_process("mlp:loader");
+    let worst = largest_difference(&nested(&r0["weights"]), &want);
+    assert!(worst <= MLP_TOLERANCE, "fit_loader: weights differ from one process's by {worst}");
+    // A custom loop with a DistributedOptimizer.
+    let out = scratch("custom");
+    let (ok, log) = mpirun(test, "mlp:custom", &out, Duration::from_secs(120));
+    assert!(ok, "{log}");
+    let (c0, c1) = (read_rank(&out, 0), read_rank(&out, 1));
+    assert_eq!(c0["weights"], c1["weights"], "the custom loop's replicas agree");
+    let alone = custom_loop(&Device::new().unwrap(), None);
+    let worst = largest_difference(&nested(&c0["weights"]), &nested(&alone["weights"]));
+    assert!(worst <= 1e-5 && c0["loss"].as_f64().unwrap() < 1e-3, "custom loop: {worst}, {c0}");
+    // Mixed precision: scaled gradients summed, then unscaled alike on both ranks.
+    let out = scratch("mixed");
+    let (ok, log) = mpirun(test, "mlp:mixed", &out, Duration::from_secs(300));
+    assert!(ok, "{log}");
+    let m0 = ranks_agree(&out, "mixed");
+    assert!(*floats(&m0["accuracy"]).last().unwrap() > 0.8, "{}", m0["accuracy"]);
+    // The distributed trainer.
+    let out = scratch("trainer");
+    let (ok, log) = mpirun(test, "trainer", &out, Duration::from_secs(300));
+    assert!(ok, "{log}");
+    for says in ["process 0 of 2", "process 1 of 2", "on 2 processes", "images/s", "per step: compute", "test accuracy"]
+    {
+        assert!(log.contains(says), "no {says:?} in the trainer's output:\n{log}");
+    }
+    assert_eq!(log.matches("test accuracy").count(), 1, "rank 0 alone reports:\n{log}");
+    for dir in ["loader", "custom", "mixed", "trainer"] {
         let _ = std::fs::remove_dir_all(scratch(dir));
     }
 }

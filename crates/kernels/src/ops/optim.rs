@@ -210,7 +210,7 @@ const WITH_F16_COPY: &[Access] = &[Read, ReadWrite, Read, ReadWrite, ReadWrite, 
 
 /// One optimizer update in both of its modules: on its own (`plain`, bindings as listed), and
 /// also storing the new parameter's f16 copy in the same dispatch (`f16_copy`, mixed precision:
-/// the layout [`WITH_F16_COPY`]; needs `SHADER_F16`).
+/// the full layout, `WITH_F16_COPY`; needs `SHADER_F16`).
 #[derive(Debug)]
 pub struct OptimKernel {
     /// The update alone.

@@ -14,6 +14,7 @@ use wgtrain_kernels::ops::map::{Operand, UnaryOp, collapse};
 use wgtrain_kernels::ops::matmul::{self, GemmPrecision, MatmulParams, fusable_activation};
 
 use super::gemm_precision;
+use crate::coop::CoopStatus;
 use crate::cpu;
 use crate::dtype::DType;
 use crate::error::{Result, TensorError};
@@ -134,12 +135,13 @@ impl Tensor {
         let bias_binding = bias.as_ref().unwrap_or(&a).binding();
         let dev = self.device();
         dev.serve_gemm(op, |form| match form {
+            // f16 only, on a device whose check passed (the first f16 call runs the check).
             GemmForm::Coop => match matmul::launch_coop(&p, precision) {
-                Some(launch) => {
+                Some(launch) if matches!(dev.coop(), CoopStatus::Verified { .. }) => {
                     dev.dispatch(&launch, &[a.binding(), b.binding(), bias_binding, out.binding()])?;
                     Ok(true)
                 }
-                None => Ok(false),
+                _ => Ok(false),
             },
             GemmForm::Tiled => {
                 let launch = matmul::launch(&p, dev.gemm_tiles(), precision);

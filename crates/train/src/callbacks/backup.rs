@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use super::Callback;
 use crate::checkpoint::remove_checkpoint;
-use crate::error::Result;
+use crate::error::{Result, TrainError};
 use crate::logs::Logs;
 use crate::models::Model;
 
@@ -36,8 +36,23 @@ impl BackupAndRestore {
 impl Callback for BackupAndRestore {
     fn on_train_begin(&mut self, model: &mut Model) -> Result<()> {
         self.saved = false;
-        if self.dir.join("training.json").exists() {
-            model.load(&self.dir)?;
+        let found = self.dir.join("training.json").exists();
+        // In a distributed run rank 0 wrote the backup: it decides whether the run resumes,
+        // and every process loads it (from a folder they all read) or none goes on.
+        let dist = model.distribution().cloned();
+        let resume = dist.as_ref().map_or(found, |d| crate::distributed::rank0_says(d.collective(), found));
+        if resume {
+            let loaded = model.load(&self.dir);
+            if let Some(d) = &dist
+                && !crate::distributed::all(d.collective(), loaded.is_ok())
+            {
+                let why = format!(
+                    "a process could not load the backup in {} (put it where every process reads it)",
+                    self.dir.display()
+                );
+                return Err(loaded.err().unwrap_or_else(|| TrainError::config("BackupAndRestore", why)));
+            }
+            loaded?;
             model.resume_from = Some(model.epochs_done());
             self.resumed_at = Some(model.epochs_done());
         }

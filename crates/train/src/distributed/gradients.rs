@@ -47,8 +47,9 @@ impl std::ops::AddAssign for CommStats {
 }
 
 /// Replaces the gradient of every trainable parameter with the sum over ranks of `weight` x
-/// each rank's gradient (a parameter with no gradient on a rank counts as zeros there). Every
-/// rank must call it with the same parameters, in the same order.
+/// each rank's gradient (a parameter with no gradient on a rank counts as zeros there; one
+/// with a gradient on no rank keeps none, so the optimizer leaves it alone as one process
+/// would). Every rank must call it with the same parameters, in the same order.
 pub(crate) fn all_reduce(comm: &dyn Collective, params: &[Param], weight: f32) -> Result<CommStats> {
     let trainable: Vec<&Param> = params.iter().filter(|p| p.var.requires_grad()).collect();
     let mut stats = CommStats::default();
@@ -101,12 +102,17 @@ fn all_reduce_bucket(comm: &dyn Collective, bucket: Vec<&Param>, weight: f32) ->
     let mut host = Tensor::concat(&refs, 0)?.to_vec::<f32>()?;
     let t1 = Instant::now();
     host.iter_mut().for_each(|g| *g *= weight);
+    let values = host.len();
+    // One more value per parameter: how many ranks had a gradient for it.
+    host.extend(bucket.iter().map(|p| if p.var.grad().is_some() { 1.0 } else { 0.0 }));
     comm.sum_f32(&mut host);
     let t2 = Instant::now();
+    let (sums, had) = host.split_at(values);
     let mut at = 0;
-    for p in &bucket {
+    for (p, &had) in bucket.iter().zip(had) {
         let n = p.var.len();
-        p.var.set_grad(Some(Tensor::from_slice(&dev, &host[at..at + n], p.var.shape())?))?;
+        let grad = if had > 0.0 { Some(Tensor::from_slice(&dev, &sums[at..at + n], p.var.shape())?) } else { None };
+        p.var.set_grad(grad)?;
         at += n;
     }
     let t3 = Instant::now();
@@ -114,7 +120,7 @@ fn all_reduce_bucket(comm: &dyn Collective, bucket: Vec<&Param>, weight: f32) ->
         read_back: t1 - t0,
         all_reduce: t2 - t1,
         write_back: t3 - t2,
-        bytes: host.len() as u64 * 4,
+        bytes: values as u64 * 4,
         buckets: 1,
         ..CommStats::default()
     })

@@ -3,7 +3,7 @@
 //! gradients summed over processes before each optimizer step, so every replica takes the same
 //! step and the run learns what one process with the whole batch would.
 //!
-//! The transport is MPI (feature `distributed`): [`Distributed::init`] reads the rank, the
+//! The transport is MPI (feature `distributed`): `Distributed::init` reads the rank, the
 //! number of processes and the machine-local rank from `mpirun`, and a process started without
 //! it is a world of one. [`Model::distribute`](crate::models::Model::distribute) makes the
 //! replicas one model (the same architecture, checked; rank 0's weights, optimizer state and
@@ -13,9 +13,13 @@
 //!
 //! What a run sees does not depend on how many processes run it: the sample order and the
 //! augmentation and dropout draws are those of one process with the whole batch (each rank's
-//! shard draws dropout from its rows' place in the batch). Batch norm keeps per-rank
-//! statistics, as Horovod and PyTorch's DDP do. Only rank 0 prints, logs and writes files.
+//! shard draws dropout from its rows' place in the batch). Two exceptions: batch norm keeps
+//! per-rank statistics, as Horovod and PyTorch's DDP do (each epoch's logs, validation
+//! included, are rank 0's, so callbacks decide alike everywhere); and a last batch with fewer
+//! samples than processes is skipped. Only rank 0 prints, logs and writes files. An error that
+//! may be one process's alone ends every process (MPI's abort) rather than leave them waiting.
 
+mod agreement;
 mod collective;
 mod gradients;
 #[cfg(feature = "distributed")]
@@ -26,10 +30,11 @@ mod shard;
 
 use std::sync::Arc;
 
+pub(crate) use agreement::{all, rank0_logs, rank0_says};
 pub use collective::{Collective, Solo};
 pub use gradients::{BUCKET_BYTES, CommStats};
 pub use optimizer::DistributedOptimizer;
-pub(crate) use replicate::{agree, broadcast_state};
+pub(crate) use replicate::{agree, broadcast_state, replicable};
 pub(crate) use shard::shard;
 
 use wgtrain_tensor::{AdapterChoice, Device, DeviceOptions};

@@ -11,7 +11,8 @@ use crate::models::Model;
 use crate::optim::OptimizerState;
 
 /// What the ranks must agree on, one line per tensor in order: each parameter's and buffer's
-/// name, shape and dtype, and the optimizer's kind.
+/// name, shape and dtype; then the optimizer's kind, whether it has a loss scale, and the
+/// mixed-precision policy (summing scaled and unscaled gradients would be nonsense).
 fn describe(model: &mut Model) -> Result<Vec<String>> {
     let mut lines: Vec<String> = model
         .params()
@@ -19,7 +20,10 @@ fn describe(model: &mut Model) -> Result<Vec<String>> {
         .map(|p| format!("parameter {} {:?} {:?}", p.name, p.var.shape(), p.var.dtype()))
         .collect();
     lines.extend(model.network().buffers().iter().map(|(n, t)| format!("buffer {n} {:?} {:?}", t.shape(), t.dtype())));
-    lines.push(format!("optimizer {}", model.optimizer()?.state().kind));
+    let policy = model.policy().name();
+    let optimizer = model.optimizer()?;
+    let scaled = if optimizer.loss_scale().is_some() { " with a loss scale" } else { "" };
+    lines.push(format!("optimizer {}{scaled}, policy {policy}", optimizer.state().kind));
     Ok(lines)
 }
 
@@ -56,22 +60,38 @@ pub(crate) fn agree(comm: &dyn Collective, model: &mut Model) -> Result<()> {
     Err(TrainError::config("distribute", why))
 }
 
-/// Gives every rank rank 0's weights, buffers, optimizer state (its tensors, step counts and
-/// hyper-parameters, a loss scale included), seed and counters.
-pub(crate) fn broadcast_state(comm: &dyn Collective, model: &mut Model) -> Result<()> {
+/// What rank 0 sends: the named tensors (parameters and buffers first, how many of them, then
+/// the optimizer's state tensors) and the optimizer's state.
+type ModelState = (Vec<(String, Tensor)>, usize, OptimizerState);
+
+/// The tensors rank 0 sends: parameters and buffers (how many), then the optimizer's state.
+fn state_tensors(model: &mut Model) -> Result<ModelState> {
     let state = model.optimizer()?.state();
     let mut tensors: Vec<(String, Tensor)> =
         model.params().into_iter().map(|p| (p.name, p.var.data().clone())).collect();
     tensors.extend(model.network().buffers());
     let targets = tensors.len();
     tensors.extend(state.tensors.iter().cloned());
-    // Checked before the first broadcast, alike on every rank (they agreed on the dtypes).
-    if let Some((name, t)) = tensors.iter().find(|(_, t)| t.dtype() != DType::F32) {
-        return Err(TrainError::config(
-            "distribute",
-            format!("{name} is {:?}: only f32 state is replicated", t.dtype()),
-        ));
+    Ok((tensors, targets, state))
+}
+
+/// Checks that `broadcast_state` can send the model's state (f32 only), alike on every rank
+/// once they agreed on the dtypes: an error here is every rank's.
+pub(crate) fn replicable(model: &mut Model) -> Result<()> {
+    let (tensors, _, _) = state_tensors(model)?;
+    match tensors.iter().find(|(_, t)| t.dtype() != DType::F32) {
+        Some((name, t)) => {
+            Err(TrainError::config("distribute", format!("{name} is {:?}: only f32 state is replicated", t.dtype())))
+        }
+        None => Ok(()),
     }
+}
+
+/// Gives every rank rank 0's weights, buffers, optimizer state (its tensors, step counts and
+/// hyper-parameters, a loss scale included), seed and counters. Call [`replicable`] first: an
+/// error here may be one rank's alone.
+pub(crate) fn broadcast_state(comm: &dyn Collective, model: &mut Model) -> Result<()> {
+    let (tensors, targets, state) = state_tensors(model)?;
     let mut header = serde_json::to_vec(&json!({
         "seed": model.seed,
         "global_step": model.global_step,

@@ -296,8 +296,6 @@ impl Model {
             );
             return Err(TrainError::config("fit", why));
         }
-        let mut history = History::default();
-        let mut last = Logs::new();
         let steps = source.steps();
         let sharding = self.dist.as_ref().map(|d| Sharding { rank: d.rank(), size: d.size() });
         if let Some(d) = &self.dist {
@@ -305,106 +303,141 @@ impl Model {
         }
         // Only one process of a distributed run prints.
         let verbose = o.verbose && self.is_chief();
-        for epoch in start..o.epochs {
-            for cb in &mut callbacks {
-                cb.on_epoch_begin(self, epoch)?;
-            }
-            let t0 = Instant::now();
-            let bar = progress(verbose, steps, epoch, o.epochs);
-            // A distributed run gathers only its shard, unless the whole batch is augmented
-            // first (its draws go by the sample's place in the batch).
-            let gather_shard = sharding.filter(|_| o.augment.is_none());
-            let mut batches = self.epoch_batches(&source, epoch, gather_shard)?;
-            let mut loss_sum = Tensor::zeros(self.device(), &[], DType::F32)?;
-            let mut seen = 0usize;
-            self.compiled("fit")?.metrics.iter_mut().for_each(|m| m.reset());
-            let mut batch_logs = Logs::new();
-            for b in 0..steps {
+        // From here on an error may be this process's alone, while the others wait for it in
+        // the next collective: in a distributed run it ends them all (see `abort_alone`).
+        let run = (|| -> Result<History> {
+            let mut history = History::default();
+            let mut last = Logs::new();
+            for epoch in start..o.epochs {
                 for cb in &mut callbacks {
-                    cb.on_train_batch_begin(self, b)?;
+                    cb.on_epoch_begin(self, epoch)?;
                 }
-                let Some(batch) = batches.next() else { break };
-                let DeviceBatch { x: mut xb, y: yb, first, global } = batch?;
-                if let Some(a) = &o.augment {
-                    // A fresh draw per step, repeatable from the model's seed.
-                    let seed = (self.seed ^ self.global_step.wrapping_mul(0x9e37_79b9)) as u32;
-                    xb[0] = xb[0].augment_images(&AugmentOptions { seed, ..a.clone() })?;
-                }
-                // A batch too small to give every process a sample (a last batch) is skipped
-                // alike by every process.
-                if sharding.is_none_or(|s| global >= s.size) {
-                    let (xb, yb, first) = match sharding {
-                        Some(s) if yb.shape()[0] == global => {
-                            let r = crate::distributed::shard(global, s.rank, s.size);
-                            let xs = xb.iter().map(|t| batches::rows(t, r.start, r.end)).collect::<Result<Vec<_>>>()?;
-                            (xs, batches::rows(&yb, r.start, r.end)?, r.start)
+                let t0 = Instant::now();
+                let bar = progress(verbose, steps, epoch, o.epochs);
+                // A distributed run gathers only its shard, unless the whole batch is augmented
+                // first (its draws go by the sample's place in the batch).
+                let gather_shard = sharding.filter(|_| o.augment.is_none());
+                let mut batches = self.epoch_batches(&source, epoch, gather_shard)?;
+                let mut loss_sum = Tensor::zeros(self.device(), &[], DType::F32)?;
+                let mut seen = 0usize;
+                self.compiled("fit")?.metrics.iter_mut().for_each(|m| m.reset());
+                let mut batch_logs = Logs::new();
+                for b in 0..steps {
+                    for cb in &mut callbacks {
+                        cb.on_train_batch_begin(self, b)?;
+                    }
+                    let Some(batch) = batches.next() else { break };
+                    let DeviceBatch { x: mut xb, y: yb, first, global } = batch?;
+                    if let Some(a) = &o.augment {
+                        // A fresh draw per step, repeatable from the model's seed.
+                        let seed = (self.seed ^ self.global_step.wrapping_mul(0x9e37_79b9)) as u32;
+                        xb[0] = xb[0].augment_images(&AugmentOptions { seed, ..a.clone() })?;
+                    }
+                    // A batch too small to give every process a sample (a last batch) is skipped
+                    // alike by every process.
+                    if sharding.is_none_or(|s| global >= s.size) {
+                        let (xb, yb, first) = match sharding {
+                            Some(s) if yb.shape()[0] == global => {
+                                let r = crate::distributed::shard(global, s.rank, s.size);
+                                let xs =
+                                    xb.iter().map(|t| batches::rows(t, r.start, r.end)).collect::<Result<Vec<_>>>()?;
+                                (xs, batches::rows(&yb, r.start, r.end)?, r.start)
+                            }
+                            _ => (xb, yb, first),
+                        };
+                        let count = yb.shape()[0];
+                        self.shard = sharding.map(|_| (first as u64, count as f32 / global as f32));
+                        let step = self.train_step_inputs(&xb, &yb);
+                        self.shard = None;
+                        let (loss, pred) = step?;
+                        loss_sum = loss_sum.add(&loss.mul_scalar(count as f32)?)?;
+                        seen += count;
+                        for m in &mut self.compiled("fit")?.metrics {
+                            m.update(&pred, &yb)?;
                         }
-                        _ => (xb, yb, first),
-                    };
-                    let count = yb.shape()[0];
-                    self.shard = sharding.map(|_| (first as u64, count as f32 / global as f32));
-                    let step = self.train_step_inputs(&xb, &yb);
-                    self.shard = None;
-                    let (loss, pred) = step?;
-                    loss_sum = loss_sum.add(&loss.mul_scalar(count as f32)?)?;
-                    seen += count;
-                    for m in &mut self.compiled("fit")?.metrics {
-                        m.update(&pred, &yb)?;
+                    }
+                    if (b + 1) % o.log_every == 0 || b + 1 == steps {
+                        batch_logs = self.read_logs(&loss_sum, seen)?;
+                        bar.set_message(batch_logs.line());
+                    }
+                    bar.inc(1);
+                    for cb in &mut callbacks {
+                        cb.on_train_batch_end(self, b, &batch_logs)?;
+                    }
+                    if let Some(d) = &self.dist {
+                        // A callback may stop training on one process only (a clock, a file):
+                        // every process stops if any does, at the same step.
+                        self.stop_training = !crate::distributed::all(d.collective(), !self.stop_training);
+                    }
+                    if self.stop_training {
+                        break;
                     }
                 }
-                if (b + 1) % o.log_every == 0 || b + 1 == steps {
-                    batch_logs = self.read_logs(&loss_sum, seen)?;
-                    bar.set_message(batch_logs.line());
+                drop(batches);
+                let mut logs = batch_logs;
+                if let Some(v) = &validation {
+                    for cb in &mut callbacks {
+                        cb.on_test_begin(self)?;
+                    }
+                    let val = match v {
+                        Validation::Tensors(vx, vy, bs) => self.evaluate_inputs(vx, vy, *bs)?,
+                        Validation::Loader(l) => self.evaluate_loader(l)?,
+                    };
+                    for cb in &mut callbacks {
+                        cb.on_test_end(self, &val)?;
+                    }
+                    for (k, v) in val.iter() {
+                        logs.set(format!("val_{k}"), v);
+                    }
                 }
-                bar.inc(1);
+                if let Some(lr) = self.learning_rate() {
+                    logs.set("lr", lr);
+                }
+                if let Some(d) = &self.dist {
+                    // Validation on per-process batch statistics can differ: every process
+                    // logs, and its callbacks decide on, rank 0's figures.
+                    logs = crate::distributed::rank0_logs(d.collective(), &logs)?;
+                }
+                bar.finish_and_clear();
+                if verbose {
+                    println!("Epoch {}/{} - {:.1}s - {}", epoch + 1, o.epochs, t0.elapsed().as_secs_f64(), logs.line());
+                }
+                self.epochs_done = epoch + 1;
                 for cb in &mut callbacks {
-                    cb.on_train_batch_end(self, b, &batch_logs)?;
+                    cb.on_epoch_end(self, epoch, &logs)?;
                 }
+                self.commit_epoch(&mut callbacks, epoch)?;
+                if let Some(d) = &self.dist {
+                    self.stop_training = !crate::distributed::all(d.collective(), !self.stop_training);
+                }
+                history.epochs.push(epoch);
+                history.logs.push(logs.clone());
+                last = logs;
                 if self.stop_training {
                     break;
                 }
             }
-            drop(batches);
-            let mut logs = batch_logs;
-            if let Some(v) = &validation {
-                for cb in &mut callbacks {
-                    cb.on_test_begin(self)?;
-                }
-                let val = match v {
-                    Validation::Tensors(vx, vy, bs) => self.evaluate_inputs(vx, vy, *bs)?,
-                    Validation::Loader(l) => self.evaluate_loader(l)?,
-                };
-                for cb in &mut callbacks {
-                    cb.on_test_end(self, &val)?;
-                }
-                for (k, v) in val.iter() {
-                    logs.set(format!("val_{k}"), v);
-                }
-            }
-            if let Some(lr) = self.learning_rate() {
-                logs.set("lr", lr);
-            }
-            bar.finish_and_clear();
-            if o.verbose {
-                println!("Epoch {}/{} - {:.1}s - {}", epoch + 1, o.epochs, t0.elapsed().as_secs_f64(), logs.line());
-            }
-            self.epochs_done = epoch + 1;
             for cb in &mut callbacks {
-                cb.on_epoch_end(self, epoch, &logs)?;
+                cb.on_train_end(self, &last)?;
             }
-            self.commit_epoch(&mut callbacks, epoch)?;
-            history.epochs.push(epoch);
-            history.logs.push(logs.clone());
-            last = logs;
-            if self.stop_training {
-                break;
-            }
+            history.stop_reason = self.stop_reason.take();
+            Ok(history)
+        })();
+        self.abort_alone(run)
+    }
+
+    /// In a distributed run of several processes, an error that may be this process's alone (a
+    /// device fault, an unreadable batch: anything during training or `distribute`'s transfer)
+    /// ends every process (MPI's abort, after printing it), since the others would wait for it
+    /// forever in their next collective.
+    pub(crate) fn abort_alone<T>(&self, result: Result<T>) -> Result<T> {
+        if let (Err(e), Some(d)) = (&result, &self.dist)
+            && d.size() > 1
+        {
+            eprintln!("error on process {} of {}: {e}; ending every process (MPI abort)", d.rank(), d.size());
+            d.abort(1);
         }
-        for cb in &mut callbacks {
-            cb.on_train_end(self, &last)?;
-        }
-        history.stop_reason = self.stop_reason.take();
-        Ok(history)
+        result
     }
 
     /// Gathers every callback's state at the end of `epoch` and runs the commit hooks (where

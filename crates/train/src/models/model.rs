@@ -95,9 +95,17 @@ impl Model {
     /// on every process, after `compile` (and `set_policy`).
     pub fn distribute(&mut self, dist: &Distributed) -> Result<()> {
         self.compiled("distribute")?;
+        // Errors every rank meets alike are returned...
         crate::distributed::agree(dist.collective(), self)?;
-        crate::distributed::broadcast_state(dist.collective(), self)?;
+        crate::distributed::replicable(self)?;
         self.dist = Some(dist.clone());
+        // ...one in the transfer may be this rank's alone: it ends every process.
+        let sent = crate::distributed::broadcast_state(dist.collective(), self);
+        if sent.is_err() {
+            let sent = self.abort_alone(sent);
+            self.dist = None;
+            return sent;
+        }
         Ok(())
     }
     /// The processes this model trains with, if `distribute` was called.
