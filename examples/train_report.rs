@@ -15,6 +15,11 @@
 //! `-- --steps N`: N untimed steps first, to check memory stays flat over a long run;
 //! `-- --only cnn_step|mlp_step`: one workload; `-- --no-mixed`: f32 only;
 //! `WGTRAIN_PROFILE=1`: also rank the kernels of a step by time).
+//!
+//! `-- --distributed` (built with `--features distributed`, run under `mpirun -np N`): every
+//! process trains its shard of the same global batches (`N` must divide 64), with the gradients
+//! summed over processes, and rank 0 reports, per workload and step, the time to the end of
+//! backward, the read-back, the sum over processes and the write-back, and the bytes summed.
 
 use std::time::Instant;
 
@@ -72,12 +77,39 @@ fn labels(dev: &Device, n: usize) -> Result<Tensor> {
     Ok(Tensor::from_slice(dev, &y, &[n])?)
 }
 
+/// `--distributed`: the processes of an `mpirun` (feature `distributed`).
+#[cfg(feature = "distributed")]
+fn processes(on: bool) -> Result<Option<Distributed>> {
+    on.then(Distributed::init).transpose()
+}
+
+#[cfg(not(feature = "distributed"))]
+fn processes(on: bool) -> Result<Option<Distributed>> {
+    if on {
+        return Err(TrainError::config("--distributed", "build train_report with `--features distributed`"));
+    }
+    Ok(None)
+}
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
+    let dist = processes(args.iter().any(|a| a == "--distributed"))?;
+    let chief = dist.as_ref().is_none_or(Distributed::is_chief);
+    // Rank 0 alone reports.
+    macro_rules! say {
+        ($($t:tt)*) => { if chief { println!($($t)*) } };
+    }
     let quick = args.iter().any(|a| a == "--quick");
     let long: usize = args.iter().position(|a| a == "--steps").and_then(|i| args.get(i + 1)?.parse().ok()).unwrap_or(0);
-    let probe = Device::new()?;
-    println!("adapter: {}, strategy: {}", probe.adapter(), probe.strategy());
+    let open = || match &dist {
+        Some(d) => d.device(),
+        None => Ok(Device::new()?),
+    };
+    let probe = open()?;
+    say!("adapter: {}, strategy: {}", probe.adapter(), probe.strategy());
+    if let Some(d) = &dist {
+        say!("{} processes ({}), each on its shard of the global batch", d.size(), d.transport());
+    }
     let mixed = probe.has_f16() && !args.iter().any(|a| a == "--no-mixed");
     let cpu = probe.is_cpu();
     drop(probe);
@@ -88,9 +120,11 @@ fn main() -> Result<()> {
     } else {
         20
     };
-    println!(
+    say!(
         "{:<16} {:>10} {:>14}  memory after warm-up -> after the run (buffers created, live MiB)",
-        "workload", "median ms", "rate"
+        "workload",
+        "median ms",
+        "rate"
     );
     let runs: [(&str, usize, &[usize], &str); 2] =
         [("cnn_step", 64, &[64, 3, 32, 32], "images/s"), ("mlp_step", 128, &[128, 784], "samples/s")];
@@ -99,13 +133,25 @@ fn main() -> Result<()> {
     let policies: &[Policy] = if mixed { &[Policy::float32(), Policy::mixed_float16()] } else { &[Policy::float32()] };
     let runs = runs.into_iter().filter(|r| only.is_none_or(|o| o == r.0));
     for ((name, batch, shape, unit), &policy) in runs.flat_map(|r| policies.iter().map(move |p| (r, p))) {
-        let dev = Device::new()?;
+        let dev = open()?;
         let mut model = if name == "cnn_step" { cnn(&dev, policy)? } else { mlp(&dev, policy)? };
+        // Distributed: this process's shard of each global batch.
+        let (batch, shape) = match &dist {
+            Some(d) => {
+                model.distribute(d)?;
+                d.check_batch(name, batch)?;
+                let mut local = shape.to_vec();
+                local[0] = batch / d.size();
+                (batch, local)
+            }
+            None => (batch, shape.to_vec()),
+        };
+        let local = shape[0];
         let name = if policy.is_mixed() { format!("{name}_mixed") } else { name.to_string() };
         let slow = policy.is_mixed() && cpu;
         let reps = if slow { reps.min(3) } else { reps };
-        let x = Tensor::rand_uniform(&dev, shape, 0.0, 1.0, 1)?;
-        let y = labels(&dev, batch)?;
+        let x = Tensor::rand_uniform(&dev, &shape, 0.0, 1.0, 1)?;
+        let y = labels(&dev, local)?;
         // Warm-up: pipelines, and the pool's high-water mark (how many freed buffers wait for a
         // submit depends on where a flush falls in a step: 64 steps visit every phase).
         for _ in 0..if slow { 8 } else { 64 } {
@@ -121,14 +167,16 @@ fn main() -> Result<()> {
         if profiling {
             dev.set_profiling(true);
         }
+        model.take_comm_stats();
         let ms = time_steps(&mut model, &x, &y, reps)?;
+        let comm = model.take_comm_stats();
         let after = dev.pool_stats();
-        if profiling {
+        if profiling && chief {
             print_profile(&dev, reps);
         }
         let rate = batch as f64 / ms * 1e3;
         let mib = |b: u64| b as f64 / (1 << 20) as f64;
-        println!(
+        say!(
             "{name:<16} {ms:>10.2} {rate:>10.0} {unit}  {} -> {}, {:.1} -> {:.1} (device {:.1} MiB)",
             before.buffers_created,
             after.buffers_created,
@@ -138,9 +186,29 @@ fn main() -> Result<()> {
         );
         let rate_key = unit.replace("/s", "_per_s");
         let device_mib = mib(after.bytes_created);
-        eprintln!(
-            "{{\"workload\":\"{name}\",\"batch\":{batch},\"median_ms\":{ms:.3},\"{rate_key}\":{rate:.1},\"reps\":{reps},\"device_mib\":{device_mib:.2}}}"
-        );
+        let comm_json = match &dist {
+            Some(d) => {
+                let per = |t: std::time::Duration| t.as_secs_f64() * 1e3 / reps as f64;
+                let (wait, read, sum, write) =
+                    (per(comm.backward_wait), per(comm.read_back), per(comm.all_reduce), per(comm.write_back));
+                let bytes = comm.bytes / reps as u64;
+                say!(
+                    "{:<16} per step: {wait:.2} ms to the end of backward; communication {:.2} ms (read-back {read:.2}, sum {sum:.2}, write-back {write:.2}), {bytes} bytes summed",
+                    "",
+                    read + sum + write
+                );
+                format!(
+                    ",\"processes\":{},\"backward_ms\":{wait:.3},\"read_back_ms\":{read:.3},\"all_reduce_ms\":{sum:.3},\"write_back_ms\":{write:.3},\"bytes_per_step\":{bytes}",
+                    d.size()
+                )
+            }
+            None => String::new(),
+        };
+        if chief {
+            eprintln!(
+                "{{\"workload\":\"{name}\",\"batch\":{batch},\"median_ms\":{ms:.3},\"{rate_key}\":{rate:.1},\"reps\":{reps},\"device_mib\":{device_mib:.2}{comm_json}}}"
+            );
+        }
     }
     Ok(())
 }
