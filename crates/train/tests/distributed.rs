@@ -15,6 +15,7 @@
 //! - `fit_loader`, a custom loop with a `DistributedOptimizer`, and mixed precision (the loss
 //!   scale's skip decided alike on both ranks) keep the replicas identical and learn as one
 //!   process does; the distributed CIFAR-10 trainer runs.
+//! - Without mpirun a process is a world of one, training exactly as alone.
 //! - Bad setups fail on every rank, never hang: ranks that built different models, a global
 //!   batch that does not divide, a rank that dies mid-run (mpirun ends the others), and a rank
 //!   whose training fails alone (the run aborts).
@@ -567,4 +568,28 @@ fn a_loader_a_custom_loop_and_mixed_precision_train_data_parallel() {
     for dir in ["loader", "custom", "mixed", "trainer"] {
         let _ = std::fs::remove_dir_all(scratch(dir));
     }
+}
+
+#[test]
+fn without_mpirun_a_process_is_a_world_of_one() {
+    if let Some(out) = worker_out() {
+        return worker(&out);
+    }
+    let out = scratch("alone");
+    std::fs::create_dir_all(&out).unwrap();
+    let status = Command::new(std::env::current_exe().unwrap())
+        .args(["without_mpirun_a_process_is_a_world_of_one", "--exact", "--test-threads", "1"])
+        .env("WGTRAIN_DIST_OUT", &out)
+        .env("WGTRAIN_DIST_MODE", "mlp")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let r0 = read_rank(&out, 0);
+    assert!(r0["error"].is_null(), "{r0}");
+    assert!(!out.join("rank1.json").exists());
+    // Alone, it trains exactly as a model never distributed (rank 0's initializers are its own).
+    let (want, _, _) = single_process("mlp");
+    assert_eq!(largest_difference(&nested(&r0["weights"]), &want), 0.0);
+    assert_eq!(r0["comm"]["bytes"].as_u64(), Some(0), "a world of one sums nothing: {}", r0["comm"]);
+    let _ = std::fs::remove_dir_all(out);
 }
