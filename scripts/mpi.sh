@@ -5,7 +5,7 @@
 # this installs Debian's Open MPI and libclang when either is missing. Nothing else needs MPI.
 
 has_mpi() {
-    command -v mpirun >/dev/null && command -v mpicc >/dev/null && compgen -G "/usr/lib/llvm-*/lib/libclang*.so*" >/dev/null
+    command -v mpirun >/dev/null && command -v mpicc >/dev/null && compgen -G "/usr/lib/llvm-*/lib/libclang.so*" >/dev/null
 }
 
 if ! has_mpi; then
