@@ -18,4 +18,5 @@ mod training {
     mod nan;
     mod optimizers;
     mod resume;
+    mod sample_weights;
 }

@@ -7,11 +7,15 @@ use super::{EPS, Loss, reduce, same_shape, weighted_mean, weighted_sum};
 use crate::error::{Result, TrainError};
 
 /// Binary cross-entropy of probabilities (clamped to [1e-7, 1 - 1e-7], Keras) or, with
-/// `from_logits`, of logits computed stably as `softplus(z) - t z`.
+/// `from_logits`, of logits computed stably as `softplus(z) - t z`. With a `pos_weight`
+/// (PyTorch's), the positive term is weighted: `-(pw t log p + (1 - t) log(1 - p))`, on logits
+/// `(1 - t) z + (1 + (pw - 1) t) softplus(-z)`: above 1 it favours recall of the positives.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BinaryCrossEntropy {
     /// Predictions are logits (any real) rather than probabilities in [0, 1].
     pub from_logits: bool,
+    /// The weight of the positive term (`None`: 1).
+    pub pos_weight: Option<f32>,
 }
 
 impl BinaryCrossEntropy {
@@ -21,8 +25,28 @@ impl BinaryCrossEntropy {
     }
     /// On logits (numerically safer than a sigmoid followed by this loss).
     pub fn from_logits() -> Self {
-        BinaryCrossEntropy { from_logits: true }
+        BinaryCrossEntropy { from_logits: true, pos_weight: None }
     }
+    /// Weights the positive term by `w` (> 0): an imbalanced problem's rare positives.
+    pub fn pos_weight(mut self, w: f32) -> Self {
+        self.pos_weight = Some(w);
+        self
+    }
+}
+
+/// Element-wise BCE `[n, ...]` with the positive term weighted by `pw`.
+fn weighted_bce(pred: &Var, t: &Var, from_logits: bool, pw: f32) -> Result<Var> {
+    if pw == 1.0 {
+        return bce(pred, t, from_logits);
+    }
+    if from_logits {
+        // (1 - t) z + (1 + (pw - 1) t) softplus(-z)
+        let neg_part = t.rsub_scalar(1.0)?.mul(pred)?;
+        return Ok(neg_part.add(&t.mul_scalar(pw - 1.0)?.add_scalar(1.0)?.mul(&pred.neg()?.softplus()?)?)?);
+    }
+    let p = pred.clamp(EPS, 1.0 - EPS)?;
+    let positive = t.mul(&p.log()?)?.mul_scalar(pw)?;
+    Ok(positive.add(&t.rsub_scalar(1.0)?.mul(&p.rsub_scalar(1.0)?.log()?)?)?.neg()?)
 }
 
 /// Element-wise BCE `[n, ...]`.
@@ -41,7 +65,11 @@ impl Loss for BinaryCrossEntropy {
     }
     fn forward(&self, pred: &Var, target: &Tensor, w: Option<&Tensor>) -> Result<Var> {
         same_shape(self.name(), pred, target)?;
-        reduce(self.name(), bce(pred, &Var::constant(target.clone()), self.from_logits)?, w)
+        let pw = self.pos_weight.unwrap_or(1.0);
+        if !(pw.is_finite() && pw > 0.0) {
+            return Err(TrainError::config(self.name(), format!("pos_weight {pw} must be finite and > 0")));
+        }
+        reduce(self.name(), weighted_bce(pred, &Var::constant(target.clone()), self.from_logits, pw)?, w)
     }
 }
 
@@ -91,13 +119,16 @@ impl Loss for FocalLoss {
 
 /// Categorical cross-entropy against one-hot or probability targets `[n, c]`, of
 /// probabilities or (`from_logits`) of logits through log-softmax; optional label smoothing
-/// `t (1 - eps) + eps / c`.
-#[derive(Debug, Clone, Copy, Default)]
+/// `t (1 - eps) + eps / c`, and optional class weights (a sample's loss is
+/// `-sum_c w_c t_c log p_c`, PyTorch's `weight` with probability targets).
+#[derive(Debug, Clone, Default)]
 pub struct CategoricalCrossEntropy {
     /// Predictions are logits `[n, c]` rather than probabilities.
     pub from_logits: bool,
     /// Smoothing `eps` in [0, 1]: targets become `t (1 - eps) + eps / c` (default 0).
     pub label_smoothing: f32,
+    /// A weight per class `[c]` (default none).
+    pub class_weights: Option<Vec<f32>>,
 }
 
 impl CategoricalCrossEntropy {
@@ -107,7 +138,12 @@ impl CategoricalCrossEntropy {
     }
     /// On logits (through log-softmax), no label smoothing.
     pub fn from_logits() -> Self {
-        CategoricalCrossEntropy { from_logits: true, label_smoothing: 0.0 }
+        CategoricalCrossEntropy { from_logits: true, ..Self::default() }
+    }
+    /// Weights each class's term by `weights[c]` (one weight per class, each >= 0).
+    pub fn class_weights(mut self, weights: Vec<f32>) -> Self {
+        self.class_weights = Some(weights);
+        self
     }
 }
 
@@ -121,6 +157,14 @@ impl Loss for CategoricalCrossEntropy {
         let mut t = target.clone();
         if self.label_smoothing > 0.0 {
             t = t.mul_scalar(1.0 - self.label_smoothing)?.add_scalar(self.label_smoothing / c)?;
+        }
+        if let Some(cw) = &self.class_weights {
+            if cw.len() != c as usize || cw.iter().any(|w| !w.is_finite() || *w < 0.0) {
+                let why = format!("class_weights {cw:?} must be {c} finite weights >= 0 (one per class)");
+                return Err(TrainError::config(self.name(), why));
+            }
+            // Each class's target scaled by its weight (broadcast over the rows).
+            t = t.mul(&Tensor::from_slice(t.device(), cw, &[cw.len()])?)?;
         }
         let logp = if self.from_logits { pred.log_softmax(-1)? } else { pred.clamp(EPS, 1.0)?.log()? };
         let per_sample = Var::constant(t).mul(&logp)?.sum(&[-1], false)?.neg()?;

@@ -51,6 +51,15 @@ pub struct FitOptions {
     /// steps; a hit stops `fit` with [`TrainError::NonFinite`] naming the first parameter
     /// concerned. Costs two small dispatches per parameter tensor per step.
     pub check_numerics: bool,
+    /// A weight per training sample `[n]` (Keras' `sample_weight`): each sample's loss is
+    /// multiplied by it, and the batch loss stays the mean over the batch. With
+    /// `validation_split`, the weights of the samples held out are dropped. `fit` only: a
+    /// loader's batches carry no weights.
+    pub sample_weight: Option<Tensor>,
+    /// A weight per class (Keras' `class_weight`, as a list by class index): each sample's
+    /// loss is multiplied by its class's weight (times its `sample_weight`). For integer
+    /// labels, one-hot targets, or binary targets with two weights.
+    pub class_weight: Option<Vec<f32>>,
 }
 
 impl FitOptions {
@@ -81,6 +90,8 @@ impl Default for FitOptions {
             initial_epoch: 0,
             augment: None,
             check_numerics: false,
+            sample_weight: None,
+            class_weight: None,
         }
     }
 }
@@ -95,8 +106,9 @@ impl FitOptions {
 
 /// Where an epoch's training batches come from.
 enum Source<'a> {
-    /// Device tensors, gathered in a seeded order (or sliced in order).
-    Tensors { x: Vec<Tensor>, y: Tensor, batch_size: usize, shuffle: bool },
+    /// Device tensors, gathered in a seeded order (or sliced in order), with the samples'
+    /// loss weights.
+    Tensors { x: Vec<Tensor>, y: Tensor, w: Option<Tensor>, batch_size: usize, shuffle: bool },
     /// A loader assembling host batches on worker threads.
     Loader(&'a DataLoader),
 }
@@ -158,6 +170,10 @@ impl Model {
         if !(0.0..1.0).contains(&o.validation_split) {
             return Err(TrainError::config("fit", format!("validation_split {} is not in [0, 1)", o.validation_split)));
         }
+        let sample_weight = o.sample_weight.take();
+        if let Some(w) = &sample_weight {
+            super::weights::check_sample_weight("fit sample_weight", n_all, w)?;
+        }
         let (x, y, validation) = match o.validation_data.take() {
             Some((vx, vy)) => {
                 // Checked now, not after an epoch of training.
@@ -191,7 +207,10 @@ impl Model {
         if y.shape()[0] == 0 {
             return Err(TrainError::config("fit", "no training samples"));
         }
-        let source = Source::Tensors { x, y, batch_size: o.batch_size, shuffle: o.shuffle };
+        // The training samples' weights: with a validation split, the first rows'.
+        let kept = sample_weight.map(|w| w.slice(0, 0, y.shape()[0], 1)).transpose()?;
+        let w = super::weights::combine("fit", &y, kept.as_ref(), o.class_weight.as_deref())?;
+        let source = Source::Tensors { x, y, w, batch_size: o.batch_size, shuffle: o.shuffle };
         self.run_fit(source, validation, o)
     }
 
@@ -205,6 +224,10 @@ impl Model {
     ) -> Result<History> {
         if train.is_empty() {
             return Err(TrainError::config("fit_loader", "the training loader has no batches"));
+        }
+        if o.sample_weight.is_some() {
+            let why = "a loader's batches carry no sample weights: pass the tensors to `fit`, or use class_weight";
+            return Err(TrainError::config("fit_loader", why));
         }
         let shape = train.dataset().sample_shape();
         if [shape] != *self.net.input_shapes() {
@@ -327,7 +350,13 @@ impl Model {
                         cb.on_train_batch_begin(self, b)?;
                     }
                     let Some(batch) = batches.next() else { break };
-                    let DeviceBatch { x: mut xb, y: yb, first, global } = batch?;
+                    let DeviceBatch { x: mut xb, y: yb, mut w, first, global } = batch?;
+                    if w.is_none()
+                        && let Some(cw) = &o.class_weight
+                    {
+                        // A loader's batch: its samples' class weights.
+                        w = Some(super::weights::class_weights("fit_loader class_weight", &yb, cw)?);
+                    }
                     if let Some(a) = &o.augment {
                         // A fresh draw per step, repeatable from the model's seed.
                         let seed = (self.seed ^ self.global_step.wrapping_mul(0x9e37_79b9)) as u32;
@@ -336,18 +365,19 @@ impl Model {
                     // A batch too small to give every process a sample (a last batch) is skipped
                     // alike by every process.
                     if sharding.is_none_or(|s| global >= s.size) {
-                        let (xb, yb, first) = match sharding {
+                        let (xb, yb, wb, first) = match sharding {
                             Some(s) if yb.shape()[0] == global => {
                                 let r = crate::distributed::shard(global, s.rank, s.size);
                                 let xs =
                                     xb.iter().map(|t| batches::rows(t, r.start, r.end)).collect::<Result<Vec<_>>>()?;
-                                (xs, batches::rows(&yb, r.start, r.end)?, r.start)
+                                let ws = w.map(|t| batches::rows(&t, r.start, r.end)).transpose()?;
+                                (xs, batches::rows(&yb, r.start, r.end)?, ws, r.start)
                             }
-                            _ => (xb, yb, first),
+                            _ => (xb, yb, w, first),
                         };
                         let count = yb.shape()[0];
                         self.shard = sharding.map(|_| (first as u64, count as f32 / global as f32));
-                        let step = self.train_step_inputs(&xb, &yb);
+                        let step = self.train_step_weighted_inputs(&xb, &yb, wb.as_ref());
                         self.shard = None;
                         let (loss, pred) = step?;
                         loss_sum = loss_sum.add(&loss.mul_scalar(count as f32)?)?;
@@ -464,14 +494,15 @@ impl Model {
     ) -> Result<Box<dyn Iterator<Item = Result<DeviceBatch>> + 's>> {
         let dev = self.device().clone();
         Ok(match source {
-            Source::Tensors { x, y, batch_size, shuffle } => {
+            Source::Tensors { x, y, w, batch_size, shuffle } => {
                 let n = y.shape()[0];
                 // Shuffled: the tables are prepared once per epoch, not per batch.
                 let order = if *shuffle {
                     let tables = x.iter().map(RowTable::new).collect::<Result<Vec<_>>>()?;
                     let order = self.permutation(n, epoch);
                     let on_device = Tensor::from_slice(&dev, &order, &[n])?;
-                    Some((order, on_device, tables, RowTable::new(y)?))
+                    let w_table = w.as_ref().map(RowTable::new).transpose()?;
+                    Some((order, on_device, tables, RowTable::new(y)?, w_table))
                 } else {
                     None
                 };
@@ -481,26 +512,28 @@ impl Model {
                     let global = e0 - s0;
                     let rows = shard.map_or(0..global, |d| crate::distributed::shard(global, d.rank, d.size));
                     let (s, e) = (s0 + rows.start, s0 + rows.end);
-                    let (x, y) = match &order {
-                        Some((order, on_device, x_tables, y_table)) => {
+                    let (x, y, w) = match &order {
+                        Some((order, on_device, x_tables, y_table, w_table)) => {
                             let ids = &order[s..e];
                             let device_ids = on_device.slice(0, s, e, 1)?;
                             let xb = x_tables.iter().map(|t| t.gather(ids, &device_ids)).collect::<Result<Vec<_>>>()?;
-                            (xb, y_table.gather(ids, &device_ids)?)
+                            let wb = w_table.as_ref().map(|t| t.gather(ids, &device_ids)).transpose()?;
+                            (xb, y_table.gather(ids, &device_ids)?, wb)
                         }
                         None => {
                             let xb = x.iter().map(|t| batches::rows(t, s, e)).collect::<Result<Vec<_>>>()?;
-                            (xb, batches::rows(y, s, e)?)
+                            let wb = w.as_ref().map(|t| batches::rows(t, s, e)).transpose()?;
+                            (xb, batches::rows(y, s, e)?, wb)
                         }
                     };
-                    Ok(DeviceBatch { x, y, first: rows.start, global })
+                    Ok(DeviceBatch { x, y, w, first: rows.start, global })
                 }))
             }
             // The loader assembles whole batches; `fit` cuts the shard.
             Source::Loader(l) => Box::new(l.iter(epoch).map(move |b| {
                 let (x, y) = b?.to_device(&dev)?;
                 let global = y.shape()[0];
-                Ok(DeviceBatch { x: vec![x], y, first: 0, global })
+                Ok(DeviceBatch { x: vec![x], y, w: None, first: 0, global })
             })),
         })
     }
@@ -551,6 +584,8 @@ fn non_finite_tag(e: &TrainError) -> Option<u32> {
 struct DeviceBatch {
     x: Vec<Tensor>,
     y: Tensor,
+    /// The samples' loss weights, if any.
+    w: Option<Tensor>,
     first: usize,
     global: usize,
 }

@@ -7,6 +7,7 @@ mod functional;
 mod model;
 mod sequential;
 mod summary;
+mod weights;
 pub mod zoo;
 
 pub use fit::FitOptions;

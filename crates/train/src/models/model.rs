@@ -262,10 +262,28 @@ impl Model {
     }
     /// `train_step` for a network with several inputs.
     pub fn train_step_inputs(&mut self, xs: &[Tensor], y: &Tensor) -> Result<(Tensor, Tensor)> {
+        self.train_step_weighted_inputs(xs, y, None)
+    }
+    /// `train_step` with a loss weight per sample `[n]` (Keras' `sample_weight`): the batch
+    /// loss is `sum(w_i l_i) / n`.
+    pub fn train_step_weighted(&mut self, x: &Tensor, y: &Tensor, sample_weight: &Tensor) -> Result<(Tensor, Tensor)> {
+        self.train_step_weighted_inputs(std::slice::from_ref(x), y, Some(sample_weight))
+    }
+    /// `train_step` for several inputs, with optional per-sample loss weights.
+    pub fn train_step_weighted_inputs(
+        &mut self,
+        xs: &[Tensor],
+        y: &Tensor,
+        sample_weight: Option<&Tensor>,
+    ) -> Result<(Tensor, Tensor)> {
+        if let Some(w) = sample_weight {
+            let n = y.shape().first().copied().unwrap_or(0);
+            super::weights::check_sample_weight("train_step sample_weight", n, w)?;
+        }
         let vars: Vec<Var> = xs.iter().map(|x| Var::constant(x.clone())).collect();
         let pred = self.forward_inputs(&vars, true)?;
         let c = self.compiled("train_step")?;
-        let loss = c.loss.forward(&pred, y, None)?;
+        let loss = c.loss.forward(&pred, y, sample_weight)?;
         // With a loss scale (mixed precision), backward runs on the scaled loss; the loss
         // returned and logged stays unscaled.
         match c.optimizer.loss_scale() {
@@ -365,8 +383,32 @@ impl Model {
     }
     /// `evaluate` for a network with several inputs.
     pub fn evaluate_inputs(&mut self, xs: &[Tensor], y: &Tensor, batch_size: usize) -> Result<Logs> {
+        self.evaluate_weighted_inputs(xs, y, None, batch_size)
+    }
+    /// `evaluate` with a loss weight per sample `[n]` (Keras' `sample_weight`): the loss is
+    /// `sum(w_i l_i) / n` over every sample; the metrics are unweighted (as Keras' `metrics`).
+    pub fn evaluate_weighted(
+        &mut self,
+        x: &Tensor,
+        y: &Tensor,
+        sample_weight: &Tensor,
+        batch_size: usize,
+    ) -> Result<Logs> {
+        self.evaluate_weighted_inputs(std::slice::from_ref(x), y, Some(sample_weight), batch_size)
+    }
+    /// `evaluate` for several inputs, with optional per-sample loss weights.
+    pub fn evaluate_weighted_inputs(
+        &mut self,
+        xs: &[Tensor],
+        y: &Tensor,
+        sample_weight: Option<&Tensor>,
+        batch_size: usize,
+    ) -> Result<Logs> {
         let n = self.check_batch_input("evaluate", xs, batch_size)?;
         check_targets("evaluate", n, y)?;
+        if let Some(w) = sample_weight {
+            super::weights::check_sample_weight("evaluate sample_weight", n, w)?;
+        }
         if n == 0 {
             // A mean over no samples has no value; Keras refuses too.
             return Err(TrainError::config("evaluate", "no samples to evaluate"));
@@ -380,9 +422,10 @@ impl Model {
                 .map(|x| Ok(Var::constant(super::batches::rows(x, start, end)?)))
                 .collect::<Result<Vec<_>>>()?;
             let yb = super::batches::rows(y, start, end)?;
+            let wb = sample_weight.map(|w| super::batches::rows(w, start, end)).transpose()?;
             let pred = no_grad(|| self.forward_inputs(&vars, false))?;
             let c = self.compiled("evaluate")?;
-            let loss = no_grad(|| c.loss.forward(&pred, &yb, None))?;
+            let loss = no_grad(|| c.loss.forward(&pred, &yb, wb.as_ref()))?;
             // Batch losses are means: weight each by its size so the total is a sample mean.
             total = total.add(&loss.data().mul_scalar((end - start) as f32)?)?;
             for m in &mut c.metrics {
