@@ -29,9 +29,60 @@ pub struct LayerRef(usize);
 enum Op {
     Input(usize),
     Call(usize, Sym),
-    Add(Vec<Sym>),
+    /// An elementwise merge of values of one shape.
+    Merge(Merge, Vec<Sym>),
     /// Axis into the batched value.
     Concat(Vec<Sym>, isize),
+}
+
+/// Keras' elementwise merge layers: each combines values of one shape into one of that shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Merge {
+    /// The sum (`Add`).
+    Add,
+    /// The first minus the second, of exactly two values (`Subtract`).
+    Subtract,
+    /// The product (`Multiply`).
+    Multiply,
+    /// The mean (`Average`).
+    Average,
+    /// The elementwise maximum (`Maximum`; NaN wins, as everywhere in wgtrain).
+    Maximum,
+    /// The elementwise minimum (`Minimum`).
+    Minimum,
+}
+
+impl Merge {
+    /// The Keras layer name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Merge::Add => "Add",
+            Merge::Subtract => "Subtract",
+            Merge::Multiply => "Multiply",
+            Merge::Average => "Average",
+            Merge::Maximum => "Maximum",
+            Merge::Minimum => "Minimum",
+        }
+    }
+
+    /// Combines `vars` (at least one, two for `Subtract`; checked when the graph is built).
+    fn apply(self, vars: &[Var]) -> Result<Var> {
+        let fold = |f: fn(&Var, &Var) -> wgtrain_autograd::Result<Var>| -> Result<Var> {
+            let mut acc = vars[0].clone();
+            for v in &vars[1..] {
+                acc = f(&acc, v)?;
+            }
+            Ok(acc)
+        };
+        match self {
+            Merge::Add => fold(Var::add),
+            Merge::Subtract => Ok(vars[0].sub(&vars[1])?),
+            Merge::Multiply => fold(Var::mul),
+            Merge::Average => Ok(fold(Var::add)?.mul_scalar(1.0 / vars.len() as f32)?),
+            Merge::Maximum => fold(Var::maximum),
+            Merge::Minimum => fold(Var::minimum),
+        }
+    }
 }
 
 struct Node {
@@ -171,10 +222,43 @@ impl Functional {
 
     /// The elementwise sum of values of one shape (Keras' `Add`).
     pub fn add(&mut self, xs: &[Sym]) -> Result<Sym> {
-        let name = self.unique("Add");
+        self.merge(Merge::Add, xs)
+    }
+
+    /// The first value minus the second (Keras' `Subtract`: exactly two, of one shape).
+    pub fn subtract(&mut self, a: Sym, b: Sym) -> Result<Sym> {
+        self.merge(Merge::Subtract, &[a, b])
+    }
+
+    /// The elementwise product of values of one shape (Keras' `Multiply`).
+    pub fn multiply(&mut self, xs: &[Sym]) -> Result<Sym> {
+        self.merge(Merge::Multiply, xs)
+    }
+
+    /// The elementwise mean of values of one shape (Keras' `Average`).
+    pub fn average(&mut self, xs: &[Sym]) -> Result<Sym> {
+        self.merge(Merge::Average, xs)
+    }
+
+    /// The elementwise maximum of values of one shape (Keras' `Maximum`).
+    pub fn maximum(&mut self, xs: &[Sym]) -> Result<Sym> {
+        self.merge(Merge::Maximum, xs)
+    }
+
+    /// The elementwise minimum of values of one shape (Keras' `Minimum`).
+    pub fn minimum(&mut self, xs: &[Sym]) -> Result<Sym> {
+        self.merge(Merge::Minimum, xs)
+    }
+
+    /// Any elementwise merge of values of one shape.
+    pub fn merge(&mut self, merge: Merge, xs: &[Sym]) -> Result<Sym> {
+        let name = self.unique(merge.name());
         let Some(&first) = xs.first() else {
             return Err(TrainError::config(&name, "needs at least one value"));
         };
+        if merge == Merge::Subtract && xs.len() != 2 {
+            return Err(TrainError::config(&name, format!("subtracts exactly two values, got {}", xs.len())));
+        }
         let shape = self.node(first)?.shape.clone();
         for &x in xs {
             let s = &self.node(x)?.shape;
@@ -182,7 +266,7 @@ impl Functional {
                 return Err(shape_error(&name, format!("{shape:?}, the shape of its first input"), s));
             }
         }
-        Ok(self.push(Op::Add(xs.to_vec()), name, shape))
+        Ok(self.push(Op::Merge(merge, xs.to_vec()), name, shape))
     }
 
     /// Joins values along `axis` of the per-sample shape (negative counts from the end; Keras'
@@ -244,14 +328,7 @@ impl Functional {
                     x.clone()
                 }
                 Op::Call(l, x) => self.layers[*l].forward(&get(x), ctx)?,
-                Op::Add(parts) => {
-                    let vars = common_dtype(parts.iter().map(&get).collect(), ctx)?;
-                    let mut acc = vars[0].clone();
-                    for v in &vars[1..] {
-                        acc = acc.add(v)?;
-                    }
-                    acc
-                }
+                Op::Merge(merge, parts) => merge.apply(&common_dtype(parts.iter().map(&get).collect(), ctx)?)?,
                 Op::Concat(parts, axis) => {
                     let vars = common_dtype(parts.iter().map(&get).collect(), ctx)?;
                     let refs: Vec<&Var> = vars.iter().collect();
@@ -299,7 +376,7 @@ impl Network for Functional {
             .map(|n| {
                 let (kind, trainable, non_trainable, mixed_compute) = match &n.op {
                     Op::Input(_) => ("InputLayer".to_string(), 0, 0, None),
-                    Op::Add(_) => ("Add".to_string(), 0, 0, None),
+                    Op::Merge(m, _) => (m.name().to_string(), 0, 0, None),
                     Op::Concat(..) => ("Concatenate".to_string(), 0, 0, None),
                     Op::Call(l, _) => {
                         let layer = &self.layers[*l];
@@ -335,7 +412,7 @@ impl Network for Functional {
             .map(|n| match &n.op {
                 Op::Input(k) => json!({ "input": k, "name": n.name, "shape": n.shape }),
                 Op::Call(l, x) => json!({ "call": self.layers[*l].name(), "on": x.0 }),
-                Op::Add(p) => json!({ "add": p.iter().map(|s| s.0).collect::<Vec<_>>() }),
+                Op::Merge(m, p) => json!({ m.name().to_lowercase(): p.iter().map(|s| s.0).collect::<Vec<_>>() }),
                 Op::Concat(p, a) => json!({ "concatenate": p.iter().map(|s| s.0).collect::<Vec<_>>(), "axis": a }),
             })
             .collect();

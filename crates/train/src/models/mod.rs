@@ -11,7 +11,7 @@ mod weights;
 pub mod zoo;
 
 pub use fit::FitOptions;
-pub use functional::{Functional, LayerRef, Sym};
+pub use functional::{Functional, LayerRef, Merge, Sym};
 pub use model::{Compiled, Model};
 pub use sequential::Sequential;
 

@@ -121,3 +121,55 @@ fn functional_graphs_share_weights_merge_and_check_shapes() {
         assert!((got - want).abs() < 1e-4, "row {r}: {got} vs {want}");
     }
 }
+
+#[test]
+fn the_merges_compute_keras_meanings_pass_gradients_and_check_their_inputs() {
+    use wgtrain::autograd::Var;
+    use wgtrain::models::{Functional, Merge};
+    use wgtrain::tensor::Tensor;
+
+    let mut g = Functional::new(dev());
+    let (a, b, c) = (g.input("a", &[3]), g.input("b", &[3]), g.input("c", &[3]));
+    let outs = [
+        g.add(&[a, b, c]).unwrap(),
+        g.subtract(a, b).unwrap(),
+        g.multiply(&[a, b, c]).unwrap(),
+        g.average(&[a, b, c]).unwrap(),
+        g.maximum(&[a, b, c]).unwrap(),
+        g.minimum(&[a, b, c]).unwrap(),
+    ];
+    g.set_outputs(&outs).unwrap();
+    let names: Vec<String> = g.summary_rows().iter().skip(3).map(|r| r.kind.clone()).collect();
+    assert_eq!(names, ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"]);
+    let (va, vb, vc) = ([1.0f32, -2.0, 0.5, 3.0, 0.0, -1.0], [2.0f32, 1.0, -4.0, 0.5, 0.0, 2.0], [0.5f32, 0.5, 1.0, -1.0, 3.0, 1.0]);
+    let var = |v: &[f32]| Var::parameter(Tensor::from_slice(dev(), v, &[2, 3]).unwrap());
+    let (xa, xb, xc) = (var(&va), var(&vb), var(&vc));
+    let got = g.forward_all(&[xa.clone(), xb.clone(), xc.clone()], &mut Ctx::new(false, 0)).unwrap();
+    type F = fn(f32, f32, f32) -> f32;
+    let want: [F; 6] = [
+        |a, b, c| a + b + c,
+        |a, b, _| a - b,
+        |a, b, c| a * b * c,
+        |a, b, c| (a + b + c) / 3.0,
+        |a, b, c| a.max(b).max(c),
+        |a, b, c| a.min(b).min(c),
+    ];
+    for (k, (out, f)) in got.iter().zip(want).enumerate() {
+        let v = out.to_vec().unwrap();
+        for i in 0..6 {
+            assert!((v[i] - f(va[i], vb[i], vc[i])).abs() < 1e-6, "merge {k} element {i}: {}", v[i]);
+        }
+    }
+    // Gradients: the sum of every merge's output, d/da on element 0 (a=1, b=2, c=0.5):
+    // add 1, subtract 1, multiply b c = 1, average 1/3, maximum 0 (b wins), minimum 0 (c wins).
+    let total = got.iter().map(|o| o.sum_all().unwrap()).reduce(|x, y| x.add(&y).unwrap()).unwrap();
+    total.backward().unwrap();
+    let ga = xa.grad().unwrap().to_vec::<f32>().unwrap();
+    assert!((ga[0] - (1.0 + 1.0 + 1.0 + 1.0 / 3.0)).abs() < 1e-5, "{ga:?}");
+    // Subtract takes exactly two; every merge needs one shape.
+    let d = g.input("d", &[4]);
+    let e = g.merge(Merge::Subtract, &[a, b, c]).unwrap_err().to_string();
+    assert!(e.contains("subtract") && e.contains("exactly two"), "{e}");
+    let e = g.multiply(&[a, d]).unwrap_err().to_string();
+    assert!(e.contains("multiply") && e.contains("[4]"), "{e}");
+}
