@@ -18,11 +18,11 @@ use report_profile::print_profile;
 fn cnn(dev: &Device) -> Result<Model> {
     let net = Sequential::new(dev, &[1, 28, 28])
         .add(Conv2d::new(32, [3, 3]))?
-        .add(BatchNorm::new())?
+        .add(BatchNorm::new().momentum(0.9).eps(1e-5))?
         .add(ActivationLayer::new(Activation::Relu))?
         .add(MaxPool2d::new([2, 2]))?
         .add(Conv2d::new(64, [3, 3]))?
-        .add(BatchNorm::new())?
+        .add(BatchNorm::new().momentum(0.9).eps(1e-5))?
         .add(ActivationLayer::new(Activation::Relu))?
         .add(MaxPool2d::new([2, 2]))?
         .add(Flatten::new())?

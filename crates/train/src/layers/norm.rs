@@ -10,8 +10,9 @@ use crate::param::Param;
 
 /// Batch norm over the channel axis (axis 0 of a sample: `[c]`, `[c, l]` or `[c, h, w]`).
 /// Training normalizes with batch statistics and updates running ones,
-/// `running = (1 - momentum) running + momentum batch` (PyTorch's convention: momentum 0.1
-/// here is Keras' 0.9); inference uses the running statistics. eps 1e-5 (PyTorch).
+/// `running = momentum running + (1 - momentum) batch` (Keras' meaning; PyTorch's momentum
+/// 0.1 is Keras' 0.9); inference uses the running statistics. Keras' defaults: momentum 0.99,
+/// eps 1e-3 (PyTorch's are 0.9 and 1e-5 in these terms).
 pub struct BatchNorm {
     name: String,
     momentum: f32,
@@ -23,24 +24,26 @@ pub struct BatchNorm {
 }
 
 impl BatchNorm {
-    /// Momentum 0.1, eps 1e-5; gamma starts at 1, beta at 0, running mean 0, running variance 1.
+    /// Momentum 0.99, eps 1e-3 (Keras); gamma starts at 1, beta at 0, running mean 0, running
+    /// variance 1.
     pub fn new() -> Self {
         BatchNorm {
             name: String::new(),
-            momentum: 0.1,
-            eps: 1e-5,
+            momentum: 0.99,
+            eps: 1e-3,
             gamma: None,
             beta: None,
             running_mean: None,
             running_var: None,
         }
     }
-    /// Weight of the batch statistics in the running update (default 0.1).
+    /// Weight of the old running statistics in their update, in [0, 1] (Keras' `momentum`,
+    /// default 0.99; PyTorch's `momentum` m is `1 - m` here).
     pub fn momentum(mut self, m: f32) -> Self {
         self.momentum = m;
         self
     }
-    /// Added to the variance before the square root (default 1e-5).
+    /// Added to the variance before the square root (Keras' `epsilon`, default 1e-3).
     pub fn eps(mut self, e: f32) -> Self {
         self.eps = e;
         self
@@ -84,7 +87,8 @@ impl Layer for BatchNorm {
             return Err(TrainError::config(&self.name, "used before it was built (add it to a model first)"));
         };
         let (g, b) = (built(&self.gamma, &self.name)?, built(&self.beta, &self.name)?);
-        Ok(x.batch_norm(Some(g), Some(b), rm, rv, ctx.training, self.momentum, self.eps)?)
+        // The kernel takes the weight of the batch statistics (PyTorch's convention).
+        Ok(x.batch_norm(Some(g), Some(b), rm, rv, ctx.training, 1.0 - self.momentum, self.eps)?)
     }
     fn params(&self) -> Vec<Param> {
         param(&self.name, "gamma", &self.gamma).into_iter().chain(param(&self.name, "beta", &self.beta)).collect()
@@ -102,7 +106,8 @@ impl Layer for BatchNorm {
     }
 }
 
-/// Layer norm over the last axis of each sample, with learned gamma and beta. eps 1e-5.
+/// Layer norm over the last axis of each sample, with learned gamma and beta. eps 1e-3
+/// (Keras' default; PyTorch's is 1e-5).
 pub struct LayerNorm {
     name: String,
     eps: f32,
@@ -112,9 +117,9 @@ pub struct LayerNorm {
 }
 
 impl LayerNorm {
-    /// eps 1e-5; gamma starts at 1, beta at 0.
+    /// eps 1e-3; gamma starts at 1, beta at 0.
     pub fn new() -> Self {
-        LayerNorm { name: String::new(), eps: 1e-5, dim: 0, gamma: None, beta: None }
+        LayerNorm { name: String::new(), eps: 1e-3, dim: 0, gamma: None, beta: None }
     }
     /// The variance floor (Keras' `epsilon`); finite and > 0.
     pub fn eps(mut self, e: f32) -> Self {

@@ -29,6 +29,12 @@ pub fn cifar10_cnn(dev: &Device, seed: u64) -> Result<Model> {
     Ok(Model::new(net))
 }
 
+/// The ResNet's batch norm: momentum 0.9 and eps 1e-5 (PyTorch's defaults, what the CIFAR
+/// ResNets were trained with; Keras' 0.99 averages over more steps than a short run takes).
+fn bn() -> BatchNorm {
+    BatchNorm::new().momentum(0.9).eps(1e-5)
+}
+
 /// A small ResNet for 32x32 images (He et al.'s CIFAR ResNet shape): a 16-channel stem, then
 /// residual blocks of 16, 32 and 64 channels (stride 2 between stages, 1x1 projection
 /// shortcuts), batch norm after every convolution, global average pooling, Dense(10).
@@ -37,19 +43,19 @@ pub fn cifar10_resnet(dev: &Device, seed: u64) -> Result<Model> {
     let x = g.input("image", &[3, 32, 32]);
     let mut h = g.apply(Normalization::new(&MEAN, &STD), x)?;
     h = g.apply(Conv2d::new(16, [3, 3]).padding(Padding::Same).use_bias(false), h)?;
-    h = g.apply(BatchNorm::new(), h)?;
+    h = g.apply(bn(), h)?;
     h = g.apply(ActivationLayer::new(Activation::Relu), h)?;
     let mut channels = 16;
     for (filters, stride) in [(16, 1), (32, 2), (64, 2)] {
         let conv = |f: usize, s: usize| Conv2d::new(f, [3, 3]).strides([s, s]).padding(Padding::Same).use_bias(false);
         let mut r = g.apply(conv(filters, stride), h)?;
-        r = g.apply(BatchNorm::new(), r)?;
+        r = g.apply(bn(), r)?;
         r = g.apply(ActivationLayer::new(Activation::Relu), r)?;
         r = g.apply(conv(filters, 1), r)?;
-        r = g.apply(BatchNorm::new(), r)?;
+        r = g.apply(bn(), r)?;
         let shortcut = if stride != 1 || channels != filters {
             let s = g.apply(Conv2d::new(filters, [1, 1]).strides([stride, stride]).use_bias(false), h)?;
-            g.apply(BatchNorm::new(), s)?
+            g.apply(bn(), s)?
         } else {
             h
         };

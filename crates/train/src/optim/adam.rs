@@ -13,8 +13,8 @@ use wgtrain_tensor::LossScale;
 const SLOTS: &[&str] = &["m", "v"];
 
 /// Adam (PyTorch's form: bias-corrected moments, eps added to the corrected root; L2 weight
-/// decay added to the gradient). Defaults beta1 0.9, beta2 0.999, eps 1e-8 (PyTorch; Keras
-/// uses eps 1e-7).
+/// decay added to the gradient). Defaults beta1 0.9, beta2 0.999, eps 1e-7 (Keras'; PyTorch
+/// uses eps 1e-8).
 pub struct Adam {
     hp: AdamParams,
     kind: &'static str,
@@ -41,7 +41,7 @@ impl AdamW {
 impl Adam {
     /// Adam with learning rate `lr` and the defaults above, no weight decay, no clipping.
     pub fn new(lr: f32) -> Self {
-        let hp = AdamParams { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, decoupled: false, step: 0 };
+        let hp = AdamParams { lr, beta1: 0.9, beta2: 0.999, eps: 1e-7, weight_decay: 0.0, decoupled: false, step: 0 };
         Adam { hp, kind: "Adam", clip: GradClip::None, step: 0, slots: Slots::default() }
     }
     /// Decay rates of the first- and second-moment averages (default 0.9, 0.999).
@@ -49,7 +49,7 @@ impl Adam {
         (self.hp.beta1, self.hp.beta2) = (beta1, beta2);
         self
     }
-    /// Term added to the denominator (default 1e-8).
+    /// Term added to the denominator (Keras' `epsilon`, default 1e-7; PyTorch's is 1e-8).
     pub fn eps(mut self, eps: f32) -> Self {
         self.hp.eps = eps;
         self

@@ -141,7 +141,8 @@ fn the_merges_compute_keras_meanings_pass_gradients_and_check_their_inputs() {
     g.set_outputs(&outs).unwrap();
     let names: Vec<String> = g.summary_rows().iter().skip(3).map(|r| r.kind.clone()).collect();
     assert_eq!(names, ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"]);
-    let (va, vb, vc) = ([1.0f32, -2.0, 0.5, 3.0, 0.0, -1.0], [2.0f32, 1.0, -4.0, 0.5, 0.0, 2.0], [0.5f32, 0.5, 1.0, -1.0, 3.0, 1.0]);
+    let (va, vb, vc) =
+        ([1.0f32, -2.0, 0.5, 3.0, 0.0, -1.0], [2.0f32, 1.0, -4.0, 0.5, 0.0, 2.0], [0.5f32, 0.5, 1.0, -1.0, 3.0, 1.0]);
     let var = |v: &[f32]| Var::parameter(Tensor::from_slice(dev(), v, &[2, 3]).unwrap());
     let (xa, xb, xc) = (var(&va), var(&vb), var(&vc));
     let got = g.forward_all(&[xa.clone(), xb.clone(), xc.clone()], &mut Ctx::new(false, 0)).unwrap();

@@ -58,7 +58,8 @@ fn sgd_plain_momentum_nesterov_and_weight_decay() {
 
 /// Host Adam/AdamW (PyTorch): m, v moments, bias-corrected, eps outside the root.
 fn adam_host(lr: f64, wd: f64, decoupled: bool) -> Vec<Vec<f32>> {
-    let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8f64);
+    // Keras' eps (PyTorch's form otherwise).
+    let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-7f64);
     let (mut x, mut m, mut v) = ([X0[0] as f64, X0[1] as f64], [0.0f64; 2], [0.0f64; 2]);
     let mut out = Vec::new();
     for (k, g) in G.iter().enumerate() {
