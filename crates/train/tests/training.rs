@@ -10,6 +10,7 @@ mod training {
     mod checkpoint_bad_input;
     mod device_loss;
     mod faults;
+    mod keras_options;
     mod large_data;
     mod learning;
     mod loss_scale;
