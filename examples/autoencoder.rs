@@ -5,6 +5,10 @@
 //!
 //! `cargo run --release -p wgtrain --example autoencoder` (a few minutes on lavapipe).
 
+#[path = "expect.rs"]
+mod expect;
+use expect::reached;
+
 use rand::{Rng, SeedableRng};
 use wgtrain::prelude::*;
 
@@ -70,5 +74,10 @@ fn main() -> Result<()> {
     }
     plot_history(&history, "runs/examples/autoencoder.png")?;
     println!("curves: runs/examples/autoencoder.png");
-    Ok(())
+    let mse = val.last().copied().unwrap_or(f32::NAN);
+    reached(
+        "reconstruction MSE under a tenth of the mean image's",
+        mse < baseline / 10.0,
+        format!("{mse} vs {baseline}"),
+    )
 }

@@ -4,6 +4,10 @@
 //!
 //! `cargo run --release -p wgtrain --example binary_classification` (about a minute on lavapipe).
 
+#[path = "expect.rs"]
+mod expect;
+use expect::reached;
+
 use rand::{Rng, SeedableRng};
 use wgtrain::prelude::*;
 
@@ -43,5 +47,6 @@ fn main() -> Result<()> {
     println!("held-out: {}", logs.line());
     plot_history(&history, "runs/examples/binary_classification.png")?;
     println!("curves: runs/examples/binary_classification.png");
-    Ok(())
+    let acc = logs.get("binary_accuracy").unwrap_or(f32::NAN);
+    reached("held-out accuracy >= 0.95", acc >= 0.95, acc)
 }

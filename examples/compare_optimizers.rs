@@ -4,6 +4,10 @@
 //!
 //! `cargo run --release -p wgtrain --example compare_optimizers` (a few minutes on lavapipe).
 
+#[path = "expect.rs"]
+mod expect;
+use expect::reached;
+
 use rand::{Rng, SeedableRng};
 use wgtrain::prelude::*;
 
@@ -57,6 +61,7 @@ fn main() -> Result<()> {
         let acc = model.evaluate(&vx, &vy, 500)?.get("accuracy").unwrap_or(f32::NAN);
         let loss = history.get("loss");
         println!("{name:<16} final training loss {:.4}, held-out accuracy {acc:.3}", loss.last().unwrap_or(&f32::NAN));
+        reached(&format!("{name}: held-out accuracy >= 0.9"), acc >= 0.9, acc)?;
         curves.push(Curve::new(name, loss));
     }
     plot_curves("training loss by optimizer", "epoch", &curves, "runs/examples/compare_optimizers.png")?;

@@ -6,6 +6,10 @@
 //!
 //! `cargo run --release -p wgtrain --example gan` (a few minutes on lavapipe).
 
+#[path = "expect.rs"]
+mod expect;
+use expect::reached;
+
 use rand::{Rng, SeedableRng};
 use wgtrain::prelude::*;
 
@@ -52,6 +56,7 @@ fn main() -> Result<()> {
     let bce = BinaryCrossEntropy::from_logits();
     let (ones, zeros) = (Tensor::full(&dev, &[BATCH, 1], 1.0)?, Tensor::full(&dev, &[BATCH, 1], 0.0)?);
 
+    let mut last = (f32::NAN, f32::NAN, f32::NAN);
     for it in 0..=1500u64 {
         let real: Vec<f32> = (0..BATCH)
             .flat_map(|_| {
@@ -82,7 +87,16 @@ fn main() -> Result<()> {
             println!(
                 "step {it:>4}: discriminator loss {d:.3}, generator loss {g:.3}, generated radius {mean:.3} +- {std:.3}"
             );
+            last = (d, mean, std);
         }
     }
-    Ok(())
+    // Neither wins: the discriminator's loss stays near its equilibrium, 2 ln 2 = 1.386 (a
+    // discriminator that always wins has a loss near 0), and the points lie on the circle.
+    let (d, mean, std) = last;
+    reached("the discriminator's loss in [1.0, 1.7] (no side wins)", (1.0..=1.7).contains(&d), d)?;
+    reached(
+        "generated radius 1 +- 0.2, spread under 0.5",
+        (mean - 1.0).abs() <= 0.2 && std < 0.5,
+        format!("{mean} +- {std}"),
+    )
 }

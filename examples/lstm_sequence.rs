@@ -4,6 +4,10 @@
 //!
 //! `cargo run --release -p wgtrain --example lstm_sequence` (a few minutes on lavapipe).
 
+#[path = "expect.rs"]
+mod expect;
+use expect::reached;
+
 use rand::{Rng, SeedableRng};
 use wgtrain::prelude::*;
 
@@ -40,5 +44,6 @@ fn main() -> Result<()> {
     }
     plot_history(&history, "runs/examples/lstm_sequence.png")?;
     println!("curves: runs/examples/lstm_sequence.png");
-    Ok(())
+    let acc = history.get("val_accuracy").last().copied().unwrap_or(f32::NAN);
+    reached("held-out accuracy >= 0.85", acc >= 0.85, acc)
 }

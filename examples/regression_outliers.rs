@@ -5,6 +5,10 @@
 //!
 //! `cargo run --release -p wgtrain --example regression_outliers` (under a minute on lavapipe).
 
+#[path = "expect.rs"]
+mod expect;
+use expect::reached;
+
 use rand::{Rng, SeedableRng};
 use wgtrain::metrics::MeanAbsoluteErrorMetric;
 use wgtrain::prelude::*;
@@ -47,8 +51,16 @@ fn main() -> Result<()> {
     println!("true line:  y = 2.000 x + 1.000");
     println!("MSE fit:    y = {ms:.3} x + {mi:.3}   held-out MAE {:.3}", mse_mae.last().unwrap_or(&f32::NAN));
     println!("Huber fit:  y = {hs:.3} x + {hi:.3}   held-out MAE {:.3}", huber_mae.last().unwrap_or(&f32::NAN));
-    let curves = [Curve::new("MSE", mse_mae), Curve::new("Huber (delta 1)", huber_mae)];
+    let (mse_mae_last, huber_mae_last) =
+        (&mse_mae.last().copied().unwrap_or(f32::NAN), &huber_mae.last().copied().unwrap_or(f32::NAN));
+    let curves = [Curve::new("MSE", mse_mae.clone()), Curve::new("Huber (delta 1)", huber_mae.clone())];
     plot_curves("held-out mean absolute error", "epoch", &curves, "runs/examples/regression_outliers.png")?;
     println!("curves: runs/examples/regression_outliers.png");
-    Ok(())
+    let (mse, huber) = (*mse_mae_last, *huber_mae_last);
+    reached("Huber's slope within 0.1 of the true 2", (hs - 2.0).abs() < 0.1, hs)?;
+    reached(
+        "Huber's held-out MAE under a third of MSE's (outliers pull MSE)",
+        huber < mse / 3.0,
+        format!("{huber} vs {mse}"),
+    )
 }

@@ -6,6 +6,10 @@
 //!
 //! `cargo run --release -p wgtrain --example transfer_learning` (a few minutes on lavapipe).
 
+#[path = "expect.rs"]
+mod expect;
+use expect::reached;
+
 use rand::{Rng, SeedableRng};
 use wgtrain::prelude::*;
 
@@ -99,5 +103,10 @@ fn main() -> Result<()> {
     println!("  frozen base, head trained   {head_only:.3}");
     println!("  then fine-tuned             {tuned:.3}");
     println!("  from scratch                {from_scratch:.3}");
-    Ok(())
+    reached("the frozen base's head >= 0.9", head_only >= 0.9, head_only)?;
+    reached(
+        "transfer beats training from scratch",
+        tuned > from_scratch && head_only > from_scratch,
+        format!("{tuned} and {head_only} vs {from_scratch}"),
+    )
 }
