@@ -30,6 +30,7 @@
 
 pub mod callbacks;
 pub mod checkpoint;
+pub mod constraints;
 pub mod data;
 pub mod distributed;
 mod error;
@@ -44,6 +45,7 @@ mod param;
 pub mod plot;
 pub mod policy;
 pub mod prelude;
+pub mod regularizers;
 pub mod tensorboard;
 
 pub use error::{Result, TrainError};

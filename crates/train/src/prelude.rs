@@ -26,6 +26,7 @@ pub use crate::callbacks::{
     BackupAndRestore, Callback, CallbackState, CsvLogger, EarlyStopping, LearningRateScheduler, ModelCheckpoint,
     ReduceLrOnPlateau, TensorBoard, TerminateOnNan,
 };
+pub use crate::constraints::Constraint;
 pub use crate::data::{Cifar10, DataLoader, Dataset, InMemory};
 pub use crate::distributed::Distributed;
 pub use crate::init::Initializer;
@@ -49,6 +50,7 @@ pub use crate::optim::{
 };
 pub use crate::plot::{Curve, plot_curves, plot_history};
 pub use crate::policy::Policy;
+pub use crate::regularizers::Regularizer;
 pub use crate::{History, Logs, Param, Result, StopReason, TrainError};
 pub use wgtrain_autograd::{Var, no_grad};
 pub use wgtrain_tensor::{AugmentOptions, DType, Device, Tensor, UnaryOp};

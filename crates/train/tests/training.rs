@@ -18,6 +18,7 @@ mod training {
     mod mixed_precision;
     mod nan;
     mod optimizers;
+    mod regularizers;
     mod resume;
     mod sample_weights;
 }

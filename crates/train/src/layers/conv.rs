@@ -4,7 +4,7 @@ use serde_json::json;
 use wgtrain_autograd::Var;
 use wgtrain_tensor::{Conv2dOptions, DType};
 
-use super::{Activation, BuildCtx, Ctx, Layer, built, param, shape_error};
+use super::{Activation, BuildCtx, Ctx, Layer, WeightRules, built, param, shape_error, weight_rule_builders};
 use crate::error::{Result, TrainError};
 use crate::init::{Initializer, fans};
 use crate::param::Param;
@@ -64,6 +64,7 @@ struct ConvCore {
     /// Asymmetric padding applied as an explicit pad before a symmetric convolution.
     extra_pad: [(usize, usize); 2],
     sym_pad: [usize; 2],
+    rules: WeightRules,
 }
 
 impl ConvCore {
@@ -83,6 +84,7 @@ impl ConvCore {
             bias: None,
             extra_pad: [(0, 0); 2],
             sym_pad: [0, 0],
+            rules: WeightRules::default(),
         }
     }
 
@@ -90,6 +92,7 @@ impl ConvCore {
         let &[c, h, w] = input else {
             return Err(shape_error(&self.name, "an image [channels, height, width]", input));
         };
+        self.rules.check(&self.name)?;
         if self.groups == 0 || !c.is_multiple_of(self.groups) || !self.filters.is_multiple_of(self.groups) {
             let why = format!("groups {} must divide input channels {c} and filters {}", self.groups, self.filters);
             return Err(TrainError::config(&self.name, why));
@@ -116,7 +119,7 @@ impl ConvCore {
         Ok(vec![self.filters, out[0], out[1]])
     }
 
-    fn forward(&self, x: &Var, ctx: &Ctx) -> Result<Var> {
+    fn forward(&self, x: &Var, ctx: &mut Ctx) -> Result<Var> {
         let (x, w) = (ctx.compute(x)?, ctx.compute(built(&self.weight, &self.name)?)?);
         let bias = self.bias.as_ref().map(|b| ctx.compute(b)).transpose()?;
         let x = if self.extra_pad != [(0, 0); 2] {
@@ -135,7 +138,9 @@ impl ConvCore {
             ..Default::default()
         };
         let y = x.conv2d(&w, bias.as_ref(), &o)?;
-        if self.activation == Activation::Softmax { Ok(y.softmax(1)?) } else { Ok(y) }
+        let y = if self.activation == Activation::Softmax { y.softmax(1)? } else { y };
+        self.rules.activity(&y, ctx)?;
+        Ok(y)
     }
 
     fn params(&self) -> Vec<Param> {
@@ -154,6 +159,10 @@ impl ConvCore {
 macro_rules! conv_builders {
     ($t:ty) => {
         impl $t {
+            weight_rule_builders!();
+            fn weight_rules_mut(&mut self) -> &mut WeightRules {
+                &mut self.0.rules
+            }
             /// Stride `[h, w]` (default `[1, 1]`).
             pub fn strides(mut self, s: [usize; 2]) -> Self {
                 self.0.stride = s;
@@ -213,6 +222,13 @@ macro_rules! conv_layer {
             }
             fn params(&self) -> Vec<Param> {
                 self.0.params()
+            }
+            fn weight_penalties(&self) -> Result<Vec<Var>> {
+                self.0.rules.weight_penalties(self.0.weight.as_ref(), self.0.bias.as_ref())
+            }
+            /// A unit is a filter: `[channels / groups, kh, kw]` of axis 0.
+            fn apply_constraints(&self) -> Result<()> {
+                self.0.rules.constrain(self.0.weight.as_ref(), &[1, 2, 3], self.0.bias.as_ref())
             }
             fn config(&self) -> serde_json::Value {
                 self.0.config()

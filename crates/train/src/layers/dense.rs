@@ -4,7 +4,7 @@ use serde_json::json;
 use wgtrain_autograd::Var;
 use wgtrain_tensor::DType;
 
-use super::{Activation, BuildCtx, Ctx, Layer, built, param, shape_error};
+use super::{Activation, BuildCtx, Ctx, Layer, WeightRules, built, param, shape_error, weight_rule_builders};
 use crate::error::Result;
 use crate::init::{Initializer, fans};
 use crate::param::Param;
@@ -20,6 +20,7 @@ pub struct Dense {
     bias_init: Initializer,
     kernel: Option<Var>,
     bias: Option<Var>,
+    rules: WeightRules,
 }
 
 impl Dense {
@@ -34,7 +35,12 @@ impl Dense {
             bias_init: Initializer::Zeros,
             kernel: None,
             bias: None,
+            rules: WeightRules::default(),
         }
+    }
+    weight_rule_builders!();
+    fn weight_rules_mut(&mut self) -> &mut WeightRules {
+        &mut self.rules
     }
     /// Activation applied to the output (default linear); elementwise ones are fused into the matmul.
     pub fn activation(mut self, a: Activation) -> Self {
@@ -77,6 +83,7 @@ impl Layer for Dense {
         self.name = name;
     }
     fn build(&mut self, input: &[usize], ctx: &mut BuildCtx<'_>) -> Result<Vec<usize>> {
+        self.rules.check(&self.name)?;
         let Some(&k) = input.last() else {
             return Err(shape_error(&self.name, "at least one axis (features)", input));
         };
@@ -95,10 +102,19 @@ impl Layer for Dense {
         let (x, w) = (ctx.compute(x)?, ctx.compute(built(&self.kernel, &self.name)?)?);
         let b = self.bias.as_ref().map(|b| ctx.compute(b)).transpose()?;
         let b = b.as_ref();
-        Ok(match self.activation.unary() {
+        let y = match self.activation.unary() {
             Some((op, alpha)) => x.linear(&w, b, Some(op), alpha)?,
             None => self.activation.apply(&x.linear(&w, b, None, 0.0)?)?,
-        })
+        };
+        self.rules.activity(&y, ctx)?;
+        Ok(y)
+    }
+    fn weight_penalties(&self) -> Result<Vec<Var>> {
+        self.rules.weight_penalties(self.kernel.as_ref(), self.bias.as_ref())
+    }
+    /// A unit's weights are its kernel column (axis 0 holds the inputs).
+    fn apply_constraints(&self) -> Result<()> {
+        self.rules.constrain(self.kernel.as_ref(), &[0], self.bias.as_ref())
     }
     fn params(&self) -> Vec<Param> {
         param(&self.name, "kernel", &self.kernel).into_iter().chain(param(&self.name, "bias", &self.bias)).collect()

@@ -4,7 +4,7 @@ use serde_json::json;
 use wgtrain_autograd::Var;
 use wgtrain_tensor::DType;
 
-use super::{BuildCtx, Ctx, Layer, built, param};
+use super::{BuildCtx, Ctx, Layer, WeightRules, built, param};
 use crate::error::{Result, TrainError};
 use crate::init::Initializer;
 use crate::param::Param;
@@ -16,12 +16,28 @@ pub struct Embedding {
     vocab: usize,
     dim: usize,
     table: Option<Var>,
+    rules: WeightRules,
 }
 
 impl Embedding {
     /// A table of `vocab` rows of `dim` values. An id >= `vocab` (or negative) looks up zeros.
     pub fn new(vocab: usize, dim: usize) -> Self {
-        Embedding { name: String::new(), vocab, dim, table: None }
+        Embedding { name: String::new(), vocab, dim, table: None, rules: WeightRules::default() }
+    }
+    /// Penalizes the table (Keras' `embeddings_regularizer`).
+    pub fn embeddings_regularizer(mut self, r: crate::regularizers::Regularizer) -> Self {
+        self.rules.kernel_regularizer = Some(r);
+        self
+    }
+    /// Penalizes the looked-up vectors, per sample (Keras' `activity_regularizer`).
+    pub fn activity_regularizer(mut self, r: crate::regularizers::Regularizer) -> Self {
+        self.rules.activity_regularizer = Some(r);
+        self
+    }
+    /// Projects the table after each update, row by row (Keras' `embeddings_constraint`).
+    pub fn embeddings_constraint(mut self, c: crate::constraints::Constraint) -> Self {
+        self.rules.kernel_constraint = Some(c);
+        self
     }
 }
 
@@ -39,14 +55,24 @@ impl Layer for Embedding {
         if self.vocab == 0 || self.dim == 0 {
             return Err(TrainError::config(&self.name, "vocabulary and dimension must be >= 1"));
         }
+        self.rules.check(&self.name)?;
         let init = Initializer::Uniform { low: -0.05, high: 0.05 };
         self.table = Some(Var::parameter(init.create(ctx.device, &[self.vocab, self.dim], (1, 1), ctx.next_seed())?));
         let mut out = input.to_vec();
         out.push(self.dim);
         Ok(out)
     }
-    fn forward(&self, x: &Var, _: &mut Ctx) -> Result<Var> {
-        Ok(built(&self.table, &self.name)?.embedding(x.data())?)
+    fn forward(&self, x: &Var, ctx: &mut Ctx) -> Result<Var> {
+        let y = built(&self.table, &self.name)?.embedding(x.data())?;
+        self.rules.activity(&y, ctx)?;
+        Ok(y)
+    }
+    fn weight_penalties(&self) -> Result<Vec<Var>> {
+        self.rules.weight_penalties(self.table.as_ref(), None)
+    }
+    /// A unit is a row of the table (one id's vector).
+    fn apply_constraints(&self) -> Result<()> {
+        self.rules.constrain(self.table.as_ref(), &[1], None)
     }
     fn params(&self) -> Vec<Param> {
         param(&self.name, "embeddings", &self.table).into_iter().collect()

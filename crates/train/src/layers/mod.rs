@@ -14,6 +14,7 @@ mod norm;
 mod pool;
 mod recurrent;
 mod reshape;
+mod weight_rules;
 
 pub use activation::{Activation, ActivationLayer, PRelu};
 pub use conv::{Conv2d, ConvTranspose2d, DepthwiseConv2d, Padding};
@@ -25,6 +26,8 @@ pub use norm::{BatchNorm, LayerNorm};
 pub use pool::{AvgPool2d, GlobalAvgPool2d, MaxPool2d};
 pub use recurrent::{Cell, Gru, Lstm, Recurrent, SimpleRnn};
 pub use reshape::{Flatten, Reshape};
+pub use weight_rules::WeightRules;
+pub(crate) use weight_rules::weight_rule_builders;
 
 use wgtrain_autograd::Var;
 use wgtrain_tensor::{DType, Device, Tensor};
@@ -41,13 +44,23 @@ pub struct Ctx {
     seed: u64,
     compute: DType,
     first_sample: u64,
+    /// Losses the pass's layers added (activity regularizers), summed into the loss.
+    losses: Vec<Var>,
 }
 
 impl Ctx {
     /// A pass in training (`true`) or inference mode, its stochastic layers seeded from `seed`,
     /// computing in f32.
     pub fn new(training: bool, seed: u64) -> Self {
-        Ctx { training, seed, compute: DType::F32, first_sample: 0 }
+        Ctx { training, seed, compute: DType::F32, first_sample: 0, losses: Vec::new() }
+    }
+    /// Adds a scalar to the pass's loss (Keras' `add_loss`: an activity regularizer's penalty).
+    pub fn add_loss(&mut self, loss: Var) {
+        self.losses.push(loss);
+    }
+    /// The losses the pass's layers added, taken out.
+    pub fn take_losses(&mut self) -> Vec<Var> {
+        std::mem::take(&mut self.losses)
     }
     /// This pass's batch as rows `first..` of a larger batch (a data-parallel shard): random
     /// layers draw for those rows what the whole batch draws for them.
@@ -125,6 +138,16 @@ pub trait Layer: Send {
     /// Non-trainable state saved in checkpoints (batch norm's running statistics).
     fn buffers(&self) -> Vec<(String, Tensor)> {
         Vec::new()
+    }
+    /// Penalties of the layer's weights (its kernel and bias regularizers), added to the loss
+    /// once a step however often the layer is called.
+    fn weight_penalties(&self) -> Result<Vec<Var>> {
+        Ok(Vec::new())
+    }
+    /// Projects the layer's weights into their constraints; the model calls it after every
+    /// optimizer update.
+    fn apply_constraints(&self) -> Result<()> {
+        Ok(())
     }
     /// The layer's settings, for the architecture JSON of a checkpoint and `summary()`.
     fn config(&self) -> serde_json::Value;

@@ -9,10 +9,12 @@ use serde_json::json;
 use wgtrain_autograd::Var;
 use wgtrain_tensor::{DType, Tensor};
 
-use super::{BuildCtx, Ctx, Layer, built, param, shape_error};
+use super::{BuildCtx, Ctx, Layer, WeightRules, built, param, shape_error, weight_rule_builders};
+use crate::constraints::Constraint;
 use crate::error::{Result, TrainError};
 use crate::init::Initializer;
 use crate::param::Param;
+use crate::regularizers::Regularizer;
 
 /// Which recurrence a [`Recurrent`] layer runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +50,12 @@ pub struct Recurrent {
     bias: Option<Var>,
     /// GRU's second bias, inside the reset gate.
     recurrent_bias: Option<Var>,
+    /// Kernel, bias and output regularizers and constraints.
+    rules: WeightRules,
+    /// The recurrent kernel's regularizer (Keras' `recurrent_regularizer`).
+    recurrent_regularizer: Option<Regularizer>,
+    /// The recurrent kernel's constraint (Keras' `recurrent_constraint`).
+    recurrent_constraint: Option<Constraint>,
 }
 
 /// `SimpleRNN`.
@@ -96,7 +104,24 @@ impl Recurrent {
             recurrent: None,
             bias: None,
             recurrent_bias: None,
+            rules: WeightRules::default(),
+            recurrent_regularizer: None,
+            recurrent_constraint: None,
         }
+    }
+    weight_rule_builders!();
+    fn weight_rules_mut(&mut self) -> &mut WeightRules {
+        &mut self.rules
+    }
+    /// Penalizes the recurrent kernel (Keras' `recurrent_regularizer`).
+    pub fn recurrent_regularizer(mut self, r: Regularizer) -> Self {
+        self.recurrent_regularizer = Some(r);
+        self
+    }
+    /// Projects the recurrent kernel after each update (Keras' `recurrent_constraint`).
+    pub fn recurrent_constraint(mut self, c: Constraint) -> Self {
+        self.recurrent_constraint = Some(c);
+        self
     }
     /// Return every step's state `[time, units]` instead of the last.
     pub fn return_sequences(mut self, on: bool) -> Self {
@@ -188,6 +213,9 @@ impl Layer for Recurrent {
         if steps == 0 || features == 0 || self.units == 0 {
             return Err(TrainError::config(&self.name, "time, features and units must be >= 1"));
         }
+        self.rules.check(&self.name)?;
+        self.recurrent_regularizer.map_or(Ok(()), |r| r.check(&self.name))?;
+        self.recurrent_constraint.map_or(Ok(()), |c| c.check(&self.name))?;
         let (u, g) = (self.units, self.cell.gates());
         let d = ctx.device;
         self.kernel = Some(Var::parameter(Initializer::GlorotUniform.create(
@@ -215,8 +243,28 @@ impl Layer for Recurrent {
     }
     /// Recurrent layers compute in f32 under every policy: a state carried over many steps
     /// is where f16's 11 bits would show.
-    fn forward(&self, x: &Var, _: &mut Ctx) -> Result<Var> {
-        Ok(self.forward_with_state(&x.cast(DType::F32)?, None, None)?.0)
+    fn forward(&self, x: &Var, ctx: &mut Ctx) -> Result<Var> {
+        let y = self.forward_with_state(&x.cast(DType::F32)?, None, None)?.0;
+        self.rules.activity(&y, ctx)?;
+        Ok(y)
+    }
+    /// The bias regularizer covers both of a GRU's biases.
+    fn weight_penalties(&self) -> Result<Vec<Var>> {
+        let mut out = self.rules.weight_penalties(self.kernel.as_ref(), self.bias.as_ref())?;
+        out.extend(self.rules.weight_penalties(None, self.recurrent_bias.as_ref())?);
+        if let (Some(r), Some(k)) = (self.recurrent_regularizer, &self.recurrent) {
+            out.push(r.penalty(k)?);
+        }
+        Ok(out)
+    }
+    /// Units are kernel columns, as Dense's.
+    fn apply_constraints(&self) -> Result<()> {
+        self.rules.constrain(self.kernel.as_ref(), &[0], self.bias.as_ref())?;
+        self.rules.constrain(None, &[0], self.recurrent_bias.as_ref())?;
+        if let (Some(c), Some(k)) = (self.recurrent_constraint, &self.recurrent) {
+            c.apply(k.data(), &[0])?;
+        }
+        Ok(())
     }
     fn params(&self) -> Vec<Param> {
         [

@@ -256,9 +256,10 @@ impl Model {
             let pred = no_grad(|| self.forward(&Var::constant(xb), false))?;
             let c = self.compiled("evaluate")?;
             let loss = no_grad(|| c.loss.forward(&pred, &yb, None))?;
+            let loss = no_grad(|| self.with_penalties(loss))?;
             total = total.add(&loss.data().mul_scalar(b as f32)?)?;
             n += b;
-            for m in &mut c.metrics {
+            for m in &mut self.compiled("evaluate")?.metrics {
                 m.update(pred.data(), &yb)?;
             }
         }

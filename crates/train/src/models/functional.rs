@@ -369,6 +369,16 @@ impl Network for Functional {
     fn layer_params(&self, layer: &str) -> Option<Vec<Param>> {
         self.layers.iter().find(|l| l.name() == layer).map(|l| l.params())
     }
+    fn weight_penalties(&self) -> Result<Vec<Var>> {
+        let mut out = Vec::new();
+        for l in &self.layers {
+            out.extend(l.weight_penalties()?);
+        }
+        Ok(out)
+    }
+    fn apply_constraints(&self) -> Result<()> {
+        self.layers.iter().try_for_each(|l| l.apply_constraints())
+    }
     fn summary_rows(&self) -> Vec<SummaryRow> {
         let mut counted = vec![false; self.layers.len()];
         self.nodes

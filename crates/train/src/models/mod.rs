@@ -70,6 +70,14 @@ pub trait Network: Send {
     fn buffers(&self) -> Vec<(String, Tensor)>;
     /// Parameters of the layer called `layer` (for freeze / unfreeze), or `None` if there is none.
     fn layer_params(&self, layer: &str) -> Option<Vec<Param>>;
+    /// Every layer's weight penalties (regularizers), added to the loss.
+    fn weight_penalties(&self) -> Result<Vec<Var>> {
+        Ok(Vec::new())
+    }
+    /// Projects every layer's weights into their constraints (after each update).
+    fn apply_constraints(&self) -> Result<()> {
+        Ok(())
+    }
     /// One row per layer (per graph node for a functional network), in order, for `Model::summary`.
     fn summary_rows(&self) -> Vec<SummaryRow>;
     /// The architecture, for the JSON of a checkpoint.

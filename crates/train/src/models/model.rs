@@ -63,6 +63,8 @@ pub struct Model {
     pub(crate) shard: Option<(u64, f32)>,
     /// Where the gradient all-reduces spent their time since the last `take_comm_stats`.
     pub(crate) comm: CommStats,
+    /// The losses the last forward pass's layers added (activity regularizers).
+    pub(crate) pass_losses: Vec<Var>,
 }
 
 impl Model {
@@ -85,6 +87,7 @@ impl Model {
             dist: None,
             shard: None,
             comm: CommStats::default(),
+            pass_losses: Vec::new(),
         }
     }
     /// Trains data-parallel with the processes of `dist` (see [`crate::distributed`]): checks
@@ -250,6 +253,7 @@ impl Model {
             .with_compute_dtype(self.policy.compute_dtype())
             .with_first_sample(self.shard.map_or(0, |s| s.0));
         let out = self.net.forward_inputs(xs, &mut ctx)?;
+        self.pass_losses = ctx.take_losses();
         // The loss, the metrics and `predict` see f32 whatever the layers computed in.
         if out.dtype() == DType::F16 { Ok(out.cast(DType::F32)?) } else { Ok(out) }
     }
@@ -284,6 +288,8 @@ impl Model {
         let pred = self.forward_inputs(&vars, true)?;
         let c = self.compiled("train_step")?;
         let loss = c.loss.forward(&pred, y, sample_weight)?;
+        let loss = self.with_penalties(loss)?;
+        let c = self.compiled("train_step")?;
         // With a loss scale (mixed precision), backward runs on the scaled loss; the loss
         // returned and logged stays unscaled.
         match c.optimizer.loss_scale() {
@@ -306,6 +312,7 @@ impl Model {
             log.push(norm);
         }
         self.compiled("train_step")?.optimizer.step(&params)?;
+        self.net.apply_constraints()?;
         if self.check_numerics {
             // Under a loss scale an overflowing gradient is expected: the step was skipped on
             // the device and the scale halved. The weights are what must stay finite.
@@ -315,6 +322,16 @@ impl Model {
         params.iter().for_each(|p| p.var.zero_grad());
         self.global_step += 1;
         Ok((loss.data().clone(), pred.data().clone()))
+    }
+
+    /// The loss plus the regularization losses, as Keras adds them (and logs the sum): the last
+    /// pass's activity penalties and every layer's weight penalties.
+    pub(crate) fn with_penalties(&mut self, loss: Var) -> Result<Var> {
+        let mut total = loss;
+        for p in std::mem::take(&mut self.pass_losses).into_iter().chain(self.net.weight_penalties()?) {
+            total = total.add(&p)?;
+        }
+        Ok(total)
     }
 
     /// Starts (or stops, dropping what was kept) recording the global L2 norm of the gradients
@@ -426,9 +443,10 @@ impl Model {
             let pred = no_grad(|| self.forward_inputs(&vars, false))?;
             let c = self.compiled("evaluate")?;
             let loss = no_grad(|| c.loss.forward(&pred, &yb, wb.as_ref()))?;
+            let loss = no_grad(|| self.with_penalties(loss))?;
             // Batch losses are means: weight each by its size so the total is a sample mean.
             total = total.add(&loss.data().mul_scalar((end - start) as f32)?)?;
-            for m in &mut c.metrics {
+            for m in &mut self.compiled("evaluate")?.metrics {
                 m.update(pred.data(), &yb)?;
             }
         }
