@@ -11,5 +11,6 @@ mod models {
     mod checkpoint_crash;
     mod forward;
     mod model;
+    mod sequence_layers;
     mod tensorboard;
 }

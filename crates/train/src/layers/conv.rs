@@ -281,6 +281,101 @@ impl DepthwiseConv2d {
 conv_builders!(DepthwiseConv2d);
 conv_layer!(DepthwiseConv2d, "DepthwiseConv2D");
 
+/// 1-D convolution over sequences `[steps, channels]` (Keras' `Conv1D`, channels last, as the
+/// recurrent layers take them): output `[steps', filters]`. It runs as a 2-D convolution of
+/// height 1: weight `[filters, channels, 1, kernel]`, bias `[filters]`, Glorot-uniform.
+pub struct Conv1d(ConvCore);
+
+impl Conv1d {
+    /// `filters` output channels with a window of `kernel` steps; stride 1, valid padding.
+    pub fn new(filters: usize, kernel: usize) -> Self {
+        Conv1d(ConvCore::new(filters, [1, kernel]))
+    }
+    weight_rule_builders!();
+    fn weight_rules_mut(&mut self) -> &mut WeightRules {
+        &mut self.0.rules
+    }
+    /// Stride in steps (default 1).
+    pub fn strides(mut self, s: usize) -> Self {
+        self.0.stride = [1, s];
+        self
+    }
+    /// Padding of the steps (default [`Padding::Valid`]; `Same` keeps `ceil(steps / stride)`).
+    pub fn padding(mut self, p: Padding) -> Self {
+        self.0.padding = p;
+        self
+    }
+    /// Dilation between kernel taps, in steps (default 1).
+    pub fn dilation(mut self, d: usize) -> Self {
+        self.0.dilation = [1, d];
+        self
+    }
+    /// Activation applied to the output (default linear).
+    pub fn activation(mut self, a: Activation) -> Self {
+        self.0.activation = a;
+        self
+    }
+    /// Shorthand for `.activation(Activation::Relu)`.
+    pub fn relu(self) -> Self {
+        self.activation(Activation::Relu)
+    }
+    /// Whether to add a bias per filter (default true).
+    pub fn use_bias(mut self, on: bool) -> Self {
+        self.0.use_bias = on;
+        self
+    }
+    /// Initializer of the kernel (default Glorot uniform).
+    pub fn kernel_initializer(mut self, i: Initializer) -> Self {
+        self.0.kernel_init = i;
+        self
+    }
+}
+
+impl Layer for Conv1d {
+    fn kind(&self) -> &'static str {
+        "Conv1D"
+    }
+    fn name(&self) -> &str {
+        &self.0.name
+    }
+    fn set_name(&mut self, name: String) {
+        self.0.name = name;
+    }
+    fn build(&mut self, input: &[usize], ctx: &mut BuildCtx<'_>) -> Result<Vec<usize>> {
+        let &[steps, channels] = input else {
+            return Err(shape_error(&self.0.name, "a sequence [steps, channels]", input));
+        };
+        let out = self.0.build(&[channels, 1, steps], ctx)?;
+        Ok(vec![out[2], out[0]])
+    }
+    /// `[n, steps, channels]` to `[n, channels, 1, steps]`, the convolution, and back.
+    fn forward(&self, x: &Var, ctx: &mut Ctx) -> Result<Var> {
+        let &[n, steps, channels] = x.shape() else {
+            return Err(shape_error(&self.0.name, "a batch of sequences [n, steps, channels]", x.shape()));
+        };
+        let image = x.transpose(1, 2)?.reshape(&[n, channels, 1, steps])?;
+        let y = self.0.forward(&image, ctx)?;
+        let (filters, out) = (y.shape()[1], y.shape()[3]);
+        Ok(y.reshape(&[n, filters, out])?.transpose(1, 2)?)
+    }
+    fn params(&self) -> Vec<Param> {
+        self.0.params()
+    }
+    fn weight_penalties(&self) -> Result<Vec<Var>> {
+        self.0.rules.weight_penalties(self.0.weight.as_ref(), self.0.bias.as_ref())
+    }
+    /// A unit is a filter, as in `Conv2d`.
+    fn apply_constraints(&self) -> Result<()> {
+        self.0.rules.constrain(self.0.weight.as_ref(), &[1, 2, 3], self.0.bias.as_ref())
+    }
+    fn config(&self) -> serde_json::Value {
+        self.0.config()
+    }
+    fn compute_dtype(&self, policy: DType) -> Option<DType> {
+        Some(policy)
+    }
+}
+
 /// Transposed convolution (PyTorch's ConvTranspose2d): weight `[channels, filters, kh, kw]`,
 /// output extent `(in - 1) stride - 2 padding + dilation (k - 1) + output_padding + 1`.
 pub struct ConvTranspose2d {

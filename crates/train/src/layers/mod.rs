@@ -17,13 +17,13 @@ mod reshape;
 mod weight_rules;
 
 pub use activation::{Activation, ActivationLayer, PRelu};
-pub use conv::{Conv2d, ConvTranspose2d, DepthwiseConv2d, Padding};
+pub use conv::{Conv1d, Conv2d, ConvTranspose2d, DepthwiseConv2d, Padding};
 pub use dense::Dense;
 pub use dropout::Dropout;
 pub use embedding::Embedding;
 pub use input_normalization::Normalization;
 pub use norm::{BatchNorm, LayerNorm};
-pub use pool::{AvgPool2d, GlobalAvgPool2d, MaxPool2d};
+pub use pool::{AvgPool2d, GlobalAvgPool2d, GlobalMaxPool1d, GlobalMaxPool2d, MaxPool2d};
 pub use recurrent::{Cell, Gru, Lstm, Recurrent, SimpleRnn};
 pub use reshape::{Flatten, Reshape};
 pub use weight_rules::WeightRules;

@@ -127,3 +127,80 @@ impl Layer for GlobalAvgPool2d {
         json!({})
     }
 }
+
+/// The maximum over every position of each channel: images `[c, h, w]` to `[c]` (Keras'
+/// `GlobalMaxPooling2D`, channels first as the images here).
+#[derive(Debug, Default)]
+pub struct GlobalMaxPool2d {
+    name: String,
+}
+
+impl GlobalMaxPool2d {
+    /// A global max pooling layer over images.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl Layer for GlobalMaxPool2d {
+    fn kind(&self) -> &'static str {
+        "GlobalMaxPooling2D"
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn set_name(&mut self, name: String) {
+        self.name = name;
+    }
+    fn build(&mut self, input: &[usize], _: &mut BuildCtx<'_>) -> Result<Vec<usize>> {
+        match input {
+            &[c, h, w] if h * w > 0 => Ok(vec![c]),
+            _ => Err(shape_error(&self.name, "a non-empty image [channels, height, width]", input)),
+        }
+    }
+    /// The gradient goes to each channel's first maximum (NaN wins, as in every max here).
+    fn forward(&self, x: &Var, _: &mut Ctx) -> Result<Var> {
+        Ok(x.max(&[2, 3], false)?)
+    }
+    fn config(&self) -> serde_json::Value {
+        json!({})
+    }
+}
+
+/// The maximum over every step of each feature: sequences `[steps, features]` to `[features]`
+/// (Keras' `GlobalMaxPooling1D`, channels last as the sequences here).
+#[derive(Debug, Default)]
+pub struct GlobalMaxPool1d {
+    name: String,
+}
+
+impl GlobalMaxPool1d {
+    /// A global max pooling layer over sequences.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl Layer for GlobalMaxPool1d {
+    fn kind(&self) -> &'static str {
+        "GlobalMaxPooling1D"
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn set_name(&mut self, name: String) {
+        self.name = name;
+    }
+    fn build(&mut self, input: &[usize], _: &mut BuildCtx<'_>) -> Result<Vec<usize>> {
+        match input {
+            &[steps, f] if steps > 0 => Ok(vec![f]),
+            _ => Err(shape_error(&self.name, "a non-empty sequence [steps, features]", input)),
+        }
+    }
+    fn forward(&self, x: &Var, _: &mut Ctx) -> Result<Var> {
+        Ok(x.max(&[1], false)?)
+    }
+    fn config(&self) -> serde_json::Value {
+        json!({})
+    }
+}

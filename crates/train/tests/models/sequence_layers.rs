@@ -1,0 +1,117 @@
+//! `Conv1d` (stride, padding, dilation) and global max pooling over sequences and images,
+//! each against host math and with a finite-difference check of its backward.
+
+use wgtrain::autograd::Var;
+use wgtrain::autograd::gradcheck::{CheckInput, GradcheckOptions, gradcheck};
+use wgtrain::layers::*;
+use wgtrain::models::{Network, Sequential};
+
+use crate::harness::{data, dev, tensor};
+
+/// Keras' 1-D convolution on the host: x `[n, steps, c]`, w `[f, c, 1, k]`, b `[f]`, with
+/// (kernel, stride, dilation, same padding).
+fn host_conv1d(
+    x: &[f64],
+    (n, steps, c): (usize, usize, usize),
+    w: &[f32],
+    b: &[f32],
+    (k, s, d, same): (usize, usize, usize, bool),
+) -> Vec<f64> {
+    let f = b.len();
+    let span = (k - 1) * d + 1;
+    let (out, lo) = if same {
+        let out = steps.div_ceil(s);
+        (out, ((out - 1) * s + span).saturating_sub(steps) / 2)
+    } else {
+        ((steps - span) / s + 1, 0)
+    };
+    let mut y = vec![0.0; n * out * f];
+    for i in 0..n {
+        for t in 0..out {
+            for o in 0..f {
+                let mut acc = b[o] as f64;
+                for ch in 0..c {
+                    for tap in 0..k {
+                        let pos = (t * s + tap * d) as isize - lo as isize;
+                        if pos >= 0 && (pos as usize) < steps {
+                            acc += w[(o * c + ch) * k + tap] as f64 * x[(i * steps + pos as usize) * c + ch];
+                        }
+                    }
+                }
+                y[(i * out + t) * f + o] = acc;
+            }
+        }
+    }
+    y
+}
+
+const TOL: GradcheckOptions = GradcheckOptions { eps: 1e-6, atol: 2e-4, rtol: 2e-3, seed: 3 };
+
+#[test]
+fn conv1d_matches_the_host_with_stride_padding_and_dilation_and_its_gradient_checks() {
+    let (n, steps, c, f, k) = (2, 11, 3, 4, 3);
+    for (s, d, same) in [(1, 1, false), (2, 1, false), (1, 2, false), (2, 2, true), (1, 1, true)] {
+        let layer = Conv1d::new(f, k).strides(s).dilation(d).padding(if same { Padding::Same } else { Padding::Valid });
+        let net = Sequential::new(dev(), &[steps, c]).seed(4).add(layer).unwrap();
+        let p = net.params();
+        let (w, b) = (p[0].var.to_vec().unwrap(), p[1].var.to_vec().unwrap());
+        assert_eq!(p[0].var.shape(), &[f, c, 1, k]);
+        let xs = data(5, n * steps * c);
+        let x64: Vec<f64> = xs.iter().map(|&v| v as f64).collect();
+        let want = host_conv1d(&x64, (n, steps, c), &w, &b, (k, s, d, same));
+        let y = net.forward(&Var::constant(tensor(&xs, &[n, steps, c])), &mut Ctx::new(false, 0)).unwrap();
+        let out = want.len() / (n * f);
+        assert_eq!(y.shape(), &[n, out, f], "stride {s} dilation {d} same {same}");
+        let got = y.to_vec().unwrap();
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert!((*g as f64 - w).abs() < 1e-4, "stride {s} dilation {d} same {same}: element {i} {g} vs {w}");
+        }
+        let input = [CheckInput { data: xs.clone(), shape: vec![n, steps, c] }];
+        let reference = |v: &[Vec<f64>]| host_conv1d(&v[0], (n, steps, c), &w, &b, (k, s, d, same));
+        let forward = |v: &[Var]| {
+            net.forward(&v[0], &mut Ctx::new(false, 0))
+                .map_err(|e| wgtrain::autograd::AutogradError::Argument { op: "conv1d", why: e.to_string() })
+        };
+        gradcheck(dev(), &input, forward, reference, &TOL).unwrap_or_else(|e| panic!("stride {s} dilation {d}: {e}"));
+    }
+    let e = Sequential::new(dev(), &[2, 3]).add(Conv1d::new(2, 5)).err().unwrap().to_string();
+    assert!(e.contains("conv1d"), "a window longer than the sequence: {e}");
+}
+
+#[test]
+fn global_max_pooling_over_steps_and_pixels_matches_the_host_and_routes_the_gradient() {
+    // Distinct values: one maximum per reduction.
+    let (n, steps, feat) = (2, 5, 3);
+    let xs: Vec<f32> = (0..n * steps * feat).map(|i| ((i * 37) % 29) as f32 * 0.1 - 1.0).collect();
+    let net = Sequential::new(dev(), &[steps, feat]).add(GlobalMaxPool1d::new()).unwrap();
+    let host1 = |x: &[f64]| -> Vec<f64> {
+        (0..n * feat)
+            .map(|j| (0..steps).map(|t| x[((j / feat) * steps + t) * feat + j % feat]).fold(f64::MIN, f64::max))
+            .collect()
+    };
+    let y = net.forward(&Var::constant(tensor(&xs, &[n, steps, feat])), &mut Ctx::new(false, 0)).unwrap();
+    let x64: Vec<f64> = xs.iter().map(|&v| v as f64).collect();
+    assert_eq!(y.to_vec().unwrap().iter().map(|&v| v as f64).collect::<Vec<_>>(), host1(&x64));
+    let forward = |v: &[Var]| {
+        net.forward(&v[0], &mut Ctx::new(false, 0))
+            .map_err(|e| wgtrain::autograd::AutogradError::Argument { op: "pool", why: e.to_string() })
+    };
+    gradcheck(dev(), &[CheckInput { data: xs.clone(), shape: vec![n, steps, feat] }], forward, |v| host1(&v[0]), &TOL)
+        .unwrap();
+
+    let (c, h, w) = (3, 2, 4);
+    let xs: Vec<f32> = (0..n * c * h * w).map(|i| ((i * 53) % 47) as f32 * 0.05 - 1.0).collect();
+    let net = Sequential::new(dev(), &[c, h, w]).add(GlobalMaxPool2d::new()).unwrap();
+    let host2 =
+        |x: &[f64]| -> Vec<f64> { x.chunks(h * w).map(|p| p.iter().copied().fold(f64::MIN, f64::max)).collect() };
+    let y = net.forward(&Var::constant(tensor(&xs, &[n, c, h, w])), &mut Ctx::new(false, 0)).unwrap();
+    assert_eq!(y.shape(), &[n, c]);
+    let x64: Vec<f64> = xs.iter().map(|&v| v as f64).collect();
+    assert_eq!(y.to_vec().unwrap().iter().map(|&v| v as f64).collect::<Vec<_>>(), host2(&x64));
+    let forward = |v: &[Var]| {
+        net.forward(&v[0], &mut Ctx::new(false, 0))
+            .map_err(|e| wgtrain::autograd::AutogradError::Argument { op: "pool", why: e.to_string() })
+    };
+    gradcheck(dev(), &[CheckInput { data: xs, shape: vec![n, c, h, w] }], forward, |v| host2(&v[0]), &TOL).unwrap();
+    assert!(Sequential::new(dev(), &[4]).add(GlobalMaxPool1d::new()).is_err());
+}
