@@ -11,12 +11,17 @@
 //! | `BatchNorm::momentum` | weight of the old running statistics, 0.99 | same | `momentum` is the weight of the batch's: 0.1 is Keras' 0.9 |
 //! | `BatchNorm::eps` | added to the variance, 1e-3 | `epsilon` 1e-3 | `eps` 1e-5 |
 //! | `LayerNorm::eps` | 1e-3 | `epsilon` 1e-3 | `eps` 1e-5 |
-//! | `Adam::eps` (and `AdamW`) | added to the corrected root, 1e-7 | `epsilon` 1e-7 | `eps` 1e-8 |
+//! | `Adam::eps` (and `AdamW`) | added to the bias-corrected root (PyTorch's place), 1e-7 | `epsilon` 1e-7, added to the uncorrected root: worth `eps / sqrt(1 - beta2^t)` here | `eps` 1e-8 |
+//! | `BatchNorm` running variance | the unbiased batch variance (PyTorch) | the biased one | same as here |
 //! | `Adam`, `Sgd`, `Rmsprop`, `Adagrad` `weight_decay` | L2 added to the gradient (PyTorch) | decoupled, as `AdamW` | L2 |
 //! | `AdamW::new(lr, weight_decay)` | decoupled decay, no default | 0.004 | 0.01 |
 //! | `Rmsprop` `alpha` | PyTorch's smoothing constant, 0.99; `eps` 1e-8 outside the root | `rho` 0.9, `epsilon` 1e-7 | same as here |
 //! | `Adagrad` `initial_accumulator` | 0; `eps` 1e-10 | `initial_accumulator_value` 0.1 | same as here |
 //! | `SparseCategoricalCrossEntropy::ignore_index` | a label to skip | `ignore_class` | same as here |
+//! | `SparseCategoricalCrossEntropy` class weights | the mean weighted by each sample's class weight (divided by their sum) | (none: `class_weight` in `fit`) | same as here |
+//! | `CategoricalCrossEntropy::class_weights` | `-sum w_c t_c log p_c`, divided by the batch size | (none) | `weight` with probability targets, same as here |
+//! | activity regularizer | the batch's penalty, undivided | same (Keras 3; tf.keras 2 divided by the batch size) | (none) |
+//! | `Constraint` norms | per unit: a Dense or recurrent kernel's column, a conv filter, an embedding's row | `axis=0` by default (an embedding's column) | (none) |
 //! | `FitOptions::class_weight` | a weight per class index | a dict | (none) |
 //! | `Dense`, `Conv2d` kernel initializer | Glorot uniform | same | Kaiming uniform |
 //! | `Activation::LeakyRelu(slope)` | the slope, no default | `negative_slope` 0.3 (the layer; 0.2 the function) | 0.01 |

@@ -1,8 +1,8 @@
 //! Weight and activity regularizers, as Keras': a penalty added to the loss (and logged in it).
 //! `L1(l)` is `l sum|w|`, `L2(l)` is `l sum w^2` (no 1/2), `L1L2` both. A layer takes them as
-//! `kernel_regularizer`, `bias_regularizer` (penalties of its weights, once a step however
-//! often it is called) and `activity_regularizer` (of its output, divided by the batch size as
-//! Keras 3 does).
+//! `kernel_regularizer`, `bias_regularizer` (penalties of its trainable weights, once a step
+//! however often it is called) and `activity_regularizer` (of its output, the whole batch's:
+//! Keras 3 no longer divides it by the batch size as tf.keras 2 did).
 
 use wgtrain_autograd::Var;
 

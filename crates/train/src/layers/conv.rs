@@ -368,8 +368,14 @@ impl Layer for Conv1d {
     fn apply_constraints(&self) -> Result<()> {
         self.0.rules.constrain(self.0.weight.as_ref(), &[1, 2, 3], self.0.bias.as_ref())
     }
+    /// Keras' 1-D keys: a window, a stride and a dilation in steps.
     fn config(&self) -> serde_json::Value {
-        self.0.config()
+        let c = &self.0;
+        json!({
+            "filters": c.filters, "kernel_size": c.kernel[1], "strides": c.stride[1],
+            "padding": format!("{:?}", c.padding), "dilation_rate": c.dilation[1],
+            "activation": c.activation.name(), "use_bias": c.use_bias,
+        })
     }
     fn compute_dtype(&self, policy: DType) -> Option<DType> {
         Some(policy)

@@ -252,7 +252,8 @@ impl Layer for Recurrent {
     fn weight_penalties(&self) -> Result<Vec<Var>> {
         let mut out = self.rules.weight_penalties(self.kernel.as_ref(), self.bias.as_ref())?;
         out.extend(self.rules.weight_penalties(None, self.recurrent_bias.as_ref())?);
-        if let (Some(r), Some(k)) = (self.recurrent_regularizer, &self.recurrent) {
+        if let (Some(r), Some(k)) = (self.recurrent_regularizer, self.recurrent.as_ref().filter(|k| k.requires_grad()))
+        {
             out.push(r.penalty(k)?);
         }
         Ok(out)
@@ -261,7 +262,7 @@ impl Layer for Recurrent {
     fn apply_constraints(&self) -> Result<()> {
         self.rules.constrain(self.kernel.as_ref(), &[0], self.bias.as_ref())?;
         self.rules.constrain(None, &[0], self.recurrent_bias.as_ref())?;
-        if let (Some(c), Some(k)) = (self.recurrent_constraint, &self.recurrent) {
+        if let (Some(c), Some(k)) = (self.recurrent_constraint, self.recurrent.as_ref().filter(|k| k.requires_grad())) {
             c.apply(k.data(), &[0])?;
         }
         Ok(())

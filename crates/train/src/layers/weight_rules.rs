@@ -29,8 +29,10 @@ impl WeightRules {
         [self.kernel_constraint, self.bias_constraint].into_iter().flatten().try_for_each(|c| c.check(layer))
     }
 
-    /// The penalties of the kernel and the bias.
+    /// The penalties of the kernel and the bias; a frozen weight has none (Keras penalizes
+    /// trainable weights only).
     pub(crate) fn weight_penalties(&self, kernel: Option<&Var>, bias: Option<&Var>) -> Result<Vec<Var>> {
+        let (kernel, bias) = (trainable(kernel), trainable(bias));
         let mut out = Vec::new();
         if let (Some(r), Some(k)) = (self.kernel_regularizer, kernel) {
             out.push(r.penalty(k)?);
@@ -41,17 +43,19 @@ impl WeightRules {
         Ok(out)
     }
 
-    /// Adds the output's penalty to the pass, divided by the batch size (Keras 3).
+    /// Adds the output's penalty to the pass (Keras 3: the whole batch's, not divided by its
+    /// size as tf.keras 2 did).
     pub(crate) fn activity(&self, out: &Var, ctx: &mut Ctx) -> Result<()> {
         if let Some(r) = self.activity_regularizer {
-            let batch = out.shape().first().copied().unwrap_or(1).max(1) as f32;
-            ctx.add_loss(r.penalty(out)?.mul_scalar(1.0 / batch)?);
+            ctx.add_loss(r.penalty(out)?);
         }
         Ok(())
     }
 
-    /// Projects the kernel (its units' norms over `kernel_axes`) and the bias.
+    /// Projects the kernel (its units' norms over `kernel_axes`) and the bias; a frozen weight
+    /// stays as it is (Keras constrains what the optimizer updates).
     pub(crate) fn constrain(&self, kernel: Option<&Var>, kernel_axes: &[isize], bias: Option<&Var>) -> Result<()> {
+        let (kernel, bias) = (trainable(kernel), trainable(bias));
         if let (Some(c), Some(k)) = (self.kernel_constraint, kernel) {
             c.apply(k.data(), kernel_axes)?;
         }
@@ -60,6 +64,11 @@ impl WeightRules {
         }
         Ok(())
     }
+}
+
+/// `v` when it is trained (not frozen).
+fn trainable(v: Option<&Var>) -> Option<&Var> {
+    v.filter(|v| v.requires_grad())
 }
 
 /// The builders of [`WeightRules`] on a layer with a `fn weight_rules_mut(&mut self) -> &mut

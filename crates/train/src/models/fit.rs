@@ -53,8 +53,8 @@ pub struct FitOptions {
     pub check_numerics: bool,
     /// A weight per training sample `[n]` (Keras' `sample_weight`): each sample's loss is
     /// multiplied by it, and the batch loss stays the mean over the batch. With
-    /// `validation_split`, the weights of the samples held out are dropped. `fit` only: a
-    /// loader's batches carry no weights.
+    /// `validation_split`, the samples held out keep theirs and weight `val_loss` (as Keras).
+    /// `fit` only: a loader's batches carry no weights.
     pub sample_weight: Option<Tensor>,
     /// A weight per class (Keras' `class_weight`, as a list by class index): each sample's
     /// loss is multiplied by its class's weight (times its `sample_weight`). For integer
@@ -115,7 +115,8 @@ enum Source<'a> {
 
 /// Held-out data evaluated after each epoch.
 enum Validation<'a> {
-    Tensors(Vec<Tensor>, Tensor, usize),
+    /// Inputs, targets, batch size, and the samples' loss weights.
+    Tensors(Vec<Tensor>, Tensor, usize, Option<Tensor>),
     Loader(&'a DataLoader),
 }
 
@@ -191,7 +192,7 @@ impl Model {
                         got: vy.shape().to_vec(),
                     });
                 }
-                (xs.to_vec(), y.clone(), Some(Validation::Tensors(vx, vy, o.batch_size)))
+                (xs.to_vec(), y.clone(), Some(Validation::Tensors(vx, vy, o.batch_size, None)))
             }
             None if o.validation_split > 0.0 => {
                 let n_val = ((n_all as f32) * o.validation_split).floor() as usize;
@@ -199,7 +200,9 @@ impl Model {
                 let head = |t: &Tensor| t.slice(0, 0, cut, 1);
                 let tail = |t: &Tensor| t.slice(0, cut, n_all, 1);
                 let vx = xs.iter().map(tail).collect::<std::result::Result<Vec<_>, _>>()?;
-                let val = (n_val > 0).then_some(Validation::Tensors(vx, tail(y)?, o.batch_size));
+                // The held-out samples keep their sample weights (Keras splits them too).
+                let vw = sample_weight.as_ref().map(tail).transpose()?;
+                let val = (n_val > 0).then_some(Validation::Tensors(vx, tail(y)?, o.batch_size, vw));
                 (xs.iter().map(head).collect::<std::result::Result<Vec<_>, _>>()?, head(y)?, val)
             }
             None => (xs.to_vec(), y.clone(), None),
@@ -229,6 +232,10 @@ impl Model {
             let why = "a loader's batches carry no sample weights: pass the tensors to `fit`, or use class_weight";
             return Err(TrainError::config("fit_loader", why));
         }
+        // Checked before training; a label without a weight fails at the next read-back.
+        o.class_weight
+            .as_deref()
+            .map_or(Ok(()), |cw| super::weights::check_class_weight("fit_loader class_weight", cw))?;
         let shape = train.dataset().sample_shape();
         if [shape] != *self.net.input_shapes() {
             let expected = format!("samples of the model's input shape {:?}", self.net.input_shape());
@@ -411,7 +418,9 @@ impl Model {
                         cb.on_test_begin(self)?;
                     }
                     let val = match v {
-                        Validation::Tensors(vx, vy, bs) => self.evaluate_inputs(vx, vy, *bs)?,
+                        Validation::Tensors(vx, vy, bs, vw) => {
+                            self.evaluate_weighted_inputs(vx, vy, vw.as_ref(), *bs)?
+                        }
                         Validation::Loader(l) => self.evaluate_loader(l)?,
                     };
                     for cb in &mut callbacks {

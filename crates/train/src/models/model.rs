@@ -324,6 +324,13 @@ impl Model {
         Ok((loss.data().clone(), pred.data().clone()))
     }
 
+    /// The losses the last forward pass's layers added (activity regularizers), taken out: a
+    /// custom loop adds them to its loss, as `train_step` does (with the weight penalties,
+    /// `network().weight_penalties()`).
+    pub fn take_layer_losses(&mut self) -> Vec<Var> {
+        std::mem::take(&mut self.pass_losses)
+    }
+
     /// The loss plus the regularization losses, as Keras adds them (and logs the sum): the last
     /// pass's activity penalties and every layer's weight penalties.
     pub(crate) fn with_penalties(&mut self, loss: Var) -> Result<Var> {
@@ -384,6 +391,8 @@ impl Model {
                 .map(|x| Ok(Var::constant(super::batches::rows(x, start, end)?)))
                 .collect::<Result<Vec<_>>>()?;
             outs.push(no_grad(|| self.forward_inputs(&vars, false))?.data().clone());
+            // Predictions have no loss: drop what the layers added.
+            self.pass_losses.clear();
         }
         if outs.is_empty() {
             let mut shape = vec![0];

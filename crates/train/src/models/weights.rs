@@ -16,6 +16,17 @@ pub(crate) fn check_sample_weight(what: &str, n: usize, w: &Tensor) -> Result<()
     Ok(())
 }
 
+/// Checks that every class weight is finite and >= 0.
+pub(crate) fn check_class_weight(what: &str, class_weight: &[f32]) -> Result<()> {
+    if class_weight.is_empty() || class_weight.iter().any(|w| !w.is_finite() || *w < 0.0) {
+        return Err(TrainError::config(
+            what,
+            format!("class_weight {class_weight:?} must be finite weights >= 0, one per class"),
+        ));
+    }
+    Ok(())
+}
+
 /// Each sample's weight by its target, from a weight per class: integer labels `[n]` index
 /// `class_weight`; one-hot (or probability) targets `[n, c]` take `t . class_weight`; binary
 /// targets `[n]` or `[n, 1]` in [0, 1] take `w0 + (w1 - w0) t` (two weights). A label outside
@@ -23,9 +34,7 @@ pub(crate) fn check_sample_weight(what: &str, n: usize, w: &Tensor) -> Result<()
 pub(crate) fn class_weights(what: &str, y: &Tensor, class_weight: &[f32]) -> Result<Tensor> {
     let dev = y.device();
     let c = class_weight.len();
-    if class_weight.iter().any(|w| !w.is_finite() || *w < 0.0) {
-        return Err(TrainError::config(what, format!("class_weight {class_weight:?} must be finite and >= 0")));
-    }
+    check_class_weight(what, class_weight)?;
     let n = y.shape().first().copied().unwrap_or(0);
     match (y.dtype(), y.shape()) {
         (DType::U32 | DType::I32, [_]) => {

@@ -33,8 +33,8 @@ fn kernel_bias_and_activity_penalties_are_added_to_the_logged_loss() {
     let (yv, params) = (y.to_vec::<f32>().unwrap(), m.params());
     let (kernel, bias) = (params[0].var.to_vec().unwrap(), params[1].var.to_vec().unwrap());
     let mse = pred.iter().zip(&yv).map(|(p, t)| ((p - t) as f64).powi(2)).sum::<f64>() / (n * 2) as f64;
-    // Keras 3 divides an activity penalty by the batch size.
-    let activity = host_penalty(ar, &pred) / n as f64;
+    // Keras 3 adds the batch's activity penalty as it is (tf.keras 2 divided it by the batch size).
+    let activity = host_penalty(ar, &pred);
     let want = mse + host_penalty(kr, &kernel) + host_penalty(br, &bias) + activity;
     let (loss, _) = m.train_step(&x, &y).unwrap();
     let got = loss.item::<f32>().unwrap() as f64;
@@ -42,9 +42,19 @@ fn kernel_bias_and_activity_penalties_are_added_to_the_logged_loss() {
     // fit logs it, and evaluate adds it too (Keras' test_step adds model.losses).
     let h = m.fit(&x, &y, FitOptions { epochs: 1, batch_size: n, verbose: false, ..Default::default() }).unwrap();
     assert!((h.get("loss")[0] as f64 - want).abs() < 1e-5 * want.max(1.0));
+    // Evaluated in batches of 4, 4, 2: each batch's activity penalty is its own, averaged by size.
     let e = m.evaluate(&x, &y, 4).unwrap().get("loss").unwrap() as f64;
-    // Evaluated in batches of 4, 4, 2: the activity penalty is per batch, averaged by size.
-    assert!((e - want).abs() < 1e-4 * want.max(1.0), "evaluate {e} vs {want}");
+    let per_batch: f64 = [(0, 4), (4, 8), (8, 10)]
+        .iter()
+        .map(|&(a, b)| host_penalty(ar, &pred[a * 2..b * 2]) * (b - a) as f64)
+        .sum::<f64>()
+        / n as f64;
+    let want_eval = mse + host_penalty(kr, &kernel) + host_penalty(br, &bias) + per_batch;
+    assert!((e - want_eval).abs() < 1e-4 * want_eval.max(1.0), "evaluate {e} vs {want_eval}");
+    // A frozen layer's weights are not penalized (Keras penalizes trainable weights only).
+    assert_eq!(m.network().weight_penalties().unwrap().len(), 2);
+    m.freeze("dense_1").unwrap();
+    assert!(m.network().weight_penalties().unwrap().is_empty());
 }
 
 #[test]

@@ -186,3 +186,29 @@ fn class_weights_make_an_imbalanced_problem_find_its_rare_class() {
     eprintln!("recall of the rare class: {plain} unweighted, {weighted} with class weights");
     assert!(weighted >= plain + 0.2 && weighted >= 0.7, "unweighted {plain}, weighted {weighted}");
 }
+
+#[test]
+fn a_validation_split_keeps_the_held_out_samples_weights() {
+    let n = 20;
+    let x = tensor(&data(4, n * 4), &[n, 4]);
+    let y = Tensor::from_slice(dev(), &labels(n), &[n]).unwrap();
+    let sw: Vec<f32> = (0..n).map(|i| (i % 5) as f32).collect();
+    let mut model = classifier(0.0);
+    let o = FitOptions {
+        epochs: 1,
+        batch_size: 8,
+        verbose: false,
+        validation_split: 0.25,
+        sample_weight: Some(tensor(&sw, &[n])),
+        ..Default::default()
+    };
+    let h = model.fit(&x, &y, o).unwrap();
+    let (vx, vy) = (x.slice(0, 15, 20, 1).unwrap(), y.slice(0, 15, 20, 1).unwrap());
+    let want = model.evaluate_weighted(&vx, &vy, &tensor(&sw[15..], &[5]), 5).unwrap().get("loss").unwrap();
+    let unweighted = model.evaluate(&vx, &vy, 5).unwrap().get("loss").unwrap();
+    assert!(
+        (h.get("val_loss")[0] - want).abs() < 1e-6 && (want - unweighted).abs() > 1e-3,
+        "{:?} {want} {unweighted}",
+        h.get("val_loss")
+    );
+}
