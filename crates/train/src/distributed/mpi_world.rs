@@ -9,6 +9,7 @@ use std::sync::Mutex;
 
 use mpi::Threading;
 use mpi::collective::{CommunicatorCollectives, Root, SystemOperation};
+use mpi::datatype::Equivalence;
 use mpi::environment::Universe;
 use mpi::topology::{Communicator, SimpleCommunicator};
 
@@ -62,6 +63,19 @@ impl MpiWorld {
     fn guard(&self) -> std::sync::MutexGuard<'_, ()> {
         self.lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+
+    /// The element-wise sum over ranks, on every rank: reduced on rank 0, then broadcast.
+    fn sum<T: Equivalence + Copy>(&self, data: &mut [T]) {
+        let _g = self.guard();
+        let root = self.world.process_at_rank(0);
+        if self.rank == 0 {
+            let mine = data.to_vec();
+            root.reduce_into_root(&mine[..], data, SystemOperation::sum());
+        } else {
+            root.reduce_into(&data[..], SystemOperation::sum());
+        }
+        root.broadcast_into(data);
+    }
 }
 
 impl Collective for MpiWorld {
@@ -78,26 +92,10 @@ impl Collective for MpiWorld {
         self.library.clone()
     }
     fn sum_f32(&self, data: &mut [f32]) {
-        let _g = self.guard();
-        let root = self.world.process_at_rank(0);
-        if self.rank == 0 {
-            let mine = data.to_vec();
-            root.reduce_into_root(&mine[..], data, SystemOperation::sum());
-        } else {
-            root.reduce_into(&data[..], SystemOperation::sum());
-        }
-        root.broadcast_into(data);
+        self.sum(data)
     }
     fn sum_f64(&self, data: &mut [f64]) {
-        let _g = self.guard();
-        let root = self.world.process_at_rank(0);
-        if self.rank == 0 {
-            let mine = data.to_vec();
-            root.reduce_into_root(&mine[..], data, SystemOperation::sum());
-        } else {
-            root.reduce_into(&data[..], SystemOperation::sum());
-        }
-        root.broadcast_into(data);
+        self.sum(data)
     }
     fn min_u64(&self, value: u64) -> u64 {
         let _g = self.guard();

@@ -156,13 +156,39 @@ impl ConvCore {
     }
 }
 
+/// The builders every layer on a [`ConvCore`] shares: activation, bias, initializer and the
+/// weight rules.
+macro_rules! conv_common_builders {
+    () => {
+        weight_rule_builders!();
+        fn weight_rules_mut(&mut self) -> &mut WeightRules {
+            &mut self.0.rules
+        }
+        /// Activation applied to the output (default linear); elementwise ones are fused into the kernel.
+        pub fn activation(mut self, a: Activation) -> Self {
+            self.0.activation = a;
+            self
+        }
+        /// Shorthand for `.activation(Activation::Relu)`.
+        pub fn relu(self) -> Self {
+            self.activation(Activation::Relu)
+        }
+        /// Whether to add a bias per filter (default true).
+        pub fn use_bias(mut self, on: bool) -> Self {
+            self.0.use_bias = on;
+            self
+        }
+        /// Initializer of the kernel (default Glorot uniform).
+        pub fn kernel_initializer(mut self, i: Initializer) -> Self {
+            self.0.kernel_init = i;
+            self
+        }
+    };
+}
+
 macro_rules! conv_builders {
     ($t:ty) => {
         impl $t {
-            weight_rule_builders!();
-            fn weight_rules_mut(&mut self) -> &mut WeightRules {
-                &mut self.0.rules
-            }
             /// Stride `[h, w]` (default `[1, 1]`).
             pub fn strides(mut self, s: [usize; 2]) -> Self {
                 self.0.stride = s;
@@ -178,25 +204,7 @@ macro_rules! conv_builders {
                 self.0.dilation = d;
                 self
             }
-            /// Activation applied to the output (default linear); elementwise ones are fused into the kernel.
-            pub fn activation(mut self, a: Activation) -> Self {
-                self.0.activation = a;
-                self
-            }
-            /// Shorthand for `.activation(Activation::Relu)`.
-            pub fn relu(self) -> Self {
-                self.activation(Activation::Relu)
-            }
-            /// Whether to add a bias per filter (default true).
-            pub fn use_bias(mut self, on: bool) -> Self {
-                self.0.use_bias = on;
-                self
-            }
-            /// Initializer of the kernel (default Glorot uniform).
-            pub fn kernel_initializer(mut self, i: Initializer) -> Self {
-                self.0.kernel_init = i;
-                self
-            }
+            conv_common_builders!();
         }
     };
 }
@@ -291,10 +299,7 @@ impl Conv1d {
     pub fn new(filters: usize, kernel: usize) -> Self {
         Conv1d(ConvCore::new(filters, [1, kernel]))
     }
-    weight_rule_builders!();
-    fn weight_rules_mut(&mut self) -> &mut WeightRules {
-        &mut self.0.rules
-    }
+    conv_common_builders!();
     /// Stride in steps (default 1).
     pub fn strides(mut self, s: usize) -> Self {
         self.0.stride = [1, s];
@@ -308,25 +313,6 @@ impl Conv1d {
     /// Dilation between kernel taps, in steps (default 1).
     pub fn dilation(mut self, d: usize) -> Self {
         self.0.dilation = [1, d];
-        self
-    }
-    /// Activation applied to the output (default linear).
-    pub fn activation(mut self, a: Activation) -> Self {
-        self.0.activation = a;
-        self
-    }
-    /// Shorthand for `.activation(Activation::Relu)`.
-    pub fn relu(self) -> Self {
-        self.activation(Activation::Relu)
-    }
-    /// Whether to add a bias per filter (default true).
-    pub fn use_bias(mut self, on: bool) -> Self {
-        self.0.use_bias = on;
-        self
-    }
-    /// Initializer of the kernel (default Glorot uniform).
-    pub fn kernel_initializer(mut self, i: Initializer) -> Self {
-        self.0.kernel_init = i;
         self
     }
 }

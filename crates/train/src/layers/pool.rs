@@ -91,116 +91,76 @@ macro_rules! pool_layer {
 pool_layer!(MaxPool2d, "MaxPooling2D", "Max pooling; the gradient of a window goes to its first maximum.", max_pool2d);
 pool_layer!(AvgPool2d, "AveragePooling2D", "Average pooling (padding counts toward the window).", avg_pool2d);
 
-/// The mean of each channel plane: `[c, h, w]` to `[c]`.
-#[derive(Default)]
-pub struct GlobalAvgPool2d {
-    name: String,
-}
-
-impl GlobalAvgPool2d {
-    /// A global average pooling layer.
-    pub fn new() -> Self {
-        Self::default()
-    }
-}
-
-impl Layer for GlobalAvgPool2d {
-    fn kind(&self) -> &'static str {
-        "GlobalAveragePooling2D"
-    }
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn set_name(&mut self, name: String) {
-        self.name = name;
-    }
-    fn build(&mut self, input: &[usize], _: &mut BuildCtx<'_>) -> Result<Vec<usize>> {
-        match input {
-            &[c, h, w] if h * w > 0 => Ok(vec![c]),
-            _ => Err(shape_error(&self.name, "a non-empty image [channels, height, width]", input)),
+/// A global pooling layer `$t` (Keras' `$kind`): a per-sample shape `$input` with one
+/// non-empty reduced extent (`$nonempty`) to `$out`, through `$forward` on the batch `$x`.
+macro_rules! global_pool {
+    ($doc:literal, $t:ident, $kind:literal, $expected:literal, |$input:pat_param| $out:expr, $nonempty:expr, |$x:ident| $forward:expr) => {
+        #[doc = $doc]
+        #[derive(Debug, Default)]
+        pub struct $t {
+            name: String,
         }
-    }
-    fn forward(&self, x: &Var, _: &mut Ctx) -> Result<Var> {
-        Ok(x.global_avg_pool2d()?)
-    }
-    fn config(&self) -> serde_json::Value {
-        json!({})
-    }
-}
 
-/// The maximum over every position of each channel: images `[c, h, w]` to `[c]` (Keras'
-/// `GlobalMaxPooling2D`, channels first as the images here).
-#[derive(Debug, Default)]
-pub struct GlobalMaxPool2d {
-    name: String,
-}
-
-impl GlobalMaxPool2d {
-    /// A global max pooling layer over images.
-    pub fn new() -> Self {
-        Self::default()
-    }
-}
-
-impl Layer for GlobalMaxPool2d {
-    fn kind(&self) -> &'static str {
-        "GlobalMaxPooling2D"
-    }
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn set_name(&mut self, name: String) {
-        self.name = name;
-    }
-    fn build(&mut self, input: &[usize], _: &mut BuildCtx<'_>) -> Result<Vec<usize>> {
-        match input {
-            &[c, h, w] if h * w > 0 => Ok(vec![c]),
-            _ => Err(shape_error(&self.name, "a non-empty image [channels, height, width]", input)),
+        impl $t {
+            /// The layer.
+            pub fn new() -> Self {
+                Self::default()
+            }
         }
-    }
-    /// The gradient goes to each channel's first maximum (NaN wins, as in every max here).
-    fn forward(&self, x: &Var, _: &mut Ctx) -> Result<Var> {
-        Ok(x.max(&[2, 3], false)?)
-    }
-    fn config(&self) -> serde_json::Value {
-        json!({})
-    }
-}
 
-/// The maximum over every step of each feature: sequences `[steps, features]` to `[features]`
-/// (Keras' `GlobalMaxPooling1D`, channels last as the sequences here).
-#[derive(Debug, Default)]
-pub struct GlobalMaxPool1d {
-    name: String,
-}
-
-impl GlobalMaxPool1d {
-    /// A global max pooling layer over sequences.
-    pub fn new() -> Self {
-        Self::default()
-    }
-}
-
-impl Layer for GlobalMaxPool1d {
-    fn kind(&self) -> &'static str {
-        "GlobalMaxPooling1D"
-    }
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn set_name(&mut self, name: String) {
-        self.name = name;
-    }
-    fn build(&mut self, input: &[usize], _: &mut BuildCtx<'_>) -> Result<Vec<usize>> {
-        match input {
-            &[steps, f] if steps > 0 => Ok(vec![f]),
-            _ => Err(shape_error(&self.name, "a non-empty sequence [steps, features]", input)),
+        impl Layer for $t {
+            fn kind(&self) -> &'static str {
+                $kind
+            }
+            fn name(&self) -> &str {
+                &self.name
+            }
+            fn set_name(&mut self, name: String) {
+                self.name = name;
+            }
+            fn build(&mut self, input: &[usize], _: &mut BuildCtx<'_>) -> Result<Vec<usize>> {
+                match input {
+                    $input if $nonempty => Ok($out),
+                    _ => Err(shape_error(&self.name, $expected, input)),
+                }
+            }
+            fn forward(&self, $x: &Var, _: &mut Ctx) -> Result<Var> {
+                Ok($forward?)
+            }
+            fn config(&self) -> serde_json::Value {
+                json!({})
+            }
         }
-    }
-    fn forward(&self, x: &Var, _: &mut Ctx) -> Result<Var> {
-        Ok(x.max(&[1], false)?)
-    }
-    fn config(&self) -> serde_json::Value {
-        json!({})
-    }
+    };
 }
+
+global_pool!(
+    "The mean of each channel plane: `[c, h, w]` to `[c]`.",
+    GlobalAvgPool2d,
+    "GlobalAveragePooling2D",
+    "a non-empty image [channels, height, width]",
+    |&[c, h, w]| vec![c],
+    h * w > 0,
+    |x| x.global_avg_pool2d()
+);
+global_pool!(
+    "The maximum over every position of each channel: images `[c, h, w]` to `[c]` (Keras' \
+     `GlobalMaxPooling2D`, channels first as the images here).",
+    GlobalMaxPool2d,
+    "GlobalMaxPooling2D",
+    "a non-empty image [channels, height, width]",
+    |&[c, h, w]| vec![c],
+    h * w > 0,
+    // The gradient goes to each channel's first maximum (NaN wins, as in every max here).
+    |x| x.max(&[2, 3], false)
+);
+global_pool!(
+    "The maximum over every step of each feature: sequences `[steps, features]` to \
+     `[features]` (Keras' `GlobalMaxPooling1D`, channels last as the sequences here).",
+    GlobalMaxPool1d,
+    "GlobalMaxPooling1D",
+    "a non-empty sequence [steps, features]",
+    |&[steps, f]| vec![f],
+    steps > 0,
+    |x| x.max(&[1], false)
+);

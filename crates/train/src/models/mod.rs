@@ -83,3 +83,12 @@ pub trait Network: Send {
     /// The architecture, for the JSON of a checkpoint.
     fn config(&self) -> serde_json::Value;
 }
+
+/// Every layer's weight penalties, in layer order.
+pub(crate) fn layer_penalties(layers: &[Box<dyn crate::layers::Layer>]) -> Result<Vec<Var>> {
+    let mut out = Vec::new();
+    for l in layers {
+        out.extend(l.weight_penalties()?);
+    }
+    Ok(out)
+}

@@ -138,11 +138,7 @@ impl Network for Sequential {
         self.layers.iter().find(|l| l.name() == layer).map(|l| l.params())
     }
     fn weight_penalties(&self) -> Result<Vec<Var>> {
-        let mut out = Vec::new();
-        for l in &self.layers {
-            out.extend(l.weight_penalties()?);
-        }
-        Ok(out)
+        super::layer_penalties(&self.layers)
     }
     fn apply_constraints(&self) -> Result<()> {
         self.layers.iter().try_for_each(|l| l.apply_constraints())
