@@ -36,9 +36,9 @@ pub use crate::data::{Cifar10, DataLoader, Dataset, InMemory};
 pub use crate::distributed::Distributed;
 pub use crate::init::Initializer;
 pub use crate::layers::{
-    Activation, ActivationLayer, AvgPool2d, BatchNorm, Conv1d, Conv2d, ConvTranspose2d, Dense, DepthwiseConv2d,
-    Dropout, Embedding, Flatten, GlobalAvgPool2d, GlobalMaxPool1d, GlobalMaxPool2d, Gru, Layer, LayerNorm, Lstm,
-    MaxPool2d, Normalization, PRelu, Padding, Reshape, SimpleRnn,
+    Activation, ActivationLayer, AvgPool2d, BatchNorm, Bidirectional, Conv1d, Conv2d, ConvTranspose2d, Dense,
+    DepthwiseConv2d, Dropout, Embedding, Flatten, GlobalAvgPool2d, GlobalMaxPool1d, GlobalMaxPool2d, Gru, Layer,
+    LayerNorm, Lstm, MaxPool2d, Normalization, PRelu, Padding, Reshape, SimpleRnn,
 };
 pub use crate::losses::{
     BinaryCrossEntropy, CategoricalCrossEntropy, FocalLoss, Hinge, Huber, KlDivergence, Loss, MeanAbsoluteError,

@@ -5,6 +5,7 @@
 //! a per-sample image shape is `[channels, height, width]`.
 
 mod activation;
+mod bidirectional;
 mod conv;
 mod dense;
 mod dropout;
@@ -17,6 +18,7 @@ mod reshape;
 mod weight_rules;
 
 pub use activation::{Activation, ActivationLayer, PRelu};
+pub use bidirectional::{Bidirectional, MergeMode};
 pub use conv::{Conv1d, Conv2d, ConvTranspose2d, DepthwiseConv2d, Padding};
 pub use dense::Dense;
 pub use dropout::Dropout;

@@ -128,6 +128,20 @@ impl Recurrent {
         self.return_sequences = on;
         self
     }
+    /// Whether it returns every step's state.
+    pub fn returns_sequences(&self) -> bool {
+        self.return_sequences
+    }
+    /// The same layer, unbuilt: its cell, units, output mode, regularizers and constraints
+    /// (the backward half of a [`Bidirectional`](super::Bidirectional)).
+    pub fn unbuilt_copy(&self) -> Recurrent {
+        Recurrent {
+            rules: self.rules,
+            recurrent_regularizer: self.recurrent_regularizer,
+            recurrent_constraint: self.recurrent_constraint,
+            ..Recurrent::new(self.cell, self.units).return_sequences(self.return_sequences)
+        }
+    }
 
     /// Runs the layer from initial states (`h0`, and `c0` for an LSTM; zeros when `None`) and
     /// returns the output and the final states `(h, c)` (c only for an LSTM).

@@ -1,4 +1,5 @@
-//! `Conv1d` (stride, padding, dilation) and global max pooling over sequences and images,
+//! `Conv1d` (stride, padding, dilation), global max pooling over sequences and images, and
+//! `Bidirectional` (every merge mode, SimpleRNN, LSTM and GRU halves),
 //! each against host math and with a finite-difference check of its backward.
 
 use wgtrain::autograd::Var;
@@ -114,4 +115,95 @@ fn global_max_pooling_over_steps_and_pixels_matches_the_host_and_routes_the_grad
     };
     gradcheck(dev(), &[CheckInput { data: xs, shape: vec![n, c, h, w] }], forward, |v| host2(&v[0]), &TOL).unwrap();
     assert!(Sequential::new(dev(), &[4]).add(GlobalMaxPool1d::new()).is_err());
+}
+
+/// A SimpleRNN on the host: `h_t = tanh(x_t W + h_{t-1} U + b)` over `x` `[n, t, f]`, every step's state.
+fn host_rnn(x: &[f64], (n, t, f): (usize, usize, usize), w: &[f32], u: &[f32], b: &[f32]) -> Vec<f64> {
+    let units = b.len();
+    let mut out = vec![0.0; n * t * units];
+    for i in 0..n {
+        let mut h = vec![0.0f64; units];
+        for s in 0..t {
+            let next: Vec<f64> = (0..units)
+                .map(|k| {
+                    let from_x: f64 = (0..f).map(|j| x[(i * t + s) * f + j] * w[j * units + k] as f64).sum();
+                    let from_h: f64 = (0..units).map(|j| h[j] * u[j * units + k] as f64).sum();
+                    (from_x + from_h + b[k] as f64).tanh()
+                })
+                .collect();
+            out[(i * t + s) * units..(i * t + s + 1) * units].copy_from_slice(&next);
+            h = next;
+        }
+    }
+    out
+}
+
+/// `v` `[n, t, k]` reversed in time.
+fn reverse_time(v: &[f64], (n, t, k): (usize, usize, usize)) -> Vec<f64> {
+    (0..n * t * k).map(|i| v[((i / (t * k)) * t + (t - 1 - (i / k) % t)) * k + i % k]).collect()
+}
+
+#[test]
+fn bidirectional_runs_a_copy_backwards_and_merges_each_way() {
+    let (n, t, f, u) = (2, 5, 2, 3);
+    let xs = data(31, n * t * f);
+    let x64: Vec<f64> = xs.iter().map(|&v| v as f64).collect();
+    for return_sequences in [false, true] {
+        for mode in [MergeMode::Concat, MergeMode::Sum, MergeMode::Mul, MergeMode::Ave] {
+            let bi = Bidirectional::new(SimpleRnn::new(u).return_sequences(return_sequences)).merge_mode(mode);
+            let net = Sequential::new(dev(), &[t, f]).seed(32).add(bi).unwrap();
+            let p: Vec<Vec<f32>> = net.params().iter().map(|p| p.var.to_vec().unwrap()).collect();
+            assert_eq!(p.len(), 6, "two halves of kernel, recurrent kernel, bias");
+            assert!(net.params()[3].name.contains("backward"), "{}", net.params()[3].name);
+            assert_ne!(p[0], p[3], "the backward half has weights of its own");
+            let host = |x: &[f64]| -> Vec<f64> {
+                let ahead = host_rnn(x, (n, t, f), &p[0], &p[1], &p[2]);
+                let behind =
+                    reverse_time(&host_rnn(&reverse_time(x, (n, t, f)), (n, t, f), &p[3], &p[4], &p[5]), (n, t, u));
+                // The last state of each direction: the forward one's at step t-1, the backward one's
+                // (reversed back) at step 0.
+                let (a, b): (Vec<f64>, Vec<f64>) = if return_sequences {
+                    (ahead, behind)
+                } else {
+                    let last = |v: &[f64], s: usize| {
+                        (0..n).flat_map(|i| v[(i * t + s) * u..(i * t + s + 1) * u].to_vec()).collect::<Vec<_>>()
+                    };
+                    (last(&ahead, t - 1), last(&behind, 0))
+                };
+                match mode {
+                    MergeMode::Concat => a
+                        .chunks(u)
+                        .zip(b.chunks(u))
+                        .flat_map(|(x, y)| x.iter().chain(y).copied().collect::<Vec<_>>())
+                        .collect(),
+                    MergeMode::Sum => a.iter().zip(&b).map(|(x, y)| x + y).collect(),
+                    MergeMode::Mul => a.iter().zip(&b).map(|(x, y)| x * y).collect(),
+                    MergeMode::Ave => a.iter().zip(&b).map(|(x, y)| (x + y) / 2.0).collect(),
+                }
+            };
+            let y = net.forward(&Var::constant(tensor(&xs, &[n, t, f])), &mut Ctx::new(false, 0)).unwrap();
+            let width = if mode == MergeMode::Concat { 2 * u } else { u };
+            let want_shape = if return_sequences { vec![n, t, width] } else { vec![n, width] };
+            assert_eq!(y.shape(), &want_shape[..], "{mode:?} sequences {return_sequences}");
+            let want = host(&x64);
+            for (i, (g, w)) in y.to_vec().unwrap().iter().zip(&want).enumerate() {
+                assert!((*g as f64 - w).abs() < 1e-4, "{mode:?} sequences {return_sequences}: element {i} {g} vs {w}");
+            }
+            let forward = |v: &[Var]| {
+                net.forward(&v[0], &mut Ctx::new(false, 0))
+                    .map_err(|e| wgtrain::autograd::AutogradError::Argument { op: "bidirectional", why: e.to_string() })
+            };
+            let input = [CheckInput { data: xs.clone(), shape: vec![n, t, f] }];
+            gradcheck(dev(), &input, forward, |v| host(&v[0]), &TOL).unwrap_or_else(|e| panic!("{mode:?}: {e}"));
+        }
+    }
+    // LSTM and GRU halves: shapes, and each half's own weights.
+    for layer in [Lstm::new(4), Gru::new(4)] {
+        let net = Sequential::new(dev(), &[t, f]).seed(33).add(Bidirectional::new(layer)).unwrap();
+        let y = net.forward(&Var::constant(tensor(&xs, &[n, t, f])), &mut Ctx::new(false, 0)).unwrap();
+        assert_eq!(y.shape(), &[n, 8]);
+        let names: Vec<String> = net.params().iter().map(|p| p.name.clone()).collect();
+        assert!(names.iter().filter(|n| n.contains("/forward/")).count() == names.len() / 2, "{names:?}");
+    }
+    assert!(Sequential::new(dev(), &[5]).add(Bidirectional::new(SimpleRnn::new(2))).is_err());
 }
