@@ -5,6 +5,7 @@
 //! a per-sample image shape is `[channels, height, width]`.
 
 mod activation;
+mod attention;
 mod bidirectional;
 mod conv;
 mod dense;
@@ -18,6 +19,7 @@ mod reshape;
 mod weight_rules;
 
 pub use activation::{Activation, ActivationLayer, PRelu};
+pub use attention::MultiHeadAttention;
 pub use bidirectional::{Bidirectional, MergeMode};
 pub use conv::{Conv1d, Conv2d, ConvTranspose2d, DepthwiseConv2d, Padding};
 pub use dense::Dense;

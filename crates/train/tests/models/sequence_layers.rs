@@ -1,6 +1,7 @@
-//! `Conv1d` (stride, padding, dilation), global max pooling over sequences and images, and
-//! `Bidirectional` (every merge mode, SimpleRNN, LSTM and GRU halves),
-//! each against host math and with a finite-difference check of its backward.
+//! `Conv1d` (stride, padding, dilation), global max pooling over sequences and images,
+//! `Bidirectional` (every merge mode, SimpleRNN, LSTM and GRU halves) and `MultiHeadAttention`
+//! (causal or not, in a residual block with layer norm), each against host math and with a
+//! finite-difference check of its backward.
 
 use wgtrain::autograd::Var;
 use wgtrain::autograd::gradcheck::{CheckInput, GradcheckOptions, gradcheck};
@@ -206,4 +207,114 @@ fn bidirectional_runs_a_copy_backwards_and_merges_each_way() {
         assert!(names.iter().filter(|n| n.contains("/forward/")).count() == names.len() / 2, "{names:?}");
     }
     assert!(Sequential::new(dev(), &[5]).add(Bidirectional::new(SimpleRnn::new(2))).is_err());
+}
+
+/// Self-attention on the host: x `[n, t, e]` with `p` = (kernel, bias) x (query, key, value,
+/// output), `heads` of `dk`.
+fn host_attention(
+    x: &[f64],
+    (n, t, e): (usize, usize, usize),
+    p: &[Vec<f32>],
+    heads: usize,
+    dk: usize,
+    causal: bool,
+) -> Vec<f64> {
+    let proj = |w: &[f32], b: &[f32], rows: &[f64], inn: usize| -> Vec<f64> {
+        let out = b.len();
+        rows.chunks(inn)
+            .flat_map(|r| {
+                (0..out)
+                    .map(|o| b[o] as f64 + (0..inn).map(|j| r[j] * w[j * out + o] as f64).sum::<f64>())
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let (q, k, v) = (proj(&p[0], &p[1], x, e), proj(&p[2], &p[3], x, e), proj(&p[4], &p[5], x, e));
+    let hd = heads * dk;
+    let mut merged = vec![0.0; n * t * hd];
+    for i in 0..n {
+        for h in 0..heads {
+            for a in 0..t {
+                let at = |m: &[f64], s: usize, d: usize| m[(i * t + s) * hd + h * dk + d];
+                let scores: Vec<f64> = (0..t)
+                    .map(|s| {
+                        if causal && s > a {
+                            f64::NEG_INFINITY
+                        } else {
+                            (0..dk).map(|d| at(&q, a, d) * at(&k, s, d)).sum::<f64>() / (dk as f64).sqrt()
+                        }
+                    })
+                    .collect();
+                let m = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let z: f64 = scores.iter().map(|s| (s - m).exp()).sum();
+                for d in 0..dk {
+                    merged[(i * t + a) * hd + h * dk + d] =
+                        (0..t).map(|s| (scores[s] - m).exp() / z * at(&v, s, d)).sum();
+                }
+            }
+        }
+    }
+    proj(&p[6], &p[7], &merged, hd)
+}
+
+#[test]
+fn multi_head_attention_matches_the_host_masks_the_future_and_trains_in_a_block() {
+    let (n, t, e, heads, dk) = (2, 4, 6, 2, 3);
+    let xs = data(41, n * t * e);
+    let x64: Vec<f64> = xs.iter().map(|&v| v as f64).collect();
+    for causal in [false, true] {
+        let net =
+            Sequential::new(dev(), &[t, e]).seed(42).add(MultiHeadAttention::new(heads, dk).causal(causal)).unwrap();
+        let names: Vec<String> = net.params().iter().map(|p| p.name.clone()).collect();
+        assert_eq!(names.len(), 8);
+        assert!(names[0].ends_with("query/kernel") && names[7].ends_with("attention_output/bias"), "{names:?}");
+        // Nonzero biases, so the host must add them.
+        for p in net.params() {
+            if p.name.ends_with("bias") {
+                let b = data(43, p.var.len());
+                p.var.data().assign(&tensor(&b, p.var.shape())).unwrap();
+            }
+        }
+        let p: Vec<Vec<f32>> = net.params().iter().map(|p| p.var.to_vec().unwrap()).collect();
+        let y = net.forward(&Var::constant(tensor(&xs, &[n, t, e])), &mut Ctx::new(false, 0)).unwrap();
+        assert_eq!(y.shape(), &[n, t, e]);
+        let want = host_attention(&x64, (n, t, e), &p, heads, dk, causal);
+        for (i, (g, w)) in y.to_vec().unwrap().iter().zip(&want).enumerate() {
+            assert!((*g as f64 - w).abs() < 1e-4, "causal {causal}: element {i} {g} vs {w}");
+        }
+        let forward = |v: &[Var]| {
+            net.forward(&v[0], &mut Ctx::new(false, 0))
+                .map_err(|err| wgtrain::autograd::AutogradError::Argument { op: "attention", why: err.to_string() })
+        };
+        let input = [CheckInput { data: xs.clone(), shape: vec![n, t, e] }];
+        gradcheck(dev(), &input, forward, |v| host_attention(&v[0], (n, t, e), &p, heads, dk, causal), &TOL)
+            .unwrap_or_else(|err| panic!("causal {causal}: {err}"));
+        if causal {
+            // Step 0 sees only step 0: changing the last step leaves it as it was.
+            let mut changed = xs.clone();
+            changed[(t - 1) * e..t * e].iter_mut().for_each(|v| *v += 1.0);
+            let y2 = net.forward(&Var::constant(tensor(&changed, &[n, t, e])), &mut Ctx::new(false, 0)).unwrap();
+            assert_eq!(y.to_vec().unwrap()[..e], y2.to_vec().unwrap()[..e]);
+        }
+    }
+    // A transformer block: attention, a residual sum, layer norm; it trains.
+    use wgtrain::losses::MeanSquaredError;
+    use wgtrain::models::{Functional, Model};
+    use wgtrain::optim::Adam;
+    let mut g = Functional::new(dev()).seed(44);
+    let x = g.input("x", &[t, e]);
+    let a = g.apply(MultiHeadAttention::new(heads, dk).causal(true), x).unwrap();
+    let sum = g.add(&[x, a]).unwrap();
+    let out = g.apply(LayerNorm::new(), sum).unwrap();
+    g.set_outputs(&[out]).unwrap();
+    let mut model = Model::new(g);
+    model.compile(Adam::new(0.01), MeanSquaredError, vec![]).unwrap();
+    let xt = tensor(&xs, &[n, t, e]);
+    let target = tensor(&data(45, n * t * e), &[n, t, e]);
+    let first = model.train_step(&xt, &target).unwrap().0.item::<f32>().unwrap();
+    let mut last = first;
+    for _ in 0..30 {
+        last = model.train_step(&xt, &target).unwrap().0.item::<f32>().unwrap();
+    }
+    assert!(last < first, "{first} -> {last}");
 }
