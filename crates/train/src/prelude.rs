@@ -48,7 +48,7 @@ pub use crate::metrics::{
     Auc, BinaryAccuracy, CategoricalAccuracy, ConfusionMatrix, F1Score, Metric, Precision, Recall,
     SparseCategoricalAccuracy, TopKCategoricalAccuracy,
 };
-pub use crate::models::{FitOptions, Functional, Model, Network, Sequential};
+pub use crate::models::{FitOptions, Functional, Model, Nested, Network, Sequential};
 pub use crate::optim::{
     Adagrad, Adam, AdamW, CosineAnnealing, ExponentialDecay, GradClip, LossScaleOptimizer, LrSchedule, OneCycle,
     Optimizer, Rmsprop, Sgd, StepDecay, Warmup,

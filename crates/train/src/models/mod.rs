@@ -5,6 +5,7 @@ mod batches;
 mod fit;
 mod functional;
 mod model;
+mod nested;
 mod sequential;
 mod summary;
 mod weights;
@@ -13,6 +14,7 @@ pub mod zoo;
 pub use fit::FitOptions;
 pub use functional::{Functional, LayerRef, Merge, Sym};
 pub use model::{Compiled, Model};
+pub use nested::Nested;
 pub use sequential::Sequential;
 
 use wgtrain_autograd::Var;

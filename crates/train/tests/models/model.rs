@@ -174,3 +174,79 @@ fn the_merges_compute_keras_meanings_pass_gradients_and_check_their_inputs() {
     let e = g.multiply(&[a, d]).unwrap_err().to_string();
     assert!(e.contains("multiply") && e.contains("[4]"), "{e}");
 }
+
+#[test]
+fn a_model_inside_a_model_shares_its_weights_freezes_and_checkpoints_by_its_name() {
+    use wgtrain::autograd::Var;
+    use wgtrain::models::Nested;
+    use wgtrain::tensor::Tensor;
+
+    let build = |seed: u64| {
+        let base =
+            Sequential::new(dev(), &[4]).seed(seed).add(Dense::new(8).relu()).unwrap().add(Dense::new(6)).unwrap();
+        Sequential::new(dev(), &[4]).seed(seed + 1).add(Nested::new(base)).unwrap().add(Dense::new(2)).unwrap()
+    };
+    let net = build(7);
+    let names: Vec<String> = net.params().iter().map(|p| p.name.clone()).collect();
+    assert_eq!(
+        names,
+        [
+            "sequential_1/dense_1/kernel",
+            "sequential_1/dense_1/bias",
+            "sequential_1/dense_2/kernel",
+            "sequential_1/dense_2/bias",
+            "dense_1/kernel",
+            "dense_1/bias"
+        ]
+    );
+    // The forward pass is the inner network's, then the head's.
+    let p: Vec<Vec<f32>> = net.params().iter().map(|p| p.var.to_vec().unwrap()).collect();
+    let xs: Vec<f32> = (0..8).map(|i| (i as f32 * 0.37).sin()).collect();
+    let y =
+        net.forward(&Var::constant(Tensor::from_slice(dev(), &xs, &[2, 4]).unwrap()), &mut Ctx::new(false, 0)).unwrap();
+    let dense = |x: &[f32], w: &[f32], b: &[f32], relu: bool| -> Vec<f32> {
+        let (inn, out) = (x.len(), b.len());
+        (0..out)
+            .map(|o| (0..inn).map(|j| x[j] * w[j * out + o]).sum::<f32>() + b[o])
+            .map(|v| if relu { v.max(0.0) } else { v })
+            .collect()
+    };
+    for r in 0..2 {
+        let h = dense(&xs[r * 4..r * 4 + 4], &p[0], &p[1], true);
+        let want = dense(&dense(&h, &p[2], &p[3], false), &p[4], &p[5], false);
+        let got = &y.to_vec().unwrap()[r * 2..r * 2 + 2];
+        assert!(got.iter().zip(&want).all(|(g, w)| (g - w).abs() < 1e-5), "{got:?} vs {want:?}");
+    }
+    // Freezing the nested layer freezes every inner weight; the head trains.
+    let mut model = Model::new(net);
+    model.compile(wgtrain::optim::Adam::new(0.05), wgtrain::losses::MeanSquaredError, vec![]).unwrap();
+    model.freeze("sequential_1").unwrap();
+    let summary = model.summary();
+    assert!(summary.contains("sequential_1 (Sequential)") && summary.contains("Non-trainable params: 94"), "{summary}");
+    let x = Tensor::rand_uniform(dev(), &[16, 4], -1.0, 1.0, 8).unwrap();
+    let t = Tensor::rand_uniform(dev(), &[16, 2], -1.0, 1.0, 9).unwrap();
+    let before: Vec<Vec<f32>> = model.params().iter().map(|p| p.var.to_vec().unwrap()).collect();
+    for _ in 0..3 {
+        model.train_step(&x, &t).unwrap();
+    }
+    let after: Vec<Vec<f32>> = model.params().iter().map(|p| p.var.to_vec().unwrap()).collect();
+    assert_eq!(before[..4], after[..4], "the frozen inner model");
+    assert_ne!(before[4], after[4], "the head");
+    // A checkpoint keeps the nesting in its names and loads into the same structure.
+    let dir = crate::harness::scratch("nested-weights");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("w.safetensors");
+    model.save_weights(&file).unwrap();
+    let mut other = Model::new(build(70));
+    let report = other.load_weights(&file, true).unwrap();
+    assert_eq!(report.loaded.len(), 6);
+    assert_eq!(
+        other.predict(&x, 16).unwrap().to_vec::<f32>().unwrap(),
+        model.predict(&x, 16).unwrap().to_vec::<f32>().unwrap()
+    );
+    let _ = std::fs::remove_dir_all(dir);
+    // The outer model must feed the inner one the shape it was built for.
+    let base = Sequential::new(dev(), &[4]).add(Dense::new(3)).unwrap();
+    let e = Sequential::new(dev(), &[5]).add(Nested::new(base)).err().unwrap().to_string();
+    assert!(e.contains("[4]") && e.contains("[5]"), "{e}");
+}

@@ -1,0 +1,86 @@
+//! A model used as a layer of another (Keras' `Sequential([base_model, Dense(10)])`): any
+//! [`Network`] wrapped by [`Nested`]. Its parameters are the inner network's own `Var`s (one set
+//! of weights), named under the layer's name (`sequential_1/dense_1/kernel`), so freezing the
+//! layer freezes every inner weight and checkpoints keep the nesting in their names.
+
+use serde_json::json;
+use wgtrain_autograd::Var;
+use wgtrain_tensor::{DType, Tensor};
+
+use super::Network;
+use crate::error::{Result, TrainError};
+use crate::layers::{BuildCtx, Ctx, Layer};
+use crate::param::Param;
+
+/// A network as a layer of another model (see the module docs). Build it with
+/// [`Nested::new`]; the outer model names it (`sequential_1`) unless [`Nested::named`] did.
+pub struct Nested {
+    name: String,
+    inner: Box<dyn Network>,
+}
+
+impl Nested {
+    /// `inner` (a `Sequential` or `Functional`, already built for its input shape) as a layer.
+    pub fn new(inner: impl Network + 'static) -> Self {
+        Nested { name: String::new(), inner: Box::new(inner) }
+    }
+    /// The layer named `name`.
+    pub fn named(mut self, name: &str) -> Self {
+        self.name = name.to_string();
+        self
+    }
+    /// The wrapped network.
+    pub fn network(&self) -> &dyn Network {
+        self.inner.as_ref()
+    }
+    fn prefixed(&self, name: &str) -> String {
+        format!("{}/{name}", self.name)
+    }
+}
+
+impl Layer for Nested {
+    fn kind(&self) -> &'static str {
+        match self.inner.config()["class_name"].as_str() {
+            Some("Functional") => "Functional",
+            _ => "Sequential",
+        }
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn set_name(&mut self, name: String) {
+        if self.name.is_empty() {
+            self.name = name;
+        }
+    }
+    /// The inner network was built for its input shape: the outer model must feed that one.
+    fn build(&mut self, input: &[usize], _: &mut BuildCtx<'_>) -> Result<Vec<usize>> {
+        if input != self.inner.input_shape() {
+            let why = format!("it was built for inputs {:?}, the model feeds it {input:?}", self.inner.input_shape());
+            return Err(TrainError::config(&self.name, why));
+        }
+        Ok(self.inner.output_shape().to_vec())
+    }
+    fn forward(&self, x: &Var, ctx: &mut Ctx) -> Result<Var> {
+        self.inner.forward(x, ctx)
+    }
+    fn params(&self) -> Vec<Param> {
+        self.inner.params().into_iter().map(|p| Param::new(self.prefixed(&p.name), p.var)).collect()
+    }
+    fn buffers(&self) -> Vec<(String, Tensor)> {
+        self.inner.buffers().into_iter().map(|(n, t)| (self.prefixed(&n), t)).collect()
+    }
+    fn weight_penalties(&self) -> Result<Vec<Var>> {
+        self.inner.weight_penalties()
+    }
+    fn apply_constraints(&self) -> Result<()> {
+        self.inner.apply_constraints()
+    }
+    fn config(&self) -> serde_json::Value {
+        json!({ "model": self.inner.config() })
+    }
+    /// Whatever its layers compute in.
+    fn compute_dtype(&self, _: DType) -> Option<DType> {
+        None
+    }
+}
