@@ -380,6 +380,7 @@ pub struct ConvTranspose2d {
     activation: Activation,
     weight: Option<Var>,
     bias: Option<Var>,
+    rules: WeightRules,
 }
 
 impl ConvTranspose2d {
@@ -395,7 +396,12 @@ impl ConvTranspose2d {
             activation: Activation::Linear,
             weight: None,
             bias: None,
+            rules: WeightRules::default(),
         }
+    }
+    weight_rule_builders!();
+    fn weight_rules_mut(&mut self) -> &mut WeightRules {
+        &mut self.rules
     }
     /// Stride `[h, w]` (default `[1, 1]`): the upsampling factor.
     pub fn strides(mut self, s: [usize; 2]) -> Self {
@@ -440,6 +446,7 @@ impl Layer for ConvTranspose2d {
         if self.kernel.contains(&0) {
             return Err(TrainError::config(&self.name, format!("kernel {:?} must be >= 1", self.kernel)));
         }
+        self.rules.check(&self.name)?;
         let mut out = [0; 2];
         for (a, e) in [h, w].into_iter().enumerate() {
             let full = (e.max(1) - 1) * self.stride[a] + self.kernel[a] + self.output_padding[a];
@@ -469,10 +476,19 @@ impl Layer for ConvTranspose2d {
             ..Default::default()
         };
         let y = x.conv_transpose2d(&w, bias.as_ref(), &o, self.output_padding)?;
-        if self.activation == Activation::Softmax { Ok(y.softmax(1)?) } else { Ok(y) }
+        let y = if self.activation == Activation::Softmax { y.softmax(1)? } else { y };
+        self.rules.activity(&y, ctx)?;
+        Ok(y)
     }
     fn params(&self) -> Vec<Param> {
         param(&self.name, "kernel", &self.weight).into_iter().chain(param(&self.name, "bias", &self.bias)).collect()
+    }
+    fn weight_penalties(&self) -> Result<Vec<Var>> {
+        self.rules.weight_penalties(self.weight.as_ref(), self.bias.as_ref())
+    }
+    /// A unit is an output filter: the weight is `[channels, filters, kh, kw]`.
+    fn apply_constraints(&self) -> Result<()> {
+        self.rules.constrain(self.weight.as_ref(), &[0, 2, 3], self.bias.as_ref())
     }
     fn config(&self) -> serde_json::Value {
         json!({ "filters": self.filters, "kernel_size": self.kernel, "strides": self.stride,

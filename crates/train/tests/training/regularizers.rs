@@ -1,7 +1,7 @@
 //! Per-layer regularizers and constraints, as Keras': kernel, bias and activity penalties
 //! added to (and logged in) the loss, against a host computation; their gradients against
 //! finite differences; L1 driving irrelevant weights to zero; constraints holding after every
-//! update, on Dense, Conv2d and Embedding; bad factors refused by name.
+//! update, on Dense, Conv2d, ConvTranspose2d and Embedding; bad factors refused by name.
 
 use wgtrain::autograd::gradcheck::{CheckInput, GradcheckOptions, gradcheck};
 use wgtrain::constraints::Constraint;
@@ -66,6 +66,11 @@ fn conv_and_embedding_penalties_follow_their_weights() {
         + host_penalty(Regularizer::L1(0.2), &params[1].var.to_vec().unwrap());
     let got: f64 = net.weight_penalties().unwrap().iter().map(|p| p.item().unwrap() as f64).sum();
     assert!((got - want).abs() < 1e-6 * want.max(1.0), "conv: {got} vs {want}");
+    let deconv = ConvTranspose2d::new(2, [2, 2]).kernel_regularizer(Regularizer::L1(0.05));
+    let net = Sequential::new(dev(), &[3, 4, 4]).seed(6).add(deconv).unwrap();
+    let want = host_penalty(Regularizer::L1(0.05), &net.params()[0].var.to_vec().unwrap());
+    let got = net.weight_penalties().unwrap()[0].item().unwrap() as f64;
+    assert!((got - want).abs() < 1e-6 * want.max(1.0), "conv transpose: {got} vs {want}");
     let emb = Embedding::new(7, 3).embeddings_regularizer(Regularizer::L1L2 { l1: 0.1, l2: 0.3 });
     let net = Sequential::new(dev(), &[2]).seed(5).add(emb).unwrap();
     let table = net.params()[0].var.to_vec().unwrap();
@@ -164,6 +169,15 @@ fn constraints_hold_after_every_update() {
     cm.train_step(&xi, &Tensor::rand_uniform(dev(), &[4, 36], -1.0, 1.0, 16).unwrap()).unwrap();
     let norms = unit_norms(cm.params()[0].var.data(), &[1, 2, 3]);
     assert!(norms.iter().all(|n| (n - 1.0).abs() < 1e-5), "{norms:?}");
+    // Each output filter of a transposed convolution: axes 0, 2 and 3 of [channels, filters, kh, kw].
+    let deconv = ConvTranspose2d::new(3, [2, 2]).kernel_constraint(Constraint::UnitNorm);
+    let mut dm =
+        Model::new(Sequential::new(dev(), &[2, 3, 3]).seed(18).add(deconv).unwrap().add(Flatten::new()).unwrap());
+    dm.compile(Sgd::new(0.1), MeanSquaredError, vec![]).unwrap();
+    let xd = Tensor::rand_uniform(dev(), &[2, 2, 3, 3], -1.0, 1.0, 19).unwrap();
+    dm.train_step(&xd, &Tensor::rand_uniform(dev(), &[2, 48], -1.0, 1.0, 20).unwrap()).unwrap();
+    let norms = unit_norms(dm.params()[0].var.data(), &[0, 2, 3]);
+    assert!(norms.len() == 3 && norms.iter().all(|n| (n - 1.0).abs() < 1e-5), "{norms:?}");
     let emb = Embedding::new(5, 4).embeddings_constraint(Constraint::MaxNorm(0.01));
     let mut em = Model::new(Sequential::new(dev(), &[3]).seed(17).add(emb).unwrap().add(Flatten::new()).unwrap());
     em.compile(Sgd::new(1.0), MeanSquaredError, vec![]).unwrap();
