@@ -9,7 +9,7 @@ use wgtrain_tensor::LossScale;
 
 use super::Distributed;
 use crate::error::Result;
-use crate::optim::{Optimizer, OptimizerState};
+use crate::optim::{Optimizer, OptimizerState, delegate_hyperparameters};
 use crate::param::Param;
 
 /// An optimizer whose every step first sums the gradients over the processes of a
@@ -61,15 +61,7 @@ impl<O: Optimizer> Optimizer for DistributedOptimizer<O> {
         self.sum_once(params)?;
         self.inner.unscale_grads(params)
     }
-    fn learning_rate(&self) -> f32 {
-        self.inner.learning_rate()
-    }
-    fn set_learning_rate(&mut self, lr: f32) -> Result<()> {
-        self.inner.set_learning_rate(lr)
-    }
-    fn validate(&self) -> Result<()> {
-        self.inner.validate()
-    }
+    delegate_hyperparameters!(inner);
     fn state(&self) -> OptimizerState {
         self.inner.state()
     }

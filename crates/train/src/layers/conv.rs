@@ -209,8 +209,23 @@ macro_rules! conv_builders {
     };
 }
 
+/// The `Layer` impl of a convolution on a [`ConvCore`] (`self.0`). The 2-D ones build and run
+/// the core as it is; the 1-D one passes its own `build`, `forward` and `config` (`|s, ..|`
+/// binds `self`).
 macro_rules! conv_layer {
     ($t:ty, $kind:literal) => {
+        conv_layer!(
+            $t,
+            $kind,
+            |s, input, ctx| {
+                s.prepare(input);
+                s.0.build(input, ctx)
+            },
+            |s, x, ctx| s.0.forward(x, ctx),
+            |s| s.0.config()
+        );
+    };
+    ($t:ty, $kind:literal, |$s:ident, $input:ident, $ctx:ident| $build:expr, |$fs:ident, $x:ident, $fctx:ident| $forward:expr, |$cs:ident| $config:expr) => {
         impl Layer for $t {
             fn kind(&self) -> &'static str {
                 $kind
@@ -221,12 +236,13 @@ macro_rules! conv_layer {
             fn set_name(&mut self, name: String) {
                 self.0.name = name;
             }
-            fn build(&mut self, input: &[usize], ctx: &mut BuildCtx<'_>) -> Result<Vec<usize>> {
-                self.prepare(input);
-                self.0.build(input, ctx)
+            fn build(&mut self, $input: &[usize], $ctx: &mut BuildCtx<'_>) -> Result<Vec<usize>> {
+                let $s = self;
+                $build
             }
-            fn forward(&self, x: &Var, ctx: &mut Ctx) -> Result<Var> {
-                self.0.forward(x, ctx)
+            fn forward(&self, $x: &Var, $fctx: &mut Ctx) -> Result<Var> {
+                let $fs = self;
+                $forward
             }
             fn params(&self) -> Vec<Param> {
                 self.0.params()
@@ -239,7 +255,8 @@ macro_rules! conv_layer {
                 self.0.rules.constrain(self.0.weight.as_ref(), &[1, 2, 3], self.0.bias.as_ref())
             }
             fn config(&self) -> serde_json::Value {
-                self.0.config()
+                let $cs = self;
+                $config
             }
             fn compute_dtype(&self, policy: DType) -> Option<DType> {
                 Some(policy)
@@ -317,17 +334,9 @@ impl Conv1d {
     }
 }
 
-impl Layer for Conv1d {
-    fn kind(&self) -> &'static str {
-        "Conv1D"
-    }
-    fn name(&self) -> &str {
-        &self.0.name
-    }
-    fn set_name(&mut self, name: String) {
-        self.0.name = name;
-    }
-    fn build(&mut self, input: &[usize], ctx: &mut BuildCtx<'_>) -> Result<Vec<usize>> {
+impl Conv1d {
+    /// Builds the core on `[channels, 1, steps]`; the output is `[steps', filters]`.
+    fn build_1d(&mut self, input: &[usize], ctx: &mut BuildCtx<'_>) -> Result<Vec<usize>> {
         let &[steps, channels] = input else {
             return Err(shape_error(&self.0.name, "a sequence [steps, channels]", input));
         };
@@ -335,7 +344,7 @@ impl Layer for Conv1d {
         Ok(vec![out[2], out[0]])
     }
     /// `[n, steps, channels]` to `[n, channels, 1, steps]`, the convolution, and back.
-    fn forward(&self, x: &Var, ctx: &mut Ctx) -> Result<Var> {
+    fn forward_1d(&self, x: &Var, ctx: &mut Ctx) -> Result<Var> {
         let &[n, steps, channels] = x.shape() else {
             return Err(shape_error(&self.0.name, "a batch of sequences [n, steps, channels]", x.shape()));
         };
@@ -344,18 +353,8 @@ impl Layer for Conv1d {
         let (filters, out) = (y.shape()[1], y.shape()[3]);
         Ok(y.reshape(&[n, filters, out])?.transpose(1, 2)?)
     }
-    fn params(&self) -> Vec<Param> {
-        self.0.params()
-    }
-    fn weight_penalties(&self) -> Result<Vec<Var>> {
-        self.0.rules.weight_penalties(self.0.weight.as_ref(), self.0.bias.as_ref())
-    }
-    /// A unit is a filter, as in `Conv2d`.
-    fn apply_constraints(&self) -> Result<()> {
-        self.0.rules.constrain(self.0.weight.as_ref(), &[1, 2, 3], self.0.bias.as_ref())
-    }
     /// Keras' 1-D keys: a window, a stride and a dilation in steps.
-    fn config(&self) -> serde_json::Value {
+    fn config_1d(&self) -> serde_json::Value {
         let c = &self.0;
         json!({
             "filters": c.filters, "kernel_size": c.kernel[1], "strides": c.stride[1],
@@ -363,10 +362,9 @@ impl Layer for Conv1d {
             "activation": c.activation.name(), "use_bias": c.use_bias,
         })
     }
-    fn compute_dtype(&self, policy: DType) -> Option<DType> {
-        Some(policy)
-    }
 }
+conv_layer!(Conv1d, "Conv1D", |s, input, ctx| s.build_1d(input, ctx), |s, x, ctx| s.forward_1d(x, ctx), |s| s
+    .config_1d());
 
 /// Transposed convolution (PyTorch's ConvTranspose2d): weight `[channels, filters, kh, kw]`,
 /// output extent `(in - 1) stride - 2 padding + dilation (k - 1) + output_padding + 1`.

@@ -88,10 +88,7 @@ pub(crate) fn combine(
     sample_weight: Option<&Tensor>,
     class_weight: Option<&[f32]>,
 ) -> Result<Option<Tensor>> {
-    let n = y.shape().first().copied().unwrap_or(0);
-    if let Some(w) = sample_weight {
-        check_sample_weight(what, n, w)?;
-    }
+    // `fit` checked `sample_weight` against every sample before cutting the validation split.
     if let Some(cw) = class_weight {
         check_labels(what, y, cw.len())?;
     }

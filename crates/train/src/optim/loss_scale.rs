@@ -125,15 +125,7 @@ impl Optimizer for LossScaleOptimizer {
         }
         Ok(())
     }
-    fn learning_rate(&self) -> f32 {
-        self.inner.learning_rate()
-    }
-    fn set_learning_rate(&mut self, lr: f32) -> Result<()> {
-        self.inner.set_learning_rate(lr)
-    }
-    fn validate(&self) -> Result<()> {
-        self.inner.validate()
-    }
+    delegate_hyperparameters!(inner);
     /// The inner optimizer's state, with the loss scale in `hyper["loss_scale"]` (read back
     /// from the device; left out if that fails, as the rest of the save then does too).
     fn state(&self) -> OptimizerState {

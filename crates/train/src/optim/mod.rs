@@ -31,6 +31,23 @@ macro_rules! shared_methods {
     };
 }
 
+/// The `Optimizer` methods a wrapping optimizer (a loss scale, a distributed sum) passes straight
+/// to the optimizer it wraps, `self.$inner`.
+macro_rules! delegate_hyperparameters {
+    ($inner:ident) => {
+        fn learning_rate(&self) -> f32 {
+            self.$inner.learning_rate()
+        }
+        fn set_learning_rate(&mut self, lr: f32) -> Result<()> {
+            self.$inner.set_learning_rate(lr)
+        }
+        fn validate(&self) -> Result<()> {
+            self.$inner.validate()
+        }
+    };
+}
+pub(crate) use delegate_hyperparameters;
+
 mod adagrad;
 mod adam;
 mod check;
