@@ -21,4 +21,5 @@ mod training {
     mod regularizers;
     mod resume;
     mod sample_weights;
+    mod several_outputs;
 }

@@ -164,6 +164,18 @@ pub trait Layer: Send {
     }
 }
 
+/// `.named("digit")` on any layer: Keras' `name=` argument. A model's outputs, parameters
+/// (`digit/kernel`) and logs (`digit_loss`) take the name; unnamed layers are numbered.
+pub trait Named: Layer + Sized {
+    /// The layer called `name` (unique within its model).
+    fn named(mut self, name: &str) -> Self {
+        self.set_name(name.to_string());
+        self
+    }
+}
+
+impl<L: Layer> Named for L {}
+
 /// The parameter of a built layer, or an error if the model was not built.
 pub(crate) fn built<'a>(v: &'a Option<Var>, layer: &str) -> Result<&'a Var> {
     v.as_ref().ok_or_else(|| TrainError::config(layer, "used before it was built (add it to a model first)"))

@@ -10,12 +10,12 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
-use wgtrain_autograd::{AutogradError, Var, no_grad};
-use wgtrain_tensor::{AugmentOptions, DType, Tensor, TensorError};
+use wgtrain_autograd::AutogradError;
+use wgtrain_tensor::{AugmentOptions, Tensor, TensorError};
 
 use super::Model;
 use super::batches::{self, RowTable};
-use super::model::check_targets;
+use super::outputs::{self, LossTotals};
 use crate::callbacks::Callback;
 use crate::data::DataLoader;
 use crate::error::{Result, TrainError};
@@ -28,8 +28,9 @@ pub struct FitOptions {
     pub epochs: usize,
     /// Samples per optimizer step (the last batch of an epoch may be smaller).
     pub batch_size: usize,
-    /// Held-out `(inputs, y)` evaluated after each epoch (`val_` logs); see `validation`.
-    pub validation_data: Option<(Vec<Tensor>, Tensor)>,
+    /// Held-out `(inputs, targets)` evaluated after each epoch (`val_` logs), a target per
+    /// output; see `validation` and `validation_outputs`.
+    pub validation_data: Option<(Vec<Tensor>, Vec<Tensor>)>,
     /// Fraction of the samples, taken from the end before shuffling, held out for validation
     /// (Keras semantics); ignored when `validation_data` is given.
     pub validation_split: f32,
@@ -58,7 +59,10 @@ pub struct FitOptions {
     pub sample_weight: Option<Tensor>,
     /// A weight per class (Keras' `class_weight`, as a list by class index): each sample's
     /// loss is multiplied by its class's weight (times its `sample_weight`). For integer
-    /// labels, one-hot targets, or binary targets with two weights.
+    /// labels, one-hot targets, or binary targets with two weights. A model of several outputs
+    /// takes class weights on its classification loss instead (`class_weights` of the
+    /// cross-entropies, `pos_weight`), since a class belongs to one output (Keras refuses
+    /// `class_weight` there too).
     pub class_weight: Option<Vec<f32>>,
 }
 
@@ -99,7 +103,12 @@ impl Default for FitOptions {
 impl FitOptions {
     /// Sets held-out data of a single-input model.
     pub fn validation(mut self, x: &Tensor, y: &Tensor) -> Self {
-        self.validation_data = Some((vec![x.clone()], y.clone()));
+        self.validation_data = Some((vec![x.clone()], vec![y.clone()]));
+        self
+    }
+    /// Sets held-out data of any model: its inputs, and a target per output.
+    pub fn validation_outputs(mut self, xs: &[Tensor], ys: &[Tensor]) -> Self {
+        self.validation_data = Some((xs.to_vec(), ys.to_vec()));
         self
     }
 }
@@ -108,22 +117,22 @@ impl FitOptions {
 enum Source<'a> {
     /// Device tensors, gathered in a seeded order (or sliced in order), with the samples'
     /// loss weights.
-    Tensors { x: Vec<Tensor>, y: Tensor, w: Option<Tensor>, batch_size: usize, shuffle: bool },
+    Tensors { x: Vec<Tensor>, y: Vec<Tensor>, w: Option<Tensor>, batch_size: usize, shuffle: bool },
     /// A loader assembling host batches on worker threads.
     Loader(&'a DataLoader),
 }
 
 /// Held-out data evaluated after each epoch.
 enum Validation<'a> {
-    /// Inputs, targets, batch size, and the samples' loss weights.
-    Tensors(Vec<Tensor>, Tensor, usize, Option<Tensor>),
+    /// Inputs, a target per output, batch size, and the samples' loss weights.
+    Tensors(Vec<Tensor>, Vec<Tensor>, usize, Option<Tensor>),
     Loader(&'a DataLoader),
 }
 
 impl Source<'_> {
     fn steps(&self) -> usize {
         match self {
-            Source::Tensors { y, batch_size, .. } => y.shape()[0].div_ceil(*batch_size),
+            Source::Tensors { y, batch_size, .. } => y[0].shape()[0].div_ceil(*batch_size),
             Source::Loader(l) => l.len(),
         }
     }
@@ -165,9 +174,21 @@ impl Model {
     }
 
     /// `fit` for a network with several inputs (in declaration order).
-    pub fn fit_inputs(&mut self, xs: &[Tensor], y: &Tensor, mut o: FitOptions) -> Result<History> {
+    pub fn fit_inputs(&mut self, xs: &[Tensor], y: &Tensor, o: FitOptions) -> Result<History> {
+        self.fit_outputs(xs, std::slice::from_ref(y), o)
+    }
+
+    /// `fit` for a model of several outputs (`compile_outputs`): its inputs, and a target per
+    /// output, in order. Logs the total `loss` and each output's loss and metrics by its name
+    /// (`digit_loss`, `digit_accuracy`, `val_digit_loss`).
+    pub fn fit_outputs(&mut self, xs: &[Tensor], ys: &[Tensor], mut o: FitOptions) -> Result<History> {
         let n_all = self.check_batch_input("fit", xs, o.batch_size)?;
-        check_targets("fit", n_all, y)?;
+        let heads = &self.compiled("fit")?.heads;
+        outputs::check_targets("fit", heads, n_all, ys)?;
+        if o.class_weight.is_some() && heads.len() > 1 {
+            let why = "class_weight is for a model of one output; give the classification output's loss its class weights (CategoricalCrossEntropy::class_weights, SparseCategoricalCrossEntropy::class_weights, BinaryCrossEntropy::pos_weight)";
+            return Err(TrainError::config("fit", why));
+        }
         if !(0.0..1.0).contains(&o.validation_split) {
             return Err(TrainError::config("fit", format!("validation_split {} is not in [0, 1)", o.validation_split)));
         }
@@ -175,44 +196,54 @@ impl Model {
         if let Some(w) = &sample_weight {
             super::weights::check_sample_weight("fit sample_weight", n_all, w)?;
         }
+        let collect = |ts: &[Tensor], f: &dyn Fn(&Tensor) -> std::result::Result<Tensor, TensorError>| {
+            ts.iter().map(f).collect::<std::result::Result<Vec<_>, _>>()
+        };
         let (x, y, validation) = match o.validation_data.take() {
             Some((vx, vy)) => {
                 // Checked now, not after an epoch of training.
                 let n_val = self.check_batch_input("fit validation_data", &vx, o.batch_size)?;
-                check_targets("fit validation_data", n_val, &vy)?;
-                if vy.dtype() != y.dtype() || vy.shape()[1..] != y.shape()[1..] {
-                    let expected = format!(
-                        "{:?} targets shaped [n, {:?}...] like the training targets",
-                        y.dtype(),
-                        &y.shape()[1..]
-                    );
-                    return Err(TrainError::Shape {
-                        layer: "fit validation_data".into(),
-                        expected,
-                        got: vy.shape().to_vec(),
-                    });
+                outputs::check_targets("fit validation_data", &self.compiled("fit")?.heads, n_val, &vy)?;
+                for (v, t) in vy.iter().zip(ys) {
+                    if v.dtype() != t.dtype() || v.shape()[1..] != t.shape()[1..] {
+                        let expected = format!(
+                            "{:?} targets shaped [n, {:?}...] like the training targets",
+                            t.dtype(),
+                            &t.shape()[1..]
+                        );
+                        return Err(TrainError::Shape {
+                            layer: "fit validation_data".into(),
+                            expected,
+                            got: v.shape().to_vec(),
+                        });
+                    }
                 }
-                (xs.to_vec(), y.clone(), Some(Validation::Tensors(vx, vy, o.batch_size, None)))
+                (xs.to_vec(), ys.to_vec(), Some(Validation::Tensors(vx, vy, o.batch_size, None)))
             }
             None if o.validation_split > 0.0 => {
                 let n_val = ((n_all as f32) * o.validation_split).floor() as usize;
                 let cut = n_all - n_val;
                 let head = |t: &Tensor| t.slice(0, 0, cut, 1);
                 let tail = |t: &Tensor| t.slice(0, cut, n_all, 1);
-                let vx = xs.iter().map(tail).collect::<std::result::Result<Vec<_>, _>>()?;
                 // The held-out samples keep their sample weights (Keras splits them too).
                 let vw = sample_weight.as_ref().map(tail).transpose()?;
-                let val = (n_val > 0).then_some(Validation::Tensors(vx, tail(y)?, o.batch_size, vw));
-                (xs.iter().map(head).collect::<std::result::Result<Vec<_>, _>>()?, head(y)?, val)
+                let val = (n_val > 0).then_some(Validation::Tensors(
+                    collect(xs, &tail)?,
+                    collect(ys, &tail)?,
+                    o.batch_size,
+                    vw,
+                ));
+                (collect(xs, &head)?, collect(ys, &head)?, val)
             }
-            None => (xs.to_vec(), y.clone(), None),
+            None => (xs.to_vec(), ys.to_vec(), None),
         };
-        if y.shape()[0] == 0 {
+        let n = y[0].shape()[0];
+        if n == 0 {
             return Err(TrainError::config("fit", "no training samples"));
         }
         // The training samples' weights: with a validation split, the first rows'.
-        let kept = sample_weight.map(|w| w.slice(0, 0, y.shape()[0], 1)).transpose()?;
-        let w = super::weights::combine("fit", &y, kept.as_ref(), o.class_weight.as_deref())?;
+        let kept = sample_weight.map(|w| w.slice(0, 0, n, 1)).transpose()?;
+        let w = super::weights::combine("fit", &y[0], kept.as_ref(), o.class_weight.as_deref())?;
         let source = Source::Tensors { x, y, w, batch_size: o.batch_size, shuffle: o.shuffle };
         self.run_fit(source, validation, o)
     }
@@ -228,6 +259,7 @@ impl Model {
         if train.is_empty() {
             return Err(TrainError::config("fit_loader", "the training loader has no batches"));
         }
+        one_output(self, "fit_loader")?;
         if o.sample_weight.is_some() {
             let why = "a loader's batches carry no sample weights: pass the tensors to `fit`, or use class_weight";
             return Err(TrainError::config("fit_loader", why));
@@ -253,29 +285,13 @@ impl Model {
         if data.is_empty() {
             return Err(TrainError::config("evaluate_loader", "the loader has no batches"));
         }
+        one_output(self, "evaluate_loader")?;
         let dev = self.device().clone();
-        let mut total = Tensor::zeros(&dev, &[], DType::F32)?;
-        let mut n = 0;
-        self.compiled("evaluate")?.metrics.iter_mut().for_each(|m| m.reset());
-        for batch in data.iter(0) {
-            let (xb, yb) = batch?.to_device(&dev)?;
-            let b = xb.shape()[0];
-            let pred = no_grad(|| self.forward(&Var::constant(xb), false))?;
-            let c = self.compiled("evaluate")?;
-            let loss = no_grad(|| c.loss.forward(&pred, &yb, None))?;
-            let loss = no_grad(|| self.with_penalties(loss))?;
-            total = total.add(&loss.data().mul_scalar(b as f32)?)?;
-            n += b;
-            for m in &mut self.compiled("evaluate")?.metrics {
-                m.update(pred.data(), &yb)?;
-            }
-        }
-        let mut logs = Logs::new();
-        logs.set("loss", total.item::<f32>()? / n as f32);
-        for m in &self.compiled("evaluate")?.metrics {
-            logs.set(m.name(), m.result()?);
-        }
-        Ok(logs)
+        let batches = data.iter(0).map(|batch| {
+            let (x, y) = batch?.to_device(&dev)?;
+            Ok((vec![x], vec![y], None))
+        });
+        self.evaluate_batches(batches)
     }
 
     /// The training loop shared by every `fit`, with `check_numerics` on for its steps; a
@@ -349,9 +365,9 @@ impl Model {
                 // first (its draws go by the sample's place in the batch).
                 let gather_shard = sharding.filter(|_| o.augment.is_none());
                 let mut batches = self.epoch_batches(&source, epoch, gather_shard)?;
-                let mut loss_sum = Tensor::zeros(self.device(), &[], DType::F32)?;
-                let mut seen = 0usize;
-                self.compiled("fit")?.metrics.iter_mut().for_each(|m| m.reset());
+                let heads = self.compiled("fit")?.heads.len();
+                let mut totals = LossTotals::new(self.device(), heads)?;
+                self.compiled("fit")?.reset_metrics();
                 let mut batch_logs = Logs::new();
                 for b in 0..steps {
                     for cb in &mut callbacks {
@@ -363,7 +379,7 @@ impl Model {
                         && let Some(cw) = &o.class_weight
                     {
                         // A loader's batch: its samples' class weights.
-                        w = Some(super::weights::class_weights("fit_loader class_weight", &yb, cw)?);
+                        w = Some(super::weights::class_weights("fit_loader class_weight", &yb[0], cw)?);
                     }
                     if let Some(a) = &o.augment {
                         // A fresh draw per step, repeatable from the model's seed.
@@ -374,28 +390,27 @@ impl Model {
                     // alike by every process.
                     if sharding.is_none_or(|s| global >= s.size) {
                         let (xb, yb, wb, first) = match sharding {
-                            Some(s) if yb.shape()[0] == global => {
+                            Some(s) if yb[0].shape()[0] == global => {
                                 let r = crate::distributed::shard(global, s.rank, s.size);
                                 let xs =
                                     xb.iter().map(|t| batches::rows(t, r.start, r.end)).collect::<Result<Vec<_>>>()?;
+                                let ys =
+                                    yb.iter().map(|t| batches::rows(t, r.start, r.end)).collect::<Result<Vec<_>>>()?;
                                 let ws = w.map(|t| batches::rows(&t, r.start, r.end)).transpose()?;
-                                (xs, batches::rows(&yb, r.start, r.end)?, ws, r.start)
+                                (xs, ys, ws, r.start)
                             }
                             _ => (xb, yb, w, first),
                         };
-                        let count = yb.shape()[0];
+                        let count = yb[0].shape()[0];
                         self.shard = sharding.map(|_| (first as u64, count as f32 / global as f32));
-                        let step = self.train_step_weighted_inputs(&xb, &yb, wb.as_ref());
+                        let step = self.step(&xb, &yb, wb.as_ref());
                         self.shard = None;
-                        let (loss, pred) = step?;
-                        loss_sum = loss_sum.add(&loss.mul_scalar(count as f32)?)?;
-                        seen += count;
-                        for m in &mut self.compiled("fit")?.metrics {
-                            m.update(&pred, &yb)?;
-                        }
+                        let step = step?;
+                        totals.add(&step.loss, &step.each, count)?;
+                        self.compiled("fit")?.update_metrics(&step.preds, &yb)?;
                     }
                     if (b + 1) % o.log_every == 0 || b + 1 == steps {
-                        batch_logs = self.read_logs(&loss_sum, seen)?;
+                        batch_logs = self.read_logs(&totals)?;
                         bar.set_message(batch_logs.line());
                     }
                     bar.inc(1);
@@ -418,9 +433,7 @@ impl Model {
                         cb.on_test_begin(self)?;
                     }
                     let val = match v {
-                        Validation::Tensors(vx, vy, bs, vw) => {
-                            self.evaluate_weighted_inputs(vx, vy, vw.as_ref(), *bs)?
-                        }
+                        Validation::Tensors(vx, vy, bs, vw) => self.evaluate_outputs(vx, vy, vw.as_ref(), *bs)?,
                         Validation::Loader(l) => self.evaluate_loader(l)?,
                     };
                     for cb in &mut callbacks {
@@ -505,14 +518,15 @@ impl Model {
         let dev = self.device().clone();
         Ok(match source {
             Source::Tensors { x, y, w, batch_size, shuffle } => {
-                let n = y.shape()[0];
+                let n = y[0].shape()[0];
                 // Shuffled: the tables are prepared once per epoch, not per batch.
                 let order = if *shuffle {
                     let tables = x.iter().map(RowTable::new).collect::<Result<Vec<_>>>()?;
                     let order = self.permutation(n, epoch);
                     let on_device = Tensor::from_slice(&dev, &order, &[n])?;
                     let w_table = w.as_ref().map(RowTable::new).transpose()?;
-                    Some((order, on_device, tables, RowTable::new(y)?, w_table))
+                    let y_tables = y.iter().map(RowTable::new).collect::<Result<Vec<_>>>()?;
+                    Some((order, on_device, tables, y_tables, w_table))
                 } else {
                     None
                 };
@@ -523,17 +537,20 @@ impl Model {
                     let rows = shard.map_or(0..global, |d| crate::distributed::shard(global, d.rank, d.size));
                     let (s, e) = (s0 + rows.start, s0 + rows.end);
                     let (x, y, w) = match &order {
-                        Some((order, on_device, x_tables, y_table, w_table)) => {
+                        Some((order, on_device, x_tables, y_tables, w_table)) => {
                             let ids = &order[s..e];
                             let device_ids = on_device.slice(0, s, e, 1)?;
-                            let xb = x_tables.iter().map(|t| t.gather(ids, &device_ids)).collect::<Result<Vec<_>>>()?;
+                            let gather = |tables: &[RowTable]| {
+                                tables.iter().map(|t| t.gather(ids, &device_ids)).collect::<Result<Vec<_>>>()
+                            };
                             let wb = w_table.as_ref().map(|t| t.gather(ids, &device_ids)).transpose()?;
-                            (xb, y_table.gather(ids, &device_ids)?, wb)
+                            (gather(x_tables)?, gather(y_tables)?, wb)
                         }
                         None => {
-                            let xb = x.iter().map(|t| batches::rows(t, s, e)).collect::<Result<Vec<_>>>()?;
+                            let cut =
+                                |ts: &[Tensor]| ts.iter().map(|t| batches::rows(t, s, e)).collect::<Result<Vec<_>>>();
                             let wb = w.as_ref().map(|t| batches::rows(t, s, e)).transpose()?;
-                            (xb, batches::rows(y, s, e)?, wb)
+                            (cut(x)?, cut(y)?, wb)
                         }
                     };
                     Ok(DeviceBatch { x, y, w, first: rows.start, global })
@@ -543,7 +560,7 @@ impl Model {
             Source::Loader(l) => Box::new(l.iter(epoch).map(move |b| {
                 let (x, y) = b?.to_device(&dev)?;
                 let global = y.shape()[0];
-                Ok(DeviceBatch { x: vec![x], y, w: None, first: 0, global })
+                Ok(DeviceBatch { x: vec![x], y: vec![y], w: None, first: 0, global })
             })),
         })
     }
@@ -556,28 +573,34 @@ impl Model {
         order
     }
 
-    /// One read-back: the mean loss so far and every metric's result. In a distributed run,
+    /// One read-back: the mean losses so far and every metric's result. In a distributed run,
     /// of every process's samples: the loss sums and counts are summed over processes, and
     /// each metric is the mean of the processes' results weighted by their samples (exact for
     /// the metrics that are means over samples, as accuracy and the errors are).
-    fn read_logs(&mut self, loss_sum: &Tensor, seen: usize) -> Result<Logs> {
-        let mut sums = vec![loss_sum.item::<f32>()? as f64, seen as f64];
-        let mut names = Vec::new();
-        for m in &self.compiled("fit")?.metrics {
-            names.push(m.name().to_string());
-            sums.push(m.result()? as f64 * seen as f64);
-        }
+    fn read_logs(&mut self, totals: &LossTotals) -> Result<Logs> {
+        let named = totals.sums(&self.compiled("fit")?.heads)?;
+        let mut sums: Vec<f64> = named.iter().map(|(_, v)| *v).collect();
+        sums.push(totals.seen as f64);
         if let Some(d) = &self.dist {
             d.collective().sum_f64(&mut sums);
         }
-        let total = sums[1].max(1.0);
+        let total = sums.pop().unwrap_or(0.0).max(1.0);
         let mut logs = Logs::new();
-        logs.set("loss", (sums[0] / total) as f32);
-        for (name, sum) in names.into_iter().zip(&sums[2..]) {
+        for ((name, _), sum) in named.into_iter().zip(sums) {
             logs.set(name, (sum / total) as f32);
         }
         Ok(logs)
     }
+}
+
+/// Refuses a loader-fed run of a model of several outputs: a loader's batches hold one target.
+fn one_output(model: &mut Model, what: &str) -> Result<()> {
+    let heads = model.compiled(what)?.heads.len();
+    if heads > 1 {
+        let why = format!("a loader's batches hold one target; the model has {heads} outputs: use fit_outputs");
+        return Err(TrainError::config(what, why));
+    }
+    Ok(())
 }
 
 /// The tag of a non-finite flag (`check_numerics`) that `e` carries, if it is one.
@@ -589,11 +612,11 @@ fn non_finite_tag(e: &TrainError) -> Option<u32> {
     }
 }
 
-/// A batch on the device: one tensor per input and the targets, rows `first..` of a global
+/// A batch on the device: one tensor per input and a target per output, rows `first..` of a global
 /// batch of `global` samples (all of it, unless a distributed run gathered its shard).
 struct DeviceBatch {
     x: Vec<Tensor>,
-    y: Tensor,
+    y: Vec<Tensor>,
     /// The samples' loss weights, if any.
     w: Option<Tensor>,
     first: usize,

@@ -294,7 +294,8 @@ impl Functional {
         Ok(self.push(Op::Concat(xs.to_vec(), a as isize + 1), name, shape))
     }
 
-    /// Sets the values the network returns (the first is what `Model::fit` trains).
+    /// Sets the values the network returns. A model of several outputs is compiled with a loss
+    /// per output (`Model::compile_outputs`), each output named after the layer computing it.
     pub fn set_outputs(&mut self, outputs: &[Sym]) -> Result<()> {
         if outputs.is_empty() {
             return Err(TrainError::config("Functional", "needs at least one output"));
@@ -359,6 +360,15 @@ impl Network for Functional {
     }
     fn forward_inputs(&self, xs: &[Var], ctx: &mut Ctx) -> Result<Var> {
         Ok(self.forward_all(xs, ctx)?.swap_remove(0))
+    }
+    fn output_shapes(&self) -> Vec<Vec<usize>> {
+        self.outputs.iter().map(|s| self.nodes[s.0].shape.clone()).collect()
+    }
+    fn output_names(&self) -> Vec<String> {
+        self.outputs.iter().map(|s| self.nodes[s.0].name.clone()).collect()
+    }
+    fn forward_outputs(&self, xs: &[Var], ctx: &mut Ctx) -> Result<Vec<Var>> {
+        self.forward_all(xs, ctx)
     }
     fn params(&self) -> Vec<Param> {
         self.layers.iter().flat_map(|l| l.params()).collect()

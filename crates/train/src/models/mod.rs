@@ -6,6 +6,7 @@ mod fit;
 mod functional;
 mod model;
 mod nested;
+mod outputs;
 mod sequential;
 mod summary;
 mod weights;
@@ -15,6 +16,7 @@ pub use fit::FitOptions;
 pub use functional::{Functional, LayerRef, Merge, Sym};
 pub use model::{Compiled, Model};
 pub use nested::Nested;
+pub use outputs::OutputLoss;
 pub use sequential::Sequential;
 
 use wgtrain_autograd::Var;
@@ -52,8 +54,16 @@ pub trait Network: Send {
     fn input_shapes(&self) -> Vec<Vec<usize>> {
         vec![self.input_shape().to_vec()]
     }
-    /// Per-sample output shape.
+    /// Per-sample output shape (of the first output).
     fn output_shape(&self) -> &[usize];
+    /// Per-sample shapes of every output, in order (one for single-output networks).
+    fn output_shapes(&self) -> Vec<Vec<usize>> {
+        vec![self.output_shape().to_vec()]
+    }
+    /// Every output's name, in order: what logs and `OutputLoss::named` call it.
+    fn output_names(&self) -> Vec<String> {
+        vec!["output".to_string()]
+    }
     /// Runs a batch `[n, ...input_shape]`.
     fn forward(&self, x: &Var, ctx: &mut Ctx) -> Result<Var>;
     /// Runs a batch given as one value per input.
@@ -65,6 +75,10 @@ pub trait Network: Send {
                 format!("{} inputs given to a single-input network", xs.len()),
             )),
         }
+    }
+    /// Runs a batch and returns every output, in order.
+    fn forward_outputs(&self, xs: &[Var], ctx: &mut Ctx) -> Result<Vec<Var>> {
+        Ok(vec![self.forward_inputs(xs, ctx)?])
     }
     /// Every parameter, named by its path in the layer tree.
     fn params(&self) -> Vec<Param>;

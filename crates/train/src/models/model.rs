@@ -3,6 +3,7 @@
 use wgtrain_autograd::{Var, no_grad};
 use wgtrain_tensor::{DType, Device, LossScale, Tensor};
 
+use super::outputs::{self, Head, LossTotals, OutputLoss};
 use super::{Network, summary};
 use crate::distributed::{CommStats, Distributed};
 use crate::error::{Result, TrainError};
@@ -18,10 +19,32 @@ use crate::policy::Policy;
 pub struct Compiled {
     /// Updates the parameters in `train_step` and `fit`.
     pub optimizer: Box<dyn Optimizer>,
-    /// The training objective.
-    pub loss: Box<dyn Loss>,
-    /// Reported by `fit` and `evaluate` besides the loss.
-    pub metrics: Vec<Box<dyn Metric>>,
+    /// Each output's loss, loss weight and metrics, in output order.
+    pub(crate) heads: Vec<Head>,
+}
+
+impl Compiled {
+    /// Clears every output's metrics (an epoch or an evaluation starts).
+    pub(crate) fn reset_metrics(&mut self) {
+        self.heads.iter_mut().flat_map(|h| h.metrics.iter_mut()).for_each(|m| m.reset());
+    }
+    /// Adds a batch's predictions and targets (one per output) to every output's metrics.
+    pub(crate) fn update_metrics(&mut self, preds: &[Tensor], ys: &[Tensor]) -> Result<()> {
+        for ((h, p), y) in self.heads.iter_mut().zip(preds).zip(ys) {
+            for m in &mut h.metrics {
+                m.update(p, y)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What one training step returns: the total loss `[]` (penalties included), each output's
+/// own loss (several outputs only), and the predictions, all still on the device.
+pub(crate) struct Step {
+    pub(crate) loss: Tensor,
+    pub(crate) each: Vec<Tensor>,
+    pub(crate) preds: Vec<Tensor>,
 }
 
 /// A network with its training configuration: `compile`, then `fit`, `evaluate`, `predict`;
@@ -139,9 +162,9 @@ impl Model {
         if policy.is_mixed() && needs_scale {
             // The fallible part first: a failure leaves the optimizer and the policy as they were.
             let scale = LossScale::new(self.device())?;
-            if let Some(Compiled { optimizer, loss, metrics }) = self.compiled.take() {
+            if let Some(Compiled { optimizer, heads }) = self.compiled.take() {
                 let optimizer = Box::new(LossScaleOptimizer::from_parts(optimizer, scale));
-                self.compiled = Some(Compiled { optimizer, loss, metrics });
+                self.compiled = Some(Compiled { optimizer, heads });
             }
         }
         self.policy = policy;
@@ -211,16 +234,68 @@ impl Model {
     /// ```
     ///
     /// An optimizer whose hyper-parameters make no sense (a NaN or negative learning rate, a
-    /// beta outside [0, 1), ...) is refused here, naming the parameter and its value.
+    /// beta outside [0, 1), ...) is refused here, naming the parameter and its value. A model
+    /// of several outputs is compiled with [`compile_outputs`](Self::compile_outputs).
     pub fn compile(
         &mut self,
         optimizer: impl Optimizer + 'static,
         loss: impl Loss + 'static,
         metrics: Vec<Box<dyn Metric>>,
     ) -> Result<()> {
+        let names = self.net.output_names();
+        if names.len() > 1 {
+            let why = format!(
+                "the model has {} outputs ({}): compile_outputs takes a loss per output",
+                names.len(),
+                names.join(", ")
+            );
+            return Err(TrainError::config("compile", why));
+        }
+        self.set_compiled(Box::new(optimizer), vec![Head::single(Box::new(loss), metrics)])
+    }
+
+    /// `compile` for a model of several outputs (Keras' `compile(loss={...}, loss_weights={...},
+    /// metrics={...})`): one [`OutputLoss`] per output, by name or in order. Training minimizes
+    /// `sum(weight_k * loss_k)` (plus the regularization penalties), logged as `loss`; each
+    /// output's loss and metrics are logged under its name (`digit_loss`, `digit_accuracy`,
+    /// `val_digit_loss`), where callbacks can monitor them. `fit_outputs`, `evaluate_outputs`
+    /// and `train_step_outputs` then take a target per output.
+    ///
+    /// ```no_run
+    /// use wgtrain::prelude::*;
+    /// # fn main() -> wgtrain::Result<()> {
+    /// let dev = Device::new()?;
+    /// let mut g = Functional::new(&dev);
+    /// let image = g.input("image", &[64]);
+    /// let trunk = g.apply(Dense::new(32).relu().kernel_regularizer(Regularizer::L2(1e-4)), image)?;
+    /// let digit = g.apply(Dense::new(10).named("digit"), trunk)?;
+    /// let size = g.apply(Dense::new(1).named("size"), trunk)?;
+    /// g.set_outputs(&[digit, size])?;
+    /// let mut model = Model::new(g);
+    /// model.compile_outputs(
+    ///     Adam::new(1e-3),
+    ///     vec![
+    ///         OutputLoss::named("digit", SparseCategoricalCrossEntropy::from_logits())
+    ///             .metric(SparseCategoricalAccuracy::new()),
+    ///         OutputLoss::named("size", MeanSquaredError).weight(0.5),
+    ///     ],
+    /// )?;
+    /// let x = Tensor::rand_uniform(&dev, &[256, 64], 0.0, 1.0, 1)?;
+    /// let labels = Tensor::from_slice(&dev, &(0..256).map(|i| i % 10).collect::<Vec<u32>>(), &[256])?;
+    /// let sizes = x.mean(&[1], true)?; // [256, 1]
+    /// let history = model.fit_outputs(&[x], &[labels, sizes], FitOptions { epochs: 2, ..Default::default() })?;
+    /// println!("{:?} {:?}", history.get("digit_accuracy"), history.get("size_loss"));
+    /// # Ok(()) }
+    /// ```
+    pub fn compile_outputs(&mut self, optimizer: impl Optimizer + 'static, outputs: Vec<OutputLoss>) -> Result<()> {
+        let heads = outputs::heads(&self.net.output_names(), outputs)?;
+        self.set_compiled(Box::new(optimizer), heads)
+    }
+
+    fn set_compiled(&mut self, optimizer: Box<dyn Optimizer>, heads: Vec<Head>) -> Result<()> {
         optimizer.validate()?;
-        let optimizer = with_loss_scale(Box::new(optimizer), self.policy, self.device())?;
-        self.compiled = Some(Compiled { optimizer, loss: Box::new(loss), metrics });
+        let optimizer = with_loss_scale(optimizer, self.policy, self.device())?;
+        self.compiled = Some(Compiled { optimizer, heads });
         Ok(())
     }
     pub(crate) fn compiled(&mut self, what: &str) -> Result<&mut Compiled> {
@@ -243,19 +318,29 @@ impl Model {
     }
 
     /// Runs the network on a batch, recording the graph when `training` (dropout on, batch
-    /// norm on batch statistics) unless inside `no_grad`.
+    /// norm on batch statistics) unless inside `no_grad`. A model of several outputs returns
+    /// its first here; [`forward_outputs`](Self::forward_outputs) returns them all.
     pub fn forward(&mut self, x: &Var, training: bool) -> Result<Var> {
         self.forward_inputs(std::slice::from_ref(x), training)
     }
     /// `forward` for a network with several inputs (in declaration order).
     pub fn forward_inputs(&mut self, xs: &[Var], training: bool) -> Result<Var> {
-        let mut ctx = Ctx::new(training, self.seed ^ self.global_step.wrapping_mul(0x2545_f491_4f6c_dd1d))
-            .with_compute_dtype(self.policy.compute_dtype())
-            .with_first_sample(self.shard.map_or(0, |s| s.0));
+        let mut ctx = self.pass_ctx(training);
         let out = self.net.forward_inputs(xs, &mut ctx)?;
         self.pass_losses = ctx.take_losses();
-        // The loss, the metrics and `predict` see f32 whatever the layers computed in.
-        if out.dtype() == DType::F16 { Ok(out.cast(DType::F32)?) } else { Ok(out) }
+        to_f32(out)
+    }
+    /// Every output of the network on a batch (in `set_outputs` order).
+    pub fn forward_outputs(&mut self, xs: &[Var], training: bool) -> Result<Vec<Var>> {
+        let mut ctx = self.pass_ctx(training);
+        let outs = self.net.forward_outputs(xs, &mut ctx)?;
+        self.pass_losses = ctx.take_losses();
+        outs.into_iter().map(to_f32).collect()
+    }
+    fn pass_ctx(&self, training: bool) -> Ctx {
+        Ctx::new(training, self.seed ^ self.global_step.wrapping_mul(0x2545_f491_4f6c_dd1d))
+            .with_compute_dtype(self.policy.compute_dtype())
+            .with_first_sample(self.shard.map_or(0, |s| s.0))
     }
 
     /// One optimization step on a batch (forward, loss, backward, optimizer step, zero grads):
@@ -280,14 +365,32 @@ impl Model {
         y: &Tensor,
         sample_weight: Option<&Tensor>,
     ) -> Result<(Tensor, Tensor)> {
+        let step = self.step(xs, std::slice::from_ref(y), sample_weight)?;
+        Ok((step.loss, step.preds.into_iter().next().expect("one output")))
+    }
+    /// `train_step` for a model of several outputs (`compile_outputs`): a target per output,
+    /// optional per-sample loss weights (applied to every output's loss). Returns the total
+    /// loss `[]` and every output's predictions, on the device.
+    pub fn train_step_outputs(
+        &mut self,
+        xs: &[Tensor],
+        ys: &[Tensor],
+        sample_weight: Option<&Tensor>,
+    ) -> Result<(Tensor, Vec<Tensor>)> {
+        let step = self.step(xs, ys, sample_weight)?;
+        Ok((step.loss, step.preds))
+    }
+
+    /// The step behind every `train_step` and `fit`.
+    pub(crate) fn step(&mut self, xs: &[Tensor], ys: &[Tensor], sample_weight: Option<&Tensor>) -> Result<Step> {
+        let n = xs.first().and_then(|x| x.shape().first().copied()).unwrap_or(0);
+        outputs::check_targets("train_step", &self.compiled("train_step")?.heads, n, ys)?;
         if let Some(w) = sample_weight {
-            let n = y.shape().first().copied().unwrap_or(0);
             super::weights::check_sample_weight("train_step sample_weight", n, w)?;
         }
         let vars: Vec<Var> = xs.iter().map(|x| Var::constant(x.clone())).collect();
-        let pred = self.forward_inputs(&vars, true)?;
-        let c = self.compiled("train_step")?;
-        let loss = c.loss.forward(&pred, y, sample_weight)?;
+        let preds = self.forward_outputs(&vars, true)?;
+        let (loss, each) = outputs::losses(&self.compiled("train_step")?.heads, &preds, ys, sample_weight)?;
         let loss = self.with_penalties(loss)?;
         let c = self.compiled("train_step")?;
         // With a loss scale (mixed precision), backward runs on the scaled loss; the loss
@@ -321,7 +424,8 @@ impl Model {
         }
         params.iter().for_each(|p| p.var.zero_grad());
         self.global_step += 1;
-        Ok((loss.data().clone(), pred.data().clone()))
+        let each = if each.len() > 1 { each.iter().map(|l| l.data().clone()).collect() } else { Vec::new() };
+        Ok(Step { loss: loss.data().clone(), each, preds: preds.iter().map(|p| p.data().clone()).collect() })
     }
 
     /// The losses the last forward pass's layers added (activity regularizers), taken out: a
@@ -363,7 +467,7 @@ impl Model {
 
     /// Predictions for `x` `[n, ...input shape]` in batches of `batch_size`, in inference mode
     /// (dropout off, batch norm on running statistics, no graph): `[n, ...output shape]`, still
-    /// on the device. Needs no `compile`.
+    /// on the device. Needs no `compile`. A model of several outputs: `predict_outputs`.
     ///
     /// ```no_run
     /// use wgtrain::prelude::*;
@@ -382,25 +486,42 @@ impl Model {
     }
     /// `predict` for a network with several inputs.
     pub fn predict_inputs(&mut self, xs: &[Tensor], batch_size: usize) -> Result<Tensor> {
+        let names = self.net.output_names();
+        if names.len() > 1 {
+            let why = format!("the model has {} outputs ({}): use predict_outputs", names.len(), names.join(", "));
+            return Err(TrainError::config("predict", why));
+        }
+        Ok(self.predict_outputs(xs, batch_size)?.swap_remove(0))
+    }
+    /// Every output's predictions (Keras' `predict` of a model of several outputs), in
+    /// `set_outputs` order: `[n, ...output shape]` each, on the device.
+    pub fn predict_outputs(&mut self, xs: &[Tensor], batch_size: usize) -> Result<Vec<Tensor>> {
         let n = self.check_batch_input("predict", xs, batch_size)?;
-        let mut outs = Vec::new();
+        let shapes = self.net.output_shapes();
+        let mut outs: Vec<Vec<Tensor>> = vec![Vec::new(); shapes.len()];
         for start in (0..n).step_by(batch_size) {
             let end = (start + batch_size).min(n);
             let vars = xs
                 .iter()
                 .map(|x| Ok(Var::constant(super::batches::rows(x, start, end)?)))
                 .collect::<Result<Vec<_>>>()?;
-            outs.push(no_grad(|| self.forward_inputs(&vars, false))?.data().clone());
+            let preds = no_grad(|| self.forward_outputs(&vars, false))?;
             // Predictions have no loss: drop what the layers added.
             self.pass_losses.clear();
+            for (out, p) in outs.iter_mut().zip(preds) {
+                out.push(p.data().clone());
+            }
         }
-        if outs.is_empty() {
-            let mut shape = vec![0];
-            shape.extend(self.net.output_shape());
-            return Ok(Tensor::zeros(self.device(), &shape, DType::F32)?);
-        }
-        let refs: Vec<&Tensor> = outs.iter().collect();
-        Ok(if refs.len() == 1 { outs[0].clone() } else { Tensor::concat(&refs, 0)? })
+        outs.into_iter()
+            .zip(shapes)
+            .map(|(parts, shape)| {
+                Ok(match parts.len() {
+                    0 => Tensor::zeros(self.device(), &[&[0][..], &shape[..]].concat(), DType::F32)?,
+                    1 => parts[0].clone(),
+                    _ => Tensor::concat(&parts.iter().collect::<Vec<_>>(), 0)?,
+                })
+            })
+            .collect()
     }
 
     /// The loss and metrics on `(x, y)` in inference mode: one read-back at the end.
@@ -430,8 +551,20 @@ impl Model {
         sample_weight: Option<&Tensor>,
         batch_size: usize,
     ) -> Result<Logs> {
+        self.evaluate_outputs(xs, std::slice::from_ref(y), sample_weight, batch_size)
+    }
+    /// `evaluate` for a model of several outputs (`compile_outputs`): a target per output,
+    /// optional per-sample loss weights. Logs the total `loss`, each output's loss
+    /// (`digit_loss`) and each output's metrics (`digit_accuracy`).
+    pub fn evaluate_outputs(
+        &mut self,
+        xs: &[Tensor],
+        ys: &[Tensor],
+        sample_weight: Option<&Tensor>,
+        batch_size: usize,
+    ) -> Result<Logs> {
         let n = self.check_batch_input("evaluate", xs, batch_size)?;
-        check_targets("evaluate", n, y)?;
+        outputs::check_targets("evaluate", &self.compiled("evaluate")?.heads, n, ys)?;
         if let Some(w) = sample_weight {
             super::weights::check_sample_weight("evaluate sample_weight", n, w)?;
         }
@@ -439,30 +572,41 @@ impl Model {
             // A mean over no samples has no value; Keras refuses too.
             return Err(TrainError::config("evaluate", "no samples to evaluate"));
         }
-        let mut total = Tensor::zeros(self.device(), &[], DType::F32)?;
-        self.compiled("evaluate")?.metrics.iter_mut().for_each(|m| m.reset());
-        for start in (0..n).step_by(batch_size) {
+        let batches = (0..n).step_by(batch_size).map(|start| {
             let end = (start + batch_size).min(n);
-            let vars = xs
-                .iter()
-                .map(|x| Ok(Var::constant(super::batches::rows(x, start, end)?)))
-                .collect::<Result<Vec<_>>>()?;
-            let yb = super::batches::rows(y, start, end)?;
-            let wb = sample_weight.map(|w| super::batches::rows(w, start, end)).transpose()?;
-            let pred = no_grad(|| self.forward_inputs(&vars, false))?;
+            let cut = |t: &Tensor| super::batches::rows(t, start, end);
+            let x = xs.iter().map(cut).collect::<Result<Vec<_>>>()?;
+            let y = ys.iter().map(cut).collect::<Result<Vec<_>>>()?;
+            Ok((x, y, sample_weight.map(cut).transpose()?))
+        });
+        self.evaluate_batches(batches)
+    }
+
+    /// The loss and metrics over batches `(inputs, targets, weights)`, in inference mode: one
+    /// read-back at the end.
+    pub(crate) fn evaluate_batches(&mut self, batches: impl Iterator<Item = Result<EvalBatch>>) -> Result<Logs> {
+        let heads = self.compiled("evaluate")?.heads.len();
+        let mut totals = LossTotals::new(self.device(), heads)?;
+        self.compiled("evaluate")?.reset_metrics();
+        for batch in batches {
+            let (xb, yb, wb) = batch?;
+            let vars: Vec<Var> = xb.into_iter().map(Var::constant).collect();
+            let preds = no_grad(|| self.forward_outputs(&vars, false))?;
             let c = self.compiled("evaluate")?;
-            let loss = no_grad(|| c.loss.forward(&pred, &yb, wb.as_ref()))?;
+            let (loss, each) = no_grad(|| outputs::losses(&c.heads, &preds, &yb, wb.as_ref()))?;
             let loss = no_grad(|| self.with_penalties(loss))?;
-            // Batch losses are means: weight each by its size so the total is a sample mean.
-            total = total.add(&loss.data().mul_scalar((end - start) as f32)?)?;
-            for m in &mut self.compiled("evaluate")?.metrics {
-                m.update(pred.data(), &yb)?;
-            }
+            let each: Vec<Tensor> = each.iter().map(|l| l.data().clone()).collect();
+            totals.add(loss.data(), &each, yb[0].shape()[0])?;
+            let preds: Vec<Tensor> = preds.iter().map(|p| p.data().clone()).collect();
+            self.compiled("evaluate")?.update_metrics(&preds, &yb)?;
         }
+        if totals.seen == 0 {
+            return Err(TrainError::config("evaluate", "no samples to evaluate"));
+        }
+        let seen = totals.seen as f64;
         let mut logs = Logs::new();
-        logs.set("loss", total.item::<f32>()? / n as f32);
-        for m in &self.compiled("evaluate")?.metrics {
-            logs.set(m.name(), m.result()?);
+        for (name, sum) in totals.sums(&self.compiled("evaluate")?.heads)? {
+            logs.set(name, (sum / seen) as f32);
         }
         Ok(logs)
     }
@@ -515,13 +659,12 @@ impl Model {
     }
 }
 
-/// Checks that targets have one row per sample.
-pub(crate) fn check_targets(what: &str, n: usize, y: &Tensor) -> Result<()> {
-    if y.rank() == 0 || y.shape()[0] != n {
-        let expected = format!("targets with {n} rows (one per sample)");
-        return Err(TrainError::Shape { layer: what.to_string(), expected, got: y.shape().to_vec() });
-    }
-    Ok(())
+/// One batch to evaluate: the inputs, a target per output, and the samples' loss weights.
+pub(crate) type EvalBatch = (Vec<Tensor>, Vec<Tensor>, Option<Tensor>);
+
+/// The output in f32: the loss, the metrics and `predict` see f32 whatever the layers computed in.
+fn to_f32(out: Var) -> Result<Var> {
+    if out.dtype() == DType::F16 { Ok(out.cast(DType::F32)?) } else { Ok(out) }
 }
 
 /// Flags, on the device, every parameter whose gradient or updated value holds a NaN or an
