@@ -10,7 +10,7 @@ use crate::error::{Result, TrainError};
 const EPS: f32 = 1e-7;
 
 /// A projection of a weight after each update.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Constraint {
     /// Each unit's norm at most `max` (Keras' `MaxNorm`): `w * clip(n, 0, max) / (eps + n)`.
     MaxNorm(f32),

@@ -45,6 +45,7 @@ mod param;
 pub mod plot;
 pub mod policy;
 pub mod prelude;
+pub mod registry;
 pub mod regularizers;
 pub mod tensorboard;
 

@@ -9,7 +9,7 @@ use wgtrain_autograd::Var;
 use crate::error::{Result, TrainError};
 
 /// A penalty on a tensor's values.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Regularizer {
     /// `l1 sum|w|`: drives weights to exactly zero.
     L1(f32),

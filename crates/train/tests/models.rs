@@ -10,6 +10,7 @@ mod models {
     mod checkpoint;
     mod checkpoint_crash;
     mod forward;
+    mod load_model;
     mod model;
     mod sequence_layers;
     mod tensorboard;

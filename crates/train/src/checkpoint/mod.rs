@@ -24,8 +24,9 @@ use crate::optim::OptimizerState;
 use codec::HostTensors;
 pub(crate) use files::remove_checkpoint;
 use files::{bad, write_atomic};
+use snapshot::FORMAT;
 pub(crate) use snapshot::SavedCallback;
-use snapshot::{FORMAT, Snapshot};
+pub(crate) use snapshot::Snapshot;
 
 /// What a non-strict `load_weights` did.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -140,6 +141,8 @@ impl Model {
             "seed": self.seed,
             "optimizer": optimizer,
             "callbacks": callbacks,
+            "compile": self.compile_config(),
+            "policy": self.policy.name(),
         });
         files::commit(dir, &data, meta)
     }
@@ -169,7 +172,11 @@ impl Model {
     /// optimizer state is restored when the model is compiled (it must then be the same kind of
     /// optimizer) and ignored otherwise.
     pub fn load(&mut self, dir: impl AsRef<Path>) -> Result<()> {
-        let snap = Snapshot::read(dir.as_ref())?;
+        self.load_snapshot(Snapshot::read(dir.as_ref())?)
+    }
+
+    /// `load` of a checkpoint already read.
+    pub(crate) fn load_snapshot(&mut self, snap: Snapshot) -> Result<()> {
         let model = self.named_tensors();
         let (plan, _) = plan_weights(&model, &snap.weights, true, &snap.weights_file)?;
         let optimizer = match (&snap.optimizer, &self.compiled) {

@@ -43,6 +43,13 @@ pub(crate) struct Snapshot {
     pub epochs_done: u64,
     pub global_step: u64,
     pub seed: u64,
+    /// The network's architecture (`Network::config`), for `load_model`.
+    pub architecture: Value,
+    /// The compile settings (losses, loss weights, metrics), `Null` if not compiled or
+    /// written before they were recorded.
+    pub compile: Value,
+    /// The mixed-precision policy's name, if recorded.
+    pub policy: Option<String>,
 }
 
 /// Typed access to the manifest's fields: a field of the wrong type is an error naming it,
@@ -102,6 +109,12 @@ impl Snapshot {
             Ok(Some((path.clone(), codec::decode(&bytes, &path)?)))
         };
         if format != FORMAT && format != FORMAT_1 {
+            if let Some(v) = newer_format(format) {
+                let why = format!(
+                    "written by a newer wgtrain (format {v}); this one reads formats 1 and 2 ({FORMAT:?}): upgrade wgtrain to load it"
+                );
+                return Err(bad(&manifest, why));
+            }
             return Err(f.wrong("format", format, &format!("{FORMAT:?} (or {FORMAT_1:?})")));
         }
         let epochs_done = f.u64(&meta["epochs_done"], "epochs_done")?;
@@ -118,7 +131,23 @@ impl Snapshot {
             Value::Null => BTreeMap::new(),
             c => Self::callbacks(&f, c, data("callbacks")?.map(|d| d.1).unwrap_or_default())?,
         };
-        Ok(Snapshot { manifest, weights, weights_file, optimizer, callbacks, epochs_done, global_step, seed })
+        let policy = match &meta["policy"] {
+            Value::Null => None,
+            p => Some(f.str(p, "policy")?.to_string()),
+        };
+        Ok(Snapshot {
+            manifest,
+            weights,
+            weights_file,
+            optimizer,
+            callbacks,
+            epochs_done,
+            global_step,
+            seed,
+            architecture: meta["architecture"].clone(),
+            compile: meta["compile"].clone(),
+            policy,
+        })
     }
 
     fn optimizer(f: &Fields, o: &Value, tensors: Option<HostTensors>) -> Result<SavedOptimizer> {
@@ -164,4 +193,10 @@ impl Snapshot {
         }
         Ok(out)
     }
+}
+
+/// The version of a `wgtrain-checkpoint-N` format newer than this build's, if `format` is one.
+fn newer_format(format: &Value) -> Option<u64> {
+    let n: u64 = format.as_str()?.strip_prefix("wgtrain-checkpoint-")?.parse().ok()?;
+    (n > 2).then_some(n)
 }

@@ -5,6 +5,7 @@ use wgtrain_autograd::Var;
 use wgtrain_kernels::ops::op_table::scalar_args;
 use wgtrain_tensor::UnaryOp;
 
+use super::config::LayerConfig;
 use super::{BuildCtx, Ctx, Layer, built, param, shape_error};
 use crate::error::Result;
 use crate::init::Initializer;
@@ -58,6 +59,29 @@ macro_rules! activation_enum {
                     Activation::Softmax => "softmax".into(),
                 }
             }
+
+            /// The activation that [`name`](Self::name) writes as `name` (`relu`,
+            /// `leaky_relu(0.2)`), or `None` (an architecture read back by `load_model`).
+            pub fn from_name(name: &str) -> Option<Self> {
+                let (base, args): (&str, Vec<f32>) = match name.split_once('(') {
+                    Some((base, rest)) => {
+                        let args = rest.strip_suffix(')')?.split(',').map(|a| a.trim().parse().ok());
+                        (base, args.collect::<Option<_>>()?)
+                    }
+                    None => (name, Vec::new()),
+                };
+                if base == "softmax" && args.is_empty() {
+                    return Some(Activation::Softmax);
+                }
+                $(
+                    if base == $keras {
+                        let mut it = args.iter().copied();
+                        let a = Activation::$variant $(({ let _ = stringify!($arg); it.next()? }))*;
+                        return it.next().is_none().then_some(a);
+                    }
+                )*
+                None
+            }
         }
     };
 }
@@ -92,6 +116,10 @@ impl ActivationLayer {
     /// A layer applying `activation`; the output shape is the input shape.
     pub fn new(activation: Activation) -> Self {
         ActivationLayer { name: String::new(), activation }
+    }
+    /// The layer [`config`](Layer::config) wrote, for `load_model`.
+    pub(crate) fn from_config(c: &LayerConfig<'_>) -> Result<Self> {
+        Ok(ActivationLayer::new(c.activation("activation")?))
     }
 }
 
@@ -135,6 +163,10 @@ impl PRelu {
     /// One slope per channel (axis 0 of the per-sample shape).
     pub fn per_channel() -> Self {
         PRelu { per_channel: true, ..Self::new() }
+    }
+    /// The layer [`config`](Layer::config) wrote, unbuilt (the slopes come with the weights).
+    pub(crate) fn from_config(c: &LayerConfig<'_>) -> Result<Self> {
+        Ok(if c.get_or("per_channel", false)? { PRelu::per_channel() } else { PRelu::new() })
     }
 }
 

@@ -6,6 +6,7 @@ use serde_json::json;
 use wgtrain_autograd::Var;
 use wgtrain_tensor::{DType, Tensor};
 
+use super::config::LayerConfig;
 use super::{BuildCtx, Ctx, Layer, built, param, shape_error};
 use crate::error::{Result, TrainError};
 use crate::init::{Initializer, fans};
@@ -50,6 +51,14 @@ impl MultiHeadAttention {
     pub fn causal(mut self, on: bool) -> Self {
         self.causal = on;
         self
+    }
+    /// The layer [`config`](Layer::config) wrote, unbuilt; `value_dim` defaults to `key_dim`
+    /// and the mask to off, as in the constructor.
+    pub(crate) fn from_config(c: &LayerConfig<'_>) -> Result<Self> {
+        let key_dim: usize = c.get("key_dim")?;
+        Ok(MultiHeadAttention::new(c.get("num_heads")?, key_dim)
+            .value_dim(c.get_or("value_dim", key_dim)?)
+            .causal(c.get_or("use_causal_mask", false)?))
     }
 
     /// Projection `i` of `x` `[n, t, in]` to `[n, heads, t, width]`.

@@ -5,6 +5,7 @@ use serde_json::json;
 use wgtrain_autograd::Var;
 use wgtrain_tensor::{DType, Tensor};
 
+use super::config::LayerConfig;
 use super::{BuildCtx, Ctx, Layer, Recurrent, shape_error};
 use crate::error::Result;
 use crate::param::Param;
@@ -31,6 +32,17 @@ impl MergeMode {
             MergeMode::Ave => "ave",
         }
     }
+    /// The mode Keras calls `name` (`"concat"`, `"sum"`, `"mul"`, `"ave"`), or `None`.
+    pub fn from_name(name: &str) -> Option<MergeMode> {
+        [MergeMode::Concat, MergeMode::Sum, MergeMode::Mul, MergeMode::Ave].into_iter().find(|m| m.name() == name)
+    }
+}
+
+/// The wrapped layer's entry in a [`Bidirectional`]'s config, as Keras nests it.
+#[derive(serde::Deserialize)]
+struct Wrapped {
+    class_name: String,
+    config: serde_json::Value,
 }
 
 /// A recurrent layer over `[time, features]` forwards, and an unbuilt copy of it backwards (the
@@ -53,6 +65,18 @@ impl Bidirectional {
     pub fn merge_mode(mut self, mode: MergeMode) -> Self {
         self.mode = mode;
         self
+    }
+    /// The layer [`config`](Layer::config) wrote, unbuilt: the wrapped layer rebuilt from its
+    /// own entry (under this layer's name, so its errors point here), both ways.
+    pub(crate) fn from_config(c: &LayerConfig<'_>) -> Result<Self> {
+        let wrapped: Wrapped = c.get("layer")?;
+        let inner = LayerConfig::new(&wrapped.class_name, c.name(), &wrapped.config, c.device());
+        let layer = Recurrent::from_config(&inner)?;
+        let merge: String = c.get_or("merge_mode", MergeMode::Concat.name().to_string())?;
+        let Some(mode) = MergeMode::from_name(&merge) else {
+            return Err(c.error(format!("field \"merge_mode\": no merge mode is called {merge:?}")));
+        };
+        Ok(Bidirectional::new(layer).merge_mode(mode))
     }
 }
 

@@ -4,13 +4,14 @@ use serde_json::json;
 use wgtrain_autograd::Var;
 use wgtrain_tensor::{Conv2dOptions, DType};
 
+use super::config::{LayerConfig, with_rules};
 use super::{Activation, BuildCtx, Ctx, Layer, WeightRules, built, param, shape_error, weight_rule_builders};
 use crate::error::{Result, TrainError};
 use crate::init::{Initializer, fans};
 use crate::param::Param;
 
 /// Spatial padding of a convolution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Padding {
     /// No padding (Keras `"valid"`).
     Valid,
@@ -148,18 +149,20 @@ impl ConvCore {
     }
 
     fn config(&self) -> serde_json::Value {
-        json!({
+        let settings = json!({
             "filters": self.filters, "kernel_size": self.kernel, "strides": self.stride,
-            "padding": format!("{:?}", self.padding), "dilation_rate": self.dilation, "groups": self.groups,
+            "padding": self.padding, "dilation_rate": self.dilation, "groups": self.groups,
             "activation": self.activation.name(), "use_bias": self.use_bias,
-        })
+        });
+        with_rules(settings, &self.rules)
     }
 }
 
 /// The builders every layer on a [`ConvCore`] shares: activation, bias, initializer and the
-/// weight rules.
+/// weight rules; and the settings read back from a config, with `$one` the default stride and
+/// dilation (`1` or `[1, 1]`, as the layer's builders take them).
 macro_rules! conv_common_builders {
-    () => {
+    ($one:expr) => {
         weight_rule_builders!();
         fn weight_rules_mut(&mut self) -> &mut WeightRules {
             &mut self.0.rules
@@ -183,6 +186,18 @@ macro_rules! conv_common_builders {
             self.0.kernel_init = i;
             self
         }
+        /// Every setting but the filters and the window read from `c` (the builders' defaults
+        /// where a field is absent), for `from_config`.
+        fn settings_from_config(self, c: &LayerConfig<'_>) -> Result<Self> {
+            let mut layer = self
+                .strides(c.get_or("strides", $one)?)
+                .padding(c.get_or("padding", Padding::Valid)?)
+                .dilation(c.get_or("dilation_rate", $one)?)
+                .activation(c.activation("activation")?)
+                .use_bias(c.get_or("use_bias", true)?);
+            *layer.weight_rules_mut() = c.weight_rules()?;
+            Ok(layer)
+        }
     };
 }
 
@@ -204,14 +219,14 @@ macro_rules! conv_builders {
                 self.0.dilation = d;
                 self
             }
-            conv_common_builders!();
+            conv_common_builders!([1, 1]);
         }
     };
 }
 
 /// The `Layer` impl of a convolution on a [`ConvCore`] (`self.0`). The 2-D ones build and run
-/// the core as it is; the 1-D one passes its own `build`, `forward` and `config` (`|s, ..|`
-/// binds `self`).
+/// the core as it is (after their `prepare`) and write their `config_2d`; the 1-D one passes
+/// its own `build`, `forward` and `config` (`|s, ..|` binds `self`).
 macro_rules! conv_layer {
     ($t:ty, $kind:literal) => {
         conv_layer!(
@@ -222,7 +237,7 @@ macro_rules! conv_layer {
                 s.0.build(input, ctx)
             },
             |s, x, ctx| s.0.forward(x, ctx),
-            |s| s.0.config()
+            |s| s.config_2d()
         );
     };
     ($t:ty, $kind:literal, |$s:ident, $input:ident, $ctx:ident| $build:expr, |$fs:ident, $x:ident, $fctx:ident| $forward:expr, |$cs:ident| $config:expr) => {
@@ -279,7 +294,14 @@ impl Conv2d {
         self.0.groups = g;
         self
     }
+    /// The layer [`config`](Layer::config) wrote, unbuilt.
+    pub(crate) fn from_config(c: &LayerConfig<'_>) -> Result<Self> {
+        Conv2d::new(c.get("filters")?, c.get("kernel_size")?).groups(c.get_or("groups", 1)?).settings_from_config(c)
+    }
     fn prepare(&mut self, _: &[usize]) {}
+    fn config_2d(&self) -> serde_json::Value {
+        self.0.config()
+    }
 }
 conv_builders!(Conv2d);
 conv_layer!(Conv2d, "Conv2D");
@@ -298,9 +320,24 @@ impl DepthwiseConv2d {
         self.1 = m;
         self
     }
+    /// The layer [`config`](Layer::config) wrote, unbuilt. Its filters and groups follow from
+    /// the input at build, so they are not read (but give the multiplier of a file from before
+    /// `depth_multiplier`: a built layer has `groups` channels and `filters = groups * m`).
+    pub(crate) fn from_config(c: &LayerConfig<'_>) -> Result<Self> {
+        let legacy = c.get_or("filters", 0usize)?.checked_div(c.get_or("groups", 1usize)?).filter(|&m| m > 0);
+        DepthwiseConv2d::new(c.get("kernel_size")?)
+            .depth_multiplier(c.get_or("depth_multiplier", legacy.unwrap_or(1))?)
+            .settings_from_config(c)
+    }
     fn prepare(&mut self, input: &[usize]) {
         let c = input.first().copied().unwrap_or(0);
         (self.0.groups, self.0.filters) = (c.max(1), c * self.1);
+    }
+    /// The core's keys and the multiplier, which with the input gives the filters and groups.
+    fn config_2d(&self) -> serde_json::Value {
+        let mut config = self.0.config();
+        config["depth_multiplier"] = json!(self.1);
+        config
     }
 }
 conv_builders!(DepthwiseConv2d);
@@ -316,7 +353,11 @@ impl Conv1d {
     pub fn new(filters: usize, kernel: usize) -> Self {
         Conv1d(ConvCore::new(filters, [1, kernel]))
     }
-    conv_common_builders!();
+    /// The layer [`config`](Layer::config) wrote, unbuilt (its 1-D keys).
+    pub(crate) fn from_config(c: &LayerConfig<'_>) -> Result<Self> {
+        Conv1d::new(c.get("filters")?, c.get("kernel_size")?).settings_from_config(c)
+    }
+    conv_common_builders!(1);
     /// Stride in steps (default 1).
     pub fn strides(mut self, s: usize) -> Self {
         self.0.stride = [1, s];
@@ -356,11 +397,12 @@ impl Conv1d {
     /// Keras' 1-D keys: a window, a stride and a dilation in steps.
     fn config_1d(&self) -> serde_json::Value {
         let c = &self.0;
-        json!({
+        let settings = json!({
             "filters": c.filters, "kernel_size": c.kernel[1], "strides": c.stride[1],
-            "padding": format!("{:?}", c.padding), "dilation_rate": c.dilation[1],
+            "padding": c.padding, "dilation_rate": c.dilation[1],
             "activation": c.activation.name(), "use_bias": c.use_bias,
-        })
+        });
+        with_rules(settings, &c.rules)
     }
 }
 conv_layer!(Conv1d, "Conv1D", |s, input, ctx| s.build_1d(input, ctx), |s, x, ctx| s.forward_1d(x, ctx), |s| s
@@ -421,6 +463,15 @@ impl ConvTranspose2d {
     pub fn activation(mut self, a: Activation) -> Self {
         self.activation = a;
         self
+    }
+    /// The layer [`config`](Layer::config) wrote, unbuilt.
+    pub(crate) fn from_config(c: &LayerConfig<'_>) -> Result<Self> {
+        let layer = ConvTranspose2d::new(c.get("filters")?, c.get("kernel_size")?)
+            .strides(c.get_or("strides", [1, 1])?)
+            .padding(c.get_or("padding", [0, 0])?)
+            .output_padding(c.get_or("output_padding", [0, 0])?)
+            .activation(c.activation("activation")?);
+        Ok(ConvTranspose2d { rules: c.weight_rules()?, ..layer })
     }
 }
 
@@ -489,7 +540,10 @@ impl Layer for ConvTranspose2d {
         self.rules.constrain(self.weight.as_ref(), &[0, 2, 3], self.bias.as_ref())
     }
     fn config(&self) -> serde_json::Value {
-        json!({ "filters": self.filters, "kernel_size": self.kernel, "strides": self.stride,
-                "padding": self.padding, "output_padding": self.output_padding, "activation": self.activation.name() })
+        let settings = json!({
+            "filters": self.filters, "kernel_size": self.kernel, "strides": self.stride, "padding": self.padding,
+            "output_padding": self.output_padding, "activation": self.activation.name(),
+        });
+        with_rules(settings, &self.rules)
     }
 }

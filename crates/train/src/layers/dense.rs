@@ -4,6 +4,7 @@ use serde_json::json;
 use wgtrain_autograd::Var;
 use wgtrain_tensor::DType;
 
+use super::config::{LayerConfig, with_rules};
 use super::{Activation, BuildCtx, Ctx, Layer, WeightRules, built, param, shape_error, weight_rule_builders};
 use crate::error::Result;
 use crate::init::{Initializer, fans};
@@ -70,6 +71,12 @@ impl Dense {
     pub fn kernel(&self) -> Option<&Var> {
         self.kernel.as_ref()
     }
+    /// The layer [`config`](Layer::config) wrote, unbuilt.
+    pub(crate) fn from_config(c: &LayerConfig<'_>) -> Result<Self> {
+        let dense =
+            Dense::new(c.get("units")?).activation(c.activation("activation")?).use_bias(c.get_or("use_bias", true)?);
+        Ok(Dense { rules: c.weight_rules()?, ..dense })
+    }
 }
 
 impl Layer for Dense {
@@ -120,7 +127,8 @@ impl Layer for Dense {
         param(&self.name, "kernel", &self.kernel).into_iter().chain(param(&self.name, "bias", &self.bias)).collect()
     }
     fn config(&self) -> serde_json::Value {
-        json!({ "units": self.units, "activation": self.activation.name(), "use_bias": self.use_bias })
+        let settings = json!({ "units": self.units, "activation": self.activation.name(), "use_bias": self.use_bias });
+        with_rules(settings, &self.rules)
     }
     fn compute_dtype(&self, policy: DType) -> Option<DType> {
         Some(policy)

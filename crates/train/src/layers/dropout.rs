@@ -3,6 +3,7 @@
 use serde_json::json;
 use wgtrain_autograd::Var;
 
+use super::config::LayerConfig;
 use super::{BuildCtx, Ctx, Layer};
 use crate::error::{Result, TrainError};
 
@@ -17,6 +18,10 @@ impl Dropout {
     /// Drops each element with probability `rate` in `[0, 1)` (checked at build).
     pub fn new(rate: f32) -> Self {
         Dropout { name: String::new(), rate }
+    }
+    /// The layer [`config`](Layer::config) wrote.
+    pub(crate) fn from_config(c: &LayerConfig<'_>) -> Result<Self> {
+        Ok(Dropout::new(c.get("rate")?))
     }
 }
 

@@ -4,10 +4,15 @@ use serde_json::json;
 use wgtrain_autograd::Var;
 use wgtrain_tensor::DType;
 
+use super::config::{LayerConfig, with_rules};
 use super::{BuildCtx, Ctx, Layer, WeightRules, built, param};
 use crate::error::{Result, TrainError};
 use crate::init::Initializer;
 use crate::param::Param;
+
+/// The table is the kernel of an Embedding's [`WeightRules`]; its rules' keys, ours and Keras'.
+const TABLE_RULES: [(&str, &str); 2] =
+    [("kernel_regularizer", "embeddings_regularizer"), ("kernel_constraint", "embeddings_constraint")];
 
 /// Rows of a `[vocab, dim]` table picked by integer ids (u32/i32) of any per-sample shape:
 /// output `[ids..., dim]`. Table initialized U(-0.05, 0.05), as Keras.
@@ -38,6 +43,16 @@ impl Embedding {
     pub fn embeddings_constraint(mut self, c: crate::constraints::Constraint) -> Self {
         self.rules.kernel_constraint = Some(c);
         self
+    }
+    /// The layer [`config`](Layer::config) wrote, unbuilt, its rules under Keras' names.
+    pub(crate) fn from_config(c: &LayerConfig<'_>) -> Result<Self> {
+        let rules = WeightRules {
+            kernel_regularizer: c.get_or("embeddings_regularizer", None)?,
+            activity_regularizer: c.get_or("activity_regularizer", None)?,
+            kernel_constraint: c.get_or("embeddings_constraint", None)?,
+            ..WeightRules::default()
+        };
+        Ok(Embedding { rules, ..Embedding::new(c.get("input_dim")?, c.get("output_dim")?) })
     }
 }
 
@@ -78,7 +93,15 @@ impl Layer for Embedding {
         param(&self.name, "embeddings", &self.table).into_iter().collect()
     }
     fn config(&self) -> serde_json::Value {
-        json!({ "input_dim": self.vocab, "output_dim": self.dim })
+        let mut config = with_rules(json!({ "input_dim": self.vocab, "output_dim": self.dim }), &self.rules);
+        if let Some(map) = config.as_object_mut() {
+            for (ours, keras) in TABLE_RULES {
+                if let Some(rule) = map.remove(ours) {
+                    map.insert(keras.to_string(), rule);
+                }
+            }
+        }
+        config
     }
     /// A lookup in the f32 table: the next layer casts what it computes in.
     fn compute_dtype(&self, _: DType) -> Option<DType> {

@@ -4,6 +4,7 @@ use serde_json::json;
 use wgtrain_autograd::Var;
 use wgtrain_tensor::Tensor;
 
+use super::config::LayerConfig;
 use super::{BuildCtx, Ctx, Layer, shape_error};
 use crate::error::{Result, TrainError};
 
@@ -23,6 +24,10 @@ impl Normalization {
     /// checked at build).
     pub fn new(mean: &[f32], std: &[f32]) -> Self {
         Normalization { name: String::new(), mean: mean.to_vec(), std: std.to_vec(), shift: None, scale: None }
+    }
+    /// The layer [`config`](Layer::config) wrote: its statistics are settings, not weights.
+    pub(crate) fn from_config(c: &LayerConfig<'_>) -> Result<Self> {
+        Ok(Normalization::new(&c.get::<Vec<f32>>("mean")?, &c.get::<Vec<f32>>("std")?))
     }
 }
 

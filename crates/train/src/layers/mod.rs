@@ -7,6 +7,7 @@
 mod activation;
 mod attention;
 mod bidirectional;
+mod config;
 mod conv;
 mod dense;
 mod dropout;
@@ -21,6 +22,7 @@ mod weight_rules;
 pub use activation::{Activation, ActivationLayer, PRelu};
 pub use attention::MultiHeadAttention;
 pub use bidirectional::{Bidirectional, MergeMode};
+pub use config::LayerConfig;
 pub use conv::{Conv1d, Conv2d, ConvTranspose2d, DepthwiseConv2d, Padding};
 pub use dense::Dense;
 pub use dropout::Dropout;

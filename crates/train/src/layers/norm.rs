@@ -4,6 +4,7 @@ use serde_json::json;
 use wgtrain_autograd::Var;
 use wgtrain_tensor::{DType, Tensor};
 
+use super::config::LayerConfig;
 use super::{BuildCtx, Ctx, Layer, built, param, shape_error};
 use crate::error::{Result, TrainError};
 use crate::param::Param;
@@ -47,6 +48,11 @@ impl BatchNorm {
     pub fn eps(mut self, e: f32) -> Self {
         self.eps = e;
         self
+    }
+    /// The layer [`config`](Layer::config) wrote, unbuilt (the running statistics come with
+    /// the weights).
+    pub(crate) fn from_config(c: &LayerConfig<'_>) -> Result<Self> {
+        Ok(BatchNorm::new().momentum(c.get_or("momentum", 0.99)?).eps(c.get_or("epsilon", 1e-3)?))
     }
 }
 
@@ -125,6 +131,10 @@ impl LayerNorm {
     pub fn eps(mut self, e: f32) -> Self {
         self.eps = e;
         self
+    }
+    /// The layer [`config`](Layer::config) wrote, unbuilt.
+    pub(crate) fn from_config(c: &LayerConfig<'_>) -> Result<Self> {
+        Ok(LayerNorm::new().eps(c.get_or("epsilon", 1e-3)?))
     }
 }
 

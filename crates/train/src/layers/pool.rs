@@ -4,6 +4,7 @@ use serde_json::json;
 use wgtrain_autograd::Var;
 use wgtrain_tensor::Pool2dOptions;
 
+use super::config::LayerConfig;
 use super::{BuildCtx, Ctx, Layer, shape_error};
 use crate::error::{Result, TrainError};
 
@@ -64,6 +65,11 @@ macro_rules! pool_layer {
                 self.window.padding = p;
                 self
             }
+            /// The layer [`config`](Layer::config) wrote (strides as it resolved them).
+            pub(crate) fn from_config(c: &LayerConfig<'_>) -> Result<Self> {
+                let pool: [usize; 2] = c.get("pool_size")?;
+                Ok(Self::new(pool).strides(c.get_or("strides", pool)?).padding(c.get_or("padding", [0, 0])?))
+            }
         }
         impl Layer for $t {
             fn kind(&self) -> &'static str {
@@ -105,6 +111,10 @@ macro_rules! global_pool {
             /// The layer.
             pub fn new() -> Self {
                 Self::default()
+            }
+            /// The layer [`config`](Layer::config) wrote (it has no settings).
+            pub(crate) fn from_config(_: &LayerConfig<'_>) -> Result<Self> {
+                Ok(Self::new())
             }
         }
 

@@ -9,6 +9,7 @@ use serde_json::json;
 use wgtrain_autograd::Var;
 use wgtrain_tensor::{DType, Tensor};
 
+use super::config::{LayerConfig, with_rules};
 use super::{BuildCtx, Ctx, Layer, WeightRules, built, param, shape_error, weight_rule_builders};
 use crate::constraints::Constraint;
 use crate::error::{Result, TrainError};
@@ -28,6 +29,14 @@ pub enum Cell {
 }
 
 impl Cell {
+    /// The layer type Keras calls a layer of this cell (`kind()`, and what `load_model` reads).
+    fn kind(self) -> &'static str {
+        match self {
+            Cell::Simple => "SimpleRNN",
+            Cell::Lstm => "LSTM",
+            Cell::Gru => "GRU",
+        }
+    }
     fn gates(self) -> usize {
         match self {
             Cell::Simple => 1,
@@ -142,6 +151,21 @@ impl Recurrent {
             ..Recurrent::new(self.cell, self.units).return_sequences(self.return_sequences)
         }
     }
+    /// The layer [`config`](Layer::config) wrote, unbuilt, its cell the entry's type
+    /// (`SimpleRNN`, `LSTM` or `GRU`).
+    pub(crate) fn from_config(c: &LayerConfig<'_>) -> Result<Self> {
+        let cells = [Cell::Simple, Cell::Lstm, Cell::Gru];
+        let Some(cell) = cells.into_iter().find(|cell| cell.kind() == c.kind()) else {
+            return Err(c.error("a recurrent layer's type is SimpleRNN, LSTM or GRU"));
+        };
+        let layer = Recurrent::new(cell, c.get("units")?).return_sequences(c.get_or("return_sequences", false)?);
+        Ok(Recurrent {
+            rules: c.weight_rules()?,
+            recurrent_regularizer: c.get_or("recurrent_regularizer", None)?,
+            recurrent_constraint: c.get_or("recurrent_constraint", None)?,
+            ..layer
+        })
+    }
 
     /// Runs the layer from initial states (`h0`, and `c0` for an LSTM; zeros when `None`) and
     /// returns the output and the final states `(h, c)` (c only for an LSTM).
@@ -208,11 +232,7 @@ impl Layer for Recurrent {
         Some(DType::F32)
     }
     fn kind(&self) -> &'static str {
-        match self.cell {
-            Cell::Simple => "SimpleRNN",
-            Cell::Lstm => "LSTM",
-            Cell::Gru => "GRU",
-        }
+        self.cell.kind()
     }
     fn name(&self) -> &str {
         &self.name
@@ -293,6 +313,14 @@ impl Layer for Recurrent {
         .collect()
     }
     fn config(&self) -> serde_json::Value {
-        json!({ "units": self.units, "return_sequences": self.return_sequences })
+        let settings = json!({ "units": self.units, "return_sequences": self.return_sequences });
+        let mut config = with_rules(settings, &self.rules);
+        if let Some(r) = self.recurrent_regularizer {
+            config["recurrent_regularizer"] = json!(r);
+        }
+        if let Some(c) = self.recurrent_constraint {
+            config["recurrent_constraint"] = json!(c);
+        }
+        config
     }
 }

@@ -3,6 +3,7 @@
 use serde_json::json;
 use wgtrain_autograd::Var;
 
+use super::config::LayerConfig;
 use super::{BuildCtx, Ctx, Layer, shape_error};
 use crate::error::Result;
 
@@ -16,6 +17,10 @@ impl Flatten {
     /// A flatten layer.
     pub fn new() -> Self {
         Self::default()
+    }
+    /// The layer [`config`](Layer::config) wrote (it has no settings).
+    pub(crate) fn from_config(_: &LayerConfig<'_>) -> Result<Self> {
+        Ok(Flatten::new())
     }
 }
 
@@ -51,6 +56,10 @@ impl Reshape {
     /// Reshapes each sample to `target`; at most one extent may be -1.
     pub fn new(target: &[isize]) -> Self {
         Reshape { name: String::new(), target: target.to_vec(), resolved: Vec::new() }
+    }
+    /// The layer [`config`](Layer::config) wrote, unbuilt.
+    pub(crate) fn from_config(c: &LayerConfig<'_>) -> Result<Self> {
+        Ok(Reshape::new(&c.get::<Vec<isize>>("target_shape")?))
     }
 }
 

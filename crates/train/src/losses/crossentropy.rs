@@ -1,9 +1,10 @@
 //! Cross-entropies: binary, categorical, sparse categorical (the fused kernel), focal.
 
+use serde_json::{Value, json};
 use wgtrain_autograd::{Reduction, Var};
 use wgtrain_tensor::{DType, FaultOp, Tensor, XentOptions};
 
-use super::{EPS, Loss, reduce, same_shape, weighted_mean, weighted_sum};
+use super::{EPS, Loss, class_config, reduce, same_shape, weighted_mean, weighted_sum};
 use crate::error::{Result, TrainError};
 
 /// Binary cross-entropy of probabilities (clamped to [1e-7, 1 - 1e-7], Keras) or, with
@@ -71,6 +72,9 @@ impl Loss for BinaryCrossEntropy {
         }
         reduce(self.name(), weighted_bce(pred, &Var::constant(target.clone()), self.from_logits, pw)?, w)
     }
+    fn config(&self) -> Value {
+        class_config("BinaryCrossentropy", json!({ "from_logits": self.from_logits, "pos_weight": self.pos_weight }))
+    }
 }
 
 /// Binary focal loss (Lin et al.; Keras' BinaryFocalCrossentropy): `alpha_t (1 - p_t)^gamma`
@@ -114,6 +118,10 @@ impl Loss for FocalLoss {
             l = l.mul(&t.mul_scalar(2.0 * a - 1.0)?.add_scalar(1.0 - a)?)?;
         }
         reduce(self.name(), l, w)
+    }
+    fn config(&self) -> Value {
+        let settings = json!({ "gamma": self.gamma, "alpha": self.alpha, "from_logits": self.from_logits });
+        class_config("BinaryFocalCrossentropy", settings)
     }
 }
 
@@ -169,6 +177,14 @@ impl Loss for CategoricalCrossEntropy {
         let logp = if self.from_logits { pred.log_softmax(-1)? } else { pred.clamp(EPS, 1.0)?.log()? };
         let per_sample = Var::constant(t).mul(&logp)?.sum(&[-1], false)?.neg()?;
         weighted_mean(self.name(), per_sample, w)
+    }
+    fn config(&self) -> Value {
+        let settings = json!({
+            "from_logits": self.from_logits,
+            "label_smoothing": self.label_smoothing,
+            "class_weights": self.class_weights,
+        });
+        class_config("CategoricalCrossentropy", settings)
     }
 }
 
@@ -266,6 +282,20 @@ impl Loss for SparseCategoricalCrossEntropy {
             (Some(hot), Some(_)) => kept_mean(name, per_sample, w, hot, self.class_weights.as_ref(), n),
             _ => weighted_mean(name, per_sample, w),
         }
+    }
+    /// The class weights are read back from the device; if that fails, `Null` (not savable)
+    /// rather than a loss that would train differently once loaded.
+    fn config(&self) -> Value {
+        let Ok(class_weights) = self.class_weights.as_ref().map(|w| w.to_vec::<f32>()).transpose() else {
+            return Value::Null;
+        };
+        let settings = json!({
+            "from_logits": self.from_logits,
+            "label_smoothing": self.label_smoothing,
+            "class_weights": class_weights,
+            "ignore_index": self.ignore_index,
+        });
+        class_config("SparseCategoricalCrossentropy", settings)
     }
 }
 

@@ -2,8 +2,12 @@
 //! samples of each sample's loss (Keras' default reduction), where a sample's loss is the mean
 //! over its elements. With per-sample weights `w` `[n]` the loss is `sum(w_i l_i) / n`.
 
+mod config;
 mod crossentropy;
 mod regression;
+
+pub(crate) use config::loss_from_config;
+pub(crate) use config::{Settings, class_config};
 
 pub use crossentropy::{BinaryCrossEntropy, CategoricalCrossEntropy, FocalLoss, SparseCategoricalCrossEntropy};
 pub use regression::{Hinge, Huber, KlDivergence, MeanAbsoluteError, MeanSquaredError};
@@ -20,6 +24,13 @@ pub trait Loss: Send + Sync {
     /// `pred`: the model output. `target`: f32 targets of pred's shape, or u32 class labels
     /// `[n]` for the sparse losses.
     fn forward(&self, pred: &Var, target: &Tensor, sample_weight: Option<&Tensor>) -> Result<Var>;
+    /// The loss as `{"class_name": ..., "config": {...}}` with every setting, which `Model::save`
+    /// records so `load_model` can compile the model again as it was. `Null` (the default, so
+    /// for a loss of your own unless you write it) means it cannot be saved: `load_model` then
+    /// asks for it to be registered (`wgtrain::registry::register_loss`).
+    fn config(&self) -> serde_json::Value {
+        serde_json::Value::Null
+    }
 }
 
 /// The clamp that keeps logs of probabilities finite (Keras' epsilon).
@@ -83,5 +94,8 @@ impl<T: Loss + ?Sized> Loss for Box<T> {
     }
     fn forward(&self, pred: &Var, target: &Tensor, sample_weight: Option<&Tensor>) -> Result<Var> {
         (**self).forward(pred, target, sample_weight)
+    }
+    fn config(&self) -> serde_json::Value {
+        (**self).config()
     }
 }

@@ -1,13 +1,14 @@
 //! Regression and margin losses: MSE, MAE, Huber, KL divergence, hinge.
 
+use serde_json::{Value, json};
 use wgtrain_autograd::Var;
 use wgtrain_tensor::Tensor;
 
-use super::{EPS, Loss, reduce, same_shape};
+use super::{EPS, Loss, class_config, reduce, same_shape};
 use crate::error::Result;
 
 macro_rules! elementwise_loss {
-    ($(#[$doc:meta])* $t:ident, $name:literal, |$p:ident, $y:ident, $s:ident| $body:expr) => {
+    ($(#[$doc:meta])* $t:ident, $name:literal, $class:literal, |$p:ident, $y:ident, $s:ident| $body:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, Default)]
         pub struct $t;
@@ -21,21 +22,24 @@ macro_rules! elementwise_loss {
                 let _ = $s;
                 reduce($name, $body, w)
             }
+            fn config(&self) -> Value {
+                class_config($class, json!({}))
+            }
         }
     };
 }
 
 elementwise_loss!(
     /// `(pred - target)^2`.
-    MeanSquaredError, "mean_squared_error", |p, y, s| p.sub(&y)?.square()?
+    MeanSquaredError, "mean_squared_error", "MeanSquaredError", |p, y, s| p.sub(&y)?.square()?
 );
 elementwise_loss!(
     /// `|pred - target|`.
-    MeanAbsoluteError, "mean_absolute_error", |p, y, s| p.sub(&y)?.abs()?
+    MeanAbsoluteError, "mean_absolute_error", "MeanAbsoluteError", |p, y, s| p.sub(&y)?.abs()?
 );
 elementwise_loss!(
     /// `sum(t log(t / p))` over the last axis, both clamped to [1e-7, 1] (Keras).
-    KlDivergence, "kl_divergence", |p, y, s| {
+    KlDivergence, "kl_divergence", "KLDivergence", |p, y, s| {
         let t = y.clamp(EPS, 1.0)?;
         let q = p.clamp(EPS, 1.0)?;
         t.mul(&t.log()?.sub(&q.log()?)?)?.sum(&[-1], true)?
@@ -44,7 +48,7 @@ elementwise_loss!(
 elementwise_loss!(
     /// `max(1 - t pred, 0)` with targets in {-1, 1}; targets in {0, 1} are read as {-1, 1}
     /// (Keras).
-    Hinge, "hinge", |p, y, s| {
+    Hinge, "hinge", "Hinge", |p, y, s| {
         // 0 -> -1, keeping -1 and 1.
         let t = y.sub(&y.eq_scalar(0.0)?)?;
         t.mul(p)?.rsub_scalar(1.0)?.relu()?
@@ -77,5 +81,8 @@ impl Loss for Huber {
         let q = a.minimum_scalar(self.delta)?;
         let l = q.square()?.mul_scalar(0.5)?.add(&a.sub(&q)?.mul_scalar(self.delta)?)?;
         reduce("huber", l, w)
+    }
+    fn config(&self) -> Value {
+        class_config("Huber", json!({ "delta": self.delta }))
     }
 }

@@ -1,9 +1,11 @@
 //! Accuracy metrics.
 
+use serde_json::{Value, json};
 use wgtrain_tensor::{DType, Tensor};
 
 use super::{Metric, Ratio, class_ids, logits_shape};
 use crate::error::{Result, TrainError};
+use crate::losses::class_config;
 
 /// The share of samples whose arg-max prediction is the label (u32 labels `[n]`).
 #[derive(Default)]
@@ -30,6 +32,9 @@ impl Metric for SparseCategoricalAccuracy {
     }
     fn reset(&mut self) {
         self.0.reset();
+    }
+    fn config(&self) -> Value {
+        class_config("SparseCategoricalAccuracy", json!({}))
     }
 }
 
@@ -66,6 +71,9 @@ impl Metric for CategoricalAccuracy {
     }
     fn reset(&mut self) {
         self.0.reset();
+    }
+    fn config(&self) -> Value {
+        class_config("CategoricalAccuracy", json!({}))
     }
 }
 
@@ -105,6 +113,9 @@ impl Metric for BinaryAccuracy {
     fn reset(&mut self) {
         self.ratio.reset();
     }
+    fn config(&self) -> Value {
+        class_config("BinaryAccuracy", json!({ "threshold": self.threshold }))
+    }
 }
 
 /// Whether the label is among the `k` largest predictions: counted as "fewer than k classes
@@ -137,5 +148,8 @@ impl Metric for TopKCategoricalAccuracy {
     }
     fn reset(&mut self) {
         self.ratio.reset();
+    }
+    fn config(&self) -> Value {
+        class_config("TopKCategoricalAccuracy", json!({ "k": self.k }))
     }
 }

@@ -1,9 +1,11 @@
 //! Precision, recall, F1, the confusion matrix and ROC AUC.
 
+use serde_json::{Value, json};
 use wgtrain_tensor::{DType, Tensor};
 
 use super::{Counters, Metric, class_ids, logits_shape};
 use crate::error::{Result, TrainError};
+use crate::losses::class_config;
 
 fn same(pred: &Tensor, target: &Tensor, what: &str) -> Result<()> {
     if pred.shape() != target.shape() {
@@ -43,7 +45,7 @@ fn ratio(a: f32, b: f32) -> f32 {
 }
 
 macro_rules! binary_metric {
-    ($(#[$doc:meta])* $t:ident, $name:literal, |$tp:ident, $fp:ident, $fn_:ident| $value:expr) => {
+    ($(#[$doc:meta])* $t:ident, $name:literal, $class:literal, |$tp:ident, $fp:ident, $fn_:ident| $value:expr) => {
         $(#[$doc])*
         pub struct $t(Outcomes);
         impl $t {
@@ -66,17 +68,20 @@ macro_rules! binary_metric {
             fn reset(&mut self) {
                 self.0.counts.reset();
             }
+            fn config(&self) -> Value {
+                class_config($class, json!({ "threshold": self.0.threshold }))
+            }
         }
     };
 }
 
 binary_metric!(
     /// Binary precision `tp / (tp + fp)`.
-    Precision, "precision", |tp, fp, fn_| { let _ = fn_; ratio(tp, tp + fp) }
+    Precision, "precision", "Precision", |tp, fp, fn_| { let _ = fn_; ratio(tp, tp + fp) }
 );
 binary_metric!(
     /// Binary recall `tp / (tp + fn)`.
-    Recall, "recall", |tp, fp, fn_| { let _ = fp; ratio(tp, tp + fn_) }
+    Recall, "recall", "Recall", |tp, fp, fn_| { let _ = fp; ratio(tp, tp + fn_) }
 );
 
 /// The confusion matrix of arg-max predictions `[n, c]` against labels (u32 `[n]` or one-hot),
@@ -136,6 +141,9 @@ impl Metric for ConfusionMatrix {
     }
     fn reset(&mut self) {
         self.counts.reset();
+    }
+    fn config(&self) -> Value {
+        class_config("ConfusionMatrix", json!({ "num_classes": self.classes }))
     }
 }
 
@@ -203,6 +211,15 @@ impl Metric for F1Score {
             F1Kind::Macro(m) | F1Kind::Micro(m) => m.reset(),
         }
     }
+    /// `average` says which constructor made it: `binary`, `macro` or `micro`, as the log name's suffix.
+    fn config(&self) -> Value {
+        let settings = match &self.0 {
+            F1Kind::Binary(o) => json!({ "average": "binary", "threshold": o.threshold }),
+            F1Kind::Macro(m) => json!({ "average": "macro", "num_classes": m.classes }),
+            F1Kind::Micro(m) => json!({ "average": "micro", "num_classes": m.classes }),
+        };
+        class_config("F1Score", settings)
+    }
 }
 
 /// Binary ROC AUC from `thresholds` evenly spaced in [0, 1] (Keras' default 200), for
@@ -258,5 +275,8 @@ impl Metric for Auc {
     }
     fn reset(&mut self) {
         self.counts.reset();
+    }
+    fn config(&self) -> Value {
+        class_config("AUC", json!({ "num_thresholds": self.thresholds }))
     }
 }

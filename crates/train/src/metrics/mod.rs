@@ -3,7 +3,10 @@
 
 mod accuracy;
 mod classification;
+mod config;
 mod regression;
+
+pub(crate) use config::metric_from_config;
 
 pub use accuracy::{BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy};
 pub use classification::{Auc, ConfusionMatrix, F1Score, Precision, Recall};
@@ -23,6 +26,14 @@ pub trait Metric: Send {
     fn result(&self) -> Result<f32>;
     /// Clears the accumulated state (`fit` calls it at each epoch start, `evaluate` before it runs).
     fn reset(&mut self);
+    /// The metric as `{"class_name": ..., "config": {...}}` with every setting (not its
+    /// accumulated state), which `Model::save` records so `load_model` can compile the model
+    /// again with the same metrics, logged under the same names. `Null` (the default, so for a
+    /// metric of your own unless you write it) means it cannot be saved: `load_model` then asks
+    /// for it to be registered (`wgtrain::registry::register_metric`).
+    fn config(&self) -> serde_json::Value {
+        serde_json::Value::Null
+    }
 }
 
 /// A device-side running sum with a host-side count: `sum / count`.

@@ -1,12 +1,14 @@
 //! Regression metrics.
 
+use serde_json::{Value, json};
 use wgtrain_tensor::Tensor;
 
 use super::{Metric, Ratio};
 use crate::error::{Result, TrainError};
+use crate::losses::class_config;
 
 macro_rules! error_metric {
-    ($(#[$doc:meta])* $t:ident, $name:literal, $f:ident) => {
+    ($(#[$doc:meta])* $t:ident, $name:literal, $class:literal, $f:ident) => {
         $(#[$doc])*
         #[derive(Default)]
         pub struct $t(Ratio);
@@ -33,15 +35,18 @@ macro_rules! error_metric {
             fn reset(&mut self) {
                 self.0.reset();
             }
+            fn config(&self) -> Value {
+                class_config($class, json!({}))
+            }
         }
     };
 }
 
 error_metric!(
     /// Mean of `(pred - target)^2` over every element.
-    MeanSquaredErrorMetric, "mse", square
+    MeanSquaredErrorMetric, "mse", "MeanSquaredError", square
 );
 error_metric!(
     /// Mean of `|pred - target|` over every element.
-    MeanAbsoluteErrorMetric, "mae", abs
+    MeanAbsoluteErrorMetric, "mae", "MeanAbsoluteError", abs
 );

@@ -53,6 +53,10 @@ pub enum Merge {
 }
 
 impl Merge {
+    /// Every merge.
+    pub const ALL: [Merge; 6] =
+        [Merge::Add, Merge::Subtract, Merge::Multiply, Merge::Average, Merge::Maximum, Merge::Minimum];
+
     /// The Keras layer name.
     pub fn name(self) -> &'static str {
         match self {
@@ -176,12 +180,17 @@ impl Functional {
     }
 
     /// Registers `layer` (built on its first call).
-    pub fn layer(&mut self, mut layer: impl Layer + 'static) -> LayerRef {
+    pub fn layer(&mut self, layer: impl Layer + 'static) -> LayerRef {
+        self.layer_boxed(Box::new(layer))
+    }
+
+    /// Registers a boxed layer (chosen at run time).
+    pub fn layer_boxed(&mut self, mut layer: Box<dyn Layer>) -> LayerRef {
         if layer.name().is_empty() {
             let name = self.unique(layer.kind());
             layer.set_name(name);
         }
-        self.layers.push(Box::new(layer));
+        self.layers.push(layer);
         self.built_for.push(None);
         LayerRef(self.layers.len() - 1)
     }

@@ -4,6 +4,7 @@
 mod batches;
 mod fit;
 mod functional;
+mod load;
 mod model;
 mod nested;
 mod outputs;
@@ -14,6 +15,7 @@ pub mod zoo;
 
 pub use fit::FitOptions;
 pub use functional::{Functional, LayerRef, Merge, Sym};
+pub use load::{load_model, load_model_uncompiled};
 pub use model::{Compiled, Model};
 pub use nested::Nested;
 pub use outputs::OutputLoss;

@@ -93,8 +93,12 @@ pub struct Model {
 impl Model {
     /// Wraps `net`; call [`compile`](Self::compile) before training or evaluating. Seed 0.
     pub fn new(net: impl Network + 'static) -> Self {
+        Self::from_network(Box::new(net))
+    }
+    /// Wraps a boxed network (rebuilt by `load_model`, or chosen at run time).
+    pub fn from_network(net: Box<dyn Network>) -> Self {
         Model {
-            net: Box::new(net),
+            net,
             compiled: None,
             stop_training: false,
             stop_reason: None,
@@ -292,7 +296,7 @@ impl Model {
         self.set_compiled(Box::new(optimizer), heads)
     }
 
-    fn set_compiled(&mut self, optimizer: Box<dyn Optimizer>, heads: Vec<Head>) -> Result<()> {
+    pub(crate) fn set_compiled(&mut self, optimizer: Box<dyn Optimizer>, heads: Vec<Head>) -> Result<()> {
         optimizer.validate()?;
         let optimizer = with_loss_scale(optimizer, self.policy, self.device())?;
         self.compiled = Some(Compiled { optimizer, heads });

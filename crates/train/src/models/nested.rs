@@ -29,6 +29,12 @@ impl Nested {
         self.name = name.to_string();
         self
     }
+    /// The layer an architecture entry describes: its network rebuilt from its own.
+    pub(crate) fn from_config(c: &crate::layers::LayerConfig<'_>) -> Result<Self> {
+        let inner = super::load::network_from_config(&c.value()["model"], c.device())
+            .map_err(|e| c.error(format!("its network: {e}")))?;
+        Ok(Nested { name: String::new(), inner })
+    }
     /// The wrapped network.
     pub fn network(&self) -> &dyn Network {
         self.inner.as_ref()

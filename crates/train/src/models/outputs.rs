@@ -42,6 +42,10 @@ impl OutputLoss {
     pub fn new(loss: impl Loss + 'static) -> Self {
         OutputLoss { output: None, loss: Box::new(loss), weight: 1.0, metrics: Vec::new() }
     }
+    /// A boxed loss (chosen at run time, or rebuilt by `load_model`), in order.
+    pub fn from_boxed(loss: Box<dyn Loss>) -> Self {
+        OutputLoss { output: None, loss, weight: 1.0, metrics: Vec::new() }
+    }
     /// The loss of the output called `output` (Keras' `loss={"digit": ...}`).
     pub fn named(output: &str, loss: impl Loss + 'static) -> Self {
         OutputLoss { output: Some(output.to_string()), ..OutputLoss::new(loss) }

@@ -77,7 +77,7 @@ impl Optimizer for Adagrad {
         check::clip("Adagrad", self.clip)
     }
     fn state(&self) -> OptimizerState {
-        let hyper = json!({ "lr": self.hp.lr, "eps": self.hp.eps, "weight_decay": self.hp.weight_decay, "initial": self.initial });
+        let hyper = json!({ "lr": self.hp.lr, "eps": self.hp.eps, "weight_decay": self.hp.weight_decay, "initial": self.initial, "clip": self.clip });
         OptimizerState {
             kind: "Adagrad".into(),
             step: self.step,

@@ -93,8 +93,8 @@ impl Optimizer for Adam {
     }
     fn state(&self) -> OptimizerState {
         let h = &self.hp;
-        let hyper =
-            json!({ "lr": h.lr, "beta1": h.beta1, "beta2": h.beta2, "eps": h.eps, "weight_decay": h.weight_decay });
+        let hyper = json!({ "lr": h.lr, "beta1": h.beta1, "beta2": h.beta2, "eps": h.eps,
+                            "weight_decay": h.weight_decay, "clip": self.clip });
         OptimizerState {
             kind: self.kind.into(),
             step: self.step,

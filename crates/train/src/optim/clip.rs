@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::param::Param;
 
 /// How an optimizer clips gradients before its update.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub enum GradClip {
     /// No clipping.
     #[default]

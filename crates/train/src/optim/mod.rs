@@ -52,6 +52,7 @@ mod adagrad;
 mod adam;
 mod check;
 mod clip;
+mod from_config;
 mod loss_scale;
 mod rmsprop;
 mod schedule;
@@ -61,6 +62,7 @@ mod slots;
 pub use adagrad::Adagrad;
 pub use adam::{Adam, AdamW};
 pub use clip::{GradClip, global_norm};
+pub(crate) use from_config::optimizer_from_config;
 pub use loss_scale::LossScaleOptimizer;
 pub use rmsprop::Rmsprop;
 pub use schedule::{

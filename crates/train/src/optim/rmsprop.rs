@@ -91,7 +91,7 @@ impl Optimizer for Rmsprop {
     fn state(&self) -> OptimizerState {
         let h = &self.hp;
         let hyper = json!({ "lr": h.lr, "alpha": h.alpha, "eps": h.eps, "weight_decay": h.weight_decay,
-                            "momentum": h.momentum, "centered": h.centered });
+                            "momentum": h.momentum, "centered": h.centered, "clip": self.clip });
         OptimizerState {
             kind: "RMSprop".into(),
             step: self.step,

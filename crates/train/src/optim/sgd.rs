@@ -82,7 +82,7 @@ impl Optimizer for Sgd {
     fn state(&self) -> OptimizerState {
         let h = &self.hp;
         let hyper = json!({ "lr": h.lr, "momentum": h.momentum, "dampening": h.dampening,
-                            "weight_decay": h.weight_decay, "nesterov": h.nesterov });
+                            "weight_decay": h.weight_decay, "nesterov": h.nesterov, "clip": self.clip });
         OptimizerState {
             kind: "SGD".into(),
             step: self.step,
