@@ -38,7 +38,7 @@ pub use crate::init::Initializer;
 pub use crate::layers::{
     Activation, ActivationLayer, AvgPool2d, BatchNorm, Bidirectional, Conv1d, Conv2d, ConvTranspose2d, Dense,
     DepthwiseConv2d, Dropout, Embedding, Flatten, GlobalAvgPool2d, GlobalMaxPool1d, GlobalMaxPool2d, Gru, Layer,
-    LayerNorm, Lstm, MaxPool2d, MultiHeadAttention, Named, Normalization, PRelu, Padding, Reshape, SimpleRnn,
+    LayerNorm, Lstm, Masking, MaxPool2d, MultiHeadAttention, Named, Normalization, PRelu, Padding, Reshape, SimpleRnn,
 };
 pub use crate::losses::{
     BinaryCrossEntropy, CategoricalCrossEntropy, FocalLoss, Hinge, Huber, KlDivergence, Loss, MeanAbsoluteError,

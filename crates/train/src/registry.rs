@@ -102,6 +102,7 @@ const BUILT_IN_LAYERS: &[(&str, BuiltIn)] = &[
     ("Dense", |c| boxed(layers::Dense::from_config(c))),
     ("Dropout", |c| boxed(layers::Dropout::from_config(c))),
     ("Embedding", |c| boxed(layers::Embedding::from_config(c))),
+    ("Masking", |c| boxed(layers::Masking::from_config(c))),
     ("Normalization", |c| boxed(layers::Normalization::from_config(c))),
     ("BatchNormalization", |c| boxed(layers::BatchNorm::from_config(c))),
     ("LayerNormalization", |c| boxed(layers::LayerNorm::from_config(c))),

@@ -11,6 +11,7 @@ mod models {
     mod checkpoint_crash;
     mod forward;
     mod load_model;
+    mod masking;
     mod model;
     mod sequence_layers;
     mod tensorboard;

@@ -124,6 +124,7 @@ impl ActivationLayer {
 }
 
 impl Layer for ActivationLayer {
+    super::keeps_mask!();
     fn kind(&self) -> &'static str {
         "Activation"
     }
@@ -177,6 +178,7 @@ impl Default for PRelu {
 }
 
 impl Layer for PRelu {
+    super::keeps_mask!();
     fn kind(&self) -> &'static str {
         "PReLU"
     }

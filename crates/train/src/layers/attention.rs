@@ -71,6 +71,7 @@ impl MultiHeadAttention {
 }
 
 impl Layer for MultiHeadAttention {
+    super::keeps_mask!();
     fn kind(&self) -> &'static str {
         "MultiHeadAttention"
     }
@@ -99,7 +100,7 @@ impl Layer for MultiHeadAttention {
         Ok(input.to_vec())
     }
     /// `softmax(q k^T / sqrt(key_dim) + mask) v`, per head, then the output projection.
-    fn forward(&self, x: &Var, _: &mut Ctx) -> Result<Var> {
+    fn forward(&self, x: &Var, ctx: &mut Ctx) -> Result<Var> {
         let x = if x.dtype() == DType::F32 { x.clone() } else { x.cast(DType::F32)? };
         let &[n, t, _] = x.shape() else {
             return Err(shape_error(&self.name, "a batch of sequences [n, time, features]", x.shape()));
@@ -111,6 +112,12 @@ impl Layer for MultiHeadAttention {
         if self.causal {
             let mask: Vec<f32> = (0..t * t).map(|i| if i % t > i / t { MASKED } else { 0.0 }).collect();
             scores = scores.add(&Var::constant(Tensor::from_slice(x.device(), &mask, &[t, t])?))?;
+        }
+        if let Some(mask) = ctx.input_mask() {
+            // Padded keys get no weight: `MASKED` where the key's step is padding.
+            super::check_mask(&self.name, mask, n, t)?;
+            let bias = mask.add_scalar(-1.0)?.mul_scalar(-MASKED)?.reshape(&[n, 1, 1, t])?;
+            scores = scores.add(&Var::constant(bias))?;
         }
         let attended = scores.softmax(-1)?.matmul(&v)?; // [n, heads, t, value_dim]
         let merged = attended.permute(&[0, 2, 1, 3])?.reshape(&[n, t, self.heads * self.value_dim])?;

@@ -113,7 +113,12 @@ impl Layer for Bidirectional {
     }
     fn forward(&self, x: &Var, ctx: &mut Ctx) -> Result<Var> {
         let ahead = self.forward.forward(x, ctx)?;
-        let mut behind = self.backward.forward(&reversed(x)?, ctx)?;
+        // The backward layer reads the sequence, and its mask, from the end.
+        let mask = ctx.input_mask().cloned();
+        ctx.set_input_mask(mask.as_ref().map(super::reversed_mask).transpose()?);
+        let behind = self.backward.forward(&reversed(x)?, ctx);
+        ctx.set_input_mask(mask);
+        let mut behind = behind?;
         if self.backward.returns_sequences() {
             behind = reversed(&behind)?;
         }
@@ -127,6 +132,9 @@ impl Layer for Bidirectional {
     }
     fn params(&self) -> Vec<Param> {
         self.forward.params().into_iter().chain(self.backward.params()).collect()
+    }
+    fn compute_mask(&self, x: &Var, mask: Option<&Tensor>) -> Result<Option<Tensor>> {
+        self.forward.compute_mask(x, mask)
     }
     fn weight_penalties(&self) -> Result<Vec<Var>> {
         let mut out = self.forward.weight_penalties()?;

@@ -80,6 +80,7 @@ impl Dense {
 }
 
 impl Layer for Dense {
+    super::keeps_mask!();
     fn kind(&self) -> &'static str {
         "Dense"
     }

@@ -26,6 +26,7 @@ impl Dropout {
 }
 
 impl Layer for Dropout {
+    super::keeps_mask!();
     fn kind(&self) -> &'static str {
         "Dropout"
     }

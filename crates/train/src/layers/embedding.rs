@@ -2,7 +2,7 @@
 
 use serde_json::json;
 use wgtrain_autograd::Var;
-use wgtrain_tensor::DType;
+use wgtrain_tensor::{DType, Tensor};
 
 use super::config::{LayerConfig, with_rules};
 use super::{BuildCtx, Ctx, Layer, WeightRules, built, param};
@@ -22,12 +22,21 @@ pub struct Embedding {
     dim: usize,
     table: Option<Var>,
     rules: WeightRules,
+    /// Id 0 is padding (Keras' `mask_zero`).
+    mask_zero: bool,
 }
 
 impl Embedding {
     /// A table of `vocab` rows of `dim` values. An id >= `vocab` (or negative) looks up zeros.
     pub fn new(vocab: usize, dim: usize) -> Self {
-        Embedding { name: String::new(), vocab, dim, table: None, rules: WeightRules::default() }
+        Embedding { name: String::new(), vocab, dim, table: None, rules: WeightRules::default(), mask_zero: false }
+    }
+    /// Id 0 is padding (Keras' `mask_zero`): a batch of sequences of ids `[n, time]` gets a
+    /// mask, so recurrent layers skip its padded steps, attention ignores them and the loss
+    /// leaves them out. Id 0 then means nothing else (a vocabulary of `vocab - 1` words).
+    pub fn mask_zero(mut self, on: bool) -> Self {
+        self.mask_zero = on;
+        self
     }
     /// Penalizes the table (Keras' `embeddings_regularizer`).
     pub fn embeddings_regularizer(mut self, r: crate::regularizers::Regularizer) -> Self {
@@ -52,7 +61,8 @@ impl Embedding {
             kernel_constraint: c.get_or("embeddings_constraint", None)?,
             ..WeightRules::default()
         };
-        Ok(Embedding { rules, ..Embedding::new(c.get("input_dim")?, c.get("output_dim")?) })
+        let layer = Embedding::new(c.get("input_dim")?, c.get("output_dim")?).mask_zero(c.get_or("mask_zero", false)?);
+        Ok(Embedding { rules, ..layer })
     }
 }
 
@@ -85,6 +95,15 @@ impl Layer for Embedding {
     fn weight_penalties(&self) -> Result<Vec<Var>> {
         self.rules.weight_penalties(self.table.as_ref(), None)
     }
+    /// With `mask_zero`, sequences of ids `[n, time]` are masked where the id is 0.
+    fn compute_mask(&self, x: &Var, _: Option<&Tensor>) -> Result<Option<Tensor>> {
+        if !self.mask_zero || x.rank() != 2 {
+            return Ok(None);
+        }
+        let ids = x.data();
+        let ids = if ids.dtype() == DType::F32 { ids.clone() } else { ids.cast(DType::F32)? };
+        Ok(Some(ids.ne_scalar(0.0)?))
+    }
     /// A unit is a row of the table (one id's vector).
     fn apply_constraints(&self) -> Result<()> {
         self.rules.constrain(self.table.as_ref(), &[1], None)
@@ -93,7 +112,8 @@ impl Layer for Embedding {
         param(&self.name, "embeddings", &self.table).into_iter().collect()
     }
     fn config(&self) -> serde_json::Value {
-        let mut config = with_rules(json!({ "input_dim": self.vocab, "output_dim": self.dim }), &self.rules);
+        let settings = json!({ "input_dim": self.vocab, "output_dim": self.dim, "mask_zero": self.mask_zero });
+        let mut config = with_rules(settings, &self.rules);
         if let Some(map) = config.as_object_mut() {
             for (ours, keras) in TABLE_RULES {
                 if let Some(rule) = map.remove(ours) {

@@ -13,6 +13,7 @@ mod dense;
 mod dropout;
 mod embedding;
 mod input_normalization;
+mod masking;
 mod norm;
 mod pool;
 mod recurrent;
@@ -28,6 +29,8 @@ pub use dense::Dense;
 pub use dropout::Dropout;
 pub use embedding::Embedding;
 pub use input_normalization::Normalization;
+pub use masking::Masking;
+pub(crate) use masking::{check_mask, keeps_mask, merged_masks, reversed_mask};
 pub use norm::{BatchNorm, LayerNorm};
 pub use pool::{AvgPool2d, GlobalAvgPool2d, GlobalMaxPool1d, GlobalMaxPool2d, MaxPool2d};
 pub use recurrent::{Cell, Gru, Lstm, Recurrent, SimpleRnn};
@@ -52,13 +55,44 @@ pub struct Ctx {
     first_sample: u64,
     /// Losses the pass's layers added (activity regularizers), summed into the loss.
     losses: Vec<Var>,
+    /// The mask of the value the current layer call gets (see [`Ctx::input_mask`]).
+    mask: Option<Tensor>,
+    /// The masks of the network's outputs, set when a network's pass ends.
+    output_masks: Vec<Option<Tensor>>,
 }
 
 impl Ctx {
     /// A pass in training (`true`) or inference mode, its stochastic layers seeded from `seed`,
     /// computing in f32.
     pub fn new(training: bool, seed: u64) -> Self {
-        Ctx { training, seed, compute: DType::F32, first_sample: 0, losses: Vec::new() }
+        Ctx {
+            training,
+            seed,
+            compute: DType::F32,
+            first_sample: 0,
+            losses: Vec::new(),
+            mask: None,
+            output_masks: Vec::new(),
+        }
+    }
+    /// The mask of this layer call's input (Keras' `mask` argument): f32 `[n, time]`, 1 for a
+    /// real step and 0 for padding, made by `Embedding::mask_zero` or `Masking` and passed on
+    /// by the layers that keep the time axis ([`Layer::compute_mask`]). Recurrent layers skip
+    /// the padded steps, attention does not attend to them, and the loss ignores them.
+    pub fn input_mask(&self) -> Option<&Tensor> {
+        self.mask.as_ref()
+    }
+    /// Sets the mask the next layer call gets (networks do, between their layers).
+    pub fn set_input_mask(&mut self, mask: Option<Tensor>) {
+        self.mask = mask;
+    }
+    /// Records the masks of a network's outputs, in order (at the end of its pass).
+    pub fn set_output_masks(&mut self, masks: Vec<Option<Tensor>>) {
+        self.output_masks = masks;
+    }
+    /// The masks of the last network pass's outputs, taken out (none when nothing masked).
+    pub fn take_output_masks(&mut self) -> Vec<Option<Tensor>> {
+        std::mem::take(&mut self.output_masks)
     }
     /// Adds a scalar to the pass's loss (Keras' `add_loss`: an activity regularizer's penalty).
     pub fn add_loss(&mut self, loss: Var) {
@@ -154,6 +188,14 @@ pub trait Layer: Send {
     /// optimizer update.
     fn apply_constraints(&self) -> Result<()> {
         Ok(())
+    }
+    /// The mask of this call's output, from its input `x` and the input's `mask` (see
+    /// [`Ctx::input_mask`]). By default a layer drops the mask, as a Keras layer without
+    /// `supports_masking`; layers that keep the time axis pass it on, and `Embedding` and
+    /// `Masking` make one.
+    fn compute_mask(&self, x: &Var, mask: Option<&Tensor>) -> Result<Option<Tensor>> {
+        let _ = (x, mask);
+        Ok(None)
     }
     /// The layer's settings, for the architecture JSON of a checkpoint and `summary()`.
     fn config(&self) -> serde_json::Value;

@@ -63,6 +63,7 @@ impl Default for BatchNorm {
 }
 
 impl Layer for BatchNorm {
+    super::keeps_mask!();
     fn kind(&self) -> &'static str {
         "BatchNormalization"
     }
@@ -145,6 +146,7 @@ impl Default for LayerNorm {
 }
 
 impl Layer for LayerNorm {
+    super::keeps_mask!();
     fn kind(&self) -> &'static str {
         "LayerNormalization"
     }

@@ -170,12 +170,28 @@ impl Recurrent {
     /// Runs the layer from initial states (`h0`, and `c0` for an LSTM; zeros when `None`) and
     /// returns the output and the final states `(h, c)` (c only for an LSTM).
     pub fn forward_with_state(&self, x: &Var, h0: Option<&Var>, c0: Option<&Var>) -> Result<(Var, Var, Option<Var>)> {
+        self.forward_masked(x, None, h0, c0)
+    }
+
+    /// `forward_with_state` over sequences with padded steps: where `mask` `[n, time]` is 0,
+    /// the states carry over unchanged (and a returned sequence repeats the last real
+    /// output), so padding changes nothing (Keras' masking).
+    pub fn forward_masked(
+        &self,
+        x: &Var,
+        mask: Option<&Tensor>,
+        h0: Option<&Var>,
+        c0: Option<&Var>,
+    ) -> Result<(Var, Var, Option<Var>)> {
         let (w, uk, b) =
             (built(&self.kernel, &self.name)?, built(&self.recurrent, &self.name)?, built(&self.bias, &self.name)?);
         let &[n, steps, _] = x.shape() else {
             return Err(shape_error(&self.name, "a batch of sequences [n, time, features]", x.shape()));
         };
         let u = self.units;
+        if let Some(m) = mask {
+            super::check_mask(&self.name, m, n, steps)?;
+        }
         let zeros = || -> Result<Var> { Ok(Var::constant(Tensor::zeros(x.device(), &[n, u], DType::F32)?)) };
         let mut h = match h0 {
             Some(h) => h.clone(),
@@ -191,6 +207,7 @@ impl Recurrent {
         let mut outputs = Vec::with_capacity(if self.return_sequences { steps } else { 0 });
         for t in 0..steps {
             let xt = xw.slice(1, t, t + 1, 1)?.reshape(&[n, self.cell.gates() * u])?;
+            let (prev_h, prev_c) = (h.clone(), c.clone());
             h = match self.cell {
                 Cell::Simple => xt.add(&h.matmul(uk)?)?.tanh()?,
                 Cell::Lstm => {
@@ -213,6 +230,15 @@ impl Recurrent {
                     cand.add(&z.mul(&h.sub(&cand)?)?)?
                 }
             };
+            if let Some(m) = mask {
+                // A padded step keeps the states: s = prev + m (new - prev).
+                let keep = Var::constant(m.slice(1, t, t + 1, 1)?.contiguous()?);
+                let carry = |new: &Var, prev: &Var| -> Result<Var> { Ok(prev.add(&keep.mul(&new.sub(prev)?)?)?) };
+                h = carry(&h, &prev_h)?;
+                if let (Some(new), Some(prev)) = (&c, &prev_c) {
+                    c = Some(carry(new, prev)?);
+                }
+            }
             if self.return_sequences {
                 outputs.push(h.unsqueeze(1)?);
             }
@@ -278,7 +304,7 @@ impl Layer for Recurrent {
     /// Recurrent layers compute in f32 under every policy: a state carried over many steps
     /// is where f16's 11 bits would show.
     fn forward(&self, x: &Var, ctx: &mut Ctx) -> Result<Var> {
-        let y = self.forward_with_state(&x.cast(DType::F32)?, None, None)?.0;
+        let y = self.forward_masked(&x.cast(DType::F32)?, ctx.input_mask(), None, None)?.0;
         self.rules.activity(&y, ctx)?;
         Ok(y)
     }
@@ -311,6 +337,10 @@ impl Layer for Recurrent {
         .into_iter()
         .filter_map(|(n, v)| param(&self.name, n, v))
         .collect()
+    }
+    /// A returned sequence keeps the mask; the last state is of real steps only.
+    fn compute_mask(&self, _: &Var, mask: Option<&Tensor>) -> Result<Option<Tensor>> {
+        Ok(mask.filter(|_| self.return_sequences).cloned())
     }
     fn config(&self) -> serde_json::Value {
         let settings = json!({ "units": self.units, "return_sequences": self.return_sequences });

@@ -14,7 +14,7 @@ use wgtrain_tensor::{Device, Tensor};
 use super::sequential::snake;
 use super::{Network, SummaryRow};
 use crate::error::{Result, TrainError};
-use crate::layers::{BuildCtx, Ctx, Layer, build_layer, shape_error};
+use crate::layers::{BuildCtx, Ctx, Layer, build_layer, merged_masks, shape_error};
 use crate::param::Param;
 
 /// A symbolic value of a graph under construction: an input, or the output of a call.
@@ -326,6 +326,8 @@ impl Functional {
             return Err(TrainError::config("Functional", "no outputs: call set_outputs first"));
         }
         let mut values: Vec<Option<Var>> = vec![None; self.nodes.len()];
+        // Each value's mask (padded steps), beside it.
+        let mut masks: Vec<Option<Tensor>> = vec![None; self.nodes.len()];
         // Nodes only refer to earlier nodes, so one pass in order evaluates the graph.
         for (i, node) in self.nodes.iter().enumerate() {
             let get = |s: &Sym| values[s.0].clone().expect("graph nodes refer to earlier nodes");
@@ -337,9 +339,19 @@ impl Functional {
                     }
                     x.clone()
                 }
-                Op::Call(l, x) => self.layers[*l].forward(&get(x), ctx)?,
-                Op::Merge(merge, parts) => merge.apply(&common_dtype(parts.iter().map(&get).collect(), ctx)?)?,
+                Op::Call(l, x) => {
+                    let (layer, input) = (&self.layers[*l], get(x));
+                    ctx.set_input_mask(masks[x.0].clone());
+                    let out = layer.forward(&input, ctx)?;
+                    masks[i] = layer.compute_mask(&input, masks[x.0].as_ref())?;
+                    out
+                }
+                Op::Merge(merge, parts) => {
+                    masks[i] = merged_masks(&parts.iter().map(|p| masks[p.0].clone()).collect::<Vec<_>>())?;
+                    merge.apply(&common_dtype(parts.iter().map(&get).collect(), ctx)?)?
+                }
                 Op::Concat(parts, axis) => {
+                    masks[i] = concat_masks(parts.iter().map(|p| (masks[p.0].clone(), &self.nodes[p.0].shape)), *axis)?;
                     let vars = common_dtype(parts.iter().map(&get).collect(), ctx)?;
                     let refs: Vec<&Var> = vars.iter().collect();
                     Var::concat(&refs, *axis)?
@@ -347,6 +359,8 @@ impl Functional {
             };
             values[i] = Some(v);
         }
+        ctx.set_input_mask(None);
+        ctx.set_output_masks(self.outputs.iter().map(|o| masks[o.0].clone()).collect());
         Ok(self.outputs.iter().map(|o| values[o.0].clone().expect("evaluated")).collect())
     }
 }
@@ -453,4 +467,29 @@ fn common_dtype(vars: Vec<Var>, ctx: &Ctx) -> Result<Vec<Var>> {
         return Ok(vars);
     }
     vars.iter().map(|v| ctx.compute(v)).collect()
+}
+
+/// The mask of a concatenation: along time (batched axis 1), the parts' masks joined (an
+/// unmasked part's steps are all real); along features, as a merge's.
+fn concat_masks<'a>(
+    parts: impl Iterator<Item = (Option<Tensor>, &'a Vec<usize>)>,
+    axis: isize,
+) -> Result<Option<Tensor>> {
+    let parts: Vec<_> = parts.collect();
+    if parts.iter().all(|(m, _)| m.is_none()) {
+        return Ok(None);
+    }
+    if axis != 1 {
+        return merged_masks(&parts.into_iter().map(|(m, _)| m).collect::<Vec<_>>());
+    }
+    let n = parts.iter().find_map(|(m, _)| m.as_ref().map(|m| m.shape()[0])).unwrap_or(0);
+    let device = parts.iter().find_map(|(m, _)| m.as_ref().map(|m| m.device().clone())).expect("a masked part");
+    let whole = parts
+        .into_iter()
+        .map(|(m, shape)| match m {
+            Some(m) => Ok(m),
+            None => Ok(Tensor::ones(&device, &[n, shape[0]], wgtrain_tensor::DType::F32)?),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Some(Tensor::concat(&whole.iter().collect::<Vec<_>>(), 1)?))
 }

@@ -88,6 +88,8 @@ pub struct Model {
     pub(crate) comm: CommStats,
     /// The losses the last forward pass's layers added (activity regularizers).
     pub(crate) pass_losses: Vec<Var>,
+    /// The masks of the last forward pass's outputs (padded steps the loss leaves out).
+    pub(crate) pass_masks: Vec<Option<Tensor>>,
 }
 
 impl Model {
@@ -115,6 +117,7 @@ impl Model {
             shard: None,
             comm: CommStats::default(),
             pass_losses: Vec::new(),
+            pass_masks: Vec::new(),
         }
     }
     /// Trains data-parallel with the processes of `dist` (see [`crate::distributed`]): checks
@@ -339,6 +342,7 @@ impl Model {
         let mut ctx = self.pass_ctx(training);
         let outs = self.net.forward_outputs(xs, &mut ctx)?;
         self.pass_losses = ctx.take_losses();
+        self.pass_masks = ctx.take_output_masks();
         outs.into_iter().map(to_f32).collect()
     }
     fn pass_ctx(&self, training: bool) -> Ctx {
@@ -394,7 +398,8 @@ impl Model {
         }
         let vars: Vec<Var> = xs.iter().map(|x| Var::constant(x.clone())).collect();
         let preds = self.forward_outputs(&vars, true)?;
-        let (loss, each) = outputs::losses(&self.compiled("train_step")?.heads, &preds, ys, sample_weight)?;
+        let masks = std::mem::take(&mut self.pass_masks);
+        let (loss, each) = outputs::losses(&self.compiled("train_step")?.heads, &preds, ys, sample_weight, &masks)?;
         let loss = self.with_penalties(loss)?;
         let c = self.compiled("train_step")?;
         // With a loss scale (mixed precision), backward runs on the scaled loss; the loss
@@ -596,8 +601,9 @@ impl Model {
             let (xb, yb, wb) = batch?;
             let vars: Vec<Var> = xb.into_iter().map(Var::constant).collect();
             let preds = no_grad(|| self.forward_outputs(&vars, false))?;
+            let masks = std::mem::take(&mut self.pass_masks);
             let c = self.compiled("evaluate")?;
-            let (loss, each) = no_grad(|| outputs::losses(&c.heads, &preds, &yb, wb.as_ref()))?;
+            let (loss, each) = no_grad(|| outputs::losses(&c.heads, &preds, &yb, wb.as_ref(), &masks))?;
             let loss = no_grad(|| self.with_penalties(loss))?;
             let each: Vec<Tensor> = each.iter().map(|l| l.data().clone()).collect();
             totals.add(loss.data(), &each, yb[0].shape()[0])?;

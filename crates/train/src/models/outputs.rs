@@ -168,12 +168,21 @@ pub(crate) fn check_targets(what: &str, heads: &[Head], n: usize, ys: &[Tensor])
 }
 
 /// The losses of one batch: the weighted total (what backward runs on, before the penalties)
-/// and each output's own.
-pub(crate) fn losses(heads: &[Head], preds: &[Var], ys: &[Tensor], w: Option<&Tensor>) -> Result<(Var, Vec<Var>)> {
+/// and each output's own. An output with a mask (padded steps) is scored on its real steps.
+pub(crate) fn losses(
+    heads: &[Head],
+    preds: &[Var],
+    ys: &[Tensor],
+    w: Option<&Tensor>,
+    masks: &[Option<Tensor>],
+) -> Result<(Var, Vec<Var>)> {
     let mut each = Vec::with_capacity(heads.len());
     let mut total: Option<Var> = None;
-    for ((h, p), y) in heads.iter().zip(preds).zip(ys) {
-        let l = h.loss.forward(p, y, w)?;
+    for (k, ((h, p), y)) in heads.iter().zip(preds).zip(ys).enumerate() {
+        let l = match masks.get(k).and_then(Option::as_ref) {
+            Some(mask) if steps_of(p, y, mask) => masked_loss(h.loss.as_ref(), p, y, w, mask)?,
+            _ => h.loss.forward(p, y, w)?,
+        };
         // A lone output of weight 1 is its own total: no extra dispatch.
         let weighted = if h.weight == 1.0 { l.clone() } else { l.mul_scalar(h.weight)? };
         total = Some(match total {
@@ -184,6 +193,30 @@ pub(crate) fn losses(heads: &[Head], preds: &[Var], ys: &[Tensor], w: Option<&Te
     }
     let total = total.ok_or_else(|| TrainError::config("loss", "the model has no outputs to train"))?;
     Ok((total, each))
+}
+
+/// Whether `mask` `[n, time]` marks the steps of both the predictions and the targets.
+fn steps_of(pred: &Var, y: &Tensor, mask: &Tensor) -> bool {
+    let steps = mask.shape();
+    steps.len() == 2 && pred.rank() > 2 && pred.shape()[..2] == *steps && y.rank() >= 2 && y.shape()[..2] == *steps
+}
+
+/// The loss of a masked sequence output, as Keras scores it: every step a sample of its own,
+/// weighted by its mask (times its sequence's sample weight), the sum divided by the real
+/// steps, so padding counts for nothing. On the device, with no read-back.
+fn masked_loss(loss: &dyn Loss, pred: &Var, y: &Tensor, w: Option<&Tensor>, mask: &Tensor) -> Result<Var> {
+    let (n, t) = (mask.shape()[0], mask.shape()[1]);
+    let flat = |shape: &[usize]| [&[n * t][..], &shape[2..]].concat();
+    let pred = pred.reshape(&flat(pred.shape()))?;
+    let y = y.reshape(&flat(y.shape()))?;
+    let mut weights = mask.clone();
+    if let Some(w) = w {
+        weights = weights.mul(&w.reshape(&[n, 1])?.broadcast_to(&[n, t])?)?;
+    }
+    // The loss divides by n t; the real steps are what it should divide by (at least one).
+    let per_real = mask.sum_all()?.maximum_scalar(1.0)?.recip()?.mul_scalar((n * t) as f32)?;
+    let weights = weights.reshape(&[n * t])?.mul(&per_real.broadcast_to(&[n * t])?)?;
+    loss.forward(&pred, &y, Some(&weights))
 }
 
 /// Running sums of a pass over batches (an epoch of `fit`, an `evaluate`), kept on the device:

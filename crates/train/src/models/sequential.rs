@@ -123,9 +123,16 @@ impl Network for Sequential {
             return Err(shape_error("Sequential input", expected, x.shape()));
         }
         let mut h = x.clone();
+        // A network inside another continues its caller's mask.
+        let mut mask = ctx.input_mask().cloned();
         for layer in &self.layers {
-            h = layer.forward(&h, ctx)?;
+            ctx.set_input_mask(mask.clone());
+            let out = layer.forward(&h, ctx)?;
+            mask = layer.compute_mask(&h, mask.as_ref())?;
+            h = out;
         }
+        ctx.set_input_mask(None);
+        ctx.set_output_masks(vec![mask]);
         Ok(h)
     }
     fn params(&self) -> Vec<Param> {

@@ -109,10 +109,12 @@ fn image_model() -> Sequential {
 }
 
 fn sequence_model() -> Sequential {
-    // Token ids [6] -> embeddings [6, 8] -> recurrent and attention layers.
+    // Token ids [6] (0 is padding) -> embeddings [6, 8] -> recurrent and attention layers.
     Sequential::new(dev(), &[6])
         .seed(3)
-        .add(Embedding::new(10, 8).embeddings_regularizer(Regularizer::L1L2 { l1: 1e-4, l2: 1e-3 }))
+        .add(Embedding::new(10, 8).mask_zero(true).embeddings_regularizer(Regularizer::L1L2 { l1: 1e-4, l2: 1e-3 }))
+        .unwrap()
+        .add(Masking::new(0.0))
         .unwrap()
         .add(Conv1d::new(8, 3).padding(Padding::Same).dilation(1).strides(1))
         .unwrap()
