@@ -272,26 +272,45 @@ impl Model {
     /// use wgtrain::prelude::*;
     /// # fn main() -> wgtrain::Result<()> {
     /// let dev = Device::new()?;
+    /// # let x_train = Tensor::rand_uniform(&dev, &[256, 1, 28, 28], 0.0, 1.0, 1)?;
+    /// # let digits = Tensor::from_slice(&dev, &(0..256).map(|i| i % 10).collect::<Vec<u32>>(), &[256])?;
+    /// # let sizes = x_train.mean(&[1, 2, 3], false)?.reshape(&[256, 1])?;
     /// let mut g = Functional::new(&dev);
-    /// let image = g.input("image", &[64]);
-    /// let trunk = g.apply(Dense::new(32).relu().kernel_regularizer(Regularizer::L2(1e-4)), image)?;
-    /// let digit = g.apply(Dense::new(10).named("digit"), trunk)?;
-    /// let size = g.apply(Dense::new(1).named("size"), trunk)?;
+    /// let image = g.input("image", &[1, 28, 28]);
+    /// let x = g.apply(Conv2d::new(32, [3, 3]).relu().kernel_regularizer(Regularizer::L2(1e-4)), image)?;
+    /// let x = g.apply(Flatten::new(), x)?;
+    /// let trunk = g.apply(Dense::new(64).relu().activity_regularizer(Regularizer::L1(1e-5)), x)?;
+    /// let digit = g.apply(Dense::new(10).named("digit"), trunk)?; // logits of the class
+    /// let size = g.apply(Dense::new(1).named("size"), trunk)?; // a regression head
     /// g.set_outputs(&[digit, size])?;
     /// let mut model = Model::new(g);
     /// model.compile_outputs(
     ///     Adam::new(1e-3),
     ///     vec![
-    ///         OutputLoss::named("digit", SparseCategoricalCrossEntropy::from_logits())
-    ///             .metric(SparseCategoricalAccuracy::new()),
-    ///         OutputLoss::named("size", MeanSquaredError).weight(0.5),
+    ///         // Rare digits count more: class weights on this output's loss.
+    ///         OutputLoss::named(
+    ///             "digit",
+    ///             SparseCategoricalCrossEntropy::from_logits()
+    ///                 .class_weights(Tensor::from_slice(&dev, &[1.0, 1.0, 1.0, 1.0, 1.0, 3.0, 1.0, 1.0, 1.0, 1.0], &[10])?),
+    ///         )
+    ///         .metric(SparseCategoricalAccuracy::new()),
+    ///         OutputLoss::named("size", MeanSquaredError).weight(0.5), // Keras' loss_weights
     ///     ],
     /// )?;
-    /// let x = Tensor::rand_uniform(&dev, &[256, 64], 0.0, 1.0, 1)?;
-    /// let labels = Tensor::from_slice(&dev, &(0..256).map(|i| i % 10).collect::<Vec<u32>>(), &[256])?;
-    /// let sizes = x.mean(&[1], true)?; // [256, 1]
-    /// let history = model.fit_outputs(&[x], &[labels, sizes], FitOptions { epochs: 2, ..Default::default() })?;
-    /// println!("{:?} {:?}", history.get("digit_accuracy"), history.get("size_loss"));
+    /// let history = model.fit_outputs(
+    ///     &[x_train],
+    ///     &[digits, sizes],
+    ///     FitOptions {
+    ///         epochs: 5,
+    ///         validation_split: 0.1,
+    ///         callbacks: vec![Box::new(EarlyStopping::new("val_digit_loss").patience(2))],
+    ///         ..Default::default()
+    ///     },
+    /// )?; // logs loss, digit_loss, size_loss, digit_accuracy and their val_ twins
+    /// println!("{:?}", history.get("val_digit_accuracy"));
+    /// model.save("ckpt/two_heads")?;
+    /// let restored = wgtrain::models::load_model("ckpt/two_heads", &dev)?; // no code needed
+    /// # let _ = restored;
     /// # Ok(()) }
     /// ```
     pub fn compile_outputs(&mut self, optimizer: impl Optimizer + 'static, outputs: Vec<OutputLoss>) -> Result<()> {
