@@ -50,8 +50,8 @@ pub use crate::metrics::{
 };
 pub use crate::models::{FitOptions, Functional, Model, Nested, Network, OutputLoss, Sequential};
 pub use crate::optim::{
-    Adagrad, Adam, AdamW, CosineAnnealing, ExponentialDecay, GradClip, LossScaleOptimizer, LrSchedule, OneCycle,
-    Optimizer, Rmsprop, Sgd, StepDecay, Warmup,
+    Adagrad, Adam, AdamW, CosineAnnealing, CyclicLr, CyclicMode, ExponentialDecay, GradClip, LossScaleOptimizer,
+    LrSchedule, OneCycle, Optimizer, Rmsprop, Sgd, StepDecay, Warmup,
 };
 pub use crate::plot::{Curve, plot_curves, plot_history};
 pub use crate::policy::Policy;

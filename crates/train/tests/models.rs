@@ -13,6 +13,7 @@ mod models {
     mod load_model;
     mod masking;
     mod model;
+    mod normalization;
     mod sequence_layers;
     mod tensorboard;
 }

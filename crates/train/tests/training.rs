@@ -15,6 +15,7 @@ mod training {
     mod learning;
     mod loss_scale;
     mod losses_metrics;
+    mod lr_schedules;
     mod mixed_precision;
     mod nan;
     mod optimizers;

@@ -6,35 +6,58 @@ use crate::logs::Logs;
 use crate::models::Model;
 use crate::optim::LrSchedule;
 
-/// Sets the learning rate from a schedule before each epoch (`per_epoch`) or each optimizer
-/// step (`per_step`, counting steps over the whole run).
+/// Sets the learning rate from a schedule before each epoch (`per_epoch`, or Keras' form
+/// `new(|epoch, lr| ...)`) or each optimizer step (`per_step`, counting steps over the whole run).
 pub struct LearningRateScheduler {
-    schedule: Box<dyn LrSchedule>,
+    rule: Rule,
     per_step: bool,
 }
 
+/// Where a [`LearningRateScheduler`] takes the rate from.
+enum Rule {
+    Schedule(Box<dyn LrSchedule>),
+    /// Keras' `schedule(epoch, lr)`: the next rate from the epoch and the current one.
+    Function(Box<dyn FnMut(usize, f32) -> f32 + Send>),
+}
+
 impl LearningRateScheduler {
+    /// Keras' `LearningRateScheduler(schedule)`: at the start of every epoch, sets
+    /// `schedule(epoch, current_lr)` (the epoch 0-based), e.g. `|epoch, lr| if epoch < 10 { lr }
+    /// else { lr * 0.9 }`. A rate that is NaN, infinite or negative stops `fit` with an error.
+    pub fn new(schedule: impl FnMut(usize, f32) -> f32 + Send + 'static) -> Self {
+        LearningRateScheduler { rule: Rule::Function(Box::new(schedule)), per_step: false }
+    }
     /// Sets `schedule.lr(epoch)` (0-based) at the start of every epoch.
     pub fn per_epoch(schedule: impl LrSchedule + 'static) -> Self {
-        LearningRateScheduler { schedule: Box::new(schedule), per_step: false }
+        LearningRateScheduler { rule: Rule::Schedule(Box::new(schedule)), per_step: false }
     }
     /// Sets `schedule.lr(global_step)` before every training batch.
     pub fn per_step(schedule: impl LrSchedule + 'static) -> Self {
-        LearningRateScheduler { schedule: Box::new(schedule), per_step: true }
+        LearningRateScheduler { rule: Rule::Schedule(Box::new(schedule)), per_step: true }
+    }
+    fn set(&mut self, model: &mut Model, t: u64) -> Result<()> {
+        let lr = match &mut self.rule {
+            Rule::Schedule(s) => s.lr(t),
+            Rule::Function(f) => {
+                let current = model.learning_rate().unwrap_or(0.0);
+                f(t as usize, current)
+            }
+        };
+        model.set_learning_rate(lr)
     }
 }
 
 impl Callback for LearningRateScheduler {
     fn on_epoch_begin(&mut self, model: &mut Model, epoch: usize) -> Result<()> {
         if !self.per_step {
-            model.set_learning_rate(self.schedule.lr(epoch as u64))?;
+            self.set(model, epoch as u64)?;
         }
         Ok(())
     }
     fn on_train_batch_begin(&mut self, model: &mut Model, _: usize) -> Result<()> {
         if self.per_step {
             let step = model.global_step();
-            model.set_learning_rate(self.schedule.lr(step))?;
+            self.set(model, step)?;
         }
         Ok(())
     }

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 use wgtrain_autograd::Var;
-use wgtrain_tensor::Tensor;
+use wgtrain_tensor::{DType, Tensor};
 
 use super::config::LayerConfig;
 use super::{BuildCtx, Ctx, Layer, shape_error};
@@ -24,6 +24,59 @@ impl Normalization {
     /// checked at build).
     pub fn new(mean: &[f32], std: &[f32]) -> Self {
         Normalization { name: String::new(), mean: mean.to_vec(), std: std.to_vec(), shift: None, scale: None }
+    }
+    /// The layer with the statistics of `data` (Keras' `Normalization().adapt(data)`): see
+    /// [`adapt`](Self::adapt).
+    pub fn adapted(data: &Tensor) -> Result<Self> {
+        let mut layer = Normalization::new(&[], &[]);
+        layer.adapt(data)?;
+        Ok(layer)
+    }
+    /// Takes the mean and standard deviation of each channel (axis 1 of `data` `[n, c, ...]`,
+    /// a sample's axis 0) from `data`, as Keras' `adapt`: computed on the device, in chunks of
+    /// rows (so data of any size), and read back once. A channel that never varies gets a
+    /// standard deviation of 1e-7 (Keras' epsilon), so it normalizes to 0. Call it before the
+    /// layer is added to a model (adding builds the layer from its statistics).
+    pub fn adapt(&mut self, data: &Tensor) -> Result<()> {
+        let (n, c) = match data.shape() {
+            [n, c, ..] if *n > 0 && *c > 0 => (*n, *c),
+            _ => return Err(shape_error("Normalization::adapt", "samples [n >= 1, channels >= 1, ...]", data.shape())),
+        };
+        let axes: Vec<isize> = (0..data.rank() as isize).filter(|&a| a != 1).collect();
+        let per_channel = data.len() / n / c;
+        let count = (n * per_channel) as f32;
+        let chunk = (1 << 20) / (c * per_channel).max(1) + 1; // about 4 MiB of f32 a chunk
+        // Pass 1 sums each channel; pass 2 its squared deviations from the mean (stable where
+        // E[x^2] - E[x]^2 would cancel).
+        let sums = |f: &dyn Fn(&Tensor) -> Result<Tensor>| -> Result<Tensor> {
+            let mut total = Tensor::zeros(data.device(), &[c], DType::F32)?;
+            for start in (0..n).step_by(chunk) {
+                let rows = crate::models::batches::rows(data, start, (start + chunk).min(n))?;
+                let rows = if rows.dtype() == DType::F32 { rows } else { rows.cast(DType::F32)? };
+                total = total.add(&f(&rows)?.sum(&axes, false)?)?;
+            }
+            Ok(total)
+        };
+        let mean = sums(&|x| Ok(x.clone()))?.mul_scalar(1.0 / count)?;
+        let mut centered_shape = vec![1; data.rank()];
+        centered_shape[1] = c;
+        let center = mean.reshape(&centered_shape)?;
+        let var = sums(&|x| Ok(x.sub(&center)?.square()?))?.mul_scalar(1.0 / count)?;
+        let both = Tensor::concat(&[&mean, &var.sqrt()?.maximum_scalar(1e-7)?], 0)?.to_vec::<f32>()?;
+        let finite = both.iter().all(|v| v.is_finite());
+        if !finite {
+            return Err(TrainError::config("Normalization::adapt", "the data holds NaN or infinite values"));
+        }
+        (self.mean, self.std) = (both[..c].to_vec(), both[c..].to_vec());
+        Ok(())
+    }
+    /// The per-channel means (set by `new` or `adapt`).
+    pub fn mean(&self) -> &[f32] {
+        &self.mean
+    }
+    /// The per-channel standard deviations.
+    pub fn std(&self) -> &[f32] {
+        &self.std
     }
     /// The layer [`config`](Layer::config) wrote: its statistics are settings, not weights.
     pub(crate) fn from_config(c: &LayerConfig<'_>) -> Result<Self> {

@@ -1,7 +1,7 @@
 //! Models: a [`Network`] (the layers and how data flows through them: [`Sequential`]) wrapped
 //! by [`Model`], which adds compile / fit / evaluate / predict, checkpoints and callbacks.
 
-mod batches;
+pub(crate) mod batches;
 mod fit;
 mod functional;
 mod load;

@@ -66,7 +66,8 @@ pub(crate) use from_config::optimizer_from_config;
 pub use loss_scale::LossScaleOptimizer;
 pub use rmsprop::Rmsprop;
 pub use schedule::{
-    Constant, CosineAnnealing, ExponentialDecay, InverseTimeDecay, OneCycle, PiecewiseConstant, StepDecay, Warmup,
+    Constant, CosineAnnealing, CyclicLr, CyclicMode, ExponentialDecay, InverseTimeDecay, OneCycle, PiecewiseConstant,
+    StepDecay, Warmup,
 };
 pub use sgd::Sgd;
 

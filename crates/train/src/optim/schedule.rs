@@ -124,6 +124,45 @@ impl LrSchedule for CosineAnnealing {
     }
 }
 
+/// How a [`CyclicLr`] scales each cycle's amplitude (PyTorch's CyclicLR modes).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CyclicMode {
+    /// Every cycle the same.
+    Triangular,
+    /// Each cycle half the amplitude of the one before.
+    Triangular2,
+    /// The amplitude times `gamma^t`.
+    ExpRange(f32),
+}
+
+/// Cyclic learning rates (Smith 2017, PyTorch's CyclicLR): up from `base` to `max` over
+/// `step_size` counter steps and back down over as many, the amplitude scaled by `mode`.
+#[derive(Debug, Clone, Copy)]
+pub struct CyclicLr {
+    /// The lowest rate (each cycle's start and end).
+    pub base: f32,
+    /// The highest rate of the first cycle.
+    pub max: f32,
+    /// Counter steps of each half cycle.
+    pub step_size: u64,
+    /// How the amplitude changes from cycle to cycle.
+    pub mode: CyclicMode,
+}
+
+impl LrSchedule for CyclicLr {
+    fn lr(&self, t: u64) -> f32 {
+        let half = self.step_size.max(1) as f64;
+        let cycle = (1.0 + t as f64 / (2.0 * half)).floor();
+        let x = (t as f64 / half - 2.0 * cycle + 1.0).abs();
+        let scale = match self.mode {
+            CyclicMode::Triangular => 1.0,
+            CyclicMode::Triangular2 => 0.5f64.powf(cycle - 1.0),
+            CyclicMode::ExpRange(gamma) => (gamma as f64).powf(t as f64),
+        };
+        (self.base as f64 + (self.max - self.base) as f64 * (1.0 - x).max(0.0) * scale) as f32
+    }
+}
+
 /// One-cycle (PyTorch's OneCycleLR, cosine): from `max / div` up to `max` over the first
 /// `pct_start` of `total` steps, then down to `max / (div * final_div)`.
 #[derive(Debug, Clone, Copy)]
