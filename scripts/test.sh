@@ -28,7 +28,7 @@ cargo build --release --workspace --examples
 # The curriculum examples run end to end and each fails unless it reaches what it states
 # (examples/expect.rs; about 3.5 minutes on lavapipe, 2 cores).
 for example in binary_classification regression_outliers compare_optimizers compare_activations lstm_sequence \
-    autoencoder gan transfer_learning; do
+    autoencoder gan transfer_learning text_sequences; do
     echo "== example $example"
     cargo run --release -q -p wgtrain --example "$example" 2>&1 | tail -n 6
 done

@@ -244,6 +244,27 @@ impl Loss for SparseCategoricalCrossEntropy {
     }
     fn forward(&self, pred: &Var, target: &Tensor, w: Option<&Tensor>) -> Result<Var> {
         let name = self.name();
+        let r = pred.rank();
+        if r > 2 && target.shape() == &pred.shape()[..r - 1] {
+            // A label per step (Keras' `[n, time, c]` logits and `[n, time]` labels): each step
+            // a sample, so the mean over them is the mean over sequences of their step means.
+            let (n, c) = (pred.shape()[0], pred.shape()[r - 1]);
+            let steps = target.len() / n.max(1);
+            let w = match w {
+                Some(w) if w.shape() == [n] => {
+                    Some(w.reshape(&[n, 1])?.broadcast_to(&[n, steps])?.reshape(&[n * steps])?)
+                }
+                Some(w) => {
+                    return Err(TrainError::Shape {
+                        layer: name.into(),
+                        expected: format!("sample weights of shape [{n}] (one per sequence)"),
+                        got: w.shape().to_vec(),
+                    });
+                }
+                None => None,
+            };
+            return self.forward(&pred.reshape(&[n * steps, c])?, &target.reshape(&[n * steps])?, w.as_ref());
+        }
         if pred.rank() != 2 || target.shape() != [pred.shape()[0]] || !matches!(target.dtype(), DType::U32 | DType::I32)
         {
             return Err(TrainError::Shape {

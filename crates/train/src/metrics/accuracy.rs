@@ -23,6 +23,12 @@ impl Metric for SparseCategoricalAccuracy {
         "accuracy".into()
     }
     fn update(&mut self, pred: &Tensor, target: &Tensor) -> Result<()> {
+        let r = pred.rank();
+        if r > 2 && target.shape() == &pred.shape()[..r - 1] {
+            // A label per step: every step counts as a sample.
+            let c = pred.shape()[r - 1];
+            return self.update(&pred.reshape(&[target.len(), c])?, &target.reshape(&[target.len()])?);
+        }
         let (n, _) = logits_shape(pred, "accuracy")?;
         let hit = pred.argmax(-1, false)?.cast(DType::F32)?.eq(&class_ids(target, n, "accuracy")?)?;
         self.0.add(&hit, n)

@@ -186,3 +186,32 @@ fn metrics_accumulate_over_batches_and_reset() {
     auc.update(&p, &t).unwrap();
     assert!((auc.result().unwrap() - 4.0 / 6.0).abs() < 1e-3, "{}", auc.result().unwrap());
 }
+
+#[test]
+fn sparse_cross_entropy_and_accuracy_take_a_label_per_step() {
+    // Logits [2 sequences, 3 steps, 4 classes], labels [2, 3].
+    let logits = data(9, 24);
+    let labels = [0u32, 3, 1, 2, 2, 0];
+    let y = Tensor::from_slice(dev(), &labels, &[2, 3]).unwrap();
+    let ce = |row: &[f32], l: u32| {
+        let max = row.iter().cloned().fold(f32::NEG_INFINITY, f32::max) as f64;
+        max + row.iter().map(|v| (*v as f64 - max).exp()).sum::<f64>().ln() - row[l as usize] as f64
+    };
+    let steps: Vec<f64> = logits.chunks(4).zip(labels).map(|(r, l)| ce(r, l)).collect();
+    let loss = SparseCategoricalCrossEntropy::from_logits();
+    near(value(&loss, &logits, &[2, 3, 4], &y, None), steps.iter().sum::<f64>() / 6.0, "per-step mean");
+    // A sample weight weighs a whole sequence.
+    let w = tensor(&[2.0, 0.5], &[2]);
+    let want = (2.0 * steps[..3].iter().sum::<f64>() + 0.5 * steps[3..].iter().sum::<f64>()) / 6.0;
+    near(value(&loss, &logits, &[2, 3, 4], &y, Some(&w)), want, "weighted by sequence");
+    assert!(loss.forward(&Var::constant(tensor(&logits, &[2, 3, 4])), &y, Some(&tensor(&[1.0; 6], &[6]))).is_err());
+
+    let mut acc = SparseCategoricalAccuracy::new();
+    acc.update(&tensor(&logits, &[2, 3, 4]), &y).unwrap();
+    let hits = logits
+        .chunks(4)
+        .zip(labels)
+        .filter(|(r, l)| (0..4).max_by(|&a, &b| r[a].total_cmp(&r[b])).unwrap() == *l as usize)
+        .count();
+    assert_eq!(acc.result().unwrap(), hits as f32 / 6.0);
+}
