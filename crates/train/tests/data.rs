@@ -16,4 +16,5 @@ mod data {
     mod loader;
     pub mod support;
     mod trainer;
+    mod users_data;
 }
