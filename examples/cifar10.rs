@@ -1,7 +1,8 @@
-//! Trains an image classifier on CIFAR-10 (the README's main command).
+//! Trains an image classifier on CIFAR-10 (the README's main command), or on MNIST,
+//! Fashion-MNIST or a folder of your own pictures (`--dataset`).
 //!
 //! `cargo run --release --example cifar10 -- [flags]`; `--help` lists them. Without the data it
-//! downloads the official archive (MD5-checked) into `--data`; offline, it says where to put the
+//! downloads the official files (MD5-checked) into `--data`; offline, it says where to put the
 //! files, or trains on `--synthetic N` generated CIFAR-format images (a pipeline demo, and says
 //! so). Prints the adapter, the model summary, per-epoch train/validation loss and accuracy,
 //! images/s, the test accuracy and a per-class precision/recall/F1 table; keeps the best
@@ -19,9 +20,10 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
-use wgtrain::data::cifar10::{self, CLASSES, Cifar10, Split};
-use wgtrain::data::download;
-use wgtrain::models::zoo;
+use wgtrain::data::cifar10::{self, Cifar10, Split};
+use wgtrain::data::idx::{self, Family, IdxSplit};
+use wgtrain::data::{ImageFolderOptions, Images, download, image_dataset_from_directory};
+use wgtrain::models::zoo::{self, ImageTask};
 use wgtrain::prelude::*;
 use wgtrain::tensor::AdapterChoice;
 
@@ -53,11 +55,20 @@ enum Schedule {
 #[derive(Debug, Parser)]
 #[command(args_override_self = true, allow_negative_numbers = true)]
 pub struct Args {
-    /// Folder of the CIFAR-10 binary distribution (downloaded there when missing).
-    #[arg(long, default_value = "data/cifar10")]
-    data: PathBuf,
-    /// Download the archive from this mirror instead of the official address (same file, same
-    /// MD5); the environment variable WGTRAIN_CIFAR10_URL does the same.
+    /// What to train on: cifar10, mnist, fashion-mnist, or a folder of your pictures with one
+    /// subfolder per class (PNG or JPEG; a fifth is held out as the test set).
+    #[arg(long, default_value = "cifar10", value_name = "cifar10|mnist|fashion-mnist|DIR")]
+    dataset: String,
+    /// With a folder --dataset: every picture is resized to this many pixels a side (at least 20).
+    #[arg(long, default_value_t = 32, value_parser = picture_side)]
+    image_size: usize,
+    /// Folder of the data set's files (downloaded there when missing); default data/<dataset>.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Download from this mirror instead of the official address (same files, same MD5s): the
+    /// archive's address for CIFAR-10, the folder of the four .gz files for the MNIST family;
+    /// the environment variables WGTRAIN_CIFAR10_URL, WGTRAIN_MNIST_URL and
+    /// WGTRAIN_FASHION_MNIST_URL do the same.
     #[arg(long, value_name = "URL", value_parser = url)]
     data_url: Option<String>,
     /// Give up on a download that sends nothing for this many seconds (60: a stalled server).
@@ -189,6 +200,13 @@ fn cutout(s: &str) -> Flag<usize> {
     }
 }
 
+fn picture_side(s: &str) -> Flag<usize> {
+    match count(s)? {
+        n if n < 20 => Err("must be at least 20 (the cnn's convolutions and poolings need 20x20)".into()),
+        n => Ok(n),
+    }
+}
+
 fn seconds(s: &str) -> Flag<f64> {
     let v: f64 = s.parse().map_err(|_| format!("expected a number of seconds, got {s}"))?;
     if !(v.is_finite() && v > 0.0 && v <= 86_400.0) {
@@ -205,8 +223,69 @@ fn url(s: &str) -> Flag<String> {
     Ok(s.to_string())
 }
 
+/// What `--dataset` names.
+enum Source {
+    Cifar10,
+    Idx(Family),
+    Folder(PathBuf),
+}
+
+fn source(a: &Args) -> Result<Source> {
+    let source = match a.dataset.as_str() {
+        "cifar10" => Source::Cifar10,
+        "mnist" => Source::Idx(Family::Mnist),
+        "fashion-mnist" => Source::Idx(Family::FashionMnist),
+        dir if std::path::Path::new(dir).is_dir() => Source::Folder(PathBuf::from(dir)),
+        other => {
+            let why = format!("{other:?} is neither cifar10, mnist, fashion-mnist nor a folder of pictures");
+            return Err(TrainError::config("--dataset", why));
+        }
+    };
+    if !matches!(source, Source::Cifar10) && (a.synthetic.is_some() || a.or_synthetic.is_some()) {
+        let why = "--synthetic and --or-synthetic make CIFAR-format images: use them with --dataset cifar10";
+        return Err(TrainError::config("--dataset", why));
+    }
+    Ok(source)
+}
+
 /// The training and test sets, and whether they are synthetic.
-pub fn data(a: &Args) -> Result<(Cifar10, Cifar10, bool)> {
+pub fn data(a: &Args) -> Result<(Images, Images, bool)> {
+    let dir = a.data.clone().unwrap_or_else(|| PathBuf::from("data").join(&a.dataset));
+    match source(a)? {
+        Source::Cifar10 => {
+            let (train, test, synthetic) = cifar(a, &dir)?;
+            Ok((train.into(), test.into(), synthetic))
+        }
+        Source::Idx(family) => {
+            let url = a.data_url.clone().unwrap_or_else(|| family.url());
+            let train = idx::ensure(&dir, family, IdxSplit::Train, &url, !a.quiet)?;
+            Ok((train, idx::ensure(&dir, family, IdxSplit::Test, &url, !a.quiet)?, false))
+        }
+        Source::Folder(folder) => {
+            let side = a.image_size;
+            let o = ImageFolderOptions {
+                image_size: [side, side],
+                validation_split: 0.2,
+                seed: a.seed,
+                ..Default::default()
+            };
+            match image_dataset_from_directory(&folder, &o)? {
+                (train, Some(test)) if train.len() >= 10 => Ok((train, test, false)),
+                (train, _) => Err(TrainError::config(
+                    "--dataset",
+                    format!(
+                        "{} has {} pictures; the trainer needs at least 13 (a fifth is the test set, a tenth of the rest validation)",
+                        folder.display(),
+                        train.len()
+                    ),
+                )),
+            }
+        }
+    }
+}
+
+/// CIFAR-10's training and test sets (or synthetic ones), and whether they are synthetic.
+fn cifar(a: &Args, dir: &std::path::Path) -> Result<(Cifar10, Cifar10, bool)> {
     let synthetic = |n: usize| -> Result<(Cifar10, Cifar10, bool)> {
         Ok((Cifar10::synthetic(n, a.seed)?, Cifar10::synthetic((n / 5).max(100), a.seed.wrapping_add(1))?, true))
     };
@@ -217,8 +296,8 @@ pub fn data(a: &Args) -> Result<(Cifar10, Cifar10, bool)> {
     if let Some(url) = &a.data_url {
         from = from.url(url);
     }
-    let real = Cifar10::ensure(&a.data, Split::Train, &from)
-        .and_then(|train| Ok((train, Cifar10::load(&a.data, Split::Test)?, false)));
+    let real = Cifar10::ensure(dir, Split::Train, &from)
+        .and_then(|train| Ok((train, Cifar10::load(dir, Split::Test)?, false)));
     match (real, a.or_synthetic) {
         (Ok(d), _) => Ok(d),
         (Err(e), Some(n)) => {
@@ -327,9 +406,17 @@ fn train_and_report(a: Args, dist: Option<&Distributed>) -> Result<()> {
             if synthetic { " (SYNTHETIC: labels follow the colour and a stripe, not CIFAR-10 classes)" } else { "" }
         );
     }
+    // CIFAR-10's published channel statistics; any other set's are taken from its images.
+    let task = match source(&a)? {
+        Source::Cifar10 => ImageTask::cifar10(),
+        _ => {
+            let (mean, std) = train.channel_stats().unwrap_or_default();
+            ImageTask { shape: train.shape(), classes: train.classes().len(), mean, std }
+        }
+    };
     let mut model = match a.model {
-        Arch::Cnn => zoo::cifar10_cnn(&dev, a.seed)?,
-        Arch::Resnet => zoo::cifar10_resnet(&dev, a.seed)?,
+        Arch::Cnn => zoo::cnn(&dev, &task, a.seed)?,
+        Arch::Resnet => zoo::resnet(&dev, &task, a.seed)?,
     }
     .with_seed(a.seed);
     if a.mixed_precision {
@@ -359,8 +446,9 @@ fn train_and_report(a: Args, dist: Option<&Distributed>) -> Result<()> {
     };
     if a.augment {
         o.augment = Some(AugmentOptions {
-            pad: 4,
-            flip_horizontal: true,
+            // A crop of an eighth of the side; no mirrored digits (a flipped 2 is no 2).
+            pad: (task.shape[1] / 8).max(1),
+            flip_horizontal: a.dataset != "mnist",
             rotation: a.rotation,
             zoom: a.zoom,
             brightness: a.color_jitter,
@@ -442,8 +530,9 @@ fn train_and_report(a: Args, dist: Option<&Distributed>) -> Result<()> {
     }
 
     // Test set: accuracy and the per-class table.
+    let classes = test.classes().to_vec();
     let test_loader = DataLoader::new(test, 256)?;
-    let mut cm = ConfusionMatrix::new(10);
+    let mut cm = ConfusionMatrix::new(classes.len());
     for batch in test_loader.iter(0) {
         let (x, y) = batch?.to_device(&dev)?;
         let logits = model.predict(&x, 256)?;
@@ -451,7 +540,7 @@ fn train_and_report(a: Args, dist: Option<&Distributed>) -> Result<()> {
     }
     println!("test accuracy: {:.4}", cm.result()?);
     println!("{:<12} {:>9} {:>9} {:>9} {:>8}", "class", "precision", "recall", "f1", "support");
-    for (class, (p, r, f, n)) in CLASSES.iter().zip(cm.per_class()?) {
+    for (class, (p, r, f, n)) in classes.iter().zip(cm.per_class()?) {
         println!("{class:<12} {p:>9.3} {r:>9.3} {f:>9.3} {n:>8}");
     }
     println!("best checkpoint: {}; logs: {}", best.display(), a.out.display());

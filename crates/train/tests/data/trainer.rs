@@ -130,3 +130,52 @@ fn a_run_whose_loss_turns_non_finite_fails_and_saves_no_best_checkpoint() {
     assert!(msg.contains("stopped") && msg.contains("val_loss") && msg.contains("epoch 1"), "{msg}");
     assert!(!out.join("best").exists(), "a non-finite model was saved as best/");
 }
+
+#[test]
+fn the_trainer_trains_on_a_folder_of_pictures_and_on_mnist_files() {
+    // Two classes of 32x32 pictures, told apart by colour.
+    let pictures = scratch("trainer-folder");
+    for i in 0..10u8 {
+        super::users_data::picture(&pictures.join(format!("red/{i}.png")), 32, 32, [200, 20 + i, 20]);
+        super::users_data::picture(&pictures.join(format!("blue/{i}.jpg")), 40, 30, [20, 20 + i, 200]);
+    }
+    let out = scratch("trainer-folder-out");
+    let (folder, out_dir) = (pictures.to_str().unwrap().to_string(), out.to_str().unwrap().to_string());
+    let a = args(&["--dataset", &folder, "--epochs", "1", "--quiet", "--plot", "false", "--out", &out_dir]);
+    let (train, test, synthetic) = trainer_bin::data(&a).unwrap();
+    assert_eq!((train.len(), test.len(), train.shape(), synthetic), (16, 4, [3, 32, 32], false));
+    assert_eq!(train.classes(), ["blue", "red"]);
+    let (got, _) = within(Duration::from_secs(300), move || trainer_bin::run(a).map_err(|e| e.to_string()));
+    got.unwrap();
+
+    // MNIST's IDX files, already in --data: no download.
+    let data = scratch("trainer-mnist");
+    super::users_data::write_idx(&data, "train", 40, true);
+    super::users_data::write_idx(&data, "t10k", 12, false);
+    let a =
+        args(&["--dataset", "mnist", "--data", data.to_str().unwrap(), "--epochs", "1", "--quiet", "--plot", "false"]);
+    let (train, test, _) = trainer_bin::data(&a).unwrap();
+    assert_eq!((train.len(), test.len(), train.shape()), (40, 12, [1, 28, 28]));
+    let out = scratch("trainer-mnist-out");
+    let a = args(&[
+        "--dataset",
+        "mnist",
+        "--data",
+        data.to_str().unwrap(),
+        "--epochs",
+        "1",
+        "--quiet",
+        "--plot",
+        "false",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let (got, _) = within(Duration::from_secs(300), move || trainer_bin::run(a).map_err(|e| e.to_string()));
+    got.unwrap();
+
+    // What --dataset can't name, and synthetic data for another set, are refused.
+    let e = trainer_bin::run(args(&["--dataset", "imagenet", "--quiet"])).unwrap_err().to_string();
+    assert!(e.contains("imagenet") && e.contains("fashion-mnist"), "{e}");
+    let e = trainer_bin::run(args(&["--dataset", "mnist", "--synthetic", "20", "--quiet"])).unwrap_err().to_string();
+    assert!(e.contains("--dataset cifar10"), "{e}");
+}

@@ -25,7 +25,7 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 }
 
 /// `n` 28x28 images whose pixels are `image index + row`, and labels `i % 10`.
-fn write_idx(dir: &Path, prefix: &str, n: usize, gzipped: bool) -> (Vec<u8>, Vec<u8>) {
+pub(super) fn write_idx(dir: &Path, prefix: &str, n: usize, gzipped: bool) -> (Vec<u8>, Vec<u8>) {
     std::fs::create_dir_all(dir).unwrap();
     let pixels: Vec<u8> = (0..n * 784).map(|i| ((i / 784) + (i % 784) / 28) as u8).collect();
     let labels: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
@@ -100,7 +100,7 @@ fn missing_idx_files_are_downloaded_and_their_checksums_checked() {
 }
 
 /// A `w`x`h` picture of one colour, saved as PNG or JPEG by its extension.
-fn picture(path: &Path, w: u32, h: u32, rgb: [u8; 3]) {
+pub(super) fn picture(path: &Path, w: u32, h: u32, rgb: [u8; 3]) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     image::RgbImage::from_pixel(w, h, image::Rgb(rgb)).save(path).unwrap();
 }
