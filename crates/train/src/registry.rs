@@ -11,8 +11,8 @@
 //! # Ok::<(), wgtrain::TrainError>(())
 //! ```
 //!
-//! Registrations are process-wide and must happen before `load_model`; a built-in's name can't
-//! be taken.
+//! Registrations are process-wide and must happen before `load_model`. A built-in layer's name
+//! can't be taken; a loss or metric registered under a built-in's class name replaces it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};
@@ -58,7 +58,8 @@ pub fn register_layer(
     Ok(())
 }
 
-/// Registers the constructor of losses whose `config()` names class `class_name`.
+/// Registers the constructor of losses whose `config()` names class `class_name` (it takes
+/// precedence over a built-in loss of that class name).
 pub fn register_loss(
     class_name: &str,
     factory: impl Fn(&Value) -> Result<Box<dyn Loss>> + Send + Sync + 'static,
@@ -68,7 +69,8 @@ pub fn register_loss(
     Ok(())
 }
 
-/// Registers the constructor of metrics whose `config()` names class `class_name`.
+/// Registers the constructor of metrics whose `config()` names class `class_name` (it takes
+/// precedence over a built-in metric of that class name).
 pub fn register_metric(
     class_name: &str,
     factory: impl Fn(&Value) -> Result<Box<dyn Metric>> + Send + Sync + 'static,
@@ -159,26 +161,22 @@ pub(crate) fn layer_from_entry(entry: &Value, device: &Device) -> Result<Box<dyn
 /// The loss a compile entry describes (`{"class_name", "config"}`).
 pub(crate) fn loss_from_entry(entry: &Value, device: &Device) -> Result<Box<dyn Loss>> {
     let (class, config) = class_and_config("loss", entry)?;
-    if let Some(built) = crate::losses::loss_from_config(class, config, device) {
-        return built;
-    }
     let factory = registry().read().unwrap_or_else(|e| e.into_inner()).losses.get(class).cloned();
-    match factory {
-        Some(f) => f(config),
-        None => Err(unknown("loss", class, "register_loss")),
+    match (factory, crate::losses::loss_from_config(class, config, device)) {
+        (Some(f), _) => f(config),
+        (None, Some(built)) => built,
+        (None, None) => Err(unknown("loss", class, "register_loss")),
     }
 }
 
 /// The metric a compile entry describes (`{"class_name", "config"}`).
 pub(crate) fn metric_from_entry(entry: &Value, device: &Device) -> Result<Box<dyn Metric>> {
     let (class, config) = class_and_config("metric", entry)?;
-    if let Some(built) = crate::metrics::metric_from_config(class, config, device) {
-        return built;
-    }
     let factory = registry().read().unwrap_or_else(|e| e.into_inner()).metrics.get(class).cloned();
-    match factory {
-        Some(f) => f(config),
-        None => Err(unknown("metric", class, "register_metric")),
+    match (factory, crate::metrics::metric_from_config(class, config, device)) {
+        (Some(f), _) => f(config),
+        (None, Some(built)) => built,
+        (None, None) => Err(unknown("metric", class, "register_metric")),
     }
 }
 

@@ -143,6 +143,7 @@ impl Model {
             "callbacks": callbacks,
             "compile": self.compile_config(),
             "policy": self.policy.name(),
+            "frozen": self.net.params().iter().filter(|p| !p.var.requires_grad()).map(|p| p.name.clone()).collect::<Vec<_>>(),
         });
         files::commit(dir, &data, meta)
     }

@@ -50,6 +50,8 @@ pub(crate) struct Snapshot {
     pub compile: Value,
     /// The mixed-precision policy's name, if recorded.
     pub policy: Option<String>,
+    /// The parameters frozen when it was saved (none if not recorded).
+    pub frozen: Vec<String>,
 }
 
 /// Typed access to the manifest's fields: a field of the wrong type is an error naming it,
@@ -135,6 +137,11 @@ impl Snapshot {
             Value::Null => None,
             p => Some(f.str(p, "policy")?.to_string()),
         };
+        let frozen = match &meta["frozen"] {
+            Value::Null => Vec::new(),
+            Value::Array(names) => names.iter().map(|n| Ok(f.str(n, "frozen")?.to_string())).collect::<Result<_>>()?,
+            other => return Err(f.wrong("frozen", other, "a list of parameter names")),
+        };
         Ok(Snapshot {
             manifest,
             weights,
@@ -147,6 +154,7 @@ impl Snapshot {
             architecture: meta["architecture"].clone(),
             compile: meta["compile"].clone(),
             policy,
+            frozen,
         })
     }
 

@@ -22,6 +22,20 @@ pub enum Padding {
     Explicit([usize; 2]),
 }
 
+/// A config's `padding`: as serde writes it, or as checkpoints written before that did
+/// (`Debug`: `"Explicit([1, 1])"`); `Valid` when absent.
+fn padding_of(c: &LayerConfig<'_>) -> Result<Padding> {
+    let legacy = c.value().get("padding").and_then(|v| v.as_str()).and_then(|s| {
+        let sides = s.strip_prefix("Explicit([")?.strip_suffix("])")?;
+        let (h, w) = sides.split_once(',')?;
+        Some(Padding::Explicit([h.trim().parse().ok()?, w.trim().parse().ok()?]))
+    });
+    match legacy {
+        Some(p) => Ok(p),
+        None => c.get_or("padding", Padding::Valid),
+    }
+}
+
 /// (before, after) padding and output extent of one spatial axis.
 fn axis_geometry(
     p: Padding,
@@ -191,7 +205,7 @@ macro_rules! conv_common_builders {
         fn settings_from_config(self, c: &LayerConfig<'_>) -> Result<Self> {
             let mut layer = self
                 .strides(c.get_or("strides", $one)?)
-                .padding(c.get_or("padding", Padding::Valid)?)
+                .padding(padding_of(c)?)
                 .dilation(c.get_or("dilation_rate", $one)?)
                 .activation(c.activation("activation")?)
                 .use_bias(c.get_or("use_bias", true)?);

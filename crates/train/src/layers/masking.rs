@@ -2,7 +2,11 @@
 //! A mask is f32 `[n, time]`, 1 for a real step and 0 for padding. `Embedding::mask_zero` and
 //! [`Masking`] make one; the layers that keep the time axis pass it on (`keeps_mask!`);
 //! recurrent layers carry their state over padded steps, attention gives them no weight, and
-//! the loss leaves them out. The mask travels beside the values, in [`Ctx`].
+//! the loss and the built-in accuracies leave them out. The mask travels beside the values, in
+//! [`Ctx`]. In a data-parallel run each process's loss is the mean over its own shard's real
+//! steps, weighted by the shard's share of the batch: the global batch's mean only when the
+//! shards hold as many real steps for their size (a limit: the exact count would cost a
+//! collective before every backward).
 
 use serde_json::json;
 use wgtrain_autograd::Var;

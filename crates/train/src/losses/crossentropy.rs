@@ -245,7 +245,8 @@ impl Loss for SparseCategoricalCrossEntropy {
     fn forward(&self, pred: &Var, target: &Tensor, w: Option<&Tensor>) -> Result<Var> {
         let name = self.name();
         let r = pred.rank();
-        if r > 2 && target.shape() == &pred.shape()[..r - 1] {
+        let labels = matches!(target.dtype(), DType::U32 | DType::I32);
+        if r > 2 && labels && target.shape() == &pred.shape()[..r - 1] {
             // A label per step (Keras' `[n, time, c]` logits and `[n, time]` labels): each step
             // a sample, so the mean over them is the mean over sequences of their step means.
             let (n, c) = (pred.shape()[0], pred.shape()[r - 1]);
@@ -303,6 +304,20 @@ impl Loss for SparseCategoricalCrossEntropy {
             (Some(hot), Some(_)) => kept_mean(name, per_sample, w, hot, self.class_weights.as_ref(), n),
             _ => weighted_mean(name, per_sample, w),
         }
+    }
+    /// Padding becomes ignored labels (the `ignore_index`, or -1), so whatever label a padded
+    /// step holds is never checked, and the mean is over the kept steps (class-weighted with
+    /// class weights), as without a mask.
+    fn forward_masked(&self, pred: &Var, target: &Tensor, w: Option<&Tensor>, mask: &Tensor) -> Result<Var> {
+        if target.shape() != mask.shape() {
+            let expected = format!("labels of the mask's shape {:?} (one per step)", mask.shape());
+            return Err(TrainError::Shape { layer: self.name().into(), expected, got: target.shape().to_vec() });
+        }
+        let ignore = self.ignore_index.unwrap_or(-1);
+        let labels = target.cast(DType::F32)?;
+        let fill = labels.mul_scalar(0.0)?.add_scalar(ignore as f32)?;
+        let relabeled = mask.ne_scalar(0.0)?.where_(&labels, &fill)?.cast(DType::I32)?;
+        SparseCategoricalCrossEntropy { ignore_index: Some(ignore), ..self.clone() }.forward(pred, &relabeled, w)
     }
     /// The class weights are read back from the device; if that fails, `Null` (not savable)
     /// rather than a loss that would train differently once loaded.

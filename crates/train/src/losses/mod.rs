@@ -24,6 +24,21 @@ pub trait Loss: Send + Sync {
     /// `pred`: the model output. `target`: f32 targets of pred's shape, or u32 class labels
     /// `[n]` for the sparse losses.
     fn forward(&self, pred: &Var, target: &Tensor, sample_weight: Option<&Tensor>) -> Result<Var>;
+    /// The loss of a sequence output with padded steps (Keras' masked loss): `mask` `[n, time]`
+    /// (1 for a real step, 0 for padding) over predictions and targets `[n, time, ...]`; the
+    /// mean over the real steps, each weighted by its sequence's sample weight. The default
+    /// scores each step as a sample weighted by its mask and rescales the loss's mean over
+    /// `n * time` into a mean over the real steps ([`masked_mean`]); a loss whose mean has its
+    /// own denominator (class weights, ignored labels) overrides it.
+    fn forward_masked(
+        &self,
+        pred: &Var,
+        target: &Tensor,
+        sample_weight: Option<&Tensor>,
+        mask: &Tensor,
+    ) -> Result<Var> {
+        masked_mean(self, pred, target, sample_weight, mask)
+    }
     /// The loss as `{"class_name": ..., "config": {...}}` with every setting, which `Model::save`
     /// records so `load_model` can compile the model again as it was. `Null` (the default, so
     /// for a loss of your own unless you write it) means it cannot be saved: `load_model` then
@@ -95,7 +110,46 @@ impl<T: Loss + ?Sized> Loss for Box<T> {
     fn forward(&self, pred: &Var, target: &Tensor, sample_weight: Option<&Tensor>) -> Result<Var> {
         (**self).forward(pred, target, sample_weight)
     }
+    fn forward_masked(
+        &self,
+        pred: &Var,
+        target: &Tensor,
+        sample_weight: Option<&Tensor>,
+        mask: &Tensor,
+    ) -> Result<Var> {
+        (**self).forward_masked(pred, target, sample_weight, mask)
+    }
     fn config(&self) -> serde_json::Value {
         (**self).config()
     }
+}
+
+/// The default [`Loss::forward_masked`]: every step a sample of its own, weighted by its mask
+/// (times its sequence's sample weight), the loss's sum divided by the real steps instead of
+/// all of them. On the device, with no read-back.
+pub fn masked_mean<L: Loss + ?Sized>(
+    loss: &L,
+    pred: &Var,
+    target: &Tensor,
+    sample_weight: Option<&Tensor>,
+    mask: &Tensor,
+) -> Result<Var> {
+    let &[n, t] = mask.shape() else {
+        return Err(TrainError::Shape {
+            layer: loss.name().to_string(),
+            expected: "a mask [n, time]".into(),
+            got: mask.shape().to_vec(),
+        });
+    };
+    let flat = |shape: &[usize]| [&[n * t][..], &shape[2..]].concat();
+    let pred = pred.reshape(&flat(pred.shape()))?;
+    let target = target.reshape(&flat(target.shape()))?;
+    let mut weights = mask.clone();
+    if let Some(w) = sample_weight {
+        weights = weights.mul(&w.reshape(&[n, 1])?.broadcast_to(&[n, t])?)?;
+    }
+    // The loss divides by n t; the real steps are what it should divide by (at least one).
+    let per_real = mask.sum_all()?.maximum_scalar(1.0)?.recip()?.mul_scalar((n * t) as f32)?;
+    let weights = weights.reshape(&[n * t])?.mul(&per_real.broadcast_to(&[n * t])?)?;
+    loss.forward(&pred, &target, Some(&weights))
 }

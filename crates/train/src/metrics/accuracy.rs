@@ -24,7 +24,7 @@ impl Metric for SparseCategoricalAccuracy {
     }
     fn update(&mut self, pred: &Tensor, target: &Tensor) -> Result<()> {
         let r = pred.rank();
-        if r > 2 && target.shape() == &pred.shape()[..r - 1] {
+        if r > 2 && matches!(target.dtype(), DType::U32 | DType::I32) && target.shape() == &pred.shape()[..r - 1] {
             // A label per step: every step counts as a sample.
             let c = pred.shape()[r - 1];
             return self.update(&pred.reshape(&[target.len(), c])?, &target.reshape(&[target.len()])?);
@@ -32,6 +32,17 @@ impl Metric for SparseCategoricalAccuracy {
         let (n, _) = logits_shape(pred, "accuracy")?;
         let hit = pred.argmax(-1, false)?.cast(DType::F32)?.eq(&class_ids(target, n, "accuracy")?)?;
         self.0.add(&hit, n)
+    }
+    /// Scores the real steps only: each step's hit weighted by its mask.
+    fn update_masked(&mut self, pred: &Tensor, target: &Tensor, mask: &Tensor) -> Result<()> {
+        let r = pred.rank();
+        if r != 3 || target.shape() != mask.shape() || &pred.shape()[..2] != mask.shape() {
+            return self.update(pred, target);
+        }
+        let (steps, c) = (target.len(), pred.shape()[2]);
+        let labels = class_ids(&target.reshape(&[steps])?, steps, "accuracy")?;
+        let hit = pred.reshape(&[steps, c])?.argmax(-1, false)?.cast(DType::F32)?.eq(&labels)?;
+        self.0.add_weighted(&hit, &mask.reshape(&[steps])?)
     }
     fn result(&self) -> Result<f32> {
         self.0.value()

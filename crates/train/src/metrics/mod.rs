@@ -22,6 +22,14 @@ pub trait Metric: Send {
     fn name(&self) -> String;
     /// Adds a batch: predictions and targets as the loss takes them.
     fn update(&mut self, pred: &Tensor, target: &Tensor) -> Result<()>;
+    /// Adds a batch of sequences with padded steps: `mask` `[n, time]` (1 for a real step, 0
+    /// for padding) over predictions and targets `[n, time, ...]`. Keras scores the real steps
+    /// only; the built-in per-step accuracies do, and the default (a metric of your own)
+    /// counts every step, as `update` would.
+    fn update_masked(&mut self, pred: &Tensor, target: &Tensor, mask: &Tensor) -> Result<()> {
+        let _ = mask;
+        self.update(pred, target)
+    }
     /// The value so far (a read-back).
     fn result(&self) -> Result<f32>;
     /// Clears the accumulated state (`fit` calls it at each epoch start, `evaluate` before it runs).
@@ -36,11 +44,13 @@ pub trait Metric: Send {
     }
 }
 
-/// A device-side running sum with a host-side count: `sum / count`.
+/// A device-side running sum with a host-side count: `sum / count`; weighted items (padded
+/// steps weigh 0) add their weights to a device-side count beside it.
 #[derive(Default)]
 pub(crate) struct Ratio {
     sum: Option<Tensor>,
     count: u64,
+    weights: Option<Tensor>,
 }
 
 impl Ratio {
@@ -54,9 +64,24 @@ impl Ratio {
         self.count += count as u64;
         Ok(())
     }
+    /// Adds `values` weighted by `weights` (one each), counting the weights' sum.
+    pub(crate) fn add_weighted(&mut self, values: &Tensor, weights: &Tensor) -> Result<()> {
+        self.add(&values.mul(weights)?, 0)?;
+        let w = weights.sum_all()?;
+        self.weights = Some(match self.weights.take() {
+            Some(s) => s.add(&w)?,
+            None => w,
+        });
+        Ok(())
+    }
     pub(crate) fn value(&self) -> Result<f32> {
+        let weighed = match &self.weights {
+            Some(w) => w.item::<f32>()?,
+            None => 0.0,
+        };
+        let count = self.count as f32 + weighed;
         match &self.sum {
-            Some(s) if self.count > 0 => Ok(s.item::<f32>()? / self.count as f32),
+            Some(s) if count > 0.0 => Ok(s.item::<f32>()? / count),
             _ => Ok(0.0),
         }
     }

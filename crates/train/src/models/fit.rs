@@ -407,7 +407,7 @@ impl Model {
                         self.shard = None;
                         let step = step?;
                         totals.add(&step.loss, &step.each, count)?;
-                        self.compiled("fit")?.update_metrics(&step.preds, &yb)?;
+                        self.compiled("fit")?.update_metrics(&step.preds, &yb, &step.masks)?;
                     }
                     if (b + 1) % o.log_every == 0 || b + 1 == steps {
                         batch_logs = self.read_logs(&totals)?;

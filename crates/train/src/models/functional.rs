@@ -154,10 +154,19 @@ impl Functional {
         self
     }
 
+    /// The next free name of a `kind` (`dense_3`): numbered by kind, skipping the names that
+    /// layers and nodes already have (a layer named `dense_1` by hand).
     fn unique(&mut self, kind: &str) -> String {
-        let n = self.counts.entry(snake(kind)).or_insert(0);
-        *n += 1;
-        format!("{}_{n}", snake(kind))
+        let base = snake(kind);
+        loop {
+            let n = self.counts.entry(base.clone()).or_insert(0);
+            *n += 1;
+            let name = format!("{base}_{n}");
+            let taken = self.layers.iter().any(|l| l.name() == name) || self.nodes.iter().any(|n| n.name == name);
+            if !taken {
+                return name;
+            }
+        }
     }
 
     fn push(&mut self, op: Op, name: String, shape: Vec<usize>) -> Sym {
@@ -200,9 +209,14 @@ impl Functional {
     pub fn call(&mut self, layer: LayerRef, x: Sym) -> Result<Sym> {
         let shape = self.node(x)?.shape.clone();
         let index = layer.0;
-        let Some(l) = self.layers.get_mut(index) else {
+        let Some(name) = self.layers.get(index).map(|l| l.name().to_string()) else {
             return Err(TrainError::config("Functional::call", format!("{layer:?} is not a layer of this graph")));
         };
+        if self.layers.iter().enumerate().any(|(j, other)| j != index && other.name() == name) {
+            let why = format!("two layers of this graph are named {name:?}: their weights would share names");
+            return Err(TrainError::config("Functional::call", why));
+        }
+        let l = &mut self.layers[index];
         let out = match &self.built_for[index] {
             Some(built) if *built != shape => {
                 return Err(shape_error(l.name(), format!("{built:?}, the shape its weights were built for"), &shape));
@@ -318,6 +332,15 @@ impl Functional {
 
     /// Every output for the given inputs (in declaration order).
     pub fn forward_all(&self, xs: &[Var], ctx: &mut Ctx) -> Result<Vec<Var>> {
+        // The caller's mask (a model inside a model) is the first input's; the context is left
+        // as it was found, whatever happens.
+        let incoming = ctx.input_mask().cloned();
+        let result = self.evaluate(xs, incoming.clone(), ctx);
+        ctx.set_input_mask(incoming);
+        result
+    }
+
+    fn evaluate(&self, xs: &[Var], incoming: Option<Tensor>, ctx: &mut Ctx) -> Result<Vec<Var>> {
         if xs.len() != self.inputs.len() {
             let why = format!("{} inputs given, the graph declares {}", xs.len(), self.inputs.len());
             return Err(TrainError::config("Functional", why));
@@ -337,6 +360,7 @@ impl Functional {
                     if x.rank() != node.shape.len() + 1 || x.shape()[1..] != node.shape[..] {
                         return Err(shape_error(&node.name, format!("[batch, {:?}...]", node.shape), x.shape()));
                     }
+                    masks[i] = incoming.clone().filter(|m| *k == 0 && x.rank() >= 2 && m.shape() == &x.shape()[..2]);
                     x.clone()
                 }
                 Op::Call(l, x) => {
@@ -359,7 +383,6 @@ impl Functional {
             };
             values[i] = Some(v);
         }
-        ctx.set_input_mask(None);
         ctx.set_output_masks(self.outputs.iter().map(|o| masks[o.0].clone()).collect());
         Ok(self.outputs.iter().map(|o| values[o.0].clone().expect("evaluated")).collect())
     }

@@ -42,15 +42,32 @@ pub fn load_model(dir: impl AsRef<Path>, device: &Device) -> Result<Model> {
     let Some(optimizer) = &snap.optimizer else {
         return Err(TrainError::config("load_model", "the checkpoint has compile settings but no optimizer"));
     };
-    let optimizer = crate::optim::optimizer_from_config(&optimizer.kind, &optimizer.hyper)?;
+    let mut optimizer = crate::optim::optimizer_from_config(&optimizer.kind, &optimizer.hyper)?;
+    if snap.optimizer.as_ref().is_some_and(|o| o.hyper.get("loss_scale").is_some()) && !model.policy.is_mixed() {
+        // A loss scale chosen by hand (under float32): it comes back with its state.
+        let scale = wgtrain_tensor::LossScale::new(device)?;
+        optimizer = Box::new(crate::optim::LossScaleOptimizer::from_parts(optimizer, scale));
+    }
     let Some(saved) = compile["outputs"].as_array() else {
         return Err(TrainError::config("load_model", format!("compile settings without outputs: {compile}")));
     };
     let specs = saved.iter().map(|o| output_loss(o, device)).collect::<Result<Vec<_>>>()?;
-    let heads = outputs::heads(&model.net.output_names(), specs)?;
+    let heads = outputs::heads(&model.net.output_names(), specs)
+        .map_err(|e| bad(format!("the compile settings do not fit the network: {e}")))?;
     model.set_compiled(optimizer, heads)?;
+    let frozen = snap.frozen.clone();
     model.load_snapshot(snap)?;
+    refreeze(&model, &frozen)?;
     Ok(model)
+}
+
+/// Freezes the parameters that were frozen when the model was saved (Keras keeps
+/// `trainable = False` through `load_model`).
+fn refreeze(model: &Model, frozen: &[String]) -> Result<()> {
+    for p in model.params().iter().filter(|p| frozen.contains(&p.name)) {
+        p.var.set_requires_grad(false)?;
+    }
+    Ok(())
 }
 
 /// The model saved in `dir`, rebuilt with its weights, counters and policy but not compiled
@@ -58,7 +75,9 @@ pub fn load_model(dir: impl AsRef<Path>, device: &Device) -> Result<Model> {
 pub fn load_model_uncompiled(dir: impl AsRef<Path>, device: &Device) -> Result<Model> {
     let snap = Snapshot::read(dir.as_ref())?;
     let mut model = rebuild(&snap, device)?;
+    let frozen = snap.frozen.clone();
     model.load_snapshot(snap)?;
+    refreeze(&model, &frozen)?;
     Ok(model)
 }
 
@@ -68,6 +87,11 @@ fn rebuild(snap: &Snapshot, device: &Device) -> Result<Model> {
     let mut model = Model::from_network(net);
     match snap.policy.as_deref() {
         None | Some("float32") => {}
+        // The weights are f32 masters: an adapter without f16 runs the model in f32.
+        Some("mixed_float16") if !device.has_f16() => eprintln!(
+            "load_model: the model was saved under mixed_float16, which {} cannot run (no SHADER_F16): loaded under float32",
+            device.adapter()
+        ),
         Some("mixed_float16") => model.set_policy(Policy::mixed_float16())?,
         Some(other) => {
             let why = format!("the checkpoint's policy is {other:?}; this wgtrain knows float32 and mixed_float16");
@@ -86,7 +110,10 @@ fn output_loss(entry: &Value, device: &Device) -> Result<OutputLoss> {
         );
         return Err(TrainError::config("load_model", why));
     }
-    let weight = entry["weight"].as_f64().unwrap_or(1.0) as f32;
+    let weight = match &entry["weight"] {
+        Value::Null => 1.0,
+        w => w.as_f64().ok_or_else(|| bad(format!("the loss weight of output {name:?} is {w}, not a number")))? as f32,
+    };
     let mut spec = OutputLoss::from_boxed(loss_from_entry(&entry["loss"], device)?).weight(weight);
     for m in entry["metrics"].as_array().map(Vec::as_slice).unwrap_or_default() {
         if m.is_null() {

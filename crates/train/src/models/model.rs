@@ -28,11 +28,16 @@ impl Compiled {
     pub(crate) fn reset_metrics(&mut self) {
         self.heads.iter_mut().flat_map(|h| h.metrics.iter_mut()).for_each(|m| m.reset());
     }
-    /// Adds a batch's predictions and targets (one per output) to every output's metrics.
-    pub(crate) fn update_metrics(&mut self, preds: &[Tensor], ys: &[Tensor]) -> Result<()> {
-        for ((h, p), y) in self.heads.iter_mut().zip(preds).zip(ys) {
+    /// Adds a batch's predictions and targets (one per output) to every output's metrics; an
+    /// output with a mask over its steps is scored on its real steps.
+    pub(crate) fn update_metrics(&mut self, preds: &[Tensor], ys: &[Tensor], masks: &[Option<Tensor>]) -> Result<()> {
+        for (k, ((h, p), y)) in self.heads.iter_mut().zip(preds).zip(ys).enumerate() {
+            let mask = masks.get(k).and_then(Option::as_ref).filter(|m| outputs::steps_of(p.shape(), y, m));
             for m in &mut h.metrics {
-                m.update(p, y)?;
+                match mask {
+                    Some(mask) => m.update_masked(p, y, mask)?,
+                    None => m.update(p, y)?,
+                }
             }
         }
         Ok(())
@@ -45,6 +50,8 @@ pub(crate) struct Step {
     pub(crate) loss: Tensor,
     pub(crate) each: Vec<Tensor>,
     pub(crate) preds: Vec<Tensor>,
+    /// The outputs' masks (padded steps), for the metrics.
+    pub(crate) masks: Vec<Option<Tensor>>,
 }
 
 /// A network with its training configuration: `compile`, then `fit`, `evaluate`, `predict`;
@@ -453,7 +460,8 @@ impl Model {
         params.iter().for_each(|p| p.var.zero_grad());
         self.global_step += 1;
         let each = if each.len() > 1 { each.iter().map(|l| l.data().clone()).collect() } else { Vec::new() };
-        Ok(Step { loss: loss.data().clone(), each, preds: preds.iter().map(|p| p.data().clone()).collect() })
+        let preds = preds.iter().map(|p| p.data().clone()).collect();
+        Ok(Step { loss: loss.data().clone(), each, preds, masks })
     }
 
     /// The losses the last forward pass's layers added (activity regularizers), taken out: a
@@ -627,7 +635,7 @@ impl Model {
             let each: Vec<Tensor> = each.iter().map(|l| l.data().clone()).collect();
             totals.add(loss.data(), &each, yb[0].shape()[0])?;
             let preds: Vec<Tensor> = preds.iter().map(|p| p.data().clone()).collect();
-            self.compiled("evaluate")?.update_metrics(&preds, &yb)?;
+            self.compiled("evaluate")?.update_metrics(&preds, &yb, &masks)?;
         }
         if totals.seen == 0 {
             return Err(TrainError::config("evaluate", "no samples to evaluate"));

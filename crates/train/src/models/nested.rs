@@ -17,12 +17,17 @@ use crate::param::Param;
 pub struct Nested {
     name: String,
     inner: Box<dyn Network>,
+    /// The mask of the last pass's output (padded steps), handed on by `compute_mask`.
+    last_mask: std::sync::Mutex<Option<Tensor>>,
 }
 
 impl Nested {
     /// `inner` (a `Sequential` or `Functional`, already built for its input shape) as a layer.
     pub fn new(inner: impl Network + 'static) -> Self {
-        Nested { name: String::new(), inner: Box::new(inner) }
+        Nested::boxed(Box::new(inner))
+    }
+    fn boxed(inner: Box<dyn Network>) -> Self {
+        Nested { name: String::new(), inner, last_mask: Default::default() }
     }
     /// The layer named `name`.
     pub fn named(mut self, name: &str) -> Self {
@@ -33,7 +38,7 @@ impl Nested {
     pub(crate) fn from_config(c: &crate::layers::LayerConfig<'_>) -> Result<Self> {
         let inner = super::load::network_from_config(&c.value()["model"], c.device())
             .map_err(|e| c.error(format!("its network: {e}")))?;
-        Ok(Nested { name: String::new(), inner })
+        Ok(Nested::boxed(inner))
     }
     /// The wrapped network.
     pub fn network(&self) -> &dyn Network {
@@ -68,7 +73,14 @@ impl Layer for Nested {
         Ok(self.inner.output_shape().to_vec())
     }
     fn forward(&self, x: &Var, ctx: &mut Ctx) -> Result<Var> {
-        self.inner.forward(x, ctx)
+        let out = self.inner.forward(x, ctx)?;
+        let mask = ctx.take_output_masks().into_iter().next().flatten();
+        *self.last_mask.lock().unwrap_or_else(|e| e.into_inner()) = mask;
+        Ok(out)
+    }
+    /// The inner network's output mask, from the pass just run.
+    fn compute_mask(&self, _: &Var, _: Option<&Tensor>) -> Result<Option<Tensor>> {
+        Ok(self.last_mask.lock().unwrap_or_else(|e| e.into_inner()).take())
     }
     fn params(&self) -> Vec<Param> {
         self.inner.params().into_iter().map(|p| Param::new(self.prefixed(&p.name), p.var)).collect()

@@ -180,7 +180,7 @@ pub(crate) fn losses(
     let mut total: Option<Var> = None;
     for (k, ((h, p), y)) in heads.iter().zip(preds).zip(ys).enumerate() {
         let l = match masks.get(k).and_then(Option::as_ref) {
-            Some(mask) if steps_of(p, y, mask) => masked_loss(h.loss.as_ref(), p, y, w, mask)?,
+            Some(mask) if steps_of(p.shape(), y, mask) => h.loss.forward_masked(p, y, w, mask)?,
             _ => h.loss.forward(p, y, w)?,
         };
         // A lone output of weight 1 is its own total: no extra dispatch.
@@ -195,28 +195,11 @@ pub(crate) fn losses(
     Ok((total, each))
 }
 
-/// Whether `mask` `[n, time]` marks the steps of both the predictions and the targets.
-fn steps_of(pred: &Var, y: &Tensor, mask: &Tensor) -> bool {
+/// Whether `mask` `[n, time]` marks the steps of both predictions of shape `pred` and the
+/// targets.
+pub(crate) fn steps_of(pred: &[usize], y: &Tensor, mask: &Tensor) -> bool {
     let steps = mask.shape();
-    steps.len() == 2 && pred.rank() > 2 && pred.shape()[..2] == *steps && y.rank() >= 2 && y.shape()[..2] == *steps
-}
-
-/// The loss of a masked sequence output, as Keras scores it: every step a sample of its own,
-/// weighted by its mask (times its sequence's sample weight), the sum divided by the real
-/// steps, so padding counts for nothing. On the device, with no read-back.
-fn masked_loss(loss: &dyn Loss, pred: &Var, y: &Tensor, w: Option<&Tensor>, mask: &Tensor) -> Result<Var> {
-    let (n, t) = (mask.shape()[0], mask.shape()[1]);
-    let flat = |shape: &[usize]| [&[n * t][..], &shape[2..]].concat();
-    let pred = pred.reshape(&flat(pred.shape()))?;
-    let y = y.reshape(&flat(y.shape()))?;
-    let mut weights = mask.clone();
-    if let Some(w) = w {
-        weights = weights.mul(&w.reshape(&[n, 1])?.broadcast_to(&[n, t])?)?;
-    }
-    // The loss divides by n t; the real steps are what it should divide by (at least one).
-    let per_real = mask.sum_all()?.maximum_scalar(1.0)?.recip()?.mul_scalar((n * t) as f32)?;
-    let weights = weights.reshape(&[n * t])?.mul(&per_real.broadcast_to(&[n * t])?)?;
-    loss.forward(&pred, &y, Some(&weights))
+    steps.len() == 2 && pred.len() > 2 && pred[..2] == *steps && y.rank() >= 2 && y.shape()[..2] == *steps
 }
 
 /// Running sums of a pass over batches (an epoch of `fit`, an `evaluate`), kept on the device:

@@ -122,18 +122,23 @@ impl Network for Sequential {
                 format!("[batch, {}]", self.input.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "));
             return Err(shape_error("Sequential input", expected, x.shape()));
         }
-        let mut h = x.clone();
-        // A network inside another continues its caller's mask.
-        let mut mask = ctx.input_mask().cloned();
-        for layer in &self.layers {
-            ctx.set_input_mask(mask.clone());
-            let out = layer.forward(&h, ctx)?;
-            mask = layer.compute_mask(&h, mask.as_ref())?;
-            h = out;
-        }
-        ctx.set_input_mask(None);
-        ctx.set_output_masks(vec![mask]);
-        Ok(h)
+        // A network inside another continues its caller's mask; the context is left as it was
+        // found, whatever happens.
+        let incoming = ctx.input_mask().cloned();
+        let mut run = || -> Result<Var> {
+            let (mut h, mut mask) = (x.clone(), incoming.clone());
+            for layer in &self.layers {
+                ctx.set_input_mask(mask.clone());
+                let out = layer.forward(&h, ctx)?;
+                mask = layer.compute_mask(&h, mask.as_ref())?;
+                h = out;
+            }
+            ctx.set_output_masks(vec![mask]);
+            Ok(h)
+        };
+        let result = run();
+        ctx.set_input_mask(incoming);
+        result
     }
     fn params(&self) -> Vec<Param> {
         self.layers.iter().flat_map(|l| l.params()).collect()

@@ -325,3 +325,33 @@ fn the_mixed_precision_policy_comes_back() {
         m.predict(&x, 8).unwrap().to_vec::<f32>().unwrap()
     );
 }
+
+#[test]
+fn frozen_layers_stay_frozen_and_old_explicit_paddings_still_load() {
+    let net = Sequential::new(dev(), &[2, 6, 6])
+        .add(Conv2d::new(3, [3, 3]).padding(Padding::Explicit([1, 1])).named("base"))
+        .unwrap()
+        .add(Flatten::new())
+        .unwrap()
+        .add(Dense::new(2).named("head"))
+        .unwrap();
+    let mut m = Model::new(net);
+    m.compile(Adam::new(1e-3), MeanSquaredError, vec![]).unwrap();
+    m.freeze("base").unwrap();
+    let dir = scratch("load_model_frozen");
+    m.save(&dir).unwrap();
+    let trainable = |m: &Model| m.params().iter().map(|p| (p.name.clone(), p.var.requires_grad())).collect::<Vec<_>>();
+    let loaded = load_model(&dir, dev()).unwrap();
+    assert_eq!(trainable(&loaded), trainable(&m));
+    assert!(!trainable(&loaded)[0].1, "the base stays frozen");
+
+    // A checkpoint from before paddings were written by serde: `Explicit([1, 1])`.
+    let manifest = dir.join("training.json");
+    let mut meta: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    let padding = &mut meta["architecture"]["layers"][0]["config"]["padding"];
+    assert_eq!(*padding, serde_json::json!({ "Explicit": [1, 1] }));
+    *padding = serde_json::json!("Explicit([1, 1])");
+    std::fs::write(&manifest, serde_json::to_string(&meta).unwrap()).unwrap();
+    let old = load_model_uncompiled(&dir, dev()).unwrap();
+    assert_eq!(old.network().config(), m.network().config());
+}

@@ -179,3 +179,48 @@ fn the_loss_leaves_padded_steps_out_and_so_do_the_gradients() {
         assert_close(&pa.var.to_vec().unwrap(), &pb.var.to_vec().unwrap(), 1e-5);
     }
 }
+
+#[test]
+fn metrics_score_real_steps_and_self_normalizing_losses_stay_exact_under_a_mask() {
+    let padded = ids(&[&[3, 5, 7, 0, 0], &[1, 2, 9, 0, 0], &[4, 4, 8, 0, 0]]);
+    let short = ids(&[&[3, 5, 7], &[1, 2, 9], &[4, 4, 8]]);
+    // Padded labels: whatever (here the ignored label -100 where the loss ignores one).
+    let y_padded =
+        Tensor::from_slice(dev(), &[0i32, 1, 2, -100, -100, 2, 1, 0, -100, -100, 1, 1, 0, -100, -100], &[3, 5])
+            .unwrap();
+    let y_short = Tensor::from_slice(dev(), &[0i32, 1, 2, 2, 1, 0, 1, 1, 0], &[3, 3]).unwrap();
+    type Make = fn() -> SparseCategoricalCrossEntropy;
+    let losses: [(&str, Make); 3] = [
+        ("plain", SparseCategoricalCrossEntropy::from_logits),
+        ("ignore_index", || SparseCategoricalCrossEntropy::from_logits().ignore_index(-100)),
+        ("class_weights", || {
+            SparseCategoricalCrossEntropy::from_logits()
+                .class_weights(Tensor::from_slice(dev(), &[1.0f32, 3.0, 0.5], &[3]).unwrap())
+        }),
+    ];
+    for (what, loss) in losses {
+        let compiled = |t: usize| {
+            let mut m = labeller(t);
+            m.compile(Sgd::new(0.5), loss(), vec![Box::new(SparseCategoricalAccuracy::new())]).unwrap();
+            m
+        };
+        let (mut a, mut b) = (compiled(5), compiled(3));
+        let (la, lb) = (a.evaluate(&padded, &y_padded, 8).unwrap(), b.evaluate(&short, &y_short, 8).unwrap());
+        let (l_a, l_b) = (la.get("loss").unwrap(), lb.get("loss").unwrap());
+        assert!((l_a - l_b).abs() < 1e-5, "{what}: loss {l_a} padded vs {l_b}");
+        assert_eq!(la.get("accuracy"), lb.get("accuracy"), "{what}: accuracy of the real steps");
+    }
+}
+
+#[test]
+fn a_model_inside_a_model_passes_its_mask_on() {
+    let build = |t: usize| {
+        let inner = Sequential::new(dev(), &[t]).seed(2).add(Embedding::new(10, 4).mask_zero(true)).unwrap();
+        let net = Sequential::new(dev(), &[t]).seed(3).add(Nested::new(inner)).unwrap();
+        Model::new(net.add(Lstm::new(5)).unwrap().add(Dense::new(2)).unwrap())
+    };
+    let (mut a, mut b) = (build(5), build(3));
+    let want = b.predict(&ids(&[&[3, 5, 7], &[1, 2, 9]]), 8).unwrap().to_vec::<f32>().unwrap();
+    let got = a.predict(&ids(&[&[3, 5, 7, 0, 0], &[1, 2, 9, 0, 0]]), 8).unwrap().to_vec::<f32>().unwrap();
+    assert_close(&got, &want, 1e-5);
+}

@@ -250,3 +250,19 @@ fn a_model_inside_a_model_shares_its_weights_freezes_and_checkpoints_by_its_name
     let e = Sequential::new(dev(), &[5]).add(Nested::new(base)).err().unwrap().to_string();
     assert!(e.contains("[4]") && e.contains("[5]"), "{e}");
 }
+
+#[test]
+fn a_functional_graph_refuses_two_layers_of_one_name_and_numbers_around_taken_names() {
+    use wgtrain::models::Functional;
+    use wgtrain::prelude::Named;
+
+    let mut g = Functional::new(dev());
+    let x = g.input("x", &[4]);
+    let a = g.apply(Dense::new(3).named("dense_1"), x).unwrap();
+    // An unnamed Dense skips the name taken by hand.
+    let b = g.apply(Dense::new(3), a).unwrap();
+    let names: Vec<String> = g.summary_rows().into_iter().map(|r| r.name).collect();
+    assert_eq!(names, ["x", "dense_1", "dense_2"]);
+    let err = g.apply(Dense::new(3).named("dense_2"), b).expect_err("a second dense_2").to_string();
+    assert!(err.contains("dense_2") && err.contains("two layers"), "{err}");
+}
