@@ -27,10 +27,12 @@ use crate::metrics::Metric;
 
 /// Builds a layer of one type from its entry in an architecture.
 pub type LayerFactory = Arc<dyn Fn(&LayerConfig<'_>) -> Result<Box<dyn Layer>> + Send + Sync>;
+/// Builds a `T` (a loss, a metric) from its settings (`config()["config"]`).
+pub type Factory<T> = Arc<dyn Fn(&Value) -> Result<Box<T>> + Send + Sync>;
 /// Builds a loss from its settings (`Loss::config()["config"]`).
-pub type LossFactory = Arc<dyn Fn(&Value) -> Result<Box<dyn Loss>> + Send + Sync>;
+pub type LossFactory = Factory<dyn Loss>;
 /// Builds a metric from its settings (`Metric::config()["config"]`).
-pub type MetricFactory = Arc<dyn Fn(&Value) -> Result<Box<dyn Metric>> + Send + Sync>;
+pub type MetricFactory = Factory<dyn Metric>;
 
 #[derive(Default)]
 struct Registry {
@@ -160,23 +162,30 @@ pub(crate) fn layer_from_entry(entry: &Value, device: &Device) -> Result<Box<dyn
 
 /// The loss a compile entry describes (`{"class_name", "config"}`).
 pub(crate) fn loss_from_entry(entry: &Value, device: &Device) -> Result<Box<dyn Loss>> {
-    let (class, config) = class_and_config("loss", entry)?;
-    let factory = registry().read().unwrap_or_else(|e| e.into_inner()).losses.get(class).cloned();
-    match (factory, crate::losses::loss_from_config(class, config, device)) {
-        (Some(f), _) => f(config),
-        (None, Some(built)) => built,
-        (None, None) => Err(unknown("loss", class, "register_loss")),
-    }
+    let registered = |class: &str| registry().read().unwrap_or_else(|e| e.into_inner()).losses.get(class).cloned();
+    let built_in = |class: &str, config: &Value| crate::losses::loss_from_config(class, config, device);
+    from_entry(("loss", "register_loss"), entry, registered, built_in)
 }
 
 /// The metric a compile entry describes (`{"class_name", "config"}`).
 pub(crate) fn metric_from_entry(entry: &Value, device: &Device) -> Result<Box<dyn Metric>> {
-    let (class, config) = class_and_config("metric", entry)?;
-    let factory = registry().read().unwrap_or_else(|e| e.into_inner()).metrics.get(class).cloned();
-    match (factory, crate::metrics::metric_from_config(class, config, device)) {
+    let registered = |class: &str| registry().read().unwrap_or_else(|e| e.into_inner()).metrics.get(class).cloned();
+    let built_in = |class: &str, config: &Value| crate::metrics::metric_from_config(class, config, device);
+    from_entry(("metric", "register_metric"), entry, registered, built_in)
+}
+
+/// What a compile entry describes: by a registered constructor, else a built-in's.
+fn from_entry<T: ?Sized>(
+    (what, register): (&str, &str),
+    entry: &Value,
+    registered: impl Fn(&str) -> Option<Factory<T>>,
+    built_in: impl Fn(&str, &Value) -> Option<Result<Box<T>>>,
+) -> Result<Box<T>> {
+    let (class, config) = class_and_config(what, entry)?;
+    match (registered(class), built_in(class, config)) {
         (Some(f), _) => f(config),
         (None, Some(built)) => built,
-        (None, None) => Err(unknown("metric", class, "register_metric")),
+        (None, None) => Err(unknown(what, class, register)),
     }
 }
 
