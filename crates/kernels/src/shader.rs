@@ -96,6 +96,10 @@ pub enum Shader {
     OptimF16Copy,
     /// Dynamic loss scaling: gradient unscaling and the scale's update (`loss_scale.wgsl`).
     LossScale,
+    /// The fused LSTM cell, forward (`lstm_cell.wgsl`).
+    LstmCell,
+    /// The fused LSTM cell, backward (`lstm_cell_grad.wgsl`).
+    LstmCellGrad,
     /// Fixed-order reductions and arg-reductions (`reduce.wgsl`).
     Reduce,
     /// Subgroup variant of the row reduction; needs `SUBGROUP` (`reduce_subgroup.wgsl`).
@@ -160,6 +164,8 @@ impl Shader {
         Shader::Optim,
         Shader::OptimF16Copy,
         Shader::LossScale,
+        Shader::LstmCell,
+        Shader::LstmCellGrad,
         Shader::Reduce,
         Shader::ReduceSubgroup,
         Shader::Softmax,
@@ -209,6 +215,8 @@ impl Shader {
             Shader::Optim => "optim.wgsl",
             Shader::OptimF16Copy => "optim.wgsl (f16 copy)",
             Shader::LossScale => "loss_scale.wgsl",
+            Shader::LstmCell => "lstm_cell.wgsl",
+            Shader::LstmCellGrad => "lstm_cell_grad.wgsl",
             Shader::Reduce => "reduce.wgsl",
             Shader::ReduceSubgroup => "reduce_subgroup.wgsl",
             Shader::Softmax => "softmax.wgsl",
@@ -265,6 +273,8 @@ impl Shader {
             Shader::Optim => &[src::OPTIM_COPY_NONE, src::OPTIM],
             Shader::OptimF16Copy => &[src::ENABLE_F16, src::OPTIM_COPY_F16, src::OPTIM],
             Shader::LossScale => &[src::LOSS_SCALE],
+            Shader::LstmCell => &[src::NAN, src::MATH, src::LSTM_CELL],
+            Shader::LstmCellGrad => &[src::NAN, src::MATH, src::LSTM_CELL_GRAD],
             Shader::Reduce => &[src::NAN, src::REDUCE],
             Shader::ReduceSubgroup => &[src::NAN, src::REDUCE, src::REDUCE_SUBGROUP],
             Shader::Softmax => &[src::NAN, src::ROW_TREE, src::SOFTMAX],

@@ -81,6 +81,10 @@ pub const INDEX: &str = include_str!("../shaders/index.wgsl");
 pub const FAULT: &str = include_str!("../shaders/fault.wgsl");
 /// Dynamic loss scaling: unscaling gradients and updating the scale on the device.
 pub const LOSS_SCALE: &str = include_str!("../shaders/loss_scale.wgsl");
+/// The fused LSTM cell's forward step (composed after [`NAN`] and [`MATH`]).
+pub const LSTM_CELL: &str = include_str!("../shaders/lstm_cell.wgsl");
+/// The fused LSTM cell's backward step (composed after [`NAN`] and [`MATH`]).
+pub const LSTM_CELL_GRAD: &str = include_str!("../shaders/lstm_cell_grad.wgsl");
 /// Fused optimizer updates, composed after an `OPTIM_COPY_*` part.
 pub const OPTIM: &str = include_str!("../shaders/optim.wgsl");
 /// The f16 copy an [`OPTIM`] update refreshes: none (plain training).
@@ -155,6 +159,8 @@ pub const FILES: &[(&str, &str)] = &[
     ("optim_copy_none.wgsl", OPTIM_COPY_NONE),
     ("optim_copy_f16.wgsl", OPTIM_COPY_F16),
     ("loss_scale.wgsl", LOSS_SCALE),
+    ("lstm_cell.wgsl", LSTM_CELL),
+    ("lstm_cell_grad.wgsl", LSTM_CELL_GRAD),
     ("reduce.wgsl", REDUCE),
     ("reduce_subgroup.wgsl", REDUCE_SUBGROUP),
     ("row_tree.wgsl", ROW_TREE),

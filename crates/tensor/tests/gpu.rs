@@ -14,6 +14,7 @@ mod gpu {
     pub mod harness;
     mod index;
     mod loss_scale;
+    mod lstm;
     mod matmul;
     mod matmul_f16;
     mod norm;

@@ -5,6 +5,7 @@
 mod conv;
 mod elementwise;
 mod index;
+mod lstm;
 mod matmul;
 mod norm;
 mod pool;

@@ -146,3 +146,25 @@ fn dropout_gradient_reuses_the_forward_mask() {
         |h| h[0].iter().zip(&mask).map(|(x, &m)| x * m as f64).collect(),
     );
 }
+
+#[test]
+fn the_fused_lstm_cell_gradient_checks_against_the_host_cell() {
+    // Gates [3, 4*5] and c_prev [3, 5]; the reference is the cell written out in f64.
+    let (n, u) = (3, 5);
+    let host = |v: &[Vec<f64>]| -> Vec<f64> {
+        let (g, c) = (&v[0], &v[1]);
+        let sig = |x: f64| 1.0 / (1.0 + (-x).exp());
+        let mut out = vec![0.0; n * 2 * u];
+        for r in 0..n {
+            for j in 0..u {
+                let at = |b: usize| g[r * 4 * u + b * u + j];
+                let cell = sig(at(1)) * c[r * u + j] + sig(at(0)) * at(2).tanh();
+                out[r * 2 * u + j] = sig(at(3)) * cell.tanh();
+                out[r * 2 * u + u + j] = cell;
+            }
+        }
+        out
+    };
+    let inputs = [input(31, &[n, 4 * u], -3.0, 3.0), input(32, &[n, u], -2.0, 2.0)];
+    check("lstm_cell", &inputs, |v| Var::lstm_cell(&v[0], &v[1]), host);
+}

@@ -11,6 +11,7 @@ pub mod fault;
 pub mod fill;
 pub mod index;
 pub mod loss_scale;
+pub mod lstm;
 pub mod map;
 pub mod matmul;
 pub mod norm;

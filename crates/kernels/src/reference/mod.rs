@@ -7,6 +7,7 @@ mod conv;
 mod fault;
 mod float;
 mod index;
+mod lstm;
 mod map;
 mod matmul;
 mod norm;
@@ -21,6 +22,7 @@ pub use conv::{conv2d_forward, conv2d_grad_input, conv2d_grad_weight};
 pub use fault::{check_finite, check_indices};
 pub use float::{Float, erf};
 pub use index::{embedding, embedding_grad, gather, gather_grad, one_hot};
+pub use lstm::{lstm_cell, lstm_cell_grad};
 pub use map::{binary, strided_copy, ternary, unary, unary_scalar};
 pub use matmul::matmul;
 pub use norm::{

@@ -8,6 +8,7 @@ mod copy;
 mod elementwise;
 mod index;
 mod loss_scale;
+mod lstm;
 mod matmul;
 mod norm;
 mod optim;

@@ -211,14 +211,12 @@ impl Recurrent {
             h = match self.cell {
                 Cell::Simple => xt.add(&h.matmul(uk)?)?.tanh()?,
                 Cell::Lstm => {
+                    // The gates' activations and both states in one fused kernel each way.
                     let g = xt.add(&h.matmul(uk)?)?;
-                    let (i, f) = (block(&g, 0, u)?.sigmoid()?, block(&g, 1, u)?.sigmoid()?);
-                    let (cand, o) = (block(&g, 2, u)?.tanh()?, block(&g, 3, u)?.sigmoid()?);
                     let prev = c.take().expect("an LSTM carries a cell state");
-                    let next = f.mul(&prev)?.add(&i.mul(&cand)?)?;
-                    let h = o.mul(&next.tanh()?)?;
-                    c = Some(next);
-                    h
+                    let hc = Var::lstm_cell(&g, &prev)?;
+                    c = Some(block(&hc, 1, u)?);
+                    block(&hc, 0, u)?
                 }
                 Cell::Gru => {
                     let rb = built(&self.recurrent_bias, &self.name)?;

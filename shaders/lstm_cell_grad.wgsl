@@ -1,0 +1,57 @@
+// The fused LSTM cell, backward (see lstm_cell.wgsl): from the gate pre-activations, the
+// previous cell state, the cell's output `hc` (h | c) and the gradient `dhc` of that output,
+// one invocation per (sample, unit) writes the gradients of the four gate pre-activations
+// (columns 0..4 units of each row of `out`, the gates' order) and of the previous cell state
+// (columns 4 units..5 units):
+//   dc = dc_out + dh sigmoid(o) (1 - tanh(c)^2),
+//   d(pre-activation) = d(activation) times the activation's derivative, with
+//   d(sigmoid(i)) = dc tanh(g), d(sigmoid(f)) = dc c_prev, d(tanh(g)) = dc sigmoid(i),
+//   d(sigmoid(o)) = dh tanh(c), dc_prev = dc sigmoid(f).
+// Parameters match `CellParams` in crates/kernels/src/ops/lstm.rs.
+
+struct CellParams {
+    n: u32,
+    units: u32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: CellParams;
+@group(0) @binding(1) var<storage, read> gates: array<f32>;
+@group(0) @binding(2) var<storage, read> c_prev: array<f32>;
+@group(0) @binding(3) var<storage, read> hc: array<f32>;
+@group(0) @binding(4) var<storage, read> dhc: array<f32>;
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;
+
+fn tanh_(v: f32) -> f32 {
+    return keep_nan(tanh(clamp(v, -10.0, 10.0)), v);
+}
+
+fn sigmoid_nan(v: f32) -> f32 {
+    return keep_nan(sigmoid_(v), v);
+}
+
+@compute @workgroup_size(256)
+fn lstm_cell_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                  @builtin(local_invocation_index) lid: u32) {
+    let k = (wid.x + wid.y * nwg.x) * 256u + lid;
+    let u = p.units;
+    if (k >= p.n * u) { return; }
+    let row = k / u;
+    let j = k % u;
+    let g = row * 4u * u + j;
+    let i_gate = sigmoid_nan(gates[g]);
+    let f_gate = sigmoid_nan(gates[g + u]);
+    let cand = tanh_(gates[g + 2u * u]);
+    let o_gate = sigmoid_nan(gates[g + 3u * u]);
+    let at = row * 2u * u + j;
+    let tc = tanh_(hc[at + u]);
+    let dh = dhc[at];
+    let dc = dhc[at + u] + dh * o_gate * (1.0 - tc * tc);
+    let o = row * 5u * u + j;
+    out[o] = dc * cand * i_gate * (1.0 - i_gate);
+    out[o + u] = dc * c_prev[k] * f_gate * (1.0 - f_gate);
+    out[o + 2u * u] = dc * i_gate * (1.0 - cand * cand);
+    out[o + 3u * u] = dh * tc * o_gate * (1.0 - o_gate);
+    out[o + 4u * u] = dc * f_gate;
+}
