@@ -1,6 +1,9 @@
-//! Keras' `MultiHeadAttention`, as self-attention over a sequence `[time, features]`: query,
-//! key and value projections per head, scaled dot-product attention (optionally causal), and an
-//! output projection back to `features`. Put `LayerNorm` around it for a transformer block.
+//! Keras' `MultiHeadAttention`: query, key and value projections per head, scaled dot-product
+//! attention (optionally causal), and an output projection back to the query's features. As a
+//! layer of one input it is self-attention over a sequence `[time, features]`; called on a
+//! query and a value (`Functional::call_pair`) it is cross-attention, the query's steps
+//! attending to the value's (keys are the value, as Keras' default). Put `LayerNorm` around it
+//! for a transformer block.
 
 use serde_json::json;
 use wgtrain_autograd::Var;
@@ -82,14 +85,19 @@ impl Layer for MultiHeadAttention {
         self.name = name;
     }
     fn build(&mut self, input: &[usize], ctx: &mut BuildCtx<'_>) -> Result<Vec<usize>> {
-        let &[t, e] = input else {
-            return Err(shape_error(&self.name, "a sequence [time, features]", input));
+        self.build_pair(input, input, ctx)
+    }
+    /// Queries `[tq, eq]` and values `[tv, ev]`: the output is the query's shape.
+    fn build_pair(&mut self, query: &[usize], value: &[usize], ctx: &mut BuildCtx<'_>) -> Result<Vec<usize>> {
+        let (&[tq, eq], &[tv, ev]) = (query, value) else {
+            let got = if query.len() != 2 { query } else { value };
+            return Err(shape_error(&self.name, "sequences [time, features] (query and value)", got));
         };
-        if t == 0 || e == 0 || self.heads == 0 || self.key_dim == 0 || self.value_dim == 0 {
+        if [tq, eq, tv, ev, self.heads, self.key_dim, self.value_dim].contains(&0) {
             return Err(TrainError::config(&self.name, "time, features, heads, key_dim and value_dim must be >= 1"));
         }
         let (qk, v) = (self.heads * self.key_dim, self.heads * self.value_dim);
-        let shapes = [[e, qk], [e, qk], [e, v], [v, e]];
+        let shapes = [[eq, qk], [ev, qk], [ev, v], [v, eq]];
         for (slot, shape) in self.weights.iter_mut().zip(shapes) {
             let kernel = Initializer::GlorotUniform.create(ctx.device, &shape, fans(&shape), ctx.next_seed())?;
             *slot = (
@@ -97,30 +105,43 @@ impl Layer for MultiHeadAttention {
                 Some(Var::parameter(Tensor::zeros(ctx.device, &[shape[1]], DType::F32)?)),
             );
         }
-        Ok(input.to_vec())
+        Ok(query.to_vec())
     }
-    /// `softmax(q k^T / sqrt(key_dim) + mask) v`, per head, then the output projection.
+    /// Self-attention: the sequence is query, key and value; its mask masks the keys.
     fn forward(&self, x: &Var, ctx: &mut Ctx) -> Result<Var> {
-        let x = if x.dtype() == DType::F32 { x.clone() } else { x.cast(DType::F32)? };
-        let &[n, t, _] = x.shape() else {
-            return Err(shape_error(&self.name, "a batch of sequences [n, time, features]", x.shape()));
+        self.forward_pair(x, x, ctx)
+    }
+    /// `softmax(q k^T / sqrt(key_dim) + mask) v`, per head, then the output projection: q from
+    /// `query` `[n, tq, eq]`, k and v from `value` `[n, tv, ev]`. `ctx.input_mask()` is the
+    /// value's (its padded steps get no weight); a causal layer lets query step i see value
+    /// steps 0..=i.
+    fn forward_pair(&self, query: &Var, value: &Var, ctx: &mut Ctx) -> Result<Var> {
+        let f32_of =
+            |x: &Var| -> Result<Var> { if x.dtype() == DType::F32 { Ok(x.clone()) } else { Ok(x.cast(DType::F32)?) } };
+        let (query, value) = (f32_of(query)?, f32_of(value)?);
+        let (&[n, tq, _], &[nv, tv, _]) = (query.shape(), value.shape()) else {
+            let got = if query.rank() != 3 { query.shape() } else { value.shape() };
+            return Err(shape_error(&self.name, "batches of sequences [n, time, features]", got));
         };
-        let q = self.heads_of(&x, 0, self.key_dim)?;
-        let k = self.heads_of(&x, 1, self.key_dim)?;
-        let v = self.heads_of(&x, 2, self.value_dim)?;
+        if nv != n {
+            return Err(shape_error(&self.name, format!("values for the query's {n} samples"), value.shape()));
+        }
+        let q = self.heads_of(&query, 0, self.key_dim)?;
+        let k = self.heads_of(&value, 1, self.key_dim)?;
+        let v = self.heads_of(&value, 2, self.value_dim)?;
         let mut scores = q.matmul(&k.transpose(-1, -2)?)?.mul_scalar(1.0 / (self.key_dim as f32).sqrt())?;
         if self.causal {
-            let mask: Vec<f32> = (0..t * t).map(|i| if i % t > i / t { MASKED } else { 0.0 }).collect();
-            scores = scores.add(&Var::constant(Tensor::from_slice(x.device(), &mask, &[t, t])?))?;
+            let mask: Vec<f32> = (0..tq * tv).map(|i| if i % tv > i / tv { MASKED } else { 0.0 }).collect();
+            scores = scores.add(&Var::constant(Tensor::from_slice(query.device(), &mask, &[tq, tv])?))?;
         }
         if let Some(mask) = ctx.input_mask() {
             // Padded keys get no weight: `MASKED` where the key's step is padding.
-            super::check_mask(&self.name, mask, n, t)?;
-            let bias = mask.add_scalar(-1.0)?.mul_scalar(-MASKED)?.reshape(&[n, 1, 1, t])?;
+            super::check_mask(&self.name, mask, n, tv)?;
+            let bias = mask.add_scalar(-1.0)?.mul_scalar(-MASKED)?.reshape(&[n, 1, 1, tv])?;
             scores = scores.add(&Var::constant(bias))?;
         }
-        let attended = scores.softmax(-1)?.matmul(&v)?; // [n, heads, t, value_dim]
-        let merged = attended.permute(&[0, 2, 1, 3])?.reshape(&[n, t, self.heads * self.value_dim])?;
+        let attended = scores.softmax(-1)?.matmul(&v)?; // [n, heads, tq, value_dim]
+        let merged = attended.permute(&[0, 2, 1, 3])?.reshape(&[n, tq, self.heads * self.value_dim])?;
         let (w, b) = &self.weights[3];
         Ok(merged.linear(built(w, &self.name)?, b.as_ref(), None, 0.0)?)
     }

@@ -171,6 +171,18 @@ pub trait Layer: Send {
     fn build(&mut self, input: &[usize], ctx: &mut BuildCtx<'_>) -> Result<Vec<usize>>;
     /// Runs the layer on a batch `[n, ...input shape]`; `ctx.training` selects training behaviour.
     fn forward(&self, x: &Var, ctx: &mut Ctx) -> Result<Var>;
+    /// A layer of two inputs (attention's query and value, `Functional::call_pair`): creates
+    /// the parameters for both per-sample shapes and returns the output's. The default refuses:
+    /// most layers take one input.
+    fn build_pair(&mut self, first: &[usize], second: &[usize], ctx: &mut BuildCtx<'_>) -> Result<Vec<usize>> {
+        let _ = (first, second, ctx);
+        Err(TrainError::config(self.name(), format!("a {} takes one input, not two", self.kind())))
+    }
+    /// Runs a layer of two inputs; `ctx.input_mask()` is the second input's mask.
+    fn forward_pair(&self, first: &Var, second: &Var, ctx: &mut Ctx) -> Result<Var> {
+        let _ = (first, second, ctx);
+        Err(TrainError::config(self.name(), format!("a {} takes one input, not two", self.kind())))
+    }
     /// Trainable tensors (frozen ones included; their `requires_grad` is off).
     fn params(&self) -> Vec<Param> {
         Vec::new()

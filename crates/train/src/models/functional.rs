@@ -29,6 +29,8 @@ pub struct LayerRef(usize);
 enum Op {
     Input(usize),
     Call(usize, Sym),
+    /// A layer of two inputs (attention's query and value).
+    Pair(usize, Sym, Sym),
     /// An elementwise merge of values of one shape.
     Merge(Merge, Vec<Sym>),
     /// Axis into the batched value.
@@ -89,6 +91,16 @@ impl Merge {
     }
 }
 
+impl Op {
+    /// The layer a call runs, if this is a call.
+    fn layer(&self) -> Option<usize> {
+        match self {
+            Op::Call(l, _) | Op::Pair(l, _, _) => Some(*l),
+            _ => None,
+        }
+    }
+}
+
 struct Node {
     op: Op,
     name: String,
@@ -126,7 +138,7 @@ pub struct Functional {
     device: Device,
     layers: Vec<Box<dyn Layer>>,
     /// The per-sample input shape each layer was built for (shared calls must match it).
-    built_for: Vec<Option<Vec<usize>>>,
+    built_for: Vec<Option<Vec<Vec<usize>>>>,
     nodes: Vec<Node>,
     inputs: Vec<Sym>,
     outputs: Vec<Sym>,
@@ -207,7 +219,25 @@ impl Functional {
     /// Calls a registered layer on `x`. The first call builds it for x's shape; later calls
     /// reuse its weights and must pass the same shape.
     pub fn call(&mut self, layer: LayerRef, x: Sym) -> Result<Sym> {
-        let shape = self.node(x)?.shape.clone();
+        self.call_on(layer, &[x])
+    }
+
+    /// Calls a registered layer of two inputs on `first` and `second` (Keras'
+    /// `mha(query, value)`: a `MultiHeadAttention` as cross-attention, the query's steps
+    /// attending to the value's). Built on the first call, shared as `call`'s layers are.
+    pub fn call_pair(&mut self, layer: LayerRef, first: Sym, second: Sym) -> Result<Sym> {
+        self.call_on(layer, &[first, second])
+    }
+
+    /// Registers and calls a layer of two inputs used once.
+    pub fn apply_pair(&mut self, layer: impl Layer + 'static, first: Sym, second: Sym) -> Result<Sym> {
+        let l = self.layer(layer);
+        self.call_pair(l, first, second)
+    }
+
+    /// A call of a layer on one or two values.
+    fn call_on(&mut self, layer: LayerRef, xs: &[Sym]) -> Result<Sym> {
+        let shapes = xs.iter().map(|&x| Ok(self.node(x)?.shape.clone())).collect::<Result<Vec<_>>>()?;
         let index = layer.0;
         let Some(name) = self.layers.get(index).map(|l| l.name().to_string()) else {
             return Err(TrainError::config("Functional::call", format!("{layer:?} is not a layer of this graph")));
@@ -218,23 +248,33 @@ impl Functional {
         }
         let l = &mut self.layers[index];
         let out = match &self.built_for[index] {
-            Some(built) if *built != shape => {
-                return Err(shape_error(l.name(), format!("{built:?}, the shape its weights were built for"), &shape));
+            Some(built) if *built != shapes => {
+                let expected = format!("{built:?}, the shapes its weights were built for");
+                return Err(shape_error(l.name(), expected, &shapes.concat()));
             }
             Some(_) => {
-                // Same weights, same shape: the output shape is that of the first call.
-                let first = self.nodes.iter().find(|n| matches!(n.op, Op::Call(i, _) if i == index));
+                // Same weights, same shapes: the output shape is that of the first call.
+                let first = self.nodes.iter().find(|n| n.op.layer() == Some(index));
                 first.map(|n| n.shape.clone()).unwrap_or_default()
             }
             None => {
                 let seed = self.seed.wrapping_mul(1_000_003).wrapping_add(index as u64 * 7919);
-                let out = build_layer(l.as_mut(), &shape, &mut BuildCtx::new(&self.device, seed))?;
-                self.built_for[index] = Some(shape);
+                let mut ctx = BuildCtx::new(&self.device, seed);
+                let out = match shapes.as_slice() {
+                    [shape] => build_layer(l.as_mut(), shape, &mut ctx)?,
+                    [a, b] => l.build_pair(a, b, &mut ctx)?,
+                    _ => unreachable!("a layer is called on one or two values"),
+                };
+                self.built_for[index] = Some(shapes);
                 out
             }
         };
-        let name = self.layers[index].name().to_string();
-        Ok(self.push(Op::Call(index, x), name, out))
+        let op = match xs {
+            [x] => Op::Call(index, *x),
+            [a, b] => Op::Pair(index, *a, *b),
+            _ => unreachable!("a layer is called on one or two values"),
+        };
+        Ok(self.push(op, name, out))
     }
 
     /// Registers and calls a layer used once.
@@ -370,6 +410,13 @@ impl Functional {
                     masks[i] = layer.compute_mask(&input, masks[x.0].as_ref())?;
                     out
                 }
+                Op::Pair(l, a, b) => {
+                    // The value's mask masks the keys; the output keeps the query's steps.
+                    ctx.set_input_mask(masks[b.0].clone());
+                    let out = self.layers[*l].forward_pair(&get(a), &get(b), ctx)?;
+                    masks[i] = masks[a.0].clone();
+                    out
+                }
                 Op::Merge(merge, parts) => {
                     masks[i] = merged_masks(&parts.iter().map(|p| masks[p.0].clone()).collect::<Vec<_>>())?;
                     merge.apply(&common_dtype(parts.iter().map(&get).collect(), ctx)?)?
@@ -440,7 +487,7 @@ impl Network for Functional {
                     Op::Input(_) => ("InputLayer".to_string(), 0, 0, None),
                     Op::Merge(m, _) => (m.name().to_string(), 0, 0, None),
                     Op::Concat(..) => ("Concatenate".to_string(), 0, 0, None),
-                    Op::Call(l, _) => {
+                    Op::Call(l, _) | Op::Pair(l, _, _) => {
                         let layer = &self.layers[*l];
                         // A shared layer's weights count once, at its first call.
                         let first = !std::mem::replace(&mut counted[*l], true);
@@ -474,6 +521,7 @@ impl Network for Functional {
             .map(|n| match &n.op {
                 Op::Input(k) => json!({ "input": k, "name": n.name, "shape": n.shape }),
                 Op::Call(l, x) => json!({ "call": self.layers[*l].name(), "on": x.0 }),
+                Op::Pair(l, a, b) => json!({ "call": self.layers[*l].name(), "on": a.0, "and": b.0 }),
                 Op::Merge(m, p) => json!({ m.name().to_lowercase(): p.iter().map(|s| s.0).collect::<Vec<_>>() }),
                 Op::Concat(p, a) => json!({ "concatenate": p.iter().map(|s| s.0).collect::<Vec<_>>(), "axis": a }),
             })

@@ -203,7 +203,10 @@ fn functional(arch: &Value, device: &Device) -> Result<Functional> {
         } else if let Some(layer) = node.get("call") {
             let name = layer.as_str().unwrap_or_default();
             let l = *layers.get(name).ok_or_else(|| bad(format!("a node calls layer {layer}, which is not listed")))?;
-            g.call(l, sym(&syms, &node["on"])?)?
+            match node.get("and") {
+                Some(second) => g.call_pair(l, sym(&syms, &node["on"])?, sym(&syms, second)?)?,
+                None => g.call(l, sym(&syms, &node["on"])?)?,
+            }
         } else if let Some(parts) = node.get("concatenate") {
             let axis = node["axis"].as_i64().ok_or_else(|| bad(format!("a concatenation without an axis: {node}")))?;
             // Recorded as the batched axis; `concatenate` takes the per-sample one.

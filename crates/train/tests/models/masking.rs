@@ -224,3 +224,23 @@ fn a_model_inside_a_model_passes_its_mask_on() {
     let got = a.predict(&ids(&[&[3, 5, 7, 0, 0], &[1, 2, 9, 0, 0]]), 8).unwrap().to_vec::<f32>().unwrap();
     assert_close(&got, &want, 1e-5);
 }
+
+#[test]
+fn cross_attention_ignores_the_values_padded_steps() {
+    // The same layers (same seeds by position) for values of 5 steps, 2 padded, and of 3.
+    let build = |tv: usize| {
+        let mut g = Functional::new(dev()).seed(12);
+        let (q, v) = (g.input("q", &[3]), g.input("v", &[tv]));
+        let eq = g.apply(Embedding::new(10, 8), q).unwrap();
+        let ev = g.apply(Embedding::new(10, 8).mask_zero(true), v).unwrap();
+        let out = g.apply_pair(MultiHeadAttention::new(2, 4), eq, ev).unwrap();
+        g.set_outputs(&[out]).unwrap();
+        Model::new(g)
+    };
+    let queries = ids(&[&[1, 2, 3], &[4, 5, 6]]);
+    let (mut a, mut b) = (build(5), build(3));
+    let padded = [queries.clone(), ids(&[&[7, 8, 9, 0, 0], &[2, 2, 1, 0, 0]])];
+    let short = [queries, ids(&[&[7, 8, 9], &[2, 2, 1]])];
+    let want = b.predict_inputs(&short, 8).unwrap().to_vec::<f32>().unwrap();
+    assert_close(&a.predict_inputs(&padded, 8).unwrap().to_vec::<f32>().unwrap(), &want, 1e-5);
+}

@@ -219,6 +219,21 @@ fn host_attention(
     dk: usize,
     causal: bool,
 ) -> Vec<f64> {
+    host_cross(x, x, (n, t, e), (t, e), p, heads, dk, causal)
+}
+
+/// Attention on the host: queries `[n, tq, eq]` attending to values (and keys) `[n, tv, ev]`.
+#[allow(clippy::too_many_arguments)]
+fn host_cross(
+    query: &[f64],
+    value: &[f64],
+    (n, tq, eq): (usize, usize, usize),
+    (tv, ev): (usize, usize),
+    p: &[Vec<f32>],
+    heads: usize,
+    dk: usize,
+    causal: bool,
+) -> Vec<f64> {
     let proj = |w: &[f32], b: &[f32], rows: &[f64], inn: usize| -> Vec<f64> {
         let out = b.len();
         rows.chunks(inn)
@@ -229,32 +244,80 @@ fn host_attention(
             })
             .collect()
     };
-    let (q, k, v) = (proj(&p[0], &p[1], x, e), proj(&p[2], &p[3], x, e), proj(&p[4], &p[5], x, e));
+    let (q, k, v) = (proj(&p[0], &p[1], query, eq), proj(&p[2], &p[3], value, ev), proj(&p[4], &p[5], value, ev));
     let hd = heads * dk;
-    let mut merged = vec![0.0; n * t * hd];
+    let mut merged = vec![0.0; n * tq * hd];
     for i in 0..n {
         for h in 0..heads {
-            for a in 0..t {
-                let at = |m: &[f64], s: usize, d: usize| m[(i * t + s) * hd + h * dk + d];
-                let scores: Vec<f64> = (0..t)
+            for a in 0..tq {
+                let at = |m: &[f64], t: usize, s: usize, d: usize| m[(i * t + s) * hd + h * dk + d];
+                let scores: Vec<f64> = (0..tv)
                     .map(|s| {
                         if causal && s > a {
                             f64::NEG_INFINITY
                         } else {
-                            (0..dk).map(|d| at(&q, a, d) * at(&k, s, d)).sum::<f64>() / (dk as f64).sqrt()
+                            (0..dk).map(|d| at(&q, tq, a, d) * at(&k, tv, s, d)).sum::<f64>() / (dk as f64).sqrt()
                         }
                     })
                     .collect();
                 let m = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
                 let z: f64 = scores.iter().map(|s| (s - m).exp()).sum();
                 for d in 0..dk {
-                    merged[(i * t + a) * hd + h * dk + d] =
-                        (0..t).map(|s| (scores[s] - m).exp() / z * at(&v, s, d)).sum();
+                    merged[(i * tq + a) * hd + h * dk + d] =
+                        (0..tv).map(|s| (scores[s] - m).exp() / z * at(&v, tv, s, d)).sum();
                 }
             }
         }
     }
     proj(&p[6], &p[7], &merged, hd)
+}
+
+#[test]
+fn cross_attention_attends_from_a_query_to_a_value_and_round_trips() {
+    use wgtrain::models::{Functional, Model, load_model};
+    use wgtrain::prelude::{Adam, MeanSquaredError};
+
+    let (n, tq, eq, tv, ev, heads, dk) = (2, 3, 4, 5, 6, 2, 3);
+    let (qs, vs) = (data(51, n * tq * eq), data(52, n * tv * ev));
+    for causal in [false, true] {
+        let mut g = Functional::new(dev()).seed(53);
+        let (query, value) = (g.input("query", &[tq, eq]), g.input("value", &[tv, ev]));
+        let out = g.apply_pair(MultiHeadAttention::new(heads, dk).causal(causal), query, value).unwrap();
+        g.set_outputs(&[out]).unwrap();
+        for p in g.params() {
+            if p.name.ends_with("bias") {
+                p.var.data().assign(&tensor(&data(54, p.var.len()), p.var.shape())).unwrap();
+            }
+        }
+        let p: Vec<Vec<f32>> = g.params().iter().map(|p| p.var.to_vec().unwrap()).collect();
+        assert_eq!(g.summary_rows()[2].output, [tq, eq], "the query's shape");
+        let host = |v: &[Vec<f64>]| host_cross(&v[0], &v[1], (n, tq, eq), (tv, ev), &p, heads, dk, causal);
+        let forward = |v: &[Var]| {
+            let outs = g.forward_all(v, &mut Ctx::new(false, 0));
+            outs.map(|mut o| o.swap_remove(0))
+                .map_err(|err| wgtrain::autograd::AutogradError::Argument { op: "attention", why: err.to_string() })
+        };
+        let inputs = [
+            CheckInput { data: qs.clone(), shape: vec![n, tq, eq] },
+            CheckInput { data: vs.clone(), shape: vec![n, tv, ev] },
+        ];
+        gradcheck(dev(), &inputs, forward, host, &TOL).unwrap_or_else(|err| panic!("causal {causal}: {err}"));
+
+        // load_model rebuilds the pair call.
+        let mut m = Model::new(g);
+        m.compile(Adam::new(1e-3), MeanSquaredError, vec![]).unwrap();
+        let dir = std::env::temp_dir().join(format!("wgtrain-cross-{}-{causal}", std::process::id()));
+        m.save(&dir).unwrap();
+        let mut loaded = load_model(&dir, dev()).unwrap();
+        let xs = [tensor(&qs, &[n, tq, eq]), tensor(&vs, &[n, tv, ev])];
+        let (a, b) = (m.predict_inputs(&xs, 8).unwrap(), loaded.predict_inputs(&xs, 8).unwrap());
+        assert_eq!(a.to_vec::<f32>().unwrap(), b.to_vec::<f32>().unwrap());
+    }
+    // A layer of one input refuses two.
+    let mut g = Functional::new(dev());
+    let (a, b) = (g.input("a", &[2, 3]), g.input("b", &[2, 3]));
+    let err = g.apply_pair(Dense::new(2), a, b).expect_err("Dense takes one input").to_string();
+    assert!(err.contains("one input"), "{err}");
 }
 
 #[test]
