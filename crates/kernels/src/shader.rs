@@ -100,6 +100,10 @@ pub enum Shader {
     LstmCell,
     /// The fused LSTM cell, backward (`lstm_cell_grad.wgsl`).
     LstmCellGrad,
+    /// The fused GRU cell, forward (`gru_cell.wgsl`).
+    GruCell,
+    /// The fused GRU cell, backward (`gru_cell_grad.wgsl`).
+    GruCellGrad,
     /// Fixed-order reductions and arg-reductions (`reduce.wgsl`).
     Reduce,
     /// Subgroup variant of the row reduction; needs `SUBGROUP` (`reduce_subgroup.wgsl`).
@@ -166,6 +170,8 @@ impl Shader {
         Shader::LossScale,
         Shader::LstmCell,
         Shader::LstmCellGrad,
+        Shader::GruCell,
+        Shader::GruCellGrad,
         Shader::Reduce,
         Shader::ReduceSubgroup,
         Shader::Softmax,
@@ -217,6 +223,8 @@ impl Shader {
             Shader::LossScale => "loss_scale.wgsl",
             Shader::LstmCell => "lstm_cell.wgsl",
             Shader::LstmCellGrad => "lstm_cell_grad.wgsl",
+            Shader::GruCell => "gru_cell.wgsl",
+            Shader::GruCellGrad => "gru_cell_grad.wgsl",
             Shader::Reduce => "reduce.wgsl",
             Shader::ReduceSubgroup => "reduce_subgroup.wgsl",
             Shader::Softmax => "softmax.wgsl",
@@ -275,6 +283,8 @@ impl Shader {
             Shader::LossScale => &[src::LOSS_SCALE],
             Shader::LstmCell => &[src::NAN, src::MATH, src::LSTM_CELL],
             Shader::LstmCellGrad => &[src::NAN, src::MATH, src::LSTM_CELL_GRAD],
+            Shader::GruCell => &[src::NAN, src::MATH, src::GRU_CELL],
+            Shader::GruCellGrad => &[src::NAN, src::MATH, src::GRU_CELL_GRAD],
             Shader::Reduce => &[src::NAN, src::REDUCE],
             Shader::ReduceSubgroup => &[src::NAN, src::REDUCE, src::REDUCE_SUBGROUP],
             Shader::Softmax => &[src::NAN, src::ROW_TREE, src::SOFTMAX],

@@ -85,6 +85,10 @@ pub const LOSS_SCALE: &str = include_str!("../shaders/loss_scale.wgsl");
 pub const LSTM_CELL: &str = include_str!("../shaders/lstm_cell.wgsl");
 /// The fused LSTM cell's backward step (composed after [`NAN`] and [`MATH`]).
 pub const LSTM_CELL_GRAD: &str = include_str!("../shaders/lstm_cell_grad.wgsl");
+/// The fused GRU cell's forward step (composed after [`NAN`] and [`MATH`]).
+pub const GRU_CELL: &str = include_str!("../shaders/gru_cell.wgsl");
+/// The fused GRU cell's backward step (composed after [`NAN`] and [`MATH`]).
+pub const GRU_CELL_GRAD: &str = include_str!("../shaders/gru_cell_grad.wgsl");
 /// Fused optimizer updates, composed after an `OPTIM_COPY_*` part.
 pub const OPTIM: &str = include_str!("../shaders/optim.wgsl");
 /// The f16 copy an [`OPTIM`] update refreshes: none (plain training).
@@ -161,6 +165,8 @@ pub const FILES: &[(&str, &str)] = &[
     ("loss_scale.wgsl", LOSS_SCALE),
     ("lstm_cell.wgsl", LSTM_CELL),
     ("lstm_cell_grad.wgsl", LSTM_CELL_GRAD),
+    ("gru_cell.wgsl", GRU_CELL),
+    ("gru_cell_grad.wgsl", GRU_CELL_GRAD),
     ("reduce.wgsl", REDUCE),
     ("reduce_subgroup.wgsl", REDUCE_SUBGROUP),
     ("row_tree.wgsl", ROW_TREE),

@@ -4,6 +4,7 @@
 mod gpu {
     mod augment;
     mod bad_input;
+    mod cells;
     mod conv;
     mod conv_f16;
     mod elementwise;
@@ -14,7 +15,6 @@ mod gpu {
     pub mod harness;
     mod index;
     mod loss_scale;
-    mod lstm;
     mod matmul;
     mod matmul_f16;
     mod norm;

@@ -2,10 +2,10 @@
 //! backward rule built from the tensor crate's kernels too (no host round-trips). One file per
 //! op family; the calculus is in a comment above each rule.
 
+mod cells;
 mod conv;
 mod elementwise;
 mod index;
-mod lstm;
 mod matmul;
 mod norm;
 mod pool;

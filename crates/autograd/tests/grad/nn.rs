@@ -168,3 +168,25 @@ fn the_fused_lstm_cell_gradient_checks_against_the_host_cell() {
     let inputs = [input(31, &[n, 4 * u], -3.0, 3.0), input(32, &[n, u], -2.0, 2.0)];
     check("lstm_cell", &inputs, |v| Var::lstm_cell(&v[0], &v[1]), host);
 }
+
+#[test]
+fn the_fused_gru_cell_gradient_checks_against_the_host_cell() {
+    let (n, u) = (3, 4);
+    let host = |v: &[Vec<f64>]| -> Vec<f64> {
+        let (xp, hp, h) = (&v[0], &v[1], &v[2]);
+        let sig = |x: f64| 1.0 / (1.0 + (-x).exp());
+        let mut out = vec![0.0; n * u];
+        for r in 0..n {
+            for j in 0..u {
+                let at = |b: usize| r * 3 * u + b * u + j;
+                let z = sig(xp[at(0)] + hp[at(0)]);
+                let reset = sig(xp[at(1)] + hp[at(1)]);
+                let g = (xp[at(2)] + reset * hp[at(2)]).tanh();
+                out[r * u + j] = g + z * (h[r * u + j] - g);
+            }
+        }
+        out
+    };
+    let inputs = [input(41, &[n, 3 * u], -2.0, 2.0), input(42, &[n, 3 * u], -2.0, 2.0), input(43, &[n, u], -1.0, 1.0)];
+    check("gru_cell", &inputs, |v| Var::gru_cell(&v[0], &v[1], &v[2]), host);
+}

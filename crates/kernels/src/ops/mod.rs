@@ -6,12 +6,12 @@
 //! [`Launch`]: crate::Launch
 
 pub mod augment;
+pub mod cells;
 pub mod conv;
 pub mod fault;
 pub mod fill;
 pub mod index;
 pub mod loss_scale;
-pub mod lstm;
 pub mod map;
 pub mod matmul;
 pub mod norm;

@@ -3,11 +3,11 @@
 //! oracle: where a twin and a kernel disagree, the twin is right by definition.
 
 mod augment;
+mod cells;
 mod conv;
 mod fault;
 mod float;
 mod index;
-mod lstm;
 mod map;
 mod matmul;
 mod norm;
@@ -18,11 +18,11 @@ mod reduce;
 mod softmax;
 
 pub use augment::augment_images;
+pub use cells::{gru_cell, gru_cell_grad, lstm_cell, lstm_cell_grad};
 pub use conv::{conv2d_forward, conv2d_grad_input, conv2d_grad_weight};
 pub use fault::{check_finite, check_indices};
 pub use float::{Float, erf};
 pub use index::{embedding, embedding_grad, gather, gather_grad, one_hot};
-pub use lstm::{lstm_cell, lstm_cell_grad};
 pub use map::{binary, strided_copy, ternary, unary, unary_scalar};
 pub use matmul::matmul;
 pub use norm::{

@@ -2,13 +2,13 @@
 //! shapes on mismatch), then records its kernel(s); none waits for the GPU.
 
 mod augment;
+mod cells;
 mod checks;
 mod conv;
 mod copy;
 mod elementwise;
 mod index;
 mod loss_scale;
-mod lstm;
 mod matmul;
 mod norm;
 mod optim;

@@ -219,13 +219,10 @@ impl Recurrent {
                     block(&hc, 0, u)?
                 }
                 Cell::Gru => {
+                    // z, r, the candidate and h = z h + (1 - z) cand in one fused kernel each way.
                     let rb = built(&self.recurrent_bias, &self.name)?;
                     let hu = h.linear(uk, Some(rb), None, 0.0)?;
-                    let z = block(&xt, 0, u)?.add(&block(&hu, 0, u)?)?.sigmoid()?;
-                    let r = block(&xt, 1, u)?.add(&block(&hu, 1, u)?)?.sigmoid()?;
-                    let cand = block(&xt, 2, u)?.add(&r.mul(&block(&hu, 2, u)?)?)?.tanh()?;
-                    // h = z h + (1 - z) cand = cand + z (h - cand)
-                    cand.add(&z.mul(&h.sub(&cand)?)?)?
+                    Var::gru_cell(&xt, &hu, &h)?
                 }
             };
             if let Some(m) = mask {

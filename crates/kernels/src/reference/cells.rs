@@ -1,4 +1,5 @@
-//! Twins of the fused LSTM cell (`lstm_cell.wgsl`, `lstm_cell_grad.wgsl`), in f64.
+//! Twins of the fused recurrent cells (`lstm_cell.wgsl`, `gru_cell.wgsl` and their gradients),
+//! in f64.
 
 fn sigmoid(v: f64) -> f64 {
     1.0 / (1.0 + (-v).exp())
@@ -42,6 +43,50 @@ pub fn lstm_cell_grad(gates: &[f32], c_prev: &[f32], hc: &[f32], dhc: &[f32], n:
             row[2 * u + j] = (dc * i * (1.0 - cand * cand)) as f32;
             row[3 * u + j] = (dh * tc * o * (1.0 - o)) as f32;
             row[4 * u + j] = (dc * f) as f32;
+        }
+    }
+    out
+}
+
+/// The GRU step: h `[n, u]` from the input's projection `xp` and the state's projection `hp`
+/// (both `[n, 3u]`: update, reset, candidate) and `h_prev` `[n, u]`.
+pub fn gru_cell(xp: &[f32], hp: &[f32], h_prev: &[f32], n: usize, u: usize) -> Vec<f32> {
+    let mut h = vec![0.0; n * u];
+    for r in 0..n {
+        for j in 0..u {
+            let (z, _, g) = gru_parts(xp, hp, r, j, u);
+            let k = r * u + j;
+            h[k] = (g + z * (h_prev[k] as f64 - g)) as f32;
+        }
+    }
+    h
+}
+
+/// (z, r, g) of unit `j` of row `row`.
+fn gru_parts(xp: &[f32], hp: &[f32], row: usize, j: usize, u: usize) -> (f64, f64, f64) {
+    let at = |b: usize| row * 3 * u + b * u + j;
+    let z = sigmoid(xp[at(0)] as f64 + hp[at(0)] as f64);
+    let r = sigmoid(xp[at(1)] as f64 + hp[at(1)] as f64);
+    let g = (xp[at(2)] as f64 + r * hp[at(2)] as f64).tanh();
+    (z, r, g)
+}
+
+/// `[n, 7u]`: the gradients of `xp` (`3u`), of `hp` (`3u`) and of `h_prev` (`u`), given the
+/// new state's gradient `dh` `[n, u]`.
+pub fn gru_cell_grad(xp: &[f32], hp: &[f32], h_prev: &[f32], dh: &[f32], n: usize, u: usize) -> Vec<f32> {
+    let mut out = vec![0.0; n * 7 * u];
+    for row in 0..n {
+        for j in 0..u {
+            let (z, r, g) = gru_parts(xp, hp, row, j, u);
+            let k = row * u + j;
+            let (d, hc) = (dh[k] as f64, hp[row * 3 * u + 2 * u + j] as f64);
+            let dz = d * (h_prev[k] as f64 - g) * z * (1.0 - z);
+            let dc = d * (1.0 - z) * (1.0 - g * g);
+            let dr = dc * hc * r * (1.0 - r);
+            let o = &mut out[row * 7 * u..(row + 1) * 7 * u];
+            for (b, v) in [dz, dr, dc, dz, dr, dc * r, d * z].into_iter().enumerate() {
+                o[b * u + j] = v as f32;
+            }
         }
     }
     out

@@ -1,6 +1,6 @@
-//! The fused LSTM cell against its twin: random gates and states at awkward sizes (one unit,
-//! rows that straddle workgroups), saturating gates, and NaN and infinities, forward and
-//! backward.
+//! The fused LSTM and GRU cells against their twins: random gates and states at awkward sizes
+//! (one unit, rows that straddle workgroups), saturating gates, and NaN and infinities, forward
+//! and backward.
 
 use wgtrain_kernels::reference;
 use wgtrain_tensor::Tensor;
@@ -65,4 +65,37 @@ fn the_cell_refuses_shapes_it_cannot_read() {
     let err =
         Tensor::lstm_cell_grad(&g, &up(&[0.0; 3], &[1, 3]), &hc, &up(&[0.0; 5], &[1, 5])).unwrap_err().to_string();
     assert!(err.contains("lstm_cell_grad") && err.contains("[1, 6]"), "{err}");
+}
+
+/// Checks both GRU kernels on projections `[n, 3u]`, a state `[n, u]` and its gradient.
+#[track_caller]
+fn check_gru(xp: &[f32], hp: &[f32], h_prev: &[f32], dh: &[f32], n: usize, u: usize, ctx: &str) {
+    let (x, h, prev) = (up(xp, &[n, 3 * u]), up(hp, &[n, 3 * u]), up(h_prev, &[n, u]));
+    let got = Tensor::gru_cell(&x, &h, &prev).unwrap().to_vec::<f32>().unwrap();
+    assert_close(&got, &reference::gru_cell(xp, hp, h_prev, n, u), 1e-6, 1e-5, &format!("{ctx}: forward"));
+    let grad = Tensor::gru_cell_grad(&x, &h, &prev, &up(dh, &[n, u])).unwrap();
+    let want = reference::gru_cell_grad(xp, hp, h_prev, dh, n, u);
+    assert_close(&grad.to_vec::<f32>().unwrap(), &want, 1e-6, 1e-5, &format!("{ctx}: backward"));
+}
+
+#[test]
+fn the_gru_cell_matches_its_twin_at_awkward_sizes_saturation_nan_and_infinities() {
+    for (k, &(n, u)) in [(1, 1), (3, 37), (17, 65), (2, 300)].iter().enumerate() {
+        let seed = 100 + 10 * k as u64;
+        let (xp, hp) = (data(seed, n * 3 * u, -3.0, 3.0), data(seed + 1, n * 3 * u, -3.0, 3.0));
+        let (h_prev, dh) = (data(seed + 2, n * u, -1.0, 1.0), data(seed + 3, n * u, -1.0, 1.0));
+        check_gru(&xp, &hp, &h_prev, &dh, n, u, &format!("n {n} u {u}"));
+    }
+    let (n, u) = (3, 4);
+    let (mut xp, hp) = (data(7, n * 3 * u, -60.0, 60.0), data(8, n * 3 * u, -60.0, 60.0));
+    let mut h_prev = data(9, n * u, -1.0, 1.0);
+    xp[0] = f32::NAN;
+    xp[3 * u + 2 * u + 1] = f32::INFINITY;
+    xp[6 * u + u + 2] = f32::NEG_INFINITY;
+    h_prev[5] = f32::NAN;
+    check_gru(&xp, &hp, &h_prev, &data(10, n * u, -1.0, 1.0), n, u, "saturated, NaN and infinities");
+    let err = Tensor::gru_cell(&up(&xp, &[n, 3 * u]), &up(&hp[..3 * u], &[1, 3 * u]), &up(&h_prev, &[n, u]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("gru_cell") && err.contains("one shape"), "{err}");
 }

@@ -1,0 +1,57 @@
+// The fused GRU cell, backward (see gru_cell.wgsl): from the two projections, the previous
+// state and the new state's gradient `dh`, one invocation per (sample, unit) writes, in each
+// row of `out`, the gradient of the input's projection (columns 0..3 units: update, reset,
+// candidate), of the state's projection (3 units..6 units) and of the previous state
+// (6 units..7 units):
+//   dz = dh (h_prev - g) z (1 - z),  dc = dh (1 - z) (1 - g^2),  dr = dc hc r (1 - r),
+//   d(xz, xr, xc) = (dz, dr, dc),  d(hz, hr, hc) = (dz, dr, dc r),  dh_prev = dh z.
+// Parameters match `CellParams` in crates/kernels/src/ops/cells.rs.
+
+struct CellParams {
+    n: u32,
+    units: u32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: CellParams;
+@group(0) @binding(1) var<storage, read> xp: array<f32>;
+@group(0) @binding(2) var<storage, read> hp: array<f32>;
+@group(0) @binding(3) var<storage, read> h_prev: array<f32>;
+@group(0) @binding(4) var<storage, read> dh: array<f32>;
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;
+
+fn tanh_(v: f32) -> f32 {
+    return keep_nan(tanh(clamp(v, -10.0, 10.0)), v);
+}
+
+fn sigmoid_nan(v: f32) -> f32 {
+    return keep_nan(sigmoid_(v), v);
+}
+
+@compute @workgroup_size(256)
+fn gru_cell_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                 @builtin(local_invocation_index) lid: u32) {
+    let k = (wid.x + wid.y * nwg.x) * 256u + lid;
+    let u = p.units;
+    if (k >= p.n * u) { return; }
+    let row = k / u;
+    let j = k % u;
+    let at = row * 3u * u + j;
+    let z = sigmoid_nan(xp[at] + hp[at]);
+    let r = sigmoid_nan(xp[at + u] + hp[at + u]);
+    let hc = hp[at + 2u * u];
+    let g = tanh_(xp[at + 2u * u] + r * hc);
+    let d = dh[k];
+    let dz = d * (h_prev[k] - g) * z * (1.0 - z);
+    let dc = d * (1.0 - z) * (1.0 - g * g);
+    let dr = dc * hc * r * (1.0 - r);
+    let o = row * 7u * u + j;
+    out[o] = dz;
+    out[o + u] = dr;
+    out[o + 2u * u] = dc;
+    out[o + 3u * u] = dz;
+    out[o + 4u * u] = dr;
+    out[o + 5u * u] = dc * r;
+    out[o + 6u * u] = d * z;
+}
