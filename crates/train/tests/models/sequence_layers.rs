@@ -381,3 +381,65 @@ fn multi_head_attention_matches_the_host_masks_the_future_and_trains_in_a_block(
     }
     assert!(last < first, "{first} -> {last}");
 }
+
+/// An LSTM or a GRU layer (Keras' gate orders: i, f, c, o and z, r, c with the recurrent bias
+/// inside the reset gate) on the host, every step returned.
+fn host_recurrent(lstm: bool, x: &[f32], (n, t, f): (usize, usize, usize), u: usize, p: &[Vec<f32>]) -> Vec<f32> {
+    let g = if lstm { 4 } else { 3 };
+    let (w, rk, b) = (&p[0], &p[1], &p[2]);
+    let sig = |v: f64| 1.0 / (1.0 + (-v).exp());
+    let mut out = vec![0.0f32; n * t * u];
+    for s in 0..n {
+        let (mut h, mut c) = (vec![0f64; u], vec![0f64; u]);
+        for step in 0..t {
+            let xt = &x[(s * t + step) * f..(s * t + step + 1) * f];
+            let xw: Vec<f64> = (0..g * u)
+                .map(|o| b[o] as f64 + (0..f).map(|k| xt[k] as f64 * w[k * g * u + o] as f64).sum::<f64>())
+                .collect();
+            let hu: Vec<f64> = (0..g * u)
+                .map(|o| {
+                    let rb = if lstm { 0.0 } else { p[3][o] as f64 };
+                    rb + (0..u).map(|k| h[k] * rk[k * g * u + o] as f64).sum::<f64>()
+                })
+                .collect();
+            for j in 0..u {
+                if lstm {
+                    let a = |q: usize| xw[q * u + j] + hu[q * u + j];
+                    c[j] = sig(a(1)) * c[j] + sig(a(0)) * a(2).tanh();
+                    out[(s * t + step) * u + j] = (sig(a(3)) * c[j].tanh()) as f32;
+                } else {
+                    let z = sig(xw[j] + hu[j]);
+                    let r = sig(xw[u + j] + hu[u + j]);
+                    let cand = (xw[2 * u + j] + r * hu[2 * u + j]).tanh();
+                    out[(s * t + step) * u + j] = (cand + z * (h[j] - cand)) as f32;
+                }
+            }
+            for j in 0..u {
+                h[j] = out[(s * t + step) * u + j] as f64;
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn lstm_and_gru_layers_on_their_fused_cells_match_the_host() {
+    let (n, t, f, u) = (2, 4, 3, 5);
+    let xs = data(61, n * t * f);
+    for lstm in [true, false] {
+        let layer = if lstm { Lstm::new(u).return_sequences(true) } else { Gru::new(u).return_sequences(true) };
+        let net = Sequential::new(dev(), &[t, f]).seed(62).add(layer).unwrap();
+        // Nonzero biases, so the host must place them.
+        for p in net.params() {
+            if p.name.contains("bias") {
+                p.var.data().assign(&tensor(&data(63, p.var.len()), p.var.shape())).unwrap();
+            }
+        }
+        let p: Vec<Vec<f32>> = net.params().iter().map(|p| p.var.to_vec().unwrap()).collect();
+        let y = net.forward(&Var::constant(tensor(&xs, &[n, t, f])), &mut Ctx::new(false, 0)).unwrap();
+        let want = host_recurrent(lstm, &xs, (n, t, f), u, &p);
+        for (i, (g, w)) in y.to_vec().unwrap().iter().zip(&want).enumerate() {
+            assert!((g - w).abs() < 1e-5, "lstm {lstm}: element {i}: {g} vs {w}");
+        }
+    }
+}
