@@ -29,6 +29,11 @@ fn sigmoid_nan(v: f32) -> f32 {
     return keep_nan(sigmoid_(v), v);
 }
 
+// sigmoid'(v) = sigmoid(v) sigmoid(-v): exact where s (1 - s) would round 1 - s away.
+fn sigmoid_grad(v: f32) -> f32 {
+    return keep_nan(sigmoid_(v) * sigmoid_(-v), v);
+}
+
 @compute @workgroup_size(256)
 fn gru_cell_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                  @builtin(local_invocation_index) lid: u32) {
@@ -38,14 +43,16 @@ fn gru_cell_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let row = k / u;
     let j = k % u;
     let at = row * 3u * u + j;
-    let z = sigmoid_nan(xp[at] + hp[at]);
-    let r = sigmoid_nan(xp[at + u] + hp[at + u]);
+    let az = xp[at] + hp[at];
+    let ar = xp[at + u] + hp[at + u];
+    let z = sigmoid_nan(az);
+    let r = sigmoid_nan(ar);
     let hc = hp[at + 2u * u];
     let g = tanh_(xp[at + 2u * u] + r * hc);
     let d = dh[k];
-    let dz = d * (h_prev[k] - g) * z * (1.0 - z);
+    let dz = d * (h_prev[k] - g) * sigmoid_grad(az);
     let dc = d * (1.0 - z) * (1.0 - g * g);
-    let dr = dc * hc * r * (1.0 - r);
+    let dr = dc * hc * sigmoid_grad(ar);
     let o = row * 7u * u + j;
     out[o] = dz;
     out[o + u] = dr;

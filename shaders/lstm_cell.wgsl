@@ -5,7 +5,7 @@
 //   c = sigmoid(f) c_prev + sigmoid(i) tanh(g),  h = sigmoid(o) tanh(c).
 // One dispatch instead of the ten a step's elementwise graph takes. NaN in gives NaN out (see
 // nan.wgsl); tanh's argument is clamped to +-10, where f32 tanh is +-1 already (WGSL's tanh
-// may overflow beyond). Parameters match `CellParams` in crates/kernels/src/ops/lstm.rs.
+// may overflow beyond). Parameters match `CellParams` in crates/kernels/src/ops/cells.rs.
 
 struct CellParams {
     n: u32,

@@ -7,7 +7,7 @@
 //   d(pre-activation) = d(activation) times the activation's derivative, with
 //   d(sigmoid(i)) = dc tanh(g), d(sigmoid(f)) = dc c_prev, d(tanh(g)) = dc sigmoid(i),
 //   d(sigmoid(o)) = dh tanh(c), dc_prev = dc sigmoid(f).
-// Parameters match `CellParams` in crates/kernels/src/ops/lstm.rs.
+// Parameters match `CellParams` in crates/kernels/src/ops/cells.rs.
 
 struct CellParams {
     n: u32,
@@ -31,6 +31,11 @@ fn sigmoid_nan(v: f32) -> f32 {
     return keep_nan(sigmoid_(v), v);
 }
 
+// sigmoid'(v) = sigmoid(v) sigmoid(-v): exact where s (1 - s) would round 1 - s away.
+fn sigmoid_grad(v: f32) -> f32 {
+    return keep_nan(sigmoid_(v) * sigmoid_(-v), v);
+}
+
 @compute @workgroup_size(256)
 fn lstm_cell_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                   @builtin(local_invocation_index) lid: u32) {
@@ -49,9 +54,9 @@ fn lstm_cell_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
     let dh = dhc[at];
     let dc = dhc[at + u] + dh * o_gate * (1.0 - tc * tc);
     let o = row * 5u * u + j;
-    out[o] = dc * cand * i_gate * (1.0 - i_gate);
-    out[o + u] = dc * c_prev[k] * f_gate * (1.0 - f_gate);
+    out[o] = dc * cand * sigmoid_grad(gates[g]);
+    out[o + u] = dc * c_prev[k] * sigmoid_grad(gates[g + u]);
     out[o + 2u * u] = dc * i_gate * (1.0 - cand * cand);
-    out[o + 3u * u] = dh * tc * o_gate * (1.0 - o_gate);
+    out[o + 3u * u] = dh * tc * sigmoid_grad(gates[g + 3u * u]);
     out[o + 4u * u] = dc * f_gate;
 }

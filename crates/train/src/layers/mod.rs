@@ -262,6 +262,27 @@ pub(crate) fn build_layer(layer: &mut dyn Layer, input: &[usize], ctx: &mut Buil
     Ok(out)
 }
 
+/// [`build_layer`] for a layer of two inputs (`Layer::build_pair`): the same refusals of a
+/// zero extent, in either input or in the output.
+pub(crate) fn build_layer_pair(
+    layer: &mut dyn Layer,
+    first: &[usize],
+    second: &[usize],
+    ctx: &mut BuildCtx<'_>,
+) -> Result<Vec<usize>> {
+    for input in [first, second] {
+        if input.contains(&0) {
+            return Err(shape_error(layer.name(), "per-sample input shapes with every extent >= 1", input));
+        }
+    }
+    let out = layer.build_pair(first, second, ctx)?;
+    if out.contains(&0) {
+        let expected = format!("an output with every extent >= 1 from inputs {first:?} and {second:?}");
+        return Err(shape_error(layer.name(), expected, &out));
+    }
+    Ok(out)
+}
+
 pub(crate) fn shape_error(layer: &str, expected: impl Into<String>, got: &[usize]) -> TrainError {
     TrainError::Shape { layer: layer.to_string(), expected: expected.into(), got: got.to_vec() }
 }

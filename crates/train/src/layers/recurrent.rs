@@ -1,8 +1,9 @@
 //! Recurrent layers: SimpleRNN, LSTM and GRU over `[time, features]` samples.
 //!
 //! The input projection of every time step is one matmul (`[n, time, features] @ W`); each
-//! step then adds the recurrent projection `h @ U` and applies the cell's gates with `Var`
-//! ops, so backpropagation through time is ordinary autograd. Gate layouts follow Keras (LSTM:
+//! step then adds the recurrent projection `h @ U` and applies the cell's gates: SimpleRNN with
+//! `Var` ops, LSTM and GRU with one fused kernel each way (`Var::lstm_cell`, `Var::gru_cell`),
+//! so backpropagation through time is ordinary autograd. Gate layouts follow Keras (LSTM:
 //! i, f, c, o; GRU: z, r, h with the reset gate after the recurrent matmul, PyTorch's GRU).
 
 use serde_json::json;

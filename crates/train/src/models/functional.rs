@@ -14,7 +14,7 @@ use wgtrain_tensor::{Device, Tensor};
 use super::sequential::snake;
 use super::{Network, SummaryRow};
 use crate::error::{Result, TrainError};
-use crate::layers::{BuildCtx, Ctx, Layer, build_layer, merged_masks, shape_error};
+use crate::layers::{BuildCtx, Ctx, Layer, build_layer, build_layer_pair, merged_masks, shape_error};
 use crate::param::Param;
 
 /// A symbolic value of a graph under construction: an input, or the output of a call.
@@ -137,7 +137,8 @@ struct Node {
 pub struct Functional {
     device: Device,
     layers: Vec<Box<dyn Layer>>,
-    /// The per-sample input shape each layer was built for (shared calls must match it).
+    /// The per-sample shapes of the input (or the two inputs) each layer was built for (shared
+    /// calls must match them).
     built_for: Vec<Option<Vec<Vec<usize>>>>,
     nodes: Vec<Node>,
     inputs: Vec<Sym>,
@@ -249,8 +250,10 @@ impl Functional {
         let l = &mut self.layers[index];
         let out = match &self.built_for[index] {
             Some(built) if *built != shapes => {
-                let expected = format!("{built:?}, the shapes its weights were built for");
-                return Err(shape_error(l.name(), expected, &shapes.concat()));
+                let why = format!(
+                    "its weights were built for inputs of shapes {built:?}; this call gives {shapes:?} (a layer is called on one input or two, always alike)"
+                );
+                return Err(TrainError::config(l.name(), why));
             }
             Some(_) => {
                 // Same weights, same shapes: the output shape is that of the first call.
@@ -262,7 +265,7 @@ impl Functional {
                 let mut ctx = BuildCtx::new(&self.device, seed);
                 let out = match shapes.as_slice() {
                     [shape] => build_layer(l.as_mut(), shape, &mut ctx)?,
-                    [a, b] => l.build_pair(a, b, &mut ctx)?,
+                    [a, b] => build_layer_pair(l.as_mut(), a, b, &mut ctx)?,
                     _ => unreachable!("a layer is called on one or two values"),
                 };
                 self.built_for[index] = Some(shapes);

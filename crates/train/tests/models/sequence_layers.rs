@@ -318,6 +318,13 @@ fn cross_attention_attends_from_a_query_to_a_value_and_round_trips() {
     let (a, b) = (g.input("a", &[2, 3]), g.input("b", &[2, 3]));
     let err = g.apply_pair(Dense::new(2), a, b).expect_err("Dense takes one input").to_string();
     assert!(err.contains("one input"), "{err}");
+    // A zero extent is refused for two inputs as for one; a layer is called alike every time.
+    let empty = g.input("empty", &[0, 3]);
+    assert!(g.apply_pair(MultiHeadAttention::new(1, 2), a, empty).is_err());
+    let shared = g.layer(MultiHeadAttention::new(1, 2));
+    g.call_pair(shared, a, b).unwrap();
+    let err = g.call(shared, a).expect_err("built for two inputs").to_string();
+    assert!(err.contains("[[2, 3], [2, 3]]") && err.contains("[[2, 3]]"), "{err}");
 }
 
 #[test]
