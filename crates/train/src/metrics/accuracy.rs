@@ -83,6 +83,17 @@ impl Metric for CategoricalAccuracy {
         let hit = pred.argmax(-1, false)?.cast(DType::F32)?.eq(&class_ids(target, n, "categorical_accuracy")?)?;
         self.0.add(&hit, n)
     }
+    /// Scores the real steps only: one-hot targets `[n, time, c]`, each step's hit weighted by
+    /// its mask.
+    fn update_masked(&mut self, pred: &Tensor, target: &Tensor, mask: &Tensor) -> Result<()> {
+        if pred.rank() != 3 || target.shape() != pred.shape() || &pred.shape()[..2] != mask.shape() {
+            return self.update(pred, target);
+        }
+        let (steps, c) = (mask.len(), pred.shape()[2]);
+        let (p, t) = (pred.reshape(&[steps, c])?, target.reshape(&[steps, c])?);
+        let hit = p.argmax(-1, false)?.cast(DType::F32)?.eq(&class_ids(&t, steps, "categorical_accuracy")?)?;
+        self.0.add_weighted(&hit, &mask.reshape(&[steps])?)
+    }
     fn result(&self) -> Result<f32> {
         self.0.value()
     }
@@ -123,6 +134,16 @@ impl Metric for BinaryAccuracy {
         }
         let hit = pred.gt_scalar(self.threshold)?.eq(&target.gt_scalar(0.5)?)?;
         self.ratio.add(&hit, pred.len())
+    }
+    /// Scores the real steps only: every element of a step weighted by the step's mask.
+    fn update_masked(&mut self, pred: &Tensor, target: &Tensor, mask: &Tensor) -> Result<()> {
+        if pred.rank() < 3 || target.shape() != pred.shape() || &pred.shape()[..2] != mask.shape() {
+            return self.update(pred, target);
+        }
+        let per_step = pred.len() / mask.len().max(1);
+        let weights = mask.reshape(&[mask.len(), 1])?.broadcast_to(&[mask.len(), per_step])?;
+        let hit = pred.gt_scalar(self.threshold)?.eq(&target.gt_scalar(0.5)?)?;
+        self.ratio.add_weighted(&hit.reshape(&[mask.len(), per_step])?, &weights)
     }
     fn result(&self) -> Result<f32> {
         self.ratio.value()

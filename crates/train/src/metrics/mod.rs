@@ -24,8 +24,8 @@ pub trait Metric: Send {
     fn update(&mut self, pred: &Tensor, target: &Tensor) -> Result<()>;
     /// Adds a batch of sequences with padded steps: `mask` `[n, time]` (1 for a real step, 0
     /// for padding) over predictions and targets `[n, time, ...]`. Keras scores the real steps
-    /// only; the built-in per-step accuracies do, and the default (a metric of your own)
-    /// counts every step, as `update` would.
+    /// only; the built-in accuracies (sparse, categorical, binary) do, and the default (the
+    /// other metrics, a metric of your own) counts every step, as `update` would.
     fn update_masked(&mut self, pred: &Tensor, target: &Tensor, mask: &Tensor) -> Result<()> {
         let _ = mask;
         self.update(pred, target)

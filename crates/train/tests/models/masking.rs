@@ -244,3 +244,25 @@ fn cross_attention_ignores_the_values_padded_steps() {
     let want = b.predict_inputs(&short, 8).unwrap().to_vec::<f32>().unwrap();
     assert_close(&a.predict_inputs(&padded, 8).unwrap().to_vec::<f32>().unwrap(), &want, 1e-5);
 }
+
+#[test]
+fn categorical_and_binary_accuracy_score_real_steps_only() {
+    // Two sequences of 3 steps; step 2 of the first and steps 1..3 of the second are padding.
+    let mask = tensor(&[1.0, 1.0, 0.0, 1.0, 0.0, 0.0], &[2, 3]);
+    // Categorical: 2 classes per step; hits at (0,0), (1,0); a miss at (0,1); padding misses.
+    let pred = tensor(&[0.9, 0.1, 0.2, 0.8, 0.3, 0.7, 0.6, 0.4, 0.9, 0.1, 0.9, 0.1], &[2, 3, 2]);
+    let onehot = tensor(&[1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 1.0], &[2, 3, 2]);
+    let mut cat = CategoricalAccuracy::new();
+    cat.update_masked(&pred, &onehot, &mask).unwrap();
+    assert!((cat.result().unwrap() - 2.0 / 3.0).abs() < 1e-6, "{}", cat.result().unwrap());
+    // Binary: one output per step; real steps (0,0) hit, (0,1) miss, (1,0) hit.
+    let prob = tensor(&[0.9, 0.2, 0.9, 0.7, 0.9, 0.9], &[2, 3, 1]);
+    let truth = tensor(&[1.0, 1.0, 0.0, 1.0, 0.0, 0.0], &[2, 3, 1]);
+    let mut bin = BinaryAccuracy::new(0.5);
+    bin.update_masked(&prob, &truth, &mask).unwrap();
+    assert!((bin.result().unwrap() - 2.0 / 3.0).abs() < 1e-6, "{}", bin.result().unwrap());
+    // Unmasked, the padded steps count (all three miss): 2 of 6.
+    bin.reset();
+    bin.update(&prob, &truth).unwrap();
+    assert!((bin.result().unwrap() - 1.0 / 3.0).abs() < 1e-6, "{}", bin.result().unwrap());
+}
