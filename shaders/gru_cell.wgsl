@@ -3,34 +3,17 @@
 // `hp` (blocks of `units` in each row, in that order; `hp` carries its own bias, Keras'
 // `reset_after`) and the previous state, and writes the new state:
 //   z = sigmoid(xz + hz), r = sigmoid(xr + hr), g = tanh(xc + r hc), h = g + z (h_prev - g).
-// NaN in gives NaN out (nan.wgsl); tanh's argument is clamped as in lstm_cell.wgsl.
-// Parameters match `CellParams` in crates/kernels/src/ops/cells.rs.
+// Composed after cell_common.wgsl (parameters and activations).
 
-struct CellParams {
-    n: u32,
-    units: u32,
-    _pad0: u32,
-    _pad1: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: CellParams;
 @group(0) @binding(1) var<storage, read> xp: array<f32>;
 @group(0) @binding(2) var<storage, read> hp: array<f32>;
 @group(0) @binding(3) var<storage, read> h_prev: array<f32>;
 @group(0) @binding(4) var<storage, read_write> h: array<f32>;
 
-fn tanh_(v: f32) -> f32 {
-    return keep_nan(tanh(clamp(v, -10.0, 10.0)), v);
-}
-
-fn sigmoid_nan(v: f32) -> f32 {
-    return keep_nan(sigmoid_(v), v);
-}
-
 @compute @workgroup_size(256)
 fn gru_cell(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
             @builtin(local_invocation_index) lid: u32) {
-    let k = (wid.x + wid.y * nwg.x) * 256u + lid;
+    let k = cell_index(wid, nwg, lid);
     let u = p.units;
     if (k >= p.n * u) { return; }
     let at = (k / u) * 3u * u + k % u;

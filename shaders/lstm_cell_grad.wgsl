@@ -7,39 +7,18 @@
 //   d(pre-activation) = d(activation) times the activation's derivative, with
 //   d(sigmoid(i)) = dc tanh(g), d(sigmoid(f)) = dc c_prev, d(tanh(g)) = dc sigmoid(i),
 //   d(sigmoid(o)) = dh tanh(c), dc_prev = dc sigmoid(f).
-// Parameters match `CellParams` in crates/kernels/src/ops/cells.rs.
+// Composed after cell_common.wgsl (parameters and activations).
 
-struct CellParams {
-    n: u32,
-    units: u32,
-    _pad0: u32,
-    _pad1: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: CellParams;
 @group(0) @binding(1) var<storage, read> gates: array<f32>;
 @group(0) @binding(2) var<storage, read> c_prev: array<f32>;
 @group(0) @binding(3) var<storage, read> hc: array<f32>;
 @group(0) @binding(4) var<storage, read> dhc: array<f32>;
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
 
-fn tanh_(v: f32) -> f32 {
-    return keep_nan(tanh(clamp(v, -10.0, 10.0)), v);
-}
-
-fn sigmoid_nan(v: f32) -> f32 {
-    return keep_nan(sigmoid_(v), v);
-}
-
-// sigmoid'(v) = sigmoid(v) sigmoid(-v): exact where s (1 - s) would round 1 - s away.
-fn sigmoid_grad(v: f32) -> f32 {
-    return keep_nan(sigmoid_(v) * sigmoid_(-v), v);
-}
-
 @compute @workgroup_size(256)
 fn lstm_cell_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                   @builtin(local_invocation_index) lid: u32) {
-    let k = (wid.x + wid.y * nwg.x) * 256u + lid;
+    let k = cell_index(wid, nwg, lid);
     let u = p.units;
     if (k >= p.n * u) { return; }
     let row = k / u;
