@@ -3,11 +3,8 @@
 // `hp` (blocks of `units` in each row, in that order; `hp` carries its own bias, Keras'
 // `reset_after`) and the previous state, and writes the new state:
 //   z = sigmoid(xz + hz), r = sigmoid(xr + hr), g = tanh(xc + r hc), h = g + z (h_prev - g).
-// Composed after cell_common.wgsl (parameters and activations).
+// Composed after cell_common.wgsl and gru_gates.wgsl (the inputs and activations).
 
-@group(0) @binding(1) var<storage, read> xp: array<f32>;
-@group(0) @binding(2) var<storage, read> hp: array<f32>;
-@group(0) @binding(3) var<storage, read> h_prev: array<f32>;
 @group(0) @binding(4) var<storage, read_write> h: array<f32>;
 
 @compute @workgroup_size(256)
@@ -16,9 +13,6 @@ fn gru_cell(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
     let k = cell_index(wid, nwg, lid);
     let u = p.units;
     if (k >= p.n * u) { return; }
-    let at = (k / u) * 3u * u + k % u;
-    let z = sigmoid_nan(xp[at] + hp[at]);
-    let r = sigmoid_nan(xp[at + u] + hp[at + u]);
-    let g = tanh_(xp[at + 2u * u] + r * hp[at + 2u * u]);
-    h[k] = g + z * (h_prev[k] - g);
+    let a = gru_activations((k / u) * 3u * u + k % u, u); // (z, r, g)
+    h[k] = a.z + a.x * (h_prev[k] - a.z);
 }

@@ -5,11 +5,8 @@
 // (6 units..7 units):
 //   dz = dh (h_prev - g) z (1 - z),  dc = dh (1 - z) (1 - g^2),  dr = dc hc r (1 - r),
 //   d(xz, xr, xc) = (dz, dr, dc),  d(hz, hr, hc) = (dz, dr, dc r),  dh_prev = dh z.
-// Composed after cell_common.wgsl (parameters and activations).
+// Composed after cell_common.wgsl and gru_gates.wgsl (the inputs and activations).
 
-@group(0) @binding(1) var<storage, read> xp: array<f32>;
-@group(0) @binding(2) var<storage, read> hp: array<f32>;
-@group(0) @binding(3) var<storage, read> h_prev: array<f32>;
 @group(0) @binding(4) var<storage, read> dh: array<f32>;
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
 
@@ -22,16 +19,16 @@ fn gru_cell_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let row = k / u;
     let j = k % u;
     let at = row * 3u * u + j;
-    let az = xp[at] + hp[at];
-    let ar = xp[at + u] + hp[at + u];
-    let z = sigmoid_nan(az);
-    let r = sigmoid_nan(ar);
+    let pre = gru_pre(at, u);
+    let a = gru_activations(at, u); // (z, r, g)
+    let z = a.x;
+    let r = a.y;
+    let g = a.z;
     let hc = hp[at + 2u * u];
-    let g = tanh_(xp[at + 2u * u] + r * hc);
     let d = dh[k];
-    let dz = d * (h_prev[k] - g) * sigmoid_grad(az);
+    let dz = d * (h_prev[k] - g) * sigmoid_grad(pre.x);
     let dc = d * (1.0 - z) * (1.0 - g * g);
-    let dr = dc * hc * sigmoid_grad(ar);
+    let dr = dc * hc * sigmoid_grad(pre.y);
     let o = row * 7u * u + j;
     out[o] = dz;
     out[o + u] = dr;

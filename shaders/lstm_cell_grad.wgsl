@@ -7,10 +7,8 @@
 //   d(pre-activation) = d(activation) times the activation's derivative, with
 //   d(sigmoid(i)) = dc tanh(g), d(sigmoid(f)) = dc c_prev, d(tanh(g)) = dc sigmoid(i),
 //   d(sigmoid(o)) = dh tanh(c), dc_prev = dc sigmoid(f).
-// Composed after cell_common.wgsl (parameters and activations).
+// Composed after cell_common.wgsl and lstm_gates.wgsl (the inputs and activations).
 
-@group(0) @binding(1) var<storage, read> gates: array<f32>;
-@group(0) @binding(2) var<storage, read> c_prev: array<f32>;
 @group(0) @binding(3) var<storage, read> hc: array<f32>;
 @group(0) @binding(4) var<storage, read> dhc: array<f32>;
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
@@ -23,19 +21,16 @@ fn lstm_cell_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
     if (k >= p.n * u) { return; }
     let row = k / u;
     let j = k % u;
-    let g = row * 4u * u + j;
-    let i_gate = sigmoid_nan(gates[g]);
-    let f_gate = sigmoid_nan(gates[g + u]);
-    let cand = tanh_(gates[g + 2u * u]);
-    let o_gate = sigmoid_nan(gates[g + 3u * u]);
+    let g = gate_at(row, j, u);
+    let a = lstm_activations(g, u); // (i, f, g, o)
     let at = row * 2u * u + j;
     let tc = tanh_(hc[at + u]);
     let dh = dhc[at];
-    let dc = dhc[at + u] + dh * o_gate * (1.0 - tc * tc);
+    let dc = dhc[at + u] + dh * a.w * (1.0 - tc * tc);
     let o = row * 5u * u + j;
-    out[o] = dc * cand * sigmoid_grad(gates[g]);
+    out[o] = dc * a.z * sigmoid_grad(gates[g]);
     out[o + u] = dc * c_prev[k] * sigmoid_grad(gates[g + u]);
-    out[o + 2u * u] = dc * i_gate * (1.0 - cand * cand);
+    out[o + 2u * u] = dc * a.x * (1.0 - a.z * a.z);
     out[o + 3u * u] = dh * tc * sigmoid_grad(gates[g + 3u * u]);
-    out[o + 4u * u] = dc * f_gate;
+    out[o + 4u * u] = dc * a.y;
 }

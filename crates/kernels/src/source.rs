@@ -83,13 +83,17 @@ pub const FAULT: &str = include_str!("../shaders/fault.wgsl");
 pub const LOSS_SCALE: &str = include_str!("../shaders/loss_scale.wgsl");
 /// What the fused recurrent cells share: parameters and activations (after [`NAN`], [`MATH`]).
 pub const CELL_COMMON: &str = include_str!("../shaders/cell_common.wgsl");
-/// The fused LSTM cell's forward step (composed after [`CELL_COMMON`]).
+/// The LSTM cell kernels' inputs and gate activations (after [`CELL_COMMON`]).
+pub const LSTM_GATES: &str = include_str!("../shaders/lstm_gates.wgsl");
+/// The GRU cell kernels' inputs and gate activations (after [`CELL_COMMON`]).
+pub const GRU_GATES: &str = include_str!("../shaders/gru_gates.wgsl");
+/// The fused LSTM cell's forward step (composed after [`LSTM_GATES`]).
 pub const LSTM_CELL: &str = include_str!("../shaders/lstm_cell.wgsl");
-/// The fused LSTM cell's backward step (composed after [`CELL_COMMON`]).
+/// The fused LSTM cell's backward step (composed after [`LSTM_GATES`]).
 pub const LSTM_CELL_GRAD: &str = include_str!("../shaders/lstm_cell_grad.wgsl");
-/// The fused GRU cell's forward step (composed after [`CELL_COMMON`]).
+/// The fused GRU cell's forward step (composed after [`GRU_GATES`]).
 pub const GRU_CELL: &str = include_str!("../shaders/gru_cell.wgsl");
-/// The fused GRU cell's backward step (composed after [`CELL_COMMON`]).
+/// The fused GRU cell's backward step (composed after [`GRU_GATES`]).
 pub const GRU_CELL_GRAD: &str = include_str!("../shaders/gru_cell_grad.wgsl");
 /// Fused optimizer updates, composed after an `OPTIM_COPY_*` part.
 pub const OPTIM: &str = include_str!("../shaders/optim.wgsl");
@@ -166,6 +170,8 @@ pub const FILES: &[(&str, &str)] = &[
     ("optim_copy_f16.wgsl", OPTIM_COPY_F16),
     ("loss_scale.wgsl", LOSS_SCALE),
     ("cell_common.wgsl", CELL_COMMON),
+    ("lstm_gates.wgsl", LSTM_GATES),
+    ("gru_gates.wgsl", GRU_GATES),
     ("lstm_cell.wgsl", LSTM_CELL),
     ("lstm_cell_grad.wgsl", LSTM_CELL_GRAD),
     ("gru_cell.wgsl", GRU_CELL),
