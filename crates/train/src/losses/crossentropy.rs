@@ -245,8 +245,7 @@ impl Loss for SparseCategoricalCrossEntropy {
     fn forward(&self, pred: &Var, target: &Tensor, w: Option<&Tensor>) -> Result<Var> {
         let name = self.name();
         let r = pred.rank();
-        let labels = matches!(target.dtype(), DType::U32 | DType::I32);
-        if r > 2 && labels && target.shape() == &pred.shape()[..r - 1] {
+        if super::label_per_step(pred.shape(), target) {
             // A label per step (Keras' `[n, time, c]` logits and `[n, time]` labels): each step
             // a sample, so the mean over them is the mean over sequences of their step means.
             let (n, c) = (pred.shape()[0], pred.shape()[r - 1]);

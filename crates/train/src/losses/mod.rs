@@ -13,7 +13,7 @@ pub use crossentropy::{BinaryCrossEntropy, CategoricalCrossEntropy, FocalLoss, S
 pub use regression::{Hinge, Huber, KlDivergence, MeanAbsoluteError, MeanSquaredError};
 
 use wgtrain_autograd::Var;
-use wgtrain_tensor::Tensor;
+use wgtrain_tensor::{DType, Tensor};
 
 use crate::error::{Result, TrainError};
 
@@ -46,6 +46,13 @@ pub trait Loss: Send + Sync {
     fn config(&self) -> serde_json::Value {
         serde_json::Value::Null
     }
+}
+
+/// Whether `target` holds an integer label per step of logits shaped `pred` `[n, time, ..., c]`
+/// (Keras' sparse targets of sequences): the logits' leading extents, the classes last.
+pub(crate) fn label_per_step(pred: &[usize], target: &Tensor) -> bool {
+    let r = pred.len();
+    r > 2 && matches!(target.dtype(), DType::U32 | DType::I32) && target.shape() == &pred[..r - 1]
 }
 
 /// The clamp that keeps logs of probabilities finite (Keras' epsilon).

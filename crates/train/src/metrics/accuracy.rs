@@ -5,7 +5,7 @@ use wgtrain_tensor::{DType, Tensor};
 
 use super::{Metric, Ratio, class_ids, logits_shape};
 use crate::error::{Result, TrainError};
-use crate::losses::class_config;
+use crate::losses::{class_config, label_per_step};
 
 /// The share of samples whose arg-max prediction is the label (u32 labels `[n]`).
 #[derive(Default)]
@@ -18,16 +18,26 @@ impl SparseCategoricalAccuracy {
     }
 }
 
+impl SparseCategoricalAccuracy {
+    /// A label per step: every step counts as a sample, weighted by its mask when given.
+    fn add_steps(&mut self, pred: &Tensor, target: &Tensor, mask: Option<&Tensor>) -> Result<()> {
+        let (steps, c) = (target.len(), pred.shape()[pred.rank() - 1]);
+        let labels = class_ids(&target.reshape(&[steps])?, steps, "accuracy")?;
+        let hit = pred.reshape(&[steps, c])?.argmax(-1, false)?.cast(DType::F32)?.eq(&labels)?;
+        match mask {
+            Some(m) => self.0.add_weighted(&hit, &m.reshape(&[steps])?),
+            None => self.0.add(&hit, steps),
+        }
+    }
+}
+
 impl Metric for SparseCategoricalAccuracy {
     fn name(&self) -> String {
         "accuracy".into()
     }
     fn update(&mut self, pred: &Tensor, target: &Tensor) -> Result<()> {
-        let r = pred.rank();
-        if r > 2 && matches!(target.dtype(), DType::U32 | DType::I32) && target.shape() == &pred.shape()[..r - 1] {
-            // A label per step: every step counts as a sample.
-            let c = pred.shape()[r - 1];
-            return self.update(&pred.reshape(&[target.len(), c])?, &target.reshape(&[target.len()])?);
+        if label_per_step(pred.shape(), target) {
+            return self.add_steps(pred, target, None);
         }
         let (n, _) = logits_shape(pred, "accuracy")?;
         let hit = pred.argmax(-1, false)?.cast(DType::F32)?.eq(&class_ids(target, n, "accuracy")?)?;
@@ -35,14 +45,10 @@ impl Metric for SparseCategoricalAccuracy {
     }
     /// Scores the real steps only: each step's hit weighted by its mask.
     fn update_masked(&mut self, pred: &Tensor, target: &Tensor, mask: &Tensor) -> Result<()> {
-        let r = pred.rank();
-        if r != 3 || target.shape() != mask.shape() || &pred.shape()[..2] != mask.shape() {
-            return self.update(pred, target);
+        if label_per_step(pred.shape(), target) && target.shape() == mask.shape() {
+            return self.add_steps(pred, target, Some(mask));
         }
-        let (steps, c) = (target.len(), pred.shape()[2]);
-        let labels = class_ids(&target.reshape(&[steps])?, steps, "accuracy")?;
-        let hit = pred.reshape(&[steps, c])?.argmax(-1, false)?.cast(DType::F32)?.eq(&labels)?;
-        self.0.add_weighted(&hit, &mask.reshape(&[steps])?)
+        self.update(pred, target)
     }
     fn result(&self) -> Result<f32> {
         self.0.value()
