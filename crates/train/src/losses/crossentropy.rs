@@ -313,9 +313,9 @@ impl Loss for SparseCategoricalCrossEntropy {
             return Err(TrainError::Shape { layer: self.name().into(), expected, got: target.shape().to_vec() });
         }
         let ignore = self.ignore_index.unwrap_or(-1);
-        let labels = target.cast(DType::F32)?;
-        let fill = labels.mul_scalar(0.0)?.add_scalar(ignore as f32)?;
-        let relabeled = mask.ne_scalar(0.0)?.where_(&labels, &fill)?.cast(DType::I32)?;
+        let fill = Tensor::full(target.device(), target.shape(), ignore as f32)?;
+        // The mask is 1 or 0: where it is 0 the label becomes the ignored one.
+        let relabeled = mask.where_(&target.cast(DType::F32)?, &fill)?.cast(DType::I32)?;
         SparseCategoricalCrossEntropy { ignore_index: Some(ignore), ..self.clone() }.forward(pred, &relabeled, w)
     }
     /// The class weights are read back from the device; if that fails, `Null` (not savable)
